@@ -1,0 +1,200 @@
+//! The command line: global options and one subcommand per task.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "recert",
+    version,
+    about = "Access recertification in the terminal"
+)]
+pub struct Cli {
+    /// The database file [default: in the platform data directory]
+    #[arg(long, env = "RECERT_DB", global = true, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+
+    /// Who is acting (reviewer, campaign owner) [default: the OS user name]
+    #[arg(
+        long = "as",
+        env = "RECERT_REVIEWER",
+        global = true,
+        value_name = "EMAIL"
+    )]
+    pub actor: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the database
+    Init,
+    /// Import entitlement snapshots; each file is all-or-nothing
+    Import(ImportArgs),
+    /// Create, list and show review campaigns
+    #[command(subcommand)]
+    Campaign(CampaignCommand),
+    /// List a campaign's items
+    Items(ItemsArgs),
+    /// Open the review console
+    Review(ReviewArgs),
+    /// Record a decision on one item from a script
+    Decide(DecideArgs),
+    /// Write a campaign report
+    Report(ReportArgs),
+    /// Check the audit log's hash chain
+    Verify,
+    /// Open the review console on a throwaway database seeded with demo data
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportFormat {
+    Canonical,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Source files
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Source format [default: detected from the content]
+    #[arg(long)]
+    pub format: Option<ImportFormat>,
+    /// Tenant for rows that do not name one
+    #[arg(long)]
+    pub tenant: Option<String>,
+    /// System for rows that do not name one
+    #[arg(long)]
+    pub system: Option<String>,
+    /// The file covers only part of its scope: add and update, never mark removed
+    #[arg(long)]
+    pub partial: bool,
+    /// Validate and count, then roll back
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CampaignCommand {
+    /// Create a campaign: freezes the in-scope grants as items
+    New(CampaignNewArgs),
+    /// List campaigns
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one campaign
+    Show {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct CampaignNewArgs {
+    pub name: String,
+    /// Due date, YYYY-MM-DD
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub due: String,
+    /// Scope filter FIELD=V[,V…]; repeat to combine
+    #[arg(long = "where", value_name = "FIELD=V[,V…]")]
+    pub filters: Vec<String>,
+    /// Who reviews each item: sponsor, business_owner, technical_owner or fixed:EMAIL
+    #[arg(long, default_value = "sponsor")]
+    pub reviewer_rule: String,
+    /// Evaluate insights as of this day [default: today]
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub as_of: Option<String>,
+    /// What undecided items get at close
+    #[arg(long, default_value = "keep", value_parser = ["keep", "revoke", "recommendation"])]
+    pub on_close: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ItemsArgs {
+    pub campaign: String,
+    /// Filter FIELD=V[,V…]; repeat to combine
+    #[arg(long = "where", value_name = "FIELD=V[,V…]")]
+    pub filters: Vec<String>,
+    /// Text to find in identity, organization, system, entitlement or notes
+    #[arg(long)]
+    pub search: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReviewArgs {
+    /// Campaign to review [default: the latest]
+    pub campaign: Option<String>,
+    /// Today, for ages and due dates [default: the system date]
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub as_of: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DecideArgs {
+    pub campaign: String,
+    pub item: i64,
+    #[command(subcommand)]
+    pub action: DecideAction,
+}
+
+#[derive(Debug, Args)]
+pub struct NoteArg {
+    /// Evidence note recorded with the decision
+    #[arg(long)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DecideAction {
+    /// Keep the access
+    Attest(NoteArg),
+    /// Remove the access
+    Revoke(NoteArg),
+    /// Keep until a date, with a ticket
+    Exception {
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        until: String,
+        #[arg(long)]
+        ticket: Option<String>,
+        #[command(flatten)]
+        note: NoteArg,
+    },
+    /// Hand the item to another reviewer
+    Reassign {
+        #[arg(long, value_name = "EMAIL")]
+        to: String,
+        #[command(flatten)]
+        note: NoteArg,
+    },
+    /// Undo the decision in force
+    Undo(NoteArg),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Csv,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    pub campaign: String,
+    #[arg(long, default_value = "csv")]
+    pub format: ReportFormat,
+    /// Write to this file (created owner-only) instead of standard output
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Keep the demo database at this path instead of a temporary file
+    #[arg(long, value_name = "PATH")]
+    pub keep: Option<PathBuf>,
+}

@@ -1,0 +1,134 @@
+//! `recert campaign new | list | show`.
+
+use super::table::Table;
+use super::{Env, UsageError, day_arg, filters_arg};
+use crate::cli::{CampaignCommand, CampaignNewArgs};
+use crate::domain::text::sanitize;
+use crate::domain::{OnClose, Policy, ReviewerRule};
+use crate::store::{CampaignSummary, NewCampaign};
+use color_eyre::Result;
+
+pub fn run(command: CampaignCommand, env: &Env) -> Result<()> {
+    match command {
+        CampaignCommand::New(args) => new(&args, env),
+        CampaignCommand::List { json } => list(json, env),
+        CampaignCommand::Show { name, json } => show(&name, json, env),
+    }
+}
+
+fn new(args: &CampaignNewArgs, env: &Env) -> Result<()> {
+    if args.name.trim().is_empty() {
+        return Err(UsageError("a campaign needs a name".into()).into());
+    }
+    let due = day_arg("--due", &args.due)?;
+    let as_of = match &args.as_of {
+        Some(text) => day_arg("--as-of", text)?,
+        None => env.today(),
+    };
+    let reviewer_rule: ReviewerRule = args
+        .reviewer_rule
+        .parse()
+        .map_err(|e: String| UsageError(format!("--reviewer-rule: {e}")))?;
+    let on_close: OnClose = args
+        .on_close
+        .parse()
+        .map_err(|e: String| UsageError(format!("--on-close: {e}")))?;
+    let scope = filters_arg(&args.filters)?;
+    let spec = NewCampaign {
+        name: args.name.trim().to_string(),
+        due,
+        as_of,
+        scope,
+        reviewer_rule,
+        on_close,
+        owner: env.actor.clone(),
+        created_at: env.now_stamp(),
+        policy: Policy::default(),
+    };
+    let mut store = env.open()?;
+    let campaign = store.create_campaign(&spec)?;
+    println!(
+        "{}",
+        sanitize(&format!(
+            "created campaign {:?}: {} items, due {}, insights as of {}{}",
+            campaign.name,
+            campaign.items,
+            campaign.due,
+            campaign.as_of,
+            campaign
+                .previous
+                .as_ref()
+                .map(|p| format!(", compared with {p:?}"))
+                .unwrap_or_default()
+        ))
+    );
+    Ok(())
+}
+
+fn list(json: bool, env: &Env) -> Result<()> {
+    let store = env.open()?;
+    let campaigns = store.campaigns()?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&campaigns)?);
+        return Ok(());
+    }
+    let mut table = Table::new(&["NAME", "STATE", "ITEMS", "DECIDED", "DUE", "OWNER"]);
+    for c in &campaigns {
+        table.row(vec![
+            c.name.clone(),
+            c.state.to_string(),
+            c.items.to_string(),
+            c.tally.decided().to_string(),
+            c.due.to_string(),
+            c.owner.clone(),
+        ]);
+    }
+    print!("{}", table.render());
+    Ok(())
+}
+
+fn show(name: &str, json: bool, env: &Env) -> Result<()> {
+    let store = env.open()?;
+    let c = store.campaign(name)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&c)?);
+        return Ok(());
+    }
+    print!("{}", sanitize_lines(&describe(&c)));
+    Ok(())
+}
+
+fn describe(c: &CampaignSummary) -> String {
+    let t = &c.tally;
+    let scope = if c.scope.is_empty() {
+        "everything".to_string()
+    } else {
+        c.scope.join(" and ")
+    };
+    format!(
+        "campaign      {}\nstate         {}\nowner         {}\ncreated       {}\n\
+         insights as of {}\ndue           {}\nscope         {}\nreviewers     by {}\n\
+         on close      {}\nprevious      {}\nitems         {}\n  undecided   {}\n  \
+         attested    {}\n  revoked     {}\n  exception   {}\n  reassigned  {}\n",
+        c.name,
+        c.state,
+        c.owner,
+        c.created_at,
+        c.as_of,
+        c.due,
+        scope,
+        c.reviewer_rule,
+        c.on_close,
+        c.previous.as_deref().unwrap_or("(none)"),
+        c.items,
+        t.undecided,
+        t.attested,
+        t.revoked,
+        t.exception,
+        t.reassigned,
+    )
+}
+
+fn sanitize_lines(text: &str) -> String {
+    crate::domain::text::sanitize_multiline(text)
+}

@@ -1,0 +1,138 @@
+//! `recert demo`: the console on a throwaway database seeded from the
+//! demo estate in `assets/demo`, with its dates moved so that the data is
+//! as fresh today as on the day it was written. Never touches `--db`.
+
+use super::import::{Source, import_source};
+use super::{Env, UsageError};
+use crate::cli::{DemoArgs, ImportFormat};
+use crate::domain::{OnClose, Policy, ReviewerRule, Stamp};
+use crate::import::Defaults;
+use crate::store::{NewCampaign, Store};
+use chrono::{Datelike, NaiveDate};
+use color_eyre::Result;
+use color_eyre::eyre::WrapErr;
+
+/// The day the demo data describes; its dates move by today minus this.
+const WRITTEN_ON: (i32, u32, u32) = (2026, 11, 22);
+
+/// The demo's reviewer: a sponsor at Northwind, who also holds access herself.
+pub const DEMO_REVIEWER: &str = "a.kowalski@northwind.example.com";
+
+const SOURCES: [(&str, &str); 3] = [
+    (
+        "northwind.csv",
+        include_str!("../../assets/demo/northwind.csv"),
+    ),
+    (
+        "bluefjord.csv",
+        include_str!("../../assets/demo/bluefjord.csv"),
+    ),
+    (
+        "tidewater.csv",
+        include_str!("../../assets/demo/tidewater.csv"),
+    ),
+];
+
+const DATE_COLUMNS: [&str; 4] = [
+    "granted_at",
+    "expires_at",
+    "last_used_at",
+    "credential_rotated_at",
+];
+
+/// Moves every date in a canonical CSV by `days`.
+pub fn freshen(csv_text: &str, days: i64) -> Result<String> {
+    let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
+    let headers = reader.headers()?.clone();
+    let dated: Vec<bool> = headers.iter().map(|h| DATE_COLUMNS.contains(&h)).collect();
+    let mut writer = csv::WriterBuilder::new().from_writer(Vec::new());
+    writer.write_record(&headers)?;
+    for record in reader.records() {
+        let record = record?;
+        let fields: Vec<String> = record
+            .iter()
+            .zip(&dated)
+            .map(|(value, &is_date)| match Stamp::parse(value) {
+                Ok(stamp) if is_date => stamp.shifted(days).to_string(),
+                _ => value.to_string(),
+            })
+            .collect();
+        writer.write_record(&fields)?;
+    }
+    Ok(String::from_utf8(writer.into_inner()?)?)
+}
+
+/// Seeds `store` with the demo estate and a campaign as of `today`.
+pub fn seed(store: &mut Store, env: &Env, reviewer: &str) -> Result<String> {
+    let today = env.today();
+    let written =
+        NaiveDate::from_ymd_opt(WRITTEN_ON.0, WRITTEN_ON.1, WRITTEN_ON.2).unwrap_or(today);
+    let shift = (today - written).num_days();
+    for (name, text) in SOURCES {
+        let source = Source {
+            shown_name: format!("demo/{name}"),
+            file_name: name.to_string(),
+            format: ImportFormat::Canonical,
+            defaults: Defaults::default(),
+            partial: false,
+            dry_run: false,
+        };
+        import_source(store, &source, freshen(text, shift)?.as_bytes(), env)?;
+    }
+    let name = format!(
+        "{} Q{} partner access review",
+        today.year(),
+        (today.month() - 1) / 3 + 1
+    );
+    let campaign = store.create_campaign(&NewCampaign {
+        name: name.clone(),
+        due: today + chrono::Duration::days(21),
+        as_of: today,
+        scope: vec![],
+        reviewer_rule: ReviewerRule::Sponsor,
+        on_close: OnClose::Keep,
+        owner: reviewer.to_string(),
+        created_at: env.now_stamp(),
+        policy: Policy::default(),
+    })?;
+    println!(
+        "created campaign {:?} with {} items",
+        campaign.name, campaign.items
+    );
+    Ok(name)
+}
+
+pub fn run(args: &DemoArgs, env: &Env) -> Result<()> {
+    let reviewer = if env.actor_given {
+        env.actor.clone()
+    } else {
+        DEMO_REVIEWER.to_string()
+    };
+    let env = Env {
+        db: env.db.clone(),
+        actor: reviewer.clone(),
+        actor_given: true,
+        now: env.now,
+    };
+    let temp = tempfile::tempdir().wrap_err("cannot create a temporary directory")?;
+    let path = match &args.keep {
+        Some(path) if path.exists() => {
+            return Err(UsageError(format!(
+                "{} exists; --keep wants a new file",
+                crate::domain::text::sanitize(&path.display().to_string())
+            ))
+            .into());
+        }
+        Some(path) => path.clone(),
+        None => temp.path().join("demo.db"),
+    };
+    let (mut store, _) = Store::create(&path)?;
+    let name = seed(&mut store, &env, &reviewer)?;
+    let campaign = store.campaign(&name)?;
+    crate::tui::run(&mut store, &campaign, reviewer, env.today())?;
+    match &args.keep {
+        Some(path) => println!("the demo database is kept at {}", path.display()),
+        None => println!("the demo database was discarded"),
+    }
+    Ok(())
+}

@@ -1,0 +1,113 @@
+//! One module per subcommand, each with a `run` that does its work through
+//! the store and prints for a person (or JSON for a program). Errors here
+//! decide the exit code: usage errors 2, everything else 1.
+
+mod campaign;
+mod decide;
+mod demo;
+mod import;
+mod init;
+mod items;
+mod report;
+mod review;
+mod table;
+mod verify;
+
+use crate::cli::{Cli, Command};
+use crate::store::Store;
+use chrono::{DateTime, NaiveDate, Utc};
+use color_eyre::Result;
+use std::path::PathBuf;
+
+/// The command line was understood but asks for something malformed.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// A check or validation failed; what failed has been printed.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct CheckFailed(pub String);
+
+/// What every command needs to know about its invocation.
+pub struct Env {
+    pub db: PathBuf,
+    pub actor: String,
+    /// Whether `--as` (or its variable) named the actor explicitly.
+    pub actor_given: bool,
+    pub now: DateTime<Utc>,
+}
+
+impl Env {
+    pub fn from_cli(cli: &Cli) -> Result<Env> {
+        let db = match &cli.db {
+            Some(path) => path.clone(),
+            None => default_db_path()?,
+        };
+        let given = cli.actor.clone().filter(|a| !a.trim().is_empty());
+        let actor_given = given.is_some();
+        let actor = given
+            .or_else(os_user)
+            .unwrap_or_else(|| "unknown".to_string());
+        Ok(Env {
+            db,
+            actor,
+            actor_given,
+            now: crate::clock::now(),
+        })
+    }
+
+    pub fn today(&self) -> NaiveDate {
+        self.now.date_naive()
+    }
+
+    pub fn now_stamp(&self) -> String {
+        crate::clock::stamp(self.now)
+    }
+
+    pub fn open(&self) -> Result<Store> {
+        Ok(Store::open(&self.db)?)
+    }
+}
+
+fn default_db_path() -> Result<PathBuf> {
+    let dirs = directories::ProjectDirs::from("", "", "recert").ok_or_else(|| {
+        UsageError("cannot find a home directory for the database: pass --db PATH".into())
+    })?;
+    Ok(dirs.data_dir().join("recert.db"))
+}
+
+fn os_user() -> Option<String> {
+    ["USER", "USERNAME", "LOGNAME"]
+        .iter()
+        .find_map(|var| std::env::var(var).ok())
+        .filter(|u| !u.trim().is_empty())
+}
+
+/// Parses a YYYY-MM-DD argument, naming the option when it is malformed.
+pub(crate) fn day_arg(option: &str, text: &str) -> Result<NaiveDate> {
+    crate::domain::date::parse_day(text)
+        .map_err(|_| UsageError(format!("{option} {text:?}: expected a date as YYYY-MM-DD")).into())
+}
+
+pub(crate) fn filters_arg(texts: &[String]) -> Result<Vec<crate::domain::Filter>> {
+    texts
+        .iter()
+        .map(|t| crate::domain::Filter::parse(t).map_err(|e| UsageError(e.to_string()).into()))
+        .collect()
+}
+
+pub fn run(cli: Cli) -> Result<()> {
+    let env = Env::from_cli(&cli)?;
+    match cli.command {
+        Command::Init => init::run(&env),
+        Command::Import(args) => import::run(&args, &env),
+        Command::Campaign(command) => campaign::run(command, &env),
+        Command::Items(args) => items::run(&args, &env),
+        Command::Review(args) => review::run(&args, &env),
+        Command::Decide(args) => decide::run(args, &env),
+        Command::Report(args) => report::run(&args, &env),
+        Command::Verify => verify::run(&env),
+        Command::Demo(args) => demo::run(&args, &env),
+    }
+}

@@ -1,0 +1,115 @@
+//! Dates as sources give them: a calendar day or an instant. Both are kept
+//! as given (an auditor wants the time a key was last used, not our
+//! rounding), while the rules compare whole days.
+
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use std::fmt;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Stamp {
+    Day(NaiveDate),
+    At(DateTime<Utc>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("expected a date as YYYY-MM-DD or RFC 3339, found {0:?}")]
+pub struct StampError(pub String);
+
+impl Stamp {
+    /// Accepts `YYYY-MM-DD` or an RFC 3339 date-time (any offset, stored in UTC).
+    pub fn parse(text: &str) -> Result<Stamp, StampError> {
+        if text.len() == 10 {
+            return NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .map(Stamp::Day)
+                .map_err(|_| StampError(text.to_string()));
+        }
+        DateTime::parse_from_rfc3339(text)
+            .map(|at| Stamp::At(at.with_timezone(&Utc)))
+            .map_err(|_| StampError(text.to_string()))
+    }
+
+    pub fn day(&self) -> NaiveDate {
+        match self {
+            Stamp::Day(day) => *day,
+            Stamp::At(at) => at.date_naive(),
+        }
+    }
+
+    /// Shifts by whole days, keeping the form; used to keep demo data fresh.
+    pub fn shifted(self, days: i64) -> Stamp {
+        let delta = chrono::Duration::days(days);
+        match self {
+            Stamp::Day(day) => Stamp::Day(day + delta),
+            Stamp::At(at) => Stamp::At(at + delta),
+        }
+    }
+}
+
+impl fmt::Display for Stamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Stamp::Day(day) => write!(f, "{}", day.format("%Y-%m-%d")),
+            Stamp::At(at) => f.write_str(&at.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
+        }
+    }
+}
+
+/// Parses a `YYYY-MM-DD` argument such as `--due` or `--as-of`.
+pub fn parse_day(text: &str) -> Result<NaiveDate, StampError> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| StampError(text.to_string()))
+}
+
+/// Whole days from `earlier` to `later` (negative when `earlier` is later).
+pub fn days_between(earlier: NaiveDate, later: NaiveDate) -> i64 {
+    (later - earlier).num_days()
+}
+
+/// "214 days ago", "today", "in 12 days": ages as a reviewer reads them.
+pub fn describe_age(day: NaiveDate, today: NaiveDate) -> String {
+    match days_between(day, today) {
+        0 => "today".to_string(),
+        1 => "yesterday".to_string(),
+        -1 => "tomorrow".to_string(),
+        n if n > 0 => format!("{n} days ago"),
+        n => format!("in {} days", -n),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_days_and_instants_and_keeps_their_form() {
+        assert_eq!(
+            Stamp::parse("2026-05-14").unwrap().to_string(),
+            "2026-05-14"
+        );
+        let at = Stamp::parse("2026-10-30T14:02:11+02:00").unwrap();
+        assert_eq!(at.to_string(), "2026-10-30T12:02:11Z");
+        assert_eq!(at.day(), NaiveDate::from_ymd_opt(2026, 10, 30).unwrap());
+    }
+
+    #[test]
+    fn rejects_what_is_not_a_date() {
+        for bad in [
+            "2026-13-01",
+            "yesterday",
+            "N/A",
+            "2026-02-30",
+            "",
+            "2026-1-1",
+        ] {
+            assert!(Stamp::parse(bad).is_err(), "{bad} should be rejected");
+        }
+    }
+
+    #[test]
+    fn ages_read_naturally() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+        let day = |d| NaiveDate::from_ymd_opt(2026, 11, d).unwrap();
+        assert_eq!(describe_age(day(22), today), "today");
+        assert_eq!(describe_age(day(1), today), "21 days ago");
+        assert_eq!(describe_age(day(30), today), "in 8 days");
+    }
+}

@@ -1,0 +1,212 @@
+//! `--where FIELD=V[,V…]` filters: which fields can be filtered and which
+//! values they accept. Several filters combine with AND, the values of one
+//! with OR.
+
+use super::decision::Recommendation;
+use super::flags::Flag;
+use super::model::{IdentityKind, Relationship};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Field {
+    Tenant,
+    System,
+    IdentityId,
+    Kind,
+    Relationship,
+    Organization,
+    Region,
+    Environment,
+    Entitlement,
+    Privileged,
+    Shared,
+    Sponsor,
+    BusinessOwner,
+    TechnicalOwner,
+    // Only on campaign items:
+    Flag,
+    State,
+    Reviewer,
+    Recommendation,
+}
+
+impl Field {
+    pub const ALL: &'static [Field] = &[
+        Field::Tenant,
+        Field::System,
+        Field::IdentityId,
+        Field::Kind,
+        Field::Relationship,
+        Field::Organization,
+        Field::Region,
+        Field::Environment,
+        Field::Entitlement,
+        Field::Privileged,
+        Field::Shared,
+        Field::Sponsor,
+        Field::BusinessOwner,
+        Field::TechnicalOwner,
+        Field::Flag,
+        Field::State,
+        Field::Reviewer,
+        Field::Recommendation,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::Tenant => "tenant",
+            Field::System => "system",
+            Field::IdentityId => "identity_id",
+            Field::Kind => "kind",
+            Field::Relationship => "relationship",
+            Field::Organization => "organization",
+            Field::Region => "region",
+            Field::Environment => "environment",
+            Field::Entitlement => "entitlement",
+            Field::Privileged => "privileged",
+            Field::Shared => "shared",
+            Field::Sponsor => "sponsor",
+            Field::BusinessOwner => "business_owner",
+            Field::TechnicalOwner => "technical_owner",
+            Field::Flag => "flag",
+            Field::State => "state",
+            Field::Reviewer => "reviewer",
+            Field::Recommendation => "recommendation",
+        }
+    }
+
+    /// Fields that exist only once a campaign has assessed its items.
+    pub fn is_item_only(self) -> bool {
+        matches!(
+            self,
+            Field::Flag | Field::State | Field::Reviewer | Field::Recommendation
+        )
+    }
+
+    fn check(self, value: &str) -> Result<(), String> {
+        match self {
+            Field::Kind => value.parse::<IdentityKind>().map(drop),
+            Field::Relationship => value.parse::<Relationship>().map(drop),
+            Field::Privileged | Field::Shared => match value {
+                "true" | "false" => Ok(()),
+                _ => Err(format!("{value:?} is not true or false")),
+            },
+            Field::Flag => Flag::from_name(value)
+                .map(drop)
+                .ok_or_else(|| format!("{value:?} is not a flag: use one of {}", Flag::names())),
+            Field::State => STATES.contains(&value).then_some(()).ok_or_else(|| {
+                format!("{value:?} is not a state: use one of {}", STATES.join(", "))
+            }),
+            Field::Recommendation => value.parse::<Recommendation>().map(drop),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The decision states an item can be filtered by.
+pub const STATES: &[&str] = &[
+    "undecided",
+    "decided",
+    "attested",
+    "revoked",
+    "exception",
+    "reassigned",
+];
+
+impl FromStr for Field {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        let text = if text == "identity_kind" {
+            "kind"
+        } else {
+            text
+        };
+        Field::ALL
+            .iter()
+            .copied()
+            .find(|f| f.name() == text)
+            .ok_or_else(|| {
+                let names: Vec<_> = Field::ALL.iter().map(|f| f.name()).collect();
+                format!("{text:?} is not a field: use one of {}", names.join(", "))
+            })
+    }
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Filter {
+    pub field: Field,
+    pub values: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("--where {text}: {message}")]
+pub struct FilterError {
+    pub text: String,
+    pub message: String,
+}
+
+impl Filter {
+    pub fn new(field: Field, values: Vec<String>) -> Filter {
+        Filter { field, values }
+    }
+
+    /// Parses `FIELD=V[,V…]`.
+    pub fn parse(text: &str) -> Result<Filter, FilterError> {
+        let fail = |message: String| FilterError {
+            text: text.to_string(),
+            message,
+        };
+        let (field, values) = text
+            .split_once('=')
+            .ok_or_else(|| fail("expected FIELD=VALUE[,VALUE…]".into()))?;
+        let field: Field = field.trim().parse().map_err(fail)?;
+        let values: Vec<String> = values.split(',').map(|v| v.trim().to_string()).collect();
+        if values.iter().any(String::is_empty) {
+            return Err(fail("empty value".into()));
+        }
+        for value in &values {
+            field.check(value).map_err(fail)?;
+        }
+        Ok(Filter { field, values })
+    }
+}
+
+impl fmt::Display for Filter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}={}", self.field, self.values.join(","))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_fields_and_checks_values() {
+        let f = Filter::parse("relationship=contractor,partner").unwrap();
+        assert_eq!(f.field, Field::Relationship);
+        assert_eq!(f.values, ["contractor", "partner"]);
+        assert_eq!(f.to_string(), "relationship=contractor,partner");
+        assert!(Filter::parse("relationship=friend").is_err());
+        assert!(
+            Filter::parse("colour=red")
+                .unwrap_err()
+                .message
+                .contains("tenant")
+        );
+        assert!(Filter::parse("tenant").is_err());
+        assert!(Filter::parse("tenant=a,,b").is_err());
+        assert!(Filter::parse("flag=dormant").is_ok());
+        assert!(Filter::parse("state=undecided").is_ok());
+        assert!(Filter::parse("identity_kind=api_key").is_ok());
+    }
+}

@@ -1,0 +1,210 @@
+//! The risk flags an item can carry. Their order here is their order on
+//! screen and in reports; their bits are stored, so never renumber them.
+
+use super::decision::Recommendation;
+use std::fmt;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Flag {
+    Expired,
+    ExceptionLapsed,
+    SharedCredential,
+    Dormant,
+    NeverUsed,
+    UnrotatedCredential,
+    NoSponsor,
+    Privileged,
+    SelfReview,
+    CrossTenant,
+    Unclassified,
+}
+
+impl Flag {
+    pub const ALL: &'static [Flag] = &[
+        Flag::Expired,
+        Flag::ExceptionLapsed,
+        Flag::SharedCredential,
+        Flag::Dormant,
+        Flag::NeverUsed,
+        Flag::UnrotatedCredential,
+        Flag::NoSponsor,
+        Flag::Privileged,
+        Flag::SelfReview,
+        Flag::CrossTenant,
+        Flag::Unclassified,
+    ];
+
+    fn bit(self) -> u32 {
+        1 << match self {
+            Flag::Expired => 0,
+            Flag::Dormant => 1,
+            Flag::NeverUsed => 2,
+            Flag::UnrotatedCredential => 3,
+            Flag::NoSponsor => 4,
+            Flag::SharedCredential => 5,
+            Flag::Privileged => 6,
+            Flag::CrossTenant => 7,
+            Flag::SelfReview => 8,
+            Flag::Unclassified => 9,
+            Flag::ExceptionLapsed => 10,
+        }
+    }
+
+    /// The stable machine name (CLI filters, JSON, policy keys, asset mapping).
+    pub fn name(self) -> &'static str {
+        match self {
+            Flag::Expired => "expired",
+            Flag::Dormant => "dormant",
+            Flag::NeverUsed => "never_used",
+            Flag::UnrotatedCredential => "unrotated",
+            Flag::NoSponsor => "no_sponsor",
+            Flag::SharedCredential => "shared",
+            Flag::Privileged => "privileged",
+            Flag::CrossTenant => "cross_tenant",
+            Flag::SelfReview => "self_review",
+            Flag::Unclassified => "unclassified",
+            Flag::ExceptionLapsed => "exception_lapsed",
+        }
+    }
+
+    /// Three letters for the queue, where space is short.
+    pub fn code(self) -> &'static str {
+        match self {
+            Flag::Expired => "EXP",
+            Flag::Dormant => "DOR",
+            Flag::NeverUsed => "NVU",
+            Flag::UnrotatedCredential => "ROT",
+            Flag::NoSponsor => "NSP",
+            Flag::SharedCredential => "SHR",
+            Flag::Privileged => "PRV",
+            Flag::CrossTenant => "XTN",
+            Flag::SelfReview => "SLF",
+            Flag::Unclassified => "UNC",
+            Flag::ExceptionLapsed => "LAP",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Flag::Expired => "expired",
+            Flag::Dormant => "dormant",
+            Flag::NeverUsed => "never used",
+            Flag::UnrotatedCredential => "unrotated credential",
+            Flag::NoSponsor => "no sponsor",
+            Flag::SharedCredential => "shared credential",
+            Flag::Privileged => "privileged",
+            Flag::CrossTenant => "cross-tenant",
+            Flag::SelfReview => "self-review",
+            Flag::Unclassified => "unclassified",
+            Flag::ExceptionLapsed => "exception lapsed",
+        }
+    }
+
+    pub fn recommendation(self) -> Recommendation {
+        match self {
+            Flag::Expired
+            | Flag::Dormant
+            | Flag::NeverUsed
+            | Flag::SharedCredential
+            | Flag::ExceptionLapsed => Recommendation::Revoke,
+            Flag::UnrotatedCredential => Recommendation::RotateOrRevoke,
+            Flag::NoSponsor => Recommendation::ReassignOrRevoke,
+            Flag::Unclassified => Recommendation::Classify,
+            Flag::Privileged | Flag::CrossTenant | Flag::SelfReview => {
+                Recommendation::ReviewWithCare
+            }
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Flag> {
+        Flag::ALL.iter().copied().find(|f| f.name() == name)
+    }
+
+    pub fn names() -> String {
+        Flag::ALL
+            .iter()
+            .map(|f| f.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+impl fmt::Display for Flag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// A set of flags, stored as one integer so that filtering on a flag is a
+/// bit test in SQL.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct FlagSet(u32);
+
+impl FlagSet {
+    pub fn from_bits(bits: u32) -> FlagSet {
+        FlagSet(bits)
+    }
+
+    pub fn bits(self) -> u32 {
+        self.0
+    }
+
+    pub fn mask(flag: Flag) -> u32 {
+        flag.bit()
+    }
+
+    pub fn insert(&mut self, flag: Flag) {
+        self.0 |= flag.bit();
+    }
+
+    pub fn contains(self, flag: Flag) -> bool {
+        self.0 & flag.bit() != 0
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    pub fn iter(self) -> impl Iterator<Item = Flag> {
+        Flag::ALL.iter().copied().filter(move |f| self.contains(*f))
+    }
+
+    pub fn codes(self) -> String {
+        self.iter().map(Flag::code).collect::<Vec<_>>().join(" ")
+    }
+
+    pub fn names(self) -> Vec<&'static str> {
+        self.iter().map(Flag::name).collect()
+    }
+}
+
+impl FromIterator<Flag> for FlagSet {
+    fn from_iter<I: IntoIterator<Item = Flag>>(iter: I) -> Self {
+        let mut set = FlagSet::default();
+        for flag in iter {
+            set.insert(flag);
+        }
+        set
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_flag_has_its_own_bit_and_name() {
+        let all: FlagSet = Flag::ALL.iter().copied().collect();
+        assert_eq!(all.bits().count_ones() as usize, Flag::ALL.len());
+        for flag in Flag::ALL {
+            assert_eq!(Flag::from_name(flag.name()), Some(*flag));
+        }
+    }
+
+    #[test]
+    fn iterates_in_display_order() {
+        let set: FlagSet = [Flag::Privileged, Flag::Expired].into_iter().collect();
+        assert_eq!(set.codes(), "EXP PRV");
+        assert!(set.contains(Flag::Expired) && !set.contains(Flag::Dormant));
+    }
+}

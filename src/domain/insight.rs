@@ -1,0 +1,362 @@
+//! The risk insights: which flags a grant earns on a given day under a
+//! policy, why (a sentence a reviewer can check), the resulting risk score
+//! and the recommendation.
+
+use super::date::{days_between, describe_age};
+use super::decision::Recommendation;
+use super::flags::{Flag, FlagSet};
+use super::model::{IdentityKind, Relationship};
+use super::policy::Policy;
+use chrono::NaiveDate;
+
+/// The facts about one grant that the rules look at.
+#[derive(Clone, Debug)]
+pub struct Subject<'a> {
+    pub identity_id: &'a str,
+    pub email: Option<&'a str>,
+    pub kind: IdentityKind,
+    pub relationship: Relationship,
+    pub sponsor: Option<&'a str>,
+    pub privileged: bool,
+    pub shared: bool,
+    pub granted_at: Option<NaiveDate>,
+    pub expires_at: Option<NaiveDate>,
+    pub last_used_at: Option<NaiveDate>,
+    pub credential_rotated_at: Option<NaiveDate>,
+}
+
+/// What the rules need to know beyond the grant itself.
+#[derive(Clone, Debug)]
+pub struct Context<'a> {
+    pub today: NaiveDate,
+    pub policy: &'a Policy,
+    pub reviewer: &'a str,
+    /// Other tenants in which the same identity (by id or e-mail) holds access.
+    pub other_tenants: &'a [String],
+    /// End date of an exception an earlier campaign granted and that has passed.
+    pub lapsed_exception: Option<NaiveDate>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Finding {
+    pub flag: String,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Assessment {
+    pub findings: Vec<Finding>,
+    pub flags: FlagSet,
+    pub score: i64,
+    pub recommendation: Recommendation,
+}
+
+/// True when `reviewer` is the identity itself, by id or e-mail.
+pub fn is_self_review(identity_id: &str, email: Option<&str>, reviewer: &str) -> bool {
+    let same = |other: &str| !other.is_empty() && other.eq_ignore_ascii_case(reviewer);
+    same(identity_id) || email.is_some_and(same)
+}
+
+pub fn assess(subject: &Subject<'_>, ctx: &Context<'_>) -> Assessment {
+    let policy = ctx.policy;
+    let today = ctx.today;
+    let mut found: Vec<(Flag, String)> = Vec::new();
+    let on = |day: NaiveDate| format!("{} ({})", day.format("%Y-%m-%d"), describe_age(day, today));
+
+    if let Some(expires) = subject.expires_at
+        && expires < today
+    {
+        found.push((Flag::Expired, format!("expired on {}", on(expires))));
+    }
+    if let Some(until) = ctx.lapsed_exception {
+        found.push((
+            Flag::ExceptionLapsed,
+            format!("an earlier campaign's exception ended on {}", on(until)),
+        ));
+    }
+    if subject.shared {
+        found.push((
+            Flag::SharedCredential,
+            "one credential shared by several people: no individual accountability".into(),
+        ));
+    }
+    match subject.last_used_at {
+        Some(used) if days_between(used, today) > policy.dormant_days => found.push((
+            Flag::Dormant,
+            format!(
+                "last used {}; policy allows {} days",
+                on(used),
+                policy.dormant_days
+            ),
+        )),
+        None if subject.kind != IdentityKind::BreakGlass => {
+            if let Some(granted) = subject.granted_at
+                && days_between(granted, today) > policy.never_used_days
+            {
+                found.push((
+                    Flag::NeverUsed,
+                    format!("no recorded use since it was granted on {}", on(granted)),
+                ));
+            }
+        }
+        _ => {}
+    }
+    if subject.kind.holds_machine_credential() {
+        let limit = policy.rotation_days;
+        match (subject.credential_rotated_at, subject.granted_at) {
+            (Some(rotated), _) if days_between(rotated, today) > limit => found.push((
+                Flag::UnrotatedCredential,
+                format!(
+                    "credential last rotated {}; policy is {limit} days",
+                    on(rotated)
+                ),
+            )),
+            (None, Some(granted)) if days_between(granted, today) > limit => found.push((
+                Flag::UnrotatedCredential,
+                format!(
+                    "no rotation recorded since it was granted on {}; policy is {limit} days",
+                    on(granted)
+                ),
+            )),
+            (None, None) => found.push((
+                Flag::UnrotatedCredential,
+                "neither a rotation nor a grant date is known for this credential".into(),
+            )),
+            _ => {}
+        }
+    }
+    if subject.relationship.is_external() && subject.sponsor.is_none_or(str::is_empty) {
+        found.push((
+            Flag::NoSponsor,
+            format!(
+                "{} identity with nobody accountable for it",
+                subject.relationship
+            ),
+        ));
+    }
+    let privileged_reason = match subject.kind {
+        IdentityKind::DelegatedAdmin => Some("delegated admin role"),
+        IdentityKind::BreakGlass => Some("break-glass account"),
+        _ if subject.privileged => Some("marked privileged by the source"),
+        _ => None,
+    };
+    if let Some(reason) = privileged_reason {
+        found.push((Flag::Privileged, reason.into()));
+    }
+    if is_self_review(subject.identity_id, subject.email, ctx.reviewer) {
+        found.push((
+            Flag::SelfReview,
+            format!("{} is reviewing their own access", ctx.reviewer),
+        ));
+    }
+    if !ctx.other_tenants.is_empty() {
+        found.push((
+            Flag::CrossTenant,
+            format!("also holds access in {}", ctx.other_tenants.join(", ")),
+        ));
+    }
+    if subject.relationship == Relationship::Unknown {
+        found.push((
+            Flag::Unclassified,
+            "the source does not say how this identity relates to us".into(),
+        ));
+    }
+
+    found.sort_by_key(|(flag, _)| *flag);
+    let flags: FlagSet = found.iter().map(|(flag, _)| *flag).collect();
+    let score = flags.iter().map(|f| policy.weights.of(f)).sum();
+    let recommendation = flags
+        .iter()
+        .map(Flag::recommendation)
+        .min()
+        .unwrap_or(Recommendation::Keep);
+    let findings = found
+        .into_iter()
+        .map(|(flag, reason)| Finding {
+            flag: flag.name().to_string(),
+            reason,
+        })
+        .collect();
+    Assessment {
+        findings,
+        flags,
+        score,
+        recommendation,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 22).unwrap()
+    }
+
+    fn days_ago(n: i64) -> Option<NaiveDate> {
+        Some(today() - chrono::Duration::days(n))
+    }
+
+    fn subject() -> Subject<'static> {
+        Subject {
+            identity_id: "l.brandt@copperline.example.com",
+            email: None,
+            kind: IdentityKind::Human,
+            relationship: Relationship::Contractor,
+            sponsor: Some("a.kowalski@northwind.example.com"),
+            privileged: false,
+            shared: false,
+            granted_at: days_ago(400),
+            expires_at: None,
+            last_used_at: days_ago(3),
+            credential_rotated_at: None,
+        }
+    }
+
+    fn flags_of(subject: &Subject<'_>) -> FlagSet {
+        let policy = Policy::default();
+        let ctx = Context {
+            today: today(),
+            policy: &policy,
+            reviewer: "m.santos@northwind.example.com",
+            other_tenants: &[],
+            lapsed_exception: None,
+        };
+        assess(subject, &ctx).flags
+    }
+
+    #[test]
+    fn a_clean_grant_has_no_flags_and_is_kept() {
+        let policy = Policy::default();
+        let ctx = Context {
+            today: today(),
+            policy: &policy,
+            reviewer: "m.santos@northwind.example.com",
+            other_tenants: &[],
+            lapsed_exception: None,
+        };
+        let a = assess(&subject(), &ctx);
+        assert!(a.flags.is_empty(), "{:?}", a.findings);
+        assert_eq!(a.score, 0);
+        assert_eq!(a.recommendation, Recommendation::Keep);
+    }
+
+    #[test]
+    fn dormancy_starts_after_the_threshold() {
+        for (days, dormant) in [(89, false), (90, false), (91, true)] {
+            let s = Subject {
+                last_used_at: days_ago(days),
+                ..subject()
+            };
+            assert_eq!(flags_of(&s).contains(Flag::Dormant), dormant, "{days} days");
+        }
+    }
+
+    #[test]
+    fn expiry_today_is_not_yet_expired() {
+        for (days, expired) in [(-1, false), (0, false), (1, true)] {
+            let s = Subject {
+                expires_at: days_ago(days),
+                ..subject()
+            };
+            assert_eq!(
+                flags_of(&s).contains(Flag::Expired),
+                expired,
+                "{days} days ago"
+            );
+        }
+    }
+
+    #[test]
+    fn never_used_spares_break_glass_and_fresh_grants() {
+        let unused = Subject {
+            last_used_at: None,
+            ..subject()
+        };
+        assert!(flags_of(&unused).contains(Flag::NeverUsed));
+        let fresh = Subject {
+            granted_at: days_ago(30),
+            ..unused.clone()
+        };
+        assert!(!flags_of(&fresh).contains(Flag::NeverUsed));
+        let glass = Subject {
+            kind: IdentityKind::BreakGlass,
+            ..unused
+        };
+        let flags = flags_of(&glass);
+        assert!(!flags.contains(Flag::NeverUsed));
+        assert!(flags.contains(Flag::Privileged));
+    }
+
+    #[test]
+    fn machine_credentials_must_be_rotated() {
+        let key = |rotated| Subject {
+            kind: IdentityKind::ApiKey,
+            credential_rotated_at: rotated,
+            ..subject()
+        };
+        assert!(!flags_of(&key(days_ago(90))).contains(Flag::UnrotatedCredential));
+        assert!(flags_of(&key(days_ago(91))).contains(Flag::UnrotatedCredential));
+        assert!(flags_of(&key(None)).contains(Flag::UnrotatedCredential));
+        let human = Subject {
+            credential_rotated_at: days_ago(900),
+            ..subject()
+        };
+        assert!(!flags_of(&human).contains(Flag::UnrotatedCredential));
+    }
+
+    #[test]
+    fn externals_need_a_sponsor_and_employees_do_not() {
+        let orphan = Subject {
+            sponsor: None,
+            ..subject()
+        };
+        assert!(flags_of(&orphan).contains(Flag::NoSponsor));
+        let employee = Subject {
+            relationship: Relationship::Employee,
+            ..orphan
+        };
+        assert!(!flags_of(&employee).contains(Flag::NoSponsor));
+    }
+
+    #[test]
+    fn self_review_matches_id_or_email_ignoring_case() {
+        let policy = Policy::default();
+        let ctx = Context {
+            today: today(),
+            policy: &policy,
+            reviewer: "L.Brandt@Copperline.example.com",
+            other_tenants: &[],
+            lapsed_exception: None,
+        };
+        assert!(assess(&subject(), &ctx).flags.contains(Flag::SelfReview));
+    }
+
+    #[test]
+    fn context_flags_and_the_strongest_recommendation_wins() {
+        let policy = Policy::default();
+        let others = vec!["contoso".to_string()];
+        let ctx = Context {
+            today: today(),
+            policy: &policy,
+            reviewer: "x@y",
+            other_tenants: &others,
+            lapsed_exception: days_ago(5),
+        };
+        let s = Subject {
+            relationship: Relationship::Unknown,
+            ..subject()
+        };
+        let a = assess(&s, &ctx);
+        for flag in [Flag::CrossTenant, Flag::ExceptionLapsed, Flag::Unclassified] {
+            assert!(a.flags.contains(flag), "{flag:?}");
+        }
+        assert_eq!(a.recommendation, Recommendation::Revoke);
+        assert_eq!(a.score, 45 + 10 + 10);
+        assert!(
+            a.findings[0].reason.contains("5 days ago"),
+            "{:?}",
+            a.findings
+        );
+    }
+}

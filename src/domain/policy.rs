@@ -1,0 +1,214 @@
+//! Policy: the thresholds behind the insights, the weights that order the
+//! queue, and when a decision needs a note. Defaults are the design's; a
+//! config file may override any of them.
+
+use super::decision::{DecisionKind, Recommendation};
+use super::flags::{Flag, FlagSet};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Policy {
+    /// Last use older than this many days makes a grant dormant.
+    pub dormant_days: i64,
+    /// A grant never used after this many days is flagged.
+    pub never_used_days: i64,
+    /// Machine credentials older than this many days should be rotated.
+    pub rotation_days: i64,
+    /// The longest an exception may run, in days from the decision.
+    pub exception_max_days: i64,
+    pub notes: NoteRules,
+    pub weights: Weights,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            dormant_days: 90,
+            never_used_days: 30,
+            rotation_days: 90,
+            exception_max_days: 365,
+            notes: NoteRules::default(),
+            weights: Weights::default(),
+        }
+    }
+}
+
+/// Which decisions must carry an evidence note.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NoteRules {
+    pub revoke: bool,
+    pub exception: bool,
+    pub reassign: bool,
+    pub privileged: bool,
+    pub self_review: bool,
+    pub attest_against_revoke: bool,
+}
+
+impl Default for NoteRules {
+    fn default() -> Self {
+        NoteRules {
+            revoke: true,
+            exception: true,
+            reassign: true,
+            privileged: true,
+            self_review: true,
+            attest_against_revoke: true,
+        }
+    }
+}
+
+/// Risk points per flag; an item's risk score is the sum of its flags'.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Weights {
+    pub expired: i64,
+    pub exception_lapsed: i64,
+    pub shared: i64,
+    pub dormant: i64,
+    pub never_used: i64,
+    pub unrotated: i64,
+    pub no_sponsor: i64,
+    pub privileged: i64,
+    pub self_review: i64,
+    pub cross_tenant: i64,
+    pub unclassified: i64,
+}
+
+impl Default for Weights {
+    fn default() -> Self {
+        Weights {
+            expired: 50,
+            exception_lapsed: 45,
+            shared: 40,
+            dormant: 35,
+            never_used: 30,
+            unrotated: 25,
+            no_sponsor: 25,
+            privileged: 20,
+            self_review: 15,
+            cross_tenant: 10,
+            unclassified: 10,
+        }
+    }
+}
+
+impl Weights {
+    pub fn of(&self, flag: Flag) -> i64 {
+        match flag {
+            Flag::Expired => self.expired,
+            Flag::ExceptionLapsed => self.exception_lapsed,
+            Flag::SharedCredential => self.shared,
+            Flag::Dormant => self.dormant,
+            Flag::NeverUsed => self.never_used,
+            Flag::UnrotatedCredential => self.unrotated,
+            Flag::NoSponsor => self.no_sponsor,
+            Flag::Privileged => self.privileged,
+            Flag::SelfReview => self.self_review,
+            Flag::CrossTenant => self.cross_tenant,
+            Flag::Unclassified => self.unclassified,
+        }
+    }
+}
+
+impl Policy {
+    /// Why a note is required for this decision on an item with these
+    /// flags and this recommendation, or `None` when it is optional.
+    pub fn note_required(
+        &self,
+        kind: DecisionKind,
+        flags: FlagSet,
+        recommendation: Recommendation,
+    ) -> Option<&'static str> {
+        let rules = &self.notes;
+        match kind {
+            DecisionKind::Revoke if rules.revoke => return Some("a revoke needs a note"),
+            DecisionKind::Exception if rules.exception => {
+                return Some("an exception needs a note");
+            }
+            DecisionKind::Reassign if rules.reassign => return Some("a reassign needs a note"),
+            DecisionKind::Undo => return None,
+            _ => {}
+        }
+        if rules.self_review && flags.contains(Flag::SelfReview) {
+            return Some("you are reviewing your own access: say why");
+        }
+        if rules.privileged && flags.contains(Flag::Privileged) {
+            return Some("privileged access needs a note");
+        }
+        if rules.attest_against_revoke
+            && kind == DecisionKind::Attest
+            && recommendation.suggests_revoke()
+        {
+            return Some("keeping access against the recommendation needs a note");
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_note_rules_follow_the_design() {
+        let policy = Policy::default();
+        let none = FlagSet::default();
+        let keep = Recommendation::Keep;
+        assert!(
+            policy
+                .note_required(DecisionKind::Attest, none, keep)
+                .is_none()
+        );
+        assert!(
+            policy
+                .note_required(DecisionKind::Revoke, none, keep)
+                .is_some()
+        );
+        assert!(
+            policy
+                .note_required(DecisionKind::Exception, none, keep)
+                .is_some()
+        );
+        assert!(
+            policy
+                .note_required(DecisionKind::Reassign, none, keep)
+                .is_some()
+        );
+        assert!(
+            policy
+                .note_required(DecisionKind::Undo, none, keep)
+                .is_none()
+        );
+        let privileged: FlagSet = [Flag::Privileged].into_iter().collect();
+        assert!(
+            policy
+                .note_required(DecisionKind::Attest, privileged, keep)
+                .is_some()
+        );
+        let own: FlagSet = [Flag::SelfReview].into_iter().collect();
+        assert!(
+            policy
+                .note_required(DecisionKind::Attest, own, keep)
+                .is_some()
+        );
+        assert!(
+            policy
+                .note_required(DecisionKind::Attest, none, Recommendation::Revoke)
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn rules_can_be_switched_off() {
+        let mut policy = Policy::default();
+        policy.notes.revoke = false;
+        let none = FlagSet::default();
+        assert!(
+            policy
+                .note_required(DecisionKind::Revoke, none, Recommendation::Keep)
+                .is_none()
+        );
+    }
+}

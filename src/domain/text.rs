@@ -1,0 +1,83 @@
+//! Imported text is hostile: before any of it reaches a terminal, control
+//! characters, escape sequences and bidirectional overrides are shown as
+//! visible escapes, so data can neither drive the terminal nor disguise
+//! itself.
+
+use std::borrow::Cow;
+use std::fmt::Write;
+
+/// True for characters that must never reach a terminal raw.
+fn is_unsafe(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061C}'
+                | '\u{200B}'
+                | '\u{200E}'
+                | '\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2060}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{FEFF}'
+        )
+}
+
+/// Text safe to draw on one line: every unsafe character becomes a visible
+/// escape (`\n`, `\x1b`, `\u{202e}`).
+pub fn sanitize(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(is_unsafe) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if !is_unsafe(c) {
+            out.push(c);
+            continue;
+        }
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x80 => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Like [`sanitize`] but keeps line breaks, for multi-line notes.
+pub fn sanitize_multiline(text: &str) -> String {
+    text.split('\n')
+        .map(|line| sanitize(line).into_owned())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_sequences_become_visible() {
+        assert_eq!(sanitize("\u{1b}[2Jboom"), "\\x1b[2Jboom");
+        assert_eq!(sanitize("\u{1b}]0;title\u{7}x"), "\\x1b]0;title\\x07x");
+        assert_eq!(sanitize("a\u{9b}31m"), "a\\u{9b}31m");
+        assert_eq!(sanitize("evil\u{202e}gnp.exe"), "evil\\u{202e}gnp.exe");
+        assert_eq!(sanitize("two\nlines"), "two\\nlines");
+        assert_eq!(sanitize("nul\0"), "nul\\x00");
+    }
+
+    #[test]
+    fn ordinary_text_is_untouched_and_borrowed() {
+        assert!(matches!(sanitize("Zoë Ångström — 東京"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn multiline_keeps_newlines_only() {
+        assert_eq!(sanitize_multiline("a\u{1b}\nb\tc"), "a\\x1b\nb\\tc");
+    }
+}

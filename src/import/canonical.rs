@@ -1,0 +1,457 @@
+//! recert's canonical CSV: a header row naming the columns in any order,
+//! UTF-8 (with or without a BOM), LF or CRLF. See DESIGN.md.
+
+use super::{Defaults, MAX_FIELD_BYTES, Problem};
+use crate::domain::{EntitlementRecord, IdentityKind, Relationship, Stamp};
+use std::io::Read;
+
+/// Every column the format knows, in the documented order.
+pub const COLUMNS: [&str; 21] = [
+    "tenant",
+    "system",
+    "identity_id",
+    "identity_name",
+    "identity_kind",
+    "relationship",
+    "organization",
+    "region",
+    "environment",
+    "entitlement",
+    "privileged",
+    "sponsor",
+    "business_owner",
+    "technical_owner",
+    "justification",
+    "granted_at",
+    "expires_at",
+    "last_used_at",
+    "credential_rotated_at",
+    "shared",
+    "ticket",
+];
+
+pub const REQUIRED: [&str; 6] = [
+    "system",
+    "identity_id",
+    "identity_name",
+    "identity_kind",
+    "relationship",
+    "entitlement",
+];
+
+/// Whether a header row looks like this format (used to detect formats).
+pub fn matches_header(header: &[String]) -> bool {
+    REQUIRED.iter().all(|r| header.iter().any(|h| h == r))
+}
+
+/// Streams validated records from canonical CSV.
+pub struct Reader<R: Read> {
+    csv: csv::Reader<R>,
+    /// For each of `COLUMNS`, its position in the file, if present.
+    positions: [Option<usize>; 21],
+    width: usize,
+    defaults: Defaults,
+    record: csv::ByteRecord,
+}
+
+impl<R: Read> Reader<R> {
+    /// Reads and checks the header. A header problem rejects the whole file.
+    pub fn new(input: R, defaults: Defaults) -> Result<Reader<R>, Vec<Problem>> {
+        let mut csv = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(input);
+        let mut header = csv::ByteRecord::new();
+        match csv.read_byte_record(&mut header) {
+            Ok(true) => {}
+            Ok(false) => {
+                return Err(vec![Problem::file(
+                    "",
+                    "the file is empty: expected a header row naming the columns",
+                )]);
+            }
+            Err(e) => return Err(vec![csv_problem(&e, 1)]),
+        }
+        let mut problems = Vec::new();
+        let mut positions = [None; 21];
+        for (index, raw) in header.iter().enumerate() {
+            let Ok(name) = std::str::from_utf8(raw) else {
+                problems.push(Problem::at_line(
+                    1,
+                    "header",
+                    "a column name is not valid UTF-8",
+                ));
+                continue;
+            };
+            let name = name.trim();
+            match COLUMNS.iter().position(|c| *c == name) {
+                Some(known) if positions[known].is_some() => {
+                    problems.push(Problem::at_line(1, name, "the column appears twice"));
+                }
+                Some(known) => positions[known] = Some(index),
+                None => problems.push(Problem::at_line(
+                    1,
+                    name,
+                    format!("unknown column; the columns are {}", COLUMNS.join(", ")),
+                )),
+            }
+        }
+        for required in REQUIRED {
+            let known = COLUMNS.iter().position(|c| *c == required).unwrap_or(0);
+            if positions[known].is_none() {
+                problems.push(Problem::at_line(1, required, "required column is missing"));
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        Ok(Reader {
+            csv,
+            positions,
+            width: header.len(),
+            defaults,
+            record: csv::ByteRecord::new(),
+        })
+    }
+
+    fn field(&self, column: usize) -> Option<&[u8]> {
+        self.positions[column].and_then(|p| self.record.get(p))
+    }
+
+    fn parse_row(&self, line: u64) -> Result<EntitlementRecord, Vec<Problem>> {
+        let mut problems = Vec::new();
+        let mut text = |column: usize| -> Option<String> {
+            let raw = self.field(column)?;
+            let name = COLUMNS[column];
+            if raw.len() > MAX_FIELD_BYTES {
+                problems.push(Problem::at_line(
+                    line,
+                    name,
+                    format!(
+                        "{} bytes is longer than the {MAX_FIELD_BYTES} allowed",
+                        raw.len()
+                    ),
+                ));
+                return None;
+            }
+            let Ok(value) = std::str::from_utf8(raw) else {
+                problems.push(Problem::at_line(line, name, "not valid UTF-8"));
+                return None;
+            };
+            if value.contains('\0') {
+                problems.push(Problem::at_line(line, name, "contains a NUL byte"));
+                return None;
+            }
+            let value = value.trim();
+            (!value.is_empty()).then(|| value.to_string())
+        };
+        let mut values: Vec<Option<String>> = (0..COLUMNS.len()).map(&mut text).collect();
+        let mut take = |column: &str| -> Option<String> {
+            let index = COLUMNS.iter().position(|c| *c == column)?;
+            values[index].take()
+        };
+
+        let mut required = |column: &str, problems: &mut Vec<Problem>| -> String {
+            take(column).unwrap_or_else(|| {
+                problems.push(Problem::at_line(line, column, "required value is empty"));
+                String::new()
+            })
+        };
+        let system = required("system", &mut problems);
+        let identity_id = required("identity_id", &mut problems);
+        let identity_name = required("identity_name", &mut problems);
+        let kind_text = required("identity_kind", &mut problems);
+        let relationship_text = required("relationship", &mut problems);
+        let entitlement = required("entitlement", &mut problems);
+
+        let identity_kind =
+            parse_word::<IdentityKind>(&kind_text, line, "identity_kind", &mut problems);
+        let relationship =
+            parse_word::<Relationship>(&relationship_text, line, "relationship", &mut problems);
+
+        let tenant = resolve(
+            take("tenant"),
+            self.defaults.tenant.as_deref(),
+            line,
+            "tenant",
+            &mut problems,
+        );
+        let system = resolve(
+            Some(system).filter(|s| !s.is_empty()),
+            self.defaults.system.as_deref(),
+            line,
+            "system",
+            &mut problems,
+        );
+
+        let mut boolean = |column: &str, problems: &mut Vec<Problem>| -> bool {
+            match take(column) {
+                None => false,
+                Some(v) if v.eq_ignore_ascii_case("true") => true,
+                Some(v) if v.eq_ignore_ascii_case("false") => false,
+                Some(v) => {
+                    problems.push(Problem::at_line(
+                        line,
+                        column,
+                        format!("{v:?} is not true or false"),
+                    ));
+                    false
+                }
+            }
+        };
+        let privileged = boolean("privileged", &mut problems);
+        let shared = boolean("shared", &mut problems);
+
+        let mut date = |column: &str, problems: &mut Vec<Problem>| -> Option<Stamp> {
+            let value = take(column)?;
+            Stamp::parse(&value)
+                .map_err(|e| problems.push(Problem::at_line(line, column, e.to_string())))
+                .ok()
+        };
+        let granted_at = date("granted_at", &mut problems);
+        let expires_at = date("expires_at", &mut problems);
+        let last_used_at = date("last_used_at", &mut problems);
+        let credential_rotated_at = date("credential_rotated_at", &mut problems);
+
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        let (Some(identity_kind), Some(relationship)) = (identity_kind, relationship) else {
+            return Err(problems);
+        };
+        let organization = take("organization");
+        let region = take("region");
+        let environment = take("environment");
+        let sponsor = take("sponsor");
+        let business_owner = take("business_owner");
+        let technical_owner = take("technical_owner");
+        let justification = take("justification");
+        let ticket = take("ticket");
+        let mut record = EntitlementRecord::new(
+            system,
+            identity_id,
+            identity_name,
+            identity_kind,
+            relationship,
+            entitlement,
+        );
+        record.tenant = tenant;
+        record.organization = organization;
+        record.region = region;
+        record.environment = environment;
+        record.privileged = privileged;
+        record.sponsor = sponsor;
+        record.business_owner = business_owner;
+        record.technical_owner = technical_owner;
+        record.justification = justification;
+        record.granted_at = granted_at;
+        record.expires_at = expires_at;
+        record.last_used_at = last_used_at;
+        record.credential_rotated_at = credential_rotated_at;
+        record.shared = shared;
+        record.ticket = ticket;
+        Ok(record)
+    }
+}
+
+fn parse_word<T: std::str::FromStr<Err = String>>(
+    text: &str,
+    line: u64,
+    column: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<T> {
+    if text.is_empty() {
+        return None;
+    }
+    text.parse()
+        .map_err(|e: String| problems.push(Problem::at_line(line, column, e)))
+        .ok()
+}
+
+/// A value from the row, or the command line's default; the two must agree.
+fn resolve(
+    value: Option<String>,
+    default: Option<&str>,
+    line: u64,
+    column: &str,
+    problems: &mut Vec<Problem>,
+) -> String {
+    match (value, default) {
+        (Some(v), Some(d)) if v != d => {
+            problems.push(Problem::at_line(
+                line,
+                column,
+                format!("the row says {v:?} but the command line says {d:?}"),
+            ));
+            v
+        }
+        (Some(v), _) => v,
+        (None, Some(d)) => d.to_string(),
+        (None, None) => String::new(),
+    }
+}
+
+fn csv_problem(error: &csv::Error, fallback_line: u64) -> Problem {
+    let line = error.position().map(|p| p.line()).unwrap_or(fallback_line);
+    let message = match error.kind() {
+        csv::ErrorKind::Io(e) => format!("cannot read: {e}"),
+        _ => error.to_string(),
+    };
+    Problem::at_line(line, "", message)
+}
+
+impl<R: Read> Iterator for Reader<R> {
+    type Item = Result<(u64, EntitlementRecord), Vec<Problem>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let mut record = std::mem::take(&mut self.record);
+            let read = self.csv.read_byte_record(&mut record);
+            self.record = record;
+            let line = self.record.position().map_or(0, |p| p.line());
+            match read {
+                Ok(false) => return None,
+                Err(e) => {
+                    let fatal = matches!(e.kind(), csv::ErrorKind::Io(_));
+                    let problem = csv_problem(&e, line);
+                    if fatal {
+                        // Nothing more can be read; report once and stop.
+                        self.width = usize::MAX;
+                    }
+                    return Some(Err(vec![problem]));
+                }
+                Ok(true) => {}
+            }
+            if self.width == usize::MAX {
+                return None;
+            }
+            // A blank line between rows is not a row.
+            if self.record.len() == 1 && self.record.get(0).is_some_and(<[u8]>::is_empty) {
+                continue;
+            }
+            if self.record.len() != self.width {
+                return Some(Err(vec![Problem::at_line(
+                    line,
+                    "",
+                    format!(
+                        "expected {} fields as in the header, found {}",
+                        self.width,
+                        self.record.len()
+                    ),
+                )]));
+            }
+            return Some(self.parse_row(line).map(|r| (line, r)));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEADER: &str = "tenant,system,identity_id,identity_name,identity_kind,relationship,entitlement,privileged,expires_at";
+
+    fn read(
+        text: &str,
+    ) -> Result<Vec<Result<(u64, EntitlementRecord), Vec<Problem>>>, Vec<Problem>> {
+        Reader::new(text.as_bytes(), Defaults::default()).map(|r| r.collect())
+    }
+
+    #[test]
+    fn reads_rows_in_any_column_order_with_bom_and_crlf() {
+        let text = "\u{feff}entitlement,relationship,identity_kind,identity_name,identity_id,system\r\n\
+                    Mailbox,partner,human,Kenji Ito,k.ito@x,m365\r\n";
+        let rows = read(text).unwrap();
+        let (line, record) = rows[0].clone().unwrap();
+        assert_eq!(line, 2);
+        assert_eq!(record.entitlement, "Mailbox");
+        assert_eq!(record.relationship, Relationship::Partner);
+        assert_eq!(record.tenant, "");
+    }
+
+    #[test]
+    fn names_the_line_and_field_of_each_problem() {
+        let text = format!(
+            "{HEADER}\nnw,gh,a,A,robot,partner,x,false,\nnw,gh,b,B,human,partner,x,maybe,2026-02-30\n"
+        );
+        let rows = read(&text).unwrap();
+        let first = rows[0].clone().unwrap_err();
+        assert_eq!(
+            first[0].render("f.csv"),
+            format!(
+                "f.csv:2: identity_kind: \"robot\" is not one of {}",
+                IdentityKind::expected()
+            )
+        );
+        let second = rows[1].clone().unwrap_err();
+        let fields: Vec<_> = second.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(fields, ["privileged", "expires_at"]);
+        assert!(second.iter().all(|p| p.location == "3"));
+    }
+
+    #[test]
+    fn header_problems_reject_the_file() {
+        let problems = read("tenant,system,identity_id\n").unwrap_err();
+        let missing: Vec<_> = problems.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(
+            missing,
+            [
+                "identity_name",
+                "identity_kind",
+                "relationship",
+                "entitlement"
+            ]
+        );
+        assert!(read("").unwrap_err()[0].message.contains("empty"));
+        let unknown = read(&format!("{HEADER},colour\n")).unwrap_err();
+        assert_eq!(unknown[0].field, "colour");
+    }
+
+    #[test]
+    fn wrong_field_counts_are_reported_per_line() {
+        let text = format!("{HEADER}\nnw,gh,a,A,human,partner,x\n");
+        let rows = read(&text).unwrap();
+        let problem = &rows[0].clone().unwrap_err()[0];
+        assert_eq!(problem.location, "2");
+        assert!(
+            problem.message.contains("expected 9 fields"),
+            "{}",
+            problem.message
+        );
+    }
+
+    #[test]
+    fn defaults_fill_and_must_agree() {
+        let text = format!("{HEADER}\n,gh,a,A,human,partner,x,,\nother,gh,b,B,human,partner,x,,\n");
+        let defaults = Defaults {
+            tenant: Some("nw".into()),
+            system: None,
+        };
+        let rows: Vec<_> = Reader::new(text.as_bytes(), defaults).unwrap().collect();
+        assert_eq!(rows[0].clone().unwrap().1.tenant, "nw");
+        assert_eq!(rows[1].clone().unwrap_err()[0].field, "tenant");
+    }
+
+    #[test]
+    fn refuses_nul_bytes_invalid_utf8_and_huge_fields() {
+        let mut bytes = format!("{HEADER}\nnw,gh,a,A\0,human,partner,x,,\n").into_bytes();
+        bytes.extend_from_slice(b"nw,gh,b,\xff\xfe,human,partner,x,,\n");
+        bytes.extend_from_slice(
+            format!(
+                "nw,gh,c,{},human,partner,x,,\n",
+                "z".repeat(MAX_FIELD_BYTES + 1)
+            )
+            .as_bytes(),
+        );
+        let rows: Vec<_> = Reader::new(&bytes[..], Defaults::default())
+            .unwrap()
+            .collect();
+        let messages: Vec<String> = rows
+            .iter()
+            .map(|r| r.clone().unwrap_err()[0].message.clone())
+            .collect();
+        assert!(messages[0].contains("NUL"));
+        assert!(messages[1].contains("UTF-8"));
+        assert!(messages[2].contains("longer"));
+    }
+}

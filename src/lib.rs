@@ -1,0 +1,13 @@
+//! recert: a terminal console for access recertification. The binary in
+//! `main.rs` is a thin shell over this library so that tests and benchmarks
+//! drive the same code.
+
+pub mod audit;
+pub mod cli;
+pub mod clock;
+pub mod cmd;
+pub mod domain;
+pub mod import;
+pub mod report;
+pub mod store;
+pub mod tui;

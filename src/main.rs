@@ -1,0 +1,31 @@
+//! The `recert` binary: parse the command line, run the command, map the
+//! outcome to an exit code (0 success, 1 a failed check, 2 a usage error).
+
+use clap::Parser;
+use recert::cli::Cli;
+use recert::cmd::UsageError;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    if let Err(e) = color_eyre::install() {
+        eprintln!("recert: cannot install the error handler: {e}");
+    }
+    let cli = Cli::parse();
+    match recert::cmd::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(report) => {
+            let mut chain = report.chain();
+            if let Some(top) = chain.next() {
+                eprintln!("recert: {top}");
+            }
+            for cause in chain {
+                eprintln!("  because: {cause}");
+            }
+            if report.downcast_ref::<UsageError>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::from(1)
+            }
+        }
+    }
+}

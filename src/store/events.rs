@@ -1,0 +1,495 @@
+//! The audit log in the database: appending hash-chained events, recording
+//! decisions (event and derived item state in one transaction) and walking
+//! the chain to verify it.
+
+use super::{CampaignId, EventSeq, ItemId, Result, Store, StoreError};
+use crate::audit::{self, EventContent, Fault};
+use crate::domain::decision::{ItemState, Recorded, undo_target};
+use crate::domain::insight::is_self_review;
+use crate::domain::{CampaignState, Decision, DecisionKind, FlagSet, Policy, Recommendation};
+use chrono::NaiveDate;
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+
+pub(crate) struct NewEvent<'a> {
+    pub kind: &'a str,
+    pub campaign: Option<CampaignId>,
+    pub item: Option<ItemId>,
+    pub actor: &'a str,
+    pub at: &'a str,
+    pub note: Option<&'a str>,
+    pub body: String,
+}
+
+/// Appends events to the chain within one transaction, reading the head
+/// once rather than per event.
+pub(crate) struct ChainWriter {
+    next_seq: i64,
+    prev_hash: String,
+}
+
+impl ChainWriter {
+    pub fn start(conn: &Connection) -> Result<ChainWriter> {
+        let head: Option<(i64, String)> = conn
+            .query_row(
+                "SELECT seq, hash FROM event ORDER BY seq DESC LIMIT 1",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()?;
+        let (seq, hash) = head.unwrap_or((0, audit::GENESIS.to_string()));
+        Ok(ChainWriter {
+            next_seq: seq + 1,
+            prev_hash: hash,
+        })
+    }
+
+    pub fn append(&mut self, conn: &Connection, event: &NewEvent<'_>) -> Result<EventSeq> {
+        let seq = self.next_seq;
+        let content = EventContent {
+            seq,
+            kind: event.kind,
+            campaign: event.campaign.map(|c| c.0),
+            item: event.item.map(|i| i.0),
+            actor: event.actor,
+            at: event.at,
+            note: event.note,
+            body: &event.body,
+        };
+        let hash = audit::event_hash(&self.prev_hash, &content);
+        conn.prepare_cached(
+            "INSERT INTO event (seq, kind, campaign, item, actor, at, note, body, prev_hash, hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        )?
+        .execute(params![
+            seq,
+            event.kind,
+            event.campaign,
+            event.item,
+            event.actor,
+            event.at,
+            event.note,
+            event.body,
+            self.prev_hash,
+            hash
+        ])?;
+        self.prev_hash = hash;
+        self.next_seq += 1;
+        Ok(EventSeq(seq))
+    }
+}
+
+/// The body of a decision event: everything an auditor needs besides the
+/// columns every event has.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub(crate) struct DecisionBody {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undoes: Option<i64>,
+    pub assigned_to: String,
+    pub recommendation: String,
+    pub against_recommendation: bool,
+    pub self_review: bool,
+    pub bulk: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seconds_on_screen: Option<f64>,
+}
+
+impl DecisionBody {
+    pub fn recorded(seq: i64, kind: &str, body: &str) -> Option<Recorded> {
+        let kind: DecisionKind = kind.parse().ok()?;
+        let body: DecisionBody = serde_json::from_str(body).ok()?;
+        let decision = match kind {
+            DecisionKind::Attest => Decision::Attest,
+            DecisionKind::Revoke => Decision::Revoke,
+            DecisionKind::Exception => Decision::Exception {
+                until: body.until?,
+                ticket: body.ticket,
+            },
+            DecisionKind::Reassign => Decision::Reassign { to: body.to? },
+            DecisionKind::Undo => return Some(Recorded::undo(seq)),
+        };
+        Some(Recorded::decision(seq, decision))
+    }
+}
+
+/// One decision to record.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DecisionRequest {
+    pub item: ItemId,
+    /// `None` undoes the item's decision in force.
+    pub decision: Option<Decision>,
+    pub note: Option<String>,
+    /// The item's latest event as the reviewer saw it, when it was on
+    /// screen: if another has been recorded since, the decision is refused
+    /// rather than silently overwriting it.
+    pub seen_event: Option<Option<EventSeq>>,
+    pub seconds_on_screen: Option<f64>,
+}
+
+/// Who is acting, when, and what "today" is for date rules.
+#[derive(Clone, Debug)]
+pub struct Acting<'a> {
+    pub actor: &'a str,
+    pub at: &'a str,
+    pub today: NaiveDate,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct DecisionOutcome {
+    pub item: ItemId,
+    pub seq: EventSeq,
+    pub state: ItemState,
+}
+
+struct ItemFacts {
+    campaign: CampaignId,
+    reviewer: String,
+    identity_id: String,
+    email: Option<String>,
+    flags: FlagSet,
+    recommendation: Recommendation,
+}
+
+impl Store {
+    /// Records decisions (one, or a bulk action) in one transaction: each
+    /// becomes a chained event and updates its item's derived state. Either
+    /// all are recorded or none.
+    pub fn decide(
+        &mut self,
+        campaign: CampaignId,
+        acting: &Acting<'_>,
+        requests: &[DecisionRequest],
+    ) -> Result<Vec<DecisionOutcome>> {
+        let bulk = requests.len() > 1;
+        self.write(|tx| {
+            let (name, state, policy) = campaign_for_decisions(tx, campaign)?;
+            if state != CampaignState::Open {
+                return Err(StoreError::WrongState {
+                    campaign: name,
+                    state: state.to_string(),
+                    what: "decisions".into(),
+                });
+            }
+            let mut chain = ChainWriter::start(tx)?;
+            let mut outcomes = Vec::with_capacity(requests.len());
+            for request in requests {
+                outcomes.push(record_decision(
+                    tx, &mut chain, campaign, &name, &policy, acting, bulk, request,
+                )?);
+            }
+            Ok(outcomes)
+        })
+    }
+}
+
+fn campaign_for_decisions(
+    conn: &Connection,
+    campaign: CampaignId,
+) -> Result<(String, CampaignState, Policy)> {
+    let (name, policy): (String, String) = conn
+        .query_row(
+            "SELECT name, policy FROM campaign WHERE id = ?1",
+            [campaign],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?
+        .ok_or_else(|| StoreError::NoCampaign(format!("#{campaign}")))?;
+    let policy: Policy = serde_json::from_str(&policy)
+        .map_err(|e| StoreError::Corrupt(format!("campaign {name:?} policy: {e}")))?;
+    Ok((name, campaign_state(conn, campaign)?, policy))
+}
+
+/// A campaign's lifecycle state, derived from its events.
+pub(crate) fn campaign_state(conn: &Connection, campaign: CampaignId) -> Result<CampaignState> {
+    let kind: Option<String> = conn
+        .prepare_cached(
+            "SELECT kind FROM event WHERE campaign = ?1 AND item IS NULL
+               AND kind IN ('campaign_signed_off', 'campaign_closed')
+             ORDER BY seq DESC LIMIT 1",
+        )?
+        .query_row([campaign], |row| row.get(0))
+        .optional()?;
+    Ok(match kind.as_deref() {
+        Some("campaign_closed") => CampaignState::Closed,
+        Some("campaign_signed_off") => CampaignState::SignedOff,
+        _ => CampaignState::Open,
+    })
+}
+
+/// The item's history in sequence order, as the domain replays it.
+pub(crate) fn item_history(conn: &Connection, item: ItemId) -> Result<Vec<Recorded>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT seq, kind, body FROM event WHERE item = ?1 ORDER BY seq")?;
+    let rows = stmt.query_map([item], |row| {
+        Ok((
+            row.get::<_, i64>(0)?,
+            row.get::<_, String>(1)?,
+            row.get::<_, String>(2)?,
+        ))
+    })?;
+    let mut history = Vec::new();
+    for row in rows {
+        let (seq, kind, body) = row?;
+        if let Some(recorded) = DecisionBody::recorded(seq, &kind, &body) {
+            history.push(recorded);
+        }
+    }
+    Ok(history)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn record_decision(
+    conn: &Connection,
+    chain: &mut ChainWriter,
+    campaign: CampaignId,
+    campaign_name: &str,
+    policy: &Policy,
+    acting: &Acting<'_>,
+    bulk: bool,
+    request: &DecisionRequest,
+) -> Result<DecisionOutcome> {
+    let item = request.item;
+    let facts = conn
+        .prepare_cached(
+            "SELECT campaign, reviewer, identity_id, email, flags, recommendation
+             FROM item WHERE id = ?1",
+        )?
+        .query_row([item], |row| {
+            Ok(ItemFacts {
+                campaign: row.get(0)?,
+                reviewer: row.get(1)?,
+                identity_id: row.get(2)?,
+                email: row.get(3)?,
+                flags: FlagSet::from_bits(row.get::<_, i64>(4)? as u32),
+                recommendation: row
+                    .get::<_, String>(5)?
+                    .parse()
+                    .unwrap_or(Recommendation::ReviewWithCare),
+            })
+        })
+        .optional()?
+        .filter(|f| f.campaign == campaign)
+        .ok_or_else(|| StoreError::NoItem {
+            campaign: campaign_name.to_string(),
+            item: item.0,
+        })?;
+
+    let latest: Option<(i64, String, String)> = conn
+        .prepare_cached(
+            "SELECT seq, actor, kind FROM event WHERE item = ?1 ORDER BY seq DESC LIMIT 1",
+        )?
+        .query_row([item], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+        .optional()?;
+    if let Some(seen) = request.seen_event {
+        let now = latest.as_ref().map(|(seq, _, _)| EventSeq(*seq));
+        if now != seen
+            && let Some((seq, actor, kind)) = latest
+        {
+            return Err(StoreError::Conflict {
+                item: item.0,
+                actor,
+                what: kind,
+                seq,
+            });
+        }
+    }
+
+    let kind = request
+        .decision
+        .as_ref()
+        .map_or(DecisionKind::Undo, Decision::kind);
+    let note = request
+        .note
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty());
+    if note.is_none()
+        && let Some(reason) = policy.note_required(kind, facts.flags, facts.recommendation)
+    {
+        return Err(StoreError::Invalid(format!("item {item}: {reason}")));
+    }
+
+    let history = item_history(conn, item)?;
+    let before = ItemState::replay(&facts.reviewer, &history);
+    let mut body = DecisionBody {
+        assigned_to: before.assignee.clone(),
+        recommendation: facts.recommendation.as_str().to_string(),
+        against_recommendation: kind == DecisionKind::Attest
+            && facts.recommendation.suggests_revoke(),
+        self_review: is_self_review(&facts.identity_id, facts.email.as_deref(), acting.actor),
+        bulk,
+        seconds_on_screen: request.seconds_on_screen,
+        ..DecisionBody::default()
+    };
+    match &request.decision {
+        None => {
+            body.undoes = Some(undo_target(&history).ok_or(StoreError::NothingToUndo(item.0))?);
+        }
+        Some(Decision::Exception { until, ticket }) => {
+            check_exception_end(*until, acting.today, policy)
+                .map_err(|msg| StoreError::Invalid(format!("item {item}: {msg}")))?;
+            body.until = Some(*until);
+            body.ticket = ticket.clone();
+        }
+        Some(Decision::Reassign { to }) => {
+            let to = to.trim();
+            if to.is_empty() {
+                return Err(StoreError::Invalid(format!(
+                    "item {item}: reassign needs the reviewer to hand it to"
+                )));
+            }
+            if to.eq_ignore_ascii_case(&before.assignee) {
+                return Err(StoreError::Invalid(format!(
+                    "item {item} is already assigned to {to}"
+                )));
+            }
+            body.to = Some(to.to_string());
+        }
+        Some(Decision::Attest | Decision::Revoke) => {}
+    }
+    let body_json = serde_json::to_string(&body)
+        .map_err(|e| StoreError::Corrupt(format!("decision body: {e}")))?;
+    let seq = chain.append(
+        conn,
+        &NewEvent {
+            kind: kind.as_str(),
+            campaign: Some(campaign),
+            item: Some(item),
+            actor: acting.actor,
+            at: acting.at,
+            note,
+            body: body_json,
+        },
+    )?;
+    let mut history = history;
+    history.push(match &request.decision {
+        Some(decision) => Recorded::decision(seq.0, decision.clone()),
+        None => Recorded::undo(seq.0),
+    });
+    let state = ItemState::replay(&facts.reviewer, &history);
+    let until = match &state.decision {
+        Some(Decision::Exception { until, .. }) => Some(until.to_string()),
+        _ => None,
+    };
+    conn.prepare_cached(
+        "INSERT INTO item_state (item, campaign, decision, decided_event, last_event, assignee,
+             exception_until)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT(item) DO UPDATE SET decision = excluded.decision,
+             decided_event = excluded.decided_event, last_event = excluded.last_event,
+             assignee = excluded.assignee, exception_until = excluded.exception_until",
+    )?
+    .execute(params![
+        item,
+        campaign,
+        state.decision.as_ref().map(|d| d.kind().as_str()),
+        state.decided_by_event,
+        seq,
+        state.assignee,
+        until
+    ])?;
+    Ok(DecisionOutcome { item, seq, state })
+}
+
+/// An exception must end in the future, within the policy's maximum.
+pub fn check_exception_end(
+    until: NaiveDate,
+    today: NaiveDate,
+    policy: &Policy,
+) -> std::result::Result<(), String> {
+    let latest = today + chrono::Duration::days(policy.exception_max_days);
+    if until < today {
+        Err(format!("the exception end {until} is in the past"))
+    } else if until > latest {
+        Err(format!(
+            "the exception end {until} is beyond the policy maximum of {} days ({latest})",
+            policy.exception_max_days
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// Where verification found the chain broken.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainBreak {
+    pub seq: i64,
+    pub kind: String,
+    pub fault: Fault,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainReport {
+    pub events: u64,
+    pub head: String,
+    pub first_break: Option<ChainBreak>,
+}
+
+impl Store {
+    /// The hash of the latest event, which reports carry.
+    pub fn chain_head(&self) -> Result<(u64, String)> {
+        let head: Option<(i64, String)> = self
+            .conn
+            .query_row(
+                "SELECT seq, hash FROM event ORDER BY seq DESC LIMIT 1",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()?;
+        Ok(head
+            .map(|(seq, hash)| (seq as u64, hash))
+            .unwrap_or((0, audit::GENESIS.to_string())))
+    }
+
+    /// Recomputes the whole chain in sequence order and stops at the first
+    /// event that does not match.
+    pub fn verify_chain(&self) -> Result<ChainReport> {
+        let mut stmt = self.conn.prepare(
+            "SELECT seq, kind, campaign, item, actor, at, note, body, prev_hash, hash
+             FROM event ORDER BY seq",
+        )?;
+        let mut rows = stmt.query([])?;
+        let mut previous = audit::GENESIS.to_string();
+        let mut count = 0u64;
+        while let Some(row) = rows.next()? {
+            let seq: i64 = row.get(0)?;
+            let kind: String = row.get(1)?;
+            let actor: String = row.get(4)?;
+            let at: String = row.get(5)?;
+            let note: Option<String> = row.get(6)?;
+            let body: String = row.get(7)?;
+            let stored_prev: String = row.get(8)?;
+            let stored_hash: String = row.get(9)?;
+            let content = EventContent {
+                seq,
+                kind: &kind,
+                campaign: row.get(2)?,
+                item: row.get(3)?,
+                actor: &actor,
+                at: &at,
+                note: note.as_deref(),
+                body: &body,
+            };
+            if let Some(fault) = audit::check(&previous, &content, &stored_prev, &stored_hash) {
+                return Ok(ChainReport {
+                    events: count,
+                    head: previous,
+                    first_break: Some(ChainBreak { seq, kind, fault }),
+                });
+            }
+            previous = stored_hash;
+            count += 1;
+        }
+        Ok(ChainReport {
+            events: count,
+            head: previous,
+            first_break: None,
+        })
+    }
+}

@@ -1,0 +1,277 @@
+//! Storage: the only module that speaks SQL. Opens the database (WAL,
+//! synchronous=FULL, foreign keys, busy timeout, owner-only file mode),
+//! migrates it, and offers typed operations to the rest of recert.
+
+mod campaigns;
+mod events;
+mod items;
+mod query;
+mod schema;
+mod snapshots;
+
+pub use campaigns::{CampaignSummary, NewCampaign, Tally};
+pub use events::{
+    Acting, ChainBreak, ChainReport, DecisionOutcome, DecisionRequest, check_exception_end,
+};
+pub use items::{EarlierDecision, HistoryEntry, ItemDetail, ItemQuery, ItemRow, PageDirection};
+pub use snapshots::{ImportCounts, ImportSession, RowProblem, SnapshotMeta};
+
+use rusqlite::types::{FromSql, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
+use rusqlite::{Connection, OpenFlags};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// How long a writer waits for another process's transaction before giving
+/// up; long enough that several reviewers on one file never see "locked".
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+macro_rules! id_type {
+    ($($(#[$meta:meta])* $name:ident),+ $(,)?) => {$(
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(pub i64);
+
+        impl ToSql for $name {
+            fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+                self.0.to_sql()
+            }
+        }
+
+        impl FromSql for $name {
+            fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+                i64::column_result(value).map($name)
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    )+};
+}
+
+id_type!(
+    /// A campaign's row id.
+    CampaignId,
+    /// An item's row id; also the number reviewers quote.
+    ItemId,
+    /// A snapshot's row id.
+    SnapshotId,
+    /// An audit event's sequence number: the chain's order.
+    EventSeq,
+);
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("no recert database at {0}: run `recert init` first")]
+    Missing(PathBuf),
+    #[error("{path} is not a recert database ({detail}); it was left untouched")]
+    NotADatabase { path: PathBuf, detail: String },
+    #[error(
+        "{path} has schema version {found}, newer than this recert understands ({known}); \
+         use a newer recert"
+    )]
+    NewerSchema {
+        path: PathBuf,
+        found: usize,
+        known: usize,
+    },
+    #[error("no campaign named {0:?}")]
+    NoCampaign(String),
+    #[error("a campaign named {0:?} already exists")]
+    CampaignExists(String),
+    #[error("item {item} is not in campaign {campaign:?}")]
+    NoItem { campaign: String, item: i64 },
+    #[error("campaign {campaign:?} is {state}: it no longer accepts {what}")]
+    WrongState {
+        campaign: String,
+        state: String,
+        what: String,
+    },
+    #[error("item {item} changed since you saw it: {actor} recorded {what} (event {seq})")]
+    Conflict {
+        item: i64,
+        actor: String,
+        what: String,
+        seq: i64,
+    },
+    #[error("{0}")]
+    Invalid(String),
+    #[error("item {0} has no decision to undo")]
+    NothingToUndo(i64),
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("database migration failed: {0}")]
+    Migration(#[from] rusqlite_migration::Error),
+    #[error("stored data is unreadable: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Creates the database (owner-only permissions) if it does not exist
+    /// and brings its schema up to date. Returns whether it was created.
+    pub fn create(path: &Path) -> Result<(Store, bool)> {
+        let created = !path.exists();
+        if created {
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent).map_err(|e| StoreError::NotADatabase {
+                    path: path.to_path_buf(),
+                    detail: format!("cannot create {}: {e}", parent.display()),
+                })?;
+            }
+            create_owner_only(path).map_err(|e| StoreError::NotADatabase {
+                path: path.to_path_buf(),
+                detail: format!("cannot create it: {e}"),
+            })?;
+        }
+        let store = Store::connect(path, true)?;
+        Ok((store, created))
+    }
+
+    /// Opens an existing database, upgrading an older schema.
+    pub fn open(path: &Path) -> Result<Store> {
+        if !path.exists() {
+            return Err(StoreError::Missing(path.to_path_buf()));
+        }
+        Store::connect(path, false)
+    }
+
+    /// A private in-memory database, for tests.
+    pub fn open_in_memory() -> Result<Store> {
+        let mut conn = Connection::open_in_memory()?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        schema::migrations().to_latest(&mut conn)?;
+        Ok(Store {
+            conn,
+            path: PathBuf::from(":memory:"),
+        })
+    }
+
+    fn connect(path: &Path, initialising: bool) -> Result<Store> {
+        check_header(path)?;
+        let not_db = |e: rusqlite::Error| StoreError::NotADatabase {
+            path: path.to_path_buf(),
+            detail: e.to_string(),
+        };
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut conn = Connection::open_with_flags(path, flags).map_err(not_db)?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        // The first read of the schema is where SQLite notices a file that
+        // only looks like a database.
+        let version: usize = conn
+            .pragma_query_value(None, "user_version", |row| row.get::<_, i64>(0))
+            .map_err(not_db)? as usize;
+        let known = schema::latest_version();
+        if version > known {
+            return Err(StoreError::NewerSchema {
+                path: path.to_path_buf(),
+                found: version,
+                known,
+            });
+        }
+        if version == 0 && !initialising {
+            let tables: i64 = conn
+                .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
+                .map_err(not_db)?;
+            if tables > 0 {
+                return Err(StoreError::NotADatabase {
+                    path: path.to_path_buf(),
+                    detail: "it is an SQLite file of some other program".into(),
+                });
+            }
+            return Err(StoreError::Missing(path.to_path_buf()));
+        }
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        if version < known {
+            schema::migrations().to_latest(&mut conn)?;
+        }
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The schema version of the open database.
+    pub fn schema_version(&self) -> Result<usize> {
+        let v: i64 = self
+            .conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))?;
+        Ok(v as usize)
+    }
+
+    /// Runs `work` in a write transaction taken up front (`BEGIN IMMEDIATE`),
+    /// so that concurrent writers queue on the busy timeout instead of
+    /// failing halfway through.
+    fn write<T>(
+        &mut self,
+        work: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let value = work(&tx)?;
+        tx.commit()?;
+        Ok(value)
+    }
+}
+
+/// Refuses files that are not SQLite before SQLite gets a chance to treat
+/// them as an empty database and write to them.
+fn check_header(path: &Path) -> Result<()> {
+    use std::io::Read;
+    let mut header = [0u8; 16];
+    let mut file = std::fs::File::open(path).map_err(|e| StoreError::NotADatabase {
+        path: path.to_path_buf(),
+        detail: e.to_string(),
+    })?;
+    let read = file
+        .read(&mut header)
+        .map_err(|e| StoreError::NotADatabase {
+            path: path.to_path_buf(),
+            detail: e.to_string(),
+        })?;
+    if read == 0 {
+        return Ok(());
+    }
+    if read < 16 || &header != b"SQLite format 3\0" {
+        return Err(StoreError::NotADatabase {
+            path: path.to_path_buf(),
+            detail: "it does not start with the SQLite header".into(),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn create_owner_only(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map(drop)
+}
+
+#[cfg(not(unix))]
+fn create_owner_only(path: &Path) -> std::io::Result<()> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map(drop)
+}

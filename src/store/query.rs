@@ -1,0 +1,166 @@
+//! Turns `--where` filters and searches into SQL conditions. Only fixed
+//! column expressions are spliced into the text; every value is bound.
+
+use crate::domain::filter::Field;
+use crate::domain::{Filter, Flag, FlagSet};
+use rusqlite::types::Value;
+
+/// Which query the filters apply to: the grant register (aliases `e` for
+/// entitlement, `idn` for identity) or a campaign's items (`i`, `s`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Target {
+    Register,
+    Items,
+}
+
+fn column(field: Field, target: Target) -> Option<&'static str> {
+    use Field::*;
+    Some(match (target, field) {
+        (Target::Register, Tenant) => "idn.tenant",
+        (Target::Register, System) => "e.system",
+        (Target::Register, IdentityId) => "idn.identity_id",
+        (Target::Register, Kind) => "idn.kind",
+        (Target::Register, Relationship) => "idn.relationship",
+        (Target::Register, Organization) => "idn.organization",
+        (Target::Register, Region) => "idn.region",
+        (Target::Register, Environment) => "e.environment",
+        (Target::Register, Entitlement) => "e.name",
+        (Target::Register, Privileged) => "e.privileged",
+        (Target::Register, Shared) => "e.shared",
+        (Target::Register, Sponsor) => "idn.sponsor",
+        (Target::Register, BusinessOwner) => "e.business_owner",
+        (Target::Register, TechnicalOwner) => "e.technical_owner",
+        (Target::Register, Flag | State | Reviewer | Recommendation) => return None,
+        (Target::Items, Tenant) => "i.tenant",
+        (Target::Items, System) => "i.system",
+        (Target::Items, IdentityId) => "i.identity_id",
+        (Target::Items, Kind) => "i.identity_kind",
+        (Target::Items, Relationship) => "i.relationship",
+        (Target::Items, Organization) => "i.organization",
+        (Target::Items, Region) => "i.region",
+        (Target::Items, Environment) => "i.environment",
+        (Target::Items, Entitlement) => "i.entitlement_name",
+        (Target::Items, Privileged) => "i.privileged",
+        (Target::Items, Shared) => "i.shared",
+        (Target::Items, Sponsor) => "i.sponsor",
+        (Target::Items, BusinessOwner) => "i.business_owner",
+        (Target::Items, TechnicalOwner) => "i.technical_owner",
+        (Target::Items, Reviewer) => "coalesce(s.assignee, i.reviewer)",
+        (Target::Items, Recommendation) => "i.recommendation",
+        (Target::Items, Flag | State) => return None,
+    })
+}
+
+/// Appends ` AND (…)` for each filter to `sql`, binding values into `params`.
+/// Returns the name of a field that does not apply to `target`.
+pub(crate) fn push_filters(
+    filters: &[Filter],
+    target: Target,
+    sql: &mut String,
+    params: &mut Vec<Value>,
+) -> Result<(), Field> {
+    for filter in filters {
+        sql.push_str(" AND ");
+        match filter.field {
+            Field::Flag if target == Target::Items => {
+                let mask: u32 = filter
+                    .values
+                    .iter()
+                    .filter_map(|v| Flag::from_name(v))
+                    .map(FlagSet::mask)
+                    .fold(0, |a, b| a | b);
+                sql.push_str("(i.flags & ?) != 0");
+                params.push(Value::Integer(i64::from(mask)));
+            }
+            Field::State if target == Target::Items => {
+                let parts: Vec<&str> = filter.values.iter().map(|v| state_condition(v)).collect();
+                sql.push('(');
+                sql.push_str(&parts.join(" OR "));
+                sql.push(')');
+            }
+            field => {
+                let column = column(field, target).ok_or(field)?;
+                let boolean = matches!(field, Field::Privileged | Field::Shared);
+                sql.push_str(column);
+                sql.push_str(" IN (");
+                for (n, value) in filter.values.iter().enumerate() {
+                    sql.push_str(if n == 0 { "?" } else { ", ?" });
+                    params.push(if boolean {
+                        Value::Integer(i64::from(value == "true"))
+                    } else {
+                        Value::Text(value.clone())
+                    });
+                }
+                sql.push(')');
+            }
+        }
+    }
+    Ok(())
+}
+
+fn state_condition(state: &str) -> &'static str {
+    match state {
+        "undecided" => "s.decision IS NULL",
+        "decided" => "s.decision IN ('attest', 'revoke', 'exception')",
+        "attested" => "s.decision = 'attest'",
+        "revoked" => "s.decision = 'revoke'",
+        "exception" => "s.decision = 'exception'",
+        "reassigned" => "s.decision = 'reassign'",
+        _ => "0",
+    }
+}
+
+/// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
+pub(crate) fn like_pattern(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_bind_values_and_never_splice_them() {
+        let filters = [
+            Filter::parse("relationship=contractor,partner").unwrap(),
+            Filter::parse("privileged=true").unwrap(),
+            Filter::parse("tenant=x'); DROP TABLE item; --").unwrap(),
+        ];
+        let mut sql = String::new();
+        let mut params = Vec::new();
+        push_filters(&filters, Target::Items, &mut sql, &mut params).unwrap();
+        assert_eq!(
+            sql,
+            " AND i.relationship IN (?, ?) AND i.privileged IN (?) AND i.tenant IN (?)"
+        );
+        assert_eq!(params.len(), 4);
+        assert!(!sql.contains("DROP"));
+    }
+
+    #[test]
+    fn item_only_fields_are_refused_for_the_register() {
+        let mut sql = String::new();
+        let err = push_filters(
+            &[Filter::parse("flag=dormant").unwrap()],
+            Target::Register,
+            &mut sql,
+            &mut Vec::new(),
+        )
+        .unwrap_err();
+        assert_eq!(err, Field::Flag);
+    }
+
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(like_pattern("50%_a\\"), "%50\\%\\_a\\\\%");
+    }
+}

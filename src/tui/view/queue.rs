@@ -1,0 +1,76 @@
+//! The queue: one row per item of the visible page, risk order.
+
+use super::Theme;
+use crate::domain::DecisionKind;
+use crate::domain::decision::state_label;
+use crate::domain::text::sanitize;
+use crate::tui::app::App;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Borders, Cell, Row, Table, TableState};
+
+/// The state of an item as a symbol and a word, never colour alone.
+pub fn state_cell(decision: Option<DecisionKind>) -> String {
+    let symbol = match decision {
+        None | Some(DecisionKind::Undo) => "·",
+        Some(DecisionKind::Attest) => "✓",
+        Some(DecisionKind::Revoke) => "✗",
+        Some(DecisionKind::Exception) => "⧗",
+        Some(DecisionKind::Reassign) => "→",
+    };
+    format!("{symbol} {}", state_label(decision))
+}
+
+pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
+    let position = app
+        .queue
+        .current()
+        .map(|r| format!(" {} of {} ", r.rank + 1, app.tally.total))
+        .unwrap_or_default();
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(Line::styled(" Queue · riskiest first ", theme.title()))
+        .title_bottom(Line::from(position).right_aligned());
+    let header =
+        Row::new(["STATE", "IDENTITY", "SYSTEM", "ENTITLEMENT", "FLAGS"]).style(theme.heading());
+    let rows = app.queue.rows.iter().map(|row| {
+        let state_style = match row.decision {
+            Some(DecisionKind::Revoke) => theme.danger(),
+            Some(DecisionKind::Attest) => theme.good(),
+            Some(DecisionKind::Exception | DecisionKind::Reassign) => theme.warn(),
+            _ => theme.dim(),
+        };
+        let flags_style = if row.recommendation.suggests_revoke() {
+            theme.danger()
+        } else {
+            ratatui::style::Style::default()
+        };
+        Row::new([
+            Cell::from(state_cell(row.decision)).style(state_style),
+            Cell::from(sanitize(&row.identity_name).into_owned()),
+            Cell::from(sanitize(&row.system).into_owned()),
+            Cell::from(sanitize(&row.entitlement).into_owned()),
+            Cell::from(row.flags.codes()).style(flags_style),
+        ])
+    });
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(12),
+            Constraint::Fill(3),
+            Constraint::Fill(2),
+            Constraint::Fill(3),
+            Constraint::Fill(2),
+        ],
+    )
+    .header(header)
+    .block(block)
+    .row_highlight_style(theme.selected())
+    .highlight_symbol("▶ ");
+    let mut state = TableState::default();
+    if !app.queue.rows.is_empty() {
+        state.select(Some(app.queue.selected));
+    }
+    frame.render_stateful_widget(table, area, &mut state);
+}
