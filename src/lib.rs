@@ -11,3 +11,6 @@ pub mod import;
 pub mod report;
 pub mod store;
 pub mod tui;
+
+#[cfg(test)]
+mod testing;

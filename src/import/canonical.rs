@@ -44,6 +44,9 @@ pub fn matches_header(header: &[String]) -> bool {
     REQUIRED.iter().all(|r| header.iter().any(|h| h == r))
 }
 
+/// One data row: its line and record, or everything wrong with it.
+pub type Row = Result<(u64, EntitlementRecord), Vec<Problem>>;
+
 /// Streams validated records from canonical CSV.
 pub struct Reader<R: Read> {
     csv: csv::Reader<R>,
@@ -57,9 +60,13 @@ pub struct Reader<R: Read> {
 impl<R: Read> Reader<R> {
     /// Reads and checks the header. A header problem rejects the whole file.
     pub fn new(input: R, defaults: Defaults) -> Result<Reader<R>, Vec<Problem>> {
+        // Records end at LF only: with CRLF as a terminator the csv crate
+        // reports each line number one short. The CR stays on the last
+        // field, and every field is trimmed.
         let mut csv = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
+            .terminator(csv::Terminator::Any(b'\n'))
             .from_reader(input);
         let mut header = csv::ByteRecord::new();
         match csv.read_byte_record(&mut header) {
@@ -301,7 +308,7 @@ fn csv_problem(error: &csv::Error, fallback_line: u64) -> Problem {
 }
 
 impl<R: Read> Iterator for Reader<R> {
-    type Item = Result<(u64, EntitlementRecord), Vec<Problem>>;
+    type Item = Row;
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
@@ -326,7 +333,12 @@ impl<R: Read> Iterator for Reader<R> {
                 return None;
             }
             // A blank line between rows is not a row.
-            if self.record.len() == 1 && self.record.get(0).is_some_and(<[u8]>::is_empty) {
+            if self.record.len() == 1
+                && self
+                    .record
+                    .get(0)
+                    .is_some_and(|f| f.iter().all(u8::is_ascii_whitespace))
+            {
                 continue;
             }
             if self.record.len() != self.width {
@@ -351,9 +363,7 @@ mod tests {
 
     const HEADER: &str = "tenant,system,identity_id,identity_name,identity_kind,relationship,entitlement,privileged,expires_at";
 
-    fn read(
-        text: &str,
-    ) -> Result<Vec<Result<(u64, EntitlementRecord), Vec<Problem>>>, Vec<Problem>> {
+    fn read(text: &str) -> Result<Vec<Row>, Vec<Problem>> {
         Reader::new(text.as_bytes(), Defaults::default()).map(|r| r.collect())
     }
 

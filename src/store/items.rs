@@ -19,12 +19,6 @@ pub struct ItemQuery {
     pub search: Option<String>,
 }
 
-impl Default for CampaignId {
-    fn default() -> Self {
-        CampaignId(0)
-    }
-}
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PageDirection {
     /// Ascending risk rank from the anchor.

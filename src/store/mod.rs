@@ -28,7 +28,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 macro_rules! id_type {
     ($($(#[$meta:meta])* $name:ident),+ $(,)?) => {$(
         $(#[$meta])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub struct $name(pub i64);
 
         impl ToSql for $name {
@@ -211,6 +211,41 @@ impl Store {
             .conn
             .pragma_query_value(None, "user_version", |row| row.get(0))?;
         Ok(v as usize)
+    }
+
+    /// Every row of every table as text, sorted: two equal dumps mean
+    /// equal content. Tests use it to prove a rejected import changed nothing.
+    pub fn dump(&self) -> Result<String> {
+        let tables: Vec<String> = self
+            .conn
+            .prepare(
+                "SELECT name FROM sqlite_schema WHERE type = 'table'
+                 AND name NOT LIKE 'sqlite_%' ORDER BY name",
+            )?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut out = String::new();
+        for table in tables {
+            // Table names come from the schema itself, not from input.
+            let mut stmt = self.conn.prepare(&format!("SELECT * FROM \"{table}\""))?;
+            let width = stmt.column_count();
+            let mut rows: Vec<String> = stmt
+                .query_map([], |row| {
+                    let mut cells = Vec::with_capacity(width);
+                    for i in 0..width {
+                        cells.push(format!("{:?}", row.get::<_, rusqlite::types::Value>(i)?));
+                    }
+                    Ok(cells.join("|"))
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            rows.sort();
+            out.push_str(&format!("## {table} ({} rows)\n", rows.len()));
+            for row in rows {
+                out.push_str(&row);
+                out.push('\n');
+            }
+        }
+        Ok(out)
     }
 
     /// Runs `work` in a write transaction taken up front (`BEGIN IMMEDIATE`),

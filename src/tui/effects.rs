@@ -3,7 +3,10 @@
 //! This is the only part of the console that performs I/O.
 
 use super::update::{Msg, Select};
-use crate::store::{Acting, CampaignId, DecisionRequest, ItemId, ItemQuery, PageDirection, Store};
+use crate::store::{
+    Acting, CampaignId, DecisionRequest, EventSeq, ItemId, ItemQuery, PageDirection, Store,
+    StoreError,
+};
 use chrono::NaiveDate;
 use std::time::Instant;
 
@@ -90,6 +93,16 @@ impl<'a> Runner<'a> {
                     .and_then(|outcomes| Ok((outcomes, self.store.tally(self.campaign)?)));
                 match result {
                     Ok((outcomes, tally)) => Msg::Decided { outcomes, tally },
+                    Err(StoreError::Conflict {
+                        item,
+                        actor,
+                        what,
+                        seq,
+                    }) => Msg::Conflict {
+                        item: ItemId(item),
+                        seq: EventSeq(seq),
+                        message: format!("item {item}: {actor} recorded {what} meanwhile"),
+                    },
                     Err(e) => Msg::Failed(e.to_string()),
                 }
             }

@@ -76,3 +76,6 @@ pub fn dispatch(app: &mut App, runner: &mut Runner<'_>, effects: Vec<effects::Ef
         pending.extend(update::update(app, msg));
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -7,7 +7,9 @@ use super::effects::Effect;
 use super::keymap::{self, ModeKind};
 use crate::domain::text::sanitize;
 use crate::domain::{Decision, DecisionKind};
-use crate::store::{DecisionOutcome, DecisionRequest, ItemDetail, ItemRow, PageDirection, Tally};
+use crate::store::{
+    DecisionOutcome, DecisionRequest, EventSeq, ItemDetail, ItemId, ItemRow, PageDirection, Tally,
+};
 use ratatui::crossterm::event::KeyEvent;
 use ratatui_textarea::TextArea;
 
@@ -27,6 +29,12 @@ pub enum Msg {
         tally: Tally,
     },
     Failed(String),
+    /// Someone recorded an event on the item since it was drawn.
+    Conflict {
+        item: ItemId,
+        seq: EventSeq,
+        message: String,
+    },
 }
 
 /// Which row to select once a page has loaded.
@@ -91,6 +99,23 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::Failed(message) => {
             app.status = Some(Status::Error(message));
             vec![]
+        }
+        Msg::Conflict { item, seq, message } => {
+            // Show their decision; an open note editor keeps the typed note
+            // and now knows the latest event, so saving again is deliberate.
+            let editing = match &mut app.mode {
+                Mode::Note(editor) if editor.item == item => {
+                    editor.seen_event = Some(seq);
+                    true
+                }
+                _ => false,
+            };
+            app.status = Some(Status::Error(if editing {
+                format!("{message}; Ctrl+S records yours on top, Esc keeps theirs")
+            } else {
+                message
+            }));
+            reload(app, Select::Index(app.queue.selected))
         }
     }
 }

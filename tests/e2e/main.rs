@@ -1,1 +1,6 @@
+//! End-to-end tests: the real `recert` binary, driven through its command
+//! line and, for the console, through a pseudo-terminal whose screen is read.
 
+mod cli;
+mod tui_pty;
+mod util;

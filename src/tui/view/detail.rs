@@ -51,6 +51,30 @@ fn lines<'a>(d: &'a ItemDetail, today: NaiveDate, theme: &Theme) -> Vec<Line<'a>
             or_dash(&r.organization),
             or_dash(&d.region)
         )),
+    ];
+    if d.findings.is_empty() {
+        out.push(Line::styled("No risk flags.", theme.good()));
+    }
+    for finding in &d.findings {
+        let code = Flag::from_name(&finding.flag).map_or("???", Flag::code);
+        let label = Flag::from_name(&finding.flag)
+            .map_or_else(|| finding.flag.clone(), |f| f.label().to_string());
+        out.push(Line::from(vec![
+            Span::styled(format!("{code} "), theme.danger()),
+            Span::styled(format!("{label}: "), theme.heading()),
+            Span::raw(sanitize(&finding.reason).into_owned()),
+        ]));
+    }
+    let style = if r.recommendation.suggests_revoke() {
+        theme.danger()
+    } else {
+        Style::default()
+    };
+    out.push(Line::from(vec![
+        Span::styled("Recommendation ", theme.dim()),
+        Span::styled(r.recommendation.label().to_string(), style),
+    ]));
+    out.extend([
         field(
             theme,
             "Tenant",
@@ -88,7 +112,7 @@ fn lines<'a>(d: &'a ItemDetail, today: NaiveDate, theme: &Theme) -> Vec<Line<'a>
         field(theme, "Granted", dated(&d.granted_at, today, "—")),
         field(theme, "Expires", dated(&d.expires_at, today, "no end date")),
         field(theme, "Last used", dated(&d.last_used_at, today, "never")),
-    ];
+    ]);
     if d.credential_rotated_at.is_some() {
         out.push(field(
             theme,
@@ -106,29 +130,6 @@ fn lines<'a>(d: &'a ItemDetail, today: NaiveDate, theme: &Theme) -> Vec<Line<'a>
         ),
     ));
     out.push(field(theme, "Reviewer", sanitize(&r.assignee).into_owned()));
-    out.push(Line::default());
-    if d.findings.is_empty() {
-        out.push(Line::styled("No risk flags.", theme.good()));
-    }
-    for finding in &d.findings {
-        let code = Flag::from_name(&finding.flag).map_or("???", Flag::code);
-        let label = Flag::from_name(&finding.flag)
-            .map_or_else(|| finding.flag.clone(), |f| f.label().to_string());
-        out.push(Line::from(vec![
-            Span::styled(format!("{code} "), theme.danger()),
-            Span::styled(format!("{label}: "), theme.heading()),
-            Span::raw(sanitize(&finding.reason).into_owned()),
-        ]));
-    }
-    let style = if r.recommendation.suggests_revoke() {
-        theme.danger()
-    } else {
-        Style::default()
-    };
-    out.push(Line::from(vec![
-        Span::styled("Recommendation ", theme.dim()),
-        Span::styled(r.recommendation.label().to_string(), style),
-    ]));
     let since = match (&r.since[..], &d.since_detail) {
         ("changed", Some(detail)) => {
             format!("changed since the last campaign: {}", sanitize(detail))

@@ -34,7 +34,7 @@ pub fn areas(area: Rect) -> Areas {
             .areas(body);
         (q, d)
     } else {
-        let queue_height = (body.height * 45 / 100).max(6).min(body.height);
+        let queue_height = (body.height / 2).max(6).min(body.height);
         let [q, d] = Layout::default()
             .direction(Direction::Vertical)
             .constraints([Constraint::Length(queue_height), Constraint::Min(0)])

@@ -22,6 +22,18 @@ pub fn state_cell(decision: Option<DecisionKind>) -> String {
     format!("{symbol} {}", state_label(decision))
 }
 
+/// Room for four flag codes; more are counted ("+2").
+const FLAGS_WIDTH: u16 = 18;
+
+fn flag_codes(flags: crate::domain::FlagSet) -> String {
+    let codes: Vec<&str> = flags.iter().map(crate::domain::Flag::code).collect();
+    if codes.len() <= 4 {
+        codes.join(" ")
+    } else {
+        format!("{} +{}", codes[..3].join(" "), codes.len() - 3)
+    }
+}
+
 pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
     let position = app
         .queue
@@ -51,7 +63,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
             Cell::from(sanitize(&row.identity_name).into_owned()),
             Cell::from(sanitize(&row.system).into_owned()),
             Cell::from(sanitize(&row.entitlement).into_owned()),
-            Cell::from(row.flags.codes()).style(flags_style),
+            Cell::from(flag_codes(row.flags)).style(flags_style),
         ])
     });
     let table = Table::new(
@@ -61,7 +73,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
             Constraint::Fill(3),
             Constraint::Fill(2),
             Constraint::Fill(3),
-            Constraint::Fill(2),
+            Constraint::Length(FLAGS_WIDTH),
         ],
     )
     .header(header)

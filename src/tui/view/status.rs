@@ -1,11 +1,11 @@
-//! The header (campaign, due date) and the status bar (progress, the
-//! acting reviewer, the last message, key hints).
+//! The header (campaign, due date, the acting reviewer) and the status
+//! bar (progress, the last message, key hints).
 
 use super::Theme;
 use crate::domain::text::sanitize;
 use crate::tui::app::{App, Status};
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
@@ -13,8 +13,8 @@ pub fn render_header(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect
     let days = (app.campaign.due - app.today).num_days();
     let due = match days {
         0 => "due today".to_string(),
-        d if d > 0 => format!("due {} ({d} days left)", app.campaign.due),
-        d => format!("due {} (OVERDUE by {} days)", app.campaign.due, -d),
+        d if d > 0 => format!("due {} ({d}d left)", app.campaign.due),
+        d => format!("due {} (OVERDUE {}d)", app.campaign.due, -d),
     };
     let due_style = if days < 0 {
         theme.danger()
@@ -30,16 +30,20 @@ pub fn render_header(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect
         )),
         Span::styled(due, due_style),
     ]);
-    frame.render_widget(Paragraph::new(line), area);
+    let reviewer = format!("as {}", sanitize(&app.reviewer));
+    let width = (reviewer.chars().count() as u16).min(area.width / 2);
+    let [left, right] =
+        Layout::horizontal([Constraint::Min(0), Constraint::Length(width)]).areas(area);
+    frame.render_widget(Paragraph::new(line), left);
+    frame.render_widget(
+        Paragraph::new(Line::styled(reviewer, theme.heading())).right_aligned(),
+        right,
+    );
 }
 
 pub fn render_status(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
     let t = &app.tally;
-    let percent = if t.total == 0 {
-        100
-    } else {
-        t.decided() * 100 / t.total
-    };
+    let percent = (t.decided() * 100).checked_div(t.total).unwrap_or(100);
     let progress = format!(" {}/{} decided ({percent}%) ", t.decided(), t.total);
     let mut spans = vec![Span::styled(progress, theme.heading())];
     match &app.status {
@@ -55,9 +59,5 @@ pub fn render_status(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect
             theme.dim(),
         )),
     }
-    spans.push(Span::styled(
-        format!("· reviewer {}", sanitize(&app.reviewer)),
-        theme.dim(),
-    ));
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }

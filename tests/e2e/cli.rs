@@ -1,0 +1,345 @@
+//! The command line, end to end: import, campaigns, items, decisions and
+//! reports through the real binary.
+
+use crate::util::{Sandbox, fixture};
+use recert::store::Store;
+
+const HEADER: &str = "tenant,system,identity_id,identity_name,identity_kind,relationship,entitlement,privileged,expires_at,last_used_at";
+
+fn content(sandbox: &Sandbox) -> String {
+    Store::open(&sandbox.db()).unwrap().dump().unwrap()
+}
+
+#[test]
+fn init_creates_an_owner_only_database() {
+    let sandbox = Sandbox::bare();
+    let out = sandbox.ok(&["init"]);
+    assert!(out.contains("created"), "{out}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(sandbox.db())
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    assert!(
+        sandbox.ok(&["init"]).contains("ready"),
+        "init twice is harmless"
+    );
+}
+
+#[test]
+fn commands_need_an_initialised_database() {
+    let sandbox = Sandbox::bare();
+    let err = sandbox.fails(1, &["campaign", "list"]);
+    assert!(err.contains("recert init"), "{err}");
+    assert!(!sandbox.db().exists(), "nothing was created");
+}
+
+#[test]
+fn imports_the_sample_and_counts_a_reimport() {
+    let sandbox = Sandbox::new();
+    let sample = fixture("canonical/sample.csv");
+    let out = sandbox.ok(&["import", sample.to_str().unwrap()]);
+    assert!(
+        out.contains("30 rows (snapshot 1): 30 added, 0 changed, 0 unchanged, 0 removed"),
+        "{out}"
+    );
+    let out = sandbox.ok(&["import", sample.to_str().unwrap()]);
+    assert!(
+        out.contains("0 added, 0 changed, 30 unchanged, 0 removed"),
+        "{out}"
+    );
+
+    // A later export: one grant gone, one changed, one new.
+    let text = std::fs::read_to_string(&sample).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    lines.remove(1); // Lena Brandt's Salesforce grant
+    lines[1] = lines[1].replace("2026-06-30", "2027-06-30");
+    lines.push(lines[4].replace("PowerUserAccess", "ReadOnlyAccess"));
+    let later = sandbox.write("later.csv", &(lines.join("\n") + "\n"));
+    let out = sandbox.ok(&["import", later.to_str().unwrap()]);
+    assert!(
+        out.contains("30 rows (snapshot 3): 1 added, 1 changed, 28 unchanged, 1 removed"),
+        "{out}"
+    );
+
+    // The removed grant is marked, not deleted; bringing it back restores it.
+    let out = sandbox.ok(&["import", sample.to_str().unwrap()]);
+    assert!(out.contains("1 restored"), "{out}");
+    assert!(
+        out.contains("1 removed"),
+        "the extra grant is gone again: {out}"
+    );
+}
+
+#[test]
+fn partial_imports_never_remove() {
+    let sandbox = Sandbox::new();
+    let sample = fixture("canonical/sample.csv");
+    sandbox.ok(&["import", sample.to_str().unwrap()]);
+    let text = std::fs::read_to_string(&sample).unwrap();
+    let first_two: Vec<&str> = text.lines().take(3).collect();
+    let part = sandbox.write("part.csv", &(first_two.join("\n") + "\n"));
+    let out = sandbox.ok(&["import", "--partial", part.to_str().unwrap()]);
+    assert!(out.contains("0 removed"), "{out}");
+}
+
+/// Each kind of bad input: the message names file, line and field, and the
+/// database content is exactly what it was.
+#[test]
+fn every_rejection_leaves_the_database_unchanged() {
+    let sandbox = Sandbox::new();
+    sandbox.ok(&["import", fixture("canonical/sample.csv").to_str().unwrap()]);
+    let before = content(&sandbox);
+    let good = "northwind,github,x@y,X,human,partner,org:member,false,,";
+    let cases: [(&str, String, &str); 6] = [
+        (
+            "missing required column",
+            "tenant,system,identity_id,identity_name,relationship,entitlement\nn,gh,a,A,partner,x\n".into(),
+            "bad.csv:1: identity_kind: required column is missing",
+        ),
+        (
+            "bad enum",
+            format!("{HEADER}\n{good}\nnorthwind,github,z@y,Z,robot,partner,org:member,false,,\n"),
+            "bad.csv:3: identity_kind: \"robot\" is not one of",
+        ),
+        (
+            "bad date",
+            format!("{HEADER}\n{good}\nnorthwind,github,z@y,Z,human,partner,x,false,2026-02-30,\n"),
+            "bad.csv:3: expires_at: expected a date",
+        ),
+        (
+            "wrong field count",
+            format!("{HEADER}\n{good}\nnorthwind,github,z@y,Z,human\n"),
+            "bad.csv:3: expected 10 fields as in the header, found 5",
+        ),
+        (
+            "duplicate key",
+            format!("{HEADER}\n{good}\n{good}\n"),
+            "bad.csv:3: duplicate of line 2",
+        ),
+        (
+            "bad boolean",
+            format!("{HEADER}\nnorthwind,github,z@y,Z,human,partner,x,yes,,\n"),
+            "bad.csv:2: privileged: \"yes\" is not true or false",
+        ),
+    ];
+    for (what, text, expected) in cases {
+        let bad = sandbox.write("bad.csv", &text);
+        let err = sandbox.fails(1, &["import", bad.to_str().unwrap()]);
+        let err = err.replace(&format!("{}/", sandbox.dir.path().display()), "");
+        assert!(err.contains(expected), "{what}: {err}");
+        assert!(err.contains("nothing was imported"), "{what}: {err}");
+        assert_eq!(content(&sandbox), before, "{what} changed the database");
+    }
+}
+
+#[test]
+fn problems_are_capped_at_twenty_then_counted() {
+    let sandbox = Sandbox::new();
+    let mut text = format!("{HEADER}\n");
+    for n in 0..25 {
+        text.push_str(&format!("t,s,id{n},N,robot,partner,e,false,,\n"));
+    }
+    let bad = sandbox.write("many.csv", &text);
+    let err = sandbox.fails(1, &["import", bad.to_str().unwrap()]);
+    assert_eq!(err.matches("identity_kind").count(), 20, "{err}");
+    assert!(err.contains("… and 5 more problems"), "{err}");
+}
+
+#[test]
+fn a_dry_run_writes_nothing() {
+    let sandbox = Sandbox::new();
+    let before = content(&sandbox);
+    let out = sandbox.ok(&[
+        "import",
+        "--dry-run",
+        fixture("canonical/sample.csv").to_str().unwrap(),
+    ]);
+    assert!(out.contains("dry run, nothing written"), "{out}");
+    assert_eq!(content(&sandbox), before);
+}
+
+#[test]
+fn campaigns_list_and_show_as_text_and_json() {
+    let sandbox = Sandbox::with_campaign();
+    let list = sandbox.ok(&["campaign", "list"]);
+    assert!(list.contains("Q4") && list.contains("open"), "{list}");
+    let json = sandbox.json(&["campaign", "list", "--json"]);
+    assert_eq!(json[0]["name"], "Q4");
+    assert_eq!(json[0]["items"], 30);
+    assert_eq!(json[0]["tally"]["undecided"], 30);
+    let show = sandbox.json(&["campaign", "show", "Q4", "--json"]);
+    assert_eq!(show["as_of"], "2026-11-01");
+    assert_eq!(show["reviewer_rule"], "sponsor");
+    sandbox.fails(1, &["campaign", "show", "nope"]);
+    let err = sandbox.fails(1, &["campaign", "new", "Q4", "--due", "2026-12-15"]);
+    assert!(err.contains("already exists"), "{err}");
+}
+
+#[test]
+fn campaign_scope_filters_freeze_only_matching_items() {
+    let sandbox = Sandbox::new();
+    sandbox.ok(&["import", fixture("canonical/sample.csv").to_str().unwrap()]);
+    let out = sandbox.ok(&[
+        "campaign",
+        "new",
+        "contractors",
+        "--due",
+        "2026-12-15",
+        "--as-of",
+        "2026-11-01",
+        "--where",
+        "relationship=contractor",
+        "--reviewer-rule",
+        "fixed:audit@northwind.example.com",
+    ]);
+    assert!(out.contains("6 items"), "{out}");
+    let items = sandbox.json(&["items", "contractors", "--json"]);
+    let items = items.as_array().unwrap();
+    assert!(items.iter().all(|i| i["relationship"] == "contractor"));
+    assert!(
+        items
+            .iter()
+            .all(|i| i["reviewer"] == "audit@northwind.example.com")
+    );
+    let err = sandbox.fails(
+        2,
+        &[
+            "campaign",
+            "new",
+            "x",
+            "--due",
+            "2026-12-15",
+            "--where",
+            "colour=red",
+        ],
+    );
+    assert!(err.contains("colour"), "{err}");
+    sandbox.fails(2, &["campaign", "new", "x", "--due", "someday"]);
+}
+
+#[test]
+fn items_json_has_the_documented_fields_in_risk_order() {
+    let sandbox = Sandbox::with_campaign();
+    let items = sandbox.json(&["items", "Q4", "--json"]);
+    let items = items.as_array().unwrap();
+    assert_eq!(items.len(), 30);
+    for key in [
+        "id",
+        "identity_id",
+        "identity_name",
+        "system",
+        "entitlement",
+        "flags",
+        "decision",
+        "recommendation",
+    ] {
+        assert!(items[0].get(key).is_some(), "missing {key}");
+    }
+    let scores: Vec<i64> = items
+        .iter()
+        .map(|i| i["risk_score"].as_i64().unwrap())
+        .collect();
+    assert!(
+        scores.windows(2).all(|w| w[0] >= w[1]),
+        "risk order: {scores:?}"
+    );
+    let kenji = items
+        .iter()
+        .find(|i| i["identity_id"] == "k.ito@saltmarsh.example.net" && i["system"] == "aws-prod")
+        .unwrap();
+    let flags: Vec<&str> = kenji["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    assert_eq!(flags, ["dormant", "no_sponsor", "privileged"]);
+    let filtered = sandbox.json(&["items", "Q4", "--json", "--where", "flag=no_sponsor"]);
+    assert!(filtered.as_array().unwrap().iter().all(|i| {
+        i["flags"]
+            .as_array()
+            .unwrap()
+            .contains(&"no_sponsor".into())
+    }));
+}
+
+#[test]
+fn decide_records_and_the_report_shows_it() {
+    let sandbox = Sandbox::with_campaign();
+    let out = sandbox.ok(&["decide", "Q4", "1", "revoke", "--note", "contract ended"]);
+    assert!(out.contains("item 1: revoked"), "{out}");
+    let err = sandbox.fails(1, &["decide", "Q4", "3", "revoke"]);
+    assert!(err.contains("needs a note"), "{err}");
+    let err = sandbox.fails(1, &["decide", "Q4", "999", "attest"]);
+    assert!(err.contains("not in campaign"), "{err}");
+    sandbox.ok(&["decide", "Q4", "3", "attest", "--note", "still needed"]);
+    sandbox.ok(&["decide", "Q4", "3", "undo"]);
+    let report = sandbox.ok(&["report", "Q4", "--format", "csv"]);
+    let mut reader = csv::Reader::from_reader(report.as_bytes());
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 30);
+    let one = rows.iter().find(|r| &r[0] == "1").unwrap();
+    assert_eq!(&one[13], "revoked");
+    assert_eq!(&one[15], crate::util::REVIEWER);
+    assert_eq!(&one[16], "2026-11-22T10:00:00.000Z");
+    assert_eq!(&one[17], "contract ended");
+    let three = rows.iter().find(|r| &r[0] == "3").unwrap();
+    assert_eq!(&three[13], "undecided", "undo reverted the attest");
+    let verify = sandbox.ok(&["verify"]);
+    assert!(verify.contains("audit chain intact: 5 events"), "{verify}");
+}
+
+#[test]
+fn report_neutralises_spreadsheet_formulas_and_writes_owner_only() {
+    let sandbox = Sandbox::new();
+    let text = format!("{HEADER}\nt,=HYPERLINK(\"x\"),@evil,+1 name,human,partner,-2,false,,\n");
+    let file = sandbox.write("f.csv", &text);
+    sandbox.ok(&["import", file.to_str().unwrap()]);
+    sandbox.ok(&["campaign", "new", "c", "--due", "2026-12-15"]);
+    let out = sandbox.path("report.csv");
+    sandbox.ok(&[
+        "report",
+        "c",
+        "--format",
+        "csv",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let report = std::fs::read_to_string(&out).unwrap();
+    let mut reader = csv::Reader::from_reader(report.as_bytes());
+    let row = reader.records().next().unwrap().unwrap();
+    assert_eq!(&row[3], "'@evil");
+    assert_eq!(&row[4], "'+1 name");
+    assert_eq!(&row[8], "'=HYPERLINK(\"x\")");
+    assert_eq!(&row[10], "'-2");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&out).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}
+
+#[test]
+fn terminal_escapes_in_data_are_shown_escaped_in_tables() {
+    let sandbox = Sandbox::new();
+    let text = format!("{HEADER}\nt,gh,evil,\"A\u{1b}[2JB\",human,partner,x,false,,\n");
+    let file = sandbox.write("f.csv", &text);
+    sandbox.ok(&["import", file.to_str().unwrap()]);
+    sandbox.ok(&["campaign", "new", "c", "--due", "2026-12-15"]);
+    let out = sandbox.ok(&["items", "c"]);
+    assert!(out.contains("A\\x1b[2JB"), "{out}");
+    assert!(!out.contains('\u{1b}'), "raw escape reached the terminal");
+}
+
+#[test]
+fn usage_errors_exit_with_two() {
+    let sandbox = Sandbox::new();
+    sandbox.fails(2, &["campaign"]);
+    sandbox.fails(2, &["decide", "Q4", "notanumber", "attest"]);
+}

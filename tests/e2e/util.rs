@@ -1,0 +1,210 @@
+//! Helpers: a temporary database, running the binary, and a
+//! pseudo-terminal harness that reads the screen like a person would.
+
+use assert_cmd::Command;
+use std::io::Read;
+use std::num::NonZeroU16;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// The fixed "now" every test runs at; nothing reads the real clock.
+pub const NOW: &str = "2026-11-22T10:00:00Z";
+pub const REVIEWER: &str = "m.santos@northwind.example.com";
+
+pub fn fixture(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/fixtures")
+        .join(path)
+}
+
+/// A temporary directory with a recert database in it.
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    /// A sandbox with an initialised, empty database.
+    pub fn new() -> Sandbox {
+        let sandbox = Sandbox::bare();
+        sandbox.ok(&["init"]);
+        sandbox
+    }
+
+    /// A sandbox without a database.
+    pub fn bare() -> Sandbox {
+        Sandbox {
+            dir: tempfile::tempdir().expect("temporary directory"),
+        }
+    }
+
+    /// A sandbox with the sample fixture imported and campaign "Q4" created.
+    pub fn with_campaign() -> Sandbox {
+        let sandbox = Sandbox::new();
+        sandbox.ok(&["import", fixture("canonical/sample.csv").to_str().unwrap()]);
+        sandbox.ok(&[
+            "campaign",
+            "new",
+            "Q4",
+            "--due",
+            "2026-12-15",
+            "--as-of",
+            "2026-11-01",
+        ]);
+        sandbox
+    }
+
+    pub fn db(&self) -> PathBuf {
+        self.dir.path().join("recert.db")
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn write(&self, name: &str, contents: &str) -> PathBuf {
+        let path = self.path(name);
+        std::fs::write(&path, contents).expect("write test file");
+        path
+    }
+
+    /// The binary with this sandbox's database, reviewer and clock.
+    pub fn cmd(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_recert"));
+        cmd.env_clear()
+            .env("RECERT_DB", self.db())
+            .env("RECERT_REVIEWER", REVIEWER)
+            .env("RECERT_NOW", NOW)
+            .env("HOME", self.dir.path())
+            .current_dir(self.dir.path());
+        cmd
+    }
+
+    /// Runs a command that must succeed; returns its standard output.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let output = self.cmd().args(args).output().expect("run recert");
+        assert!(
+            output.status.success(),
+            "recert {args:?} failed: {}\n{}",
+            String::from_utf8_lossy(&output.stderr),
+            String::from_utf8_lossy(&output.stdout)
+        );
+        String::from_utf8(output.stdout).expect("utf-8 output")
+    }
+
+    /// Runs a command that must fail with `code`; returns its standard error.
+    pub fn fails(&self, code: i32, args: &[&str]) -> String {
+        let output = self.cmd().args(args).output().expect("run recert");
+        assert_eq!(
+            output.status.code(),
+            Some(code),
+            "recert {args:?}: stdout {} stderr {}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    }
+
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        serde_json::from_str(&self.ok(args)).expect("valid JSON")
+    }
+}
+
+/// The real binary in a pseudo-terminal, with a terminal emulator reading
+/// what it draws. The child is killed when this is dropped.
+pub struct Pty {
+    session: expectrl::session::OsSession,
+    parser: vt100::Parser,
+}
+
+impl Pty {
+    pub fn spawn(sandbox: &Sandbox, args: &[&str], cols: u16, rows: u16) -> Pty {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_recert"));
+        command
+            .args(args)
+            .env_clear()
+            .env("RECERT_DB", sandbox.db())
+            .env("RECERT_REVIEWER", REVIEWER)
+            .env("RECERT_NOW", NOW)
+            .env("HOME", sandbox.dir.path())
+            .env("TERM", "xterm-256color")
+            .current_dir(sandbox.dir.path());
+        let mut session = expectrl::Session::spawn(command).expect("spawn in a pty");
+        session
+            .get_process_mut()
+            .set_window_size(cols, rows)
+            .expect("set the pty size");
+        let size = |n: u16| NonZeroU16::new(n.max(2)).expect("non-zero size");
+        Pty {
+            session,
+            parser: vt100::Parser::new(size(rows), size(cols), 0),
+        }
+    }
+
+    fn pump(&mut self) {
+        let mut buf = [0u8; 8192];
+        loop {
+            match self.session.try_read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => self.parser.process(&buf[..n]),
+                Err(_) => break,
+            }
+        }
+    }
+
+    pub fn screen(&mut self) -> String {
+        self.pump();
+        self.parser.screen().contents()
+    }
+
+    /// Waits until the screen shows `text`; fails with the screen if it
+    /// does not within a generous deadline (the machine may be busy).
+    pub fn wait_for(&mut self, text: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) {
+                return screen;
+            }
+            if Instant::now() > deadline {
+                panic!("the screen never showed {text:?}; it shows:\n{screen}");
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
+    pub fn send(&mut self, keys: &str) {
+        use std::io::Write;
+        self.session
+            .write_all(keys.as_bytes())
+            .expect("write to the pty");
+        self.session.flush().expect("flush the pty");
+    }
+
+    /// Waits for the program to exit and returns everything it wrote after
+    /// the last read, with whether it left the alternate screen.
+    pub fn wait_exit(&mut self) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while self.session.get_process().is_alive().unwrap_or(false) {
+            self.pump();
+            if Instant::now() > deadline {
+                panic!(
+                    "recert did not exit; screen:\n{}",
+                    self.parser.screen().contents()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        let mut rest = Vec::new();
+        let _ = self.session.read_to_end(&mut rest);
+        self.parser.process(&rest);
+        !self.parser.screen().alternate_screen()
+    }
+}
+
+impl Drop for Pty {
+    fn drop(&mut self) {
+        if self.session.get_process().is_alive().unwrap_or(false) {
+            let _ = self.session.get_process_mut().exit(true);
+        }
+    }
+}
