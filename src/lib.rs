@@ -7,6 +7,7 @@ pub mod cli;
 pub mod clock;
 pub mod cmd;
 pub mod domain;
+pub mod estate;
 pub mod import;
 pub mod report;
 pub mod store;

@@ -5,6 +5,7 @@
 use super::{CheckFailed, Env, UsageError};
 use crate::cli::{ImportArgs, ImportFormat};
 use crate::domain::text::sanitize;
+use crate::domain::{EntitlementRecord, IdentityKind, Relationship};
 use crate::import::{Defaults, HashingReader, Problem, canonical};
 use crate::store::{ImportCounts, RowProblem, SnapshotMeta, Store};
 use color_eyre::Result;
@@ -118,14 +119,23 @@ pub(crate) fn import_source(
     let mut problems = Problems::default();
     let mut session = store.begin_import(meta)?;
     if let (Some(tenant), Some(system)) = (&source.defaults.tenant, &source.defaults.system) {
-        session.claim_scope(tenant, system);
+        session.claim_scope(tenant, system)?;
     }
     match canonical::Reader::new(&mut input, source.defaults.clone()) {
         Err(header) => header.into_iter().for_each(|p| problems.push(p)),
-        Ok(rows) => {
-            for row in rows {
-                match row {
-                    Ok((line, record)) => {
+        Ok(mut rows) => {
+            // One record, refilled row after row.
+            let mut record = EntitlementRecord::new(
+                "",
+                "",
+                "",
+                IdentityKind::Human,
+                Relationship::Unknown,
+                "",
+            );
+            while let Some(read) = rows.read_into(&mut record) {
+                match read {
+                    Ok(line) => {
                         if let Some(RowProblem::Duplicate { first_line }) =
                             session.add(line, &record)?
                         {

@@ -57,46 +57,94 @@ pub fn is_self_review(identity_id: &str, email: Option<&str>, reviewer: &str) ->
     same(identity_id) || email.is_some_and(same)
 }
 
-pub fn assess(subject: &Subject<'_>, ctx: &Context<'_>) -> Assessment {
+/// Why a flag was raised, holding the facts rather than the sentence, so
+/// that the hot path (a million items at campaign creation) formats nothing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Reason {
+    Expired(NaiveDate),
+    Lapsed(NaiveDate),
+    Shared,
+    Dormant(NaiveDate),
+    NeverUsed(NaiveDate),
+    Unrotated(NaiveDate),
+    UnrotatedSinceGrant(NaiveDate),
+    UnrotatedUnknown,
+    NoSponsor(Relationship),
+    Privileged(&'static str),
+    SelfReview,
+    CrossTenant,
+    Unclassified,
+}
+
+impl Reason {
+    fn render(&self, ctx: &Context<'_>) -> String {
+        let today = ctx.today;
+        let on = |day: &NaiveDate| format!("{day} ({})", describe_age(*day, today));
+        let policy = ctx.policy;
+        match self {
+            Reason::Expired(day) => format!("expired on {}", on(day)),
+            Reason::Lapsed(day) => format!("an earlier campaign's exception ended on {}", on(day)),
+            Reason::Shared => {
+                "one credential shared by several people: no individual accountability".into()
+            }
+            Reason::Dormant(day) => format!(
+                "last used {}; policy allows {} days",
+                on(day),
+                policy.dormant_days
+            ),
+            Reason::NeverUsed(day) => {
+                format!("no recorded use since it was granted on {}", on(day))
+            }
+            Reason::Unrotated(day) => format!(
+                "credential last rotated {}; policy is {} days",
+                on(day),
+                policy.rotation_days
+            ),
+            Reason::UnrotatedSinceGrant(day) => format!(
+                "no rotation recorded since it was granted on {}; policy is {} days",
+                on(day),
+                policy.rotation_days
+            ),
+            Reason::UnrotatedUnknown => {
+                "neither a rotation nor a grant date is known for this credential".into()
+            }
+            Reason::NoSponsor(relationship) => {
+                format!("{relationship} identity with nobody accountable for it")
+            }
+            Reason::Privileged(why) => (*why).into(),
+            Reason::SelfReview => format!("{} is reviewing their own access", ctx.reviewer),
+            Reason::CrossTenant => {
+                format!("also holds access in {}", ctx.other_tenants.join(", "))
+            }
+            Reason::Unclassified => "the source does not say how this identity relates to us".into(),
+        }
+    }
+}
+
+/// The rules, in display order; `raise` is called once per flag.
+fn evaluate(subject: &Subject<'_>, ctx: &Context<'_>, mut raise: impl FnMut(Flag, Reason)) {
     let policy = ctx.policy;
     let today = ctx.today;
-    let mut found: Vec<(Flag, String)> = Vec::new();
-    let on = |day: NaiveDate| format!("{} ({})", day.format("%Y-%m-%d"), describe_age(day, today));
-
     if let Some(expires) = subject.expires_at
         && expires < today
     {
-        found.push((Flag::Expired, format!("expired on {}", on(expires))));
+        raise(Flag::Expired, Reason::Expired(expires));
     }
     if let Some(until) = ctx.lapsed_exception {
-        found.push((
-            Flag::ExceptionLapsed,
-            format!("an earlier campaign's exception ended on {}", on(until)),
-        ));
+        raise(Flag::ExceptionLapsed, Reason::Lapsed(until));
     }
     if subject.shared {
-        found.push((
-            Flag::SharedCredential,
-            "one credential shared by several people: no individual accountability".into(),
-        ));
+        raise(Flag::SharedCredential, Reason::Shared);
     }
     match subject.last_used_at {
-        Some(used) if days_between(used, today) > policy.dormant_days => found.push((
-            Flag::Dormant,
-            format!(
-                "last used {}; policy allows {} days",
-                on(used),
-                policy.dormant_days
-            ),
-        )),
+        Some(used) if days_between(used, today) > policy.dormant_days => {
+            raise(Flag::Dormant, Reason::Dormant(used));
+        }
         None if subject.kind != IdentityKind::BreakGlass => {
             if let Some(granted) = subject.granted_at
                 && days_between(granted, today) > policy.never_used_days
             {
-                found.push((
-                    Flag::NeverUsed,
-                    format!("no recorded use since it was granted on {}", on(granted)),
-                ));
+                raise(Flag::NeverUsed, Reason::NeverUsed(granted));
             }
         }
         _ => {}
@@ -104,77 +152,72 @@ pub fn assess(subject: &Subject<'_>, ctx: &Context<'_>) -> Assessment {
     if subject.kind.holds_machine_credential() {
         let limit = policy.rotation_days;
         match (subject.credential_rotated_at, subject.granted_at) {
-            (Some(rotated), _) if days_between(rotated, today) > limit => found.push((
-                Flag::UnrotatedCredential,
-                format!(
-                    "credential last rotated {}; policy is {limit} days",
-                    on(rotated)
-                ),
-            )),
-            (None, Some(granted)) if days_between(granted, today) > limit => found.push((
-                Flag::UnrotatedCredential,
-                format!(
-                    "no rotation recorded since it was granted on {}; policy is {limit} days",
-                    on(granted)
-                ),
-            )),
-            (None, None) => found.push((
-                Flag::UnrotatedCredential,
-                "neither a rotation nor a grant date is known for this credential".into(),
-            )),
+            (Some(rotated), _) if days_between(rotated, today) > limit => {
+                raise(Flag::UnrotatedCredential, Reason::Unrotated(rotated));
+            }
+            (None, Some(granted)) if days_between(granted, today) > limit => {
+                raise(
+                    Flag::UnrotatedCredential,
+                    Reason::UnrotatedSinceGrant(granted),
+                );
+            }
+            (None, None) => raise(Flag::UnrotatedCredential, Reason::UnrotatedUnknown),
             _ => {}
         }
     }
     if subject.relationship.is_external() && subject.sponsor.is_none_or(str::is_empty) {
-        found.push((
-            Flag::NoSponsor,
-            format!(
-                "{} identity with nobody accountable for it",
-                subject.relationship
-            ),
-        ));
+        raise(Flag::NoSponsor, Reason::NoSponsor(subject.relationship));
     }
-    let privileged_reason = match subject.kind {
+    let privileged = match subject.kind {
         IdentityKind::DelegatedAdmin => Some("delegated admin role"),
         IdentityKind::BreakGlass => Some("break-glass account"),
         _ if subject.privileged => Some("marked privileged by the source"),
         _ => None,
     };
-    if let Some(reason) = privileged_reason {
-        found.push((Flag::Privileged, reason.into()));
+    if let Some(why) = privileged {
+        raise(Flag::Privileged, Reason::Privileged(why));
     }
     if is_self_review(subject.identity_id, subject.email, ctx.reviewer) {
-        found.push((
-            Flag::SelfReview,
-            format!("{} is reviewing their own access", ctx.reviewer),
-        ));
+        raise(Flag::SelfReview, Reason::SelfReview);
     }
     if !ctx.other_tenants.is_empty() {
-        found.push((
-            Flag::CrossTenant,
-            format!("also holds access in {}", ctx.other_tenants.join(", ")),
-        ));
+        raise(Flag::CrossTenant, Reason::CrossTenant);
     }
     if subject.relationship == Relationship::Unknown {
-        found.push((
-            Flag::Unclassified,
-            "the source does not say how this identity relates to us".into(),
-        ));
+        raise(Flag::Unclassified, Reason::Unclassified);
     }
+}
 
-    found.sort_by_key(|(flag, _)| *flag);
-    let flags: FlagSet = found.iter().map(|(flag, _)| *flag).collect();
+/// The risk score and recommendation that follow from a set of flags.
+pub fn score(flags: FlagSet, policy: &Policy) -> (i64, Recommendation) {
     let score = flags.iter().map(|f| policy.weights.of(f)).sum();
     let recommendation = flags
         .iter()
         .map(Flag::recommendation)
         .min()
         .unwrap_or(Recommendation::Keep);
+    (score, recommendation)
+}
+
+/// The flags only: what campaign creation needs for every item.
+pub fn flags(subject: &Subject<'_>, ctx: &Context<'_>) -> FlagSet {
+    let mut flags = FlagSet::default();
+    evaluate(subject, ctx, |flag, _| flags.insert(flag));
+    flags
+}
+
+/// Flags with their reasons, score and recommendation.
+pub fn assess(subject: &Subject<'_>, ctx: &Context<'_>) -> Assessment {
+    let mut found: Vec<(Flag, Reason)> = Vec::new();
+    evaluate(subject, ctx, |flag, reason| found.push((flag, reason)));
+    found.sort_by_key(|(flag, _)| *flag);
+    let flags: FlagSet = found.iter().map(|(flag, _)| *flag).collect();
+    let (score, recommendation) = score(flags, ctx.policy);
     let findings = found
         .into_iter()
         .map(|(flag, reason)| Finding {
             flag: flag.name().to_string(),
-            reason,
+            reason: reason.render(ctx),
         })
         .collect();
     Assessment {
@@ -183,6 +226,25 @@ pub fn assess(subject: &Subject<'_>, ctx: &Context<'_>) -> Assessment {
         score,
         recommendation,
     }
+}
+
+/// The reasons for flags frozen at campaign creation, explained from the
+/// frozen evidence. A frozen flag the rules no longer raise (a newer
+/// recert, say) still shows, with a reason saying so.
+pub fn explain(frozen: FlagSet, subject: &Subject<'_>, ctx: &Context<'_>) -> Vec<Finding> {
+    let assessment = assess(subject, ctx);
+    frozen
+        .iter()
+        .map(|flag| Finding {
+            flag: flag.name().to_string(),
+            reason: assessment
+                .findings
+                .iter()
+                .find(|f| f.flag == flag.name())
+                .map(|f| f.reason.clone())
+                .unwrap_or_else(|| "flagged when the campaign was created".into()),
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -125,196 +125,130 @@ impl<R: Read> Reader<R> {
         self.positions[column].and_then(|p| self.record.get(p))
     }
 
-    fn parse_row(&self, line: u64) -> Result<EntitlementRecord, Vec<Problem>> {
+    /// The trimmed text of a column in the current row, `None` when the
+    /// column is absent or empty; problems with the bytes are recorded.
+    fn value(&self, column: usize, line: u64, problems: &mut Vec<Problem>) -> Option<&str> {
+        let raw = self.field(column)?;
+        let name = COLUMNS[column];
+        if raw.len() > MAX_FIELD_BYTES {
+            problems.push(Problem::at_line(
+                line,
+                name,
+                format!(
+                    "{} bytes is longer than the {MAX_FIELD_BYTES} allowed",
+                    raw.len()
+                ),
+            ));
+            return None;
+        }
+        let Ok(value) = std::str::from_utf8(raw) else {
+            problems.push(Problem::at_line(line, name, "not valid UTF-8"));
+            return None;
+        };
+        if value.contains('\0') {
+            problems.push(Problem::at_line(line, name, "contains a NUL byte"));
+            return None;
+        }
+        let value = value.trim();
+        (!value.is_empty()).then_some(value)
+    }
+
+    /// Validates the current row into `record`, reusing its allocations: a
+    /// million rows should not mean twenty million small allocations.
+    fn fill(&self, line: u64, record: &mut EntitlementRecord) -> Result<(), Vec<Problem>> {
         let mut problems = Vec::new();
-        let mut text = |column: usize| -> Option<String> {
-            let raw = self.field(column)?;
-            let name = COLUMNS[column];
-            if raw.len() > MAX_FIELD_BYTES {
-                problems.push(Problem::at_line(
-                    line,
-                    name,
-                    format!(
-                        "{} bytes is longer than the {MAX_FIELD_BYTES} allowed",
-                        raw.len()
-                    ),
-                ));
-                return None;
+        let p = &mut problems;
+        let required = |column: usize, p: &mut Vec<Problem>| -> &str {
+            let value = self.value(column, line, p);
+            if value.is_none() && !p.iter().any(|x| x.field == COLUMNS[column]) {
+                p.push(Problem::at_line(line, COLUMNS[column], "required value is empty"));
             }
-            let Ok(value) = std::str::from_utf8(raw) else {
-                problems.push(Problem::at_line(line, name, "not valid UTF-8"));
-                return None;
-            };
-            if value.contains('\0') {
-                problems.push(Problem::at_line(line, name, "contains a NUL byte"));
-                return None;
-            }
-            let value = value.trim();
-            (!value.is_empty()).then(|| value.to_string())
+            value.unwrap_or_default()
         };
-        let mut values: Vec<Option<String>> = (0..COLUMNS.len()).map(&mut text).collect();
-        let mut take = |column: &str| -> Option<String> {
-            let index = COLUMNS.iter().position(|c| *c == column)?;
-            values[index].take()
-        };
-
-        let mut required = |column: &str, problems: &mut Vec<Problem>| -> String {
-            take(column).unwrap_or_else(|| {
-                problems.push(Problem::at_line(line, column, "required value is empty"));
-                String::new()
-            })
-        };
-        let system = required("system", &mut problems);
-        let identity_id = required("identity_id", &mut problems);
-        let identity_name = required("identity_name", &mut problems);
-        let kind_text = required("identity_kind", &mut problems);
-        let relationship_text = required("relationship", &mut problems);
-        let entitlement = required("entitlement", &mut problems);
-
-        let identity_kind =
-            parse_word::<IdentityKind>(&kind_text, line, "identity_kind", &mut problems);
-        let relationship =
-            parse_word::<Relationship>(&relationship_text, line, "relationship", &mut problems);
-
-        let tenant = resolve(
-            take("tenant"),
-            self.defaults.tenant.as_deref(),
-            line,
-            "tenant",
-            &mut problems,
-        );
+        let system = required(col::SYSTEM, p);
+        let identity_id = required(col::IDENTITY_ID, p);
+        let identity_name = required(col::IDENTITY_NAME, p);
+        let kind = required(col::IDENTITY_KIND, p);
+        let relationship = required(col::RELATIONSHIP, p);
+        let entitlement = required(col::ENTITLEMENT, p);
+        let identity_kind = parse_word::<IdentityKind>(kind, line, "identity_kind", p);
+        let relationship = parse_word::<Relationship>(relationship, line, "relationship", p);
+        let tenant_value = self.value(col::TENANT, line, p);
+        let tenant = resolve(tenant_value, self.defaults.tenant.as_deref(), line, "tenant", p);
         let system = resolve(
             Some(system).filter(|s| !s.is_empty()),
             self.defaults.system.as_deref(),
             line,
             "system",
-            &mut problems,
+            p,
         );
-
-        let mut boolean = |column: &str, problems: &mut Vec<Problem>| -> bool {
-            match take(column) {
+        let boolean = |column: usize, p: &mut Vec<Problem>| -> bool {
+            match self.value(column, line, p) {
                 None => false,
                 Some(v) if v.eq_ignore_ascii_case("true") => true,
                 Some(v) if v.eq_ignore_ascii_case("false") => false,
                 Some(v) => {
-                    problems.push(Problem::at_line(
+                    p.push(Problem::at_line(
                         line,
-                        column,
+                        COLUMNS[column],
                         format!("{v:?} is not true or false"),
                     ));
                     false
                 }
             }
         };
-        let privileged = boolean("privileged", &mut problems);
-        let shared = boolean("shared", &mut problems);
-
-        let mut date = |column: &str, problems: &mut Vec<Problem>| -> Option<Stamp> {
-            let value = take(column)?;
-            Stamp::parse(&value)
-                .map_err(|e| problems.push(Problem::at_line(line, column, e.to_string())))
+        let privileged = boolean(col::PRIVILEGED, p);
+        let shared = boolean(col::SHARED, p);
+        let date = |column: usize, p: &mut Vec<Problem>| -> Option<Stamp> {
+            let value = self.value(column, line, p)?;
+            Stamp::parse(value)
+                .map_err(|e| p.push(Problem::at_line(line, COLUMNS[column], e.to_string())))
                 .ok()
         };
-        let granted_at = date("granted_at", &mut problems);
-        let expires_at = date("expires_at", &mut problems);
-        let last_used_at = date("last_used_at", &mut problems);
-        let credential_rotated_at = date("credential_rotated_at", &mut problems);
-
-        if !problems.is_empty() {
-            return Err(problems);
-        }
-        let (Some(identity_kind), Some(relationship)) = (identity_kind, relationship) else {
+        let granted_at = date(col::GRANTED_AT, p);
+        let expires_at = date(col::EXPIRES_AT, p);
+        let last_used_at = date(col::LAST_USED_AT, p);
+        let credential_rotated_at = date(col::CREDENTIAL_ROTATED_AT, p);
+        let optional = |column: usize, slot: &mut Option<String>, p: &mut Vec<Problem>| {
+            set_optional(slot, self.value(column, line, p));
+        };
+        optional(col::ORGANIZATION, &mut record.organization, p);
+        optional(col::REGION, &mut record.region, p);
+        optional(col::ENVIRONMENT, &mut record.environment, p);
+        optional(col::SPONSOR, &mut record.sponsor, p);
+        optional(col::BUSINESS_OWNER, &mut record.business_owner, p);
+        optional(col::TECHNICAL_OWNER, &mut record.technical_owner, p);
+        optional(col::JUSTIFICATION, &mut record.justification, p);
+        optional(col::TICKET, &mut record.ticket, p);
+        let (Some(identity_kind), Some(relationship), true) =
+            (identity_kind, relationship, problems.is_empty())
+        else {
             return Err(problems);
         };
-        let organization = take("organization");
-        let region = take("region");
-        let environment = take("environment");
-        let sponsor = take("sponsor");
-        let business_owner = take("business_owner");
-        let technical_owner = take("technical_owner");
-        let justification = take("justification");
-        let ticket = take("ticket");
-        let mut record = EntitlementRecord::new(
-            system,
-            identity_id,
-            identity_name,
-            identity_kind,
-            relationship,
-            entitlement,
-        );
-        record.tenant = tenant;
-        record.organization = organization;
-        record.region = region;
-        record.environment = environment;
+        set(&mut record.tenant, tenant);
+        set(&mut record.system, system);
+        set(&mut record.identity_id, identity_id);
+        set(&mut record.identity_name, identity_name);
+        set(&mut record.entitlement, entitlement);
+        record.identity_kind = identity_kind;
+        record.relationship = relationship;
+        record.email = None;
         record.privileged = privileged;
-        record.sponsor = sponsor;
-        record.business_owner = business_owner;
-        record.technical_owner = technical_owner;
-        record.justification = justification;
+        record.shared = shared;
         record.granted_at = granted_at;
         record.expires_at = expires_at;
         record.last_used_at = last_used_at;
         record.credential_rotated_at = credential_rotated_at;
-        record.shared = shared;
-        record.ticket = ticket;
-        Ok(record)
+        Ok(())
     }
-}
 
-fn parse_word<T: std::str::FromStr<Err = String>>(
-    text: &str,
-    line: u64,
-    column: &str,
-    problems: &mut Vec<Problem>,
-) -> Option<T> {
-    if text.is_empty() {
-        return None;
-    }
-    text.parse()
-        .map_err(|e: String| problems.push(Problem::at_line(line, column, e)))
-        .ok()
-}
-
-/// A value from the row, or the command line's default; the two must agree.
-fn resolve(
-    value: Option<String>,
-    default: Option<&str>,
-    line: u64,
-    column: &str,
-    problems: &mut Vec<Problem>,
-) -> String {
-    match (value, default) {
-        (Some(v), Some(d)) if v != d => {
-            problems.push(Problem::at_line(
-                line,
-                column,
-                format!("the row says {v:?} but the command line says {d:?}"),
-            ));
-            v
-        }
-        (Some(v), _) => v,
-        (None, Some(d)) => d.to_string(),
-        (None, None) => String::new(),
-    }
-}
-
-fn csv_problem(error: &csv::Error, fallback_line: u64) -> Problem {
-    let line = error.position().map(|p| p.line()).unwrap_or(fallback_line);
-    let message = match error.kind() {
-        csv::ErrorKind::Io(e) => format!("cannot read: {e}"),
-        _ => error.to_string(),
-    };
-    Problem::at_line(line, "", message)
-}
-
-impl<R: Read> Iterator for Reader<R> {
-    type Item = Row;
-
-    fn next(&mut self) -> Option<Self::Item> {
+    /// Reads the next row into `record`, returning its line, or everything
+    /// wrong with it; `None` at the end of the file.
+    pub fn read_into(&mut self, record: &mut EntitlementRecord) -> Option<Result<u64, Vec<Problem>>> {
         loop {
-            let mut record = std::mem::take(&mut self.record);
-            let read = self.csv.read_byte_record(&mut record);
-            self.record = record;
+            let mut raw = std::mem::take(&mut self.record);
+            let read = self.csv.read_byte_record(&mut raw);
+            self.record = raw;
             let line = self.record.position().map_or(0, |p| p.line());
             match read {
                 Ok(false) => return None,
@@ -352,8 +286,109 @@ impl<R: Read> Iterator for Reader<R> {
                     ),
                 )]));
             }
-            return Some(self.parse_row(line).map(|r| (line, r)));
+            return Some(self.fill(line, record).map(|()| line));
         }
+    }
+}
+
+/// Positions in `COLUMNS`.
+mod col {
+    pub const TENANT: usize = 0;
+    pub const SYSTEM: usize = 1;
+    pub const IDENTITY_ID: usize = 2;
+    pub const IDENTITY_NAME: usize = 3;
+    pub const IDENTITY_KIND: usize = 4;
+    pub const RELATIONSHIP: usize = 5;
+    pub const ORGANIZATION: usize = 6;
+    pub const REGION: usize = 7;
+    pub const ENVIRONMENT: usize = 8;
+    pub const ENTITLEMENT: usize = 9;
+    pub const PRIVILEGED: usize = 10;
+    pub const SPONSOR: usize = 11;
+    pub const BUSINESS_OWNER: usize = 12;
+    pub const TECHNICAL_OWNER: usize = 13;
+    pub const JUSTIFICATION: usize = 14;
+    pub const GRANTED_AT: usize = 15;
+    pub const EXPIRES_AT: usize = 16;
+    pub const LAST_USED_AT: usize = 17;
+    pub const CREDENTIAL_ROTATED_AT: usize = 18;
+    pub const SHARED: usize = 19;
+    pub const TICKET: usize = 20;
+}
+
+fn set(slot: &mut String, value: &str) {
+    slot.clear();
+    slot.push_str(value);
+}
+
+fn set_optional(slot: &mut Option<String>, value: Option<&str>) {
+    match (slot.as_mut(), value) {
+        (Some(text), Some(value)) => set(text, value),
+        (None, Some(value)) => *slot = Some(value.to_string()),
+        (_, None) => *slot = None,
+    }
+}
+
+fn parse_word<T: std::str::FromStr<Err = String>>(
+    text: &str,
+    line: u64,
+    column: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<T> {
+    if text.is_empty() {
+        return None;
+    }
+    text.parse()
+        .map_err(|e: String| problems.push(Problem::at_line(line, column, e)))
+        .ok()
+}
+
+/// A value from the row, or the command line's default; the two must agree.
+fn resolve<'v>(
+    value: Option<&'v str>,
+    default: Option<&'v str>,
+    line: u64,
+    column: &str,
+    problems: &mut Vec<Problem>,
+) -> &'v str {
+    match (value, default) {
+        (Some(v), Some(d)) if v != d => {
+            problems.push(Problem::at_line(
+                line,
+                column,
+                format!("the row says {v:?} but the command line says {d:?}"),
+            ));
+            v
+        }
+        (Some(v), _) => v,
+        (None, Some(d)) => d,
+        (None, None) => "",
+    }
+}
+
+fn csv_problem(error: &csv::Error, fallback_line: u64) -> Problem {
+    let line = error.position().map(|p| p.line()).unwrap_or(fallback_line);
+    let message = match error.kind() {
+        csv::ErrorKind::Io(e) => format!("cannot read: {e}"),
+        _ => error.to_string(),
+    };
+    Problem::at_line(line, "", message)
+}
+
+impl<R: Read> Iterator for Reader<R> {
+    type Item = Row;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let mut record = EntitlementRecord::new(
+            "",
+            "",
+            "",
+            IdentityKind::Human,
+            Relationship::Unknown,
+            "",
+        );
+        self.read_into(&mut record)
+            .map(|read| read.map(|line| (line, record)))
     }
 }
 

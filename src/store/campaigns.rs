@@ -5,10 +5,10 @@ use super::events::{ChainWriter, NewEvent, campaign_state};
 use super::query::{Target, push_filters};
 use super::{CampaignId, Result, Store, StoreError};
 use crate::audit;
-use crate::domain::insight::{Assessment, Context, Subject, assess};
+use crate::domain::insight::{self, Context, Subject};
 use crate::domain::{CampaignState, Filter, OnClose, Policy, ReviewerRule, Stamp};
 use chrono::NaiveDate;
-use rusqlite::types::Value;
+use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -65,77 +65,63 @@ pub struct CampaignSummary {
     pub policy: Policy,
 }
 
-/// Frozen evidence columns of an item, in the order the register query
-/// selects them; the same list drives the insert, the comparison with the
-/// previous campaign and the campaign's digest.
-const EVIDENCE: [&str; 22] = [
-    "tenant",
-    "identity_id",
-    "identity_name",
-    "identity_kind",
-    "relationship",
-    "organization",
-    "region",
-    "sponsor",
-    "email",
-    "system",
-    "environment",
-    "entitlement_name",
-    "privileged",
-    "shared",
-    "business_owner",
-    "technical_owner",
-    "justification",
-    "granted_at",
-    "expires_at",
-    "last_used_at",
-    "credential_rotated_at",
-    "ticket",
+/// Frozen evidence on an item and where it comes from in the register
+/// (`e` the grant, `idn` its identity). The same list drives the copy at
+/// creation, the comparison with the previous campaign and the digest.
+pub(crate) const EVIDENCE: [(&str, &str); 22] = [
+    ("tenant", "idn.tenant"),
+    ("identity_id", "idn.identity_id"),
+    ("identity_name", "idn.name"),
+    ("identity_kind", "idn.kind"),
+    ("relationship", "idn.relationship"),
+    ("organization", "idn.organization"),
+    ("region", "idn.region"),
+    ("sponsor", "idn.sponsor"),
+    ("email", "idn.email"),
+    ("system", "e.system"),
+    ("environment", "e.environment"),
+    ("entitlement_name", "e.name"),
+    ("privileged", "e.privileged"),
+    ("shared", "e.shared"),
+    ("business_owner", "e.business_owner"),
+    ("technical_owner", "e.technical_owner"),
+    ("justification", "e.justification"),
+    ("granted_at", "e.granted_at"),
+    ("expires_at", "e.expires_at"),
+    ("last_used_at", "e.last_used_at"),
+    ("credential_rotated_at", "e.credential_rotated_at"),
+    ("ticket", "e.ticket"),
 ];
 
-const REGISTER_SELECT: &str = "SELECT e.id, idn.tenant, idn.identity_id, idn.name, idn.kind,
-        idn.relationship, idn.organization, idn.region, idn.sponsor, idn.email, e.system,
-        e.environment, e.name, e.privileged, e.shared, e.business_owner, e.technical_owner,
-        e.justification, e.granted_at, e.expires_at, e.last_used_at, e.credential_rotated_at,
-        e.ticket
+/// What the insights read of each in-scope grant; far less than the
+/// evidence, so the pass over a million rows stays light.
+const INSIGHT_SELECT: &str = "SELECT e.id, idn.tenant, idn.identity_id, idn.email, idn.kind,
+        idn.relationship, idn.sponsor, e.privileged, e.shared, e.business_owner,
+        e.technical_owner, e.granted_at, e.expires_at, e.last_used_at, e.credential_rotated_at
     FROM entitlement e JOIN identity idn ON idn.id = e.identity
     WHERE e.removed_snapshot IS NULL";
 
-/// Column positions within `EVIDENCE`.
-mod at {
-    pub const TENANT: usize = 0;
-    pub const IDENTITY_ID: usize = 1;
-    pub const KIND: usize = 3;
-    pub const RELATIONSHIP: usize = 4;
-    pub const SPONSOR: usize = 7;
-    pub const EMAIL: usize = 8;
-    pub const PRIVILEGED: usize = 12;
-    pub const SHARED: usize = 13;
-    pub const BUSINESS_OWNER: usize = 14;
-    pub const TECHNICAL_OWNER: usize = 15;
-    pub const GRANTED: usize = 17;
-    pub const EXPIRES: usize = 18;
-    pub const LAST_USED: usize = 19;
-    pub const ROTATED: usize = 20;
+/// What an item's insights saw beyond the grant itself; stored as JSON only
+/// when there is something to say.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub(crate) struct ItemContext {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_tenants: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lapsed_exception: Option<NaiveDate>,
 }
 
-fn text(v: &Value) -> Option<&str> {
-    match v {
-        Value::Text(s) => Some(s),
-        _ => None,
-    }
-}
+/// The page cache campaign creation may use while it copies a million rows.
+const CREATION_CACHE_KIB: i64 = 64 * 1024;
 
-fn day(v: &Value) -> Option<NaiveDate> {
-    text(v).and_then(|s| Stamp::parse(s).ok()).map(|s| s.day())
-}
-
-fn flag(v: &Value) -> bool {
-    matches!(v, Value::Integer(n) if *n != 0)
+fn day(value: Option<&str>) -> Option<NaiveDate> {
+    value.and_then(|s| Stamp::parse(s).ok()).map(|s| s.day())
 }
 
 /// Everything about the register that the insights need beyond one row.
 struct Surroundings {
+    /// Lower-cased identity id or e-mail → the tenants it holds access in,
+    /// for people present in more than one.
     tenants_by_person: HashMap<String, BTreeSet<String>>,
     lapsed: HashMap<i64, NaiveDate>,
 }
@@ -144,20 +130,20 @@ impl Surroundings {
     fn load(conn: &Connection, as_of: NaiveDate) -> Result<Surroundings> {
         let mut tenants_by_person: HashMap<String, BTreeSet<String>> = HashMap::new();
         let mut stmt = conn.prepare(
-            "SELECT DISTINCT idn.tenant, idn.identity_id, idn.email
-             FROM identity idn JOIN entitlement e ON e.identity = idn.id
-             WHERE e.removed_snapshot IS NULL",
+            "SELECT idn.tenant, idn.identity_id, idn.email FROM identity idn
+             WHERE EXISTS (SELECT 1 FROM entitlement e
+                           WHERE e.identity = idn.id AND e.removed_snapshot IS NULL)",
         )?;
         let mut rows = stmt.query([])?;
         while let Some(row) = rows.next()? {
-            let tenant: String = row.get(0)?;
-            let id: String = row.get(1)?;
-            let email: Option<String> = row.get(2)?;
+            let tenant = row.get_ref(0)?.as_str()?;
+            let id = row.get_ref(1)?.as_str()?;
+            let email = row.get_ref(2)?.as_str_or_null()?;
             for key in std::iter::once(id).chain(email) {
-                tenants_by_person
-                    .entry(key.to_lowercase())
-                    .or_default()
-                    .insert(tenant.clone());
+                let tenants = tenants_by_person.entry(key.to_lowercase()).or_default();
+                if !tenants.contains(tenant) {
+                    tenants.insert(tenant.to_string());
+                }
             }
         }
         tenants_by_person.retain(|_, tenants| tenants.len() > 1);
@@ -174,7 +160,7 @@ impl Surroundings {
         let mut rows = stmt.query([as_of.to_string()])?;
         while let Some(row) = rows.next()? {
             let until: String = row.get(1)?;
-            if let Ok(until) = NaiveDate::parse_from_str(&until, "%Y-%m-%d") {
+            if let Ok(until) = crate::domain::date::parse_day(&until) {
                 lapsed.insert(row.get(0)?, until);
             }
         }
@@ -184,12 +170,21 @@ impl Surroundings {
         })
     }
 
-    fn other_tenants(&self, evidence: &[Value]) -> Vec<String> {
-        let own = text(&evidence[at::TENANT]).unwrap_or_default();
+    fn tenants_of(&self, key: &str) -> Option<&BTreeSet<String>> {
+        if self.tenants_by_person.is_empty() {
+            return None;
+        }
+        if key.bytes().any(|b| b.is_ascii_uppercase()) {
+            self.tenants_by_person.get(&key.to_lowercase())
+        } else {
+            self.tenants_by_person.get(key)
+        }
+    }
+
+    fn other_tenants(&self, own: &str, id: &str, email: Option<&str>) -> Vec<String> {
         let mut others = BTreeSet::new();
-        let keys = [&evidence[at::IDENTITY_ID], &evidence[at::EMAIL]];
-        for key in keys.into_iter().filter_map(text) {
-            if let Some(tenants) = self.tenants_by_person.get(&key.to_lowercase()) {
+        for key in std::iter::once(id).chain(email) {
+            if let Some(tenants) = self.tenants_of(key) {
                 others.extend(tenants.iter().filter(|t| *t != own).cloned());
             }
         }
@@ -197,97 +192,166 @@ impl Surroundings {
     }
 }
 
-/// Assesses one register row for a campaign.
-fn assess_row(
-    spec: &NewCampaign,
-    around: &Surroundings,
-    entitlement: i64,
-    evidence: &[Value],
-) -> (String, Assessment) {
-    let reviewer = spec
-        .reviewer_rule
-        .pick(
-            text(&evidence[at::SPONSOR]),
-            text(&evidence[at::BUSINESS_OWNER]),
-            text(&evidence[at::TECHNICAL_OWNER]),
-            &spec.owner,
-        )
-        .to_string();
-    let subject = Subject {
-        identity_id: text(&evidence[at::IDENTITY_ID]).unwrap_or_default(),
-        email: text(&evidence[at::EMAIL]),
-        kind: text(&evidence[at::KIND])
-            .and_then(|k| k.parse().ok())
-            .unwrap_or(crate::domain::IdentityKind::Human),
-        relationship: text(&evidence[at::RELATIONSHIP])
-            .and_then(|r| r.parse().ok())
-            .unwrap_or(crate::domain::Relationship::Unknown),
-        sponsor: text(&evidence[at::SPONSOR]),
-        privileged: flag(&evidence[at::PRIVILEGED]),
-        shared: flag(&evidence[at::SHARED]),
-        granted_at: day(&evidence[at::GRANTED]),
-        expires_at: day(&evidence[at::EXPIRES]),
-        last_used_at: day(&evidence[at::LAST_USED]),
-        credential_rotated_at: day(&evidence[at::ROTATED]),
-    };
-    let others = around.other_tenants(evidence);
-    let ctx = Context {
-        today: spec.as_of,
-        policy: &spec.policy,
-        reviewer: &reviewer,
-        other_tenants: &others,
-        lapsed_exception: around.lapsed.get(&entitlement).copied(),
-    };
-    let assessment = assess(&subject, &ctx);
-    (reviewer, assessment)
+/// The SQL that copies the computed items, with their evidence, from the
+/// register into `item`; built from the fixed column list. Rows go in
+/// grant order, so that every lookup walks its table in order.
+fn copy_items_sql() -> String {
+    let columns: Vec<&str> = EVIDENCE.iter().map(|(c, _)| *c).collect();
+    let sources: Vec<&str> = EVIDENCE.iter().map(|(_, s)| *s).collect();
+    let same: Vec<String> = EVIDENCE
+        .iter()
+        .map(|(c, s)| format!("p.{c} IS {s}"))
+        .collect();
+    let changes: Vec<String> = EVIDENCE
+        .iter()
+        .map(|(c, s)| {
+            format!(
+                "CASE WHEN p.{c} IS NOT {s} THEN '{c}: ' || coalesce(p.{c}, '(none)') || ' → ' \
+                 || coalesce({s}, '(none)') END"
+            )
+        })
+        .collect();
+    format!(
+        "INSERT INTO item (campaign, entitlement, risk_rank, risk_score, reviewer, flags, context,
+             recommendation, since, since_detail, previous_item, {columns})
+         SELECT ?1, c.entitlement, c.rank, c.score, c.reviewer, c.flags, c.context, c.recommendation,
+             CASE WHEN p.id IS NULL THEN 'new' WHEN {same} THEN 'unchanged' ELSE 'changed' END,
+             CASE WHEN p.id IS NULL THEN NULL ELSE nullif(concat_ws('; ', {changes}), '') END,
+             p.id, {sources}
+         FROM temp.campaign_calc c
+         JOIN entitlement e ON e.id = c.entitlement
+         JOIN identity idn ON idn.id = e.identity
+         LEFT JOIN item p ON p.entitlement = c.entitlement AND p.campaign = ?2
+         ORDER BY c.entitlement",
+        columns = columns.join(", "),
+        same = same.join(" AND "),
+        changes = changes.join(", "),
+        sources = sources.join(", "),
+    )
 }
 
-/// Walks the in-scope register rows in a fixed order.
-fn scan_scope(
-    conn: &Connection,
-    scope: &[Filter],
-    mut visit: impl FnMut(i64, &[Value]) -> Result<()>,
-) -> Result<()> {
-    let mut sql = REGISTER_SELECT.to_string();
+/// SHA-256 over a campaign's frozen items in the order they were written: what the item
+/// says about the grant, its insights and its reviewer. Recorded in the
+/// `campaign_created` event, recomputed by verification.
+pub(crate) fn items_digest(conn: &Connection, campaign: CampaignId) -> Result<String> {
+    let columns: Vec<&str> = EVIDENCE.iter().map(|(c, _)| *c).collect();
+    let sql = format!(
+        "SELECT entitlement, risk_rank, risk_score, reviewer, flags, context, recommendation,
+             since, since_detail, previous_item, {}
+         FROM item WHERE campaign = ?1 ORDER BY id",
+        columns.join(", ")
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let width = stmt.column_count();
+    let mut rows = stmt.query([campaign])?;
+    let mut digest = Sha256::new();
+    while let Some(row) = rows.next()? {
+        for i in 0..width {
+            // Tag and length before every value: no two rows encode alike.
+            match row.get_ref(i)? {
+                ValueRef::Null => digest.update(b"n"),
+                ValueRef::Integer(n) => {
+                    digest.update(b"i");
+                    digest.update(n.to_le_bytes());
+                }
+                ValueRef::Real(f) => {
+                    digest.update(b"r");
+                    digest.update(f.to_le_bytes());
+                }
+                ValueRef::Text(t) | ValueRef::Blob(t) => {
+                    digest.update(b"t");
+                    digest.update((t.len() as u64).to_le_bytes());
+                    digest.update(t);
+                }
+            }
+        }
+    }
+    Ok(audit::hex(&digest.finalize()))
+}
+
+/// Assesses every in-scope grant into `temp.campaign_calc` (flags, score,
+/// recommendation, reviewer, context); returns how many.
+fn compute_items(conn: &Connection, spec: &NewCampaign, around: &Surroundings) -> Result<u64> {
+    conn.execute_batch(
+        "CREATE TEMP TABLE IF NOT EXISTS campaign_calc (
+             entitlement INTEGER PRIMARY KEY, score INTEGER NOT NULL, flags INTEGER NOT NULL,
+             recommendation TEXT NOT NULL, reviewer TEXT NOT NULL, context TEXT,
+             rank INTEGER);
+         DELETE FROM temp.campaign_calc;",
+    )?;
+    let mut sql = INSIGHT_SELECT.to_string();
     let mut values = Vec::new();
-    push_filters(scope, Target::Register, &mut sql, &mut values).map_err(|field| {
+    push_filters(&spec.scope, Target::Register, &mut sql, &mut values).map_err(|field| {
         StoreError::Invalid(format!(
             "--where {field}: a campaign's scope can only use register fields"
         ))
     })?;
-    sql.push_str(" ORDER BY e.id");
-    let mut stmt = conn.prepare(&sql)?;
-    let mut rows = stmt.query(params_from_iter(values))?;
-    let mut evidence: Vec<Value> = Vec::with_capacity(EVIDENCE.len());
+    let mut select = conn.prepare(&sql)?;
+    let mut insert = conn.prepare(
+        "INSERT INTO temp.campaign_calc (entitlement, score, flags, recommendation, reviewer, context)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    let mut rows = select.query(params_from_iter(values))?;
+    let mut count = 0u64;
     while let Some(row) = rows.next()? {
-        evidence.clear();
-        for i in 1..=EVIDENCE.len() {
-            evidence.push(row.get::<_, Value>(i)?);
-        }
-        visit(row.get(0)?, &evidence)?;
+        let entitlement: i64 = row.get(0)?;
+        let text = |i: usize| -> Result<Option<&str>> { Ok(row.get_ref(i)?.as_str_or_null()?) };
+        let tenant = text(1)?.unwrap_or_default();
+        let identity_id = text(2)?.unwrap_or_default();
+        let email = text(3)?;
+        let sponsor = text(6)?;
+        let reviewer = spec.reviewer_rule.pick(sponsor, text(9)?, text(10)?, &spec.owner);
+        let context = ItemContext {
+            other_tenants: around.other_tenants(tenant, identity_id, email),
+            lapsed_exception: around.lapsed.get(&entitlement).copied(),
+        };
+        let subject = Subject {
+            identity_id,
+            email,
+            kind: text(4)?
+                .and_then(|k| k.parse().ok())
+                .unwrap_or(crate::domain::IdentityKind::Human),
+            relationship: text(5)?
+                .and_then(|r| r.parse().ok())
+                .unwrap_or(crate::domain::Relationship::Unknown),
+            sponsor,
+            privileged: row.get::<_, bool>(7)?,
+            shared: row.get::<_, bool>(8)?,
+            granted_at: day(text(11)?),
+            expires_at: day(text(12)?),
+            last_used_at: day(text(13)?),
+            credential_rotated_at: day(text(14)?),
+        };
+        let ctx = Context {
+            today: spec.as_of,
+            policy: &spec.policy,
+            reviewer,
+            other_tenants: &context.other_tenants,
+            lapsed_exception: context.lapsed_exception,
+        };
+        let flags = insight::flags(&subject, &ctx);
+        let (score, recommendation) = insight::score(flags, &spec.policy);
+        let context = (context != ItemContext::default())
+            .then(|| serde_json::to_string(&context).unwrap_or_default());
+        insert.execute(params![
+            entitlement,
+            score,
+            i64::from(flags.bits()),
+            recommendation.as_str(),
+            reviewer,
+            context
+        ])?;
+        count += 1;
     }
-    Ok(())
-}
-
-fn describe_change(field: &str, before: &Value, after: &Value) -> String {
-    let show = |v: &Value| match v {
-        Value::Null => "(none)".to_string(),
-        Value::Integer(n) => n.to_string(),
-        Value::Real(f) => f.to_string(),
-        Value::Text(s) => s.clone(),
-        Value::Blob(_) => "(binary)".to_string(),
-    };
-    format!("{field}: {} → {}", show(before), show(after))
-}
-
-fn json_of(v: &Value) -> serde_json::Value {
-    match v {
-        Value::Null => serde_json::Value::Null,
-        Value::Integer(n) => (*n).into(),
-        Value::Real(f) => (*f).into(),
-        Value::Text(s) => s.as_str().into(),
-        Value::Blob(b) => audit::hex(b).into(),
-    }
+    // The queue order: riskiest first, then in grant order.
+    conn.execute_batch(
+        "UPDATE temp.campaign_calc SET rank = ranked.rank
+         FROM (SELECT entitlement AS id,
+                      row_number() OVER (ORDER BY score DESC, entitlement) - 1 AS rank
+               FROM temp.campaign_calc) AS ranked
+         WHERE campaign_calc.entitlement = ranked.id",
+    )?;
+    Ok(count)
 }
 
 impl Store {
@@ -312,23 +376,9 @@ impl Store {
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )
                 .optional()?;
+            tx.pragma_update(None, "cache_size", -CREATION_CACHE_KIB)?;
             let around = Surroundings::load(tx, spec.as_of)?;
-
-            // Pass one ranks: the queue order is by risk, then by grant.
-            let mut scores: Vec<(i64, u32)> = Vec::new();
-            scan_scope(tx, &spec.scope, |entitlement, evidence| {
-                let (_, assessment) = assess_row(spec, &around, entitlement, evidence);
-                scores.push((assessment.score, scores.len() as u32));
-                Ok(())
-            })?;
-            let mut order: Vec<u32> = (0..scores.len() as u32).collect();
-            order.sort_by_key(|&i| (-scores[i as usize].0, i));
-            let mut rank = vec![0u32; scores.len()];
-            for (position, &i) in order.iter().enumerate() {
-                rank[i as usize] = position as u32;
-            }
-            drop(order);
-            drop(scores);
+            let count = compute_items(tx, spec, &around)?;
 
             let policy_json = serde_json::to_string(&spec.policy)
                 .map_err(|e| StoreError::Corrupt(format!("policy: {e}")))?;
@@ -347,87 +397,18 @@ impl Store {
                     spec.on_close.as_str(),
                     previous.as_ref().map(|p| p.0),
                     policy_json,
-                    rank.len() as i64,
+                    count as i64,
                 ],
             )?;
             let campaign = CampaignId(tx.last_insert_rowid());
-
-            // Pass two writes the items, in the same order as pass one.
-            let insert_sql = format!(
-                "INSERT INTO item (campaign, entitlement, risk_rank, risk_score, reviewer, flags,
-                     findings, recommendation, since, since_detail, previous_item, {})
-                 VALUES ({})",
-                EVIDENCE.join(", "),
-                (1..=11 + EVIDENCE.len())
-                    .map(|n| format!("?{n}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-            let previous_sql = format!(
-                "SELECT id, {} FROM item WHERE entitlement = ?1 AND campaign = ?2",
-                EVIDENCE.join(", ")
-            );
-            let mut insert = tx.prepare(&insert_sql)?;
-            let mut find_previous = tx.prepare(&previous_sql)?;
-            let mut digest = Sha256::new();
-            let mut position = 0usize;
-            scan_scope(tx, &spec.scope, |entitlement, evidence| {
-                let (reviewer, assessment) = assess_row(spec, &around, entitlement, evidence);
-                let earlier: Option<(i64, Vec<Value>)> = match &previous {
-                    Some((prev, _)) => find_previous
-                        .query_row(params![entitlement, prev], |row| {
-                            let mut values = Vec::with_capacity(EVIDENCE.len());
-                            for i in 1..=EVIDENCE.len() {
-                                values.push(row.get::<_, Value>(i)?);
-                            }
-                            Ok((row.get(0)?, values))
-                        })
-                        .optional()?,
-                    None => None,
-                };
-                let (since, since_detail, previous_item) = match earlier {
-                    None => ("new", None, None),
-                    Some((id, before)) => {
-                        let changes: Vec<String> = EVIDENCE
-                            .iter()
-                            .zip(before.iter().zip(evidence))
-                            .filter(|(_, (b, a))| b != a)
-                            .map(|(field, (b, a))| describe_change(field, b, a))
-                            .collect();
-                        if changes.is_empty() {
-                            ("unchanged", None, Some(id))
-                        } else {
-                            ("changed", Some(changes.join("; ")), Some(id))
-                        }
-                    }
-                };
-                let findings = serde_json::to_string(&assessment.findings).unwrap_or_default();
-                let mut values: Vec<Value> = vec![
-                    Value::Integer(campaign.0),
-                    Value::Integer(entitlement),
-                    Value::Integer(i64::from(rank[position])),
-                    Value::Integer(assessment.score),
-                    Value::Text(reviewer),
-                    Value::Integer(i64::from(assessment.flags.bits())),
-                    Value::Text(findings),
-                    Value::Text(assessment.recommendation.as_str().to_string()),
-                    Value::Text(since.to_string()),
-                    since_detail.map_or(Value::Null, Value::Text),
-                    previous_item.map_or(Value::Null, Value::Integer),
-                ];
-                values.extend(evidence.iter().cloned());
-                let line: Vec<serde_json::Value> = values[1..].iter().map(json_of).collect();
-                digest.update(serde_json::Value::Array(line).to_string().as_bytes());
-                digest.update(b"\n");
-                insert.execute(params_from_iter(values))?;
-                position += 1;
-                Ok(())
-            })?;
-            drop(insert);
-            drop(find_previous);
+            tx.execute(
+                &copy_items_sql(),
+                params![campaign, previous.as_ref().map(|p| p.0)],
+            )?;
+            tx.execute("DELETE FROM temp.campaign_calc", [])?;
             tx.execute(
                 "INSERT INTO tally (campaign, state, n) VALUES (?1, 'undecided', ?2)",
-                params![campaign, rank.len() as i64],
+                params![campaign, count as i64],
             )?;
             let body = serde_json::json!({
                 "name": spec.name,
@@ -437,10 +418,11 @@ impl Store {
                 "reviewer_rule": spec.reviewer_rule.to_string(),
                 "on_close": spec.on_close.as_str(),
                 "previous": previous.as_ref().map(|p| &p.1),
-                "items": rank.len(),
-                "items_sha256": audit::hex(&digest.finalize()),
+                "items": count,
+                "items_sha256": items_digest(tx, campaign)?,
                 "policy": spec.policy,
             });
+            tx.pragma_update(None, "cache_size", -2000)?;
             ChainWriter::start(tx)?.append(
                 tx,
                 &NewEvent {

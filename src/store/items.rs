@@ -5,7 +5,9 @@
 use super::events::DecisionBody;
 use super::query::{Target, like_pattern, push_filters};
 use super::{CampaignId, EventSeq, ItemId, Result, Store, StoreError};
-use crate::domain::insight::Finding;
+use super::campaigns::ItemContext;
+use crate::domain::Policy;
+use crate::domain::insight::{self, Context, Finding, Subject};
 use crate::domain::{DecisionKind, Filter, FlagSet, Recommendation};
 use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, Row, params, params_from_iter};
@@ -125,6 +127,46 @@ fn conditions(query: &ItemQuery) -> Result<(String, Vec<Value>)> {
         values.extend(std::iter::repeat_n(pattern, 6));
     }
     Ok((sql, values))
+}
+
+/// The reasons for an item's frozen flags, from its frozen evidence and
+/// the campaign's policy and day.
+fn explain_item(
+    detail: &ItemDetail,
+    context: &ItemContext,
+    policy: &Policy,
+    as_of: chrono::NaiveDate,
+) -> Vec<Finding> {
+    let day = |v: &Option<String>| {
+        v.as_deref()
+            .and_then(|s| crate::domain::Stamp::parse(s).ok())
+            .map(|s| s.day())
+    };
+    let r = &detail.row;
+    let subject = Subject {
+        identity_id: &r.identity_id,
+        email: detail.email.as_deref(),
+        kind: r.kind.parse().unwrap_or(crate::domain::IdentityKind::Human),
+        relationship: r
+            .relationship
+            .parse()
+            .unwrap_or(crate::domain::Relationship::Unknown),
+        sponsor: detail.sponsor.as_deref(),
+        privileged: r.privileged,
+        shared: detail.shared,
+        granted_at: day(&detail.granted_at),
+        expires_at: day(&detail.expires_at),
+        last_used_at: day(&detail.last_used_at),
+        credential_rotated_at: day(&detail.credential_rotated_at),
+    };
+    let ctx = Context {
+        today: as_of,
+        policy,
+        reviewer: &detail.reviewer,
+        other_tenants: &context.other_tenants,
+        lapsed_exception: context.lapsed_exception,
+    };
+    insight::explain(r.flags, &subject, &ctx)
 }
 
 /// One entry of an item's decision history.
@@ -260,82 +302,60 @@ impl Store {
         let Some(row) = self.item_row(campaign, item)? else {
             return Ok(None);
         };
-        let extra = self
+        let detail = self
             .conn
             .prepare_cached(
-                "SELECT reviewer, region, sponsor, email, shared, business_owner, technical_owner,
-                    justification, granted_at, expires_at, last_used_at, credential_rotated_at,
-                    ticket, findings, since_detail, entitlement
-             FROM item WHERE id = ?1",
+                "SELECT i.reviewer, i.region, i.sponsor, i.email, i.shared, i.business_owner,
+                    i.technical_owner, i.justification, i.granted_at, i.expires_at,
+                    i.last_used_at, i.credential_rotated_at, i.ticket, i.since_detail,
+                    i.entitlement, i.context, c.as_of, c.policy
+                 FROM item i JOIN campaign c ON c.id = i.campaign WHERE i.id = ?1",
             )?
             .query_row([item], |r| {
-                Ok((
+                Ok(ItemDetail {
+                    row: row.clone(),
+                    reviewer: r.get(0)?,
+                    region: r.get(1)?,
+                    sponsor: r.get(2)?,
+                    email: r.get(3)?,
+                    shared: r.get(4)?,
+                    business_owner: r.get(5)?,
+                    technical_owner: r.get(6)?,
+                    justification: r.get(7)?,
+                    granted_at: r.get(8)?,
+                    expires_at: r.get(9)?,
+                    last_used_at: r.get(10)?,
+                    credential_rotated_at: r.get(11)?,
+                    ticket: r.get(12)?,
+                    since_detail: r.get(13)?,
+                    findings: Vec::new(),
+                    history: Vec::new(),
+                    earlier: Vec::new(),
+                })
+                .map(|d| {
                     (
-                        r.get::<_, String>(0)?,
-                        r.get::<_, Option<String>>(1)?,
-                        r.get::<_, Option<String>>(2)?,
-                        r.get::<_, Option<String>>(3)?,
-                        r.get::<_, bool>(4)?,
-                        r.get::<_, Option<String>>(5)?,
-                        r.get::<_, Option<String>>(6)?,
-                        r.get::<_, Option<String>>(7)?,
-                    ),
-                    (
-                        r.get::<_, Option<String>>(8)?,
-                        r.get::<_, Option<String>>(9)?,
-                        r.get::<_, Option<String>>(10)?,
-                        r.get::<_, Option<String>>(11)?,
-                        r.get::<_, Option<String>>(12)?,
-                        r.get::<_, String>(13)?,
-                        r.get::<_, Option<String>>(14)?,
-                        r.get::<_, i64>(15)?,
-                    ),
-                ))
+                        d,
+                        r.get::<_, i64>(14),
+                        r.get::<_, Option<String>>(15),
+                        r.get::<_, String>(16),
+                        r.get::<_, String>(17),
+                    )
+                })
             })?;
-        let (
-            (
-                reviewer,
-                region,
-                sponsor,
-                email,
-                shared,
-                business_owner,
-                technical_owner,
-                justification,
-            ),
-            (
-                granted_at,
-                expires_at,
-                last_used_at,
-                rotated,
-                ticket,
-                findings,
-                since_detail,
-                entitlement,
-            ),
-        ) = extra;
-        let findings: Vec<Finding> = serde_json::from_str(&findings)
-            .map_err(|e| StoreError::Corrupt(format!("item {item} findings: {e}")))?;
-        Ok(Some(ItemDetail {
-            history: self.item_events(item)?,
-            earlier: self.earlier_decisions(campaign, entitlement)?,
-            row,
-            reviewer,
-            region,
-            sponsor,
-            email,
-            shared,
-            business_owner,
-            technical_owner,
-            justification,
-            granted_at,
-            expires_at,
-            last_used_at,
-            credential_rotated_at: rotated,
-            ticket,
-            findings,
-            since_detail,
-        }))
+        let (mut detail, entitlement, context, as_of, policy) = detail;
+        let corrupt = |what: &str, e: &dyn std::fmt::Display| {
+            StoreError::Corrupt(format!("item {item} {what}: {e}"))
+        };
+        let context: ItemContext = match context? {
+            Some(json) => serde_json::from_str(&json).map_err(|e| corrupt("context", &e))?,
+            None => ItemContext::default(),
+        };
+        let policy: Policy = serde_json::from_str(&policy?).map_err(|e| corrupt("policy", &e))?;
+        let as_of = crate::domain::date::parse_day(&as_of?).map_err(|e| corrupt("as_of", &e))?;
+        detail.findings = explain_item(&detail, &context, &policy, as_of);
+        detail.history = self.item_events(item)?;
+        detail.earlier = self.earlier_decisions(campaign, entitlement?)?;
+        Ok(Some(detail))
     }
 
     /// An item's events, oldest first.

@@ -102,6 +102,8 @@ pub enum StoreError {
     NothingToUndo(i64),
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("stored data has an unexpected type: {0}")]
+    Type(#[from] rusqlite::types::FromSqlError),
     #[error("database migration failed: {0}")]
     Migration(#[from] rusqlite_migration::Error),
     #[error("stored data is unreadable: {0}")]

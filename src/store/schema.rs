@@ -68,7 +68,6 @@ CREATE TABLE entitlement (
     source_line     INTEGER NOT NULL
 ) STRICT;
 CREATE UNIQUE INDEX entitlement_key ON entitlement(identity, system, name);
-CREATE INDEX entitlement_by_system ON entitlement(system);
 
 CREATE TABLE entitlement_change (
     id          INTEGER PRIMARY KEY,
@@ -104,7 +103,9 @@ CREATE TABLE item (
     risk_score      INTEGER NOT NULL,
     reviewer        TEXT NOT NULL,
     flags           INTEGER NOT NULL,
-    findings        TEXT NOT NULL,
+    -- What the insights saw beyond the grant itself (other tenants, a
+    -- lapsed exception), as JSON; NULL when nothing.
+    context         TEXT,
     recommendation  TEXT NOT NULL,
     since           TEXT NOT NULL CHECK (since IN ('new', 'changed', 'unchanged')),
     since_detail    TEXT,

@@ -1,13 +1,19 @@
 //! Imports: one snapshot per source file, written in a single transaction
 //! so that a rejected file leaves the database exactly as it was. Grants a
 //! snapshot's scopes no longer contain are marked removed, never deleted.
+//!
+//! This is the hottest write path (a million rows must import as fast as
+//! the `sqlite3` shell's `.import`), hence the held statements, the
+//! allocation-free lookups and the fast path for scopes that hold nothing yet.
 
-use super::{Result, SnapshotId, Store, events::ChainWriter};
+use super::events::{ChainWriter, NewEvent};
+use super::{Result, SnapshotId, Store};
 use crate::domain::model::IdentityAttributes;
 use crate::domain::{EntitlementRecord, Stamp};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, ErrorCode, OptionalExtension, Statement, params};
 use serde::Serialize;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write;
 
 #[derive(Clone, Debug)]
 pub struct SnapshotMeta {
@@ -52,38 +58,12 @@ struct SeenIdentity {
     attributes: IdentityAttributes,
 }
 
-/// An import in progress. Dropping it without [`ImportSession::commit`]
-/// rolls everything back.
-pub struct ImportSession<'a> {
-    conn: &'a Connection,
-    snapshot: SnapshotId,
-    meta: SnapshotMeta,
-    identities: HashMap<(String, String), SeenIdentity>,
-    scopes: BTreeSet<(String, String)>,
-    counts: ImportCounts,
-    conflicts: Vec<IdentityConflict>,
-    open: bool,
-}
+/// The page cache an import may use: large enough that the indexes being
+/// written stay in memory, bounded so that memory stays flat.
+const IMPORT_CACHE_KIB: i64 = 64 * 1024;
 
-impl Store {
-    pub fn begin_import(&mut self, meta: SnapshotMeta) -> Result<ImportSession<'_>> {
-        self.conn.execute_batch("BEGIN IMMEDIATE")?;
-        let mut session = ImportSession {
-            conn: &self.conn,
-            snapshot: SnapshotId(0),
-            meta,
-            identities: HashMap::new(),
-            scopes: BTreeSet::new(),
-            counts: ImportCounts::default(),
-            conflicts: Vec::new(),
-            open: true,
-        };
-        session.start()?;
-        Ok(session)
-    }
-}
-
-const ENTITLEMENT_FIELDS: [&str; 12] = [
+/// Grant-level columns compared on re-import, in the order of `FIND`.
+const GRANT_FIELDS: [&str; 11] = [
     "environment",
     "privileged",
     "shared",
@@ -95,51 +75,152 @@ const ENTITLEMENT_FIELDS: [&str; 12] = [
     "last_used_at",
     "credential_rotated_at",
     "ticket",
-    "removed_snapshot",
 ];
 
-/// The grant-level values of a record, in `ENTITLEMENT_FIELDS` order (but
-/// without `removed_snapshot`), as stored.
-fn grant_values(r: &EntitlementRecord) -> [Option<String>; 11] {
-    let stamp = |s: &Option<Stamp>| s.map(|s| s.to_string());
-    [
-        r.environment.clone(),
-        Some(i64::from(r.privileged).to_string()),
-        Some(i64::from(r.shared).to_string()),
-        r.business_owner.clone(),
-        r.technical_owner.clone(),
-        r.justification.clone(),
-        stamp(&r.granted_at),
-        stamp(&r.expires_at),
-        stamp(&r.last_used_at),
-        stamp(&r.credential_rotated_at),
-        r.ticket.clone(),
-    ]
+const FIND: &str = "SELECT id, environment, privileged, shared, business_owner, technical_owner,
+        justification, granted_at, expires_at, last_used_at, credential_rotated_at, ticket,
+        removed_snapshot
+    FROM entitlement WHERE identity = ?1 AND system = ?2 AND name = ?3";
+
+const INSERT: &str = "INSERT INTO entitlement (identity, system, name, environment, privileged,
+        shared, business_owner, technical_owner, justification, granted_at, expires_at,
+        last_used_at, credential_rotated_at, ticket, first_snapshot, updated_snapshot, source_line)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16)";
+
+const UPDATE: &str = "UPDATE entitlement SET environment = ?2, privileged = ?3, shared = ?4,
+        business_owner = ?5, technical_owner = ?6, justification = ?7, granted_at = ?8,
+        expires_at = ?9, last_used_at = ?10, credential_rotated_at = ?11, ticket = ?12,
+        removed_snapshot = NULL, updated_snapshot = ?13, source_line = ?14
+    WHERE id = ?1";
+
+/// The statements an import runs per row, prepared once.
+struct Statements<'a> {
+    find: Statement<'a>,
+    insert: Statement<'a>,
+    update: Statement<'a>,
+    log_change: Statement<'a>,
+    mark_seen: Statement<'a>,
+    seen_line: Statement<'a>,
+    line_of: Statement<'a>,
+    scope_held: Statement<'a>,
+    find_identity: Statement<'a>,
+    insert_identity: Statement<'a>,
+    update_identity: Statement<'a>,
+}
+
+impl<'a> Statements<'a> {
+    fn prepare(conn: &'a Connection) -> Result<Statements<'a>> {
+        Ok(Statements {
+            find: conn.prepare(FIND)?,
+            insert: conn.prepare(INSERT)?,
+            update: conn.prepare(UPDATE)?,
+            log_change: conn.prepare(
+                "INSERT INTO entitlement_change (snapshot, entitlement, kind, detail)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )?,
+            mark_seen: conn
+                .prepare("INSERT INTO temp.import_seen (entitlement, line) VALUES (?1, ?2)")?,
+            seen_line: conn.prepare("SELECT line FROM temp.import_seen WHERE entitlement = ?1")?,
+            line_of: conn.prepare(
+                "SELECT source_line FROM entitlement
+                 WHERE identity = ?1 AND system = ?2 AND name = ?3",
+            )?,
+            scope_held: conn.prepare(
+                "SELECT EXISTS (SELECT 1 FROM identity i JOIN entitlement e ON e.identity = i.id
+                                WHERE i.tenant = ?1 AND e.system = ?2)",
+            )?,
+            find_identity: conn
+                .prepare("SELECT id FROM identity WHERE tenant = ?1 AND identity_id = ?2")?,
+            insert_identity: conn.prepare(
+                "INSERT INTO identity (tenant, identity_id, name, kind, relationship,
+                     organization, region, sponsor, email, first_snapshot)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?,
+            update_identity: conn.prepare(
+                "UPDATE identity SET name = ?2, kind = ?3, relationship = ?4, organization = ?5,
+                     region = ?6, sponsor = ?7, email = ?8
+                 WHERE id = ?1",
+            )?,
+        })
+    }
+}
+
+/// An import in progress. Dropping it without [`ImportSession::commit`]
+/// rolls everything back.
+pub struct ImportSession<'a> {
+    conn: &'a Connection,
+    stmts: Statements<'a>,
+    snapshot: SnapshotId,
+    meta: SnapshotMeta,
+    /// tenant → identity_id → what this file said first; nested so that a
+    /// lookup needs no allocation.
+    identities: HashMap<String, HashMap<String, SeenIdentity>>,
+    /// The (tenant, system) scopes this snapshot speaks for, and whether
+    /// each held grants before it (a scope that held none takes the fast path).
+    scopes: BTreeMap<(String, String), bool>,
+    last_scope: Option<(String, String, bool)>,
+    counts: ImportCounts,
+    conflicts: Vec<IdentityConflict>,
+    dates: [String; 4],
+    open: bool,
+}
+
+impl Store {
+    pub fn begin_import(&mut self, meta: SnapshotMeta) -> Result<ImportSession<'_>> {
+        let conn = &self.conn;
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        let started = (|| -> Result<(SnapshotId, Statements<'_>)> {
+            conn.pragma_update(None, "cache_size", -IMPORT_CACHE_KIB)?;
+            conn.execute(
+                "INSERT INTO snapshot (file_name, sha256, format, imported_at, imported_by, partial)
+                 VALUES (?1, '', ?2, ?3, ?4, ?5)",
+                params![
+                    meta.file_name,
+                    meta.format,
+                    meta.imported_at,
+                    meta.imported_by,
+                    meta.partial
+                ],
+            )?;
+            let snapshot = SnapshotId(conn.last_insert_rowid());
+            conn.execute_batch(
+                "CREATE TEMP TABLE IF NOT EXISTS import_seen (
+                     entitlement INTEGER PRIMARY KEY, line INTEGER NOT NULL);
+                 DELETE FROM temp.import_seen;",
+            )?;
+            Ok((snapshot, Statements::prepare(conn)?))
+        })();
+        let (snapshot, stmts) = match started {
+            Ok(started) => started,
+            Err(e) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                return Err(e);
+            }
+        };
+        Ok(ImportSession {
+            conn,
+            stmts,
+            snapshot,
+            meta,
+            identities: HashMap::new(),
+            scopes: BTreeMap::new(),
+            last_scope: None,
+            counts: ImportCounts::default(),
+            conflicts: Vec::new(),
+            dates: Default::default(),
+            open: true,
+        })
+    }
+}
+
+fn stamp_into(buffer: &mut String, stamp: &Option<Stamp>) -> Option<usize> {
+    buffer.clear();
+    let stamp = stamp.as_ref()?;
+    let _ = write!(buffer, "{stamp}");
+    Some(buffer.len())
 }
 
 impl<'a> ImportSession<'a> {
-    fn start(&mut self) -> Result<()> {
-        let m = &self.meta;
-        self.conn.execute(
-            "INSERT INTO snapshot (file_name, sha256, format, imported_at, imported_by, partial)
-             VALUES (?1, '', ?2, ?3, ?4, ?5)",
-            params![
-                m.file_name,
-                m.format,
-                m.imported_at,
-                m.imported_by,
-                m.partial
-            ],
-        )?;
-        self.snapshot = SnapshotId(self.conn.last_insert_rowid());
-        self.conn.execute_batch(
-            "CREATE TEMP TABLE IF NOT EXISTS import_seen (
-                 entitlement INTEGER PRIMARY KEY, line INTEGER NOT NULL);
-             DELETE FROM temp.import_seen;",
-        )?;
-        Ok(())
-    }
-
     pub fn snapshot(&self) -> SnapshotId {
         self.snapshot
     }
@@ -151,133 +232,182 @@ impl<'a> ImportSession<'a> {
 
     /// Declares a (tenant, system) scope this snapshot speaks for even if it
     /// holds no rows there (an export of a system whose grants were all removed).
-    pub fn claim_scope(&mut self, tenant: &str, system: &str) {
-        self.scopes.insert((tenant.to_string(), system.to_string()));
+    pub fn claim_scope(&mut self, tenant: &str, system: &str) -> Result<()> {
+        self.scope_held(tenant, system).map(drop)
+    }
+
+    /// Whether the scope held grants before this import, recording the scope.
+    fn scope_held(&mut self, tenant: &str, system: &str) -> Result<bool> {
+        if let Some((t, s, held)) = &self.last_scope
+            && t == tenant
+            && s == system
+        {
+            return Ok(*held);
+        }
+        let key = (tenant.to_string(), system.to_string());
+        let held = match self.scopes.get(&key) {
+            Some(held) => *held,
+            None => {
+                let held = self
+                    .stmts
+                    .scope_held
+                    .query_row(params![tenant, system], |r| r.get(0))?;
+                self.scopes.insert(key, held);
+                held
+            }
+        };
+        self.last_scope = Some((tenant.to_string(), system.to_string(), held));
+        Ok(held)
     }
 
     /// Adds one validated record read from `line` of the source.
     pub fn add(&mut self, line: u64, record: &EntitlementRecord) -> Result<Option<RowProblem>> {
         self.counts.rows += 1;
-        if !self
-            .scopes
-            .contains(&(record.tenant.clone(), record.system.clone()))
-        {
-            self.scopes
-                .insert((record.tenant.clone(), record.system.clone()));
-        }
+        let held = self.scope_held(&record.tenant, &record.system)?;
         let identity = self.identity(line, record)?;
-        let values = grant_values(record);
+        let added = if held {
+            self.add_to_held_scope(identity, line, record)?
+        } else {
+            self.add_to_new_scope(identity, line, record)?
+        };
+        if added.is_some() {
+            self.counts.rows -= 1;
+        }
+        Ok(added)
+    }
+
+    fn insert(&mut self, identity: i64, line: u64, r: &EntitlementRecord) -> rusqlite::Result<i64> {
+        let [granted, expires, used, rotated] = &mut self.dates;
+        let granted = stamp_into(granted, &r.granted_at).map(|_| granted.as_str());
+        let expires = stamp_into(expires, &r.expires_at).map(|_| expires.as_str());
+        let used = stamp_into(used, &r.last_used_at).map(|_| used.as_str());
+        let rotated = stamp_into(rotated, &r.credential_rotated_at).map(|_| rotated.as_str());
+        self.stmts.insert.execute(params![
+            identity,
+            r.system,
+            r.entitlement,
+            r.environment,
+            r.privileged,
+            r.shared,
+            r.business_owner,
+            r.technical_owner,
+            r.justification,
+            granted,
+            expires,
+            used,
+            rotated,
+            r.ticket,
+            self.snapshot,
+            line as i64,
+        ])?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// A scope that held nothing before: every row is new, and the unique
+    /// key catches a duplicate within the file.
+    fn add_to_new_scope(
+        &mut self,
+        identity: i64,
+        line: u64,
+        record: &EntitlementRecord,
+    ) -> Result<Option<RowProblem>> {
+        match self.insert(identity, line, record) {
+            Ok(_) => {
+                self.counts.added += 1;
+                Ok(None)
+            }
+            Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == ErrorCode::ConstraintViolation => {
+                let first_line: i64 = self.stmts.line_of.query_row(
+                    params![identity, record.system, record.entitlement],
+                    |r| r.get(0),
+                )?;
+                Ok(Some(RowProblem::Duplicate {
+                    first_line: first_line as u64,
+                }))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// A scope that held grants: each row is new, unchanged, changed or a
+    /// removed grant coming back; every row is remembered so that what the
+    /// file lacks can be marked removed.
+    fn add_to_held_scope(
+        &mut self,
+        identity: i64,
+        line: u64,
+        record: &EntitlementRecord,
+    ) -> Result<Option<RowProblem>> {
         let existing = self
-            .conn
-            .prepare_cached(
-                "SELECT id, environment, privileged, shared, business_owner, technical_owner,
-                        justification, granted_at, expires_at, last_used_at,
-                        credential_rotated_at, ticket, removed_snapshot
-                 FROM entitlement WHERE identity = ?1 AND system = ?2 AND name = ?3",
-            )?
-            .query_row(
-                params![identity, record.system, record.entitlement],
-                |row| {
-                    let mut old: Vec<Option<String>> = Vec::with_capacity(12);
-                    for i in 1..=12 {
-                        old.push(match row.get_ref(i)? {
-                            rusqlite::types::ValueRef::Null => None,
-                            rusqlite::types::ValueRef::Integer(n) => Some(n.to_string()),
-                            v => Some(v.as_str()?.to_string()),
-                        });
-                    }
-                    Ok((row.get::<_, i64>(0)?, old))
-                },
-            )
+            .stmts
+            .find
+            .query_row(params![identity, record.system, record.entitlement], |row| {
+                let mut old: Vec<Option<String>> = Vec::with_capacity(12);
+                for i in 1..=12 {
+                    old.push(match row.get_ref(i)? {
+                        rusqlite::types::ValueRef::Null => None,
+                        rusqlite::types::ValueRef::Integer(n) => Some(n.to_string()),
+                        v => Some(v.as_str()?.to_string()),
+                    });
+                }
+                Ok((row.get::<_, i64>(0)?, old))
+            })
             .optional()?;
 
         let Some((id, old)) = existing else {
-            self.conn
-                .prepare_cached(
-                    "INSERT INTO entitlement (identity, system, name, environment, privileged,
-                         shared, business_owner, technical_owner, justification, granted_at,
-                         expires_at, last_used_at, credential_rotated_at, ticket,
-                         first_snapshot, updated_snapshot, source_line)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,
-                             ?15, ?15, ?16)",
-                )?
-                .execute(params![
-                    identity,
-                    record.system,
-                    record.entitlement,
-                    values[0],
-                    record.privileged,
-                    record.shared,
-                    values[3],
-                    values[4],
-                    values[5],
-                    values[6],
-                    values[7],
-                    values[8],
-                    values[9],
-                    values[10],
-                    self.snapshot,
-                    line as i64,
-                ])?;
-            let id = self.conn.last_insert_rowid();
-            self.mark_seen(id, line)?;
+            let id = self.insert(identity, line, record)?;
+            self.stmts.mark_seen.execute(params![id, line as i64])?;
             self.counts.added += 1;
             return Ok(None);
         };
-
-        if let Some(first_line) = self.seen_line(id)? {
-            self.counts.rows -= 1;
-            return Ok(Some(RowProblem::Duplicate { first_line }));
+        if let Some(first_line) = self
+            .stmts
+            .seen_line
+            .query_row([id], |row| row.get::<_, i64>(0))
+            .optional()?
+        {
+            return Ok(Some(RowProblem::Duplicate {
+                first_line: first_line as u64,
+            }));
         }
-        self.mark_seen(id, line)?;
+        self.stmts.mark_seen.execute(params![id, line as i64])?;
+        let values = grant_values(record);
         let was_removed = old[11].is_some();
-        let changes: serde_json::Map<String, serde_json::Value> = ENTITLEMENT_FIELDS[..11]
+        let changes: serde_json::Map<String, serde_json::Value> = GRANT_FIELDS
             .iter()
             .zip(old.iter().zip(values.iter()))
             .filter(|(_, (before, after))| before != after)
-            .map(|(field, (before, after))| (field.to_string(), serde_json::json!([before, after])))
+            .map(|(field, (before, after))| {
+                (field.to_string(), serde_json::json!([before, after]))
+            })
             .collect();
         if !was_removed && changes.is_empty() {
             self.counts.unchanged += 1;
             return Ok(None);
         }
-        self.conn
-            .prepare_cached(
-                "UPDATE entitlement SET environment = ?2, privileged = ?3, shared = ?4,
-                     business_owner = ?5, technical_owner = ?6, justification = ?7,
-                     granted_at = ?8, expires_at = ?9, last_used_at = ?10,
-                     credential_rotated_at = ?11, ticket = ?12, removed_snapshot = NULL,
-                     updated_snapshot = ?13, source_line = ?14
-                 WHERE id = ?1",
-            )?
-            .execute(params![
-                id,
-                values[0],
-                record.privileged,
-                record.shared,
-                values[3],
-                values[4],
-                values[5],
-                values[6],
-                values[7],
-                values[8],
-                values[9],
-                values[10],
-                self.snapshot,
-                line as i64,
-            ])?;
+        self.stmts.update.execute(params![
+            id,
+            values[0],
+            record.privileged,
+            record.shared,
+            values[3],
+            values[4],
+            values[5],
+            values[6],
+            values[7],
+            values[8],
+            values[9],
+            values[10],
+            self.snapshot,
+            line as i64,
+        ])?;
         let kind = if was_removed { "restored" } else { "changed" };
-        self.conn
-            .prepare_cached(
-                "INSERT INTO entitlement_change (snapshot, entitlement, kind, detail)
-                 VALUES (?1, ?2, ?3, ?4)",
-            )?
-            .execute(params![
-                self.snapshot,
-                id,
-                kind,
-                serde_json::Value::Object(changes).to_string()
-            ])?;
+        self.stmts.log_change.execute(params![
+            self.snapshot,
+            id,
+            kind,
+            serde_json::Value::Object(changes).to_string()
+        ])?;
         if was_removed {
             self.counts.restored += 1;
         } else {
@@ -286,29 +416,15 @@ impl<'a> ImportSession<'a> {
         Ok(None)
     }
 
-    fn mark_seen(&self, entitlement: i64, line: u64) -> Result<()> {
-        self.conn
-            .prepare_cached("INSERT INTO temp.import_seen (entitlement, line) VALUES (?1, ?2)")?
-            .execute(params![entitlement, line as i64])?;
-        Ok(())
-    }
-
-    fn seen_line(&self, entitlement: i64) -> Result<Option<u64>> {
-        Ok(self
-            .conn
-            .prepare_cached("SELECT line FROM temp.import_seen WHERE entitlement = ?1")?
-            .query_row([entitlement], |row| row.get::<_, i64>(0))
-            .optional()?
-            .map(|line| line as u64))
-    }
-
     /// The identity's row id, created or brought up to date with this
     /// file's view of it; disagreements within the file become conflicts.
     fn identity(&mut self, line: u64, record: &EntitlementRecord) -> Result<i64> {
-        let key = (record.tenant.clone(), record.identity_id.clone());
-        let attributes = record.identity_attributes();
-        if let Some(seen) = self.identities.get(&key) {
-            for (field, first_value, value) in seen.attributes.differences(&attributes) {
+        if let Some(seen) = self
+            .identities
+            .get(&record.tenant)
+            .and_then(|ids| ids.get(&record.identity_id))
+        {
+            for (field, first_value, value) in seen.attributes.differences(record) {
                 self.conflicts.push(IdentityConflict {
                     line,
                     first_line: seen.line,
@@ -320,62 +436,54 @@ impl<'a> ImportSession<'a> {
             }
             return Ok(seen.id);
         }
-        let email = record.effective_email().map(str::to_string);
+        let attributes = record.identity_attributes();
+        let email = record.effective_email();
         let existing: Option<i64> = self
-            .conn
-            .prepare_cached("SELECT id FROM identity WHERE tenant = ?1 AND identity_id = ?2")?
+            .stmts
+            .find_identity
             .query_row(params![record.tenant, record.identity_id], |row| row.get(0))
             .optional()?;
         let id = match existing {
             Some(id) => {
-                self.conn
-                    .prepare_cached(
-                        "UPDATE identity SET name = ?2, kind = ?3, relationship = ?4,
-                             organization = ?5, region = ?6, sponsor = ?7, email = ?8
-                         WHERE id = ?1",
-                    )?
-                    .execute(params![
-                        id,
-                        attributes.name,
-                        attributes.kind.as_str(),
-                        attributes.relationship.as_str(),
-                        attributes.organization,
-                        attributes.region,
-                        attributes.sponsor,
-                        email,
-                    ])?;
+                self.stmts.update_identity.execute(params![
+                    id,
+                    attributes.name,
+                    attributes.kind.as_str(),
+                    attributes.relationship.as_str(),
+                    attributes.organization,
+                    attributes.region,
+                    attributes.sponsor,
+                    email,
+                ])?;
                 id
             }
             None => {
-                self.conn
-                    .prepare_cached(
-                        "INSERT INTO identity (tenant, identity_id, name, kind, relationship,
-                             organization, region, sponsor, email, first_snapshot)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                    )?
-                    .execute(params![
-                        record.tenant,
-                        record.identity_id,
-                        attributes.name,
-                        attributes.kind.as_str(),
-                        attributes.relationship.as_str(),
-                        attributes.organization,
-                        attributes.region,
-                        attributes.sponsor,
-                        email,
-                        self.snapshot,
-                    ])?;
+                self.stmts.insert_identity.execute(params![
+                    record.tenant,
+                    record.identity_id,
+                    attributes.name,
+                    attributes.kind.as_str(),
+                    attributes.relationship.as_str(),
+                    attributes.organization,
+                    attributes.region,
+                    attributes.sponsor,
+                    email,
+                    self.snapshot,
+                ])?;
                 self.conn.last_insert_rowid()
             }
         };
-        self.identities.insert(
-            key,
-            SeenIdentity {
-                id,
-                line,
-                attributes,
-            },
-        );
+        self.identities
+            .entry(record.tenant.clone())
+            .or_default()
+            .insert(
+                record.identity_id.clone(),
+                SeenIdentity {
+                    id,
+                    line,
+                    attributes,
+                },
+            );
         Ok(id)
     }
 
@@ -401,10 +509,10 @@ impl<'a> ImportSession<'a> {
                 sha256
             ],
         )?;
-        let mut insert_scope = self.conn.prepare_cached(
+        let mut insert_scope = self.conn.prepare(
             "INSERT INTO snapshot_scope (snapshot, tenant, system) VALUES (?1, ?2, ?3)",
         )?;
-        for (tenant, system) in &self.scopes {
+        for (tenant, system) in self.scopes.keys() {
             insert_scope.execute(params![self.snapshot, tenant, system])?;
         }
         drop(insert_scope);
@@ -418,7 +526,7 @@ impl<'a> ImportSession<'a> {
         });
         ChainWriter::start(self.conn)?.append(
             self.conn,
-            &super::events::NewEvent {
+            &NewEvent {
                 kind: "import",
                 campaign: None,
                 item: None,
@@ -431,11 +539,14 @@ impl<'a> ImportSession<'a> {
         self.open = false;
         self.conn
             .execute_batch(if dry_run { "ROLLBACK" } else { "COMMIT" })?;
+        let _ = self.conn.pragma_update(None, "cache_size", -2000);
         Ok(c)
     }
 
+    /// Grants of a scope that held some before this snapshot, that this
+    /// snapshot neither wrote nor saw, are removed.
     fn mark_removed(&mut self) -> Result<()> {
-        const GONE: &str = "removed_snapshot IS NULL AND system = ?2
+        const GONE: &str = "removed_snapshot IS NULL AND updated_snapshot < ?1 AND system = ?2
              AND identity IN (SELECT id FROM identity WHERE tenant = ?3)
              AND id NOT IN (SELECT entitlement FROM temp.import_seen)";
         let log = format!(
@@ -445,18 +556,42 @@ impl<'a> ImportSession<'a> {
         let mark = format!(
             "UPDATE entitlement SET removed_snapshot = ?1, updated_snapshot = ?1 WHERE {GONE}"
         );
-        for (tenant, system) in &self.scopes {
+        let held: Vec<&(String, String)> = self
+            .scopes
+            .iter()
+            .filter(|(_, held)| **held)
+            .map(|(scope, _)| scope)
+            .collect();
+        for (tenant, system) in held {
             self.conn
                 .prepare_cached(&log)?
                 .execute(params![self.snapshot, system, tenant])?;
-            let removed =
-                self.conn
-                    .prepare_cached(&mark)?
-                    .execute(params![self.snapshot, system, tenant])?;
+            let removed = self
+                .conn
+                .prepare_cached(&mark)?
+                .execute(params![self.snapshot, system, tenant])?;
             self.counts.removed += removed as u64;
         }
         Ok(())
     }
+}
+
+/// The grant-level values of a record, in `GRANT_FIELDS` order, as stored.
+fn grant_values(r: &EntitlementRecord) -> [Option<String>; 11] {
+    let stamp = |s: &Option<Stamp>| s.map(|s| s.to_string());
+    [
+        r.environment.clone(),
+        Some(i64::from(r.privileged).to_string()),
+        Some(i64::from(r.shared).to_string()),
+        r.business_owner.clone(),
+        r.technical_owner.clone(),
+        r.justification.clone(),
+        stamp(&r.granted_at),
+        stamp(&r.expires_at),
+        stamp(&r.last_used_at),
+        stamp(&r.credential_rotated_at),
+        r.ticket.clone(),
+    ]
 }
 
 impl Drop for ImportSession<'_> {
@@ -465,6 +600,7 @@ impl Drop for ImportSession<'_> {
             // Nothing may remain of a rejected import; a failed rollback
             // leaves SQLite to discard the transaction when the connection closes.
             let _ = self.conn.execute_batch("ROLLBACK");
+            let _ = self.conn.pragma_update(None, "cache_size", -2000);
         }
     }
 }

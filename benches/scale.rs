@@ -1,0 +1,41 @@
+//! Scale benchmarks on generated estates, each figure measured against a
+//! reference measured in the same run. Run with
+//!
+//!     cargo bench --bench scale                     # 100k and 1M rows
+//!     cargo bench --bench scale -- --rows 100000    # one size
+//!
+//! Needs, besides the toolchain: the `sqlite3` shell (Debian package
+//! `sqlite3`) for the import reference, and `python3` with VisiData
+//! (`pip install visidata`) for the first-screen comparison; a missing
+//! reference is reported, not installed.
+
+mod support;
+
+use support::{Figures, Work};
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut sizes: Vec<u64> = Vec::new();
+    let mut keep = None;
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
+        match arg.as_str() {
+            "--rows" => sizes.extend(iter.next().and_then(|n| n.replace('_', "").parse::<u64>().ok())),
+            "--keep" => keep = iter.next().cloned(),
+            // `cargo bench` passes --bench; other flags belong to other harnesses.
+            _ => {}
+        }
+    }
+    if sizes.is_empty() {
+        sizes = vec![100_000, 1_000_000];
+    }
+    let mut all = Vec::new();
+    for rows in sizes {
+        eprintln!("== {rows} rows");
+        let work = Work::new(rows, keep.as_deref());
+        let mut figures = Figures::new(rows);
+        support::run_all(&work, &mut figures);
+        all.push(figures);
+    }
+    println!("{}", support::markdown(&all));
+}

@@ -1,0 +1,215 @@
+//! The benchmark phases and their bookkeeping.
+
+mod console;
+mod process;
+
+use chrono::NaiveDate;
+use process::{Run, run};
+use recert::estate::EstateSpec;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+pub const TODAY: &str = "2026-11-22";
+
+fn today() -> NaiveDate {
+    NaiveDate::parse_from_str(TODAY, "%Y-%m-%d").expect("fixed date")
+}
+
+/// A working directory with the generated files and databases.
+pub struct Work {
+    pub rows: u64,
+    pub dir: PathBuf,
+    _temp: Option<tempfile::TempDir>,
+}
+
+impl Work {
+    pub fn new(rows: u64, keep: Option<&str>) -> Work {
+        let (dir, temp) = match keep {
+            Some(path) => {
+                let dir = PathBuf::from(path).join(rows.to_string());
+                std::fs::create_dir_all(&dir).expect("create --keep directory");
+                (dir, None)
+            }
+            None => {
+                let temp = tempfile::tempdir().expect("temporary directory");
+                (temp.path().to_path_buf(), Some(temp))
+            }
+        };
+        Work {
+            rows,
+            dir,
+            _temp: temp,
+        }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    pub fn db(&self) -> PathBuf {
+        self.path("recert.db")
+    }
+
+    pub fn recert(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_recert"));
+        cmd.env("RECERT_DB", self.db())
+            .env("RECERT_REVIEWER", "bench@example.com")
+            .env("RECERT_NOW", format!("{TODAY}T09:00:00Z"));
+        cmd
+    }
+}
+
+/// One measured figure with its goal.
+pub struct Figure {
+    pub what: String,
+    pub value: String,
+    pub goal: String,
+    pub verdict: &'static str,
+}
+
+pub struct Figures {
+    pub rows: u64,
+    pub list: Vec<Figure>,
+}
+
+impl Figures {
+    pub fn new(rows: u64) -> Figures {
+        Figures {
+            rows,
+            list: Vec::new(),
+        }
+    }
+
+    pub fn add(&mut self, what: &str, value: String, goal: &str, met: Option<bool>) {
+        eprintln!("  {what}: {value}");
+        self.list.push(Figure {
+            what: what.to_string(),
+            value,
+            goal: goal.to_string(),
+            verdict: match met {
+                Some(true) => "met",
+                Some(false) => "MISSED",
+                None => "—",
+            },
+        });
+    }
+}
+
+pub fn secs(d: Duration) -> String {
+    format!("{:.2} s", d.as_secs_f64())
+}
+
+pub fn ms(d: Duration) -> String {
+    format!("{:.3} ms", d.as_secs_f64() * 1000.0)
+}
+
+pub fn mib(kib: u64) -> String {
+    format!("{:.1} MiB", kib as f64 / 1024.0)
+}
+
+fn generate(work: &Work, name: &str, generation: u32) -> PathBuf {
+    let path = work.path(name);
+    if !path.exists() {
+        let spec = EstateSpec {
+            generation,
+            ..EstateSpec::new(work.rows, 42, today())
+        };
+        let file = std::fs::File::create(&path).expect("create estate file");
+        spec.write_csv(file).expect("write estate");
+    }
+    path
+}
+
+/// The reference: the sqlite3 shell importing the file and indexing its key.
+fn sqlite3_reference(work: &Work, csv: &Path) -> Option<Run> {
+    let db = work.path("reference.db");
+    let _ = std::fs::remove_file(&db);
+    let script = format!(
+        ".mode csv\n.import {} ent\nCREATE UNIQUE INDEX ent_key ON ent(tenant, system, identity_id, entitlement);\n",
+        csv.display()
+    );
+    let mut cmd = Command::new("sqlite3");
+    cmd.arg(&db);
+    let result = run(&mut cmd, Some(&script));
+    if result.is_none() {
+        eprintln!("  the sqlite3 shell is not installed (Debian: apt install sqlite3): no reference");
+    }
+    result
+}
+
+pub fn run_all(work: &Work, figures: &mut Figures) {
+    let first = generate(work, "estate.csv", 0);
+    let next = generate(work, "estate-next.csv", 1);
+    let size = std::fs::metadata(&first).map(|m| m.len()).unwrap_or(0);
+    figures.add(
+        "estate file",
+        format!("{:.1} MB, {:.0} bytes/row", size as f64 / 1e6, size as f64 / work.rows as f64),
+        "about 180 bytes/row",
+        None,
+    );
+
+    let reference = sqlite3_reference(work, &first);
+    if let Some(r) = &reference {
+        figures.add("reference: sqlite3 .import + unique index", secs(r.wall), "", None);
+    }
+
+    let _ = std::fs::remove_file(work.db());
+    let _ = std::fs::remove_file(work.path("recert.db-wal"));
+    let init = run(work.recert().arg("init"), None).expect("recert init");
+    let _ = init;
+    let import = run(work.recert().arg("import").arg(&first), None).expect("recert import");
+    let ratio = |r: &Run| reference.as_ref().map(|base| r.wall.as_secs_f64() / base.wall.as_secs_f64());
+    let import_ratio = ratio(&import);
+    figures.add(
+        "import (fresh)",
+        format!(
+            "{}{}, peak {}",
+            secs(import.wall),
+            import_ratio.map(|x| format!(" = {x:.2}× reference")).unwrap_or_default(),
+            mib(import.max_rss_kib)
+        ),
+        "≤ 1.0× reference",
+        import_ratio.map(|x| x <= 1.0),
+    );
+    let reimport = run(work.recert().arg("import").arg(&next), None).expect("recert re-import");
+    let reimport_ratio = ratio(&reimport);
+    figures.add(
+        "re-import (diff)",
+        format!(
+            "{}{}, peak {}",
+            secs(reimport.wall),
+            reimport_ratio.map(|x| format!(" = {x:.2}× reference")).unwrap_or_default(),
+            mib(reimport.max_rss_kib)
+        ),
+        "≤ 1.5× reference",
+        reimport_ratio.map(|x| x <= 1.5),
+    );
+    let campaign = run(
+        work.recert()
+            .args(["campaign", "new", "bench", "--due", "2026-12-31", "--as-of", TODAY]),
+        None,
+    )
+    .expect("recert campaign new");
+    figures.add(
+        "create campaign with insights",
+        format!("{}, peak {}", secs(campaign.wall), mib(campaign.max_rss_kib)),
+        "< 5 s",
+        Some(campaign.wall < Duration::from_secs(5)),
+    );
+    console::measure(work, figures);
+}
+
+pub fn markdown(all: &[Figures]) -> String {
+    let mut out = String::new();
+    for figures in all {
+        out.push_str(&format!(
+            "\n### {} rows\n\n| what | figure | goal | |\n|---|---|---|---|\n",
+            figures.rows
+        ));
+        for f in &figures.list {
+            out.push_str(&format!("| {} | {} | {} | {} |\n", f.what, f.value, f.goal, f.verdict));
+        }
+    }
+    out
+}
