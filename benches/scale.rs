@@ -20,7 +20,10 @@ fn main() {
     let mut iter = args.iter();
     while let Some(arg) = iter.next() {
         match arg.as_str() {
-            "--rows" => sizes.extend(iter.next().and_then(|n| n.replace('_', "").parse::<u64>().ok())),
+            "--rows" => sizes.extend(
+                iter.next()
+                    .and_then(|n| n.replace('_', "").parse::<u64>().ok()),
+            ),
             "--keep" => keep = iter.next().cloned(),
             // `cargo bench` passes --bench; other flags belong to other harnesses.
             _ => {}

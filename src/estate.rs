@@ -114,7 +114,8 @@ impl EstateSpec {
     /// Whether row `i` exists in this generation: each generation removes
     /// about 0.5% of the rows and adds as many past the first export's end.
     fn present(&self, i: u64) -> bool {
-        (1..=self.generation).all(|g| mix(self.seed ^ i.wrapping_mul(31) ^ u64::from(g) << 48) % 1000 >= 5)
+        (1..=self.generation)
+            .all(|g| mix(self.seed ^ i.wrapping_mul(31) ^ u64::from(g) << 48) % 1000 >= 5)
     }
 
     /// How many rows of this generation lie beyond the first export's.
@@ -156,7 +157,7 @@ impl EstateSpec {
         let mut what = Draws(mix(self.seed ^ i.wrapping_mul(0x2000_0003) ^ 0xABCD));
         // Later generations touch about 1% of rows: a new last-used date.
         let drift = (1..=self.generation)
-            .filter(|g| mix(self.seed ^ i ^ u64::from(*g) << 40) % 100 == 0)
+            .filter(|g| mix(self.seed ^ i ^ u64::from(*g) << 40).is_multiple_of(100))
             .count() as u64;
 
         let kind_draw = who.below(100);
@@ -190,7 +191,8 @@ impl EstateSpec {
         } else {
             format!("sponsor{}@{tenant}.example.com", who.below(40))
         };
-        let (system, environment) = SYSTEMS[((identity * 3 + slot * 5) % SYSTEMS.len() as u64) as usize];
+        let (system, environment) =
+            SYSTEMS[((identity * 3 + slot * 5) % SYSTEMS.len() as u64) as usize];
         let privileged = matches!(kind, "delegated_admin" | "break_glass") || what.per_mille(30);
         let entitlement = if privileged {
             PRIVILEGED[what.below(PRIVILEGED.len() as u64) as usize]
@@ -267,22 +269,29 @@ mod tests {
     #[test]
     fn an_estate_imports_cleanly_with_a_realistic_mix() {
         let text = generate(EstateSpec::new(6_000, 1, today()));
-        let rows: Vec<_> = crate::import::canonical::Reader::new(text.as_bytes(), Default::default())
-            .unwrap()
-            .map(|r| r.unwrap().1)
-            .collect();
+        let rows: Vec<_> =
+            crate::import::canonical::Reader::new(text.as_bytes(), Default::default())
+                .unwrap()
+                .map(|r| r.unwrap().1)
+                .collect();
         assert_eq!(rows.len(), 6_000);
         let share = |f: &dyn Fn(&crate::domain::EntitlementRecord) -> bool| {
             rows.iter().filter(|r| f(r)).count() * 100 / rows.len()
         };
         let expired = share(&|r| r.expires_at.is_some_and(|e| e.day() < today()));
-        let dormant = share(&|r| r.last_used_at.is_some_and(|u| (today() - u.day()).num_days() > 90));
+        let dormant = share(&|r| {
+            r.last_used_at
+                .is_some_and(|u| (today() - u.day()).num_days() > 90)
+        });
         let privileged = share(&|r| r.privileged);
         assert!((7..=13).contains(&expired), "expired {expired}%");
         assert!((15..=25).contains(&dormant), "dormant {dormant}%");
         assert!((2..=12).contains(&privileged), "privileged {privileged}%");
         assert!(rows.iter().any(|r| r.shared));
-        assert!(rows.iter().any(|r| r.sponsor.is_none() && r.relationship.is_external()));
+        assert!(
+            rows.iter()
+                .any(|r| r.sponsor.is_none() && r.relationship.is_external())
+        );
         let mut keys: Vec<_> = rows
             .iter()
             .map(|r| (&r.tenant, &r.system, &r.identity_id, &r.entitlement))
@@ -303,7 +312,10 @@ mod tests {
         let b: std::collections::HashSet<&str> = second.lines().collect();
         let gone = a.difference(&b).count();
         let new = b.difference(&a).count();
-        assert!((100..=600).contains(&gone), "{gone} rows changed or removed");
+        assert!(
+            (100..=600).contains(&gone),
+            "{gone} rows changed or removed"
+        );
         assert!((100..=600).contains(&new), "{new} rows changed or added");
     }
 }

@@ -26,7 +26,13 @@ pub fn measure(work: &Work, figures: &mut Figures) {
     let started = Instant::now();
     let mut store = Store::open(&work.db()).expect("open");
     let campaign = store.campaign("bench").expect("campaign");
-    let mut app = App::new(&campaign, "bench@example.com".into(), today, (160, 48), false);
+    let mut app = App::new(
+        &campaign,
+        "bench@example.com".into(),
+        today,
+        (160, 48),
+        false,
+    );
     let mut runner = Runner::new(&mut store, campaign.id, "bench@example.com".into(), today);
     let mut terminal = Terminal::new(TestBackend::new(160, 48)).expect("terminal");
     dispatch(&mut app, &mut runner, update::start());
@@ -43,7 +49,8 @@ pub fn measure(work: &Work, figures: &mut Figures) {
         let mut samples = Vec::with_capacity(times);
         for _ in 0..times {
             let t = Instant::now();
-            let effects = update::update(&mut app, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+            let effects =
+                update::update(&mut app, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
             dispatch(&mut app, &mut runner, effects);
             terminal.draw(|f| view::render(&app, f)).expect("draw");
             samples.push(t.elapsed());

@@ -133,7 +133,9 @@ fn sqlite3_reference(work: &Work, csv: &Path) -> Option<Run> {
     cmd.arg(&db);
     let result = run(&mut cmd, Some(&script));
     if result.is_none() {
-        eprintln!("  the sqlite3 shell is not installed (Debian: apt install sqlite3): no reference");
+        eprintln!(
+            "  the sqlite3 shell is not installed (Debian: apt install sqlite3): no reference"
+        );
     }
     result
 }
@@ -144,14 +146,23 @@ pub fn run_all(work: &Work, figures: &mut Figures) {
     let size = std::fs::metadata(&first).map(|m| m.len()).unwrap_or(0);
     figures.add(
         "estate file",
-        format!("{:.1} MB, {:.0} bytes/row", size as f64 / 1e6, size as f64 / work.rows as f64),
+        format!(
+            "{:.1} MB, {:.0} bytes/row",
+            size as f64 / 1e6,
+            size as f64 / work.rows as f64
+        ),
         "about 180 bytes/row",
         None,
     );
 
     let reference = sqlite3_reference(work, &first);
     if let Some(r) = &reference {
-        figures.add("reference: sqlite3 .import + unique index", secs(r.wall), "", None);
+        figures.add(
+            "reference: sqlite3 .import + unique index",
+            secs(r.wall),
+            "",
+            None,
+        );
     }
 
     let _ = std::fs::remove_file(work.db());
@@ -159,14 +170,20 @@ pub fn run_all(work: &Work, figures: &mut Figures) {
     let init = run(work.recert().arg("init"), None).expect("recert init");
     let _ = init;
     let import = run(work.recert().arg("import").arg(&first), None).expect("recert import");
-    let ratio = |r: &Run| reference.as_ref().map(|base| r.wall.as_secs_f64() / base.wall.as_secs_f64());
+    let ratio = |r: &Run| {
+        reference
+            .as_ref()
+            .map(|base| r.wall.as_secs_f64() / base.wall.as_secs_f64())
+    };
     let import_ratio = ratio(&import);
     figures.add(
         "import (fresh)",
         format!(
             "{}{}, peak {}",
             secs(import.wall),
-            import_ratio.map(|x| format!(" = {x:.2}× reference")).unwrap_or_default(),
+            import_ratio
+                .map(|x| format!(" = {x:.2}× reference"))
+                .unwrap_or_default(),
             mib(import.max_rss_kib)
         ),
         "≤ 1.0× reference",
@@ -179,21 +196,34 @@ pub fn run_all(work: &Work, figures: &mut Figures) {
         format!(
             "{}{}, peak {}",
             secs(reimport.wall),
-            reimport_ratio.map(|x| format!(" = {x:.2}× reference")).unwrap_or_default(),
+            reimport_ratio
+                .map(|x| format!(" = {x:.2}× reference"))
+                .unwrap_or_default(),
             mib(reimport.max_rss_kib)
         ),
         "≤ 1.5× reference",
         reimport_ratio.map(|x| x <= 1.5),
     );
     let campaign = run(
-        work.recert()
-            .args(["campaign", "new", "bench", "--due", "2026-12-31", "--as-of", TODAY]),
+        work.recert().args([
+            "campaign",
+            "new",
+            "bench",
+            "--due",
+            "2026-12-31",
+            "--as-of",
+            TODAY,
+        ]),
         None,
     )
     .expect("recert campaign new");
     figures.add(
         "create campaign with insights",
-        format!("{}, peak {}", secs(campaign.wall), mib(campaign.max_rss_kib)),
+        format!(
+            "{}, peak {}",
+            secs(campaign.wall),
+            mib(campaign.max_rss_kib)
+        ),
         "< 5 s",
         Some(campaign.wall < Duration::from_secs(5)),
     );
@@ -208,7 +238,10 @@ pub fn markdown(all: &[Figures]) -> String {
             figures.rows
         ));
         for f in &figures.list {
-            out.push_str(&format!("| {} | {} | {} | {} |\n", f.what, f.value, f.goal, f.verdict));
+            out.push_str(&format!(
+                "| {} | {} | {} | {} |\n",
+                f.what, f.value, f.goal, f.verdict
+            ));
         }
     }
     out

@@ -125,14 +125,8 @@ pub(crate) fn import_source(
         Err(header) => header.into_iter().for_each(|p| problems.push(p)),
         Ok(mut rows) => {
             // One record, refilled row after row.
-            let mut record = EntitlementRecord::new(
-                "",
-                "",
-                "",
-                IdentityKind::Human,
-                Relationship::Unknown,
-                "",
-            );
+            let mut record =
+                EntitlementRecord::new("", "", "", IdentityKind::Human, Relationship::Unknown, "");
             while let Some(read) = rows.read_into(&mut record) {
                 match read {
                     Ok(line) => {

@@ -12,6 +12,20 @@ pub fn run(env: &Env) -> Result<()> {
                 "audit chain intact: {} events, head {}",
                 report.events, report.head
             );
+            let mut broken = 0;
+            for check in store.verify_campaign_evidence()? {
+                let name = crate::domain::text::sanitize(&check.campaign).into_owned();
+                match check.problem {
+                    None => println!("campaign {name:?}: frozen evidence intact"),
+                    Some(problem) => {
+                        broken += 1;
+                        eprintln!("campaign {name:?}: {problem}");
+                    }
+                }
+            }
+            if broken > 0 {
+                return Err(CheckFailed(format!("{broken} campaign(s) fail verification")).into());
+            }
             Ok(())
         }
         Some(broken) => {

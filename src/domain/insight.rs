@@ -116,7 +116,9 @@ impl Reason {
             Reason::CrossTenant => {
                 format!("also holds access in {}", ctx.other_tenants.join(", "))
             }
-            Reason::Unclassified => "the source does not say how this identity relates to us".into(),
+            Reason::Unclassified => {
+                "the source does not say how this identity relates to us".into()
+            }
         }
     }
 }

@@ -199,13 +199,21 @@ impl IdentityAttributes {
             }
         };
         check("identity_name", &self.name, &record.identity_name);
-        check("identity_kind", self.kind.as_str(), record.identity_kind.as_str());
+        check(
+            "identity_kind",
+            self.kind.as_str(),
+            record.identity_kind.as_str(),
+        );
         check(
             "relationship",
             self.relationship.as_str(),
             record.relationship.as_str(),
         );
-        check("organization", opt(&self.organization), opt(&record.organization));
+        check(
+            "organization",
+            opt(&self.organization),
+            opt(&record.organization),
+        );
         check("region", opt(&self.region), opt(&record.region));
         check("sponsor", opt(&self.sponsor), opt(&record.sponsor));
         check("email", opt(&self.email), opt(&record.email));

@@ -161,7 +161,11 @@ impl<R: Read> Reader<R> {
         let required = |column: usize, p: &mut Vec<Problem>| -> &str {
             let value = self.value(column, line, p);
             if value.is_none() && !p.iter().any(|x| x.field == COLUMNS[column]) {
-                p.push(Problem::at_line(line, COLUMNS[column], "required value is empty"));
+                p.push(Problem::at_line(
+                    line,
+                    COLUMNS[column],
+                    "required value is empty",
+                ));
             }
             value.unwrap_or_default()
         };
@@ -174,7 +178,13 @@ impl<R: Read> Reader<R> {
         let identity_kind = parse_word::<IdentityKind>(kind, line, "identity_kind", p);
         let relationship = parse_word::<Relationship>(relationship, line, "relationship", p);
         let tenant_value = self.value(col::TENANT, line, p);
-        let tenant = resolve(tenant_value, self.defaults.tenant.as_deref(), line, "tenant", p);
+        let tenant = resolve(
+            tenant_value,
+            self.defaults.tenant.as_deref(),
+            line,
+            "tenant",
+            p,
+        );
         let system = resolve(
             Some(system).filter(|s| !s.is_empty()),
             self.defaults.system.as_deref(),
@@ -244,7 +254,10 @@ impl<R: Read> Reader<R> {
 
     /// Reads the next row into `record`, returning its line, or everything
     /// wrong with it; `None` at the end of the file.
-    pub fn read_into(&mut self, record: &mut EntitlementRecord) -> Option<Result<u64, Vec<Problem>>> {
+    pub fn read_into(
+        &mut self,
+        record: &mut EntitlementRecord,
+    ) -> Option<Result<u64, Vec<Problem>>> {
         loop {
             let mut raw = std::mem::take(&mut self.record);
             let read = self.csv.read_byte_record(&mut raw);
@@ -379,14 +392,8 @@ impl<R: Read> Iterator for Reader<R> {
     type Item = Row;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let mut record = EntitlementRecord::new(
-            "",
-            "",
-            "",
-            IdentityKind::Human,
-            Relationship::Unknown,
-            "",
-        );
+        let mut record =
+            EntitlementRecord::new("", "", "", IdentityKind::Human, Relationship::Unknown, "");
         self.read_into(&mut record)
             .map(|read| read.map(|line| (line, record)))
     }

@@ -65,9 +65,9 @@ pub struct CampaignSummary {
     pub policy: Policy,
 }
 
-/// Frozen evidence on an item and where it comes from in the register
-/// (`e` the grant, `idn` its identity). The same list drives the copy at
-/// creation, the comparison with the previous campaign and the digest.
+/// The evidence an item freezes, by the versions it points at: grant (`e`)
+/// and identity (`idn`). The same list drives the digest and the
+/// comparison with the previous campaign.
 pub(crate) const EVIDENCE: [(&str, &str); 22] = [
     ("tenant", "idn.tenant"),
     ("identity_id", "idn.identity_id"),
@@ -80,7 +80,7 @@ pub(crate) const EVIDENCE: [(&str, &str); 22] = [
     ("email", "idn.email"),
     ("system", "e.system"),
     ("environment", "e.environment"),
-    ("entitlement_name", "e.name"),
+    ("entitlement", "e.name"),
     ("privileged", "e.privileged"),
     ("shared", "e.shared"),
     ("business_owner", "e.business_owner"),
@@ -93,13 +93,23 @@ pub(crate) const EVIDENCE: [(&str, &str); 22] = [
     ("ticket", "e.ticket"),
 ];
 
-/// What the insights read of each in-scope grant; far less than the
-/// evidence, so the pass over a million rows stays light.
-const INSIGHT_SELECT: &str = "SELECT e.id, idn.tenant, idn.identity_id, idn.email, idn.kind,
-        idn.relationship, idn.sponsor, e.privileged, e.shared, e.business_owner,
-        e.technical_owner, e.granted_at, e.expires_at, e.last_used_at, e.credential_rotated_at
-    FROM entitlement e JOIN identity idn ON idn.id = e.identity
-    WHERE e.removed_snapshot IS NULL";
+/// Positions within `EVIDENCE`.
+mod at {
+    pub const TENANT: usize = 0;
+    pub const IDENTITY_ID: usize = 1;
+    pub const KIND: usize = 3;
+    pub const RELATIONSHIP: usize = 4;
+    pub const SPONSOR: usize = 7;
+    pub const EMAIL: usize = 8;
+    pub const PRIVILEGED: usize = 12;
+    pub const SHARED: usize = 13;
+    pub const BUSINESS_OWNER: usize = 14;
+    pub const TECHNICAL_OWNER: usize = 15;
+    pub const GRANTED: usize = 17;
+    pub const EXPIRES: usize = 18;
+    pub const LAST_USED: usize = 19;
+    pub const ROTATED: usize = 20;
+}
 
 /// What an item's insights saw beyond the grant itself; stored as JSON only
 /// when there is something to say.
@@ -111,7 +121,7 @@ pub(crate) struct ItemContext {
     pub lapsed_exception: Option<NaiveDate>,
 }
 
-/// The page cache campaign creation may use while it copies a million rows.
+/// The page cache campaign creation may use while it reads a million rows.
 const CREATION_CACHE_KIB: i64 = 64 * 1024;
 
 fn day(value: Option<&str>) -> Option<NaiveDate> {
@@ -123,16 +133,22 @@ struct Surroundings {
     /// Lower-cased identity id or e-mail → the tenants it holds access in,
     /// for people present in more than one.
     tenants_by_person: HashMap<String, BTreeSet<String>>,
+    /// Grant key → end of the exception an earlier campaign left in force.
     lapsed: HashMap<i64, NaiveDate>,
+    /// Grant key → (item, grant version, identity version) in the previous
+    /// campaign of the same scope.
+    previous: HashMap<i64, (i64, i64, i64)>,
 }
 
 impl Surroundings {
-    fn load(conn: &Connection, as_of: NaiveDate) -> Result<Surroundings> {
+    fn load(conn: &Connection, as_of: NaiveDate, previous: Option<i64>) -> Result<Surroundings> {
         let mut tenants_by_person: HashMap<String, BTreeSet<String>> = HashMap::new();
         let mut stmt = conn.prepare(
             "SELECT idn.tenant, idn.identity_id, idn.email FROM identity idn
-             WHERE EXISTS (SELECT 1 FROM entitlement e
-                           WHERE e.identity = idn.id AND e.removed_snapshot IS NULL)",
+             WHERE idn.superseded IS NULL
+               AND EXISTS (SELECT 1 FROM entitlement e
+                           WHERE e.identity = idn.key AND e.superseded IS NULL
+                             AND e.removed_snapshot IS NULL)",
         )?;
         let mut rows = stmt.query([])?;
         while let Some(row) = rows.next()? {
@@ -152,10 +168,10 @@ impl Surroundings {
         // grant left it as an exception whose end has passed.
         let mut lapsed = HashMap::new();
         let mut stmt = conn.prepare(
-            "SELECT i.entitlement, s.exception_until FROM item i
+            "SELECT i.grant_key, s.exception_until FROM item i
              JOIN item_state s ON s.item = i.id
              WHERE s.decision = 'exception' AND s.exception_until < ?1
-               AND i.id = (SELECT max(i2.id) FROM item i2 WHERE i2.entitlement = i.entitlement)",
+               AND i.id = (SELECT max(i2.id) FROM item i2 WHERE i2.grant_key = i.grant_key)",
         )?;
         let mut rows = stmt.query([as_of.to_string()])?;
         while let Some(row) = rows.next()? {
@@ -164,9 +180,21 @@ impl Surroundings {
                 lapsed.insert(row.get(0)?, until);
             }
         }
+
+        let mut earlier = HashMap::new();
+        if let Some(previous) = previous {
+            let mut stmt = conn.prepare(
+                "SELECT grant_key, id, entitlement, identity FROM item WHERE campaign = ?1",
+            )?;
+            let mut rows = stmt.query([previous])?;
+            while let Some(row) = rows.next()? {
+                earlier.insert(row.get(0)?, (row.get(1)?, row.get(2)?, row.get(3)?));
+            }
+        }
         Ok(Surroundings {
             tenants_by_person,
             lapsed,
+            previous: earlier,
         })
     }
 
@@ -192,54 +220,95 @@ impl Surroundings {
     }
 }
 
-/// The SQL that copies the computed items, with their evidence, from the
-/// register into `item`; built from the fixed column list. Rows go in
-/// grant order, so that every lookup walks its table in order.
-fn copy_items_sql() -> String {
-    let columns: Vec<&str> = EVIDENCE.iter().map(|(c, _)| *c).collect();
+/// One value of the digest: tagged and length-prefixed, so that no two
+/// different rows encode alike.
+fn digest_value(digest: &mut Sha256, value: ValueRef<'_>) {
+    match value {
+        ValueRef::Null => digest.update(b"n"),
+        ValueRef::Integer(n) => {
+            digest.update(b"i");
+            digest.update(n.to_le_bytes());
+        }
+        ValueRef::Real(f) => {
+            digest.update(b"r");
+            digest.update(f.to_le_bytes());
+        }
+        ValueRef::Text(t) | ValueRef::Blob(t) => {
+            digest.update(b"t");
+            digest.update((t.len() as u64).to_le_bytes());
+            digest.update(t);
+        }
+    }
+}
+
+/// An item as computed, before it is written: the grant order of the scan
+/// is the order items are written (and digested) in.
+struct Pending {
+    grant: i64,
+    entitlement: i64,
+    identity: i64,
+    score: i64,
+    flags: u32,
+    recommendation: crate::domain::Recommendation,
+    reviewer: u32,
+    context: Option<Box<str>>,
+    since: &'static str,
+    previous: Option<i64>,
+}
+
+impl Pending {
+    /// The item's own fields, in digest order (the evidence follows).
+    fn digest_fields(&self, reviewer: &str, digest: &mut Sha256) {
+        digest_value(digest, ValueRef::Integer(self.grant));
+        digest_value(digest, ValueRef::Integer(self.entitlement));
+        digest_value(digest, ValueRef::Integer(self.identity));
+        digest_value(digest, ValueRef::Integer(self.score));
+        digest_value(digest, ValueRef::Text(reviewer.as_bytes()));
+        digest_value(digest, ValueRef::Integer(i64::from(self.flags)));
+        digest_value(
+            digest,
+            self.context
+                .as_deref()
+                .map_or(ValueRef::Null, |c| ValueRef::Text(c.as_bytes())),
+        );
+        digest_value(
+            digest,
+            ValueRef::Text(self.recommendation.as_str().as_bytes()),
+        );
+        digest_value(digest, ValueRef::Text(self.since.as_bytes()));
+        digest_value(
+            digest,
+            self.previous.map_or(ValueRef::Null, ValueRef::Integer),
+        );
+    }
+}
+
+/// The SQL reading the current grants (and their identities) in a scope.
+fn scope_sql() -> String {
     let sources: Vec<&str> = EVIDENCE.iter().map(|(_, s)| *s).collect();
-    let same: Vec<String> = EVIDENCE
-        .iter()
-        .map(|(c, s)| format!("p.{c} IS {s}"))
-        .collect();
-    let changes: Vec<String> = EVIDENCE
-        .iter()
-        .map(|(c, s)| {
-            format!(
-                "CASE WHEN p.{c} IS NOT {s} THEN '{c}: ' || coalesce(p.{c}, '(none)') || ' → ' \
-                 || coalesce({s}, '(none)') END"
-            )
-        })
-        .collect();
     format!(
-        "INSERT INTO item (campaign, entitlement, risk_rank, risk_score, reviewer, flags, context,
-             recommendation, since, since_detail, previous_item, {columns})
-         SELECT ?1, c.entitlement, c.rank, c.score, c.reviewer, c.flags, c.context, c.recommendation,
-             CASE WHEN p.id IS NULL THEN 'new' WHEN {same} THEN 'unchanged' ELSE 'changed' END,
-             CASE WHEN p.id IS NULL THEN NULL ELSE nullif(concat_ws('; ', {changes}), '') END,
-             p.id, {sources}
-         FROM temp.campaign_calc c
-         JOIN entitlement e ON e.id = c.entitlement
-         JOIN identity idn ON idn.id = e.identity
-         LEFT JOIN item p ON p.entitlement = c.entitlement AND p.campaign = ?2
-         ORDER BY c.entitlement",
-        columns = columns.join(", "),
-        same = same.join(" AND "),
-        changes = changes.join(", "),
-        sources = sources.join(", "),
+        "SELECT e.key, e.id, idn.id, {}
+         FROM entitlement e
+         JOIN identity idn ON idn.key = e.identity AND idn.superseded IS NULL
+         WHERE e.superseded IS NULL AND e.removed_snapshot IS NULL",
+        sources.join(", ")
     )
 }
 
-/// SHA-256 over a campaign's frozen items in the order they were written: what the item
-/// says about the grant, its insights and its reviewer. Recorded in the
-/// `campaign_created` event, recomputed by verification.
+/// SHA-256 over a campaign's items in the order they were written: each
+/// item's own fields and the evidence of the versions it points at (its
+/// risk rank follows from the scores and is checked on its own). Recorded
+/// in the `campaign_created` event, recomputed by verification.
 pub(crate) fn items_digest(conn: &Connection, campaign: CampaignId) -> Result<String> {
-    let columns: Vec<&str> = EVIDENCE.iter().map(|(c, _)| *c).collect();
+    let sources: Vec<&str> = EVIDENCE.iter().map(|(_, s)| *s).collect();
     let sql = format!(
-        "SELECT entitlement, risk_rank, risk_score, reviewer, flags, context, recommendation,
-             since, since_detail, previous_item, {}
-         FROM item WHERE campaign = ?1 ORDER BY id",
-        columns.join(", ")
+        "SELECT i.grant_key, i.entitlement, i.identity, i.risk_score, i.reviewer, i.flags,
+             i.context, i.recommendation, i.since, i.previous_item, {}
+         FROM item i
+         JOIN entitlement e ON e.id = i.entitlement
+         JOIN identity idn ON idn.id = i.identity
+         WHERE i.campaign = ?1 ORDER BY i.id",
+        sources.join(", ")
     );
     let mut stmt = conn.prepare(&sql)?;
     let width = stmt.column_count();
@@ -247,80 +316,70 @@ pub(crate) fn items_digest(conn: &Connection, campaign: CampaignId) -> Result<St
     let mut digest = Sha256::new();
     while let Some(row) = rows.next()? {
         for i in 0..width {
-            // Tag and length before every value: no two rows encode alike.
-            match row.get_ref(i)? {
-                ValueRef::Null => digest.update(b"n"),
-                ValueRef::Integer(n) => {
-                    digest.update(b"i");
-                    digest.update(n.to_le_bytes());
-                }
-                ValueRef::Real(f) => {
-                    digest.update(b"r");
-                    digest.update(f.to_le_bytes());
-                }
-                ValueRef::Text(t) | ValueRef::Blob(t) => {
-                    digest.update(b"t");
-                    digest.update((t.len() as u64).to_le_bytes());
-                    digest.update(t);
-                }
-            }
+            digest_value(&mut digest, row.get_ref(i)?);
         }
     }
     Ok(audit::hex(&digest.finalize()))
 }
 
-/// Assesses every in-scope grant into `temp.campaign_calc` (flags, score,
-/// recommendation, reviewer, context); returns how many.
-fn compute_items(conn: &Connection, spec: &NewCampaign, around: &Surroundings) -> Result<u64> {
-    conn.execute_batch(
-        "CREATE TEMP TABLE IF NOT EXISTS campaign_calc (
-             entitlement INTEGER PRIMARY KEY, score INTEGER NOT NULL, flags INTEGER NOT NULL,
-             recommendation TEXT NOT NULL, reviewer TEXT NOT NULL, context TEXT,
-             rank INTEGER);
-         DELETE FROM temp.campaign_calc;",
-    )?;
-    let mut sql = INSIGHT_SELECT.to_string();
+/// Assesses every in-scope grant; returns the items in grant order and the
+/// digest of what they will hold.
+fn compute_items(
+    conn: &Connection,
+    spec: &NewCampaign,
+    around: &Surroundings,
+    reviewers: &mut Vec<String>,
+) -> Result<(Vec<Pending>, String)> {
+    let mut sql = scope_sql();
     let mut values = Vec::new();
     push_filters(&spec.scope, Target::Register, &mut sql, &mut values).map_err(|field| {
         StoreError::Invalid(format!(
             "--where {field}: a campaign's scope can only use register fields"
         ))
     })?;
+    sql.push_str(" ORDER BY e.id");
     let mut select = conn.prepare(&sql)?;
-    let mut insert = conn.prepare(
-        "INSERT INTO temp.campaign_calc (entitlement, score, flags, recommendation, reviewer, context)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?;
     let mut rows = select.query(params_from_iter(values))?;
-    let mut count = 0u64;
+    let mut interned: HashMap<String, u32> = HashMap::new();
+    let mut items = Vec::new();
+    let mut digest = Sha256::new();
     while let Some(row) = rows.next()? {
-        let entitlement: i64 = row.get(0)?;
-        let text = |i: usize| -> Result<Option<&str>> { Ok(row.get_ref(i)?.as_str_or_null()?) };
-        let tenant = text(1)?.unwrap_or_default();
-        let identity_id = text(2)?.unwrap_or_default();
-        let email = text(3)?;
-        let sponsor = text(6)?;
-        let reviewer = spec.reviewer_rule.pick(sponsor, text(9)?, text(10)?, &spec.owner);
+        let grant: i64 = row.get(0)?;
+        let entitlement: i64 = row.get(1)?;
+        let identity: i64 = row.get(2)?;
+        let evidence = |at: usize| row.get_ref(3 + at);
+        let text = |at: usize| -> Result<Option<&str>> { Ok(evidence(at)?.as_str_or_null()?) };
+        let flag = |at: usize| -> Result<bool> { Ok(evidence(at)?.as_i64()? != 0) };
+        let tenant = text(at::TENANT)?.unwrap_or_default();
+        let identity_id = text(at::IDENTITY_ID)?.unwrap_or_default();
+        let email = text(at::EMAIL)?;
+        let sponsor = text(at::SPONSOR)?;
+        let reviewer = spec.reviewer_rule.pick(
+            sponsor,
+            text(at::BUSINESS_OWNER)?,
+            text(at::TECHNICAL_OWNER)?,
+            &spec.owner,
+        );
         let context = ItemContext {
             other_tenants: around.other_tenants(tenant, identity_id, email),
-            lapsed_exception: around.lapsed.get(&entitlement).copied(),
+            lapsed_exception: around.lapsed.get(&grant).copied(),
         };
         let subject = Subject {
             identity_id,
             email,
-            kind: text(4)?
+            kind: text(at::KIND)?
                 .and_then(|k| k.parse().ok())
                 .unwrap_or(crate::domain::IdentityKind::Human),
-            relationship: text(5)?
+            relationship: text(at::RELATIONSHIP)?
                 .and_then(|r| r.parse().ok())
                 .unwrap_or(crate::domain::Relationship::Unknown),
             sponsor,
-            privileged: row.get::<_, bool>(7)?,
-            shared: row.get::<_, bool>(8)?,
-            granted_at: day(text(11)?),
-            expires_at: day(text(12)?),
-            last_used_at: day(text(13)?),
-            credential_rotated_at: day(text(14)?),
+            privileged: flag(at::PRIVILEGED)?,
+            shared: flag(at::SHARED)?,
+            granted_at: day(text(at::GRANTED)?),
+            expires_at: day(text(at::EXPIRES)?),
+            last_used_at: day(text(at::LAST_USED)?),
+            credential_rotated_at: day(text(at::ROTATED)?),
         };
         let ctx = Context {
             today: spec.as_of,
@@ -331,30 +390,149 @@ fn compute_items(conn: &Connection, spec: &NewCampaign, around: &Surroundings) -
         };
         let flags = insight::flags(&subject, &ctx);
         let (score, recommendation) = insight::score(flags, &spec.policy);
-        let context = (context != ItemContext::default())
-            .then(|| serde_json::to_string(&context).unwrap_or_default());
-        insert.execute(params![
+        let reviewer_index = match interned.get(reviewer) {
+            Some(index) => *index,
+            None => {
+                let index = reviewers.len() as u32;
+                reviewers.push(reviewer.to_string());
+                interned.insert(reviewer.to_string(), index);
+                index
+            }
+        };
+        let (since, previous) = match around.previous.get(&grant) {
+            None => ("new", None),
+            Some((item, e, i)) if (*e, *i) == (entitlement, identity) => ("unchanged", Some(*item)),
+            Some((item, _, _)) => ("changed", Some(*item)),
+        };
+        let pending = Pending {
+            grant,
             entitlement,
+            identity,
             score,
-            i64::from(flags.bits()),
-            recommendation.as_str(),
-            reviewer,
-            context
-        ])?;
-        count += 1;
+            flags: flags.bits(),
+            recommendation,
+            reviewer: reviewer_index,
+            context: (context != ItemContext::default())
+                .then(|| serde_json::to_string(&context).unwrap_or_default().into()),
+            since,
+            previous,
+        };
+        pending.digest_fields(reviewer, &mut digest);
+        for at in 0..EVIDENCE.len() {
+            digest_value(&mut digest, evidence(at)?);
+        }
+        items.push(pending);
     }
-    // The queue order: riskiest first, then in grant order.
-    conn.execute_batch(
-        "UPDATE temp.campaign_calc SET rank = ranked.rank
-         FROM (SELECT entitlement AS id,
-                      row_number() OVER (ORDER BY score DESC, entitlement) - 1 AS rank
-               FROM temp.campaign_calc) AS ranked
-         WHERE campaign_calc.entitlement = ranked.id",
+    Ok((items, audit::hex(&digest.finalize())))
+}
+
+/// Writes the items in grant order, each with its place in the queue:
+/// riskiest first, then in grant order.
+fn write_items(
+    conn: &Connection,
+    campaign: CampaignId,
+    items: &[Pending],
+    reviewers: &[String],
+) -> Result<()> {
+    let mut order: Vec<u32> = (0..items.len() as u32).collect();
+    order.sort_by_key(|&i| (-items[i as usize].score, i));
+    let mut rank = vec![0u32; items.len()];
+    for (position, &i) in order.iter().enumerate() {
+        rank[i as usize] = position as u32;
+    }
+    drop(order);
+    let mut insert = conn.prepare(
+        "INSERT INTO item (campaign, grant_key, entitlement, identity, risk_rank, risk_score,
+             reviewer, flags, context, recommendation, since, previous_item)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     )?;
-    Ok(count)
+    for (item, rank) in items.iter().zip(rank) {
+        insert.execute(params![
+            campaign,
+            item.grant,
+            item.entitlement,
+            item.identity,
+            rank,
+            item.score,
+            reviewers[item.reviewer as usize],
+            i64::from(item.flags),
+            item.context.as_deref(),
+            item.recommendation.as_str(),
+            item.since,
+            item.previous,
+        ])?;
+    }
+    Ok(())
+}
+
+/// Whether a campaign's frozen items still match what its creation recorded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EvidenceCheck {
+    pub campaign: String,
+    /// `None` when intact, otherwise what does not match.
+    pub problem: Option<String>,
 }
 
 impl Store {
+    /// Recomputes every campaign's items digest and checks its queue order
+    /// against the scores, so that edited evidence or a reordered queue is
+    /// caught even though items are not events.
+    pub fn verify_campaign_evidence(&self) -> Result<Vec<EvidenceCheck>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT c.id, c.name, ev.body FROM campaign c
+             JOIN event ev ON ev.campaign = c.id AND ev.kind = 'campaign_created'
+             ORDER BY c.id",
+        )?;
+        let created: Vec<(CampaignId, String, String)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut checks = Vec::new();
+        for (id, name, body) in created {
+            let recorded = serde_json::from_str::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|b| b["items_sha256"].as_str().map(str::to_string));
+            let actual = items_digest(&self.conn, id)?;
+            let problem = match recorded {
+                None => Some("its creation event records no items digest".to_string()),
+                Some(recorded) if recorded != actual => Some(format!(
+                    "its items no longer match the digest recorded at creation \
+                     ({}… now {}…): evidence was edited",
+                    &recorded[..recorded.len().min(12)],
+                    &actual[..12]
+                )),
+                Some(_) => self.queue_order_problem(id)?,
+            };
+            checks.push(EvidenceCheck {
+                campaign: name,
+                problem,
+            });
+        }
+        Ok(checks)
+    }
+
+    /// The queue is riskiest first, ties in the order items were written,
+    /// ranks 0, 1, 2…; anything else means the ranks were edited.
+    fn queue_order_problem(&self, campaign: CampaignId) -> Result<Option<String>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT risk_rank, risk_score, id FROM item WHERE campaign = ?1 ORDER BY risk_rank",
+        )?;
+        let mut rows = stmt.query([campaign])?;
+        let mut previous: Option<(i64, i64)> = None;
+        let mut expected_rank = 0i64;
+        while let Some(row) = rows.next()? {
+            let (rank, score, id): (i64, i64, i64) = (row.get(0)?, row.get(1)?, row.get(2)?);
+            let order = (-score, id);
+            if rank != expected_rank || previous.is_some_and(|p| p >= order) {
+                return Ok(Some(format!(
+                    "item {id} is at rank {rank}, out of risk order: ranks were edited"
+                )));
+            }
+            previous = Some(order);
+            expected_rank += 1;
+        }
+        Ok(None)
+    }
+
     pub fn create_campaign(&mut self, spec: &NewCampaign) -> Result<CampaignSummary> {
         self.write(|tx| {
             let exists: Option<i64> = tx
@@ -377,8 +555,10 @@ impl Store {
                 )
                 .optional()?;
             tx.pragma_update(None, "cache_size", -CREATION_CACHE_KIB)?;
-            let around = Surroundings::load(tx, spec.as_of)?;
-            let count = compute_items(tx, spec, &around)?;
+            let around = Surroundings::load(tx, spec.as_of, previous.as_ref().map(|p| p.0))?;
+            let mut reviewers = Vec::new();
+            let (items, digest) = compute_items(tx, spec, &around, &mut reviewers)?;
+            drop(around);
 
             let policy_json = serde_json::to_string(&spec.policy)
                 .map_err(|e| StoreError::Corrupt(format!("policy: {e}")))?;
@@ -397,19 +577,16 @@ impl Store {
                     spec.on_close.as_str(),
                     previous.as_ref().map(|p| p.0),
                     policy_json,
-                    count as i64,
+                    items.len() as i64,
                 ],
             )?;
             let campaign = CampaignId(tx.last_insert_rowid());
-            tx.execute(
-                &copy_items_sql(),
-                params![campaign, previous.as_ref().map(|p| p.0)],
-            )?;
-            tx.execute("DELETE FROM temp.campaign_calc", [])?;
+            write_items(tx, campaign, &items, &reviewers)?;
             tx.execute(
                 "INSERT INTO tally (campaign, state, n) VALUES (?1, 'undecided', ?2)",
-                params![campaign, count as i64],
+                params![campaign, items.len() as i64],
             )?;
+            tx.pragma_update(None, "cache_size", -2000)?;
             let body = serde_json::json!({
                 "name": spec.name,
                 "due": spec.due.to_string(),
@@ -418,11 +595,10 @@ impl Store {
                 "reviewer_rule": spec.reviewer_rule.to_string(),
                 "on_close": spec.on_close.as_str(),
                 "previous": previous.as_ref().map(|p| &p.1),
-                "items": count,
-                "items_sha256": items_digest(tx, campaign)?,
+                "items": items.len(),
+                "items_sha256": digest,
                 "policy": spec.policy,
             });
-            tx.pragma_update(None, "cache_size", -2000)?;
             ChainWriter::start(tx)?.append(
                 tx,
                 &NewEvent {

@@ -257,8 +257,9 @@ fn record_decision(
     let item = request.item;
     let facts = conn
         .prepare_cached(
-            "SELECT campaign, reviewer, identity_id, email, flags, recommendation
-             FROM item WHERE id = ?1",
+            "SELECT i.campaign, i.reviewer, idn.identity_id, idn.email, i.flags,
+                 i.recommendation
+             FROM item i JOIN identity idn ON idn.id = i.identity WHERE i.id = ?1",
         )?
         .query_row([item], |row| {
             Ok(ItemFacts {

@@ -2,10 +2,10 @@
 //! (never OFFSET, never the whole campaign in memory), one item's full
 //! evidence and history, and a streaming walk for listings and reports.
 
+use super::campaigns::{EVIDENCE, ItemContext};
 use super::events::DecisionBody;
 use super::query::{Target, like_pattern, push_filters};
 use super::{CampaignId, EventSeq, ItemId, Result, Store, StoreError};
-use super::campaigns::ItemContext;
 use crate::domain::Policy;
 use crate::domain::insight::{self, Context, Finding, Subject};
 use crate::domain::{DecisionKind, Filter, FlagSet, Recommendation};
@@ -61,12 +61,14 @@ pub struct ItemRow {
     pub since: String,
 }
 
-const ROW_SELECT: &str = "SELECT i.id, i.risk_rank, i.risk_score, i.tenant, i.identity_id,
-        i.identity_name, i.identity_kind, i.relationship, i.organization, i.system,
-        i.environment, i.entitlement_name, i.privileged, coalesce(s.assignee, i.reviewer),
+const ROW_SELECT: &str = "SELECT i.id, i.risk_rank, i.risk_score, idn.tenant, idn.identity_id,
+        idn.name, idn.kind, idn.relationship, idn.organization, e.system,
+        e.environment, e.name, e.privileged, coalesce(s.assignee, i.reviewer),
         i.flags, i.recommendation, s.decision, s.last_event, d.actor, d.at, d.note,
         s.exception_until, d.body, i.since
     FROM item i
+    JOIN entitlement e ON e.id = i.entitlement
+    JOIN identity idn ON idn.id = i.identity
     LEFT JOIN item_state s ON s.item = i.id
     LEFT JOIN event d ON d.seq = s.decided_event
     WHERE i.campaign = ?";
@@ -117,9 +119,9 @@ fn conditions(query: &ItemQuery) -> Result<(String, Vec<Value>)> {
         .map_err(|field| StoreError::Invalid(format!("cannot filter items by {field}")))?;
     if let Some(search) = query.search.as_deref().filter(|s| !s.is_empty()) {
         sql.push_str(
-            " AND (i.identity_name LIKE ? ESCAPE '\\' OR i.identity_id LIKE ? ESCAPE '\\'
-               OR i.organization LIKE ? ESCAPE '\\' OR i.system LIKE ? ESCAPE '\\'
-               OR i.entitlement_name LIKE ? ESCAPE '\\'
+            " AND (idn.name LIKE ? ESCAPE '\\' OR idn.identity_id LIKE ? ESCAPE '\\'
+               OR idn.organization LIKE ? ESCAPE '\\' OR e.system LIKE ? ESCAPE '\\'
+               OR e.name LIKE ? ESCAPE '\\'
                OR EXISTS (SELECT 1 FROM event n WHERE n.item = i.id
                           AND n.note LIKE ? ESCAPE '\\'))",
         );
@@ -278,7 +280,10 @@ impl Store {
     pub fn count_items(&self, query: &ItemQuery) -> Result<u64> {
         let (conds, values) = conditions(query)?;
         let sql = format!(
-            "SELECT count(*) FROM item i LEFT JOIN item_state s ON s.item = i.id
+            "SELECT count(*) FROM item i
+             JOIN entitlement e ON e.id = i.entitlement
+             JOIN identity idn ON idn.id = i.identity
+             LEFT JOIN item_state s ON s.item = i.id
              WHERE i.campaign = ?{conds}"
         );
         let n: i64 = self
@@ -305,11 +310,14 @@ impl Store {
         let detail = self
             .conn
             .prepare_cached(
-                "SELECT i.reviewer, i.region, i.sponsor, i.email, i.shared, i.business_owner,
-                    i.technical_owner, i.justification, i.granted_at, i.expires_at,
-                    i.last_used_at, i.credential_rotated_at, i.ticket, i.since_detail,
-                    i.entitlement, i.context, c.as_of, c.policy
-                 FROM item i JOIN campaign c ON c.id = i.campaign WHERE i.id = ?1",
+                "SELECT i.reviewer, idn.region, idn.sponsor, idn.email, e.shared,
+                    e.business_owner, e.technical_owner, e.justification, e.granted_at,
+                    e.expires_at, e.last_used_at, e.credential_rotated_at, e.ticket, NULL,
+                    i.grant_key, i.context, c.as_of, c.policy
+                 FROM item i
+                 JOIN entitlement e ON e.id = i.entitlement
+                 JOIN identity idn ON idn.id = i.identity
+                 JOIN campaign c ON c.id = i.campaign WHERE i.id = ?1",
             )?
             .query_row([item], |r| {
                 Ok(ItemDetail {
@@ -353,6 +361,7 @@ impl Store {
         let policy: Policy = serde_json::from_str(&policy?).map_err(|e| corrupt("policy", &e))?;
         let as_of = crate::domain::date::parse_day(&as_of?).map_err(|e| corrupt("as_of", &e))?;
         detail.findings = explain_item(&detail, &context, &policy, as_of);
+        detail.since_detail = self.since_detail(item)?;
         detail.history = self.item_events(item)?;
         detail.earlier = self.earlier_decisions(campaign, entitlement?)?;
         Ok(Some(detail))
@@ -383,6 +392,54 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// What changed in the grant or its identity since the previous
+    /// campaign of the same scope: "field: before → after; …".
+    fn since_detail(&self, item: ItemId) -> Result<Option<String>> {
+        let sources: Vec<&str> = EVIDENCE.iter().map(|(_, s)| *s).collect();
+        let sql = format!(
+            "SELECT {cols} FROM item i
+             JOIN entitlement e ON e.id = i.entitlement
+             JOIN identity idn ON idn.id = i.identity
+             WHERE i.id = ?1",
+            cols = sources.join(", ")
+        );
+        let read = |item: i64| -> Result<Option<Vec<rusqlite::types::Value>>> {
+            Ok(self
+                .conn
+                .prepare_cached(&sql)?
+                .query_row([item], |row| {
+                    (0..EVIDENCE.len()).map(|i| row.get(i)).collect()
+                })
+                .optional()?)
+        };
+        let previous: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT previous_item FROM item WHERE id = ?1 AND since = 'changed'")?
+            .query_row([item], |r| r.get(0))
+            .optional()?
+            .flatten();
+        let Some(previous) = previous else {
+            return Ok(None);
+        };
+        let (Some(now), Some(before)) = (read(item.0)?, read(previous)?) else {
+            return Ok(None);
+        };
+        let show = |v: &rusqlite::types::Value| match v {
+            rusqlite::types::Value::Null => "(none)".to_string(),
+            rusqlite::types::Value::Integer(n) => n.to_string(),
+            rusqlite::types::Value::Real(f) => f.to_string(),
+            rusqlite::types::Value::Text(t) => t.clone(),
+            rusqlite::types::Value::Blob(_) => "(binary)".to_string(),
+        };
+        let changes: Vec<String> = EVIDENCE
+            .iter()
+            .zip(before.iter().zip(&now))
+            .filter(|(_, (b, a))| b != a)
+            .map(|((field, _), (b, a))| format!("{field}: {} → {}", show(b), show(a)))
+            .collect();
+        Ok((!changes.is_empty()).then(|| changes.join("; ")))
+    }
+
     fn earlier_decisions(
         &self,
         campaign: CampaignId,
@@ -393,7 +450,7 @@ impl Store {
              FROM item p JOIN campaign c ON c.id = p.campaign
              LEFT JOIN item_state s ON s.item = p.id
              LEFT JOIN event d ON d.seq = s.decided_event
-             WHERE p.entitlement = ?1 AND p.campaign < ?2
+             WHERE p.grant_key = ?1 AND p.campaign < ?2
              ORDER BY p.campaign DESC LIMIT 10",
         )?;
         let rows = stmt.query_map(params![entitlement, campaign], |r| {

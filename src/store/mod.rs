@@ -9,7 +9,7 @@ mod query;
 mod schema;
 mod snapshots;
 
-pub use campaigns::{CampaignSummary, NewCampaign, Tally};
+pub use campaigns::{CampaignSummary, EvidenceCheck, NewCampaign, Tally};
 pub use events::{
     Acting, ChainBreak, ChainReport, DecisionOutcome, DecisionRequest, check_exception_end,
 };

@@ -6,7 +6,8 @@ use crate::domain::{Filter, Flag, FlagSet};
 use rusqlite::types::Value;
 
 /// Which query the filters apply to: the grant register (aliases `e` for
-/// entitlement, `idn` for identity) or a campaign's items (`i`, `s`).
+/// the grant version, `idn` for the identity version) or a campaign's items
+/// (the same, plus `i` for the item and `s` for its state).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Target {
     Register,
@@ -15,39 +16,26 @@ pub(crate) enum Target {
 
 fn column(field: Field, target: Target) -> Option<&'static str> {
     use Field::*;
-    Some(match (target, field) {
-        (Target::Register, Tenant) => "idn.tenant",
-        (Target::Register, System) => "e.system",
-        (Target::Register, IdentityId) => "idn.identity_id",
-        (Target::Register, Kind) => "idn.kind",
-        (Target::Register, Relationship) => "idn.relationship",
-        (Target::Register, Organization) => "idn.organization",
-        (Target::Register, Region) => "idn.region",
-        (Target::Register, Environment) => "e.environment",
-        (Target::Register, Entitlement) => "e.name",
-        (Target::Register, Privileged) => "e.privileged",
-        (Target::Register, Shared) => "e.shared",
-        (Target::Register, Sponsor) => "idn.sponsor",
-        (Target::Register, BusinessOwner) => "e.business_owner",
-        (Target::Register, TechnicalOwner) => "e.technical_owner",
-        (Target::Register, Flag | State | Reviewer | Recommendation) => return None,
-        (Target::Items, Tenant) => "i.tenant",
-        (Target::Items, System) => "i.system",
-        (Target::Items, IdentityId) => "i.identity_id",
-        (Target::Items, Kind) => "i.identity_kind",
-        (Target::Items, Relationship) => "i.relationship",
-        (Target::Items, Organization) => "i.organization",
-        (Target::Items, Region) => "i.region",
-        (Target::Items, Environment) => "i.environment",
-        (Target::Items, Entitlement) => "i.entitlement_name",
-        (Target::Items, Privileged) => "i.privileged",
-        (Target::Items, Shared) => "i.shared",
-        (Target::Items, Sponsor) => "i.sponsor",
-        (Target::Items, BusinessOwner) => "i.business_owner",
-        (Target::Items, TechnicalOwner) => "i.technical_owner",
-        (Target::Items, Reviewer) => "coalesce(s.assignee, i.reviewer)",
-        (Target::Items, Recommendation) => "i.recommendation",
-        (Target::Items, Flag | State) => return None,
+    // Items point at the grant and identity versions they froze, joined as
+    // `e` and `idn` like the register itself.
+    Some(match field {
+        Tenant => "idn.tenant",
+        System => "e.system",
+        IdentityId => "idn.identity_id",
+        Kind => "idn.kind",
+        Relationship => "idn.relationship",
+        Organization => "idn.organization",
+        Region => "idn.region",
+        Environment => "e.environment",
+        Entitlement => "e.name",
+        Privileged => "e.privileged",
+        Shared => "e.shared",
+        Sponsor => "idn.sponsor",
+        BusinessOwner => "e.business_owner",
+        TechnicalOwner => "e.technical_owner",
+        Reviewer if target == Target::Items => "coalesce(s.assignee, i.reviewer)",
+        Recommendation if target == Target::Items => "i.recommendation",
+        Flag | State | Reviewer | Recommendation => return None,
     })
 }
 
@@ -140,7 +128,7 @@ mod tests {
         push_filters(&filters, Target::Items, &mut sql, &mut params).unwrap();
         assert_eq!(
             sql,
-            " AND i.relationship IN (?, ?) AND i.privileged IN (?) AND i.tenant IN (?)"
+            " AND idn.relationship IN (?, ?) AND e.privileged IN (?) AND idn.tenant IN (?)"
         );
         assert_eq!(params.len(), 4);
         assert!(!sql.contains("DROP"));

@@ -27,8 +27,13 @@ CREATE TABLE snapshot_scope (
     PRIMARY KEY (snapshot, tenant, system)
 ) STRICT, WITHOUT ROWID;
 
+-- The register is append-only: a change to an identity or a grant writes a
+-- new version and marks the old one superseded by the snapshot that
+-- replaced it, so that campaigns can point at exactly what they reviewed.
+-- `key` names the identity or grant across its versions (its first version's id).
 CREATE TABLE identity (
     id           INTEGER PRIMARY KEY,
+    key          INTEGER NOT NULL,
     tenant       TEXT NOT NULL,
     identity_id  TEXT NOT NULL,
     name         TEXT NOT NULL,
@@ -38,17 +43,18 @@ CREATE TABLE identity (
     region       TEXT,
     sponsor      TEXT,
     email        TEXT,
-    first_snapshot INTEGER NOT NULL REFERENCES snapshot(id),
-    UNIQUE (tenant, identity_id)
+    snapshot     INTEGER NOT NULL REFERENCES snapshot(id),
+    superseded   INTEGER REFERENCES snapshot(id)
 ) STRICT;
-CREATE INDEX identity_by_id ON identity(identity_id);
-CREATE INDEX identity_by_email ON identity(email) WHERE email IS NOT NULL;
+CREATE UNIQUE INDEX identity_current ON identity(tenant, identity_id) WHERE superseded IS NULL;
+CREATE INDEX identity_current_by_key ON identity(key) WHERE superseded IS NULL;
 
--- The current register of grants. Rows are never deleted: a grant a later
--- snapshot lacks gets removed_snapshot, and every change is logged below.
+-- Grants: `identity` is the identity's key. A grant a later snapshot lacks
+-- keeps its current version, marked with removed_snapshot; nothing is deleted.
 CREATE TABLE entitlement (
     id              INTEGER PRIMARY KEY,
-    identity        INTEGER NOT NULL REFERENCES identity(id),
+    key             INTEGER NOT NULL,
+    identity        INTEGER NOT NULL,
     system          TEXT NOT NULL,
     name            TEXT NOT NULL,
     environment     TEXT,
@@ -62,18 +68,24 @@ CREATE TABLE entitlement (
     last_used_at    TEXT,
     credential_rotated_at TEXT,
     ticket          TEXT,
-    first_snapshot  INTEGER NOT NULL REFERENCES snapshot(id),
-    updated_snapshot INTEGER NOT NULL REFERENCES snapshot(id),
-    removed_snapshot INTEGER REFERENCES snapshot(id),
+    -- Snapshot ids are written by the import that creates the snapshot, in
+    -- its transaction; no foreign keys here, so that a million-row import
+    -- does not pay a lookup per column per row.
+    snapshot        INTEGER NOT NULL,
+    superseded      INTEGER,
+    removed_snapshot INTEGER,
     source_line     INTEGER NOT NULL
 ) STRICT;
-CREATE UNIQUE INDEX entitlement_key ON entitlement(identity, system, name);
+CREATE UNIQUE INDEX entitlement_current ON entitlement(identity, system, name)
+    WHERE superseded IS NULL;
+CREATE INDEX entitlement_by_key ON entitlement(key);
 
+-- What each snapshot changed about a grant (by key), for its history.
 CREATE TABLE entitlement_change (
     id          INTEGER PRIMARY KEY,
     snapshot    INTEGER NOT NULL REFERENCES snapshot(id),
-    entitlement INTEGER NOT NULL REFERENCES entitlement(id),
-    kind        TEXT NOT NULL CHECK (kind IN ('changed', 'removed', 'restored')),
+    entitlement INTEGER NOT NULL,
+    kind        TEXT NOT NULL CHECK (kind = 'changed' OR kind = 'removed' OR kind = 'restored'),
     detail      TEXT NOT NULL
 ) STRICT;
 CREATE INDEX entitlement_change_by_entitlement ON entitlement_change(entitlement);
@@ -93,12 +105,18 @@ CREATE TABLE campaign (
     item_count    INTEGER NOT NULL
 ) STRICT;
 
--- One row per in-scope grant, with the evidence frozen as it was when the
--- campaign was created. risk_rank is the dense 0-based queue order.
+-- One row per in-scope grant, pointing at the exact versions of the grant
+-- and its identity that were reviewed. risk_rank is the dense 0-based queue
+-- order; grant_key ties the item to the same grant in other campaigns.
+-- Items are written only by campaign creation, in one transaction, and are
+-- covered by the digest its event records; foreign keys would cost four
+-- lookups per item for a million items.
 CREATE TABLE item (
     id              INTEGER PRIMARY KEY,
-    campaign        INTEGER NOT NULL REFERENCES campaign(id),
-    entitlement     INTEGER NOT NULL REFERENCES entitlement(id),
+    campaign        INTEGER NOT NULL,
+    grant_key       INTEGER NOT NULL,
+    entitlement     INTEGER NOT NULL,
+    identity        INTEGER NOT NULL,
     risk_rank       INTEGER NOT NULL,
     risk_score      INTEGER NOT NULL,
     reviewer        TEXT NOT NULL,
@@ -107,34 +125,12 @@ CREATE TABLE item (
     -- lapsed exception), as JSON; NULL when nothing.
     context         TEXT,
     recommendation  TEXT NOT NULL,
-    since           TEXT NOT NULL CHECK (since IN ('new', 'changed', 'unchanged')),
-    since_detail    TEXT,
-    previous_item   INTEGER REFERENCES item(id),
-    tenant          TEXT NOT NULL,
-    identity_id     TEXT NOT NULL,
-    identity_name   TEXT NOT NULL,
-    identity_kind   TEXT NOT NULL,
-    relationship    TEXT NOT NULL,
-    organization    TEXT,
-    region          TEXT,
-    sponsor         TEXT,
-    email           TEXT,
-    system          TEXT NOT NULL,
-    environment     TEXT,
-    entitlement_name TEXT NOT NULL,
-    privileged      INTEGER NOT NULL,
-    shared          INTEGER NOT NULL,
-    business_owner  TEXT,
-    technical_owner TEXT,
-    justification   TEXT,
-    granted_at      TEXT,
-    expires_at      TEXT,
-    last_used_at    TEXT,
-    credential_rotated_at TEXT,
-    ticket          TEXT
+    -- (No IN-list CHECK: SQLite evaluates those with a temporary table per row.)
+    since           TEXT NOT NULL CHECK (since = 'new' OR since = 'changed' OR since = 'unchanged'),
+    previous_item   INTEGER
 ) STRICT;
 CREATE UNIQUE INDEX item_queue ON item(campaign, risk_rank);
-CREATE INDEX item_by_entitlement ON item(entitlement, campaign);
+CREATE INDEX item_by_grant ON item(grant_key, campaign);
 
 -- The audit log: one hash chain over every decision, sign-off, campaign
 -- state change and import. Append-only, enforced below.

@@ -53,7 +53,8 @@ pub struct IdentityConflict {
 }
 
 struct SeenIdentity {
-    id: i64,
+    /// The identity's key, which grants refer to.
+    key: i64,
     line: u64,
     attributes: IdentityAttributes,
 }
@@ -79,25 +80,20 @@ const GRANT_FIELDS: [&str; 11] = [
 
 const FIND: &str = "SELECT id, environment, privileged, shared, business_owner, technical_owner,
         justification, granted_at, expires_at, last_used_at, credential_rotated_at, ticket,
-        removed_snapshot
-    FROM entitlement WHERE identity = ?1 AND system = ?2 AND name = ?3";
+        removed_snapshot, key
+    FROM entitlement
+    WHERE identity = ?1 AND system = ?2 AND name = ?3 AND superseded IS NULL";
 
-const INSERT: &str = "INSERT INTO entitlement (identity, system, name, environment, privileged,
-        shared, business_owner, technical_owner, justification, granted_at, expires_at,
-        last_used_at, credential_rotated_at, ticket, first_snapshot, updated_snapshot, source_line)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16)";
-
-const UPDATE: &str = "UPDATE entitlement SET environment = ?2, privileged = ?3, shared = ?4,
-        business_owner = ?5, technical_owner = ?6, justification = ?7, granted_at = ?8,
-        expires_at = ?9, last_used_at = ?10, credential_rotated_at = ?11, ticket = ?12,
-        removed_snapshot = NULL, updated_snapshot = ?13, source_line = ?14
-    WHERE id = ?1";
+const INSERT: &str = "INSERT INTO entitlement (id, key, identity, system, name, environment,
+        privileged, shared, business_owner, technical_owner, justification, granted_at,
+        expires_at, last_used_at, credential_rotated_at, ticket, snapshot, source_line)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)";
 
 /// The statements an import runs per row, prepared once.
 struct Statements<'a> {
     find: Statement<'a>,
     insert: Statement<'a>,
-    update: Statement<'a>,
+    supersede: Statement<'a>,
     log_change: Statement<'a>,
     mark_seen: Statement<'a>,
     seen_line: Statement<'a>,
@@ -105,7 +101,7 @@ struct Statements<'a> {
     scope_held: Statement<'a>,
     find_identity: Statement<'a>,
     insert_identity: Statement<'a>,
-    update_identity: Statement<'a>,
+    supersede_identity: Statement<'a>,
 }
 
 impl<'a> Statements<'a> {
@@ -113,7 +109,7 @@ impl<'a> Statements<'a> {
         Ok(Statements {
             find: conn.prepare(FIND)?,
             insert: conn.prepare(INSERT)?,
-            update: conn.prepare(UPDATE)?,
+            supersede: conn.prepare("UPDATE entitlement SET superseded = ?2 WHERE id = ?1")?,
             log_change: conn.prepare(
                 "INSERT INTO entitlement_change (snapshot, entitlement, kind, detail)
                  VALUES (?1, ?2, ?3, ?4)",
@@ -123,24 +119,24 @@ impl<'a> Statements<'a> {
             seen_line: conn.prepare("SELECT line FROM temp.import_seen WHERE entitlement = ?1")?,
             line_of: conn.prepare(
                 "SELECT source_line FROM entitlement
-                 WHERE identity = ?1 AND system = ?2 AND name = ?3",
+                 WHERE identity = ?1 AND system = ?2 AND name = ?3 AND superseded IS NULL",
             )?,
             scope_held: conn.prepare(
-                "SELECT EXISTS (SELECT 1 FROM identity i JOIN entitlement e ON e.identity = i.id
-                                WHERE i.tenant = ?1 AND e.system = ?2)",
+                "SELECT EXISTS (SELECT 1 FROM identity i JOIN entitlement e ON e.identity = i.key
+                                WHERE i.tenant = ?1 AND i.superseded IS NULL
+                                  AND e.system = ?2 AND e.superseded IS NULL)",
             )?,
-            find_identity: conn
-                .prepare("SELECT id FROM identity WHERE tenant = ?1 AND identity_id = ?2")?,
+            find_identity: conn.prepare(
+                "SELECT id, key, name, kind, relationship, organization, region, sponsor, email
+                 FROM identity WHERE tenant = ?1 AND identity_id = ?2 AND superseded IS NULL",
+            )?,
             insert_identity: conn.prepare(
-                "INSERT INTO identity (tenant, identity_id, name, kind, relationship,
-                     organization, region, sponsor, email, first_snapshot)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                "INSERT INTO identity (id, key, tenant, identity_id, name, kind, relationship,
+                     organization, region, sponsor, email, snapshot)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             )?,
-            update_identity: conn.prepare(
-                "UPDATE identity SET name = ?2, kind = ?3, relationship = ?4, organization = ?5,
-                     region = ?6, sponsor = ?7, email = ?8
-                 WHERE id = ?1",
-            )?,
+            supersede_identity: conn
+                .prepare("UPDATE identity SET superseded = ?2 WHERE id = ?1")?,
         })
     }
 }
@@ -162,6 +158,10 @@ pub struct ImportSession<'a> {
     counts: ImportCounts,
     conflicts: Vec<IdentityConflict>,
     dates: [String; 4],
+    /// Ids for new versions: taken under the write lock, so they are ours,
+    /// and known before insert, so a first version can be its own key.
+    next_entitlement: i64,
+    next_identity: i64,
     open: bool,
 }
 
@@ -169,7 +169,7 @@ impl Store {
     pub fn begin_import(&mut self, meta: SnapshotMeta) -> Result<ImportSession<'_>> {
         let conn = &self.conn;
         conn.execute_batch("BEGIN IMMEDIATE")?;
-        let started = (|| -> Result<(SnapshotId, Statements<'_>)> {
+        let started = (|| -> Result<(SnapshotId, (i64, i64), Statements<'_>)> {
             conn.pragma_update(None, "cache_size", -IMPORT_CACHE_KIB)?;
             conn.execute(
                 "INSERT INTO snapshot (file_name, sha256, format, imported_at, imported_by, partial)
@@ -188,9 +188,14 @@ impl Store {
                      entitlement INTEGER PRIMARY KEY, line INTEGER NOT NULL);
                  DELETE FROM temp.import_seen;",
             )?;
-            Ok((snapshot, Statements::prepare(conn)?))
+            let next = |table: &str| -> Result<i64> {
+                let sql = format!("SELECT coalesce(max(id), 0) + 1 FROM {table}");
+                Ok(conn.query_row(&sql, [], |r| r.get(0))?)
+            };
+            let ids = (next("entitlement")?, next("identity")?);
+            Ok((snapshot, ids, Statements::prepare(conn)?))
         })();
-        let (snapshot, stmts) = match started {
+        let (snapshot, (next_entitlement, next_identity), stmts) = match started {
             Ok(started) => started,
             Err(e) => {
                 let _ = conn.execute_batch("ROLLBACK");
@@ -208,6 +213,8 @@ impl Store {
             counts: ImportCounts::default(),
             conflicts: Vec::new(),
             dates: Default::default(),
+            next_entitlement,
+            next_identity,
             open: true,
         })
     }
@@ -276,13 +283,24 @@ impl<'a> ImportSession<'a> {
         Ok(added)
     }
 
-    fn insert(&mut self, identity: i64, line: u64, r: &EntitlementRecord) -> rusqlite::Result<i64> {
+    /// Writes a new version of a grant; `key` is the grant it continues, or
+    /// `None` for a grant seen for the first time (its own key).
+    fn insert(
+        &mut self,
+        key: Option<i64>,
+        identity: i64,
+        line: u64,
+        r: &EntitlementRecord,
+    ) -> rusqlite::Result<i64> {
+        let id = self.next_entitlement;
         let [granted, expires, used, rotated] = &mut self.dates;
         let granted = stamp_into(granted, &r.granted_at).map(|_| granted.as_str());
         let expires = stamp_into(expires, &r.expires_at).map(|_| expires.as_str());
         let used = stamp_into(used, &r.last_used_at).map(|_| used.as_str());
         let rotated = stamp_into(rotated, &r.credential_rotated_at).map(|_| rotated.as_str());
         self.stmts.insert.execute(params![
+            id,
+            key.unwrap_or(id),
             identity,
             r.system,
             r.entitlement,
@@ -300,7 +318,8 @@ impl<'a> ImportSession<'a> {
             self.snapshot,
             line as i64,
         ])?;
-        Ok(self.conn.last_insert_rowid())
+        self.next_entitlement += 1;
+        Ok(id)
     }
 
     /// A scope that held nothing before: every row is new, and the unique
@@ -311,16 +330,20 @@ impl<'a> ImportSession<'a> {
         line: u64,
         record: &EntitlementRecord,
     ) -> Result<Option<RowProblem>> {
-        match self.insert(identity, line, record) {
+        match self.insert(None, identity, line, record) {
             Ok(_) => {
                 self.counts.added += 1;
                 Ok(None)
             }
-            Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == ErrorCode::ConstraintViolation => {
-                let first_line: i64 = self.stmts.line_of.query_row(
-                    params![identity, record.system, record.entitlement],
-                    |r| r.get(0),
-                )?;
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == ErrorCode::ConstraintViolation =>
+            {
+                let first_line: i64 = self
+                    .stmts
+                    .line_of
+                    .query_row(params![identity, record.system, record.entitlement], |r| {
+                        r.get(0)
+                    })?;
                 Ok(Some(RowProblem::Duplicate {
                     first_line: first_line as u64,
                 }))
@@ -341,21 +364,24 @@ impl<'a> ImportSession<'a> {
         let existing = self
             .stmts
             .find
-            .query_row(params![identity, record.system, record.entitlement], |row| {
-                let mut old: Vec<Option<String>> = Vec::with_capacity(12);
-                for i in 1..=12 {
-                    old.push(match row.get_ref(i)? {
-                        rusqlite::types::ValueRef::Null => None,
-                        rusqlite::types::ValueRef::Integer(n) => Some(n.to_string()),
-                        v => Some(v.as_str()?.to_string()),
-                    });
-                }
-                Ok((row.get::<_, i64>(0)?, old))
-            })
+            .query_row(
+                params![identity, record.system, record.entitlement],
+                |row| {
+                    let mut old: Vec<Option<String>> = Vec::with_capacity(12);
+                    for i in 1..=12 {
+                        old.push(match row.get_ref(i)? {
+                            rusqlite::types::ValueRef::Null => None,
+                            rusqlite::types::ValueRef::Integer(n) => Some(n.to_string()),
+                            v => Some(v.as_str()?.to_string()),
+                        });
+                    }
+                    Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(13)?, old))
+                },
+            )
             .optional()?;
 
-        let Some((id, old)) = existing else {
-            let id = self.insert(identity, line, record)?;
+        let Some((id, key, old)) = existing else {
+            let id = self.insert(None, identity, line, record)?;
             self.stmts.mark_seen.execute(params![id, line as i64])?;
             self.counts.added += 1;
             return Ok(None);
@@ -377,34 +403,18 @@ impl<'a> ImportSession<'a> {
             .iter()
             .zip(old.iter().zip(values.iter()))
             .filter(|(_, (before, after))| before != after)
-            .map(|(field, (before, after))| {
-                (field.to_string(), serde_json::json!([before, after]))
-            })
+            .map(|(field, (before, after))| (field.to_string(), serde_json::json!([before, after])))
             .collect();
         if !was_removed && changes.is_empty() {
             self.counts.unchanged += 1;
             return Ok(None);
         }
-        self.stmts.update.execute(params![
-            id,
-            values[0],
-            record.privileged,
-            record.shared,
-            values[3],
-            values[4],
-            values[5],
-            values[6],
-            values[7],
-            values[8],
-            values[9],
-            values[10],
-            self.snapshot,
-            line as i64,
-        ])?;
+        self.stmts.supersede.execute(params![id, self.snapshot])?;
+        self.insert(Some(key), identity, line, record)?;
         let kind = if was_removed { "restored" } else { "changed" };
         self.stmts.log_change.execute(params![
             self.snapshot,
-            id,
+            key,
             kind,
             serde_json::Value::Object(changes).to_string()
         ])?;
@@ -416,8 +426,8 @@ impl<'a> ImportSession<'a> {
         Ok(None)
     }
 
-    /// The identity's row id, created or brought up to date with this
-    /// file's view of it; disagreements within the file become conflicts.
+    /// The identity's key, its current version written anew when this file
+    /// describes it differently; disagreements within the file become conflicts.
     fn identity(&mut self, line: u64, record: &EntitlementRecord) -> Result<i64> {
         if let Some(seen) = self
             .identities
@@ -434,57 +444,82 @@ impl<'a> ImportSession<'a> {
                     value,
                 });
             }
-            return Ok(seen.id);
+            return Ok(seen.key);
         }
-        let attributes = record.identity_attributes();
-        let email = record.effective_email();
-        let existing: Option<i64> = self
+        let mut attributes = record.identity_attributes();
+        attributes.email = record.effective_email().map(str::to_string);
+        let current = self
             .stmts
             .find_identity
-            .query_row(params![record.tenant, record.identity_id], |row| row.get(0))
+            .query_row(params![record.tenant, record.identity_id], |row| {
+                let stored = IdentityAttributes {
+                    name: row.get(2)?,
+                    kind: row
+                        .get::<_, String>(3)?
+                        .parse()
+                        .unwrap_or(crate::domain::IdentityKind::Human),
+                    relationship: row
+                        .get::<_, String>(4)?
+                        .parse()
+                        .unwrap_or(crate::domain::Relationship::Unknown),
+                    organization: row.get(5)?,
+                    region: row.get(6)?,
+                    sponsor: row.get(7)?,
+                    email: row.get(8)?,
+                };
+                Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, stored))
+            })
             .optional()?;
-        let id = match existing {
-            Some(id) => {
-                self.stmts.update_identity.execute(params![
-                    id,
-                    attributes.name,
-                    attributes.kind.as_str(),
-                    attributes.relationship.as_str(),
-                    attributes.organization,
-                    attributes.region,
-                    attributes.sponsor,
-                    email,
-                ])?;
-                id
+        let key = match current {
+            Some((_, key, stored)) if stored == attributes => key,
+            Some((version, key, _)) => {
+                self.stmts
+                    .supersede_identity
+                    .execute(params![version, self.snapshot])?;
+                self.insert_identity(Some(key), record, &attributes)?
             }
-            None => {
-                self.stmts.insert_identity.execute(params![
-                    record.tenant,
-                    record.identity_id,
-                    attributes.name,
-                    attributes.kind.as_str(),
-                    attributes.relationship.as_str(),
-                    attributes.organization,
-                    attributes.region,
-                    attributes.sponsor,
-                    email,
-                    self.snapshot,
-                ])?;
-                self.conn.last_insert_rowid()
-            }
+            None => self.insert_identity(None, record, &attributes)?,
         };
+        attributes.email = record.email.clone();
         self.identities
             .entry(record.tenant.clone())
             .or_default()
             .insert(
                 record.identity_id.clone(),
                 SeenIdentity {
-                    id,
+                    key,
                     line,
                     attributes,
                 },
             );
-        Ok(id)
+        Ok(key)
+    }
+
+    /// Writes a version of an identity; returns its key.
+    fn insert_identity(
+        &mut self,
+        key: Option<i64>,
+        record: &EntitlementRecord,
+        a: &IdentityAttributes,
+    ) -> Result<i64> {
+        let id = self.next_identity;
+        let key = key.unwrap_or(id);
+        self.stmts.insert_identity.execute(params![
+            id,
+            key,
+            record.tenant,
+            record.identity_id,
+            a.name,
+            a.kind.as_str(),
+            a.relationship.as_str(),
+            a.organization,
+            a.region,
+            a.sponsor,
+            a.email,
+            self.snapshot,
+        ])?;
+        self.next_identity += 1;
+        Ok(key)
     }
 
     /// Marks what the snapshot's scopes no longer hold as removed, records
@@ -509,9 +544,9 @@ impl<'a> ImportSession<'a> {
                 sha256
             ],
         )?;
-        let mut insert_scope = self.conn.prepare(
-            "INSERT INTO snapshot_scope (snapshot, tenant, system) VALUES (?1, ?2, ?3)",
-        )?;
+        let mut insert_scope = self
+            .conn
+            .prepare("INSERT INTO snapshot_scope (snapshot, tenant, system) VALUES (?1, ?2, ?3)")?;
         for (tenant, system) in self.scopes.keys() {
             insert_scope.execute(params![self.snapshot, tenant, system])?;
         }
@@ -546,16 +581,15 @@ impl<'a> ImportSession<'a> {
     /// Grants of a scope that held some before this snapshot, that this
     /// snapshot neither wrote nor saw, are removed.
     fn mark_removed(&mut self) -> Result<()> {
-        const GONE: &str = "removed_snapshot IS NULL AND updated_snapshot < ?1 AND system = ?2
-             AND identity IN (SELECT id FROM identity WHERE tenant = ?3)
+        const GONE: &str = "superseded IS NULL AND removed_snapshot IS NULL AND snapshot < ?1
+             AND system = ?2
+             AND identity IN (SELECT key FROM identity WHERE tenant = ?3 AND superseded IS NULL)
              AND id NOT IN (SELECT entitlement FROM temp.import_seen)";
         let log = format!(
             "INSERT INTO entitlement_change (snapshot, entitlement, kind, detail)
-             SELECT ?1, id, 'removed', '{{}}' FROM entitlement WHERE {GONE}"
+             SELECT ?1, key, 'removed', '{{}}' FROM entitlement WHERE {GONE}"
         );
-        let mark = format!(
-            "UPDATE entitlement SET removed_snapshot = ?1, updated_snapshot = ?1 WHERE {GONE}"
-        );
+        let mark = format!("UPDATE entitlement SET removed_snapshot = ?1 WHERE {GONE}");
         let held: Vec<&(String, String)> = self
             .scopes
             .iter()
@@ -566,10 +600,10 @@ impl<'a> ImportSession<'a> {
             self.conn
                 .prepare_cached(&log)?
                 .execute(params![self.snapshot, system, tenant])?;
-            let removed = self
-                .conn
-                .prepare_cached(&mark)?
-                .execute(params![self.snapshot, system, tenant])?;
+            let removed =
+                self.conn
+                    .prepare_cached(&mark)?
+                    .execute(params![self.snapshot, system, tenant])?;
             self.counts.removed += removed as u64;
         }
         Ok(())
