@@ -80,9 +80,11 @@ impl IdentityKind {
 }
 
 impl Relationship {
-    /// Everyone who is not on our own payroll needs an accountable sponsor.
+    /// Everyone known not to be on our own payroll needs an accountable
+    /// sponsor. `unknown` is not known to be external: it is flagged as
+    /// unclassified instead, so that one gap is not counted twice.
     pub fn is_external(self) -> bool {
-        !matches!(self, Relationship::Employee)
+        !matches!(self, Relationship::Employee | Relationship::Unknown)
     }
 }
 
@@ -112,6 +114,9 @@ pub struct EntitlementRecord {
     pub credential_rotated_at: Option<Stamp>,
     pub shared: bool,
     pub ticket: Option<String>,
+    /// Whether the source reports the identity's account enabled; `None`
+    /// when the source does not say.
+    pub active: Option<bool>,
 }
 
 impl EntitlementRecord {
@@ -148,6 +153,7 @@ impl EntitlementRecord {
             credential_rotated_at: None,
             shared: false,
             ticket: None,
+            active: None,
         }
     }
 
@@ -171,6 +177,7 @@ impl EntitlementRecord {
             region: self.region.clone(),
             sponsor: self.sponsor.clone(),
             email: self.email.clone(),
+            active: self.active,
         }
     }
 }
@@ -185,6 +192,7 @@ pub struct IdentityAttributes {
     pub region: Option<String>,
     pub sponsor: Option<String>,
     pub email: Option<String>,
+    pub active: Option<bool>,
 }
 
 impl IdentityAttributes {
@@ -217,6 +225,8 @@ impl IdentityAttributes {
         check("region", opt(&self.region), opt(&other.region));
         check("sponsor", opt(&self.sponsor), opt(&other.sponsor));
         check("email", opt(&self.email), opt(&other.email));
+        let active = |a: Option<bool>| a.map(|a| a.to_string()).unwrap_or_default();
+        check("active", active(self.active), active(other.active));
         out
     }
 }

@@ -3,6 +3,10 @@
 
 use super::events::{ChainWriter, NewEvent, campaign_state};
 use super::query::{Target, push_filters};
+use super::register::{
+    EFFECTIVE_BUSINESS_OWNER, EFFECTIVE_EMAIL, EFFECTIVE_ORGANIZATION, EFFECTIVE_RELATIONSHIP,
+    EFFECTIVE_SPONSOR, EFFECTIVE_TECHNICAL_OWNER, REGISTER_JOIN,
+};
 use super::{CampaignId, Result, Store, StoreError};
 use crate::audit;
 use crate::domain::insight::{Assessment, Context, Subject, assess};
@@ -68,7 +72,7 @@ pub struct CampaignSummary {
 /// Frozen evidence columns of an item, in the order the register query
 /// selects them; the same list drives the insert, the comparison with the
 /// previous campaign and the campaign's digest.
-const EVIDENCE: [&str; 22] = [
+const EVIDENCE: [&str; 24] = [
     "tenant",
     "identity_id",
     "identity_name",
@@ -91,15 +95,38 @@ const EVIDENCE: [&str; 22] = [
     "last_used_at",
     "credential_rotated_at",
     "ticket",
+    "active",
+    "contract_end",
 ];
 
-const REGISTER_SELECT: &str = "SELECT e.id, idn.tenant, idn.identity_id, idn.name, idn.kind,
-        idn.relationship, idn.organization, idn.region, idn.sponsor, idn.email, e.system,
-        e.environment, e.name, e.privileged, e.shared, e.business_owner, e.technical_owner,
-        e.justification, e.granted_at, e.expires_at, e.last_used_at, e.credential_rotated_at,
-        e.ticket
-    FROM entitlement e JOIN identity idn ON idn.id = e.identity
-    WHERE e.removed_snapshot IS NULL";
+/// The in-scope grants with their effective evidence (in `EVIDENCE`
+/// order), then the source's own values of the fields the identity
+/// register may fill in (in `REGISTER_FILLED` order).
+fn register_select() -> String {
+    format!(
+        "SELECT e.id, idn.tenant, idn.identity_id, idn.name, idn.kind,
+            {EFFECTIVE_RELATIONSHIP}, {EFFECTIVE_ORGANIZATION}, idn.region, {EFFECTIVE_SPONSOR},
+            {EFFECTIVE_EMAIL}, e.system, e.environment, e.name, e.privileged, e.shared,
+            {EFFECTIVE_BUSINESS_OWNER}, {EFFECTIVE_TECHNICAL_OWNER}, e.justification,
+            e.granted_at, e.expires_at, e.last_used_at, e.credential_rotated_at, e.ticket,
+            idn.active, r.contract_end,
+            idn.relationship, idn.organization, idn.sponsor, idn.email, e.business_owner,
+            e.technical_owner
+        FROM entitlement e JOIN identity idn ON idn.id = e.identity{REGISTER_JOIN}
+        WHERE e.removed_snapshot IS NULL"
+    )
+}
+
+/// Evidence positions the identity register may fill in when the source
+/// leaves them unknown.
+const REGISTER_FILLED: [usize; 6] = [
+    at::RELATIONSHIP,
+    at::ORGANIZATION,
+    at::SPONSOR,
+    at::EMAIL,
+    at::BUSINESS_OWNER,
+    at::TECHNICAL_OWNER,
+];
 
 /// Column positions within `EVIDENCE`.
 mod at {
@@ -107,6 +134,7 @@ mod at {
     pub const IDENTITY_ID: usize = 1;
     pub const KIND: usize = 3;
     pub const RELATIONSHIP: usize = 4;
+    pub const ORGANIZATION: usize = 5;
     pub const SPONSOR: usize = 7;
     pub const EMAIL: usize = 8;
     pub const PRIVILEGED: usize = 12;
@@ -117,6 +145,8 @@ mod at {
     pub const EXPIRES: usize = 18;
     pub const LAST_USED: usize = 19;
     pub const ROTATED: usize = 20;
+    pub const ACTIVE: usize = 22;
+    pub const CONTRACT_END: usize = 23;
 }
 
 fn text(v: &Value) -> Option<&str> {
@@ -143,11 +173,11 @@ struct Surroundings {
 impl Surroundings {
     fn load(conn: &Connection, as_of: NaiveDate) -> Result<Surroundings> {
         let mut tenants_by_person: HashMap<String, BTreeSet<String>> = HashMap::new();
-        let mut stmt = conn.prepare(
-            "SELECT DISTINCT idn.tenant, idn.identity_id, idn.email
-             FROM identity idn JOIN entitlement e ON e.identity = idn.id
-             WHERE e.removed_snapshot IS NULL",
-        )?;
+        let mut stmt = conn.prepare(&format!(
+            "SELECT DISTINCT idn.tenant, idn.identity_id, {EFFECTIVE_EMAIL}
+             FROM identity idn JOIN entitlement e ON e.identity = idn.id{REGISTER_JOIN}
+             WHERE e.removed_snapshot IS NULL"
+        ))?;
         let mut rows = stmt.query([])?;
         while let Some(row) = rows.next()? {
             let tenant: String = row.get(0)?;
@@ -162,14 +192,18 @@ impl Surroundings {
         }
         tenants_by_person.retain(|_, tenants| tenants.len() > 1);
 
-        // An exception lapses when the latest campaign that reviewed the
-        // grant left it as an exception whose end has passed.
+        // An exception lapses when the latest campaign that decided the
+        // grant left it as an exception whose end has passed. Later
+        // campaigns that left it undecided (or only reassigned it) do not
+        // hide the lapse.
         let mut lapsed = HashMap::new();
         let mut stmt = conn.prepare(
             "SELECT i.entitlement, s.exception_until FROM item i
              JOIN item_state s ON s.item = i.id
              WHERE s.decision = 'exception' AND s.exception_until < ?1
-               AND i.id = (SELECT max(i2.id) FROM item i2 WHERE i2.entitlement = i.entitlement)",
+               AND i.id = (SELECT max(i2.id) FROM item i2 JOIN item_state s2 ON s2.item = i2.id
+                           WHERE i2.entitlement = i.entitlement
+                             AND s2.decision IN ('attest', 'revoke', 'exception'))",
         )?;
         let mut rows = stmt.query([as_of.to_string()])?;
         while let Some(row) = rows.next()? {
@@ -229,6 +263,11 @@ fn assess_row(
         expires_at: day(&evidence[at::EXPIRES]),
         last_used_at: day(&evidence[at::LAST_USED]),
         credential_rotated_at: day(&evidence[at::ROTATED]),
+        active: match evidence[at::ACTIVE] {
+            Value::Integer(n) => Some(n != 0),
+            _ => None,
+        },
+        contract_end: day(&evidence[at::CONTRACT_END]),
     };
     let others = around.other_tenants(evidence);
     let ctx = Context {
@@ -242,13 +281,14 @@ fn assess_row(
     (reviewer, assessment)
 }
 
-/// Walks the in-scope register rows in a fixed order.
+/// Walks the in-scope register rows in a fixed order, with the names of
+/// the fields the identity register supplied.
 fn scan_scope(
     conn: &Connection,
     scope: &[Filter],
-    mut visit: impl FnMut(i64, &[Value]) -> Result<()>,
+    mut visit: impl FnMut(i64, &[Value], Option<String>) -> Result<()>,
 ) -> Result<()> {
-    let mut sql = REGISTER_SELECT.to_string();
+    let mut sql = register_select();
     let mut values = Vec::new();
     push_filters(scope, Target::Register, &mut sql, &mut values).map_err(|field| {
         StoreError::Invalid(format!(
@@ -259,12 +299,24 @@ fn scan_scope(
     let mut stmt = conn.prepare(&sql)?;
     let mut rows = stmt.query(params_from_iter(values))?;
     let mut evidence: Vec<Value> = Vec::with_capacity(EVIDENCE.len());
+    let mut filled: Vec<&str> = Vec::new();
     while let Some(row) = rows.next()? {
         evidence.clear();
         for i in 1..=EVIDENCE.len() {
             evidence.push(row.get::<_, Value>(i)?);
         }
-        visit(row.get(0)?, &evidence)?;
+        filled.clear();
+        for (n, &position) in REGISTER_FILLED.iter().enumerate() {
+            let own = row.get::<_, Value>(EVIDENCE.len() + 1 + n)?;
+            if own != evidence[position] {
+                filled.push(EVIDENCE[position]);
+            }
+        }
+        if evidence[at::CONTRACT_END] != Value::Null {
+            filled.push(EVIDENCE[at::CONTRACT_END]);
+        }
+        let register_fields = (!filled.is_empty()).then(|| filled.join(","));
+        visit(row.get(0)?, &evidence, register_fields)?;
     }
     Ok(())
 }
@@ -316,7 +368,7 @@ impl Store {
 
             // Pass one ranks: the queue order is by risk, then by grant.
             let mut scores: Vec<(i64, u32)> = Vec::new();
-            scan_scope(tx, &spec.scope, |entitlement, evidence| {
+            scan_scope(tx, &spec.scope, |entitlement, evidence, _| {
                 let (_, assessment) = assess_row(spec, &around, entitlement, evidence);
                 scores.push((assessment.score, scores.len() as u32));
                 Ok(())
@@ -355,10 +407,11 @@ impl Store {
             // Pass two writes the items, in the same order as pass one.
             let insert_sql = format!(
                 "INSERT INTO item (campaign, entitlement, risk_rank, risk_score, reviewer, flags,
-                     findings, recommendation, since, since_detail, previous_item, {})
+                     findings, recommendation, since, since_detail, previous_item,
+                     register_fields, {})
                  VALUES ({})",
                 EVIDENCE.join(", "),
-                (1..=11 + EVIDENCE.len())
+                (1..=12 + EVIDENCE.len())
                     .map(|n| format!("?{n}"))
                     .collect::<Vec<_>>()
                     .join(", ")
@@ -371,7 +424,7 @@ impl Store {
             let mut find_previous = tx.prepare(&previous_sql)?;
             let mut digest = Sha256::new();
             let mut position = 0usize;
-            scan_scope(tx, &spec.scope, |entitlement, evidence| {
+            scan_scope(tx, &spec.scope, |entitlement, evidence, register_fields| {
                 let (reviewer, assessment) = assess_row(spec, &around, entitlement, evidence);
                 let earlier: Option<(i64, Vec<Value>)> = match &previous {
                     Some((prev, _)) => find_previous
@@ -414,6 +467,7 @@ impl Store {
                     Value::Text(since.to_string()),
                     since_detail.map_or(Value::Null, Value::Text),
                     previous_item.map_or(Value::Null, Value::Integer),
+                    register_fields.map_or(Value::Null, Value::Text),
                 ];
                 values.extend(evidence.iter().cloned());
                 let line: Vec<serde_json::Value> = values[1..].iter().map(json_of).collect();

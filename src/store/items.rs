@@ -56,14 +56,21 @@ pub struct ItemRow {
     pub note: Option<String>,
     pub exception_until: Option<String>,
     pub exception_ticket: Option<String>,
+    /// Against the previous campaign of the same scope: `new`, `changed`
+    /// or `unchanged`.
     pub since: String,
+    /// For a changed item, what changed ("field: before → after; …").
+    pub since_detail: Option<String>,
+    /// The same grant's item in the previous campaign, whose outcome
+    /// [`Store::earlier_outcome`] gives.
+    pub previous_item: Option<ItemId>,
 }
 
 const ROW_SELECT: &str = "SELECT i.id, i.risk_rank, i.risk_score, i.tenant, i.identity_id,
         i.identity_name, i.identity_kind, i.relationship, i.organization, i.system,
         i.environment, i.entitlement_name, i.privileged, coalesce(s.assignee, i.reviewer),
         i.flags, i.recommendation, s.decision, s.last_event, d.actor, d.at, d.note,
-        s.exception_until, d.body, i.since
+        s.exception_until, d.body, i.since, i.since_detail, i.previous_item
     FROM item i
     LEFT JOIN item_state s ON s.item = i.id
     LEFT JOIN event d ON d.seq = s.decided_event
@@ -104,6 +111,8 @@ fn read_row(row: &Row<'_>) -> rusqlite::Result<ItemRow> {
         exception_until: row.get(21)?,
         exception_ticket,
         since: row.get(23)?,
+        since_detail: row.get(24)?,
+        previous_item: row.get(25)?,
     })
 }
 
@@ -144,14 +153,37 @@ pub struct HistoryEntry {
 }
 
 /// The same grant's outcome in an earlier campaign.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct EarlierDecision {
     pub campaign: String,
     pub item: ItemId,
+    /// The decision in force there (`None`: nobody decided).
     pub decision: Option<DecisionKind>,
+    /// Who the item was waiting for there (its reviewer, or whom it was
+    /// reassigned to).
+    pub reviewer: String,
+    /// Who recorded the decision in force, when, and with what note.
     pub actor: Option<String>,
     pub at: Option<String>,
     pub note: Option<String>,
+}
+
+const EARLIER_SELECT: &str = "SELECT c.name, p.id, s.decision, coalesce(s.assignee, p.reviewer),
+        d.actor, d.at, d.note
+    FROM item p JOIN campaign c ON c.id = p.campaign
+    LEFT JOIN item_state s ON s.item = p.id
+    LEFT JOIN event d ON d.seq = s.decided_event";
+
+fn read_earlier(r: &Row<'_>) -> rusqlite::Result<EarlierDecision> {
+    Ok(EarlierDecision {
+        campaign: r.get(0)?,
+        item: r.get(1)?,
+        decision: r.get::<_, Option<String>>(2)?.and_then(|d| d.parse().ok()),
+        reviewer: r.get(3)?,
+        actor: r.get(4)?,
+        at: r.get(5)?,
+        note: r.get(6)?,
+    })
 }
 
 /// Everything known about one item.
@@ -173,7 +205,18 @@ pub struct ItemDetail {
     pub ticket: Option<String>,
     pub findings: Vec<Finding>,
     pub since_detail: Option<String>,
+    /// `Some(false)` when the source reported the account disabled.
+    pub active: Option<bool>,
+    /// When the identity's contract ends, from the identity register.
+    pub contract_end: Option<String>,
+    /// Fields whose value came from the identity register rather than the
+    /// source (e.g. `relationship`, `sponsor`, `contract_end`).
+    pub register_fields: Vec<String>,
     pub history: Vec<HistoryEntry>,
+    /// The outcome in the previous campaign of the same scope, which an
+    /// unchanged item can usually repeat.
+    pub previous: Option<EarlierDecision>,
+    /// Outcomes in earlier campaigns of any scope, latest first.
     pub earlier: Vec<EarlierDecision>,
 }
 
@@ -265,7 +308,8 @@ impl Store {
             .prepare_cached(
                 "SELECT reviewer, region, sponsor, email, shared, business_owner, technical_owner,
                     justification, granted_at, expires_at, last_used_at, credential_rotated_at,
-                    ticket, findings, since_detail, entitlement
+                    ticket, findings, since_detail, entitlement, active, contract_end,
+                    register_fields
              FROM item WHERE id = ?1",
             )?
             .query_row([item], |r| {
@@ -290,6 +334,11 @@ impl Store {
                         r.get::<_, Option<String>>(14)?,
                         r.get::<_, i64>(15)?,
                     ),
+                    (
+                        r.get::<_, Option<bool>>(16)?,
+                        r.get::<_, Option<String>>(17)?,
+                        r.get::<_, Option<String>>(18)?,
+                    ),
                 ))
             })?;
         let (
@@ -313,12 +362,23 @@ impl Store {
                 since_detail,
                 entitlement,
             ),
+            (active, contract_end, register_fields),
         ) = extra;
         let findings: Vec<Finding> = serde_json::from_str(&findings)
             .map_err(|e| StoreError::Corrupt(format!("item {item} findings: {e}")))?;
+        let previous = match row.previous_item {
+            Some(previous) => self.earlier_outcome(previous)?,
+            None => None,
+        };
         Ok(Some(ItemDetail {
             history: self.item_events(item)?,
             earlier: self.earlier_decisions(campaign, entitlement)?,
+            previous,
+            active,
+            contract_end,
+            register_fields: register_fields
+                .map(|f| f.split(',').map(str::to_string).collect())
+                .unwrap_or_default(),
             row,
             reviewer,
             region,
@@ -363,29 +423,29 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// The outcome of an item (usually another campaign's, from
+    /// [`ItemRow::previous_item`]): its decision in force, reviewer, who
+    /// decided and the note.
+    pub fn earlier_outcome(&self, item: ItemId) -> Result<Option<EarlierDecision>> {
+        let sql = format!("{EARLIER_SELECT} WHERE p.id = ?1");
+        Ok(self
+            .conn
+            .prepare_cached(&sql)?
+            .query_row([item], read_earlier)
+            .optional()?)
+    }
+
     fn earlier_decisions(
         &self,
         campaign: CampaignId,
         entitlement: i64,
     ) -> Result<Vec<EarlierDecision>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT c.name, p.id, s.decision, d.actor, d.at, d.note
-             FROM item p JOIN campaign c ON c.id = p.campaign
-             LEFT JOIN item_state s ON s.item = p.id
-             LEFT JOIN event d ON d.seq = s.decided_event
-             WHERE p.entitlement = ?1 AND p.campaign < ?2
-             ORDER BY p.campaign DESC LIMIT 10",
-        )?;
-        let rows = stmt.query_map(params![entitlement, campaign], |r| {
-            Ok(EarlierDecision {
-                campaign: r.get(0)?,
-                item: r.get(1)?,
-                decision: r.get::<_, Option<String>>(2)?.and_then(|d| d.parse().ok()),
-                actor: r.get(3)?,
-                at: r.get(4)?,
-                note: r.get(5)?,
-            })
-        })?;
+        let sql = format!(
+            "{EARLIER_SELECT} WHERE p.entitlement = ?1 AND p.campaign < ?2
+             ORDER BY p.campaign DESC LIMIT 10"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params![entitlement, campaign], read_earlier)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 }

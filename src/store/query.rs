@@ -1,12 +1,18 @@
 //! Turns `--where` filters and searches into SQL conditions. Only fixed
 //! column expressions are spliced into the text; every value is bound.
 
+use super::register::{
+    EFFECTIVE_BUSINESS_OWNER, EFFECTIVE_ORGANIZATION, EFFECTIVE_RELATIONSHIP, EFFECTIVE_SPONSOR,
+    EFFECTIVE_TECHNICAL_OWNER,
+};
 use crate::domain::filter::Field;
 use crate::domain::{Filter, Flag, FlagSet};
 use rusqlite::types::Value;
 
 /// Which query the filters apply to: the grant register (aliases `e` for
-/// entitlement, `idn` for identity) or a campaign's items (`i`, `s`).
+/// entitlement, `idn` for identity, `r` for the identity register entry
+/// joined by `REGISTER_JOIN`) or a campaign's items (`i`, `s`). Register
+/// filters see the attributes the identity register fills in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Target {
     Register,
@@ -20,16 +26,16 @@ fn column(field: Field, target: Target) -> Option<&'static str> {
         (Target::Register, System) => "e.system",
         (Target::Register, IdentityId) => "idn.identity_id",
         (Target::Register, Kind) => "idn.kind",
-        (Target::Register, Relationship) => "idn.relationship",
-        (Target::Register, Organization) => "idn.organization",
+        (Target::Register, Relationship) => EFFECTIVE_RELATIONSHIP,
+        (Target::Register, Organization) => EFFECTIVE_ORGANIZATION,
         (Target::Register, Region) => "idn.region",
         (Target::Register, Environment) => "e.environment",
         (Target::Register, Entitlement) => "e.name",
         (Target::Register, Privileged) => "e.privileged",
         (Target::Register, Shared) => "e.shared",
-        (Target::Register, Sponsor) => "idn.sponsor",
-        (Target::Register, BusinessOwner) => "e.business_owner",
-        (Target::Register, TechnicalOwner) => "e.technical_owner",
+        (Target::Register, Sponsor) => EFFECTIVE_SPONSOR,
+        (Target::Register, BusinessOwner) => EFFECTIVE_BUSINESS_OWNER,
+        (Target::Register, TechnicalOwner) => EFFECTIVE_TECHNICAL_OWNER,
         (Target::Register, Flag | State | Reviewer | Recommendation) => return None,
         (Target::Items, Tenant) => "i.tenant",
         (Target::Items, System) => "i.system",

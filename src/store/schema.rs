@@ -193,13 +193,64 @@ BEGIN
 END;
 "#;
 
+/// Real sources and the identity register: whether a source reports an
+/// account disabled, the register itself with its change log, which entry
+/// describes which identity, and the register's evidence frozen on items.
+const V2_SOURCES_AND_REGISTER: &str = r#"
+-- NULL when the source does not say (CSV sources); 0 for a disabled account.
+ALTER TABLE identity ADD COLUMN active INTEGER;
+
+-- The identity register, one row per (tenant, identity). tenant '' applies
+-- in every tenant. Like grants, entries are never deleted: a full register
+-- import that lacks one marks it removed.
+CREATE TABLE register_entry (
+    id              INTEGER PRIMARY KEY,
+    tenant          TEXT NOT NULL,
+    identity_id     TEXT NOT NULL,
+    match_id        TEXT NOT NULL,
+    email           TEXT,
+    relationship    TEXT,
+    organization    TEXT,
+    sponsor         TEXT,
+    business_owner  TEXT,
+    technical_owner TEXT,
+    contract_end    TEXT,
+    first_snapshot   INTEGER NOT NULL REFERENCES snapshot(id),
+    updated_snapshot INTEGER NOT NULL REFERENCES snapshot(id),
+    removed_snapshot INTEGER REFERENCES snapshot(id),
+    source_line      INTEGER NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX register_entry_key ON register_entry(tenant, match_id);
+
+CREATE TABLE register_change (
+    id       INTEGER PRIMARY KEY,
+    snapshot INTEGER NOT NULL REFERENCES snapshot(id),
+    entry    INTEGER NOT NULL REFERENCES register_entry(id),
+    kind     TEXT NOT NULL CHECK (kind IN ('changed', 'removed', 'restored')),
+    detail   TEXT NOT NULL
+) STRICT;
+CREATE INDEX register_change_by_entry ON register_change(entry);
+
+-- Derived: the live register entry that describes each identity, rebuilt
+-- in the transaction of every import so that scope filters see it.
+CREATE TABLE identity_register (
+    identity INTEGER PRIMARY KEY REFERENCES identity(id),
+    entry    INTEGER NOT NULL REFERENCES register_entry(id)
+) STRICT;
+
+ALTER TABLE item ADD COLUMN active INTEGER;
+ALTER TABLE item ADD COLUMN contract_end TEXT;
+-- Which of the item's fields came from the identity register (comma-separated).
+ALTER TABLE item ADD COLUMN register_fields TEXT;
+"#;
+
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1)])
+    Migrations::new(vec![M::up(V1), M::up(V2_SOURCES_AND_REGISTER)])
 }
 
 /// The schema version this build writes.
 pub fn latest_version() -> usize {
-    1
+    2
 }
 
 #[cfg(test)]
@@ -207,5 +258,15 @@ mod tests {
     #[test]
     fn migrations_are_valid() {
         super::migrations().validate().unwrap();
+    }
+
+    #[test]
+    fn the_latest_version_is_the_number_of_migrations() {
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        super::migrations().to_latest(&mut conn).unwrap();
+        let version: usize = conn
+            .pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))
+            .unwrap() as usize;
+        assert_eq!(version, super::latest_version());
     }
 }

@@ -62,8 +62,21 @@ pub struct ImportSession<'a> {
     scopes: BTreeSet<(String, String)>,
     counts: ImportCounts,
     conflicts: Vec<IdentityConflict>,
+    warnings: Warnings,
     open: bool,
 }
+
+/// Warnings the importer raised about the source (a dangling group member,
+/// an unresolved manager): recorded with the snapshot's audit event, the
+/// first ones in full.
+#[derive(Default)]
+struct Warnings {
+    kept: Vec<String>,
+    total: u64,
+}
+
+/// How many warnings the audit event keeps in full.
+const KEPT_WARNINGS: usize = 100;
 
 impl Store {
     pub fn begin_import(&mut self, meta: SnapshotMeta) -> Result<ImportSession<'_>> {
@@ -76,6 +89,7 @@ impl Store {
             scopes: BTreeSet::new(),
             counts: ImportCounts::default(),
             conflicts: Vec::new(),
+            warnings: Warnings::default(),
             open: true,
         };
         session.start()?;
@@ -147,6 +161,14 @@ impl<'a> ImportSession<'a> {
     /// Rows of this file that disagree with an earlier row about an identity.
     pub fn identity_conflicts(&self) -> &[IdentityConflict] {
         &self.conflicts
+    }
+
+    /// Records a warning about the source with the snapshot.
+    pub fn warn(&mut self, warning: String) {
+        self.warnings.total += 1;
+        if self.warnings.kept.len() < KEPT_WARNINGS {
+            self.warnings.kept.push(warning);
+        }
     }
 
     /// Declares a (tenant, system) scope this snapshot speaks for even if it
@@ -331,7 +353,8 @@ impl<'a> ImportSession<'a> {
                 self.conn
                     .prepare_cached(
                         "UPDATE identity SET name = ?2, kind = ?3, relationship = ?4,
-                             organization = ?5, region = ?6, sponsor = ?7, email = ?8
+                             organization = ?5, region = ?6, sponsor = ?7, email = ?8,
+                             active = ?9
                          WHERE id = ?1",
                     )?
                     .execute(params![
@@ -343,6 +366,7 @@ impl<'a> ImportSession<'a> {
                         attributes.region,
                         attributes.sponsor,
                         email,
+                        attributes.active,
                     ])?;
                 id
             }
@@ -350,8 +374,8 @@ impl<'a> ImportSession<'a> {
                 self.conn
                     .prepare_cached(
                         "INSERT INTO identity (tenant, identity_id, name, kind, relationship,
-                             organization, region, sponsor, email, first_snapshot)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                             organization, region, sponsor, email, first_snapshot, active)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                     )?
                     .execute(params![
                         record.tenant,
@@ -364,6 +388,7 @@ impl<'a> ImportSession<'a> {
                         attributes.sponsor,
                         email,
                         self.snapshot,
+                        attributes.active,
                     ])?;
                 self.conn.last_insert_rowid()
             }
@@ -408,7 +433,8 @@ impl<'a> ImportSession<'a> {
             insert_scope.execute(params![self.snapshot, tenant, system])?;
         }
         drop(insert_scope);
-        let body = serde_json::json!({
+        super::register::refresh_register_matches(self.conn)?;
+        let mut body = serde_json::json!({
             "snapshot": self.snapshot.0,
             "file": self.meta.file_name,
             "sha256": sha256,
@@ -416,6 +442,10 @@ impl<'a> ImportSession<'a> {
             "partial": self.meta.partial,
             "counts": c,
         });
+        if self.warnings.total > 0 {
+            body["warnings"] = serde_json::json!(self.warnings.kept);
+            body["warning_count"] = serde_json::json!(self.warnings.total);
+        }
         ChainWriter::start(self.conn)?.append(
             self.conn,
             &super::events::NewEvent {
