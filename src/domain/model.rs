@@ -114,8 +114,8 @@ pub struct EntitlementRecord {
     pub credential_rotated_at: Option<Stamp>,
     pub shared: bool,
     pub ticket: Option<String>,
-    /// Whether the source reports the identity's account enabled; `None`
-    /// when the source does not say.
+    /// Whether the source reports the account holding this grant enabled
+    /// (SCIM `active`); `None` when the source does not say.
     pub active: Option<bool>,
 }
 
@@ -177,7 +177,6 @@ impl EntitlementRecord {
             region: self.region.clone(),
             sponsor: self.sponsor.clone(),
             email: self.email.clone(),
-            active: self.active,
         }
     }
 }
@@ -192,7 +191,6 @@ pub struct IdentityAttributes {
     pub region: Option<String>,
     pub sponsor: Option<String>,
     pub email: Option<String>,
-    pub active: Option<bool>,
 }
 
 impl IdentityAttributes {
@@ -225,8 +223,6 @@ impl IdentityAttributes {
         check("region", opt(&self.region), opt(&other.region));
         check("sponsor", opt(&self.sponsor), opt(&other.sponsor));
         check("email", opt(&self.email), opt(&other.email));
-        let active = |a: Option<bool>| a.map(|a| a.to_string()).unwrap_or_default();
-        check("active", active(self.active), active(other.active));
         out
     }
 }

@@ -18,7 +18,7 @@ pub struct IdentityEntry {
     pub organization: Option<String>,
     pub sponsor: Option<String>,
     pub email: Option<String>,
-    /// `Some(false)` when the source reports the account disabled.
+    /// `Some(false)` when a source reports one of its accounts disabled.
     pub active: Option<bool>,
     pub contract_end: Option<String>,
     pub grants: u64,

@@ -44,8 +44,15 @@ pub fn matches_header(header: &[String]) -> bool {
     REQUIRED.iter().all(|r| header.iter().any(|h| h == r))
 }
 
-/// One data row: its line and record, or everything wrong with it.
-pub type Row = Result<(u64, EntitlementRecord), Vec<Problem>>;
+/// Whether a header that lacks required columns still names columns only
+/// this format has, so that its reader can say what is missing.
+pub fn looks_like(header: &[String]) -> bool {
+    ["system", "entitlement", "identity_kind"]
+        .iter()
+        .any(|c| header.iter().any(|h| h == c))
+}
+
+pub use super::Row;
 
 /// Streams validated records from canonical CSV.
 pub struct Reader<R: Read> {

@@ -109,7 +109,7 @@ fn register_select() -> String {
             {EFFECTIVE_EMAIL}, e.system, e.environment, e.name, e.privileged, e.shared,
             {EFFECTIVE_BUSINESS_OWNER}, {EFFECTIVE_TECHNICAL_OWNER}, e.justification,
             e.granted_at, e.expires_at, e.last_used_at, e.credential_rotated_at, e.ticket,
-            idn.active, r.contract_end,
+            e.active, r.contract_end,
             idn.relationship, idn.organization, idn.sponsor, idn.email, e.business_owner,
             e.technical_owner
         FROM entitlement e JOIN identity idn ON idn.id = e.identity{REGISTER_JOIN}

@@ -19,7 +19,7 @@ impl Store {
     pub fn identities(&self, filters: &[Filter]) -> Result<Vec<IdentityEntry>> {
         let mut sql = format!(
             "SELECT idn.tenant, idn.identity_id, idn.name, idn.kind, {EFFECTIVE_RELATIONSHIP},
-                    {EFFECTIVE_ORGANIZATION}, {EFFECTIVE_SPONSOR}, {EFFECTIVE_EMAIL}, idn.active,
+                    {EFFECTIVE_ORGANIZATION}, {EFFECTIVE_SPONSOR}, {EFFECTIVE_EMAIL}, min(e.active),
                     r.contract_end, count(*)
              FROM entitlement e JOIN identity idn ON idn.id = e.identity{REGISTER_JOIN}
              WHERE e.removed_snapshot IS NULL"

@@ -193,12 +193,15 @@ BEGIN
 END;
 "#;
 
-/// Real sources and the identity register: whether a source reports an
-/// account disabled, the register itself with its change log, which entry
-/// describes which identity, and the register's evidence frozen on items.
+/// Real sources and the identity register: whether a source reports the
+/// account behind a grant disabled, the register itself with its change
+/// log, which entry describes which identity, and the register's evidence
+/// frozen on items.
 const V2_SOURCES_AND_REGISTER: &str = r#"
--- NULL when the source does not say (CSV sources); 0 for a disabled account.
-ALTER TABLE identity ADD COLUMN active INTEGER;
+-- Whether the source reports the account holding this grant enabled: NULL
+-- when it does not say (CSV sources), 0 for a disabled account (SCIM
+-- active: false). Per grant, since one person's accounts differ by system.
+ALTER TABLE entitlement ADD COLUMN active INTEGER;
 
 -- The identity register, one row per (tenant, identity). tenant '' applies
 -- in every tenant. Like grants, entries are never deleted: a full register

@@ -97,7 +97,7 @@ impl Store {
     }
 }
 
-const ENTITLEMENT_FIELDS: [&str; 12] = [
+const ENTITLEMENT_FIELDS: [&str; 13] = [
     "environment",
     "privileged",
     "shared",
@@ -109,12 +109,13 @@ const ENTITLEMENT_FIELDS: [&str; 12] = [
     "last_used_at",
     "credential_rotated_at",
     "ticket",
+    "active",
     "removed_snapshot",
 ];
 
 /// The grant-level values of a record, in `ENTITLEMENT_FIELDS` order (but
 /// without `removed_snapshot`), as stored.
-fn grant_values(r: &EntitlementRecord) -> [Option<String>; 11] {
+fn grant_values(r: &EntitlementRecord) -> [Option<String>; 12] {
     let stamp = |s: &Option<Stamp>| s.map(|s| s.to_string());
     [
         r.environment.clone(),
@@ -128,6 +129,7 @@ fn grant_values(r: &EntitlementRecord) -> [Option<String>; 11] {
         stamp(&r.last_used_at),
         stamp(&r.credential_rotated_at),
         r.ticket.clone(),
+        r.active.map(|a| i64::from(a).to_string()),
     ]
 }
 
@@ -194,14 +196,14 @@ impl<'a> ImportSession<'a> {
             .prepare_cached(
                 "SELECT id, environment, privileged, shared, business_owner, technical_owner,
                         justification, granted_at, expires_at, last_used_at,
-                        credential_rotated_at, ticket, removed_snapshot
+                        credential_rotated_at, ticket, active, removed_snapshot
                  FROM entitlement WHERE identity = ?1 AND system = ?2 AND name = ?3",
             )?
             .query_row(
                 params![identity, record.system, record.entitlement],
                 |row| {
-                    let mut old: Vec<Option<String>> = Vec::with_capacity(12);
-                    for i in 1..=12 {
+                    let mut old: Vec<Option<String>> = Vec::with_capacity(13);
+                    for i in 1..=13 {
                         old.push(match row.get_ref(i)? {
                             rusqlite::types::ValueRef::Null => None,
                             rusqlite::types::ValueRef::Integer(n) => Some(n.to_string()),
@@ -219,9 +221,9 @@ impl<'a> ImportSession<'a> {
                     "INSERT INTO entitlement (identity, system, name, environment, privileged,
                          shared, business_owner, technical_owner, justification, granted_at,
                          expires_at, last_used_at, credential_rotated_at, ticket,
-                         first_snapshot, updated_snapshot, source_line)
+                         first_snapshot, updated_snapshot, source_line, active)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,
-                             ?15, ?15, ?16)",
+                             ?15, ?15, ?16, ?17)",
                 )?
                 .execute(params![
                     identity,
@@ -240,6 +242,7 @@ impl<'a> ImportSession<'a> {
                     values[10],
                     self.snapshot,
                     line as i64,
+                    record.active,
                 ])?;
             let id = self.conn.last_insert_rowid();
             self.mark_seen(id, line)?;
@@ -252,8 +255,8 @@ impl<'a> ImportSession<'a> {
             return Ok(Some(RowProblem::Duplicate { first_line }));
         }
         self.mark_seen(id, line)?;
-        let was_removed = old[11].is_some();
-        let changes: serde_json::Map<String, serde_json::Value> = ENTITLEMENT_FIELDS[..11]
+        let was_removed = old[12].is_some();
+        let changes: serde_json::Map<String, serde_json::Value> = ENTITLEMENT_FIELDS[..12]
             .iter()
             .zip(old.iter().zip(values.iter()))
             .filter(|(_, (before, after))| before != after)
@@ -269,7 +272,7 @@ impl<'a> ImportSession<'a> {
                      business_owner = ?5, technical_owner = ?6, justification = ?7,
                      granted_at = ?8, expires_at = ?9, last_used_at = ?10,
                      credential_rotated_at = ?11, ticket = ?12, removed_snapshot = NULL,
-                     updated_snapshot = ?13, source_line = ?14
+                     updated_snapshot = ?13, source_line = ?14, active = ?15
                  WHERE id = ?1",
             )?
             .execute(params![
@@ -287,6 +290,7 @@ impl<'a> ImportSession<'a> {
                 values[10],
                 self.snapshot,
                 line as i64,
+                record.active,
             ])?;
         let kind = if was_removed { "restored" } else { "changed" };
         self.conn
@@ -353,8 +357,7 @@ impl<'a> ImportSession<'a> {
                 self.conn
                     .prepare_cached(
                         "UPDATE identity SET name = ?2, kind = ?3, relationship = ?4,
-                             organization = ?5, region = ?6, sponsor = ?7, email = ?8,
-                             active = ?9
+                             organization = ?5, region = ?6, sponsor = ?7, email = ?8
                          WHERE id = ?1",
                     )?
                     .execute(params![
@@ -366,7 +369,6 @@ impl<'a> ImportSession<'a> {
                         attributes.region,
                         attributes.sponsor,
                         email,
-                        attributes.active,
                     ])?;
                 id
             }
@@ -374,8 +376,8 @@ impl<'a> ImportSession<'a> {
                 self.conn
                     .prepare_cached(
                         "INSERT INTO identity (tenant, identity_id, name, kind, relationship,
-                             organization, region, sponsor, email, first_snapshot, active)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                             organization, region, sponsor, email, first_snapshot)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                     )?
                     .execute(params![
                         record.tenant,
@@ -388,7 +390,6 @@ impl<'a> ImportSession<'a> {
                         attributes.sponsor,
                         email,
                         self.snapshot,
-                        attributes.active,
                     ])?;
                 self.conn.last_insert_rowid()
             }
