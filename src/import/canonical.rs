@@ -1,7 +1,7 @@
 //! recert's canonical CSV: a header row naming the columns in any order,
 //! UTF-8 (with or without a BOM), LF or CRLF. See DESIGN.md.
 
-use super::{Defaults, MAX_FIELD_BYTES, Problem};
+use super::{Defaults, MAX_FIELD_BYTES, Problem, csv_problem};
 use crate::domain::{EntitlementRecord, IdentityKind, Relationship, Stamp};
 use std::io::Read;
 
@@ -303,15 +303,6 @@ fn resolve(
         (None, Some(d)) => d.to_string(),
         (None, None) => String::new(),
     }
-}
-
-fn csv_problem(error: &csv::Error, fallback_line: u64) -> Problem {
-    let line = error.position().map(|p| p.line()).unwrap_or(fallback_line);
-    let message = match error.kind() {
-        csv::ErrorKind::Io(e) => format!("cannot read: {e}"),
-        _ => error.to_string(),
-    };
-    Problem::at_line(line, "", message)
 }
 
 impl<R: Read> Iterator for Reader<R> {

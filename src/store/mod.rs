@@ -3,6 +3,8 @@
 //! migrates it, and offers typed operations to the rest of recert.
 
 mod campaigns;
+#[cfg(test)]
+mod enrichment_tests;
 mod events;
 mod identities;
 mod items;

@@ -264,6 +264,29 @@ mod tests {
     }
 
     #[test]
+    fn a_database_of_the_first_release_is_upgraded_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        {
+            let mut conn = rusqlite::Connection::open(&path).unwrap();
+            rusqlite_migration::Migrations::new(vec![rusqlite_migration::M::up(super::V1)])
+                .to_latest(&mut conn)
+                .unwrap();
+            conn.execute(
+                "INSERT INTO snapshot (file_name, sha256, format, imported_at, imported_by, partial)
+                 VALUES ('old.csv', 'abc', 'canonical', '2026-01-01', 'me', 0)",
+                [],
+            )
+            .unwrap();
+        }
+        let store = crate::store::Store::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), super::latest_version());
+        let dump = store.dump().unwrap();
+        assert!(dump.contains("old.csv"), "data survives the upgrade");
+        assert!(dump.contains("## register_entry (0 rows)"), "{dump}");
+    }
+
+    #[test]
     fn the_latest_version_is_the_number_of_migrations() {
         let mut conn = rusqlite::Connection::open_in_memory().unwrap();
         super::migrations().to_latest(&mut conn).unwrap();

@@ -1,3 +1,5 @@
+//! SCIM import on the samples and on constructed edge cases.
+
 use super::*;
 
 const USERS: &str = include_str!("../../../../shared/fixtures/scim/users-sample.json");
