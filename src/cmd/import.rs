@@ -11,7 +11,7 @@ use crate::import::{Defaults, Format, HashingReader, Problem, Row, aws_iam, cano
 use crate::import::{register, scim};
 use crate::store::{ImportCounts, ImportSession, RowProblem, SnapshotMeta, Store};
 use color_eyre::Result;
-use color_eyre::eyre::WrapErr;
+use color_eyre::eyre::{WrapErr, eyre};
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
@@ -252,10 +252,17 @@ pub(crate) fn import_source(
                 }
             }
         },
-        _ => match canonical::Reader::new(&mut input, source.defaults.clone()) {
+        Format::Canonical => match canonical::Reader::new(&mut input, source.defaults.clone()) {
             Err(header) => header.iter().for_each(|p| problems.push(shown_name, p)),
             Ok(rows) => feed(&mut session, rows, shown_name, &mut problems)?,
         },
+        // These read several files or write the register: their own paths.
+        Format::Scim | Format::Register => {
+            return Err(eyre!(
+                "{} sources are not imported one CSV file at a time",
+                source.format.as_str()
+            ));
+        }
     }
     if problems.total > 0 {
         drop(session);

@@ -22,7 +22,7 @@ mod tests;
 use super::{Defaults, Problem};
 use crate::domain::{EntitlementRecord, IdentityKind, Relationship};
 use parse::{Group, User};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::Read;
 
 /// The system grants are recorded under unless `--system` says otherwise.
@@ -256,18 +256,19 @@ impl Directory {
         }
         let ancestors = (0..groups.len())
             .map(|g| {
-                let mut seen = vec![g];
+                let mut order = vec![g];
+                let mut seen: HashSet<usize> = HashSet::from([g]);
                 let mut next = 0;
                 // Breadth-first over "contained in"; `seen` stops cycles.
-                while next < seen.len() {
-                    for &parent in &parents[seen[next]] {
-                        if !seen.contains(&parent) {
-                            seen.push(parent);
+                while next < order.len() {
+                    for &parent in &parents[order[next]] {
+                        if seen.insert(parent) {
+                            order.push(parent);
                         }
                     }
                     next += 1;
                 }
-                seen
+                order
             })
             .collect();
 
