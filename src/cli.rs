@@ -14,7 +14,7 @@ pub struct Cli {
     #[arg(long, env = "RECERT_DB", global = true, value_name = "PATH")]
     pub db: Option<PathBuf>,
 
-    /// Who is acting (reviewer, campaign owner) [default: the OS user name]
+    /// Who is acting (reviewer, campaign owner) [default: the config's reviewer, else the OS user name]
     #[arg(
         long = "as",
         env = "RECERT_REVIEWER",
@@ -46,13 +46,53 @@ pub enum Command {
     Report(ReportArgs),
     /// Check the audit log's hash chain
     Verify,
+    /// Show or create the config file (policy thresholds, weights, reviewer)
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// List the risk flags: rule, weight, recommendation and framework controls
+    Flags {
+        #[arg(long)]
+        json: bool,
+    },
+    /// List identities across tenants, as the identity register enriches them
+    Identities(IdentitiesArgs),
     /// Open the review console on a throwaway database seeded with demo data
     Demo(DemoArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ImportFormat {
+    /// recert's own CSV
     Canonical,
+    /// The AWS IAM credential report (CSV)
+    AwsIam,
+    /// SCIM 2.0 ListResponses of Users and Groups (JSON); all files one snapshot
+    Scim,
+    /// The identity register (CSV): relationship, organization, sponsor, owners, contract end
+    Register,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the effective config and where it came from
+    Show {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the commented default config file (never overwrites one)
+    Init,
+}
+
+#[derive(Debug, Args)]
+pub struct IdentitiesArgs {
+    /// Only people (by identity_id or e-mail) found in more than one tenant
+    #[arg(long)]
+    pub cross_tenant: bool,
+    /// Filter FIELD=V[,V…] on register fields; repeat to combine
+    #[arg(long = "where", value_name = "FIELD=V[,V…]")]
+    pub filters: Vec<String>,
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -63,10 +103,10 @@ pub struct ImportArgs {
     /// Source format [default: detected from the content]
     #[arg(long)]
     pub format: Option<ImportFormat>,
-    /// Tenant for rows that do not name one
+    /// Tenant for rows that do not name one (aws-iam: instead of the account id)
     #[arg(long)]
     pub tenant: Option<String>,
-    /// System for rows that do not name one
+    /// System for rows that do not name one [aws-iam: aws-iam; scim: scim]
     #[arg(long)]
     pub system: Option<String>,
     /// The file covers only part of its scope: add and update, never mark removed

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod cli;
 pub mod clock;
 pub mod cmd;
+pub mod config;
 pub mod domain;
 pub mod estate;
 pub mod import;

@@ -32,19 +32,24 @@ pub fn import(store: &mut Store, text: &str) -> ImportCounts {
     session.commit("0", false).expect("commit")
 }
 
+/// A campaign over everything, reviewed by sponsors, as of `as_of`.
+pub fn new_campaign(name: &str, as_of: &str) -> NewCampaign {
+    NewCampaign {
+        name: name.into(),
+        due: day("2026-12-15"),
+        as_of: day(as_of),
+        scope: vec![],
+        reviewer_rule: ReviewerRule::Sponsor,
+        on_close: OnClose::Keep,
+        owner: "m.santos@northwind.example.com".into(),
+        created_at: "2026-11-01T09:30:00.000Z".into(),
+        policy: Policy::default(),
+    }
+}
+
 pub fn campaign(store: &mut Store, name: &str, as_of: &str) -> CampaignSummary {
     store
-        .create_campaign(&NewCampaign {
-            name: name.into(),
-            due: day("2026-12-15"),
-            as_of: day(as_of),
-            scope: vec![],
-            reviewer_rule: ReviewerRule::Sponsor,
-            on_close: OnClose::Keep,
-            owner: "m.santos@northwind.example.com".into(),
-            created_at: "2026-11-01T09:30:00.000Z".into(),
-            policy: Policy::default(),
-        })
+        .create_campaign(&new_campaign(name, as_of))
         .expect("create campaign")
 }
 

@@ -4,7 +4,7 @@ use super::table::Table;
 use super::{Env, UsageError, day_arg, filters_arg};
 use crate::cli::{CampaignCommand, CampaignNewArgs};
 use crate::domain::text::sanitize;
-use crate::domain::{OnClose, Policy, ReviewerRule};
+use crate::domain::{OnClose, ReviewerRule};
 use crate::store::{CampaignSummary, NewCampaign};
 use color_eyre::Result;
 
@@ -43,7 +43,7 @@ fn new(args: &CampaignNewArgs, env: &Env) -> Result<()> {
         on_close,
         owner: env.actor.clone(),
         created_at: env.now_stamp(),
-        policy: Policy::default(),
+        policy: env.policy().clone(),
     };
     let mut store = env.open()?;
     let campaign = store.create_campaign(&spec)?;

@@ -4,9 +4,9 @@
 
 use super::import::{Source, import_source};
 use super::{Env, UsageError};
-use crate::cli::{DemoArgs, ImportFormat};
-use crate::domain::{OnClose, Policy, ReviewerRule, Stamp};
-use crate::import::Defaults;
+use crate::cli::DemoArgs;
+use crate::domain::{OnClose, ReviewerRule, Stamp};
+use crate::import::{Defaults, Format};
 use crate::store::{NewCampaign, Store};
 use chrono::{Datelike, NaiveDate};
 use color_eyre::Result;
@@ -72,7 +72,7 @@ pub fn seed(store: &mut Store, env: &Env, reviewer: &str) -> Result<String> {
         let source = Source {
             shown_name: format!("demo/{name}"),
             file_name: name.to_string(),
-            format: ImportFormat::Canonical,
+            format: Format::Canonical,
             defaults: Defaults::default(),
             partial: false,
             dry_run: false,
@@ -93,7 +93,7 @@ pub fn seed(store: &mut Store, env: &Env, reviewer: &str) -> Result<String> {
         on_close: OnClose::Keep,
         owner: reviewer.to_string(),
         created_at: env.now_stamp(),
-        policy: Policy::default(),
+        policy: env.policy().clone(),
     })?;
     println!(
         "created campaign {:?} with {} items",
@@ -113,6 +113,7 @@ pub fn run(args: &DemoArgs, env: &Env) -> Result<()> {
         actor: reviewer.clone(),
         actor_given: true,
         now: env.now,
+        config: env.config.clone(),
     };
     let temp = tempfile::tempdir().wrap_err("cannot create a temporary directory")?;
     let path = match &args.keep {

@@ -1,88 +1,164 @@
-//! `recert import`: each file becomes one snapshot, validated completely
-//! and written in one transaction; any problem rejects the file and leaves
-//! the database as it was.
+//! `recert import`: each file becomes one snapshot — except SCIM files,
+//! which are imported together as one (users and groups resolve against
+//! each other). Everything is validated completely and written in one
+//! transaction; any problem rejects the snapshot and leaves the database
+//! as it was.
 
 use super::{CheckFailed, Env, UsageError};
 use crate::cli::{ImportArgs, ImportFormat};
 use crate::domain::text::sanitize;
 use crate::domain::{EntitlementRecord, IdentityKind, Relationship};
-use crate::import::{Defaults, HashingReader, Problem, canonical};
-use crate::store::{ImportCounts, RowProblem, SnapshotMeta, Store};
+use crate::import::{Defaults, Format, HashingReader, Problem, Row, aws_iam, canonical, detect};
+use crate::import::{register, scim};
+use crate::store::{ImportCounts, ImportSession, RowProblem, SnapshotMeta, Store};
 use color_eyre::Result;
-use color_eyre::eyre::WrapErr;
-use std::io::{BufRead, BufReader};
-use std::path::Path;
+use color_eyre::eyre::{WrapErr, eyre};
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
 
-/// How many problems are printed before the rest are only counted.
+/// How many problems (or warnings) are printed before the rest are only counted.
 const SHOWN_PROBLEMS: usize = 20;
 
-pub fn run(args: &ImportArgs, env: &Env) -> Result<()> {
-    let mut store = env.open()?;
-    for path in &args.files {
-        import_file(&mut store, path, args, env)?;
-    }
-    Ok(())
-}
-
-/// Problems found in one file: the first few in full, the rest counted.
-#[derive(Default)]
-struct Problems {
-    shown: Vec<Problem>,
-    total: usize,
-}
-
-impl Problems {
-    fn push(&mut self, problem: Problem) {
-        self.total += 1;
-        if self.shown.len() < SHOWN_PROBLEMS {
-            self.shown.push(problem);
+impl From<ImportFormat> for Format {
+    fn from(format: ImportFormat) -> Format {
+        match format {
+            ImportFormat::Canonical => Format::Canonical,
+            ImportFormat::AwsIam => Format::AwsIam,
+            ImportFormat::Scim => Format::Scim,
+            ImportFormat::Register => Format::Register,
         }
     }
 }
 
-fn detect(path: &Path) -> Result<ImportFormat> {
-    let file = std::fs::File::open(path)?;
-    let mut reader = BufReader::new(file);
-    let start = reader.fill_buf()?;
-    let text = String::from_utf8_lossy(&start[..start.len().min(64)]);
-    let first = text
-        .trim_start_matches('\u{feff}')
-        .trim_start()
-        .chars()
-        .next();
-    match first {
-        Some('{' | '[') => Err(UsageError(format!(
-            "{}: looks like JSON, which only the SCIM importer reads; it is not available \
-             in this build: pass --format",
-            sanitize(&path.display().to_string())
+/// A file on the command line, with how messages name it.
+struct File {
+    path: PathBuf,
+    shown: String,
+    format: Format,
+}
+
+pub fn run(args: &ImportArgs, env: &Env) -> Result<()> {
+    // Every format is settled before anything is written, so that a file
+    // recert cannot read does not leave the others half imported.
+    let mut files = Vec::with_capacity(args.files.len());
+    for path in &args.files {
+        let shown = sanitize(&path.display().to_string()).into_owned();
+        let format = match args.format {
+            Some(format) => format.into(),
+            None => detect_file(path, &shown)?,
+        };
+        files.push(File {
+            path: path.clone(),
+            shown,
+            format,
+        });
+    }
+    let mut store = env.open()?;
+    let scim: Vec<&File> = files.iter().filter(|f| f.format == Format::Scim).collect();
+    let mut scim_done = false;
+    for file in &files {
+        match file.format {
+            Format::Scim if !scim_done => {
+                scim_done = true;
+                import_scim(&mut store, &scim, args, env)?;
+            }
+            Format::Scim => {}
+            Format::Register => import_register(&mut store, file, args, env)?,
+            Format::Canonical | Format::AwsIam => import_file(&mut store, file, args, env)?,
+        }
+    }
+    Ok(())
+}
+
+fn detect_file(path: &Path, shown: &str) -> Result<Format> {
+    let file = std::fs::File::open(path).wrap_err_with(|| format!("cannot open {shown}"))?;
+    let mut head = Vec::with_capacity(detect::HEAD_BYTES);
+    file.take(detect::HEAD_BYTES as u64)
+        .read_to_end(&mut head)
+        .wrap_err_with(|| format!("cannot read {shown}"))?;
+    detect::detect(&head).map_err(|why| {
+        UsageError(format!(
+            "cannot tell the format of {shown}: {why}; pass --format \
+             canonical, aws-iam, scim or register"
         ))
-        .into()),
-        _ => Ok(ImportFormat::Canonical),
+        .into()
+    })
+}
+
+fn file_name(path: &Path, shown: &str) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| shown.to_string())
+}
+
+fn defaults(args: &ImportArgs) -> Defaults {
+    Defaults {
+        tenant: args.tenant.clone(),
+        system: args.system.clone(),
     }
 }
 
-fn import_file(store: &mut Store, path: &Path, args: &ImportArgs, env: &Env) -> Result<()> {
-    let shown_name = sanitize(&path.display().to_string()).into_owned();
-    let format = match args.format {
-        Some(format) => format,
-        None => detect(path).wrap_err_with(|| format!("cannot read {shown_name}"))?,
-    };
-    let file = std::fs::File::open(path).wrap_err_with(|| format!("cannot open {shown_name}"))?;
+fn import_file(store: &mut Store, file: &File, args: &ImportArgs, env: &Env) -> Result<()> {
+    let input =
+        std::fs::File::open(&file.path).wrap_err_with(|| format!("cannot open {}", file.shown))?;
     let source = Source {
-        shown_name: shown_name.clone(),
-        file_name: path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or(shown_name),
-        format,
-        defaults: Defaults {
-            tenant: args.tenant.clone(),
-            system: args.system.clone(),
-        },
+        shown_name: file.shown.clone(),
+        file_name: file_name(&file.path, &file.shown),
+        format: file.format,
+        defaults: defaults(args),
         partial: args.partial,
         dry_run: args.dry_run,
     };
-    import_source(store, &source, file, env).map(drop)
+    import_source(store, &source, input, env).map(drop)
+}
+
+/// Problems found in one snapshot's files: the first few rendered in full
+/// (with their file), the rest counted.
+#[derive(Default)]
+struct Problems {
+    shown: Vec<String>,
+    total: usize,
+}
+
+impl Problems {
+    fn push(&mut self, file: &str, problem: &Problem) {
+        self.total += 1;
+        if self.shown.len() < SHOWN_PROBLEMS {
+            self.shown.push(problem.render(file));
+        }
+    }
+
+    /// Prints the problems and turns them into the rejection of `what`.
+    fn reject(self, what: &str) -> color_eyre::Report {
+        for problem in &self.shown {
+            eprintln!("{}", sanitize(problem));
+        }
+        if self.total > self.shown.len() {
+            eprintln!("… and {} more problems", self.total - self.shown.len());
+        }
+        CheckFailed(format!(
+            "{what} was rejected ({} problem{}); nothing was imported from it",
+            self.total,
+            if self.total == 1 { "" } else { "s" }
+        ))
+        .into()
+    }
+}
+
+/// Prints warnings (the first few in full) and records them all with the
+/// snapshot, where an auditor can find them later.
+fn warn(session: &mut ImportSession<'_>, warnings: impl IntoIterator<Item = String>) {
+    let mut count = 0;
+    for warning in warnings {
+        if count < SHOWN_PROBLEMS {
+            eprintln!("{}", sanitize(&format!("warning: {warning}")));
+        }
+        count += 1;
+        session.warn(warning);
+    }
+    if count > SHOWN_PROBLEMS {
+        eprintln!("warning: … and {} more", count - SHOWN_PROBLEMS);
+    }
 }
 
 /// One source to import and how.
@@ -91,14 +167,55 @@ pub(crate) struct Source {
     pub shown_name: String,
     /// The name recorded with the snapshot.
     pub file_name: String,
-    pub format: ImportFormat,
+    pub format: Format,
     pub defaults: Defaults,
     pub partial: bool,
     pub dry_run: bool,
 }
 
-/// Imports one source as one snapshot, printing problems (and rejecting
-/// the whole source) or a summary of what changed.
+/// Feeds validated rows into the session; row problems and duplicates are
+/// collected.
+fn feed(
+    session: &mut ImportSession<'_>,
+    rows: impl Iterator<Item = Row>,
+    shown: &str,
+    problems: &mut Problems,
+) -> Result<()> {
+    for row in rows {
+        let row = row.as_ref().map(|(line, record)| (*line, record));
+        add_row(session, row.map_err(Clone::clone), shown, problems)?;
+    }
+    Ok(())
+}
+
+/// Adds one row (or its problems) to the session.
+fn add_row(
+    session: &mut ImportSession<'_>,
+    row: std::result::Result<(u64, &EntitlementRecord), Vec<Problem>>,
+    shown: &str,
+    problems: &mut Problems,
+) -> Result<()> {
+    match row {
+        Ok((line, record)) => {
+            if let Some(RowProblem::Duplicate { first_line }) = session.add(line, record)? {
+                let problem = Problem::at_line(
+                    line,
+                    "",
+                    format!(
+                        "duplicate of line {first_line}: the same tenant, system, \
+                         identity_id and entitlement"
+                    ),
+                );
+                problems.push(shown, &problem);
+            }
+        }
+        Err(row_problems) => row_problems.iter().for_each(|p| problems.push(shown, p)),
+    }
+    Ok(())
+}
+
+/// Imports one CSV grant source (canonical or AWS IAM) as one snapshot,
+/// printing problems (and rejecting the whole source) or a summary.
 pub(crate) fn import_source(
     store: &mut Store,
     source: &Source,
@@ -109,65 +226,90 @@ pub(crate) fn import_source(
     let mut input = HashingReader::new(BufReader::with_capacity(1 << 16, input));
     let meta = SnapshotMeta {
         file_name: source.file_name.clone(),
-        format: match source.format {
-            ImportFormat::Canonical => "canonical".into(),
-        },
+        format: source.format.as_str().into(),
         imported_at: env.now_stamp(),
         imported_by: env.actor.clone(),
         partial: source.partial,
     };
     let mut problems = Problems::default();
+    let mut warnings = Vec::new();
+    let mut notes = Vec::new();
     let mut session = store.begin_import(meta)?;
-    if let (Some(tenant), Some(system)) = (&source.defaults.tenant, &source.defaults.system) {
+    let default_system = match source.format {
+        Format::AwsIam => Some(aws_iam::SYSTEM),
+        _ => None,
+    };
+    let system = source.defaults.system.as_deref().or(default_system);
+    if let (Some(tenant), Some(system)) = (&source.defaults.tenant, system) {
         session.claim_scope(tenant, system)?;
     }
-    match canonical::Reader::new(&mut input, source.defaults.clone()) {
-        Err(header) => header.into_iter().for_each(|p| problems.push(p)),
-        Ok(mut rows) => {
-            // One record, refilled row after row.
-            let mut record =
-                EntitlementRecord::new("", "", "", IdentityKind::Human, Relationship::Unknown, "");
-            while let Some(read) = rows.read_into(&mut record) {
-                match read {
-                    Ok(line) => {
-                        if let Some(RowProblem::Duplicate { first_line }) =
-                            session.add(line, &record)?
-                        {
-                            problems.push(Problem::at_line(
-                                line,
-                                "",
-                                format!(
-                                    "duplicate of line {first_line}: the same tenant, system, \
-                                     identity_id and entitlement"
-                                ),
-                            ));
-                        }
-                    }
-                    Err(row_problems) => row_problems.into_iter().for_each(|p| problems.push(p)),
+    match source.format {
+        Format::AwsIam => match aws_iam::Reader::new(&mut input, source.defaults.clone()) {
+            Err(header) => header.iter().for_each(|p| problems.push(shown_name, p)),
+            Ok(mut rows) => {
+                feed(&mut session, &mut rows, shown_name, &mut problems)?;
+                warnings.extend(rows.warnings().iter().map(|w| w.render(shown_name)));
+                // A report whose users hold nothing still speaks for its
+                // account: what was granted there before is gone.
+                if let (Some(account), Some(system)) = (rows.account(), system) {
+                    let tenant = source.defaults.tenant.as_deref().unwrap_or(account);
+                    session.claim_scope(tenant, system)?;
+                }
+                if rows.idle_users() > 0 {
+                    notes.push(format!(
+                        "{shown_name}: {} user{} without console access or an active key or \
+                         certificate: nothing to review",
+                        rows.idle_users(),
+                        if rows.idle_users() == 1 { "" } else { "s" }
+                    ));
                 }
             }
+        },
+        Format::Canonical => match canonical::Reader::new(&mut input, source.defaults.clone()) {
+            Err(header) => header.iter().for_each(|p| problems.push(shown_name, p)),
+            Ok(mut rows) => {
+                // One record, refilled row after row: the million-row path.
+                let mut record = EntitlementRecord::new(
+                    "",
+                    "",
+                    "",
+                    IdentityKind::Human,
+                    Relationship::Unknown,
+                    "",
+                );
+                while let Some(read) = rows.read_into(&mut record) {
+                    let row = read.map(|line| (line, &record));
+                    add_row(&mut session, row, shown_name, &mut problems)?;
+                }
+            }
+        },
+        // These read several files or write the register: their own paths.
+        Format::Scim | Format::Register => {
+            return Err(eyre!(
+                "{} sources are not imported one CSV file at a time",
+                source.format.as_str()
+            ));
         }
     }
-
     if problems.total > 0 {
         drop(session);
-        for problem in &problems.shown {
-            eprintln!("{}", sanitize(&problem.render(shown_name)));
-        }
-        if problems.total > problems.shown.len() {
-            eprintln!(
-                "… and {} more problems",
-                problems.total - problems.shown.len()
-            );
-        }
-        return Err(CheckFailed(format!(
-            "{shown_name} was rejected ({} problem{}); nothing was imported from it",
-            problems.total,
-            if problems.total == 1 { "" } else { "s" }
-        ))
-        .into());
+        return Err(problems.reject(shown_name));
     }
+    print_conflicts(&session, shown_name);
+    warn(&mut session, warnings);
+    let snapshot = session.snapshot();
+    let counts = session.commit(&input.hex_digest(), source.dry_run)?;
+    for note in notes {
+        println!("{}", sanitize(&note));
+    }
+    println!(
+        "{}",
+        summary(shown_name, snapshot.0, &counts, source.dry_run)
+    );
+    Ok(counts)
+}
 
+fn print_conflicts(session: &ImportSession<'_>, shown_name: &str) {
     for (n, conflict) in session.identity_conflicts().iter().enumerate() {
         if n == SHOWN_PROBLEMS {
             eprintln!(
@@ -189,13 +331,151 @@ pub(crate) fn import_source(
             ))
         );
     }
+}
+
+/// Imports SCIM files (users, groups, pages of either) as one snapshot.
+fn import_scim(store: &mut Store, files: &[&File], args: &ImportArgs, env: &Env) -> Result<()> {
+    let mut inputs = Vec::with_capacity(files.len());
+    for file in files {
+        let input = std::fs::File::open(&file.path)
+            .wrap_err_with(|| format!("cannot open {}", file.shown))?;
+        inputs.push(HashingReader::new(BufReader::with_capacity(1 << 16, input)));
+    }
+    let shown_all = files
+        .iter()
+        .map(|f| f.shown.as_str())
+        .collect::<Vec<_>>()
+        .join(" + ");
+    let mut problems = Problems::default();
+    let directory = match scim::read(inputs.iter_mut().collect(), &defaults(args), args.partial) {
+        Ok(directory) => directory,
+        Err(found) => {
+            for (file, problem) in &found {
+                problems.push(&files[*file].shown, problem);
+            }
+            return Err(problems.reject(&shown_all));
+        }
+    };
+    let meta = SnapshotMeta {
+        file_name: files
+            .iter()
+            .map(|f| file_name(&f.path, &f.shown))
+            .collect::<Vec<_>>()
+            .join(", "),
+        format: Format::Scim.as_str().into(),
+        imported_at: env.now_stamp(),
+        imported_by: env.actor.clone(),
+        partial: args.partial,
+    };
+    let mut session = store.begin_import(meta)?;
+    let (tenant, system) = directory.scope();
+    session.claim_scope(tenant, system)?;
+    for (line, record) in directory.records() {
+        // Users are unique by userName and their grants by name, so a
+        // duplicate here would be recert's own mistake; say so plainly.
+        if let Some(RowProblem::Duplicate { first_line }) = session.add(line, &record)? {
+            let problem = Problem::at_path(
+                format!("$.Resources[{}]", line.saturating_sub(1)),
+                format!(
+                    "grant {:?} of {:?} repeats $.Resources[{}]",
+                    record.entitlement,
+                    record.identity_id,
+                    first_line.saturating_sub(1)
+                ),
+            );
+            problems.push(&shown_all, &problem);
+        }
+    }
+    if problems.total > 0 {
+        drop(session);
+        return Err(problems.reject(&shown_all));
+    }
+    let warnings: Vec<String> = directory
+        .warnings()
+        .iter()
+        .map(|(file, w)| w.render(&files[*file].shown))
+        .collect();
+    warn(&mut session, warnings);
     let snapshot = session.snapshot();
-    let counts = session.commit(&input.hex_digest(), source.dry_run)?;
+    // One digest per file, in the order of the file names recorded.
+    let digests = inputs
+        .iter()
+        .map(HashingReader::hex_digest)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let counts = session.commit(&digests, args.dry_run)?;
     println!(
-        "{}",
-        summary(shown_name, snapshot.0, &counts, source.dry_run)
+        "{} ({} users, {} groups)",
+        summary(&shown_all, snapshot.0, &counts, args.dry_run),
+        directory.user_count(),
+        directory.group_count()
     );
-    Ok(counts)
+    Ok(())
+}
+
+/// Imports an identity register file as one snapshot.
+fn import_register(store: &mut Store, file: &File, args: &ImportArgs, env: &Env) -> Result<()> {
+    let shown = &file.shown;
+    let input = std::fs::File::open(&file.path).wrap_err_with(|| format!("cannot open {shown}"))?;
+    let mut input = HashingReader::new(BufReader::with_capacity(1 << 16, input));
+    let meta = SnapshotMeta {
+        file_name: file_name(&file.path, shown),
+        format: Format::Register.as_str().into(),
+        imported_at: env.now_stamp(),
+        imported_by: env.actor.clone(),
+        partial: args.partial,
+    };
+    let mut problems = Problems::default();
+    let mut session = store.begin_register_import(meta)?;
+    match register::Reader::new(&mut input, defaults(args)) {
+        Err(header) => header.iter().for_each(|p| problems.push(shown, p)),
+        Ok(rows) => {
+            for row in rows {
+                match row {
+                    Ok((line, entry)) => {
+                        if let Some(RowProblem::Duplicate { first_line }) =
+                            session.add(line, &entry)?
+                        {
+                            let problem = Problem::at_line(
+                                line,
+                                "identity_id",
+                                format!(
+                                    "duplicate of line {first_line}: the same tenant and \
+                                     identity_id (ignoring case)"
+                                ),
+                            );
+                            problems.push(shown, &problem);
+                        }
+                    }
+                    Err(found) => found.iter().for_each(|p| problems.push(shown, p)),
+                }
+            }
+        }
+    }
+    if problems.total > 0 {
+        drop(session);
+        return Err(problems.reject(shown));
+    }
+    let snapshot = session.snapshot();
+    let counts = session.commit(&input.hex_digest(), args.dry_run)?;
+    println!(
+        "{}; it describes {} identit{} ({} classified), {} entr{} no identity yet",
+        summary(shown, snapshot.0, &counts.rows, args.dry_run),
+        counts.matched_identities,
+        if counts.matched_identities == 1 {
+            "y"
+        } else {
+            "ies"
+        },
+        counts.classified_identities,
+        counts.unmatched_entries,
+        if counts.unmatched_entries == 1 {
+            "y matches"
+        } else {
+            "ies match"
+        },
+    );
+    Ok(())
 }
 
 fn summary(file: &str, snapshot: i64, c: &ImportCounts, dry_run: bool) -> String {

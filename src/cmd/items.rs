@@ -4,7 +4,8 @@ use super::table::Table;
 use super::{Env, filters_arg};
 use crate::cli::ItemsArgs;
 use crate::domain::decision::state_label;
-use crate::store::{ItemQuery, ItemRow};
+use crate::domain::framework::control_ids;
+use crate::store::{EarlierDecision, ItemQuery, ItemRow};
 use color_eyre::Result;
 use serde::Serialize;
 use std::io::Write;
@@ -31,10 +32,22 @@ pub struct ItemJson<'a> {
     pub decided_at: Option<&'a str>,
     pub note: Option<&'a str>,
     pub exception_until: Option<&'a str>,
+    /// The framework controls the item's flags evidence.
+    pub controls: Vec<&'static str>,
+    /// `new`, `changed` or `unchanged` against the previous campaign of the
+    /// same scope.
+    pub since: &'a str,
+    pub since_detail: Option<String>,
+    /// The same grant's outcome in that previous campaign.
+    pub previous: Option<EarlierDecision>,
 }
 
 impl<'a> ItemJson<'a> {
-    pub fn of(row: &'a ItemRow) -> ItemJson<'a> {
+    pub fn of(
+        row: &'a ItemRow,
+        since_detail: Option<String>,
+        previous: Option<EarlierDecision>,
+    ) -> ItemJson<'a> {
         ItemJson {
             id: row.id.0,
             rank: row.rank,
@@ -55,6 +68,10 @@ impl<'a> ItemJson<'a> {
             decided_at: row.decided_at.as_deref(),
             note: row.note.as_deref(),
             exception_until: row.exception_until.as_deref(),
+            controls: control_ids(row.flags),
+            since: &row.since,
+            since_detail,
+            previous,
         }
     }
 }
@@ -76,7 +93,19 @@ pub fn run(args: &ItemsArgs, env: &Env) -> Result<()> {
         store.for_each_item(&query, |row| {
             let sep = if first { "\n  " } else { ",\n  " };
             first = false;
-            write!(out, "{sep}{}", serde_json::to_string(&ItemJson::of(row))?)?;
+            let previous = match row.previous_item {
+                Some(item) => store.earlier_outcome(item)?,
+                None => None,
+            };
+            let since_detail = match row.since.as_str() {
+                "changed" => store.since_detail(row.id)?,
+                _ => None,
+            };
+            write!(
+                out,
+                "{sep}{}",
+                serde_json::to_string(&ItemJson::of(row, since_detail, previous))?
+            )?;
             Ok(())
         })?;
         writeln!(out, "{}]", if first { "" } else { "\n" })?;
@@ -85,6 +114,7 @@ pub fn run(args: &ItemsArgs, env: &Env) -> Result<()> {
     let mut table = Table::new(&[
         "ID",
         "STATE",
+        "SINCE",
         "IDENTITY",
         "SYSTEM",
         "ENTITLEMENT",
@@ -96,6 +126,7 @@ pub fn run(args: &ItemsArgs, env: &Env) -> Result<()> {
         table.row(vec![
             row.id.to_string(),
             state_label(row.decision).to_string(),
+            row.since.clone(),
             row.identity_name.clone(),
             row.system.clone(),
             row.entitlement.clone(),

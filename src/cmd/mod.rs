@@ -3,8 +3,11 @@
 //! decide the exit code: usage errors 2, everything else 1.
 
 mod campaign;
+mod config;
 mod decide;
 mod demo;
+mod flags;
+mod identities;
 mod import;
 mod init;
 mod items;
@@ -36,6 +39,8 @@ pub struct Env {
     /// Whether `--as` (or its variable) named the actor explicitly.
     pub actor_given: bool,
     pub now: DateTime<Utc>,
+    /// The config file's settings (or the defaults) and where they came from.
+    pub config: crate::config::Loaded,
 }
 
 impl Env {
@@ -44,9 +49,11 @@ impl Env {
             Some(path) => path.clone(),
             None => default_db_path()?,
         };
+        let config = crate::config::load()?;
         let given = cli.actor.clone().filter(|a| !a.trim().is_empty());
         let actor_given = given.is_some();
         let actor = given
+            .or_else(|| config.config.reviewer.clone())
             .or_else(os_user)
             .unwrap_or_else(|| "unknown".to_string());
         Ok(Env {
@@ -54,7 +61,13 @@ impl Env {
             actor,
             actor_given,
             now: crate::clock::now(),
+            config,
         })
+    }
+
+    /// The policy new campaigns get: the config file's, or the defaults.
+    pub fn policy(&self) -> &crate::domain::Policy {
+        &self.config.config.policy
     }
 
     pub fn today(&self) -> NaiveDate {
@@ -98,6 +111,10 @@ pub(crate) fn filters_arg(texts: &[String]) -> Result<Vec<crate::domain::Filter>
 }
 
 pub fn run(cli: Cli) -> Result<()> {
+    // Writing the config file must work while there is none to read.
+    if let Command::Config(crate::cli::ConfigCommand::Init) = cli.command {
+        return config::init();
+    }
     let env = Env::from_cli(&cli)?;
     match cli.command {
         Command::Init => init::run(&env),
@@ -108,6 +125,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Decide(args) => decide::run(args, &env),
         Command::Report(args) => report::run(&args, &env),
         Command::Verify => verify::run(&env),
+        Command::Config(command) => config::run(command, &env),
+        Command::Flags { json } => flags::run(json, &env),
+        Command::Identities(args) => identities::run(&args, &env),
         Command::Demo(args) => demo::run(&args, &env),
     }
 }

@@ -7,6 +7,8 @@ use std::fmt;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Flag {
     Expired,
+    ContractEnded,
+    Inactive,
     ExceptionLapsed,
     SharedCredential,
     Dormant,
@@ -22,6 +24,8 @@ pub enum Flag {
 impl Flag {
     pub const ALL: &'static [Flag] = &[
         Flag::Expired,
+        Flag::ContractEnded,
+        Flag::Inactive,
         Flag::ExceptionLapsed,
         Flag::SharedCredential,
         Flag::Dormant,
@@ -47,6 +51,8 @@ impl Flag {
             Flag::SelfReview => 8,
             Flag::Unclassified => 9,
             Flag::ExceptionLapsed => 10,
+            Flag::Inactive => 11,
+            Flag::ContractEnded => 12,
         }
     }
 
@@ -64,6 +70,8 @@ impl Flag {
             Flag::SelfReview => "self_review",
             Flag::Unclassified => "unclassified",
             Flag::ExceptionLapsed => "exception_lapsed",
+            Flag::Inactive => "inactive",
+            Flag::ContractEnded => "contract_ended",
         }
     }
 
@@ -81,6 +89,8 @@ impl Flag {
             Flag::SelfReview => "SLF",
             Flag::Unclassified => "UNC",
             Flag::ExceptionLapsed => "LAP",
+            Flag::Inactive => "INA",
+            Flag::ContractEnded => "CON",
         }
     }
 
@@ -97,6 +107,8 @@ impl Flag {
             Flag::SelfReview => "self-review",
             Flag::Unclassified => "unclassified",
             Flag::ExceptionLapsed => "exception lapsed",
+            Flag::Inactive => "inactive account",
+            Flag::ContractEnded => "contract ended",
         }
     }
 
@@ -106,7 +118,9 @@ impl Flag {
             | Flag::Dormant
             | Flag::NeverUsed
             | Flag::SharedCredential
-            | Flag::ExceptionLapsed => Recommendation::Revoke,
+            | Flag::ExceptionLapsed
+            | Flag::Inactive
+            | Flag::ContractEnded => Recommendation::Revoke,
             Flag::UnrotatedCredential => Recommendation::RotateOrRevoke,
             Flag::NoSponsor => Recommendation::ReassignOrRevoke,
             Flag::Unclassified => Recommendation::Classify,
@@ -198,6 +212,22 @@ mod tests {
         assert_eq!(all.bits().count_ones() as usize, Flag::ALL.len());
         for flag in Flag::ALL {
             assert_eq!(Flag::from_name(flag.name()), Some(*flag));
+        }
+    }
+
+    #[test]
+    fn stored_bits_never_move() {
+        // Campaigns store these bits; a renumbering would silently change
+        // the flags of every item already created.
+        let bits: Vec<(Flag, u32)> = Flag::ALL.iter().map(|f| (*f, FlagSet::mask(*f))).collect();
+        for (flag, bit) in [
+            (Flag::Expired, 1 << 0),
+            (Flag::Dormant, 1 << 1),
+            (Flag::ExceptionLapsed, 1 << 10),
+            (Flag::Inactive, 1 << 11),
+            (Flag::ContractEnded, 1 << 12),
+        ] {
+            assert!(bits.contains(&(flag, bit)), "{flag:?}");
         }
     }
 

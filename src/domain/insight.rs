@@ -23,6 +23,10 @@ pub struct Subject<'a> {
     pub expires_at: Option<NaiveDate>,
     pub last_used_at: Option<NaiveDate>,
     pub credential_rotated_at: Option<NaiveDate>,
+    /// `Some(false)` when the source reports the account disabled.
+    pub active: Option<bool>,
+    /// When the identity's contract ends, from the identity register.
+    pub contract_end: Option<NaiveDate>,
 }
 
 /// What the rules need to know beyond the grant itself.
@@ -62,6 +66,8 @@ pub fn is_self_review(identity_id: &str, email: Option<&str>, reviewer: &str) ->
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Reason {
     Expired(NaiveDate),
+    ContractEnded(NaiveDate),
+    Inactive,
     Lapsed(NaiveDate),
     Shared,
     Dormant(NaiveDate),
@@ -83,6 +89,13 @@ impl Reason {
         let policy = ctx.policy;
         match self {
             Reason::Expired(day) => format!("expired on {}", on(day)),
+            Reason::ContractEnded(day) => format!(
+                "the identity register says the contract ended on {}",
+                on(day)
+            ),
+            Reason::Inactive => {
+                "the source reports the account disabled, yet the grant is still listed".into()
+            }
             Reason::Lapsed(day) => format!("an earlier campaign's exception ended on {}", on(day)),
             Reason::Shared => {
                 "one credential shared by several people: no individual accountability".into()
@@ -132,17 +145,28 @@ fn evaluate(subject: &Subject<'_>, ctx: &Context<'_>, mut raise: impl FnMut(Flag
     {
         raise(Flag::Expired, Reason::Expired(expires));
     }
+    if let Some(end) = subject.contract_end
+        && end < today
+    {
+        raise(Flag::ContractEnded, Reason::ContractEnded(end));
+    }
+    if subject.active == Some(false) {
+        raise(Flag::Inactive, Reason::Inactive);
+    }
     if let Some(until) = ctx.lapsed_exception {
         raise(Flag::ExceptionLapsed, Reason::Lapsed(until));
     }
     if subject.shared {
         raise(Flag::SharedCredential, Reason::Shared);
     }
+    // Break-glass accounts should stay unused: neither dormancy nor never
+    // having been used says anything against them.
+    let break_glass = subject.kind == IdentityKind::BreakGlass;
     match subject.last_used_at {
-        Some(used) if days_between(used, today) > policy.dormant_days => {
+        Some(used) if !break_glass && days_between(used, today) > policy.dormant_days => {
             raise(Flag::Dormant, Reason::Dormant(used));
         }
-        None if subject.kind != IdentityKind::BreakGlass => {
+        None if !break_glass => {
             if let Some(granted) = subject.granted_at
                 && days_between(granted, today) > policy.never_used_days
             {
@@ -151,21 +175,23 @@ fn evaluate(subject: &Subject<'_>, ctx: &Context<'_>, mut raise: impl FnMut(Flag
         }
         _ => {}
     }
-    if subject.kind.holds_machine_credential() {
-        let limit = policy.rotation_days;
-        match (subject.credential_rotated_at, subject.granted_at) {
-            (Some(rotated), _) if days_between(rotated, today) > limit => {
-                raise(Flag::UnrotatedCredential, Reason::Unrotated(rotated));
-            }
-            (None, Some(granted)) if days_between(granted, today) > limit => {
-                raise(
-                    Flag::UnrotatedCredential,
-                    Reason::UnrotatedSinceGrant(granted),
-                );
-            }
-            (None, None) => raise(Flag::UnrotatedCredential, Reason::UnrotatedUnknown),
-            _ => {}
+    // A rotation date says the grant is a credential that should rotate,
+    // whoever holds it (an access key of a person's account); machine
+    // identities must rotate even when the source gives no date.
+    let machine = subject.kind.holds_machine_credential();
+    let limit = policy.rotation_days;
+    match (subject.credential_rotated_at, subject.granted_at) {
+        (Some(rotated), _) if days_between(rotated, today) > limit => {
+            raise(Flag::UnrotatedCredential, Reason::Unrotated(rotated));
         }
+        (None, Some(granted)) if machine && days_between(granted, today) > limit => {
+            raise(
+                Flag::UnrotatedCredential,
+                Reason::UnrotatedSinceGrant(granted),
+            );
+        }
+        (None, None) if machine => raise(Flag::UnrotatedCredential, Reason::UnrotatedUnknown),
+        _ => {}
     }
     if subject.relationship.is_external() && subject.sponsor.is_none_or(str::is_empty) {
         raise(Flag::NoSponsor, Reason::NoSponsor(subject.relationship));
@@ -249,6 +275,50 @@ pub fn explain(frozen: FlagSet, subject: &Subject<'_>, ctx: &Context<'_>) -> Vec
         .collect()
 }
 
+/// The rule behind a flag under `policy`, in a sentence, for listings of
+/// the flags and the effective policy.
+pub fn describe_rule(flag: Flag, policy: &Policy) -> String {
+    match flag {
+        Flag::Expired => "the grant's expires_at is before today".into(),
+        Flag::ContractEnded => {
+            "the identity register's contract_end for the identity is before today".into()
+        }
+        Flag::Inactive => "the source reports the account disabled (SCIM active: false)".into(),
+        Flag::ExceptionLapsed => {
+            "the latest earlier decision on the grant was an exception that ended before today"
+                .into()
+        }
+        Flag::SharedCredential => "the grant is marked shared".into(),
+        Flag::Dormant => format!(
+            "last used more than {} days ago (break-glass accounts excepted)",
+            policy.dormant_days
+        ),
+        Flag::NeverUsed => format!(
+            "no recorded use and granted more than {} days ago (break-glass accounts excepted)",
+            policy.never_used_days
+        ),
+        Flag::UnrotatedCredential => format!(
+            "credential rotated more than {} days ago; for an api_key or service_account \
+             without a rotation date, granted more than {0} days ago",
+            policy.rotation_days
+        ),
+        Flag::NoSponsor => "no sponsor for a partner, contractor, msp or vendor identity".into(),
+        Flag::Privileged => {
+            "the grant is marked privileged, or the identity is a delegated_admin or \
+             break_glass account"
+                .into()
+        }
+        Flag::SelfReview => {
+            "the item's reviewer is the identity itself (same identity_id or e-mail)".into()
+        }
+        Flag::CrossTenant => "the same identity_id or e-mail holds access in another tenant".into(),
+        Flag::Unclassified => {
+            "relationship unknown: the source does not say (classify it in the identity register)"
+                .into()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -274,6 +344,8 @@ mod tests {
             expires_at: None,
             last_used_at: days_ago(3),
             credential_rotated_at: None,
+            active: None,
+            contract_end: None,
         }
     }
 
@@ -332,6 +404,16 @@ mod tests {
     }
 
     #[test]
+    fn break_glass_accounts_are_not_dormant() {
+        let glass = Subject {
+            kind: IdentityKind::BreakGlass,
+            last_used_at: days_ago(400),
+            ..subject()
+        };
+        assert!(!flags_of(&glass).contains(Flag::Dormant));
+    }
+
+    #[test]
     fn never_used_spares_break_glass_and_fresh_grants() {
         let unused = Subject {
             last_used_at: None,
@@ -359,14 +441,145 @@ mod tests {
             credential_rotated_at: rotated,
             ..subject()
         };
-        assert!(!flags_of(&key(days_ago(90))).contains(Flag::UnrotatedCredential));
-        assert!(flags_of(&key(days_ago(91))).contains(Flag::UnrotatedCredential));
+        for (days, flagged) in [(89, false), (90, false), (91, true)] {
+            assert_eq!(
+                flags_of(&key(days_ago(days))).contains(Flag::UnrotatedCredential),
+                flagged,
+                "{days} days"
+            );
+        }
         assert!(flags_of(&key(None)).contains(Flag::UnrotatedCredential));
-        let human = Subject {
+        let undated = Subject {
+            kind: IdentityKind::ServiceAccount,
+            granted_at: None,
+            ..subject()
+        };
+        assert!(flags_of(&undated).contains(Flag::UnrotatedCredential));
+    }
+
+    #[test]
+    fn a_dated_credential_of_a_person_must_be_rotated_too() {
+        // An access key on a person's account: the source dates it.
+        let person_key = Subject {
             credential_rotated_at: days_ago(900),
             ..subject()
         };
-        assert!(!flags_of(&human).contains(Flag::UnrotatedCredential));
+        assert!(flags_of(&person_key).contains(Flag::UnrotatedCredential));
+        // A person's grant without a credential date is not a credential.
+        assert!(!flags_of(&subject()).contains(Flag::UnrotatedCredential));
+    }
+
+    #[test]
+    fn contract_end_counts_from_the_day_after() {
+        for (days, ended) in [(-1, false), (0, false), (1, true)] {
+            let s = Subject {
+                contract_end: days_ago(days),
+                ..subject()
+            };
+            let policy = Policy::default();
+            let ctx = Context {
+                today: today(),
+                policy: &policy,
+                reviewer: "m.santos@northwind.example.com",
+                other_tenants: &[],
+                lapsed_exception: None,
+            };
+            let a = assess(&s, &ctx);
+            assert_eq!(
+                a.flags.contains(Flag::ContractEnded),
+                ended,
+                "{days} days ago"
+            );
+            if ended {
+                assert_eq!(a.recommendation, Recommendation::Revoke);
+                assert!(
+                    a.findings[0].reason.contains("yesterday"),
+                    "{:?}",
+                    a.findings
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_disabled_account_is_flagged_for_revocation() {
+        let disabled = Subject {
+            active: Some(false),
+            ..subject()
+        };
+        let flags = flags_of(&disabled);
+        assert!(flags.contains(Flag::Inactive));
+        assert_eq!(Flag::Inactive.recommendation(), Recommendation::Revoke);
+        for active in [None, Some(true)] {
+            let s = Subject {
+                active,
+                ..subject()
+            };
+            assert!(!flags_of(&s).contains(Flag::Inactive));
+        }
+    }
+
+    #[test]
+    fn never_used_starts_after_the_threshold() {
+        for (days, flagged) in [(29, false), (30, false), (31, true)] {
+            let s = Subject {
+                last_used_at: None,
+                granted_at: days_ago(days),
+                ..subject()
+            };
+            assert_eq!(
+                flags_of(&s).contains(Flag::NeverUsed),
+                flagged,
+                "{days} days"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_relationships_are_unclassified_not_unsponsored() {
+        let s = Subject {
+            relationship: Relationship::Unknown,
+            sponsor: None,
+            ..subject()
+        };
+        let flags = flags_of(&s);
+        assert!(flags.contains(Flag::Unclassified));
+        assert!(!flags.contains(Flag::NoSponsor));
+    }
+
+    #[test]
+    fn thresholds_come_from_the_policy() {
+        let policy = Policy {
+            dormant_days: 30,
+            weights: crate::domain::policy::Weights {
+                dormant: 99,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let ctx = Context {
+            today: today(),
+            policy: &policy,
+            reviewer: "m.santos@northwind.example.com",
+            other_tenants: &[],
+            lapsed_exception: None,
+        };
+        let s = Subject {
+            last_used_at: days_ago(31),
+            ..subject()
+        };
+        let a = assess(&s, &ctx);
+        assert!(a.flags.contains(Flag::Dormant));
+        assert_eq!(a.score, 99);
+        assert!(a.findings[0].reason.contains("policy allows 30 days"));
+        assert!(describe_rule(Flag::Dormant, &policy).contains("30 days"));
+    }
+
+    #[test]
+    fn every_flag_has_a_rule() {
+        for flag in Flag::ALL {
+            assert!(!describe_rule(*flag, &Policy::default()).is_empty());
+        }
     }
 
     #[test]

@@ -7,9 +7,12 @@ pub mod date;
 pub mod decision;
 pub mod filter;
 pub mod flags;
+pub mod framework;
 pub mod insight;
 pub mod model;
+pub mod people;
 pub mod policy;
+pub mod register;
 pub mod text;
 
 pub use campaign::{CampaignState, OnClose, ReviewerRule};

@@ -80,9 +80,11 @@ impl IdentityKind {
 }
 
 impl Relationship {
-    /// Everyone who is not on our own payroll needs an accountable sponsor.
+    /// Everyone known not to be on our own payroll needs an accountable
+    /// sponsor. `unknown` is not known to be external: it is flagged as
+    /// unclassified instead, so that one gap is not counted twice.
     pub fn is_external(self) -> bool {
-        !matches!(self, Relationship::Employee)
+        !matches!(self, Relationship::Employee | Relationship::Unknown)
     }
 }
 
@@ -112,6 +114,9 @@ pub struct EntitlementRecord {
     pub credential_rotated_at: Option<Stamp>,
     pub shared: bool,
     pub ticket: Option<String>,
+    /// Whether the source reports the account holding this grant enabled
+    /// (SCIM `active`); `None` when the source does not say.
+    pub active: Option<bool>,
 }
 
 impl EntitlementRecord {
@@ -148,6 +153,7 @@ impl EntitlementRecord {
             credential_rotated_at: None,
             shared: false,
             ticket: None,
+            active: None,
         }
     }
 

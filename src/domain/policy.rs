@@ -10,12 +10,16 @@ use serde::{Deserialize, Serialize};
 #[serde(default, deny_unknown_fields)]
 pub struct Policy {
     /// Last use older than this many days makes a grant dormant.
+    #[serde(deserialize_with = "days")]
     pub dormant_days: i64,
     /// A grant never used after this many days is flagged.
+    #[serde(deserialize_with = "days")]
     pub never_used_days: i64,
     /// Machine credentials older than this many days should be rotated.
+    #[serde(deserialize_with = "days")]
     pub rotation_days: i64,
     /// The longest an exception may run, in days from the decision.
+    #[serde(deserialize_with = "days")]
     pub exception_max_days: i64,
     pub notes: NoteRules,
     pub weights: Weights,
@@ -59,20 +63,61 @@ impl Default for NoteRules {
     }
 }
 
+/// The longest threshold a policy may set: a century of days. Anything
+/// longer is a typing mistake, and dates that far off overflow.
+const MAX_DAYS: i64 = 36_500;
+
+/// The largest weight: big enough to put any one flag above all others
+/// combined, small enough that sums never overflow.
+const MAX_WEIGHT: i64 = 1_000_000;
+
+fn bounded<'de, D: serde::Deserializer<'de>>(d: D, max: i64, what: &str) -> Result<i64, D::Error> {
+    let value = i64::deserialize(d)?;
+    if !(0..=max).contains(&value) {
+        return Err(serde::de::Error::custom(format!(
+            "{value} is not a valid {what}: use a whole number from 0 to {max}"
+        )));
+    }
+    Ok(value)
+}
+
+fn days<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    bounded(d, MAX_DAYS, "number of days")
+}
+
+fn weight<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    bounded(d, MAX_WEIGHT, "weight")
+}
+
 /// Risk points per flag; an item's risk score is the sum of its flags'.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Weights {
+    #[serde(deserialize_with = "weight")]
     pub expired: i64,
+    #[serde(deserialize_with = "weight")]
+    pub contract_ended: i64,
+    #[serde(deserialize_with = "weight")]
+    pub inactive: i64,
+    #[serde(deserialize_with = "weight")]
     pub exception_lapsed: i64,
+    #[serde(deserialize_with = "weight")]
     pub shared: i64,
+    #[serde(deserialize_with = "weight")]
     pub dormant: i64,
+    #[serde(deserialize_with = "weight")]
     pub never_used: i64,
+    #[serde(deserialize_with = "weight")]
     pub unrotated: i64,
+    #[serde(deserialize_with = "weight")]
     pub no_sponsor: i64,
+    #[serde(deserialize_with = "weight")]
     pub privileged: i64,
+    #[serde(deserialize_with = "weight")]
     pub self_review: i64,
+    #[serde(deserialize_with = "weight")]
     pub cross_tenant: i64,
+    #[serde(deserialize_with = "weight")]
     pub unclassified: i64,
 }
 
@@ -80,6 +125,8 @@ impl Default for Weights {
     fn default() -> Self {
         Weights {
             expired: 50,
+            contract_ended: 50,
+            inactive: 30,
             exception_lapsed: 45,
             shared: 40,
             dormant: 35,
@@ -98,6 +145,8 @@ impl Weights {
     pub fn of(&self, flag: Flag) -> i64 {
         match flag {
             Flag::Expired => self.expired,
+            Flag::ContractEnded => self.contract_ended,
+            Flag::Inactive => self.inactive,
             Flag::ExceptionLapsed => self.exception_lapsed,
             Flag::SharedCredential => self.shared,
             Flag::Dormant => self.dormant,
@@ -198,6 +247,28 @@ mod tests {
                 .note_required(DecisionKind::Attest, none, Recommendation::Revoke)
                 .is_some()
         );
+    }
+
+    #[test]
+    fn a_policy_from_before_a_weight_existed_still_reads() {
+        // Campaigns store their policy as JSON; older ones lack newer keys.
+        let old = r#"{"dormant_days":60,"weights":{"expired":7}}"#;
+        let policy: Policy = serde_json::from_str(old).unwrap();
+        assert_eq!(policy.dormant_days, 60);
+        assert_eq!(policy.weights.expired, 7);
+        assert_eq!(policy.weights.inactive, Weights::default().inactive);
+    }
+
+    #[test]
+    fn thresholds_and_weights_are_bounded() {
+        for bad in [
+            r#"{"dormant_days":-1}"#,
+            r#"{"rotation_days":100000}"#,
+            r#"{"weights":{"shared":-5}}"#,
+        ] {
+            let err = serde_json::from_str::<Policy>(bad).unwrap_err();
+            assert!(err.to_string().contains("from 0 to"), "{bad}: {err}");
+        }
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! recert's canonical CSV: a header row naming the columns in any order,
 //! UTF-8 (with or without a BOM), LF or CRLF. See DESIGN.md.
 
-use super::{Defaults, MAX_FIELD_BYTES, Problem};
+use super::{Defaults, MAX_FIELD_BYTES, Problem, csv_problem};
 use crate::domain::{EntitlementRecord, IdentityKind, Relationship, Stamp};
 use std::io::Read;
 
@@ -44,8 +44,15 @@ pub fn matches_header(header: &[String]) -> bool {
     REQUIRED.iter().all(|r| header.iter().any(|h| h == r))
 }
 
-/// One data row: its line and record, or everything wrong with it.
-pub type Row = Result<(u64, EntitlementRecord), Vec<Problem>>;
+/// Whether a header that lacks required columns still names columns only
+/// this format has, so that its reader can say what is missing.
+pub fn looks_like(header: &[String]) -> bool {
+    ["system", "entitlement", "identity_kind"]
+        .iter()
+        .any(|c| header.iter().any(|h| h == c))
+}
+
+pub use super::Row;
 
 /// Streams validated records from canonical CSV.
 pub struct Reader<R: Read> {
@@ -243,6 +250,7 @@ impl<R: Read> Reader<R> {
         record.identity_kind = identity_kind;
         record.relationship = relationship;
         record.email = None;
+        record.active = None;
         record.privileged = privileged;
         record.shared = shared;
         record.granted_at = granted_at;
@@ -377,15 +385,6 @@ fn resolve<'v>(
         (None, Some(d)) => d,
         (None, None) => "",
     }
-}
-
-fn csv_problem(error: &csv::Error, fallback_line: u64) -> Problem {
-    let line = error.position().map(|p| p.line()).unwrap_or(fallback_line);
-    let message = match error.kind() {
-        csv::ErrorKind::Io(e) => format!("cannot read: {e}"),
-        _ => error.to_string(),
-    };
-    Problem::at_line(line, "", message)
 }
 
 impl<R: Read> Iterator for Reader<R> {

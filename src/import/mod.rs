@@ -2,10 +2,40 @@
 //! domain records with the line (or JSON path) of every problem. They read
 //! as a stream, so a file larger than memory imports in flat memory.
 
+pub mod aws_iam;
 pub mod canonical;
+pub mod detect;
+pub mod register;
+pub mod scim;
 
+use crate::domain::EntitlementRecord;
 use std::fmt;
 use std::io::Read;
+
+/// The formats recert imports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Format {
+    Canonical,
+    AwsIam,
+    Scim,
+    Register,
+}
+
+impl Format {
+    /// The name used by `--format` and recorded with each snapshot.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Canonical => "canonical",
+            Format::AwsIam => "aws-iam",
+            Format::Scim => "scim",
+            Format::Register => "register",
+        }
+    }
+}
+
+/// One data row of a grant source: the line (CSV) or resource number
+/// (JSON) it came from and its record, or everything wrong with it.
+pub type Row = Result<(u64, EntitlementRecord), Vec<Problem>>;
 
 /// A problem with the input, located precisely enough to fix it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -21,6 +51,16 @@ impl Problem {
         Problem {
             location: line.to_string(),
             field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// A problem at a JSON path such as `$.Resources[3].userName`, which
+    /// names the field itself.
+    pub fn at_path(path: impl Into<String>, message: impl Into<String>) -> Problem {
+        Problem {
+            location: path.into(),
+            field: String::new(),
             message: message.into(),
         }
     }
@@ -54,6 +94,103 @@ impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.render("input"))
     }
+}
+
+/// The text of one CSV field: trimmed, `None` when empty. Refuses (with a
+/// problem naming `line` and `column`) fields that are too long, not
+/// UTF-8 or contain a NUL byte.
+pub fn field_text(
+    raw: &[u8],
+    line: u64,
+    column: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<String> {
+    if raw.len() > MAX_FIELD_BYTES {
+        problems.push(Problem::at_line(
+            line,
+            column,
+            format!(
+                "{} bytes is longer than the {MAX_FIELD_BYTES} allowed",
+                raw.len()
+            ),
+        ));
+        return None;
+    }
+    let Ok(value) = std::str::from_utf8(raw) else {
+        problems.push(Problem::at_line(line, column, "not valid UTF-8"));
+        return None;
+    };
+    if value.contains('\0') {
+        problems.push(Problem::at_line(line, column, "contains a NUL byte"));
+        return None;
+    }
+    let value = value.trim();
+    (!value.is_empty()).then(|| value.to_string())
+}
+
+/// Reads a CSV header row: the trimmed column names (a BOM removed), or
+/// the problem that the file is empty or unreadable.
+pub(crate) fn read_header<R: Read>(csv: &mut csv::Reader<R>) -> Result<Vec<String>, Vec<Problem>> {
+    let mut header = csv::ByteRecord::new();
+    match csv.read_byte_record(&mut header) {
+        Ok(true) => {}
+        Ok(false) => {
+            return Err(vec![Problem::file(
+                "",
+                "the file is empty: expected a header row naming the columns",
+            )]);
+        }
+        Err(e) => return Err(vec![csv_problem(&e, 1)]),
+    }
+    let mut names = Vec::with_capacity(header.len());
+    let mut problems = Vec::new();
+    for raw in header.iter() {
+        match std::str::from_utf8(raw) {
+            Ok(name) => names.push(name.trim_start_matches('\u{feff}').trim().to_string()),
+            Err(_) => {
+                problems.push(Problem::at_line(
+                    1,
+                    "header",
+                    "a column name is not valid UTF-8",
+                ));
+                names.push(String::new());
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(names)
+    } else {
+        Err(problems)
+    }
+}
+
+/// A CSV reader as every importer configures it. Records end at LF only:
+/// with CRLF as a terminator the csv crate reports each line number one
+/// short. The CR stays on the last field, and every field is trimmed.
+pub(crate) fn csv_reader<R: Read>(input: R) -> csv::Reader<R> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_reader(input)
+}
+
+/// A CSV error as a problem on its line.
+pub(crate) fn csv_problem(error: &csv::Error, fallback_line: u64) -> Problem {
+    let line = error.position().map(|p| p.line()).unwrap_or(fallback_line);
+    let message = match error.kind() {
+        csv::ErrorKind::Io(e) => format!("cannot read: {e}"),
+        _ => error.to_string(),
+    };
+    Problem::at_line(line, "", message)
+}
+
+/// Whether a CSV record is a blank line between rows, which is not a row.
+pub(crate) fn is_blank(record: &csv::ByteRecord) -> bool {
+    record.len() == 1
+        && record
+            .get(0)
+            .is_some_and(|f| f.iter().all(u8::is_ascii_whitespace))
 }
 
 /// What the command line says about rows that do not say it themselves.

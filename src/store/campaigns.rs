@@ -3,6 +3,10 @@
 
 use super::events::{ChainWriter, NewEvent, campaign_state};
 use super::query::{Target, push_filters};
+use super::register::{
+    EFFECTIVE_BUSINESS_OWNER, EFFECTIVE_EMAIL, EFFECTIVE_ORGANIZATION, EFFECTIVE_RELATIONSHIP,
+    EFFECTIVE_SPONSOR, EFFECTIVE_TECHNICAL_OWNER, REGISTER_JOIN,
+};
 use super::{CampaignId, Result, Store, StoreError};
 use crate::audit;
 use crate::domain::insight::{self, Context, Subject};
@@ -65,32 +69,35 @@ pub struct CampaignSummary {
     pub policy: Policy,
 }
 
-/// The evidence an item freezes, by the versions it points at: grant (`e`)
-/// and identity (`idn`). The same list drives the digest and the
+/// The evidence an item freezes, by the versions it points at: grant (`e`),
+/// identity (`idn`) and identity-register entry (`r`, which fills in what
+/// the source left unknown). The same list drives the digest and the
 /// comparison with the previous campaign.
-pub(crate) const EVIDENCE: [(&str, &str); 22] = [
+pub(crate) const EVIDENCE: [(&str, &str); 24] = [
     ("tenant", "idn.tenant"),
     ("identity_id", "idn.identity_id"),
     ("identity_name", "idn.name"),
     ("identity_kind", "idn.kind"),
-    ("relationship", "idn.relationship"),
-    ("organization", "idn.organization"),
+    ("relationship", EFFECTIVE_RELATIONSHIP),
+    ("organization", EFFECTIVE_ORGANIZATION),
     ("region", "idn.region"),
-    ("sponsor", "idn.sponsor"),
-    ("email", "idn.email"),
+    ("sponsor", EFFECTIVE_SPONSOR),
+    ("email", EFFECTIVE_EMAIL),
     ("system", "e.system"),
     ("environment", "e.environment"),
     ("entitlement", "e.name"),
     ("privileged", "e.privileged"),
     ("shared", "e.shared"),
-    ("business_owner", "e.business_owner"),
-    ("technical_owner", "e.technical_owner"),
+    ("business_owner", EFFECTIVE_BUSINESS_OWNER),
+    ("technical_owner", EFFECTIVE_TECHNICAL_OWNER),
     ("justification", "e.justification"),
     ("granted_at", "e.granted_at"),
     ("expires_at", "e.expires_at"),
     ("last_used_at", "e.last_used_at"),
     ("credential_rotated_at", "e.credential_rotated_at"),
     ("ticket", "e.ticket"),
+    ("active", "e.active"),
+    ("contract_end", "r.contract_end"),
 ];
 
 /// Positions within `EVIDENCE`.
@@ -109,6 +116,8 @@ mod at {
     pub const EXPIRES: usize = 18;
     pub const LAST_USED: usize = 19;
     pub const ROTATED: usize = 20;
+    pub const ACTIVE: usize = 22;
+    pub const CONTRACT_END: usize = 23;
 }
 
 /// What an item's insights saw beyond the grant itself; stored as JSON only
@@ -135,21 +144,21 @@ struct Surroundings {
     tenants_by_person: HashMap<String, BTreeSet<String>>,
     /// Grant key → end of the exception an earlier campaign left in force.
     lapsed: HashMap<i64, NaiveDate>,
-    /// Grant key → (item, grant version, identity version) in the previous
-    /// campaign of the same scope.
-    previous: HashMap<i64, (i64, i64, i64)>,
+    /// Grant key → (item, grant, identity and register versions) in the
+    /// previous campaign of the same scope.
+    previous: HashMap<i64, (i64, [Option<i64>; 3])>,
 }
 
 impl Surroundings {
     fn load(conn: &Connection, as_of: NaiveDate, previous: Option<i64>) -> Result<Surroundings> {
         let mut tenants_by_person: HashMap<String, BTreeSet<String>> = HashMap::new();
-        let mut stmt = conn.prepare(
-            "SELECT idn.tenant, idn.identity_id, idn.email FROM identity idn
+        let mut stmt = conn.prepare(&format!(
+            "SELECT idn.tenant, idn.identity_id, {EFFECTIVE_EMAIL} FROM identity idn{REGISTER_JOIN}
              WHERE idn.superseded IS NULL
                AND EXISTS (SELECT 1 FROM entitlement e
                            WHERE e.identity = idn.key AND e.superseded IS NULL
-                             AND e.removed_snapshot IS NULL)",
-        )?;
+                             AND e.removed_snapshot IS NULL)"
+        ))?;
         let mut rows = stmt.query([])?;
         while let Some(row) = rows.next()? {
             let tenant = row.get_ref(0)?.as_str()?;
@@ -164,14 +173,18 @@ impl Surroundings {
         }
         tenants_by_person.retain(|_, tenants| tenants.len() > 1);
 
-        // An exception lapses when the latest campaign that reviewed the
-        // grant left it as an exception whose end has passed.
+        // An exception lapses when the latest campaign that decided the
+        // grant left it as an exception whose end has passed. Later
+        // campaigns that left it undecided (or only reassigned it) do not
+        // hide the lapse.
         let mut lapsed = HashMap::new();
         let mut stmt = conn.prepare(
             "SELECT i.grant_key, s.exception_until FROM item i
              JOIN item_state s ON s.item = i.id
              WHERE s.decision = 'exception' AND s.exception_until < ?1
-               AND i.id = (SELECT max(i2.id) FROM item i2 WHERE i2.grant_key = i.grant_key)",
+               AND i.id = (SELECT max(i2.id) FROM item i2 JOIN item_state s2 ON s2.item = i2.id
+                           WHERE i2.grant_key = i.grant_key
+                             AND s2.decision IN ('attest', 'revoke', 'exception'))",
         )?;
         let mut rows = stmt.query([as_of.to_string()])?;
         while let Some(row) = rows.next()? {
@@ -184,11 +197,13 @@ impl Surroundings {
         let mut earlier = HashMap::new();
         if let Some(previous) = previous {
             let mut stmt = conn.prepare(
-                "SELECT grant_key, id, entitlement, identity FROM item WHERE campaign = ?1",
+                "SELECT grant_key, id, entitlement, identity, register FROM item
+                 WHERE campaign = ?1",
             )?;
             let mut rows = stmt.query([previous])?;
             while let Some(row) = rows.next()? {
-                earlier.insert(row.get(0)?, (row.get(1)?, row.get(2)?, row.get(3)?));
+                let versions = [row.get(2)?, row.get(3)?, row.get(4)?];
+                earlier.insert(row.get(0)?, (row.get(1)?, versions));
             }
         }
         Ok(Surroundings {
@@ -247,6 +262,7 @@ struct Pending {
     grant: i64,
     entitlement: i64,
     identity: i64,
+    register: Option<i64>,
     score: i64,
     flags: u32,
     recommendation: crate::domain::Recommendation,
@@ -262,6 +278,10 @@ impl Pending {
         digest_value(digest, ValueRef::Integer(self.grant));
         digest_value(digest, ValueRef::Integer(self.entitlement));
         digest_value(digest, ValueRef::Integer(self.identity));
+        digest_value(
+            digest,
+            self.register.map_or(ValueRef::Null, ValueRef::Integer),
+        );
         digest_value(digest, ValueRef::Integer(self.score));
         digest_value(digest, ValueRef::Text(reviewer.as_bytes()));
         digest_value(digest, ValueRef::Integer(i64::from(self.flags)));
@@ -287,9 +307,9 @@ impl Pending {
 fn scope_sql() -> String {
     let sources: Vec<&str> = EVIDENCE.iter().map(|(_, s)| *s).collect();
     format!(
-        "SELECT e.key, e.id, idn.id, {}
+        "SELECT e.key, e.id, idn.id, r.id, {}
          FROM entitlement e
-         JOIN identity idn ON idn.key = e.identity AND idn.superseded IS NULL
+         JOIN identity idn ON idn.key = e.identity AND idn.superseded IS NULL{REGISTER_JOIN}
          WHERE e.superseded IS NULL AND e.removed_snapshot IS NULL",
         sources.join(", ")
     )
@@ -302,11 +322,12 @@ fn scope_sql() -> String {
 pub(crate) fn items_digest(conn: &Connection, campaign: CampaignId) -> Result<String> {
     let sources: Vec<&str> = EVIDENCE.iter().map(|(_, s)| *s).collect();
     let sql = format!(
-        "SELECT i.grant_key, i.entitlement, i.identity, i.risk_score, i.reviewer, i.flags,
-             i.context, i.recommendation, i.since, i.previous_item, {}
+        "SELECT i.grant_key, i.entitlement, i.identity, i.register, i.risk_score, i.reviewer,
+             i.flags, i.context, i.recommendation, i.since, i.previous_item, {}
          FROM item i
          JOIN entitlement e ON e.id = i.entitlement
          JOIN identity idn ON idn.id = i.identity
+         LEFT JOIN register_entry r ON r.id = i.register
          WHERE i.campaign = ?1 ORDER BY i.id",
         sources.join(", ")
     );
@@ -347,7 +368,8 @@ fn compute_items(
         let grant: i64 = row.get(0)?;
         let entitlement: i64 = row.get(1)?;
         let identity: i64 = row.get(2)?;
-        let evidence = |at: usize| row.get_ref(3 + at);
+        let register: Option<i64> = row.get(3)?;
+        let evidence = |at: usize| row.get_ref(4 + at);
         let text = |at: usize| -> Result<Option<&str>> { Ok(evidence(at)?.as_str_or_null()?) };
         let flag = |at: usize| -> Result<bool> { Ok(evidence(at)?.as_i64()? != 0) };
         let tenant = text(at::TENANT)?.unwrap_or_default();
@@ -380,6 +402,8 @@ fn compute_items(
             expires_at: day(text(at::EXPIRES)?),
             last_used_at: day(text(at::LAST_USED)?),
             credential_rotated_at: day(text(at::ROTATED)?),
+            active: evidence(at::ACTIVE)?.as_i64_or_null()?.map(|a| a != 0),
+            contract_end: day(text(at::CONTRACT_END)?),
         };
         let ctx = Context {
             today: spec.as_of,
@@ -399,15 +423,17 @@ fn compute_items(
                 index
             }
         };
+        let versions = [Some(entitlement), Some(identity), register];
         let (since, previous) = match around.previous.get(&grant) {
             None => ("new", None),
-            Some((item, e, i)) if (*e, *i) == (entitlement, identity) => ("unchanged", Some(*item)),
-            Some((item, _, _)) => ("changed", Some(*item)),
+            Some((item, seen)) if *seen == versions => ("unchanged", Some(*item)),
+            Some((item, _)) => ("changed", Some(*item)),
         };
         let pending = Pending {
             grant,
             entitlement,
             identity,
+            register,
             score,
             flags: flags.bits(),
             recommendation,
@@ -442,9 +468,9 @@ fn write_items(
     }
     drop(order);
     let mut insert = conn.prepare(
-        "INSERT INTO item (campaign, grant_key, entitlement, identity, risk_rank, risk_score,
-             reviewer, flags, context, recommendation, since, previous_item)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        "INSERT INTO item (campaign, grant_key, entitlement, identity, register, risk_rank,
+             risk_score, reviewer, flags, context, recommendation, since, previous_item)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     )?;
     for (item, rank) in items.iter().zip(rank) {
         insert.execute(params![
@@ -452,6 +478,7 @@ fn write_items(
             item.grant,
             item.entitlement,
             item.identity,
+            item.register,
             rank,
             item.score,
             reviewers[item.reviewer as usize],

@@ -257,9 +257,11 @@ fn record_decision(
     let item = request.item;
     let facts = conn
         .prepare_cached(
-            "SELECT i.campaign, i.reviewer, idn.identity_id, idn.email, i.flags,
-                 i.recommendation
-             FROM item i JOIN identity idn ON idn.id = i.identity WHERE i.id = ?1",
+            "SELECT i.campaign, i.reviewer, idn.identity_id, coalesce(idn.email, r.email),
+                 i.flags, i.recommendation
+             FROM item i JOIN identity idn ON idn.id = i.identity
+             LEFT JOIN register_entry r ON r.id = i.register
+             WHERE i.id = ?1",
         )?
         .query_row([item], |row| {
             Ok(ItemFacts {

@@ -3,6 +3,25 @@
 //! evidence and history, and a streaming walk for listings and reports.
 
 use super::campaigns::{EVIDENCE, ItemContext};
+use super::register::{
+    EFFECTIVE_BUSINESS_OWNER, EFFECTIVE_EMAIL, EFFECTIVE_ORGANIZATION, EFFECTIVE_RELATIONSHIP,
+    EFFECTIVE_SPONSOR, EFFECTIVE_TECHNICAL_OWNER,
+};
+
+/// Which of an item's fields the identity register supplied (the source
+/// left them unknown), as a comma-separated list or NULL.
+const REGISTER_SUPPLIED: &str = "nullif(concat_ws(',',
+        CASE WHEN idn.relationship = 'unknown' AND r.relationship IS NOT NULL
+             THEN 'relationship' END,
+        CASE WHEN idn.organization IS NULL AND r.organization IS NOT NULL
+             THEN 'organization' END,
+        CASE WHEN idn.sponsor IS NULL AND r.sponsor IS NOT NULL THEN 'sponsor' END,
+        CASE WHEN idn.email IS NULL AND r.email IS NOT NULL THEN 'email' END,
+        CASE WHEN e.business_owner IS NULL AND r.business_owner IS NOT NULL
+             THEN 'business_owner' END,
+        CASE WHEN e.technical_owner IS NULL AND r.technical_owner IS NOT NULL
+             THEN 'technical_owner' END,
+        CASE WHEN r.contract_end IS NOT NULL THEN 'contract_end' END), '')";
 use super::events::DecisionBody;
 use super::query::{Target, like_pattern, push_filters};
 use super::{CampaignId, EventSeq, ItemId, Result, Store, StoreError};
@@ -58,20 +77,32 @@ pub struct ItemRow {
     pub note: Option<String>,
     pub exception_until: Option<String>,
     pub exception_ticket: Option<String>,
+    /// Against the previous campaign of the same scope: `new`, `changed`
+    /// or `unchanged`; [`Store::since_detail`] says what changed.
     pub since: String,
+    /// The same grant's item in the previous campaign, whose outcome
+    /// [`Store::earlier_outcome`] gives.
+    pub previous_item: Option<ItemId>,
 }
 
-const ROW_SELECT: &str = "SELECT i.id, i.risk_rank, i.risk_score, idn.tenant, idn.identity_id,
-        idn.name, idn.kind, idn.relationship, idn.organization, e.system,
-        e.environment, e.name, e.privileged, coalesce(s.assignee, i.reviewer),
-        i.flags, i.recommendation, s.decision, s.last_event, d.actor, d.at, d.note,
-        s.exception_until, d.body, i.since
-    FROM item i
-    JOIN entitlement e ON e.id = i.entitlement
+/// Joins an item's frozen versions: grant `e`, identity `idn`, register `r`.
+const ITEM_JOINS: &str = " JOIN entitlement e ON e.id = i.entitlement
     JOIN identity idn ON idn.id = i.identity
-    LEFT JOIN item_state s ON s.item = i.id
-    LEFT JOIN event d ON d.seq = s.decided_event
-    WHERE i.campaign = ?";
+    LEFT JOIN register_entry r ON r.id = i.register
+    LEFT JOIN item_state s ON s.item = i.id";
+
+fn row_select() -> String {
+    format!(
+        "SELECT i.id, i.risk_rank, i.risk_score, idn.tenant, idn.identity_id,
+            idn.name, idn.kind, {EFFECTIVE_RELATIONSHIP}, {EFFECTIVE_ORGANIZATION}, e.system,
+            e.environment, e.name, e.privileged, coalesce(s.assignee, i.reviewer),
+            i.flags, i.recommendation, s.decision, s.last_event, d.actor, d.at, d.note,
+            s.exception_until, d.body, i.since, i.previous_item
+        FROM item i{ITEM_JOINS}
+        LEFT JOIN event d ON d.seq = s.decided_event
+        WHERE i.campaign = ?"
+    )
+}
 
 fn read_row(row: &Row<'_>) -> rusqlite::Result<ItemRow> {
     let body: Option<String> = row.get(22)?;
@@ -108,6 +139,7 @@ fn read_row(row: &Row<'_>) -> rusqlite::Result<ItemRow> {
         exception_until: row.get(21)?,
         exception_ticket,
         since: row.get(23)?,
+        previous_item: row.get(24)?,
     })
 }
 
@@ -160,6 +192,8 @@ fn explain_item(
         expires_at: day(&detail.expires_at),
         last_used_at: day(&detail.last_used_at),
         credential_rotated_at: day(&detail.credential_rotated_at),
+        active: detail.active,
+        contract_end: day(&detail.contract_end),
     };
     let ctx = Context {
         today: as_of,
@@ -188,14 +222,37 @@ pub struct HistoryEntry {
 }
 
 /// The same grant's outcome in an earlier campaign.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct EarlierDecision {
     pub campaign: String,
     pub item: ItemId,
+    /// The decision in force there (`None`: nobody decided).
     pub decision: Option<DecisionKind>,
+    /// Who the item was waiting for there (its reviewer, or whom it was
+    /// reassigned to).
+    pub reviewer: String,
+    /// Who recorded the decision in force, when, and with what note.
     pub actor: Option<String>,
     pub at: Option<String>,
     pub note: Option<String>,
+}
+
+const EARLIER_SELECT: &str = "SELECT c.name, p.id, s.decision, coalesce(s.assignee, p.reviewer),
+        d.actor, d.at, d.note
+    FROM item p JOIN campaign c ON c.id = p.campaign
+    LEFT JOIN item_state s ON s.item = p.id
+    LEFT JOIN event d ON d.seq = s.decided_event";
+
+fn read_earlier(r: &Row<'_>) -> rusqlite::Result<EarlierDecision> {
+    Ok(EarlierDecision {
+        campaign: r.get(0)?,
+        item: r.get(1)?,
+        decision: r.get::<_, Option<String>>(2)?.and_then(|d| d.parse().ok()),
+        reviewer: r.get(3)?,
+        actor: r.get(4)?,
+        at: r.get(5)?,
+        note: r.get(6)?,
+    })
 }
 
 /// Everything known about one item.
@@ -217,7 +274,18 @@ pub struct ItemDetail {
     pub ticket: Option<String>,
     pub findings: Vec<Finding>,
     pub since_detail: Option<String>,
+    /// `Some(false)` when the source reported the account disabled.
+    pub active: Option<bool>,
+    /// When the identity's contract ends, from the identity register.
+    pub contract_end: Option<String>,
+    /// Fields whose value came from the identity register rather than the
+    /// source (e.g. `relationship`, `sponsor`, `contract_end`).
+    pub register_fields: Vec<String>,
     pub history: Vec<HistoryEntry>,
+    /// The outcome in the previous campaign of the same scope, which an
+    /// unchanged item can usually repeat.
+    pub previous: Option<EarlierDecision>,
+    /// Outcomes in earlier campaigns of any scope, latest first.
     pub earlier: Vec<EarlierDecision>,
 }
 
@@ -234,7 +302,7 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<ItemRow>> {
         let (conds, mut values) = conditions(query)?;
-        let mut sql = format!("{ROW_SELECT}{conds}");
+        let mut sql = format!("{}{conds}", row_select());
         if let Some(rank) = anchor {
             sql.push_str(match (direction, inclusive) {
                 (PageDirection::Forward, true) => " AND i.risk_rank >= ?",
@@ -266,7 +334,7 @@ impl Store {
         mut visit: impl FnMut(&ItemRow) -> std::result::Result<(), Box<dyn std::error::Error>>,
     ) -> Result<()> {
         let (conds, values) = conditions(query)?;
-        let sql = format!("{ROW_SELECT}{conds} ORDER BY i.risk_rank");
+        let sql = format!("{}{conds} ORDER BY i.risk_rank", row_select());
         let mut stmt = self.conn.prepare(&sql)?;
         let mut rows = stmt.query(params_from_iter(values))?;
         while let Some(row) = rows.next()? {
@@ -279,13 +347,7 @@ impl Store {
     /// How many items match; a scan, so not for every frame.
     pub fn count_items(&self, query: &ItemQuery) -> Result<u64> {
         let (conds, values) = conditions(query)?;
-        let sql = format!(
-            "SELECT count(*) FROM item i
-             JOIN entitlement e ON e.id = i.entitlement
-             JOIN identity idn ON idn.id = i.identity
-             LEFT JOIN item_state s ON s.item = i.id
-             WHERE i.campaign = ?{conds}"
-        );
+        let sql = format!("SELECT count(*) FROM item i{ITEM_JOINS} WHERE i.campaign = ?{conds}");
         let n: i64 = self
             .conn
             .prepare_cached(&sql)?
@@ -295,7 +357,7 @@ impl Store {
 
     /// One item of a campaign, as the queue shows it.
     pub fn item_row(&self, campaign: CampaignId, item: ItemId) -> Result<Option<ItemRow>> {
-        let sql = format!("{ROW_SELECT} AND i.id = ?");
+        let sql = format!("{} AND i.id = ?", row_select());
         Ok(self
             .conn
             .prepare_cached(&sql)?
@@ -309,16 +371,19 @@ impl Store {
         };
         let detail = self
             .conn
-            .prepare_cached(
-                "SELECT i.reviewer, idn.region, idn.sponsor, idn.email, e.shared,
-                    e.business_owner, e.technical_owner, e.justification, e.granted_at,
-                    e.expires_at, e.last_used_at, e.credential_rotated_at, e.ticket, NULL,
-                    i.grant_key, i.context, c.as_of, c.policy
-                 FROM item i
-                 JOIN entitlement e ON e.id = i.entitlement
-                 JOIN identity idn ON idn.id = i.identity
-                 JOIN campaign c ON c.id = i.campaign WHERE i.id = ?1",
-            )?
+            .prepare_cached(&format!(
+                "SELECT i.reviewer, idn.region, {EFFECTIVE_SPONSOR}, {EFFECTIVE_EMAIL},
+                        e.shared, {EFFECTIVE_BUSINESS_OWNER}, {EFFECTIVE_TECHNICAL_OWNER},
+                        e.justification, e.granted_at, e.expires_at, e.last_used_at,
+                        e.credential_rotated_at, e.ticket, e.active, r.contract_end,
+                        i.grant_key, i.context, c.as_of, c.policy,
+                        {REGISTER_SUPPLIED}
+                     FROM item i
+                     JOIN entitlement e ON e.id = i.entitlement
+                     JOIN identity idn ON idn.id = i.identity
+                     LEFT JOIN register_entry r ON r.id = i.register
+                     JOIN campaign c ON c.id = i.campaign WHERE i.id = ?1"
+            ))?
             .query_row([item], |r| {
                 Ok(ItemDetail {
                     row: row.clone(),
@@ -335,18 +400,25 @@ impl Store {
                     last_used_at: r.get(10)?,
                     credential_rotated_at: r.get(11)?,
                     ticket: r.get(12)?,
-                    since_detail: r.get(13)?,
+                    active: r.get(13)?,
+                    contract_end: r.get(14)?,
+                    register_fields: r
+                        .get::<_, Option<String>>(19)?
+                        .map(|f| f.split(',').map(str::to_string).collect())
+                        .unwrap_or_default(),
+                    since_detail: None,
                     findings: Vec::new(),
                     history: Vec::new(),
+                    previous: None,
                     earlier: Vec::new(),
                 })
                 .map(|d| {
                     (
                         d,
-                        r.get::<_, i64>(14),
-                        r.get::<_, Option<String>>(15),
-                        r.get::<_, String>(16),
+                        r.get::<_, i64>(15),
+                        r.get::<_, Option<String>>(16),
                         r.get::<_, String>(17),
+                        r.get::<_, String>(18),
                     )
                 })
             })?;
@@ -362,6 +434,10 @@ impl Store {
         let as_of = crate::domain::date::parse_day(&as_of?).map_err(|e| corrupt("as_of", &e))?;
         detail.findings = explain_item(&detail, &context, &policy, as_of);
         detail.since_detail = self.since_detail(item)?;
+        detail.previous = match detail.row.previous_item {
+            Some(previous) => self.earlier_outcome(previous)?,
+            None => None,
+        };
         detail.history = self.item_events(item)?;
         detail.earlier = self.earlier_decisions(campaign, entitlement?)?;
         Ok(Some(detail))
@@ -394,12 +470,13 @@ impl Store {
 
     /// What changed in the grant or its identity since the previous
     /// campaign of the same scope: "field: before → after; …".
-    fn since_detail(&self, item: ItemId) -> Result<Option<String>> {
+    pub fn since_detail(&self, item: ItemId) -> Result<Option<String>> {
         let sources: Vec<&str> = EVIDENCE.iter().map(|(_, s)| *s).collect();
         let sql = format!(
             "SELECT {cols} FROM item i
              JOIN entitlement e ON e.id = i.entitlement
              JOIN identity idn ON idn.id = i.identity
+             LEFT JOIN register_entry r ON r.id = i.register
              WHERE i.id = ?1",
             cols = sources.join(", ")
         );
@@ -440,29 +517,25 @@ impl Store {
         Ok((!changes.is_empty()).then(|| changes.join("; ")))
     }
 
-    fn earlier_decisions(
-        &self,
-        campaign: CampaignId,
-        entitlement: i64,
-    ) -> Result<Vec<EarlierDecision>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT c.name, p.id, s.decision, d.actor, d.at, d.note
-             FROM item p JOIN campaign c ON c.id = p.campaign
-             LEFT JOIN item_state s ON s.item = p.id
-             LEFT JOIN event d ON d.seq = s.decided_event
-             WHERE p.grant_key = ?1 AND p.campaign < ?2
-             ORDER BY p.campaign DESC LIMIT 10",
-        )?;
-        let rows = stmt.query_map(params![entitlement, campaign], |r| {
-            Ok(EarlierDecision {
-                campaign: r.get(0)?,
-                item: r.get(1)?,
-                decision: r.get::<_, Option<String>>(2)?.and_then(|d| d.parse().ok()),
-                actor: r.get(3)?,
-                at: r.get(4)?,
-                note: r.get(5)?,
-            })
-        })?;
+    /// The outcome of an item (usually another campaign's, from
+    /// [`ItemRow::previous_item`]): its decision in force, reviewer, who
+    /// decided and the note.
+    pub fn earlier_outcome(&self, item: ItemId) -> Result<Option<EarlierDecision>> {
+        let sql = format!("{EARLIER_SELECT} WHERE p.id = ?1");
+        Ok(self
+            .conn
+            .prepare_cached(&sql)?
+            .query_row([item], read_earlier)
+            .optional()?)
+    }
+
+    fn earlier_decisions(&self, campaign: CampaignId, grant: i64) -> Result<Vec<EarlierDecision>> {
+        let sql = format!(
+            "{EARLIER_SELECT} WHERE p.grant_key = ?1 AND p.campaign < ?2
+             ORDER BY p.campaign DESC LIMIT 10"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params![grant, campaign], read_earlier)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 }

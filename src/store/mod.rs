@@ -3,9 +3,13 @@
 //! migrates it, and offers typed operations to the rest of recert.
 
 mod campaigns;
+#[cfg(test)]
+mod enrichment_tests;
 mod events;
+mod identities;
 mod items;
 mod query;
+mod register;
 mod schema;
 mod snapshots;
 
@@ -14,6 +18,7 @@ pub use events::{
     Acting, ChainBreak, ChainReport, DecisionOutcome, DecisionRequest, check_exception_end,
 };
 pub use items::{EarlierDecision, HistoryEntry, ItemDetail, ItemQuery, ItemRow, PageDirection};
+pub use register::{RegisterCounts, RegisterImport};
 pub use snapshots::{ImportCounts, ImportSession, RowProblem, SnapshotMeta};
 
 use rusqlite::types::{FromSql, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
@@ -46,6 +51,12 @@ macro_rules! id_type {
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 self.0.fmt(f)
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_i64(self.0)
             }
         }
     )+};

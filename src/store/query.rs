@@ -1,6 +1,10 @@
 //! Turns `--where` filters and searches into SQL conditions. Only fixed
 //! column expressions are spliced into the text; every value is bound.
 
+use super::register::{
+    EFFECTIVE_BUSINESS_OWNER, EFFECTIVE_ORGANIZATION, EFFECTIVE_RELATIONSHIP, EFFECTIVE_SPONSOR,
+    EFFECTIVE_TECHNICAL_OWNER,
+};
 use crate::domain::filter::Field;
 use crate::domain::{Filter, Flag, FlagSet};
 use rusqlite::types::Value;
@@ -16,23 +20,24 @@ pub(crate) enum Target {
 
 fn column(field: Field, target: Target) -> Option<&'static str> {
     use Field::*;
-    // Items point at the grant and identity versions they froze, joined as
-    // `e` and `idn` like the register itself.
+    // Items point at the grant, identity and register versions they froze,
+    // joined as `e`, `idn` and `r` like the register itself; the register
+    // fills in what the source left unknown.
     Some(match field {
         Tenant => "idn.tenant",
         System => "e.system",
         IdentityId => "idn.identity_id",
         Kind => "idn.kind",
-        Relationship => "idn.relationship",
-        Organization => "idn.organization",
+        Relationship => EFFECTIVE_RELATIONSHIP,
+        Organization => EFFECTIVE_ORGANIZATION,
         Region => "idn.region",
         Environment => "e.environment",
         Entitlement => "e.name",
         Privileged => "e.privileged",
         Shared => "e.shared",
-        Sponsor => "idn.sponsor",
-        BusinessOwner => "e.business_owner",
-        TechnicalOwner => "e.technical_owner",
+        Sponsor => EFFECTIVE_SPONSOR,
+        BusinessOwner => EFFECTIVE_BUSINESS_OWNER,
+        TechnicalOwner => EFFECTIVE_TECHNICAL_OWNER,
         Reviewer if target == Target::Items => "coalesce(s.assignee, i.reviewer)",
         Recommendation if target == Target::Items => "i.recommendation",
         Flag | State | Reviewer | Recommendation => return None,
@@ -128,7 +133,10 @@ mod tests {
         push_filters(&filters, Target::Items, &mut sql, &mut params).unwrap();
         assert_eq!(
             sql,
-            " AND idn.relationship IN (?, ?) AND e.privileged IN (?) AND idn.tenant IN (?)"
+            format!(
+                " AND {EFFECTIVE_RELATIONSHIP} IN (?, ?) AND e.privileged IN (?) \
+                 AND idn.tenant IN (?)"
+            )
         );
         assert_eq!(params.len(), 4);
         assert!(!sql.contains("DROP"));

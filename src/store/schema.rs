@@ -190,13 +190,67 @@ BEGIN
 END;
 "#;
 
+/// Real sources and the identity register: whether a source reports the
+/// account behind a grant disabled, the register itself with its change
+/// log, which entry describes which identity, and the register's evidence
+/// frozen on items.
+const V2_SOURCES_AND_REGISTER: &str = r#"
+-- Whether the source reports the account holding this grant enabled: NULL
+-- when it does not say (CSV sources), 0 for a disabled account (SCIM
+-- active: false). Per grant, since one person's accounts differ by system.
+ALTER TABLE entitlement ADD COLUMN active INTEGER;
+
+-- The identity register, one entry per (tenant, identity); tenant '' applies
+-- in every tenant. Versioned like the grants: a change writes a new version
+-- and supersedes the old, so that items can point at what they saw. A full
+-- register import that lacks an entry marks its current version removed.
+CREATE TABLE register_entry (
+    id              INTEGER PRIMARY KEY,
+    tenant          TEXT NOT NULL,
+    identity_id     TEXT NOT NULL,
+    match_id        TEXT NOT NULL,
+    email           TEXT,
+    relationship    TEXT,
+    organization    TEXT,
+    sponsor         TEXT,
+    business_owner  TEXT,
+    technical_owner TEXT,
+    contract_end    TEXT,
+    snapshot         INTEGER NOT NULL REFERENCES snapshot(id),
+    superseded       INTEGER REFERENCES snapshot(id),
+    removed_snapshot INTEGER REFERENCES snapshot(id),
+    source_line      INTEGER NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX register_entry_current ON register_entry(tenant, match_id)
+    WHERE superseded IS NULL;
+
+CREATE TABLE register_change (
+    id       INTEGER PRIMARY KEY,
+    snapshot INTEGER NOT NULL REFERENCES snapshot(id),
+    entry    INTEGER NOT NULL REFERENCES register_entry(id),
+    kind     TEXT NOT NULL CHECK (kind = 'changed' OR kind = 'removed' OR kind = 'restored'),
+    detail   TEXT NOT NULL
+) STRICT;
+CREATE INDEX register_change_by_entry ON register_change(entry);
+
+-- Derived: the live register entry version that describes each identity
+-- (by key), rebuilt in the transaction of every import.
+CREATE TABLE identity_register (
+    identity INTEGER PRIMARY KEY REFERENCES identity(id),
+    entry    INTEGER NOT NULL REFERENCES register_entry(id)
+) STRICT;
+
+-- The register entry version an item saw, if any.
+ALTER TABLE item ADD COLUMN register INTEGER;
+"#;
+
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1)])
+    Migrations::new(vec![M::up(V1), M::up(V2_SOURCES_AND_REGISTER)])
 }
 
 /// The schema version this build writes.
 pub fn latest_version() -> usize {
-    1
+    2
 }
 
 #[cfg(test)]
@@ -204,5 +258,38 @@ mod tests {
     #[test]
     fn migrations_are_valid() {
         super::migrations().validate().unwrap();
+    }
+
+    #[test]
+    fn a_database_of_the_first_release_is_upgraded_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        {
+            let mut conn = rusqlite::Connection::open(&path).unwrap();
+            rusqlite_migration::Migrations::new(vec![rusqlite_migration::M::up(super::V1)])
+                .to_latest(&mut conn)
+                .unwrap();
+            conn.execute(
+                "INSERT INTO snapshot (file_name, sha256, format, imported_at, imported_by, partial)
+                 VALUES ('old.csv', 'abc', 'canonical', '2026-01-01', 'me', 0)",
+                [],
+            )
+            .unwrap();
+        }
+        let store = crate::store::Store::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), super::latest_version());
+        let dump = store.dump().unwrap();
+        assert!(dump.contains("old.csv"), "data survives the upgrade");
+        assert!(dump.contains("## register_entry (0 rows)"), "{dump}");
+    }
+
+    #[test]
+    fn the_latest_version_is_the_number_of_migrations() {
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        super::migrations().to_latest(&mut conn).unwrap();
+        let version: usize = conn
+            .pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))
+            .unwrap() as usize;
+        assert_eq!(version, super::latest_version());
     }
 }

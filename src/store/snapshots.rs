@@ -59,12 +59,24 @@ struct SeenIdentity {
     attributes: IdentityAttributes,
 }
 
+/// Warnings the importer raised about the source (a dangling group member,
+/// an unresolved manager): recorded with the snapshot's audit event, the
+/// first ones in full.
+#[derive(Default)]
+struct Warnings {
+    kept: Vec<String>,
+    total: u64,
+}
+
+/// How many warnings the audit event keeps in full.
+const KEPT_WARNINGS: usize = 100;
+
 /// The page cache an import may use: large enough that the indexes being
 /// written stay in memory, bounded so that memory stays flat.
 const IMPORT_CACHE_KIB: i64 = 64 * 1024;
 
 /// Grant-level columns compared on re-import, in the order of `FIND`.
-const GRANT_FIELDS: [&str; 11] = [
+const GRANT_FIELDS: [&str; 12] = [
     "environment",
     "privileged",
     "shared",
@@ -76,18 +88,19 @@ const GRANT_FIELDS: [&str; 11] = [
     "last_used_at",
     "credential_rotated_at",
     "ticket",
+    "active",
 ];
 
 const FIND: &str = "SELECT id, environment, privileged, shared, business_owner, technical_owner,
         justification, granted_at, expires_at, last_used_at, credential_rotated_at, ticket,
-        removed_snapshot, key
+        active, removed_snapshot, key
     FROM entitlement
     WHERE identity = ?1 AND system = ?2 AND name = ?3 AND superseded IS NULL";
 
 const INSERT: &str = "INSERT INTO entitlement (id, key, identity, system, name, environment,
         privileged, shared, business_owner, technical_owner, justification, granted_at,
-        expires_at, last_used_at, credential_rotated_at, ticket, snapshot, source_line)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)";
+        expires_at, last_used_at, credential_rotated_at, ticket, snapshot, source_line, active)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)";
 
 /// The statements an import runs per row, prepared once.
 struct Statements<'a> {
@@ -157,6 +170,7 @@ pub struct ImportSession<'a> {
     last_scope: Option<(String, String, bool)>,
     counts: ImportCounts,
     conflicts: Vec<IdentityConflict>,
+    warnings: Warnings,
     dates: [String; 4],
     /// Ids for new versions: taken under the write lock, so they are ours,
     /// and known before insert, so a first version can be its own key.
@@ -212,6 +226,7 @@ impl Store {
             last_scope: None,
             counts: ImportCounts::default(),
             conflicts: Vec::new(),
+            warnings: Warnings::default(),
             dates: Default::default(),
             next_entitlement,
             next_identity,
@@ -235,6 +250,14 @@ impl<'a> ImportSession<'a> {
     /// Rows of this file that disagree with an earlier row about an identity.
     pub fn identity_conflicts(&self) -> &[IdentityConflict] {
         &self.conflicts
+    }
+
+    /// Records a warning about the source with the snapshot.
+    pub fn warn(&mut self, warning: String) {
+        self.warnings.total += 1;
+        if self.warnings.kept.len() < KEPT_WARNINGS {
+            self.warnings.kept.push(warning);
+        }
     }
 
     /// Declares a (tenant, system) scope this snapshot speaks for even if it
@@ -317,6 +340,7 @@ impl<'a> ImportSession<'a> {
             r.ticket,
             self.snapshot,
             line as i64,
+            r.active,
         ])?;
         self.next_entitlement += 1;
         Ok(id)
@@ -367,15 +391,15 @@ impl<'a> ImportSession<'a> {
             .query_row(
                 params![identity, record.system, record.entitlement],
                 |row| {
-                    let mut old: Vec<Option<String>> = Vec::with_capacity(12);
-                    for i in 1..=12 {
+                    let mut old: Vec<Option<String>> = Vec::with_capacity(13);
+                    for i in 1..=13 {
                         old.push(match row.get_ref(i)? {
                             rusqlite::types::ValueRef::Null => None,
                             rusqlite::types::ValueRef::Integer(n) => Some(n.to_string()),
                             v => Some(v.as_str()?.to_string()),
                         });
                     }
-                    Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(13)?, old))
+                    Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(14)?, old))
                 },
             )
             .optional()?;
@@ -398,7 +422,7 @@ impl<'a> ImportSession<'a> {
         }
         self.stmts.mark_seen.execute(params![id, line as i64])?;
         let values = grant_values(record);
-        let was_removed = old[11].is_some();
+        let was_removed = old[12].is_some();
         let changes: serde_json::Map<String, serde_json::Value> = GRANT_FIELDS
             .iter()
             .zip(old.iter().zip(values.iter()))
@@ -551,7 +575,8 @@ impl<'a> ImportSession<'a> {
             insert_scope.execute(params![self.snapshot, tenant, system])?;
         }
         drop(insert_scope);
-        let body = serde_json::json!({
+        super::register::refresh_register_matches(self.conn)?;
+        let mut body = serde_json::json!({
             "snapshot": self.snapshot.0,
             "file": self.meta.file_name,
             "sha256": sha256,
@@ -559,6 +584,10 @@ impl<'a> ImportSession<'a> {
             "partial": self.meta.partial,
             "counts": c,
         });
+        if self.warnings.total > 0 {
+            body["warnings"] = serde_json::json!(self.warnings.kept);
+            body["warning_count"] = serde_json::json!(self.warnings.total);
+        }
         ChainWriter::start(self.conn)?.append(
             self.conn,
             &NewEvent {
@@ -611,7 +640,7 @@ impl<'a> ImportSession<'a> {
 }
 
 /// The grant-level values of a record, in `GRANT_FIELDS` order, as stored.
-fn grant_values(r: &EntitlementRecord) -> [Option<String>; 11] {
+fn grant_values(r: &EntitlementRecord) -> [Option<String>; 12] {
     let stamp = |s: &Option<Stamp>| s.map(|s| s.to_string());
     [
         r.environment.clone(),
@@ -625,6 +654,7 @@ fn grant_values(r: &EntitlementRecord) -> [Option<String>; 11] {
         stamp(&r.last_used_at),
         stamp(&r.credential_rotated_at),
         r.ticket.clone(),
+        r.active.map(|a| i64::from(a).to_string()),
     ]
 }
 

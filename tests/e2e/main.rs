@@ -2,5 +2,7 @@
 //! line and, for the console, through a pseudo-terminal whose screen is read.
 
 mod cli;
+mod insights;
+mod sources;
 mod tui_pty;
 mod util;

@@ -1,0 +1,72 @@
+//! `recert config show | init`: the effective policy and reviewer and where
+//! they came from, and the commented default config file.
+
+use super::{Env, UsageError};
+use crate::cli::ConfigCommand;
+use crate::config;
+use crate::domain::text::sanitize;
+use color_eyre::Result;
+use color_eyre::eyre::WrapErr;
+
+pub fn run(command: ConfigCommand, env: &Env) -> Result<()> {
+    match command {
+        ConfigCommand::Show { json } => show(json, env),
+        ConfigCommand::Init => init(),
+    }
+}
+
+fn show(json: bool, env: &Env) -> Result<()> {
+    let loaded = &env.config;
+    if json {
+        let value = serde_json::json!({
+            "origin": loaded.origin,
+            "reviewer": loaded.config.reviewer,
+            "acting_reviewer": env.actor,
+            "policy": loaded.config.policy,
+        });
+        println!("{}", serde_json::to_string_pretty(&value)?);
+        return Ok(());
+    }
+    let reviewer = match &loaded.config.reviewer {
+        Some(r) if r == &env.actor => format!("{r} (from the config)"),
+        Some(r) => format!("{r} (overridden by --as or RECERT_REVIEWER: {})", env.actor),
+        None if env.actor_given => format!("{} (from --as or RECERT_REVIEWER)", env.actor),
+        None => format!("{} (the OS user; set reviewer in the config)", env.actor),
+    };
+    let text = format!(
+        "# config: {}\n# acting reviewer: {reviewer}\n# `recert flags` lists the rules these settings drive.\n\n{}",
+        loaded.origin.describe(),
+        config::to_toml(&loaded.config)
+    );
+    print!("{}", crate::domain::text::sanitize_multiline(&text));
+    Ok(())
+}
+
+/// Writes the default config where recert will look for it.
+pub(super) fn init() -> Result<()> {
+    let (path, _) = config::location();
+    let path = path.ok_or_else(|| {
+        UsageError(format!(
+            "cannot find a config directory: set {} to the file to write",
+            config::ENV
+        ))
+    })?;
+    let shown = sanitize(&path.display().to_string()).into_owned();
+    if path.exists() {
+        return Err(UsageError(format!(
+            "{shown} exists; edit it, or remove it first to start from the defaults"
+        ))
+        .into());
+    }
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).wrap_err_with(|| format!("cannot create {shown}"))?;
+    }
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, config::DEFAULT_TEXT.as_bytes()))
+        .wrap_err_with(|| format!("cannot write {shown}"))?;
+    println!("wrote the default config to {shown}; edit it, then `recert config show`");
+    Ok(())
+}
