@@ -10,6 +10,7 @@ use super::events::{ChainWriter, NewEvent};
 use super::{Result, SnapshotId, Store};
 use crate::domain::model::IdentityAttributes;
 use crate::domain::{EntitlementRecord, Stamp};
+use rusqlite::types::ValueRef;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Statement, params};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -108,8 +109,7 @@ struct Statements<'a> {
     insert: Statement<'a>,
     supersede: Statement<'a>,
     log_change: Statement<'a>,
-    mark_seen: Statement<'a>,
-    seen_line: Statement<'a>,
+    mark_removed: Statement<'a>,
     line_of: Statement<'a>,
     scope_held: Statement<'a>,
     find_identity: Statement<'a>,
@@ -127,9 +127,8 @@ impl<'a> Statements<'a> {
                 "INSERT INTO entitlement_change (snapshot, entitlement, kind, detail)
                  VALUES (?1, ?2, ?3, ?4)",
             )?,
-            mark_seen: conn
-                .prepare("INSERT INTO temp.import_seen (entitlement, line) VALUES (?1, ?2)")?,
-            seen_line: conn.prepare("SELECT line FROM temp.import_seen WHERE entitlement = ?1")?,
+            mark_removed: conn
+                .prepare("UPDATE entitlement SET removed_snapshot = ?2 WHERE id = ?1")?,
             line_of: conn.prepare(
                 "SELECT source_line FROM entitlement
                  WHERE identity = ?1 AND system = ?2 AND name = ?3 AND superseded IS NULL",
@@ -172,6 +171,10 @@ pub struct ImportSession<'a> {
     conflicts: Vec<IdentityConflict>,
     warnings: Warnings,
     dates: [String; 4],
+    /// For each grant version of a held scope that this file mentioned, the
+    /// line (0: not mentioned). Indexed by version id: 4 bytes a version,
+    /// far cheaper than a table, and what is not in it gets removed.
+    seen: Vec<u32>,
     /// Ids for new versions: taken under the write lock, so they are ours,
     /// and known before insert, so a first version can be its own key.
     next_entitlement: i64,
@@ -197,11 +200,6 @@ impl Store {
                 ],
             )?;
             let snapshot = SnapshotId(conn.last_insert_rowid());
-            conn.execute_batch(
-                "CREATE TEMP TABLE IF NOT EXISTS import_seen (
-                     entitlement INTEGER PRIMARY KEY, line INTEGER NOT NULL);
-                 DELETE FROM temp.import_seen;",
-            )?;
             let next = |table: &str| -> Result<i64> {
                 let sql = format!("SELECT coalesce(max(id), 0) + 1 FROM {table}");
                 Ok(conn.query_row(&sql, [], |r| r.get(0))?)
@@ -228,6 +226,7 @@ impl Store {
             conflicts: Vec::new(),
             warnings: Warnings::default(),
             dates: Default::default(),
+            seen: Vec::new(),
             next_entitlement,
             next_identity,
             open: true,
@@ -385,62 +384,101 @@ impl<'a> ImportSession<'a> {
         line: u64,
         record: &EntitlementRecord,
     ) -> Result<Option<RowProblem>> {
+        // The record's dates as stored, so that the comparison below
+        // allocates nothing for the (usual) unchanged row.
+        let stamps = [
+            &record.granted_at,
+            &record.expires_at,
+            &record.last_used_at,
+            &record.credential_rotated_at,
+        ];
+        for (buffer, stamp) in self.dates.iter_mut().zip(stamps) {
+            stamp_into(buffer, stamp);
+        }
+        let dates = &self.dates;
         let existing = self
             .stmts
             .find
             .query_row(
                 params![identity, record.system, record.entitlement],
                 |row| {
-                    let mut old: Vec<Option<String>> = Vec::with_capacity(13);
-                    for i in 1..=13 {
-                        old.push(match row.get_ref(i)? {
-                            rusqlite::types::ValueRef::Null => None,
-                            rusqlite::types::ValueRef::Integer(n) => Some(n.to_string()),
-                            v => Some(v.as_str()?.to_string()),
-                        });
+                    let new = |field: usize| -> Option<NewValue<'_>> {
+                        let date =
+                            |i: usize| (!dates[i].is_empty()).then(|| NewValue::Text(&dates[i]));
+                        match field {
+                            0 => text_value(&record.environment),
+                            1 => Some(NewValue::Int(i64::from(record.privileged))),
+                            2 => Some(NewValue::Int(i64::from(record.shared))),
+                            3 => text_value(&record.business_owner),
+                            4 => text_value(&record.technical_owner),
+                            5 => text_value(&record.justification),
+                            6..=9 => date(field - 6),
+                            10 => text_value(&record.ticket),
+                            _ => record.active.map(|a| NewValue::Int(i64::from(a))),
+                        }
+                    };
+                    let mut changes: Vec<(usize, Option<String>)> = Vec::new();
+                    for field in 0..GRANT_FIELDS.len() {
+                        let old = row.get_ref(field + 1)?;
+                        let same = match (old, new(field)) {
+                            (ValueRef::Null, None) => true,
+                            (ValueRef::Integer(a), Some(NewValue::Int(b))) => a == b,
+                            (ValueRef::Text(a), Some(NewValue::Text(b))) => a == b.as_bytes(),
+                            _ => false,
+                        };
+                        if !same {
+                            let before = match old {
+                                ValueRef::Null => None,
+                                ValueRef::Integer(n) => Some(n.to_string()),
+                                v => Some(v.as_str()?.to_string()),
+                            };
+                            changes.push((field, before));
+                        }
                     }
-                    Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(14)?, old))
+                    let removed = row.get_ref(13)?.as_i64_or_null()?.is_some();
+                    Ok((
+                        row.get::<_, i64>(0)?,
+                        row.get::<_, i64>(14)?,
+                        removed,
+                        changes,
+                    ))
                 },
             )
             .optional()?;
 
-        let Some((id, key, old)) = existing else {
+        let Some((id, key, was_removed, changes)) = existing else {
             let id = self.insert(None, identity, line, record)?;
-            self.stmts.mark_seen.execute(params![id, line as i64])?;
+            self.mark_seen(id, line);
             self.counts.added += 1;
             return Ok(None);
         };
-        if let Some(first_line) = self
-            .stmts
-            .seen_line
-            .query_row([id], |row| row.get::<_, i64>(0))
-            .optional()?
-        {
-            return Ok(Some(RowProblem::Duplicate {
-                first_line: first_line as u64,
-            }));
+        if let Some(first_line) = self.seen_line(id) {
+            return Ok(Some(RowProblem::Duplicate { first_line }));
         }
-        self.stmts.mark_seen.execute(params![id, line as i64])?;
-        let values = grant_values(record);
-        let was_removed = old[12].is_some();
-        let changes: serde_json::Map<String, serde_json::Value> = GRANT_FIELDS
-            .iter()
-            .zip(old.iter().zip(values.iter()))
-            .filter(|(_, (before, after))| before != after)
-            .map(|(field, (before, after))| (field.to_string(), serde_json::json!([before, after])))
-            .collect();
+        self.mark_seen(id, line);
         if !was_removed && changes.is_empty() {
             self.counts.unchanged += 1;
             return Ok(None);
         }
+        let values = grant_values(record);
+        let detail: serde_json::Map<String, serde_json::Value> = changes
+            .into_iter()
+            .map(|(field, before)| {
+                (
+                    GRANT_FIELDS[field].to_string(),
+                    serde_json::json!([before, values[field]]),
+                )
+            })
+            .collect();
         self.stmts.supersede.execute(params![id, self.snapshot])?;
-        self.insert(Some(key), identity, line, record)?;
+        let new_id = self.insert(Some(key), identity, line, record)?;
+        self.mark_seen(new_id, line);
         let kind = if was_removed { "restored" } else { "changed" };
         self.stmts.log_change.execute(params![
             self.snapshot,
             key,
             kind,
-            serde_json::Value::Object(changes).to_string()
+            serde_json::Value::Object(detail).to_string()
         ])?;
         if was_removed {
             self.counts.restored += 1;
@@ -448,6 +486,21 @@ impl<'a> ImportSession<'a> {
             self.counts.changed += 1;
         }
         Ok(None)
+    }
+
+    fn mark_seen(&mut self, version: i64, line: u64) {
+        let index = version as usize;
+        if index >= self.seen.len() {
+            self.seen.resize(index + 1, 0);
+        }
+        self.seen[index] = u32::try_from(line).unwrap_or(u32::MAX).max(1);
+    }
+
+    fn seen_line(&self, version: i64) -> Option<u64> {
+        self.seen
+            .get(version as usize)
+            .filter(|line| **line != 0)
+            .map(|line| u64::from(*line))
     }
 
     /// The identity's key, its current version written anew when this file
@@ -610,33 +663,51 @@ impl<'a> ImportSession<'a> {
     /// Grants of a scope that held some before this snapshot, that this
     /// snapshot neither wrote nor saw, are removed.
     fn mark_removed(&mut self) -> Result<()> {
-        const GONE: &str = "superseded IS NULL AND removed_snapshot IS NULL AND snapshot < ?1
-             AND system = ?2
-             AND identity IN (SELECT key FROM identity WHERE tenant = ?3 AND superseded IS NULL)
-             AND id NOT IN (SELECT entitlement FROM temp.import_seen)";
-        let log = format!(
-            "INSERT INTO entitlement_change (snapshot, entitlement, kind, detail)
-             SELECT ?1, key, 'removed', '{{}}' FROM entitlement WHERE {GONE}"
-        );
-        let mark = format!("UPDATE entitlement SET removed_snapshot = ?1 WHERE {GONE}");
-        let held: Vec<&(String, String)> = self
+        let held: Vec<(String, String)> = self
             .scopes
             .iter()
             .filter(|(_, held)| **held)
-            .map(|(scope, _)| scope)
+            .map(|(scope, _)| scope.clone())
             .collect();
+        let mut current = self.conn.prepare(
+            "SELECT e.id, e.key FROM entitlement e
+             WHERE e.superseded IS NULL AND e.removed_snapshot IS NULL AND e.snapshot < ?1
+               AND e.system = ?2
+               AND e.identity IN (SELECT key FROM identity
+                                  WHERE tenant = ?3 AND superseded IS NULL)",
+        )?;
         for (tenant, system) in held {
-            self.conn
-                .prepare_cached(&log)?
-                .execute(params![self.snapshot, system, tenant])?;
-            let removed =
-                self.conn
-                    .prepare_cached(&mark)?
-                    .execute(params![self.snapshot, system, tenant])?;
-            self.counts.removed += removed as u64;
+            let gone: Vec<(i64, i64)> = current
+                .query_map(params![self.snapshot, system, tenant], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?
+                .filter(|row| {
+                    row.as_ref()
+                        .map_or(true, |(id, _)| self.seen_line(*id).is_none())
+                })
+                .collect::<rusqlite::Result<_>>()?;
+            for (id, key) in gone {
+                self.stmts
+                    .mark_removed
+                    .execute(params![id, self.snapshot])?;
+                self.stmts
+                    .log_change
+                    .execute(params![self.snapshot, key, "removed", "{}"])?;
+                self.counts.removed += 1;
+            }
         }
         Ok(())
     }
+}
+
+/// A value from the source, as it compares with a stored one.
+enum NewValue<'a> {
+    Text(&'a str),
+    Int(i64),
+}
+
+fn text_value(value: &Option<String>) -> Option<NewValue<'_>> {
+    value.as_deref().map(NewValue::Text)
 }
 
 /// The grant-level values of a record, in `GRANT_FIELDS` order, as stored.
