@@ -196,11 +196,12 @@ impl Surroundings {
 
         let mut earlier = HashMap::new();
         if let Some(previous) = previous {
+            let (first, last) = item_range(conn, CampaignId(previous))?;
             let mut stmt = conn.prepare(
                 "SELECT grant_key, id, entitlement, identity, register FROM item
-                 WHERE campaign = ?1",
+                 WHERE id BETWEEN ?1 AND ?2",
             )?;
-            let mut rows = stmt.query([previous])?;
+            let mut rows = stmt.query(params![first, last])?;
             while let Some(row) = rows.next()? {
                 let versions = [row.get(2)?, row.get(3)?, row.get(4)?];
                 earlier.insert(row.get(0)?, (row.get(1)?, versions));
@@ -235,30 +236,49 @@ impl Surroundings {
     }
 }
 
-/// One value of the digest: tagged and length-prefixed, so that no two
-/// different rows encode alike.
-fn digest_value(digest: &mut Sha256, value: ValueRef<'_>) {
+/// Appends one value of an item's canonical encoding: tagged and
+/// length-prefixed, so that no two different items encode alike.
+fn encode_value(out: &mut Vec<u8>, value: ValueRef<'_>) {
     match value {
-        ValueRef::Null => digest.update(b"n"),
+        ValueRef::Null => out.push(b'n'),
         ValueRef::Integer(n) => {
-            digest.update(b"i");
-            digest.update(n.to_le_bytes());
+            out.push(b'i');
+            out.extend_from_slice(&n.to_le_bytes());
         }
         ValueRef::Real(f) => {
-            digest.update(b"r");
-            digest.update(f.to_le_bytes());
+            out.push(b'r');
+            out.extend_from_slice(&f.to_le_bytes());
         }
         ValueRef::Text(t) | ValueRef::Blob(t) => {
-            digest.update(b"t");
-            digest.update((t.len() as u64).to_le_bytes());
-            digest.update(t);
+            out.push(b't');
+            out.extend_from_slice(&(t.len() as u64).to_le_bytes());
+            out.extend_from_slice(t);
         }
     }
+}
+
+fn text_ref(text: &str) -> ValueRef<'_> {
+    ValueRef::Text(text.as_bytes())
+}
+
+/// The campaign digest: SHA-256 over the items' own hashes in queue order.
+fn fold_digest(item_hashes: impl Iterator<Item = [u8; 32]>) -> String {
+    let mut digest = Sha256::new();
+    for hash in item_hashes {
+        digest.update(hash);
+    }
+    audit::hex(&digest.finalize())
+}
+
+fn item_hash(encoded: &[u8]) -> [u8; 32] {
+    Sha256::digest(encoded).into()
 }
 
 /// An item as computed, before it is written: the grant order of the scan
 /// is the order items are written (and digested) in.
 struct Pending {
+    /// SHA-256 of the item's canonical encoding.
+    hash: [u8; 32],
     grant: i64,
     entitlement: i64,
     identity: i64,
@@ -274,32 +294,22 @@ struct Pending {
 
 impl Pending {
     /// The item's own fields, in digest order (the evidence follows).
-    fn digest_fields(&self, reviewer: &str, digest: &mut Sha256) {
-        digest_value(digest, ValueRef::Integer(self.grant));
-        digest_value(digest, ValueRef::Integer(self.entitlement));
-        digest_value(digest, ValueRef::Integer(self.identity));
-        digest_value(
-            digest,
-            self.register.map_or(ValueRef::Null, ValueRef::Integer),
+    fn encode_fields(&self, reviewer: &str, out: &mut Vec<u8>) {
+        let int = ValueRef::Integer;
+        encode_value(out, int(self.grant));
+        encode_value(out, int(self.entitlement));
+        encode_value(out, int(self.identity));
+        encode_value(out, self.register.map_or(ValueRef::Null, int));
+        encode_value(out, int(self.score));
+        encode_value(out, text_ref(reviewer));
+        encode_value(out, int(i64::from(self.flags)));
+        encode_value(
+            out,
+            self.context.as_deref().map_or(ValueRef::Null, text_ref),
         );
-        digest_value(digest, ValueRef::Integer(self.score));
-        digest_value(digest, ValueRef::Text(reviewer.as_bytes()));
-        digest_value(digest, ValueRef::Integer(i64::from(self.flags)));
-        digest_value(
-            digest,
-            self.context
-                .as_deref()
-                .map_or(ValueRef::Null, |c| ValueRef::Text(c.as_bytes())),
-        );
-        digest_value(
-            digest,
-            ValueRef::Text(self.recommendation.as_str().as_bytes()),
-        );
-        digest_value(digest, ValueRef::Text(self.since.as_bytes()));
-        digest_value(
-            digest,
-            self.previous.map_or(ValueRef::Null, ValueRef::Integer),
-        );
+        encode_value(out, text_ref(self.recommendation.as_str()));
+        encode_value(out, text_ref(self.since));
+        encode_value(out, self.previous.map_or(ValueRef::Null, int));
     }
 }
 
@@ -315,11 +325,12 @@ fn scope_sql() -> String {
     )
 }
 
-/// SHA-256 over a campaign's items in the order they were written: each
-/// item's own fields and the evidence of the versions it points at (its
-/// risk rank follows from the scores and is checked on its own). Recorded
-/// in the `campaign_created` event, recomputed by verification.
+/// SHA-256 over a campaign's items in queue order, each item contributing
+/// the hash of its own fields and the evidence of the versions it points at
+/// (its place in the queue is its id, checked on its own). Recorded in the
+/// `campaign_created` event, recomputed by verification.
 pub(crate) fn items_digest(conn: &Connection, campaign: CampaignId) -> Result<String> {
+    let (first, last) = item_range(conn, campaign)?;
     let sources: Vec<&str> = EVIDENCE.iter().map(|(_, s)| *s).collect();
     let sql = format!(
         "SELECT i.grant_key, i.entitlement, i.identity, i.register, i.risk_score, i.reviewer,
@@ -328,29 +339,42 @@ pub(crate) fn items_digest(conn: &Connection, campaign: CampaignId) -> Result<St
          JOIN entitlement e ON e.id = i.entitlement
          JOIN identity idn ON idn.id = i.identity
          LEFT JOIN register_entry r ON r.id = i.register
-         WHERE i.campaign = ?1 ORDER BY i.id",
+         WHERE i.id BETWEEN ?1 AND ?2 ORDER BY i.id",
         sources.join(", ")
     );
     let mut stmt = conn.prepare(&sql)?;
     let width = stmt.column_count();
-    let mut rows = stmt.query([campaign])?;
-    let mut digest = Sha256::new();
+    let mut rows = stmt.query(params![first, last])?;
+    let mut hashes = Vec::new();
+    let mut encoded = Vec::with_capacity(512);
     while let Some(row) = rows.next()? {
+        encoded.clear();
         for i in 0..width {
-            digest_value(&mut digest, row.get_ref(i)?);
+            encode_value(&mut encoded, row.get_ref(i)?);
         }
+        hashes.push(item_hash(&encoded));
     }
-    Ok(audit::hex(&digest.finalize()))
+    Ok(fold_digest(hashes.into_iter()))
 }
 
-/// Assesses every in-scope grant; returns the items in grant order and the
-/// digest of what they will hold.
+/// The ids of a campaign's items, first and last (empty when last < first).
+pub(crate) fn item_range(conn: &Connection, campaign: CampaignId) -> Result<(i64, i64)> {
+    conn.prepare_cached(
+        "SELECT first_item, first_item + item_count - 1 FROM campaign WHERE id = ?1",
+    )?
+    .query_row([campaign], |r| Ok((r.get(0)?, r.get(1)?)))
+    .optional()?
+    .ok_or_else(|| StoreError::NoCampaign(format!("#{campaign}")))
+}
+
+/// Assesses every in-scope grant; returns the items in grant order, each
+/// with the hash of what it will hold.
 fn compute_items(
     conn: &Connection,
     spec: &NewCampaign,
     around: &Surroundings,
     reviewers: &mut Vec<String>,
-) -> Result<(Vec<Pending>, String)> {
+) -> Result<Vec<Pending>> {
     let mut sql = scope_sql();
     let mut values = Vec::new();
     push_filters(&spec.scope, Target::Register, &mut sql, &mut values).map_err(|field| {
@@ -363,7 +387,7 @@ fn compute_items(
     let mut rows = select.query(params_from_iter(values))?;
     let mut interned: HashMap<String, u32> = HashMap::new();
     let mut items = Vec::new();
-    let mut digest = Sha256::new();
+    let mut encoded = Vec::with_capacity(512);
     while let Some(row) = rows.next()? {
         let grant: i64 = row.get(0)?;
         let entitlement: i64 = row.get(1)?;
@@ -429,7 +453,8 @@ fn compute_items(
             Some((item, seen)) if *seen == versions => ("unchanged", Some(*item)),
             Some((item, _)) => ("changed", Some(*item)),
         };
-        let pending = Pending {
+        let mut pending = Pending {
+            hash: [0; 32],
             grant,
             entitlement,
             identity,
@@ -443,43 +468,43 @@ fn compute_items(
             since,
             previous,
         };
-        pending.digest_fields(reviewer, &mut digest);
+        encoded.clear();
+        pending.encode_fields(reviewer, &mut encoded);
         for at in 0..EVIDENCE.len() {
-            digest_value(&mut digest, evidence(at)?);
+            encode_value(&mut encoded, evidence(at)?);
         }
+        pending.hash = item_hash(&encoded);
         items.push(pending);
     }
-    Ok((items, audit::hex(&digest.finalize())))
+    Ok(items)
 }
 
-/// Writes the items in grant order, each with its place in the queue:
-/// riskiest first, then in grant order.
+/// Writes the items in queue order (riskiest first, then in grant order),
+/// item id = `first` + rank, so every insert appends; returns the digest.
 fn write_items(
     conn: &Connection,
     campaign: CampaignId,
+    first: i64,
     items: &[Pending],
     reviewers: &[String],
-) -> Result<()> {
+) -> Result<String> {
     let mut order: Vec<u32> = (0..items.len() as u32).collect();
     order.sort_by_key(|&i| (-items[i as usize].score, i));
-    let mut rank = vec![0u32; items.len()];
-    for (position, &i) in order.iter().enumerate() {
-        rank[i as usize] = position as u32;
-    }
-    drop(order);
     let mut insert = conn.prepare(
-        "INSERT INTO item (campaign, grant_key, entitlement, identity, register, risk_rank,
+        "INSERT INTO item (id, campaign, grant_key, entitlement, identity, register, risk_rank,
              risk_score, reviewer, flags, context, recommendation, since, previous_item)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     )?;
-    for (item, rank) in items.iter().zip(rank) {
+    for (rank, &index) in order.iter().enumerate() {
+        let item = &items[index as usize];
         insert.execute(params![
+            first + rank as i64,
             campaign,
             item.grant,
             item.entitlement,
             item.identity,
             item.register,
-            rank,
+            rank as i64,
             item.score,
             reviewers[item.reviewer as usize],
             i64::from(item.flags),
@@ -489,7 +514,7 @@ fn write_items(
             item.previous,
         ])?;
     }
-    Ok(())
+    Ok(fold_digest(order.iter().map(|&i| items[i as usize].hash)))
 }
 
 /// Whether a campaign's frozen items still match what its creation recorded.
@@ -540,22 +565,31 @@ impl Store {
     /// The queue is riskiest first, ties in the order items were written,
     /// ranks 0, 1, 2…; anything else means the ranks were edited.
     fn queue_order_problem(&self, campaign: CampaignId) -> Result<Option<String>> {
+        let (first, last) = item_range(&self.conn, campaign)?;
         let mut stmt = self.conn.prepare(
-            "SELECT risk_rank, risk_score, id FROM item WHERE campaign = ?1 ORDER BY risk_rank",
+            "SELECT id, risk_rank, risk_score, grant_key, campaign FROM item
+             WHERE id BETWEEN ?1 AND ?2 ORDER BY id",
         )?;
-        let mut rows = stmt.query([campaign])?;
-        let mut previous: Option<(i64, i64)> = None;
-        let mut expected_rank = 0i64;
+        let mut rows = stmt.query(params![first, last])?;
+        let mut previous: Option<i64> = None;
+        let mut expected = first;
         while let Some(row) = rows.next()? {
-            let (rank, score, id): (i64, i64, i64) = (row.get(0)?, row.get(1)?, row.get(2)?);
-            let order = (-score, id);
-            if rank != expected_rank || previous.is_some_and(|p| p >= order) {
+            let (id, rank, score, of): (i64, i64, i64, CampaignId) =
+                (row.get(0)?, row.get(1)?, row.get(2)?, row.get(4)?);
+            let out_of_order = previous.is_some_and(|p| p < score);
+            if id != expected || rank != id - first || of != campaign || out_of_order {
                 return Ok(Some(format!(
-                    "item {id} is at rank {rank}, out of risk order: ranks were edited"
+                    "item {id} is at rank {rank}, out of risk order: the queue was edited"
                 )));
             }
-            previous = Some(order);
-            expected_rank += 1;
+            previous = Some(score);
+            expected += 1;
+        }
+        if expected != last + 1 {
+            return Ok(Some(format!(
+                "{} of its items are missing",
+                last + 1 - expected
+            )));
         }
         Ok(None)
     }
@@ -584,15 +618,19 @@ impl Store {
             tx.pragma_update(None, "cache_size", -CREATION_CACHE_KIB)?;
             let around = Surroundings::load(tx, spec.as_of, previous.as_ref().map(|p| p.0))?;
             let mut reviewers = Vec::new();
-            let (items, digest) = compute_items(tx, spec, &around, &mut reviewers)?;
+            let items = compute_items(tx, spec, &around, &mut reviewers)?;
             drop(around);
+            let first: i64 =
+                tx.query_row("SELECT coalesce(max(id), 0) + 1 FROM item", [], |r| {
+                    r.get(0)
+                })?;
 
             let policy_json = serde_json::to_string(&spec.policy)
                 .map_err(|e| StoreError::Corrupt(format!("policy: {e}")))?;
             tx.execute(
                 "INSERT INTO campaign (name, created_at, owner, as_of, due, scope, reviewer_rule,
-                     on_close, previous, policy, item_count)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                     on_close, previous, policy, item_count, first_item)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
                 params![
                     spec.name,
                     spec.created_at,
@@ -605,10 +643,11 @@ impl Store {
                     previous.as_ref().map(|p| p.0),
                     policy_json,
                     items.len() as i64,
+                    first,
                 ],
             )?;
             let campaign = CampaignId(tx.last_insert_rowid());
-            write_items(tx, campaign, &items, &reviewers)?;
+            let digest = write_items(tx, campaign, first, &items, &reviewers)?;
             tx.execute(
                 "INSERT INTO tally (campaign, state, n) VALUES (?1, 'undecided', ?2)",
                 params![campaign, items.len() as i64],

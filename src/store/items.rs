@@ -2,7 +2,7 @@
 //! (never OFFSET, never the whole campaign in memory), one item's full
 //! evidence and history, and a streaming walk for listings and reports.
 
-use super::campaigns::{EVIDENCE, ItemContext};
+use super::campaigns::{EVIDENCE, ItemContext, item_range};
 use super::register::{
     EFFECTIVE_BUSINESS_OWNER, EFFECTIVE_EMAIL, EFFECTIVE_ORGANIZATION, EFFECTIVE_RELATIONSHIP,
     EFFECTIVE_SPONSOR, EFFECTIVE_TECHNICAL_OWNER,
@@ -100,7 +100,7 @@ fn row_select() -> String {
             s.exception_until, d.body, i.since, i.previous_item
         FROM item i{ITEM_JOINS}
         LEFT JOIN event d ON d.seq = s.decided_event
-        WHERE i.campaign = ?"
+        WHERE i.id BETWEEN ? AND ?"
     )
 }
 
@@ -144,9 +144,10 @@ fn read_row(row: &Row<'_>) -> rusqlite::Result<ItemRow> {
 }
 
 /// The WHERE clause (after the campaign) and its values for a query.
-fn conditions(query: &ItemQuery) -> Result<(String, Vec<Value>)> {
+fn conditions(conn: &rusqlite::Connection, query: &ItemQuery) -> Result<(String, Vec<Value>)> {
+    let (first, last) = item_range(conn, query.campaign)?;
     let mut sql = String::new();
-    let mut values = vec![Value::Integer(query.campaign.0)];
+    let mut values = vec![Value::Integer(first), Value::Integer(last)];
     push_filters(&query.filters, Target::Items, &mut sql, &mut values)
         .map_err(|field| StoreError::Invalid(format!("cannot filter items by {field}")))?;
     if let Some(search) = query.search.as_deref().filter(|s| !s.is_empty()) {
@@ -301,20 +302,25 @@ impl Store {
         inclusive: bool,
         limit: usize,
     ) -> Result<Vec<ItemRow>> {
-        let (conds, mut values) = conditions(query)?;
+        let (conds, mut values) = conditions(&self.conn, query)?;
+        let first = match values.first() {
+            Some(Value::Integer(first)) => *first,
+            _ => 0,
+        };
         let mut sql = format!("{}{conds}", row_select());
+        // Ranks are ids within the campaign's range: keyset on the rowid.
         if let Some(rank) = anchor {
             sql.push_str(match (direction, inclusive) {
-                (PageDirection::Forward, true) => " AND i.risk_rank >= ?",
-                (PageDirection::Forward, false) => " AND i.risk_rank > ?",
-                (PageDirection::Backward, true) => " AND i.risk_rank <= ?",
-                (PageDirection::Backward, false) => " AND i.risk_rank < ?",
+                (PageDirection::Forward, true) => " AND i.id >= ?",
+                (PageDirection::Forward, false) => " AND i.id > ?",
+                (PageDirection::Backward, true) => " AND i.id <= ?",
+                (PageDirection::Backward, false) => " AND i.id < ?",
             });
-            values.push(Value::Integer(rank));
+            values.push(Value::Integer(first + rank));
         }
         sql.push_str(match direction {
-            PageDirection::Forward => " ORDER BY i.risk_rank ASC LIMIT ?",
-            PageDirection::Backward => " ORDER BY i.risk_rank DESC LIMIT ?",
+            PageDirection::Forward => " ORDER BY i.id ASC LIMIT ?",
+            PageDirection::Backward => " ORDER BY i.id DESC LIMIT ?",
         });
         values.push(Value::Integer(limit as i64));
         let mut stmt = self.conn.prepare_cached(&sql)?;
@@ -333,8 +339,8 @@ impl Store {
         query: &ItemQuery,
         mut visit: impl FnMut(&ItemRow) -> std::result::Result<(), Box<dyn std::error::Error>>,
     ) -> Result<()> {
-        let (conds, values) = conditions(query)?;
-        let sql = format!("{}{conds} ORDER BY i.risk_rank", row_select());
+        let (conds, values) = conditions(&self.conn, query)?;
+        let sql = format!("{}{conds} ORDER BY i.id", row_select());
         let mut stmt = self.conn.prepare(&sql)?;
         let mut rows = stmt.query(params_from_iter(values))?;
         while let Some(row) = rows.next()? {
@@ -346,8 +352,9 @@ impl Store {
 
     /// How many items match; a scan, so not for every frame.
     pub fn count_items(&self, query: &ItemQuery) -> Result<u64> {
-        let (conds, values) = conditions(query)?;
-        let sql = format!("SELECT count(*) FROM item i{ITEM_JOINS} WHERE i.campaign = ?{conds}");
+        let (conds, values) = conditions(&self.conn, query)?;
+        let sql =
+            format!("SELECT count(*) FROM item i{ITEM_JOINS} WHERE i.id BETWEEN ? AND ?{conds}");
         let n: i64 = self
             .conn
             .prepare_cached(&sql)?
@@ -358,10 +365,11 @@ impl Store {
     /// One item of a campaign, as the queue shows it.
     pub fn item_row(&self, campaign: CampaignId, item: ItemId) -> Result<Option<ItemRow>> {
         let sql = format!("{} AND i.id = ?", row_select());
+        let (first, last) = item_range(&self.conn, campaign)?;
         Ok(self
             .conn
             .prepare_cached(&sql)?
-            .query_row(params![campaign, item], read_row)
+            .query_row(params![first, last, item], read_row)
             .optional()?)
     }
 

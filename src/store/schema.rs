@@ -102,12 +102,16 @@ CREATE TABLE campaign (
     on_close      TEXT NOT NULL,
     previous      INTEGER REFERENCES campaign(id),
     policy        TEXT NOT NULL,
-    item_count    INTEGER NOT NULL
+    item_count    INTEGER NOT NULL,
+    -- A campaign's items are the ids first_item .. first_item + item_count - 1,
+    -- in queue order: paging the queue is a rowid range scan.
+    first_item    INTEGER NOT NULL
 ) STRICT;
 
 -- One row per in-scope grant, pointing at the exact versions of the grant
 -- and its identity that were reviewed. risk_rank is the dense 0-based queue
--- order; grant_key ties the item to the same grant in other campaigns.
+-- order, and id = campaign.first_item + risk_rank; grant_key ties the item
+-- to the same grant in other campaigns.
 -- Items are written only by campaign creation, in one transaction, and are
 -- covered by the digest its event records; foreign keys would cost four
 -- lookups per item for a million items.
@@ -129,7 +133,6 @@ CREATE TABLE item (
     since           TEXT NOT NULL CHECK (since = 'new' OR since = 'changed' OR since = 'unchanged'),
     previous_item   INTEGER
 ) STRICT;
-CREATE UNIQUE INDEX item_queue ON item(campaign, risk_rank);
 CREATE INDEX item_by_grant ON item(grant_key, campaign);
 
 -- The audit log: one hash chain over every decision, sign-off, campaign
