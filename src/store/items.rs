@@ -108,7 +108,7 @@ fn read_row(row: &Row<'_>) -> rusqlite::Result<ItemRow> {
 }
 
 /// The WHERE clause (after the campaign) and its values for a query.
-fn conditions(query: &ItemQuery) -> Result<(String, Vec<Value>)> {
+pub(super) fn conditions(query: &ItemQuery) -> Result<(String, Vec<Value>)> {
     let mut sql = String::new();
     let mut values = vec![Value::Integer(query.campaign.0)];
     push_filters(&query.filters, Target::Items, &mut sql, &mut values)

@@ -3,17 +3,21 @@
 //! migrates it, and offers typed operations to the rest of recert.
 
 mod campaigns;
+mod dashboard;
 mod events;
 mod items;
 mod query;
 mod schema;
+mod selection;
 mod snapshots;
 
 pub use campaigns::{CampaignSummary, NewCampaign, Tally};
+pub use dashboard::{Dashboard, FACET_FIELDS, Facet, ReviewerProgress};
 pub use events::{
     Acting, ChainBreak, ChainReport, DecisionOutcome, DecisionRequest, check_exception_end,
 };
 pub use items::{EarlierDecision, HistoryEntry, ItemDetail, ItemQuery, ItemRow, PageDirection};
+pub use selection::{BulkOutcome, Selection, SelectionPreview};
 pub use snapshots::{ImportCounts, ImportSession, RowProblem, SnapshotMeta};
 
 use rusqlite::types::{FromSql, FromSqlResult, ToSql, ToSqlOutput, ValueRef};

@@ -45,7 +45,8 @@ fn column(field: Field, target: Target) -> Option<&'static str> {
         (Target::Items, Sponsor) => "i.sponsor",
         (Target::Items, BusinessOwner) => "i.business_owner",
         (Target::Items, TechnicalOwner) => "i.technical_owner",
-        (Target::Items, Reviewer) => "coalesce(s.assignee, i.reviewer)",
+        // E-mail addresses are compared as people type them: case-blind.
+        (Target::Items, Reviewer) => "coalesce(s.assignee, i.reviewer) COLLATE NOCASE",
         (Target::Items, Recommendation) => "i.recommendation",
         (Target::Items, Flag | State) => return None,
     })
