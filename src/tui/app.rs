@@ -127,6 +127,9 @@ pub struct Editor {
     pub required: Option<&'static str>,
     pub fields: Vec<(Input, TextArea<'static>)>,
     pub focus: usize,
+    /// What the reviewer should know before deciding (going against the
+    /// recommendation, reviewing their own access).
+    pub notice: Option<String>,
     /// Why the last save was refused, shown in the dialog.
     pub error: Option<String>,
 }

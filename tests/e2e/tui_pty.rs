@@ -21,18 +21,15 @@ fn review_as_sponsor(sandbox: &Sandbox, cols: u16, rows: u16) -> Pty {
 fn revoke_with_a_note_in_the_console_is_in_the_report() {
     let sandbox = Sandbox::with_campaign();
     let mut tui = review_as_sponsor(&sandbox, 100, 30);
-    let screen = tui.wait_for("Queue");
-    assert!(screen.contains("0/30 decided"), "{screen}");
-    assert!(screen.contains(SPONSOR), "the acting reviewer is shown");
-    assert!(screen.contains("my items"), "the reviewer's own queue");
+    // The acting reviewer and their own queue are shown.
+    tui.wait_for_all(&["Queue", "0/30 decided", SPONSOR, "my items"]);
     tui.send("r");
     tui.wait_for("Note required");
     tui.send("shared MSP login, contract over");
     tui.send("\r");
     tui.send("ticket NW-9");
     tui.send(CTRL_S);
-    let screen = tui.wait_for("revoked — saved");
-    assert!(screen.contains("1/30 decided"), "{screen}");
+    tui.wait_for_all(&["revoked — saved", "1/30 decided"]);
     tui.send("q");
     assert!(tui.wait_exit(), "the terminal left the alternate screen");
 
@@ -99,14 +96,12 @@ fn filter_mark_all_bulk_attest_revoke_one_and_find_it_as_left() {
     tui.send("*");
     tui.wait_for("6 marked");
     tui.send("a");
-    let screen = tui.wait_for("carry a revoke recommendation");
-    assert!(screen.contains("Attest 6 marked items?"), "{screen}");
+    tui.wait_for_all(&["Attest 6 marked items?", "carry a revoke recommendation"]);
     tui.send("y");
     tui.wait_for("Attest · 6 marked items");
     tui.send("contracts renewed to June (SOW-100..103)");
     tui.send(CTRL_S);
-    let screen = tui.wait_for("attested 6 marked items in one step");
-    assert!(screen.contains("6/30 decided"), "{screen}");
+    tui.wait_for_all(&["attested 6 marked items in one step", "6/30 decided"]);
 
     // Revoke one of them on its own, with its own note.
     tui.send("r");
@@ -119,14 +114,11 @@ fn filter_mark_all_bulk_attest_revoke_one_and_find_it_as_left() {
 
     // Reopen: everything is as it was left.
     let mut tui = review_as_sponsor(&sandbox, 80, 24);
-    let screen = tui.wait_for("Queue");
-    assert!(screen.contains("6/30 decided"), "{screen}");
+    tui.wait_for_all(&["Queue", "6/30 decided"]);
     tui.send("f");
     tui.wait_for("contractor");
     tui.send(" \r");
-    let screen = tui.wait_for("relationship=contractor");
-    assert!(screen.contains("✗ revoked"), "{screen}");
-    assert!(screen.contains("✓ attested"), "{screen}");
+    tui.wait_for_all(&["relationship=contractor", "✗ revoked", "✓ attested"]);
     tui.send("q");
     tui.wait_exit();
 
@@ -180,12 +172,14 @@ fn an_exception_then_its_undo_are_both_in_the_history() {
 
     tui.send("k"); // back to the item
     tui.send("u");
-    let screen = tui.wait_for("undo recorded, now undecided");
     // The detail pane shows both events: nothing was deleted.
-    assert!(screen.contains("exception by a.kowalski"), "{screen}");
-    assert!(screen.contains("until 2027-01-31 ticket CHG-9"), "{screen}");
-    assert!(screen.contains("undo by a.kowalski"), "{screen}");
-    assert!(screen.contains("(reverts event"), "{screen}");
+    tui.wait_for_all(&[
+        "exception by a.kowalski",
+        "until 2027-01-31 ticket CHG-9",
+        "undo by a.kowalski",
+        "(reverts event",
+        "undo recorded, now undecided",
+    ]);
     tui.send("q");
     tui.wait_exit();
 
@@ -226,11 +220,12 @@ fn hostile_escape_sequences_in_the_data_never_reach_the_terminal() {
         30,
         &[("NO_COLOR", "1")],
     );
-    let screen = tui.wait_for("Queue");
-    assert!(
-        screen.contains(r"Eve\x1b[2J\x1b]0;pwned\x07\x1b[31mRED"),
-        "{screen}"
-    );
+    // Wait for the whole first frame, down to the status bar.
+    let screen = tui.wait_for_all(&[
+        "Queue",
+        r"Eve\x1b[2J\x1b]0;pwned\x07\x1b[31mRED",
+        "0/1 decided",
+    ]);
     assert_eq!(
         screen.matches(r"Eve\x1b[2J").count(),
         2,
@@ -285,13 +280,11 @@ fn the_console_fits_80_by_24_and_the_help_lists_every_key() {
     let mut tui = review_as_sponsor(&sandbox, 80, 24);
     tui.wait_for("Queue");
     tui.send("?");
-    let screen = tui.wait_for("Keys");
-    assert!(screen.contains("attest: keep the access"), "{screen}");
+    tui.wait_for_all(&["Keys", "attest: keep the access"]);
     tui.send("?");
     tui.wait_for("Queue");
     tui.send("d");
-    let screen = tui.wait_for("Decisions by type");
-    assert!(screen.contains("By reviewer"), "{screen}");
+    tui.wait_for_all(&["Decisions by type", "By reviewer"]);
     tui.send("d");
     tui.send("v");
     tui.wait_for("all items");

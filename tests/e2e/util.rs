@@ -224,6 +224,24 @@ impl Pty {
         }
     }
 
+    /// Waits until the screen shows every one of `texts` at once. A frame
+    /// reaches the terminal in pieces, so whatever a test asserts about a
+    /// screen is waited for, not just its first sign.
+    pub fn wait_for_all(&mut self, texts: &[&str]) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let screen = self.screen();
+            if texts.iter().all(|t| screen.contains(t)) {
+                return screen;
+            }
+            if Instant::now() > deadline {
+                let missing: Vec<_> = texts.iter().filter(|t| !screen.contains(*t)).collect();
+                panic!("the screen never showed {missing:?}; it shows:\n{screen}");
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
     pub fn send(&mut self, keys: &str) {
         use std::io::Write;
         self.session

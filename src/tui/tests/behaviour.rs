@@ -90,6 +90,13 @@ fn a_required_note_cannot_be_saved_empty_and_escape_records_nothing() {
     let mut console = Console::open(&mut store, &campaign, (80, 24));
     console.send(ch('a')); // the riskiest item is privileged
     assert!(console.editing());
+    assert!(
+        console
+            .draw()
+            .contains("The recommendation is to revoke: keeping it goes against it."),
+        "{}",
+        console.draw()
+    );
     console.send(ctrl('s'));
     assert!(console.editing(), "still editing");
     assert!(console.draw().contains("a note is required"));

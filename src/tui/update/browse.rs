@@ -189,7 +189,7 @@ pub(super) fn on_marked_all(
     }
     app.marks.count = None;
     app.status = Some(Status::Info(format!(
-        "marked every item in view: {} decide them all, {} unmarks",
+        "marked all in view: {} decide them, {} unmarks",
         keymap::decision_keys(),
         keymap::keys_for(ModeKind::Browse, Action::ClearMarks)
     )));

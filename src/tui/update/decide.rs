@@ -52,6 +52,7 @@ pub(super) fn begin(app: &mut App, kind: DecisionKind) -> Vec<Effect> {
     if kind == DecisionKind::Attest && required.is_none() {
         return vec![Effect::Decide(request(row, Some(Decision::Attest)))];
     }
+    let notice = notice(kind, row);
     let subject = Subject::Item {
         id: row.id,
         seen_event: row.last_event,
@@ -63,7 +64,26 @@ pub(super) fn begin(app: &mut App, kind: DecisionKind) -> Vec<Effect> {
         ),
     };
     open_editor(app, kind, subject, required);
+    if let Mode::Editor(editor) = &mut app.mode {
+        editor.notice = notice;
+    }
     vec![]
+}
+
+/// What deserves a second look before this decision on this item.
+fn notice(kind: DecisionKind, row: &ItemRow) -> Option<String> {
+    use crate::domain::Flag;
+    let mut said = Vec::new();
+    if kind == DecisionKind::Attest && row.recommendation.suggests_revoke() {
+        said.push(format!(
+            "The recommendation is to {}: keeping it goes against it.",
+            row.recommendation.label()
+        ));
+    }
+    if row.flags.contains(Flag::SelfReview) {
+        said.push("You are reviewing your own access; the report says so.".to_string());
+    }
+    (!said.is_empty()).then(|| said.join(" "))
 }
 
 fn request(row: &ItemRow, decision: Option<Decision>) -> DecisionRequest {
@@ -120,6 +140,7 @@ fn open_editor(
         required,
         fields,
         focus: 0,
+        notice: None,
         error: None,
     };
     show_focus(&mut editor);

@@ -146,6 +146,7 @@ fn render_reviewers(d: &Dashboard, theme: &Theme, frame: &mut Frame<'_>, area: R
 }
 
 fn render_waiting(d: &Dashboard, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
+    let width = area.width as usize;
     let waiting = d.tally.undecided + d.tally.reassigned;
     let mut lines = vec![Line::from(vec![
         Span::styled("Awaiting a decision: ", theme.heading()),
@@ -165,14 +166,15 @@ fn render_waiting(d: &Dashboard, theme: &Theme, frame: &mut Frame<'_>, area: Rec
     if !d.riskiest_waiting.is_empty() {
         lines.push(Line::styled("Riskiest still waiting", theme.heading()));
         for row in &d.riskiest_waiting {
-            lines.push(Line::from(format!(
+            let text = format!(
                 "  #{:<4} {} · {} · {}  {}",
                 row.rank + 1,
                 sanitize(&row.identity_name),
                 sanitize(&row.system),
                 sanitize(&row.entitlement),
                 row.flags.codes()
-            )));
+            );
+            lines.push(Line::from(fit(&text, width)));
         }
     }
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);

@@ -69,10 +69,17 @@ pub fn render_editor(editor: &Editor, app: &App, theme: &Theme, frame: &mut Fram
     let width = area.width.saturating_sub(4).clamp(40, 100);
     let area = centered(area, width, 16);
     frame.render_widget(Clear, area);
+    let next = if editor.fields.len() > 1 {
+        format!(
+            " · {} next field",
+            keys_for(ModeKind::Editor, Action::NextField)
+        )
+    } else {
+        String::new()
+    };
     let hints = format!(
-        " {} save · {} next field · {} cancel ",
+        " {} save{next} · {} cancel ",
         keys_for(ModeKind::Editor, Action::Save),
-        keys_for(ModeKind::Editor, Action::NextField),
         keys_for(ModeKind::Editor, Action::Cancel)
     );
     let block = Block::default()
@@ -86,6 +93,7 @@ pub fn render_editor(editor: &Editor, app: &App, theme: &Theme, frame: &mut Fram
     // followed by what it means), the note's heading, the note, the error.
     enum Row<'e> {
         Subject,
+        Notice(&'e str),
         Field(Input, &'e ratatui_textarea::TextArea<'static>),
         Hint(Line<'static>),
         NoteHeading,
@@ -93,6 +101,9 @@ pub fn render_editor(editor: &Editor, app: &App, theme: &Theme, frame: &mut Fram
         Error,
     }
     let mut rows = vec![Row::Subject];
+    if let Some(notice) = &editor.notice {
+        rows.push(Row::Notice(notice));
+    }
     for (input, field) in editor.fields.iter().filter(|(i, _)| i.is_single_line()) {
         rows.push(Row::Field(*input, field));
         if *input == Input::Until
@@ -105,7 +116,7 @@ pub fn render_editor(editor: &Editor, app: &App, theme: &Theme, frame: &mut Fram
     let constraints: Vec<Constraint> = rows
         .iter()
         .map(|row| match row {
-            Row::Subject => Constraint::Length(2),
+            Row::Subject | Row::Notice(_) | Row::Error => Constraint::Length(2),
             Row::Note => Constraint::Min(2),
             _ => Constraint::Length(1),
         })
@@ -136,6 +147,11 @@ pub fn render_editor(editor: &Editor, app: &App, theme: &Theme, frame: &mut Fram
                 );
                 frame.render_widget(*field, text);
             }
+            Row::Notice(notice) => frame.render_widget(
+                Paragraph::new(Line::styled(format!("! {notice}"), theme.warn()))
+                    .wrap(Wrap { trim: true }),
+                area,
+            ),
             Row::Hint(hint) => {
                 frame.render_widget(Paragraph::new(hint.clone()).style(theme.dim()), area)
             }
@@ -168,7 +184,8 @@ pub fn render_editor(editor: &Editor, app: &App, theme: &Theme, frame: &mut Fram
                         Paragraph::new(Line::styled(
                             format!("! {}", sanitize(error)),
                             theme.danger(),
-                        )),
+                        ))
+                        .wrap(Wrap { trim: true }),
                         area,
                     );
                 }

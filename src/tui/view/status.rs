@@ -29,32 +29,28 @@ pub fn render_header(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect
     let reviewer = format!(" as {} ", sanitize(&app.reviewer));
     let name = sanitize(&app.campaign.name).into_owned();
     let state = app.campaign.state.to_string();
+    let line = |title: bool, name: &str| {
+        Line::from(vec![
+            Span::styled(if title { " recert ·" } else { "" }, theme.title()),
+            Span::raw(format!(" {name} · {state} · ")),
+            Span::styled(due.clone(), due_style),
+        ])
+    };
     // The due date and who is acting matter most; the program's name and
     // then the campaign's name give way when the terminal is narrow.
-    let width = area.width as usize;
-    let fixed = state.chars().count() + due.chars().count() + 6;
-    let room = width.saturating_sub(reviewer.chars().count() + fixed);
-    let (title, name) = if room >= name.chars().count() + 9 {
-        (" recert ", name)
-    } else {
-        ("", fit(&name, room.max(4)))
-    };
-    let line = Line::from(vec![
-        Span::styled(title, theme.title()),
-        Span::raw(format!(
-            "{} {name} · {state} · ",
-            if title.is_empty() { "" } else { "·" }
-        )),
-        Span::styled(due, due_style),
-    ]);
-    let left_width = line.width() as u16;
-    let right_width = area.width.saturating_sub(left_width);
-    let [left, right] =
+    let room = (area.width as usize).saturating_sub(reviewer.chars().count());
+    let bare = line(false, "").width();
+    let left = [line(true, &name), line(false, &name)]
+        .into_iter()
+        .find(|l| l.width() <= room)
+        .unwrap_or_else(|| line(false, &fit(&name, room.saturating_sub(bare).max(4))));
+    let left_width = (left.width() as u16).min(area.width);
+    let [left_area, right] =
         Layout::horizontal([Constraint::Length(left_width), Constraint::Min(0)]).areas(area);
-    frame.render_widget(Paragraph::new(line), left);
+    frame.render_widget(Paragraph::new(left), left_area);
     frame.render_widget(
         Paragraph::new(Line::styled(
-            fit(&reviewer, right_width as usize),
+            fit(&reviewer, right.width as usize),
             theme.heading(),
         ))
         .right_aligned(),
