@@ -47,6 +47,9 @@ pub enum Effect {
         decision: Option<Decision>,
         note: Option<String>,
     },
+    /// Any effect, run after the frame is drawn: a search typed key by
+    /// key costs one query when the typing pauses, not one per key.
+    Later(Box<Effect>),
     // The ones below scan the campaign; they run after the frame is drawn
     // and only while no key is waiting (see `is_deferred`).
     CountMatches(ItemQuery),
@@ -62,11 +65,20 @@ impl Effect {
     pub fn is_deferred(&self) -> bool {
         matches!(
             self,
-            Effect::CountMatches(_)
+            Effect::Later(_)
+                | Effect::CountMatches(_)
                 | Effect::CountMarked(_)
                 | Effect::LoadFacets
                 | Effect::LoadDashboard
         )
+    }
+
+    /// What a newer deferred effect replaces: one of the same kind.
+    pub fn kind(&self) -> std::mem::Discriminant<Effect> {
+        match self {
+            Effect::Later(inner) => inner.kind(),
+            other => std::mem::discriminant(other),
+        }
     }
 }
 
@@ -114,6 +126,7 @@ impl<'a> Runner<'a> {
         };
         let store = &mut *self.store;
         let result: Result<Msg, StoreError> = match effect {
+            Effect::Later(inner) => return self.run(*inner, query, page_size),
             Effect::LoadPage {
                 anchor,
                 direction,

@@ -60,7 +60,9 @@ pub fn run(
         terminal.draw(|frame| view::render(&app, frame))?;
         // Slow work (counts, dashboards) waits until the frame is drawn and
         // the reviewer is not typing, so keys never queue behind a scan.
-        if !later.is_empty() && !event::poll(Duration::ZERO)? {
+        if let Some(patience) = later.patience()
+            && !event::poll(patience)?
+        {
             run_deferred(&mut app, &mut runner, &mut later);
             continue;
         }
@@ -75,6 +77,9 @@ pub fn run(
     Ok(())
 }
 
+/// How long a pause in typing is, before a search reads its results.
+const TYPING_PAUSE: Duration = Duration::from_millis(150);
+
 /// Effects put off until the screen is drawn; a newer effect of a kind
 /// replaces one still waiting, since only the latest answer matters.
 #[derive(Debug, Default)]
@@ -84,8 +89,8 @@ pub struct Deferred {
 
 impl Deferred {
     pub fn push(&mut self, effect: Effect) {
-        let kind = std::mem::discriminant(&effect);
-        self.waiting.retain(|e| std::mem::discriminant(e) != kind);
+        let kind = effect.kind();
+        self.waiting.retain(|e| e.kind() != kind);
         self.waiting.push_back(effect);
     }
 
@@ -95,6 +100,18 @@ impl Deferred {
 
     pub fn is_empty(&self) -> bool {
         self.waiting.is_empty()
+    }
+
+    /// How long the keyboard must stay quiet before the waiting work runs:
+    /// a pause in typing for a search, none for counts. `None` when
+    /// nothing waits.
+    pub fn patience(&self) -> Option<Duration> {
+        let typing = self.waiting.iter().any(|e| matches!(e, Effect::Later(_)));
+        match (self.waiting.is_empty(), typing) {
+            (true, _) => None,
+            (false, true) => Some(TYPING_PAUSE),
+            (false, false) => Some(Duration::ZERO),
+        }
     }
 }
 

@@ -455,6 +455,37 @@ fn slow_counts_wait_for_the_frame_and_only_the_latest_runs() {
     assert_eq!(later.pop(), Some(Effect::LoadFacets));
     assert_eq!(later.pop(), Some(Effect::CountMatches(query("ab"))));
     assert!(later.is_empty());
+
+    // Typing a search reads its page once the typing pauses: a key that
+    // follows replaces the read still waiting.
+    crate::tui::update::update(&mut console.app, ch('/'));
+    let typed = crate::tui::update::update(&mut console.app, ch('x'));
+    assert!(
+        typed
+            .iter()
+            .all(|e| e.is_deferred() && !matches!(e, Effect::LoadPage { .. })),
+        "{typed:?}"
+    );
+    let page = |select| {
+        Effect::Later(Box::new(Effect::LoadPage {
+            anchor: None,
+            direction: crate::store::PageDirection::Forward,
+            inclusive: true,
+            select,
+        }))
+    };
+    assert_eq!(later.patience(), None);
+    later.push(Effect::LoadFacets);
+    assert_eq!(later.patience(), Some(std::time::Duration::ZERO));
+    later.push(page(crate::tui::update::Select::First));
+    assert!(
+        later.patience() > Some(std::time::Duration::ZERO),
+        "waits for a pause"
+    );
+    later.push(Effect::LoadFacets);
+    later.push(page(crate::tui::update::Select::Last));
+    assert_eq!(later.pop(), Some(Effect::LoadFacets));
+    assert_eq!(later.pop(), Some(page(crate::tui::update::Select::Last)));
 }
 
 #[test]

@@ -38,13 +38,20 @@ pub(super) fn on_search_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             if !search.textarea.input(key) {
                 return vec![];
             }
-            // Incremental: every change of the text is a new first page.
+            // Incremental: every change of the text is a new first page,
+            // read once the typing pauses.
             let text = search.textarea.lines().join(" ");
             app.set_view(View {
                 search: text,
                 ..app.view.clone()
             });
             show_view(app)
+                .into_iter()
+                .map(|effect| match effect {
+                    Effect::LoadPage { .. } => Effect::Later(Box::new(effect)),
+                    other => other,
+                })
+                .collect()
         }
     }
 }
