@@ -379,6 +379,16 @@ fn no_color_means_no_colour_and_states_still_read() {
         console.draw().contains("✗ revoked"),
         "state as a symbol and a word"
     );
+    console.send(ch('e')); // a dialog with placeholders
+    assert!(
+        console
+            .buffer()
+            .content()
+            .iter()
+            .all(|c| c.fg == Color::Reset && c.bg == Color::Reset),
+        "dialogs too"
+    );
+    console.send(key(KeyCode::Esc));
     console.app.color = true;
     assert!(
         console

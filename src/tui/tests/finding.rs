@@ -211,3 +211,28 @@ fn the_dashboard_counts_when_opened() {
     console.send(ch('d'));
     assert!(matches!(console.app.mode, Mode::Browse));
 }
+
+#[test]
+fn choosing_reviewers_in_the_panel_shows_their_items_not_only_mine() {
+    let (mut store, campaign) = sample_store();
+    let mut console = Console::open(&mut store, &campaign, (160, 48));
+    assert!(console.app.view.mine);
+    console.send(ch('f'));
+    choose(
+        &mut console,
+        Field::Reviewer,
+        "m.santos@northwind.example.com",
+    );
+    console.send(key(KeyCode::Enter));
+    assert!(!console.app.view.mine, "my items would match nothing");
+    assert_eq!(console.app.matching_count(), Some(9));
+    assert!(
+        console
+            .app
+            .queue
+            .rows
+            .iter()
+            .all(|r| r.assignee == "m.santos@northwind.example.com")
+    );
+    assert!(console.draw().contains("all items · reviewer=m.santos"));
+}

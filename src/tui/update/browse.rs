@@ -1,7 +1,7 @@
 //! Keys on the queue: moving, marking, changing the view, opening panels.
 //! Decisions start here and continue in `decide`.
 
-use super::{decide, marked_rows, move_selection, panels, recount, reload, show_view};
+use super::{decide, marked_rows, move_selection, panels, recount, reload, show_view, text_field};
 use crate::domain::DecisionKind;
 use crate::store::{ItemId, ItemQuery, Selection};
 use crate::tui::action::Action;
@@ -9,7 +9,7 @@ use crate::tui::app::{App, FilterPanel, Marks, Mode, SearchBox, Status, View};
 use crate::tui::effects::Effect;
 use crate::tui::keymap::{self, ModeKind};
 use ratatui::crossterm::event::KeyEvent;
-use ratatui_textarea::{CursorMove, TextArea};
+use ratatui_textarea::CursorMove;
 
 pub(super) fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
     let Some(action) = keymap::resolve(ModeKind::Browse, &key) else {
@@ -56,7 +56,7 @@ pub(super) fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             vec![]
         }
         Action::Search => {
-            let mut textarea = TextArea::new(vec![app.view.search.clone()]);
+            let mut textarea = text_field(app, vec![app.view.search.clone()]);
             textarea.move_cursor(CursorMove::End);
             textarea.set_cursor_line_style(ratatui::style::Style::default());
             textarea.set_placeholder_text("identity, organization, system, entitlement or note");

@@ -3,7 +3,7 @@
 //! dialog that stays open until the store has committed the decision, so a
 //! refused save loses nothing that was typed.
 
-use super::{Select, detail_for_selection, recount, reload};
+use super::{Select, detail_for_selection, recount, reload, text_field};
 use crate::domain::{CampaignState, Decision, DecisionKind};
 use crate::store::{
     BulkOutcome, DecisionOutcome, DecisionRequest, EventSeq, ItemId, ItemRow, PageDirection,
@@ -16,7 +16,6 @@ use crate::tui::keymap::{self, ModeKind};
 use chrono::{Months, NaiveDate};
 use ratatui::crossterm::event::KeyEvent;
 use ratatui::style::{Modifier, Style};
-use ratatui_textarea::TextArea;
 
 /// Starts a decision on the selected item, or on every marked item.
 pub(super) fn begin(app: &mut App, kind: DecisionKind) -> Vec<Effect> {
@@ -103,7 +102,7 @@ fn open_editor(
     required: Option<&'static str>,
 ) {
     let one_line = |placeholder: String| {
-        let mut field = TextArea::default();
+        let mut field = text_field(app, Vec::new());
         field.set_placeholder_text(placeholder);
         field.set_cursor_line_style(Style::default());
         field
@@ -128,7 +127,7 @@ fn open_editor(
         )],
         _ => vec![],
     };
-    let mut note = TextArea::default();
+    let mut note = text_field(app, Vec::new());
     note.set_placeholder_text(match required {
         Some(_) => "Why? This note is evidence for the auditor.",
         None => "Optional note.",

@@ -322,6 +322,18 @@ fn recount(app: &App) -> Vec<Effect> {
     }
 }
 
+/// A text field styled for this terminal: the editor's own defaults are
+/// colours, which `NO_COLOR` rules out.
+fn text_field(app: &App, lines: Vec<String>) -> ratatui_textarea::TextArea<'static> {
+    use ratatui::style::{Modifier, Style};
+    let mut field = ratatui_textarea::TextArea::new(lines);
+    if !app.color {
+        field.set_placeholder_style(Style::default().add_modifier(Modifier::DIM));
+        field.set_selection_style(Style::default().add_modifier(Modifier::REVERSED));
+    }
+    field
+}
+
 /// Moves the selection; pages are fetched by keyset when it leaves the window.
 fn move_selection(app: &mut App, action: Action) -> Vec<Effect> {
     let len = app.queue.rows.len();
