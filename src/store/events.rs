@@ -188,7 +188,7 @@ impl Store {
     }
 }
 
-fn campaign_for_decisions(
+pub(super) fn campaign_for_decisions(
     conn: &Connection,
     campaign: CampaignId,
 ) -> Result<(String, CampaignState, Policy)> {
@@ -244,7 +244,7 @@ pub(crate) fn item_history(conn: &Connection, item: ItemId) -> Result<Vec<Record
 }
 
 #[allow(clippy::too_many_arguments)]
-fn record_decision(
+pub(super) fn record_decision(
     conn: &Connection,
     chain: &mut ChainWriter,
     campaign: CampaignId,

@@ -86,7 +86,7 @@ pub struct ItemRow {
 }
 
 /// Joins an item's frozen versions: grant `e`, identity `idn`, register `r`.
-const ITEM_JOINS: &str = " JOIN entitlement e ON e.id = i.entitlement
+pub(super) const ITEM_JOINS: &str = " JOIN entitlement e ON e.id = i.entitlement
     JOIN identity idn ON idn.id = i.identity
     LEFT JOIN register_entry r ON r.id = i.register
     LEFT JOIN item_state s ON s.item = i.id";
@@ -144,7 +144,10 @@ fn read_row(row: &Row<'_>) -> rusqlite::Result<ItemRow> {
 }
 
 /// The WHERE clause (after the campaign) and its values for a query.
-fn conditions(conn: &rusqlite::Connection, query: &ItemQuery) -> Result<(String, Vec<Value>)> {
+pub(super) fn conditions(
+    conn: &rusqlite::Connection,
+    query: &ItemQuery,
+) -> Result<(String, Vec<Value>)> {
     let (first, last) = item_range(conn, query.campaign)?;
     let mut sql = String::new();
     let mut values = vec![Value::Integer(first), Value::Integer(last)];

@@ -3,6 +3,7 @@
 //! migrates it, and offers typed operations to the rest of recert.
 
 mod campaigns;
+mod dashboard;
 #[cfg(test)]
 mod enrichment_tests;
 mod events;
@@ -11,14 +12,17 @@ mod items;
 mod query;
 mod register;
 mod schema;
+mod selection;
 mod snapshots;
 
 pub use campaigns::{CampaignSummary, EvidenceCheck, NewCampaign, Tally};
+pub use dashboard::{Dashboard, FACET_FIELDS, Facet, ReviewerProgress};
 pub use events::{
     Acting, ChainBreak, ChainReport, DecisionOutcome, DecisionRequest, check_exception_end,
 };
 pub use items::{EarlierDecision, HistoryEntry, ItemDetail, ItemQuery, ItemRow, PageDirection};
 pub use register::{RegisterCounts, RegisterImport};
+pub use selection::{BulkOutcome, Selection, SelectionPreview};
 pub use snapshots::{ImportCounts, ImportSession, RowProblem, SnapshotMeta};
 
 use rusqlite::types::{FromSql, FromSqlResult, ToSql, ToSqlOutput, ValueRef};

@@ -38,7 +38,8 @@ fn column(field: Field, target: Target) -> Option<&'static str> {
         Sponsor => EFFECTIVE_SPONSOR,
         BusinessOwner => EFFECTIVE_BUSINESS_OWNER,
         TechnicalOwner => EFFECTIVE_TECHNICAL_OWNER,
-        Reviewer if target == Target::Items => "coalesce(s.assignee, i.reviewer)",
+        // E-mail addresses are compared as people type them: case-blind.
+        Reviewer if target == Target::Items => "coalesce(s.assignee, i.reviewer) COLLATE NOCASE",
         Recommendation if target == Target::Items => "i.recommendation",
         Flag | State | Reviewer | Recommendation => return None,
     })

@@ -1,16 +1,59 @@
-//! What a key press means, independent of which key it was.
+//! What a key press means, independent of which key it was. One action may
+//! be bound in several modes (Esc cancels a dialog and closes a panel);
+//! what it does there is `update`'s business.
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Action {
+macro_rules! actions {
+    ($($(#[$meta:meta])* $name:ident,)+) => {
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Action {
+            $($(#[$meta])* $name,)+
+        }
+
+        impl Action {
+            /// Every action, so that tests can prove each one has a key.
+            pub const ALL: &'static [Action] = &[$(Action::$name,)+];
+        }
+    };
+}
+
+actions!(
     Down,
     Up,
     PageDown,
     PageUp,
     First,
     Last,
+    ScrollDetailDown,
+    ScrollDetailUp,
     Attest,
     Revoke,
+    Exception,
+    Reassign,
+    Undo,
+    ToggleMark,
+    MarkAll,
+    ClearMarks,
+    Search,
+    Filters,
+    ClearFilters,
+    /// The reviewer's own items, or every item of the campaign.
+    ToggleScope,
+    Dashboard,
+    Reload,
+    Help,
     Quit,
-    SaveNote,
-    CancelNote,
-}
+    /// Record the decision being edited.
+    Save,
+    Cancel,
+    NextField,
+    PreviousField,
+    /// A new line in a note; the next field in a one-line field.
+    Enter,
+    Yes,
+    No,
+    /// Choose or unchoose a value in the filter panel.
+    Choose,
+    /// Keep the search or the chosen filters.
+    Apply,
+    Close,
+);

@@ -1,17 +1,22 @@
 //! The console's state: what is on screen and what the reviewer is doing.
 //! Only `update` changes it; views only read it.
 
-use crate::domain::{DecisionKind, Policy};
-use crate::store::{CampaignSummary, EventSeq, ItemDetail, ItemId, ItemQuery, ItemRow, Tally};
+use crate::domain::{CampaignState, DecisionKind, Field, Filter, Policy};
+use crate::store::{
+    CampaignSummary, Dashboard, EventSeq, Facet, ItemDetail, ItemId, ItemQuery, ItemRow, Selection,
+    Tally,
+};
 use chrono::NaiveDate;
 use ratatui_textarea::TextArea;
+use std::collections::{BTreeMap, BTreeSet};
 
-/// The campaign being reviewed, as the header and status bar show it.
+/// The campaign being reviewed, as the header and dashboard show it.
 #[derive(Clone, Debug)]
 pub struct CampaignView {
     pub name: String,
     pub due: NaiveDate,
-    pub state: crate::domain::CampaignState,
+    pub state: CampaignState,
+    pub owner: String,
 }
 
 /// The visible page of the queue: never more rows than fit on screen.
@@ -19,6 +24,8 @@ pub struct CampaignView {
 pub struct Queue {
     pub rows: Vec<ItemRow>,
     pub selected: usize,
+    /// Which rows of this page are marked.
+    pub marked: BTreeSet<ItemId>,
 }
 
 impl Queue {
@@ -27,19 +34,152 @@ impl Queue {
     }
 }
 
-/// A decision waiting for its note.
-pub struct NoteEditor {
+/// What the queue shows: whose items, which filters, which search.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct View {
+    /// Only the items waiting for the acting reviewer.
+    pub mine: bool,
+    pub filters: Vec<Filter>,
+    pub search: String,
+}
+
+impl View {
+    pub fn is_narrowed(&self) -> bool {
+        !self.filters.is_empty() || !self.search.trim().is_empty()
+    }
+}
+
+/// Items marked for a bulk decision, kept as a selection (queries plus
+/// single items) so that marking a million costs nothing per item.
+#[derive(Clone, Debug, Default)]
+pub struct Marks {
+    pub queries: Vec<ItemQuery>,
+    pub added: BTreeSet<ItemId>,
+    pub removed: BTreeSet<ItemId>,
+    pub marked_at: EventSeq,
+    /// How many are marked; `None` while being counted.
+    pub count: Option<u64>,
+}
+
+impl Marks {
+    pub fn is_empty(&self) -> bool {
+        self.queries.is_empty() && self.added.is_empty()
+    }
+
+    pub fn selection(&self, campaign: crate::store::CampaignId) -> Selection {
+        Selection {
+            campaign,
+            queries: self.queries.clone(),
+            added: self.added.iter().copied().collect(),
+            removed: self.removed.iter().copied().collect(),
+            marked_at: self.marked_at,
+        }
+    }
+}
+
+/// The fields a decision dialog can have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Input {
+    Until,
+    Ticket,
+    To,
+    Note,
+}
+
+impl Input {
+    pub fn label(self) -> &'static str {
+        match self {
+            Input::Until => "Until",
+            Input::Ticket => "Ticket",
+            Input::To => "To",
+            Input::Note => "Note",
+        }
+    }
+
+    pub fn is_single_line(self) -> bool {
+        self != Input::Note
+    }
+}
+
+/// What a decision being edited applies to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Subject {
+    Item {
+        id: ItemId,
+        /// The item's latest event when the dialog opened (or when a
+        /// conflict was shown), so a change meanwhile is noticed.
+        seen_event: Option<EventSeq>,
+        label: String,
+    },
+    Marked {
+        count: u64,
+        /// Marked items the decision will not touch (changed since they
+        /// were marked, nothing to undo, already with that reviewer).
+        left_alone: u64,
+    },
+}
+
+/// A decision waiting for its note (and, for an exception or a reassign,
+/// its other fields).
+pub struct Editor {
     pub kind: DecisionKind,
-    pub item: ItemId,
-    pub subject: String,
-    pub seen_event: Option<EventSeq>,
+    pub subject: Subject,
     pub required: Option<&'static str>,
+    pub fields: Vec<(Input, TextArea<'static>)>,
+    pub focus: usize,
+    /// What the reviewer should know before deciding (going against the
+    /// recommendation, reviewing their own access).
+    pub notice: Option<String>,
+    /// Why the last save was refused, shown in the dialog.
+    pub error: Option<String>,
+}
+
+impl Editor {
+    pub fn text(&self, input: Input) -> Option<String> {
+        self.fields
+            .iter()
+            .find(|(i, _)| *i == input)
+            .map(|(_, t)| t.lines().join("\n"))
+    }
+
+    pub fn focused(&self) -> Input {
+        self.fields.get(self.focus).map_or(Input::Note, |(i, _)| *i)
+    }
+}
+
+/// A question that needs `y` or `n` before a bulk decision goes on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Confirm {
+    pub question: String,
+    pub kind: DecisionKind,
+    pub count: u64,
+    pub required: Option<&'static str>,
+}
+
+pub struct SearchBox {
     pub textarea: TextArea<'static>,
+    /// The search in force when `/` was pressed, restored by Esc.
+    pub before: String,
+}
+
+/// The filter panel's working copy: nothing applies until Enter.
+#[derive(Clone, Debug, Default)]
+pub struct FilterPanel {
+    /// Which field (of `store::FACET_FIELDS`) has the focus.
+    pub field: usize,
+    /// Which value of that field.
+    pub cursor: usize,
+    pub chosen: BTreeMap<Field, BTreeSet<String>>,
 }
 
 pub enum Mode {
     Browse,
-    Note(Box<NoteEditor>),
+    Editor(Box<Editor>),
+    Confirm(Confirm),
+    Search(Box<SearchBox>),
+    Filter(FilterPanel),
+    Dashboard,
+    Help { scroll: u16 },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,14 +194,26 @@ pub struct App {
     pub reviewer: String,
     pub today: NaiveDate,
     pub policy: Policy,
+    pub view: View,
+    /// The query for `view`, kept in step by `set_view`.
     pub query: ItemQuery,
+    /// How many items the view shows, once counted (a narrowed view is
+    /// counted after the frame is drawn; the whole campaign is the tally).
+    pub matching: Option<(ItemQuery, u64)>,
     pub queue: Queue,
     pub detail: Option<ItemDetail>,
+    pub detail_scroll: u16,
+    pub marks: Marks,
+    pub facets: Option<Vec<Facet>>,
+    pub dashboard: Option<Dashboard>,
     pub mode: Mode,
     pub status: Option<Status>,
     /// Terminal size in cells, which decides how many rows a page holds.
     pub size: (u16, u16),
     pub color: bool,
+    /// Until the first page arrives: a reviewer with nothing assigned is
+    /// shown the whole campaign instead of an empty queue.
+    pub opening: bool,
     pub quit: bool,
 }
 
@@ -73,32 +225,75 @@ impl App {
         size: (u16, u16),
         color: bool,
     ) -> App {
-        App {
+        let mut app = App {
             campaign: CampaignView {
                 name: campaign.name.clone(),
                 due: campaign.due,
                 state: campaign.state,
+                owner: campaign.owner.clone(),
             },
             tally: campaign.tally,
             reviewer,
             today,
             policy: campaign.policy.clone(),
+            view: View::default(),
             query: ItemQuery {
                 campaign: campaign.id,
                 ..ItemQuery::default()
             },
+            matching: None,
             queue: Queue::default(),
             detail: None,
+            detail_scroll: 0,
+            marks: Marks::default(),
+            facets: None,
+            dashboard: None,
             mode: Mode::Browse,
             status: None,
             size,
             color,
+            opening: true,
             quit: false,
+        };
+        app.set_view(View {
+            mine: true,
+            ..View::default()
+        });
+        app
+    }
+
+    /// Changes what the queue shows and the query behind it.
+    pub fn set_view(&mut self, view: View) {
+        let mut filters = view.filters.clone();
+        if view.mine {
+            filters.push(Filter::new(Field::Reviewer, vec![self.reviewer.clone()]));
         }
+        let search = view.search.trim();
+        self.query = ItemQuery {
+            campaign: self.query.campaign,
+            filters,
+            search: (!search.is_empty()).then(|| search.to_string()),
+        };
+        self.view = view;
+    }
+
+    /// How many items the view shows, if known.
+    pub fn matching_count(&self) -> Option<u64> {
+        if self.query.filters.is_empty() && self.query.search.is_none() {
+            return Some(self.tally.total);
+        }
+        self.matching
+            .as_ref()
+            .filter(|(query, _)| *query == self.query)
+            .map(|(_, n)| *n)
     }
 
     /// How many queue rows fit on screen now.
     pub fn page_size(&self) -> usize {
         super::view::queue_capacity(self.size.0, self.size.1).max(1)
+    }
+
+    pub fn is_marked(&self, item: ItemId) -> bool {
+        self.queue.marked.contains(&item)
     }
 }

@@ -3,12 +3,16 @@
 //! This is the only part of the console that performs I/O.
 
 use super::update::{Msg, Select};
+use crate::domain::{Decision, DecisionKind};
 use crate::store::{
-    Acting, CampaignId, DecisionRequest, EventSeq, ItemId, ItemQuery, PageDirection, Store,
-    StoreError,
+    Acting, CampaignId, DecisionRequest, EventSeq, ItemId, ItemQuery, PageDirection, Selection,
+    Store, StoreError,
 };
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use std::time::Instant;
+
+/// How many of the riskiest undecided items the dashboard lists.
+pub const DASHBOARD_RISKIEST: usize = 8;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Effect {
@@ -19,7 +23,63 @@ pub enum Effect {
         select: Select,
     },
     LoadDetail(ItemId),
+    LoadTally,
     Decide(DecisionRequest),
+    /// The audit log's head, which marks are taken against.
+    ChainHead,
+    /// Which of the rows on screen are marked.
+    LoadMarkedRows {
+        selection: Selection,
+        ids: Vec<ItemId>,
+    },
+    /// Marks everything `query` matches, bringing back those of `removed`
+    /// that it matches.
+    MarkAll {
+        query: ItemQuery,
+        removed: Vec<ItemId>,
+    },
+    PreviewMarked {
+        selection: Selection,
+        kind: DecisionKind,
+    },
+    DecideMarked {
+        selection: Selection,
+        decision: Option<Decision>,
+        note: Option<String>,
+    },
+    /// Any effect, run after the frame is drawn: a search typed key by
+    /// key costs one query when the typing pauses, not one per key.
+    Later(Box<Effect>),
+    // The ones below scan the campaign; they run after the frame is drawn
+    // and only while no key is waiting (see `is_deferred`).
+    CountMatches(ItemQuery),
+    CountMarked(Selection),
+    LoadFacets,
+    LoadDashboard,
+}
+
+impl Effect {
+    /// Effects that may take a while on a large campaign: the console draws
+    /// first and runs these when the reviewer is not typing. A newer one of
+    /// the same kind replaces one still waiting.
+    pub fn is_deferred(&self) -> bool {
+        matches!(
+            self,
+            Effect::Later(_)
+                | Effect::CountMatches(_)
+                | Effect::CountMarked(_)
+                | Effect::LoadFacets
+                | Effect::LoadDashboard
+        )
+    }
+
+    /// What a newer deferred effect replaces: one of the same kind.
+    pub fn kind(&self) -> std::mem::Discriminant<Effect> {
+        match self {
+            Effect::Later(inner) => inner.kind(),
+            other => std::mem::discriminant(other),
+        }
+    }
 }
 
 /// Runs effects for one console session.
@@ -28,6 +88,8 @@ pub struct Runner<'a> {
     pub campaign: CampaignId,
     pub actor: String,
     pub today: NaiveDate,
+    /// When decisions happen; the real clock, or a fixed one in tests.
+    clock: fn() -> DateTime<Utc>,
     /// When the item now on screen was first shown, for "seconds on screen".
     shown: Option<(ItemId, Instant)>,
 }
@@ -44,68 +106,118 @@ impl<'a> Runner<'a> {
             campaign,
             actor,
             today,
+            clock: crate::clock::now,
             shown: None,
         }
     }
 
+    /// The same runner with another clock, for reproducible tests.
+    pub fn with_clock(mut self, clock: fn() -> DateTime<Utc>) -> Self {
+        self.clock = clock;
+        self
+    }
+
     pub fn run(&mut self, effect: Effect, query: &ItemQuery, page_size: usize) -> Msg {
-        match effect {
+        let at = crate::clock::stamp((self.clock)());
+        let acting = Acting {
+            actor: &self.actor,
+            at: &at,
+            today: self.today,
+        };
+        let store = &mut *self.store;
+        let result: Result<Msg, StoreError> = match effect {
+            Effect::Later(inner) => return self.run(*inner, query, page_size),
             Effect::LoadPage {
                 anchor,
                 direction,
                 inclusive,
                 select,
-            } => match self
-                .store
+            } => store
                 .page(query, anchor, direction, inclusive, page_size)
-            {
-                Ok(rows) => Msg::PageLoaded {
+                .map(|rows| Msg::PageLoaded {
                     rows,
                     anchor,
                     direction,
                     select,
-                },
-                Err(e) => Msg::Failed(e.to_string()),
-            },
+                }),
             Effect::LoadDetail(item) => {
                 if self.shown.is_none_or(|(shown, _)| shown != item) {
                     self.shown = Some((item, Instant::now()));
                 }
-                match self.store.item_detail(self.campaign, item) {
-                    Ok(detail) => Msg::DetailLoaded(detail.map(Box::new)),
-                    Err(e) => Msg::Failed(e.to_string()),
-                }
+                store
+                    .item_detail(self.campaign, item)
+                    .map(|detail| Msg::DetailLoaded(detail.map(Box::new)))
             }
+            Effect::LoadTally => store.tally(self.campaign).map(Msg::TallyLoaded),
             Effect::Decide(mut request) => {
+                let kind = request
+                    .decision
+                    .as_ref()
+                    .map_or(DecisionKind::Undo, Decision::kind);
                 request.seconds_on_screen = self
                     .shown
                     .filter(|(item, _)| *item == request.item)
                     .map(|(_, since)| (since.elapsed().as_secs_f64() * 10.0).round() / 10.0);
-                let at = crate::clock::stamp(crate::clock::now());
-                let acting = Acting {
-                    actor: &self.actor,
-                    at: &at,
-                    today: self.today,
-                };
-                let result = self
-                    .store
+                match store
                     .decide(self.campaign, &acting, std::slice::from_ref(&request))
-                    .and_then(|outcomes| Ok((outcomes, self.store.tally(self.campaign)?)));
-                match result {
-                    Ok((outcomes, tally)) => Msg::Decided { outcomes, tally },
+                    .and_then(|outcomes| Ok((outcomes, store.tally(self.campaign)?)))
+                {
+                    Ok((outcomes, tally)) => Ok(Msg::Decided {
+                        kind,
+                        outcomes,
+                        tally,
+                    }),
                     Err(StoreError::Conflict {
                         item,
                         actor,
                         what,
                         seq,
-                    }) => Msg::Conflict {
+                    }) => Ok(Msg::Conflict {
                         item: ItemId(item),
                         seq: EventSeq(seq),
                         message: format!("item {item}: {actor} recorded {what} meanwhile"),
-                    },
-                    Err(e) => Msg::Failed(e.to_string()),
+                    }),
+                    Err(e) => Err(e),
                 }
             }
-        }
+            Effect::ChainHead => store
+                .chain_head()
+                .map(|(seq, _)| Msg::ChainHead(EventSeq(seq as i64))),
+            Effect::LoadMarkedRows { selection, ids } => store
+                .selected_among(&selection, &ids)
+                .map(|marked| Msg::MarkedRows { ids, marked }),
+            Effect::MarkAll { query, removed } => store
+                .matching_among(&query, &removed)
+                .map(|rematched| Msg::MarkedAll { query, rematched }),
+            Effect::PreviewMarked { selection, kind } => store
+                .preview_selected(&selection, kind, None)
+                .map(|preview| Msg::Previewed { kind, preview }),
+            Effect::DecideMarked {
+                selection,
+                decision,
+                note,
+            } => {
+                let kind = decision.as_ref().map_or(DecisionKind::Undo, Decision::kind);
+                store
+                    .decide_selected(&acting, &selection, decision.as_ref(), note.as_deref())
+                    .and_then(|outcome| Ok((outcome, store.tally(self.campaign)?)))
+                    .map(|(outcome, tally)| Msg::BulkDecided {
+                        kind,
+                        outcome,
+                        tally,
+                    })
+            }
+            Effect::CountMatches(query) => store
+                .count_items(&query)
+                .map(|count| Msg::Counted { query, count }),
+            Effect::CountMarked(selection) => store
+                .count_selected(&selection)
+                .map(|count| Msg::MarksCounted { selection, count }),
+            Effect::LoadFacets => store.facets(self.campaign).map(Msg::FacetsLoaded),
+            Effect::LoadDashboard => store
+                .dashboard(self.campaign, DASHBOARD_RISKIEST)
+                .map(|d| Msg::DashboardLoaded(Box::new(d))),
+        };
+        result.unwrap_or_else(|e| Msg::Failed(e.to_string()))
     }
 }

@@ -9,8 +9,34 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ModeKind {
     Browse,
-    Note,
+    /// The note editor and the exception and reassign dialogs.
+    Editor,
+    Confirm,
+    Search,
+    Filter,
+    Dashboard,
+    Help,
 }
+
+/// Every mode with the heading its keys have in the help, in help order.
+pub const MODES: [(ModeKind, &str); 7] = [
+    (ModeKind::Browse, "Queue"),
+    (
+        ModeKind::Editor,
+        "Note editor, exception and reassign dialogs",
+    ),
+    (ModeKind::Confirm, "Confirmation"),
+    (ModeKind::Search, "Search (typing edits the search)"),
+    (ModeKind::Filter, "Filter panel"),
+    (ModeKind::Dashboard, "Dashboard"),
+    (ModeKind::Help, "Help"),
+];
+
+/// What the text fields (notes, search, dialog fields) do with the keys
+/// the map leaves to them; the editor is ratatui-textarea.
+pub const TEXT_KEYS: &str = "In text fields: ←/→/↑/↓ Home End move · Backspace Delete · \
+     Ctrl+W delete a word · Ctrl+K delete to the end · Ctrl+U undo · Ctrl+R redo · \
+     Ctrl+Y paste what was deleted";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Key {
@@ -43,79 +69,79 @@ pub struct Binding {
     pub help: &'static str,
 }
 
+const fn bind(mode: ModeKind, keys: &'static [Key], action: Action, help: &'static str) -> Binding {
+    Binding {
+        mode,
+        keys,
+        action,
+        help,
+    }
+}
+
+use Action as A;
+use KeyCode as K;
+use ModeKind as M;
+
+// One binding per line reads as the table it is.
+#[rustfmt::skip]
 pub const BINDINGS: &[Binding] = &[
-    Binding {
-        mode: ModeKind::Browse,
-        keys: &[ch('j'), plain(KeyCode::Down)],
-        action: Action::Down,
-        help: "next item",
-    },
-    Binding {
-        mode: ModeKind::Browse,
-        keys: &[ch('k'), plain(KeyCode::Up)],
-        action: Action::Up,
-        help: "previous item",
-    },
-    Binding {
-        mode: ModeKind::Browse,
-        keys: &[plain(KeyCode::PageDown), ctrl('d')],
-        action: Action::PageDown,
-        help: "next page",
-    },
-    Binding {
-        mode: ModeKind::Browse,
-        keys: &[plain(KeyCode::PageUp), ctrl('u')],
-        action: Action::PageUp,
-        help: "previous page",
-    },
-    Binding {
-        mode: ModeKind::Browse,
-        keys: &[plain(KeyCode::Home)],
-        action: Action::First,
-        help: "first item",
-    },
-    Binding {
-        mode: ModeKind::Browse,
-        keys: &[plain(KeyCode::End), ch('G')],
-        action: Action::Last,
-        help: "last item",
-    },
-    Binding {
-        mode: ModeKind::Browse,
-        keys: &[ch('a')],
-        action: Action::Attest,
-        help: "attest: keep the access",
-    },
-    Binding {
-        mode: ModeKind::Browse,
-        keys: &[ch('r')],
-        action: Action::Revoke,
-        help: "revoke the access (with a note)",
-    },
-    Binding {
-        mode: ModeKind::Browse,
-        keys: &[ch('q'), ctrl('c')],
-        action: Action::Quit,
-        help: "quit (every decision is already saved)",
-    },
-    Binding {
-        mode: ModeKind::Note,
-        keys: &[ctrl('s')],
-        action: Action::SaveNote,
-        help: "save the note and record the decision",
-    },
-    Binding {
-        mode: ModeKind::Note,
-        keys: &[plain(KeyCode::Esc)],
-        action: Action::CancelNote,
-        help: "cancel: nothing is recorded",
-    },
+    bind(M::Browse, &[ch('j'), plain(K::Down)], A::Down, "next item"),
+    bind(M::Browse, &[ch('k'), plain(K::Up)], A::Up, "previous item"),
+    bind(M::Browse, &[plain(K::PageDown), ctrl('d')], A::PageDown, "next page"),
+    bind(M::Browse, &[plain(K::PageUp), ctrl('u')], A::PageUp, "previous page"),
+    bind(M::Browse, &[plain(K::Home)], A::First, "first item"),
+    bind(M::Browse, &[plain(K::End), ch('G')], A::Last, "last item"),
+    bind(M::Browse, &[ch('J')], A::ScrollDetailDown, "scroll the detail down"),
+    bind(M::Browse, &[ch('K')], A::ScrollDetailUp, "scroll the detail up"),
+    bind(M::Browse, &[ch('a')], A::Attest, "attest: keep the access (a note where policy asks)"),
+    bind(M::Browse, &[ch('r')], A::Revoke, "revoke the access, with a note"),
+    bind(M::Browse, &[ch('e')], A::Exception, "exception: keep until a date, with ticket and note"),
+    bind(M::Browse, &[ch('g')], A::Reassign, "reassign to another reviewer, with a note"),
+    bind(M::Browse, &[ch('u')], A::Undo, "undo the latest decision (recorded as a new event)"),
+    bind(M::Browse, &[ch(' ')], A::ToggleMark, "mark or unmark the item for a bulk decision"),
+    bind(M::Browse, &[ch('*')], A::MarkAll, "mark every item the current view shows"),
+    bind(M::Browse, &[plain(K::Esc)], A::ClearMarks, "unmark everything"),
+    bind(M::Browse, &[ch('/')], A::Search, "search identity, organization, system, entitlement, note"),
+    bind(M::Browse, &[ch('f')], A::Filters, "filter panel"),
+    bind(M::Browse, &[ch('c')], A::ClearFilters, "clear the search and the filters"),
+    bind(M::Browse, &[ch('v')], A::ToggleScope, "view my items / all items of the campaign"),
+    bind(M::Browse, &[ch('d')], A::Dashboard, "campaign dashboard"),
+    bind(M::Browse, &[ch('R')], A::Reload, "reload: show what others decided meanwhile"),
+    bind(M::Browse, &[ch('?')], A::Help, "this help"),
+    bind(M::Browse, &[ch('q'), ctrl('c')], A::Quit, "quit (every decision is already saved)"),
+    bind(M::Editor, &[ctrl('s')], A::Save, "save: record the decision"),
+    bind(M::Editor, &[plain(K::Esc)], A::Cancel, "cancel: nothing is recorded"),
+    bind(M::Editor, &[plain(K::Tab)], A::NextField, "next field"),
+    bind(M::Editor, &[plain(K::BackTab)], A::PreviousField, "previous field"),
+    bind(M::Editor, &[plain(K::Enter)], A::Enter, "new line in the note; next field in the others"),
+    bind(M::Confirm, &[ch('y')], A::Yes, "yes, go on"),
+    bind(M::Confirm, &[ch('n'), plain(K::Esc)], A::No, "no, go back"),
+    bind(M::Search, &[plain(K::Enter)], A::Apply, "keep the search"),
+    bind(M::Search, &[plain(K::Esc)], A::Cancel, "cancel: back to the search before"),
+    bind(M::Search, &[plain(K::Down)], A::Down, "next item"),
+    bind(M::Search, &[plain(K::Up)], A::Up, "previous item"),
+    bind(M::Filter, &[ch('j'), plain(K::Down)], A::Down, "next value"),
+    bind(M::Filter, &[ch('k'), plain(K::Up)], A::Up, "previous value"),
+    bind(M::Filter, &[ch('l'), plain(K::Right), plain(K::Tab)], A::NextField, "next field"),
+    bind(M::Filter, &[ch('h'), plain(K::Left), plain(K::BackTab)], A::PreviousField, "previous field"),
+    bind(M::Filter, &[ch(' ')], A::Choose, "choose or unchoose the value"),
+    bind(M::Filter, &[ch('c')], A::ClearFilters, "unchoose everything"),
+    bind(M::Filter, &[plain(K::Enter)], A::Apply, "apply the filter"),
+    bind(M::Filter, &[plain(K::Esc)], A::Cancel, "cancel: keep the filter as it was"),
+    bind(M::Dashboard, &[ch('R')], A::Reload, "recount"),
+    bind(M::Dashboard, &[ch('d'), plain(K::Esc), ch('q')], A::Close, "back to the queue"),
+    bind(M::Help, &[ch('j'), plain(K::Down)], A::Down, "scroll down"),
+    bind(M::Help, &[ch('k'), plain(K::Up)], A::Up, "scroll up"),
+    bind(M::Help, &[plain(K::PageDown)], A::PageDown, "page down"),
+    bind(M::Help, &[plain(K::PageUp)], A::PageUp, "page up"),
+    bind(M::Help, &[plain(K::Esc), ch('?'), ch('q')], A::Close, "close the help"),
 ];
 
 fn matches(key: &Key, event: &KeyEvent) -> bool {
-    // Terminals disagree on whether a typed capital carries SHIFT.
+    // Terminals disagree on whether a typed capital (or Shift+Tab, which
+    // has its own code) carries SHIFT.
     let modifiers = match event.code {
-        KeyCode::Char(_) => event.modifiers - KeyModifiers::SHIFT,
+        KeyCode::Char(_) | KeyCode::BackTab => event.modifiers - KeyModifiers::SHIFT,
         _ => event.modifiers,
     };
     key.code == event.code && key.modifiers == modifiers
@@ -146,6 +172,7 @@ pub fn key_label(key: &Key) -> String {
         KeyCode::Esc => "Esc".into(),
         KeyCode::Enter => "Enter".into(),
         KeyCode::Tab => "Tab".into(),
+        KeyCode::BackTab => "Shift+Tab".into(),
         other => format!("{other:?}"),
     };
     if key.modifiers.contains(KeyModifiers::CONTROL) {
@@ -155,13 +182,57 @@ pub fn key_label(key: &Key) -> String {
     }
 }
 
-/// The keys of an action, as help shows them ("j/↓").
+/// The keys of a binding, as help shows them ("j/↓").
+pub fn binding_keys(binding: &Binding) -> String {
+    binding
+        .keys
+        .iter()
+        .map(key_label)
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// The keys of an action in a mode, for hints ("Ctrl+S").
 pub fn keys_for(mode: ModeKind, action: Action) -> String {
     BINDINGS
         .iter()
         .find(|b| b.mode == mode && b.action == action)
-        .map(|b| b.keys.iter().map(key_label).collect::<Vec<_>>().join("/"))
+        .map(binding_keys)
         .unwrap_or_default()
+}
+
+/// The decision keys, as hints name them ("a/r/e/g/u").
+pub fn decision_keys() -> String {
+    [
+        Action::Attest,
+        Action::Revoke,
+        Action::Exception,
+        Action::Reassign,
+        Action::Undo,
+    ]
+    .iter()
+    .map(|a| keys_for(ModeKind::Browse, *a))
+    .collect::<Vec<_>>()
+    .join("/")
+}
+
+/// One line of the help: the keys and what they do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HelpEntry {
+    pub keys: String,
+    pub help: &'static str,
+}
+
+/// The help for one mode, in map order: exactly its bindings.
+pub fn help_for(mode: ModeKind) -> Vec<HelpEntry> {
+    BINDINGS
+        .iter()
+        .filter(|b| b.mode == mode)
+        .map(|b| HelpEntry {
+            keys: binding_keys(b),
+            help: b.help,
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -201,9 +272,93 @@ mod tests {
     }
 
     #[test]
+    fn every_action_is_reachable_by_some_key() {
+        for action in Action::ALL {
+            assert!(
+                BINDINGS
+                    .iter()
+                    .any(|b| b.action == *action && !b.keys.is_empty()),
+                "{action:?} has no key"
+            );
+        }
+    }
+
+    #[test]
+    fn every_mode_has_a_way_out() {
+        for (mode, _) in MODES {
+            let leaves = BINDINGS.iter().any(|b| {
+                b.mode == mode
+                    && matches!(
+                        b.action,
+                        Action::Quit
+                            | Action::Cancel
+                            | Action::Close
+                            | Action::No
+                            | Action::Save
+                            | Action::Apply
+                    )
+            });
+            assert!(leaves, "{mode:?} cannot be left");
+        }
+    }
+
+    #[test]
+    fn help_lists_exactly_the_map() {
+        let listed: usize = MODES.iter().map(|(mode, _)| help_for(*mode).len()).sum();
+        assert_eq!(listed, BINDINGS.len(), "every binding once, nothing else");
+        for binding in BINDINGS {
+            let entries = help_for(binding.mode);
+            assert!(
+                entries.contains(&HelpEntry {
+                    keys: binding_keys(binding),
+                    help: binding.help,
+                }),
+                "{:?} missing from the help",
+                binding.action
+            );
+        }
+        assert!(
+            BINDINGS
+                .iter()
+                .all(|b| MODES.iter().any(|(mode, _)| *mode == b.mode)),
+            "every mode with keys has a help section"
+        );
+    }
+
+    #[test]
     fn shifted_capitals_still_match() {
         let event = press(KeyCode::Char('G'), KeyModifiers::SHIFT);
         assert_eq!(resolve(ModeKind::Browse, &event), Some(Action::Last));
-        assert_eq!(keys_for(ModeKind::Note, Action::SaveNote), "Ctrl+S");
+        let plain_capital = press(KeyCode::Char('J'), KeyModifiers::NONE);
+        assert_eq!(
+            resolve(ModeKind::Browse, &plain_capital),
+            Some(Action::ScrollDetailDown)
+        );
+        let back_tab = press(KeyCode::BackTab, KeyModifiers::SHIFT);
+        assert_eq!(
+            resolve(ModeKind::Editor, &back_tab),
+            Some(Action::PreviousField)
+        );
+        assert_eq!(keys_for(ModeKind::Editor, Action::Save), "Ctrl+S");
+        assert_eq!(keys_for(ModeKind::Browse, Action::Quit), "q/Ctrl+C");
+    }
+
+    #[test]
+    fn keys_the_text_fields_need_are_left_to_them() {
+        // Letters typed into a note, a search or a dialog field must reach
+        // the text, so those modes bind no plain letters.
+        for binding in BINDINGS
+            .iter()
+            .filter(|b| matches!(b.mode, ModeKind::Editor | ModeKind::Search))
+        {
+            for key in binding.keys {
+                assert!(
+                    !(matches!(key.code, KeyCode::Char(_)) && key.modifiers.is_empty()),
+                    "{} would be swallowed in {:?}",
+                    key_label(key),
+                    binding.mode
+                );
+            }
+        }
     }
 }

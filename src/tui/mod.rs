@@ -14,9 +14,10 @@ use crate::store::{CampaignSummary, Store};
 use app::App;
 use chrono::NaiveDate;
 use color_eyre::Result;
-use effects::Runner;
+use effects::{Effect, Runner};
 use ratatui::crossterm::event::{self, Event, KeyEventKind};
 use std::collections::VecDeque;
+use std::time::Duration;
 use update::Msg;
 
 /// Restores the terminal when dropped, for early returns with `?`; the
@@ -52,26 +53,93 @@ pub fn run(
         color_enabled(),
     );
     let mut runner = Runner::new(store, campaign.id, reviewer, today);
-    dispatch(&mut app, &mut runner, update::start());
+    let mut later = Deferred::default();
+    let first = update::start(&app);
+    dispatch(&mut app, &mut runner, first, &mut later);
     while !app.quit {
         terminal.draw(|frame| view::render(&app, frame))?;
+        // Slow work (counts, dashboards) waits until the frame is drawn and
+        // the reviewer is not typing, so keys never queue behind a scan.
+        if let Some(patience) = later.patience()
+            && !event::poll(patience)?
+        {
+            run_deferred(&mut app, &mut runner, &mut later);
+            continue;
+        }
         let msg = match event::read()? {
             Event::Key(key) if key.kind != KeyEventKind::Release => Msg::Key(key),
             Event::Resize(width, height) => Msg::Resize(width, height),
             _ => continue,
         };
         let effects = update::update(&mut app, msg);
-        dispatch(&mut app, &mut runner, effects);
+        dispatch(&mut app, &mut runner, effects, &mut later);
     }
     Ok(())
 }
 
+/// How long a pause in typing is, before a search reads its results.
+const TYPING_PAUSE: Duration = Duration::from_millis(150);
+
+/// Effects put off until the screen is drawn; a newer effect of a kind
+/// replaces one still waiting, since only the latest answer matters.
+#[derive(Debug, Default)]
+pub struct Deferred {
+    waiting: VecDeque<Effect>,
+}
+
+impl Deferred {
+    pub fn push(&mut self, effect: Effect) {
+        let kind = effect.kind();
+        self.waiting.retain(|e| e.kind() != kind);
+        self.waiting.push_back(effect);
+    }
+
+    pub fn pop(&mut self) -> Option<Effect> {
+        self.waiting.pop_front()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.waiting.is_empty()
+    }
+
+    /// How long the keyboard must stay quiet before the waiting work runs:
+    /// a pause in typing for a search, none for counts. `None` when
+    /// nothing waits.
+    pub fn patience(&self) -> Option<Duration> {
+        let typing = self.waiting.iter().any(|e| matches!(e, Effect::Later(_)));
+        match (self.waiting.is_empty(), typing) {
+            (true, _) => None,
+            (false, true) => Some(TYPING_PAUSE),
+            (false, false) => Some(Duration::ZERO),
+        }
+    }
+}
+
+/// Runs the oldest deferred effect, and what follows from it.
+pub fn run_deferred(app: &mut App, runner: &mut Runner<'_>, later: &mut Deferred) {
+    if let Some(effect) = later.pop() {
+        let msg = runner.run(effect, &app.query, app.page_size());
+        let effects = update::update(app, msg);
+        dispatch(app, runner, effects, later);
+    }
+}
+
 /// Runs effects until none are left, feeding their results back through
 /// `update`. Effects run before the next frame is drawn, so nothing shows
-/// as decided before the store has committed it.
-pub fn dispatch(app: &mut App, runner: &mut Runner<'_>, effects: Vec<effects::Effect>) {
-    let mut pending: VecDeque<effects::Effect> = effects.into();
+/// as decided before the store has committed it; deferred ones are put
+/// aside in `later`.
+pub fn dispatch(
+    app: &mut App,
+    runner: &mut Runner<'_>,
+    effects: Vec<Effect>,
+    later: &mut Deferred,
+) {
+    let mut pending: VecDeque<Effect> = effects.into();
     while let Some(effect) = pending.pop_front() {
+        if effect.is_deferred() {
+            later.push(effect);
+            continue;
+        }
         let msg = runner.run(effect, &app.query, app.page_size());
         pending.extend(update::update(app, msg));
     }

@@ -2,29 +2,34 @@
 
 use crate::util::{Pty, Sandbox};
 
+/// The sample's sponsor: most items wait for her.
+const SPONSOR: &str = "a.kowalski@northwind.example.com";
+
+const CTRL_S: &str = "\x13";
+const TAB: &str = "\t";
+
+fn review_as_sponsor(sandbox: &Sandbox, cols: u16, rows: u16) -> Pty {
+    Pty::spawn(
+        sandbox,
+        &["review", "Q4", "--as", SPONSOR, "--as-of", "2026-11-01"],
+        cols,
+        rows,
+    )
+}
+
 #[test]
 fn revoke_with_a_note_in_the_console_is_in_the_report() {
     let sandbox = Sandbox::with_campaign();
-    let mut tui = Pty::spawn(
-        &sandbox,
-        &["review", "Q4", "--as-of", "2026-11-01"],
-        100,
-        30,
-    );
-    let screen = tui.wait_for("Queue");
-    assert!(screen.contains("0/30 decided"), "{screen}");
-    assert!(
-        screen.contains(crate::util::REVIEWER),
-        "the acting reviewer is shown"
-    );
+    let mut tui = review_as_sponsor(&sandbox, 100, 30);
+    // The acting reviewer and their own queue are shown.
+    tui.wait_for_all(&["Queue", "0/30 decided", SPONSOR, "my items"]);
     tui.send("r");
     tui.wait_for("Note required");
     tui.send("shared MSP login, contract over");
     tui.send("\r");
     tui.send("ticket NW-9");
-    tui.send("\x13"); // Ctrl+S
-    let screen = tui.wait_for("revoked — saved");
-    assert!(screen.contains("1/30 decided"), "{screen}");
+    tui.send(CTRL_S);
+    tui.wait_for_all(&["revoked — saved", "1/30 decided"]);
     tui.send("q");
     assert!(tui.wait_exit(), "the terminal left the alternate screen");
 
@@ -49,4 +54,240 @@ fn escape_cancels_the_note_and_records_nothing() {
     tui.wait_exit();
     let items = sandbox.json(&["items", "Q4", "--json", "--where", "state=decided"]);
     assert_eq!(items.as_array().unwrap().len(), 0);
+}
+
+fn states_of_contractors(sandbox: &Sandbox) -> Vec<(String, String)> {
+    let items = sandbox.json(&[
+        "items",
+        "Q4",
+        "--json",
+        "--where",
+        "relationship=contractor",
+    ]);
+    items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["state"].as_str().unwrap().to_string(),
+                i["note"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn filter_mark_all_bulk_attest_revoke_one_and_find_it_as_left() {
+    let sandbox = Sandbox::with_campaign();
+    let mut tui = review_as_sponsor(&sandbox, 80, 24);
+    tui.wait_for("Queue");
+
+    // Filter to contractors: the first value of the first field.
+    tui.send("f");
+    tui.wait_for("contractor");
+    tui.send(" ");
+    tui.wait_for("relationship (1)");
+    tui.send("\r");
+    tui.wait_for("relationship=contractor");
+    tui.wait_for("6 in view");
+
+    // Mark all of them and attest them in one go.
+    tui.send("*");
+    tui.wait_for("6 marked");
+    tui.send("a");
+    tui.wait_for_all(&["Attest 6 marked items?", "carry a revoke recommendation"]);
+    tui.send("y");
+    tui.wait_for("Attest · 6 marked items");
+    tui.send("contracts renewed to June (SOW-100..103)");
+    tui.send(CTRL_S);
+    tui.wait_for_all(&["attested 6 marked items in one step", "6/30 decided"]);
+
+    // Revoke one of them on its own, with its own note.
+    tui.send("r");
+    tui.wait_for("Revoke · item");
+    tui.send("left Copperline in October");
+    tui.send(CTRL_S);
+    tui.wait_for("revoked — saved");
+    tui.send("q");
+    assert!(tui.wait_exit());
+
+    // Reopen: everything is as it was left.
+    let mut tui = review_as_sponsor(&sandbox, 80, 24);
+    tui.wait_for_all(&["Queue", "6/30 decided"]);
+    tui.send("f");
+    tui.wait_for("contractor");
+    tui.send(" \r");
+    tui.wait_for_all(&["relationship=contractor", "✗ revoked", "✓ attested"]);
+    tui.send("q");
+    tui.wait_exit();
+
+    let states = states_of_contractors(&sandbox);
+    assert_eq!(states.len(), 6);
+    let revoked: Vec<_> = states.iter().filter(|(s, _)| s == "revoked").collect();
+    let attested: Vec<_> = states.iter().filter(|(s, _)| s == "attested").collect();
+    assert_eq!((revoked.len(), attested.len()), (1, 5), "{states:?}");
+    assert_eq!(revoked[0].1, "left Copperline in October");
+    assert!(
+        attested
+            .iter()
+            .all(|(_, note)| note == "contracts renewed to June (SOW-100..103)")
+    );
+    let verify = sandbox.ok(&["verify"]);
+    assert!(verify.contains("audit chain intact"), "{verify}");
+}
+
+/// The report row of the riskiest item (rank 1): state, until, ticket.
+fn first_in_report(sandbox: &Sandbox) -> (String, String, String) {
+    let report = sandbox.ok(&["report", "Q4", "--format", "csv"]);
+    let mut reader = csv::Reader::from_reader(report.as_bytes());
+    let first = reader.records().next().unwrap().unwrap();
+    (
+        first[13].to_string(),
+        first[18].to_string(),
+        first[19].to_string(),
+    )
+}
+
+#[test]
+fn an_exception_then_its_undo_are_both_in_the_history() {
+    let sandbox = Sandbox::with_campaign();
+    let mut tui = review_as_sponsor(&sandbox, 160, 48);
+    tui.wait_for("Queue");
+    tui.send("e");
+    tui.wait_for("Exception · item");
+    tui.send("2027-01-31");
+    tui.wait_for("= 2027-01-31 (in 91 days)");
+    tui.send(TAB);
+    tui.send("CHG-9");
+    tui.send(TAB);
+    tui.send("MSP handover ends in January");
+    tui.send(CTRL_S);
+    tui.wait_for("exception — saved");
+    assert_eq!(
+        first_in_report(&sandbox),
+        ("exception".into(), "2027-01-31".into(), "CHG-9".into()),
+        "the report, read while the console is open"
+    );
+
+    tui.send("k"); // back to the item
+    tui.send("u");
+    // The detail pane shows both events: nothing was deleted.
+    tui.wait_for_all(&[
+        "exception by a.kowalski",
+        "until 2027-01-31 ticket CHG-9",
+        "undo by a.kowalski",
+        "(reverts event",
+        "undo recorded, now undecided",
+    ]);
+    tui.send("q");
+    tui.wait_exit();
+
+    // The CSV report carries the decision in force (no history columns):
+    // after the undo the item is undecided again.
+    assert_eq!(
+        first_in_report(&sandbox),
+        ("undecided".into(), String::new(), String::new())
+    );
+    let items = sandbox.json(&["items", "Q4", "--json", "--where", "state=exception"]);
+    assert_eq!(items.as_array().unwrap().len(), 0);
+    sandbox.ok(&["verify"]);
+}
+
+#[test]
+fn hostile_escape_sequences_in_the_data_never_reach_the_terminal() {
+    let sandbox = Sandbox::new();
+    let hostile = "Eve\x1b[2J\x1b]0;pwned\x07\x1b[31mRED";
+    let csv = format!(
+        "system,identity_id,identity_name,identity_kind,relationship,entitlement,sponsor\n\
+         github,eve,\"{hostile}\",human,contractor,admin,{SPONSOR}\n"
+    );
+    let file = sandbox.write("hostile.csv", &csv);
+    sandbox.ok(&["import", file.to_str().unwrap()]);
+    sandbox.ok(&[
+        "campaign",
+        "new",
+        "Q4",
+        "--due",
+        "2026-12-15",
+        "--as-of",
+        "2026-11-01",
+    ]);
+    let mut tui = Pty::spawn_with(
+        &sandbox,
+        &["review", "Q4", "--as", SPONSOR],
+        100,
+        30,
+        &[("NO_COLOR", "1")],
+    );
+    // Wait for the whole first frame, down to the status bar.
+    let screen = tui.wait_for_all(&[
+        "Queue",
+        r"Eve\x1b[2J\x1b]0;pwned\x07\x1b[31mRED",
+        "0/1 decided",
+    ]);
+    assert_eq!(
+        screen.matches(r"Eve\x1b[2J").count(),
+        2,
+        "shown escaped in the queue and the detail: {screen}"
+    );
+    assert!(
+        !screen.contains("Eve[2J"),
+        "never shown disguised: {screen}"
+    );
+    tui.send("r");
+    tui.wait_for("Note required");
+    tui.send("\x1b");
+    tui.wait_for("cancelled");
+
+    let raw = tui.raw().to_vec();
+    let contains = |needle: &[u8]| raw.windows(needle.len()).any(|w| w == needle);
+    assert!(
+        !contains(b"\x1b]0;pwned"),
+        "no title sequence from the data"
+    );
+    assert!(
+        !contains(b"\x1b[31mRED"),
+        "no colour sequence from the data"
+    );
+    assert!(!contains(b"Eve\x1b[2J"), "no clear-screen from the data");
+    assert!(
+        tui.titles()
+            .iter()
+            .all(|t| !t.windows(5).any(|w| w == b"pwned")),
+        "the window title never changed to the data's"
+    );
+    let vt = tui.vt();
+    let (rows, cols) = vt.size();
+    for row in 0..rows.get() {
+        for col in 0..cols.get() {
+            if let Some(cell) = vt.cell(row, col) {
+                assert_eq!(
+                    cell.fgcolor(),
+                    vt100::Color::Default,
+                    "NO_COLOR and nothing red at {row},{col}"
+                );
+            }
+        }
+    }
+    tui.send("q");
+    assert!(tui.wait_exit());
+}
+
+#[test]
+fn the_console_fits_80_by_24_and_the_help_lists_every_key() {
+    let sandbox = Sandbox::with_campaign();
+    let mut tui = review_as_sponsor(&sandbox, 80, 24);
+    tui.wait_for("Queue");
+    tui.send("?");
+    tui.wait_for_all(&["Keys", "attest: keep the access"]);
+    tui.send("?");
+    tui.wait_for("Queue");
+    tui.send("d");
+    tui.wait_for_all(&["Decisions by type", "By reviewer"]);
+    tui.send("d");
+    tui.send("v");
+    tui.wait_for("all items");
+    tui.send("q");
+    assert!(tui.wait_exit());
 }

@@ -109,15 +109,44 @@ impl Sandbox {
     }
 }
 
+/// What the terminal was asked to do besides drawing: window titles.
+#[derive(Debug, Default)]
+pub struct Watch {
+    pub titles: Vec<Vec<u8>>,
+}
+
+impl vt100::Callbacks for Watch {
+    fn set_window_title(&mut self, _: &mut vt100::Screen, title: &[u8]) {
+        self.titles.push(title.to_vec());
+    }
+
+    fn set_window_icon_name(&mut self, _: &mut vt100::Screen, name: &[u8]) {
+        self.titles.push(name.to_vec());
+    }
+}
+
 /// The real binary in a pseudo-terminal, with a terminal emulator reading
 /// what it draws. The child is killed when this is dropped.
 pub struct Pty {
     session: expectrl::session::OsSession,
-    parser: vt100::Parser,
+    parser: vt100::Parser<Watch>,
+    /// Every byte the program wrote, to prove what never reached the terminal.
+    raw: Vec<u8>,
 }
 
 impl Pty {
     pub fn spawn(sandbox: &Sandbox, args: &[&str], cols: u16, rows: u16) -> Pty {
+        Pty::spawn_with(sandbox, args, cols, rows, &[])
+    }
+
+    /// Like `spawn`, with extra environment variables.
+    pub fn spawn_with(
+        sandbox: &Sandbox,
+        args: &[&str],
+        cols: u16,
+        rows: u16,
+        env: &[(&str, &str)],
+    ) -> Pty {
         let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_recert"));
         command
             .args(args)
@@ -127,6 +156,7 @@ impl Pty {
             .env("RECERT_NOW", NOW)
             .env("HOME", sandbox.dir.path())
             .env("TERM", "xterm-256color")
+            .envs(env.iter().copied())
             .current_dir(sandbox.dir.path());
         let mut session = expectrl::Session::spawn(command).expect("spawn in a pty");
         session
@@ -136,7 +166,8 @@ impl Pty {
         let size = |n: u16| NonZeroU16::new(n.max(2)).expect("non-zero size");
         Pty {
             session,
-            parser: vt100::Parser::new(size(rows), size(cols), 0),
+            parser: vt100::Parser::new_with_callbacks(size(rows), size(cols), 0, Watch::default()),
+            raw: Vec::new(),
         }
     }
 
@@ -145,10 +176,31 @@ impl Pty {
         loop {
             match self.session.try_read(&mut buf) {
                 Ok(0) => break,
-                Ok(n) => self.parser.process(&buf[..n]),
+                Ok(n) => {
+                    self.raw.extend_from_slice(&buf[..n]);
+                    self.parser.process(&buf[..n]);
+                }
                 Err(_) => break,
             }
         }
+    }
+
+    /// Everything the program has written so far.
+    pub fn raw(&mut self) -> &[u8] {
+        self.pump();
+        &self.raw
+    }
+
+    /// Window titles (and icon names) the program set.
+    pub fn titles(&mut self) -> &[Vec<u8>] {
+        self.pump();
+        &self.parser.callbacks().titles
+    }
+
+    /// The emulated screen, for cell attributes.
+    pub fn vt(&mut self) -> &vt100::Screen {
+        self.pump();
+        self.parser.screen()
     }
 
     pub fn screen(&mut self) -> String {
@@ -167,6 +219,24 @@ impl Pty {
             }
             if Instant::now() > deadline {
                 panic!("the screen never showed {text:?}; it shows:\n{screen}");
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
+    /// Waits until the screen shows every one of `texts` at once. A frame
+    /// reaches the terminal in pieces, so whatever a test asserts about a
+    /// screen is waited for, not just its first sign.
+    pub fn wait_for_all(&mut self, texts: &[&str]) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let screen = self.screen();
+            if texts.iter().all(|t| screen.contains(t)) {
+                return screen;
+            }
+            if Instant::now() > deadline {
+                let missing: Vec<_> = texts.iter().filter(|t| !screen.contains(*t)).collect();
+                panic!("the screen never showed {missing:?}; it shows:\n{screen}");
             }
             std::thread::sleep(Duration::from_millis(25));
         }
@@ -196,6 +266,7 @@ impl Pty {
         }
         let mut rest = Vec::new();
         let _ = self.session.read_to_end(&mut rest);
+        self.raw.extend_from_slice(&rest);
         self.parser.process(&rest);
         !self.parser.screen().alternate_screen()
     }

@@ -1,12 +1,16 @@
 //! The detail pane: everything known about the selected item, the flags
-//! with their reasons, the recommendation and the decision history.
+//! with their reasons, the recommendation, its decision history and the
+//! same grant's decisions in earlier campaigns. It scrolls when it does
+//! not fit.
 
 use super::Theme;
 use crate::domain::date::describe_age;
 use crate::domain::text::{sanitize, sanitize_multiline};
 use crate::domain::{Flag, Stamp};
 use crate::store::ItemDetail;
+use crate::tui::action::Action;
 use crate::tui::app::App;
+use crate::tui::keymap::{ModeKind, keys_for};
 use chrono::NaiveDate;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -37,7 +41,7 @@ fn field<'a>(theme: &Theme, label: &'a str, value: String) -> Line<'a> {
     ])
 }
 
-fn lines<'a>(d: &'a ItemDetail, today: NaiveDate, theme: &Theme) -> Vec<Line<'a>> {
+pub(super) fn lines<'a>(d: &'a ItemDetail, today: NaiveDate, theme: &Theme) -> Vec<Line<'a>> {
     let r = &d.row;
     let mut out = vec![
         Line::from(vec![
@@ -87,7 +91,11 @@ fn lines<'a>(d: &'a ItemDetail, today: NaiveDate, theme: &Theme) -> Vec<Line<'a>
         field(
             theme,
             "System",
-            format!("{} ({})", sanitize(&r.system), or_dash(&r.environment)),
+            format!(
+                "{} · environment {}",
+                sanitize(&r.system),
+                or_dash(&r.environment)
+            ),
         ),
         field(
             theme,
@@ -130,6 +138,14 @@ fn lines<'a>(d: &'a ItemDetail, today: NaiveDate, theme: &Theme) -> Vec<Line<'a>
         ),
     ));
     out.push(field(theme, "Reviewer", sanitize(&r.assignee).into_owned()));
+    let mut decision = super::queue::state_cell(r.decision);
+    if let Some(by) = &r.decided_by {
+        decision.push_str(&format!(" by {}", sanitize(by)));
+    }
+    if let Some(until) = &r.exception_until {
+        decision.push_str(&format!(" until {}", sanitize(until)));
+    }
+    out.push(field(theme, "Decision", decision));
     let since = match (&r.since[..], &d.since_detail) {
         ("changed", Some(detail)) => {
             format!("changed since the last campaign: {}", sanitize(detail))
@@ -149,6 +165,12 @@ fn lines<'a>(d: &'a ItemDetail, today: NaiveDate, theme: &Theme) -> Vec<Line<'a>
             }
             if let Some(to) = &h.to {
                 text.push_str(&format!(" to {}", sanitize(to)));
+            }
+            if let Some(undone) = h.undoes {
+                text.push_str(&format!(" (reverts event {undone})"));
+            }
+            if let Some(ticket) = &h.ticket {
+                text.push_str(&format!(" ticket {}", sanitize(ticket)));
             }
             if h.bulk {
                 text.push_str(" (bulk)");
@@ -195,16 +217,33 @@ fn short_time(at: &str) -> String {
 }
 
 pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
-    let block = Block::default()
+    let max = super::detail_max_scroll(app);
+    let mut block = Block::default()
         .borders(Borders::ALL)
         .title(Line::styled(" Detail ", theme.title()));
+    if max > 0 {
+        let keys = [Action::ScrollDetailDown, Action::ScrollDetailUp]
+            .iter()
+            .map(|a| keys_for(ModeKind::Browse, *a))
+            .collect::<Vec<_>>()
+            .join("/");
+        let at = app.detail_scroll.min(max);
+        let more = match (at > 0, at < max) {
+            (true, true) => "▲▼ more",
+            (false, true) => "▼ more",
+            _ => "▲ more",
+        };
+        block = block.title_bottom(Line::from(format!(" {more} · {keys} scroll ")).right_aligned());
+    }
     let text = match &app.detail {
         Some(detail) => lines(detail, app.today, theme),
-        None if app.queue.rows.is_empty() => vec![Line::from("No items match.")],
         None => vec![],
     };
     frame.render_widget(
-        Paragraph::new(text).block(block).wrap(Wrap { trim: false }),
+        Paragraph::new(text)
+            .block(block)
+            .wrap(Wrap { trim: false })
+            .scroll((app.detail_scroll.min(max), 0)),
         area,
     );
 }

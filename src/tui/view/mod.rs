@@ -1,19 +1,31 @@
 //! Drawing: pure functions from `App` to a frame, one module per panel.
-//! Every string that came from imported data is sanitised before it is drawn.
+//! Every string that came from imported data (or was typed) is sanitised
+//! before it is drawn.
 
+mod dashboard;
 mod detail;
-mod note;
+mod dialog;
+mod filter;
+mod help;
 mod queue;
 mod status;
 
 use super::app::{App, Mode};
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Direction, Layout, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::Line;
+use ratatui::widgets::{Paragraph, Wrap};
+
+pub use help::{KEYS_WIDTH, help_max_scroll, help_page_height};
 
 /// Where each panel goes for a terminal of a given size.
 pub struct Areas {
+    /// The campaign line.
     pub header: Rect,
+    /// What the queue shows: whose items, filters, search, marks.
+    pub view: Rect,
+    pub body: Rect,
     pub queue: Rect,
     pub detail: Rect,
     pub status: Rect,
@@ -23,7 +35,8 @@ pub struct Areas {
 const SIDE_BY_SIDE_WIDTH: u16 = 120;
 
 pub fn areas(area: Rect) -> Areas {
-    let [header, body, status] = Layout::vertical([
+    let [header, view, body, status] = Layout::vertical([
+        Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Min(0),
         Constraint::Length(1),
@@ -35,39 +48,98 @@ pub fn areas(area: Rect) -> Areas {
         (q, d)
     } else {
         let queue_height = (body.height / 2).max(6).min(body.height);
-        let [q, d] = Layout::default()
-            .direction(Direction::Vertical)
-            .constraints([Constraint::Length(queue_height), Constraint::Min(0)])
-            .areas(body);
+        let [q, d] =
+            Layout::vertical([Constraint::Length(queue_height), Constraint::Min(0)]).areas(body);
         (q, d)
     };
     Areas {
         header,
+        view,
+        body,
         queue,
         detail,
         status,
     }
 }
 
+fn areas_for(size: (u16, u16)) -> Areas {
+    areas(Rect::new(0, 0, size.0, size.1))
+}
+
 /// How many item rows the queue shows at this size (inside its border and
 /// below its column headings).
 pub fn queue_capacity(width: u16, height: u16) -> usize {
-    areas(Rect::new(0, 0, width, height))
-        .queue
-        .height
-        .saturating_sub(3) as usize
+    areas_for((width, height)).queue.height.saturating_sub(3) as usize
+}
+
+/// Lines of text the detail pane shows at once.
+pub fn detail_height(size: (u16, u16)) -> u16 {
+    areas_for(size).detail.height.saturating_sub(2)
+}
+
+/// How far the detail of the selected item can scroll at this size.
+pub fn detail_max_scroll(app: &App) -> u16 {
+    let Some(detail) = &app.detail else {
+        return 0;
+    };
+    let area = areas_for(app.size).detail;
+    let theme = Theme { color: false };
+    let total = wrapped_height(
+        detail::lines(detail, app.today, &theme),
+        area.width.saturating_sub(2),
+    );
+    total.saturating_sub(detail_height(app.size))
+}
+
+/// How many rows `lines` take when wrapped to `width`.
+fn wrapped_height(lines: Vec<Line<'_>>, width: u16) -> u16 {
+    let count = Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .line_count(width.max(1));
+    u16::try_from(count).unwrap_or(u16::MAX)
 }
 
 pub fn render(app: &App, frame: &mut Frame<'_>) {
     let theme = Theme { color: app.color };
     let areas = areas(frame.area());
     status::render_header(app, &theme, frame, areas.header);
-    queue::render(app, &theme, frame, areas.queue);
-    detail::render(app, &theme, frame, areas.detail);
-    status::render_status(app, &theme, frame, areas.status);
-    if let Mode::Note(editor) = &app.mode {
-        note::render(editor, &theme, frame);
+    status::render_view_line(app, &theme, frame, areas.view);
+    if matches!(app.mode, Mode::Dashboard) {
+        dashboard::render(app, &theme, frame, areas.body);
+    } else {
+        queue::render(app, &theme, frame, areas.queue);
+        detail::render(app, &theme, frame, areas.detail);
     }
+    status::render_status(app, &theme, frame, areas.status);
+    match &app.mode {
+        Mode::Editor(editor) => dialog::render_editor(editor, app, &theme, frame, areas.body),
+        Mode::Confirm(confirm) => dialog::render_confirm(confirm, &theme, frame, areas.body),
+        Mode::Filter(panel) => filter::render(panel, app, &theme, frame, areas.body),
+        Mode::Help { scroll } => help::render(*scroll, &theme, frame),
+        Mode::Browse | Mode::Search(_) | Mode::Dashboard => {}
+    }
+}
+
+/// A box of at most `width` × `height` in the middle of `area`.
+pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let width = width.min(area.width);
+    let height = height.min(area.height);
+    Rect::new(
+        area.x + (area.width - width) / 2,
+        area.y + (area.height - height) / 2,
+        width,
+        height,
+    )
+}
+
+/// Cuts `text` to `width` characters, ending with "…" when it was longer.
+pub fn fit(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
+    out.push('…');
+    out
 }
 
 /// Styles, with meaning never carried by colour alone: every coloured
@@ -119,5 +191,9 @@ impl Theme {
 
     pub fn good(&self) -> Style {
         self.fg(Color::Green)
+    }
+
+    pub fn marked(&self) -> Style {
+        self.fg(Color::Magenta).add_modifier(Modifier::BOLD)
     }
 }

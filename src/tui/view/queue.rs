@@ -34,18 +34,49 @@ fn flag_codes(flags: crate::domain::FlagSet) -> String {
     }
 }
 
+/// Where the selection is: "3 of 30" in the whole campaign; in a narrowed
+/// view the risk rank and how many the view holds (its position within the
+/// view would take a count per key press).
+fn position(app: &App) -> String {
+    let Some(row) = app.queue.current() else {
+        return String::new();
+    };
+    if !app.view.mine && !app.view.is_narrowed() {
+        return format!(" {} of {} ", row.rank + 1, app.tally.total);
+    }
+    let shown = app
+        .matching_count()
+        .map_or_else(|| "counting…".to_string(), |n| format!("{n} in view"));
+    format!(" risk #{} of {} · {shown} ", row.rank + 1, app.tally.total)
+}
+
 pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
-    let position = app
-        .queue
-        .current()
-        .map(|r| format!(" {} of {} ", r.rank + 1, app.tally.total))
-        .unwrap_or_default();
     let block = Block::default()
         .borders(Borders::ALL)
         .title(Line::styled(" Queue · riskiest first ", theme.title()))
-        .title_bottom(Line::from(position).right_aligned());
-    let header =
-        Row::new(["STATE", "IDENTITY", "SYSTEM", "ENTITLEMENT", "FLAGS"]).style(theme.heading());
+        .title_bottom(Line::from(position(app)).right_aligned());
+    if app.queue.rows.is_empty() {
+        let hint = format!(
+            "No items in this view. {} clears the search and filters; {} switches between my items and all items.",
+            crate::tui::keymap::keys_for(
+                crate::tui::keymap::ModeKind::Browse,
+                crate::tui::action::Action::ClearFilters
+            ),
+            crate::tui::keymap::keys_for(
+                crate::tui::keymap::ModeKind::Browse,
+                crate::tui::action::Action::ToggleScope
+            ),
+        );
+        frame.render_widget(
+            ratatui::widgets::Paragraph::new(hint)
+                .wrap(ratatui::widgets::Wrap { trim: true })
+                .block(block),
+            area,
+        );
+        return;
+    }
+    let header = Row::new(["", "STATE", "IDENTITY", "SYSTEM", "ENTITLEMENT", "FLAGS"])
+        .style(theme.heading());
     let rows = app.queue.rows.iter().map(|row| {
         let state_style = match row.decision {
             Some(DecisionKind::Revoke) => theme.danger(),
@@ -58,7 +89,9 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
         } else {
             ratatui::style::Style::default()
         };
+        let mark = if app.is_marked(row.id) { "●" } else { " " };
         Row::new([
+            Cell::from(mark).style(theme.marked()),
             Cell::from(state_cell(row.decision)).style(state_style),
             Cell::from(sanitize(&row.identity_name).into_owned()),
             Cell::from(sanitize(&row.system).into_owned()),
@@ -69,6 +102,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
     let table = Table::new(
         rows,
         [
+            Constraint::Length(1),
             Constraint::Length(12),
             Constraint::Fill(3),
             Constraint::Fill(2),
@@ -78,11 +112,10 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
     )
     .header(header)
     .block(block)
+    .column_spacing(1)
     .row_highlight_style(theme.selected())
     .highlight_symbol("▶ ");
     let mut state = TableState::default();
-    if !app.queue.rows.is_empty() {
-        state.select(Some(app.queue.selected));
-    }
+    state.select(Some(app.queue.selected));
     frame.render_stateful_widget(table, area, &mut state);
 }

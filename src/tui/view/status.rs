@@ -1,50 +1,176 @@
-//! The header (campaign, due date, the acting reviewer) and the status
-//! bar (progress, the last message, key hints).
+//! The header (campaign, due date, the acting reviewer), the view line
+//! (whose items, filters, search, marks; the search field while typing)
+//! and the status bar (progress, the last message, key hints).
 
-use super::Theme;
+use super::{Theme, fit};
 use crate::domain::text::sanitize;
-use crate::tui::app::{App, Status};
+use crate::tui::action::Action;
+use crate::tui::app::{App, Mode, Status};
+use crate::tui::keymap::{ModeKind, decision_keys, keys_for};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-pub fn render_header(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
+/// "due 2026-12-15 (44d left)", "due today", "due 2026-12-15 (OVERDUE 3d)".
+pub fn due_text(app: &App) -> (String, bool) {
     let days = (app.campaign.due - app.today).num_days();
-    let due = match days {
+    let text = match days {
         0 => "due today".to_string(),
         d if d > 0 => format!("due {} ({d}d left)", app.campaign.due),
         d => format!("due {} (OVERDUE {}d)", app.campaign.due, -d),
     };
-    let due_style = if days < 0 {
-        theme.danger()
-    } else {
-        theme.dim()
+    (text, days < 0)
+}
+
+pub fn render_header(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
+    let (due, overdue) = due_text(app);
+    let due_style = if overdue { theme.danger() } else { theme.dim() };
+    let reviewer = format!(" as {} ", sanitize(&app.reviewer));
+    let name = sanitize(&app.campaign.name).into_owned();
+    let state = app.campaign.state.to_string();
+    let line = |title: bool, name: &str| {
+        Line::from(vec![
+            Span::styled(if title { " recert ·" } else { "" }, theme.title()),
+            Span::raw(format!(" {name} · {state} · ")),
+            Span::styled(due.clone(), due_style),
+        ])
     };
-    let line = Line::from(vec![
-        Span::styled(" recert ", theme.title()),
-        Span::raw(format!(
-            "· {} · {} · ",
-            sanitize(&app.campaign.name),
-            app.campaign.state
-        )),
-        Span::styled(due, due_style),
-    ]);
-    let reviewer = format!("as {}", sanitize(&app.reviewer));
-    let width = (reviewer.chars().count() as u16).min(area.width / 2);
-    let [left, right] =
-        Layout::horizontal([Constraint::Min(0), Constraint::Length(width)]).areas(area);
-    frame.render_widget(Paragraph::new(line), left);
+    // The due date and who is acting matter most; the program's name and
+    // then the campaign's name give way when the terminal is narrow.
+    let room = (area.width as usize).saturating_sub(reviewer.chars().count());
+    let bare = line(false, "").width();
+    let left = [line(true, &name), line(false, &name)]
+        .into_iter()
+        .find(|l| l.width() <= room)
+        .unwrap_or_else(|| line(false, &fit(&name, room.saturating_sub(bare).max(4))));
+    let left_width = (left.width() as u16).min(area.width);
+    let [left_area, right] =
+        Layout::horizontal([Constraint::Length(left_width), Constraint::Min(0)]).areas(area);
+    frame.render_widget(Paragraph::new(left), left_area);
     frame.render_widget(
-        Paragraph::new(Line::styled(reviewer, theme.heading())).right_aligned(),
+        Paragraph::new(Line::styled(
+            fit(&reviewer, right.width as usize),
+            theme.heading(),
+        ))
+        .right_aligned(),
         right,
     );
+}
+
+/// What the queue shows, in words: "my items · relationship=contractor ·
+/// search "lena" · 6 marked".
+fn view_words(app: &App) -> Vec<String> {
+    let mut words = vec![if app.view.mine {
+        "my items".to_string()
+    } else {
+        "all items".to_string()
+    }];
+    for filter in &app.view.filters {
+        words.push(sanitize(&filter.to_string()).into_owned());
+    }
+    if !app.view.search.trim().is_empty() {
+        words.push(format!("search \"{}\"", sanitize(app.view.search.trim())));
+    }
+    if !app.view.is_narrowed() {
+        words.push(format!(
+            "no filter ({}) or search ({})",
+            keys_for(ModeKind::Browse, Action::Filters),
+            keys_for(ModeKind::Browse, Action::Search)
+        ));
+    }
+    words
+}
+
+pub fn render_view_line(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
+    if let Mode::Search(search) = &app.mode {
+        let hint = format!(
+            " {} keep · {} cancel · {} move ",
+            keys_for(ModeKind::Search, Action::Apply),
+            keys_for(ModeKind::Search, Action::Cancel),
+            [Action::Down, Action::Up]
+                .iter()
+                .map(|a| keys_for(ModeKind::Search, *a))
+                .collect::<Vec<_>>()
+                .join("/")
+        );
+        let [label, field, hints] = Layout::horizontal([
+            Constraint::Length(9),
+            Constraint::Min(10),
+            Constraint::Length(hint.chars().count() as u16),
+        ])
+        .areas(area);
+        frame.render_widget(
+            Paragraph::new(Span::styled(" Search /", theme.heading())),
+            label,
+        );
+        frame.render_widget(&search.textarea, field);
+        frame.render_widget(Paragraph::new(Span::styled(hint, theme.dim())), hints);
+        return;
+    }
+    let mut spans = vec![Span::styled(" View: ", theme.heading())];
+    spans.push(Span::raw(view_words(app).join(" · ")));
+    if !app.marks.is_empty() {
+        let count = app
+            .marks
+            .count
+            .map_or_else(|| "counting".to_string(), |n| n.to_string());
+        spans.push(Span::styled(format!(" · ● {count} marked"), theme.marked()));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// Key hints for the status bar when there is no message, from the key map.
+fn hints(app: &App) -> Vec<String> {
+    let browse = |a| keys_for(ModeKind::Browse, a);
+    match &app.mode {
+        Mode::Browse if !app.marks.is_empty() => vec![
+            format!("{} decide all marked", decision_keys()),
+            format!("{} unmark all", browse(Action::ClearMarks)),
+            format!("{} help", browse(Action::Help)),
+        ],
+        Mode::Browse => vec![
+            format!("{} help", browse(Action::Help)),
+            format!("{} decide", decision_keys()),
+            format!("{} mark", browse(Action::ToggleMark)),
+            format!("{} search", browse(Action::Search)),
+            format!("{} filter", browse(Action::Filters)),
+            format!("{} mine/all", browse(Action::ToggleScope)),
+            format!("{} dashboard", browse(Action::Dashboard)),
+            format!("{} quit", browse(Action::Quit)),
+        ],
+        Mode::Dashboard => vec![
+            format!("{} recount", keys_for(ModeKind::Dashboard, Action::Reload)),
+            format!(
+                "{} back to the queue",
+                keys_for(ModeKind::Dashboard, Action::Close)
+            ),
+        ],
+        _ => vec![],
+    }
+}
+
+/// As many whole hints as fit in `width`.
+fn fitting(hints: Vec<String>, width: usize) -> String {
+    let mut out = String::new();
+    for hint in hints {
+        let extra = if out.is_empty() { 0 } else { 3 } + hint.chars().count();
+        if out.chars().count() + extra > width {
+            break;
+        }
+        if !out.is_empty() {
+            out.push_str(" · ");
+        }
+        out.push_str(&hint);
+    }
+    out
 }
 
 pub fn render_status(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
     let t = &app.tally;
     let percent = (t.decided() * 100).checked_div(t.total).unwrap_or(100);
     let progress = format!(" {}/{} decided ({percent}%) ", t.decided(), t.total);
+    let progress_width = progress.chars().count();
     let mut spans = vec![Span::styled(progress, theme.heading())];
     match &app.status {
         Some(Status::Info(text)) => {
@@ -54,10 +180,13 @@ pub fn render_status(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect
             format!("· ! {} ", sanitize(text)),
             theme.danger(),
         )),
-        None => spans.push(Span::styled(
-            "· a attest  r revoke  j/k move  q quit ",
-            theme.dim(),
-        )),
+        None => {
+            let room = (area.width as usize).saturating_sub(progress_width + 3);
+            let hints = fitting(hints(app), room);
+            if !hints.is_empty() {
+                spans.push(Span::styled(format!("· {hints} "), theme.dim()));
+            }
+        }
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }

@@ -1,0 +1,131 @@
+//! The console without a terminal: keys through `update`, effects through
+//! the real runner and store, frames drawn on a `TestBackend`. `screens`
+//! holds the insta snapshots, `behaviour` what the decision and movement
+//! keys do, `finding` the views, search and filters, `bulk` the marks and
+//! bulk decisions.
+
+mod behaviour;
+mod bulk;
+mod finding;
+mod screens;
+
+use super::app::{App, Mode};
+use super::effects::Runner;
+use super::update::{self, Msg};
+use super::{Deferred, dispatch, run_deferred, view};
+use crate::store::{CampaignSummary, ItemRow, Store};
+use crate::testing::day;
+use chrono::{DateTime, Utc};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+/// The sponsor most of the sample's items wait for.
+pub const SPONSOR: &str = "a.kowalski@northwind.example.com";
+/// The campaign owner, who holds the sample's unsponsored items.
+pub const OWNER: &str = "m.santos@northwind.example.com";
+
+fn fixed_now() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-01T10:00:00Z")
+        .expect("fixed time")
+        .with_timezone(&Utc)
+}
+
+pub fn key(code: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+pub fn ch(c: char) -> Msg {
+    key(KeyCode::Char(c))
+}
+
+pub fn ctrl(c: char) -> Msg {
+    Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
+}
+
+/// Drives one console session over a store.
+pub struct Console<'a> {
+    pub app: App,
+    pub runner: Runner<'a>,
+    pub later: Deferred,
+}
+
+impl<'a> Console<'a> {
+    pub fn open(store: &'a mut Store, campaign: &CampaignSummary, size: (u16, u16)) -> Self {
+        Console::open_as(store, campaign, size, SPONSOR)
+    }
+
+    pub fn open_as(
+        store: &'a mut Store,
+        campaign: &CampaignSummary,
+        size: (u16, u16),
+        reviewer: &str,
+    ) -> Self {
+        let mut app = App::new(campaign, reviewer.into(), day("2026-11-01"), size, false);
+        let mut runner = Runner::new(store, campaign.id, reviewer.into(), day("2026-11-01"))
+            .with_clock(fixed_now);
+        let mut later = Deferred::default();
+        let first = update::start(&app);
+        dispatch(&mut app, &mut runner, first, &mut later);
+        let mut console = Console { app, runner, later };
+        console.settle();
+        console
+    }
+
+    /// Runs what the event loop runs once the frame is drawn and no key is
+    /// waiting.
+    pub fn settle(&mut self) {
+        while !self.later.is_empty() {
+            run_deferred(&mut self.app, &mut self.runner, &mut self.later);
+        }
+    }
+
+    /// One message, as if no key followed it before the next frame.
+    pub fn send(&mut self, msg: Msg) {
+        let effects = update::update(&mut self.app, msg);
+        dispatch(&mut self.app, &mut self.runner, effects, &mut self.later);
+        self.settle();
+    }
+
+    pub fn type_text(&mut self, text: &str) {
+        for c in text.chars() {
+            let msg = if c == '\n' {
+                key(KeyCode::Enter)
+            } else {
+                ch(c)
+            };
+            self.send(msg);
+        }
+    }
+
+    pub fn current(&self) -> &ItemRow {
+        self.app.queue.current().expect("an item is selected")
+    }
+
+    pub fn buffer(&self) -> Buffer {
+        let (w, h) = self.app.size;
+        let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
+        terminal.draw(|f| view::render(&self.app, f)).expect("draw");
+        terminal.backend().buffer().clone()
+    }
+
+    pub fn draw(&self) -> String {
+        let (w, h) = self.app.size;
+        let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
+        terminal.draw(|f| view::render(&self.app, f)).expect("draw");
+        terminal.backend().to_string()
+    }
+
+    pub fn editing(&self) -> bool {
+        matches!(self.app.mode, Mode::Editor(_))
+    }
+
+    pub fn row(&self, item: crate::store::ItemId) -> ItemRow {
+        self.runner
+            .store
+            .item_row(self.app.query.campaign, item)
+            .expect("read item")
+            .expect("item exists")
+    }
+}

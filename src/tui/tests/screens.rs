@@ -1,0 +1,155 @@
+//! Screen snapshots at the smallest supported size (80×24) and a large
+//! one (160×48): queue, detail, note editor, exception dialog, filter
+//! panel, help overlay, dashboard. Review every change as you would code.
+
+use super::{Console, OWNER, ch, ctrl, key};
+use crate::store::{CampaignSummary, Store};
+use crate::testing::{SAMPLE, campaign, import, sample_store};
+use ratatui::crossterm::event::KeyCode;
+
+const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
+
+fn snapshot(name: &str, size: (u16, u16), screen: String) {
+    insta::assert_snapshot!(format!("{name}_at_{}_by_{}", size.0, size.1), screen);
+}
+
+#[test]
+fn queue() {
+    for size in SIZES {
+        let (mut store, campaign) = sample_store();
+        let console = Console::open(&mut store, &campaign, size);
+        snapshot("queue", size, console.draw());
+    }
+}
+
+/// A grant reviewed last quarter and decided, undone and decided again
+/// this quarter: the detail has history and an earlier campaign to show.
+fn reviewed_twice() -> (Store, CampaignSummary) {
+    let mut store = Store::open_in_memory().unwrap();
+    import(&mut store, SAMPLE);
+    let q3 = campaign(&mut store, "Q3", "2026-08-01");
+    {
+        let mut console = Console::open_as(&mut store, &q3, (80, 24), OWNER);
+        console.send(ch('v'));
+        console.send(ch('e'));
+        console.type_text("2026-12-31\nCHG-7\nwaiting for the MSP handover");
+        console.send(ctrl('s'));
+    }
+    let q4 = campaign(&mut store, "Q4", "2026-11-01");
+    {
+        let mut console = Console::open_as(&mut store, &q4, (80, 24), OWNER);
+        console.send(ch('v'));
+        console.send(ch('a'));
+        console.type_text("still needed");
+        console.send(ctrl('s'));
+        console.send(key(KeyCode::Home));
+        console.send(ch('u'));
+        console.send(ch('r'));
+        console.type_text("handover done: shared login goes\nsee CHG-7");
+        console.send(ctrl('s'));
+        console.send(key(KeyCode::Home));
+    }
+    (store, q4)
+}
+
+#[test]
+fn detail() {
+    for size in SIZES {
+        let (mut store, q4) = reviewed_twice();
+        let mut console = Console::open_as(&mut store, &q4, size, OWNER);
+        console.send(ch('v'));
+        // At 80×24 the history is below the fold: scroll to it.
+        for _ in 0..20 {
+            console.send(ch('J'));
+        }
+        snapshot("detail", size, console.draw());
+    }
+}
+
+#[test]
+fn note_editor() {
+    for size in SIZES {
+        let (mut store, campaign) = sample_store();
+        let mut console = Console::open(&mut store, &campaign, size);
+        console.send(ch('r'));
+        console.type_text("contract ended\nsee NW-9");
+        snapshot("note_editor", size, console.draw());
+    }
+}
+
+#[test]
+fn exception_dialog() {
+    for size in SIZES {
+        let (mut store, campaign) = sample_store();
+        let mut console = Console::open(&mut store, &campaign, size);
+        console.send(ch('e'));
+        console.type_text("+6w");
+        console.send(key(KeyCode::Tab));
+        console.type_text("CHG-1042");
+        console.send(key(KeyCode::Tab));
+        console.type_text("handover to the new MSP ends mid-December");
+        snapshot("exception_dialog", size, console.draw());
+    }
+}
+
+#[test]
+fn filter_panel() {
+    for size in SIZES {
+        let (mut store, campaign) = sample_store();
+        let mut console = Console::open(&mut store, &campaign, size);
+        console.send(ch('f'));
+        console.send(ch('j'));
+        console.send(ch(' '));
+        console.send(key(KeyCode::Tab));
+        snapshot("filter_panel", size, console.draw());
+    }
+}
+
+#[test]
+fn help_overlay() {
+    for size in SIZES {
+        let (mut store, campaign) = sample_store();
+        let mut console = Console::open(&mut store, &campaign, size);
+        console.send(ch('?'));
+        snapshot("help_overlay", size, console.draw());
+    }
+}
+
+#[test]
+fn dashboard() {
+    for size in SIZES {
+        let (mut store, campaign) = sample_store();
+        let mut console = Console::open(&mut store, &campaign, size);
+        console.send(ch('r'));
+        console.type_text("shared login");
+        console.send(ctrl('s'));
+        console.send(ch('g'));
+        console.type_text("t.nguyen@northwind.example.com\nhis team");
+        console.send(ctrl('s'));
+        console.send(ch('d'));
+        snapshot("dashboard", size, console.draw());
+    }
+}
+
+#[test]
+fn bulk_confirmation_and_marks() {
+    let size = (80, 24);
+    let (mut store, campaign) = sample_store();
+    let mut console = Console::open(&mut store, &campaign, size);
+    console.send(ch('/'));
+    console.type_text("copperline");
+    console.send(key(KeyCode::Enter));
+    console.send(ch('*'));
+    console.send(ch('a'));
+    snapshot("bulk_confirmation", size, console.draw());
+}
+
+#[test]
+fn search_being_typed() {
+    let size = (80, 24);
+    let (mut store, campaign) = sample_store();
+    let mut console = Console::open(&mut store, &campaign, size);
+    console.send(ch('/'));
+    console.type_text("snow");
+    snapshot("search", size, console.draw());
+}

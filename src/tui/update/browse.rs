@@ -1,0 +1,208 @@
+//! Keys on the queue: moving, marking, changing the view, opening panels.
+//! Decisions start here and continue in `decide`.
+
+use super::{decide, marked_rows, move_selection, panels, recount, reload, show_view, text_field};
+use crate::domain::DecisionKind;
+use crate::store::{ItemId, ItemQuery, Selection};
+use crate::tui::action::Action;
+use crate::tui::app::{App, FilterPanel, Marks, Mode, SearchBox, Status, View};
+use crate::tui::effects::Effect;
+use crate::tui::keymap::{self, ModeKind};
+use ratatui::crossterm::event::KeyEvent;
+use ratatui_textarea::CursorMove;
+
+pub(super) fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
+    let Some(action) = keymap::resolve(ModeKind::Browse, &key) else {
+        return vec![];
+    };
+    app.status = None;
+    match action {
+        Action::Down
+        | Action::Up
+        | Action::PageDown
+        | Action::PageUp
+        | Action::First
+        | Action::Last => move_selection(app, action),
+        Action::ScrollDetailDown => {
+            panels::scroll_detail(app, true);
+            vec![]
+        }
+        Action::ScrollDetailUp => {
+            panels::scroll_detail(app, false);
+            vec![]
+        }
+        Action::Attest => decide::begin(app, DecisionKind::Attest),
+        Action::Revoke => decide::begin(app, DecisionKind::Revoke),
+        Action::Exception => decide::begin(app, DecisionKind::Exception),
+        Action::Reassign => decide::begin(app, DecisionKind::Reassign),
+        Action::Undo => decide::begin(app, DecisionKind::Undo),
+        Action::ToggleMark => toggle_mark(app),
+        Action::MarkAll => {
+            if app.queue.rows.is_empty() {
+                app.status = Some(Status::Info("nothing in view to mark".into()));
+                return vec![];
+            }
+            vec![Effect::MarkAll {
+                query: app.query.clone(),
+                removed: app.marks.removed.iter().copied().collect(),
+            }]
+        }
+        Action::ClearMarks => {
+            if !app.marks.is_empty() {
+                app.marks = Marks::default();
+                app.queue.marked.clear();
+                app.status = Some(Status::Info("unmarked everything".into()));
+            }
+            vec![]
+        }
+        Action::Search => {
+            let mut textarea = text_field(app, vec![app.view.search.clone()]);
+            textarea.move_cursor(CursorMove::End);
+            textarea.set_cursor_line_style(ratatui::style::Style::default());
+            textarea.set_placeholder_text("identity, organization, system, entitlement or note");
+            app.mode = Mode::Search(Box::new(SearchBox {
+                textarea,
+                before: app.view.search.clone(),
+            }));
+            vec![]
+        }
+        Action::Filters => {
+            let mut panel = FilterPanel::default();
+            for filter in &app.view.filters {
+                panel
+                    .chosen
+                    .entry(filter.field)
+                    .or_default()
+                    .extend(filter.values.iter().cloned());
+            }
+            app.mode = Mode::Filter(panel);
+            if app.facets.is_none() {
+                vec![Effect::LoadFacets]
+            } else {
+                vec![]
+            }
+        }
+        Action::ClearFilters => {
+            if !app.view.is_narrowed() {
+                app.status = Some(Status::Info("no search or filter to clear".into()));
+                return vec![];
+            }
+            app.set_view(View {
+                mine: app.view.mine,
+                ..View::default()
+            });
+            app.status = Some(Status::Info("search and filters cleared".into()));
+            show_view(app)
+        }
+        Action::ToggleScope => {
+            app.set_view(View {
+                mine: !app.view.mine,
+                ..app.view.clone()
+            });
+            app.status = Some(Status::Info(if app.view.mine {
+                format!("showing the items waiting for {}", app.reviewer)
+            } else {
+                "showing every item of the campaign".to_string()
+            }));
+            show_view(app)
+        }
+        Action::Dashboard => {
+            app.mode = Mode::Dashboard;
+            app.dashboard = None;
+            vec![Effect::LoadDashboard]
+        }
+        Action::Reload => {
+            // Facets and the dashboard are counted again when next opened.
+            app.facets = None;
+            app.dashboard = None;
+            app.status = Some(Status::Info("reloaded".into()));
+            let mut effects = vec![Effect::LoadTally];
+            effects.extend(reload(app));
+            effects.extend(recount(app));
+            if !app.marks.is_empty() {
+                effects.push(Effect::CountMarked(app.marks.selection(app.query.campaign)));
+            }
+            effects
+        }
+        Action::Help => {
+            app.mode = Mode::Help { scroll: 0 };
+            vec![]
+        }
+        Action::Quit => {
+            app.quit = true;
+            vec![]
+        }
+        _ => vec![],
+    }
+}
+
+/// Marks or unmarks the selected item, then moves on, so that a run of
+/// items is marked with a run of spaces.
+fn toggle_mark(app: &mut App) -> Vec<Effect> {
+    let Some(id) = app.queue.current().map(|r| r.id) else {
+        return vec![];
+    };
+    let mut effects = Vec::new();
+    if app.marks.is_empty() {
+        app.marks = Marks {
+            count: Some(0),
+            ..Marks::default()
+        };
+        effects.push(Effect::ChainHead);
+    }
+    let marks = &mut app.marks;
+    if app.queue.marked.remove(&id) {
+        // Unmarking wins over every way the item was marked.
+        marks.added.remove(&id);
+        marks.removed.insert(id);
+        marks.count = marks.count.map(|n| n.saturating_sub(1));
+    } else {
+        app.queue.marked.insert(id);
+        marks.removed.remove(&id);
+        marks.added.insert(id);
+        marks.count = marks.count.map(|n| n + 1);
+    }
+    if marks.is_empty() {
+        app.marks = Marks::default();
+    } else if marks.count.is_none() {
+        effects.push(Effect::CountMarked(marks.selection(app.query.campaign)));
+    }
+    effects.extend(move_selection(app, Action::Down));
+    effects
+}
+
+pub(super) fn on_marked_all(
+    app: &mut App,
+    query: ItemQuery,
+    rematched: Vec<ItemId>,
+) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    if app.marks.is_empty() {
+        app.marks = Marks::default();
+        effects.push(Effect::ChainHead);
+    }
+    for id in rematched {
+        app.marks.removed.remove(&id);
+    }
+    if !app.marks.queries.contains(&query) {
+        app.marks.queries.push(query);
+    }
+    app.marks.count = None;
+    app.status = Some(Status::Info(format!(
+        "marked all in view: {} decide them, {} unmarks",
+        keymap::decision_keys(),
+        keymap::keys_for(ModeKind::Browse, Action::ClearMarks)
+    )));
+    effects.push(Effect::CountMarked(app.marks.selection(app.query.campaign)));
+    effects.extend(marked_rows(app));
+    effects
+}
+
+/// Whether a counted selection is still what is marked (its baseline
+/// event may have been filled in since).
+pub(super) fn marks_are(app: &App, selection: &Selection) -> bool {
+    let marks = &app.marks;
+    selection.queries == marks.queries
+        && selection.added.iter().eq(marks.added.iter())
+        && selection.removed.iter().eq(marks.removed.iter())
+}

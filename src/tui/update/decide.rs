@@ -1,0 +1,522 @@
+//! Decisions: one key on an item, or on everything marked. A decision that
+//! needs more than a key (a note, an end date, a new reviewer) opens a
+//! dialog that stays open until the store has committed the decision, so a
+//! refused save loses nothing that was typed.
+
+use super::{Select, detail_for_selection, recount, reload, text_field};
+use crate::domain::{CampaignState, Decision, DecisionKind};
+use crate::store::{
+    BulkOutcome, DecisionOutcome, DecisionRequest, EventSeq, ItemId, ItemRow, PageDirection,
+    SelectionPreview, Tally, check_exception_end,
+};
+use crate::tui::action::Action;
+use crate::tui::app::{App, Confirm, Editor, Input, Marks, Mode, Status, Subject};
+use crate::tui::effects::Effect;
+use crate::tui::keymap::{self, ModeKind};
+use chrono::{Months, NaiveDate};
+use ratatui::crossterm::event::KeyEvent;
+use ratatui::style::{Modifier, Style};
+
+/// Starts a decision on the selected item, or on every marked item.
+pub(super) fn begin(app: &mut App, kind: DecisionKind) -> Vec<Effect> {
+    if app.campaign.state != CampaignState::Open {
+        app.status = Some(Status::Error(format!(
+            "campaign is {}: it no longer accepts decisions",
+            app.campaign.state
+        )));
+        return vec![];
+    }
+    if !app.marks.is_empty() {
+        return vec![Effect::PreviewMarked {
+            selection: app.marks.selection(app.query.campaign),
+            kind,
+        }];
+    }
+    let Some(row) = app.queue.current() else {
+        return vec![];
+    };
+    if kind == DecisionKind::Undo {
+        if row.decision.is_none() {
+            app.status = Some(Status::Info(format!(
+                "item {} has no decision to undo",
+                row.id
+            )));
+            return vec![];
+        }
+        return vec![Effect::Decide(request(row, None))];
+    }
+    let required = app
+        .policy
+        .note_required(kind, row.flags, row.recommendation);
+    if kind == DecisionKind::Attest && required.is_none() {
+        return vec![Effect::Decide(request(row, Some(Decision::Attest)))];
+    }
+    let notice = notice(kind, row);
+    let subject = Subject::Item {
+        id: row.id,
+        seen_event: row.last_event,
+        label: format!(
+            "{} · {} · {}",
+            crate::domain::text::sanitize(&row.identity_name),
+            crate::domain::text::sanitize(&row.system),
+            crate::domain::text::sanitize(&row.entitlement)
+        ),
+    };
+    open_editor(app, kind, subject, required);
+    if let Mode::Editor(editor) = &mut app.mode {
+        editor.notice = notice;
+    }
+    vec![]
+}
+
+/// What deserves a second look before this decision on this item.
+fn notice(kind: DecisionKind, row: &ItemRow) -> Option<String> {
+    use crate::domain::Flag;
+    let mut said = Vec::new();
+    if kind == DecisionKind::Attest && row.recommendation.suggests_revoke() {
+        said.push(format!(
+            "The recommendation is to {}: keeping it goes against it.",
+            row.recommendation.label()
+        ));
+    }
+    if row.flags.contains(Flag::SelfReview) {
+        said.push("You are reviewing your own access; the report says so.".to_string());
+    }
+    (!said.is_empty()).then(|| said.join(" "))
+}
+
+fn request(row: &ItemRow, decision: Option<Decision>) -> DecisionRequest {
+    DecisionRequest {
+        item: row.id,
+        decision,
+        note: None,
+        seen_event: Some(row.last_event),
+        seconds_on_screen: None,
+    }
+}
+
+fn open_editor(
+    app: &mut App,
+    kind: DecisionKind,
+    subject: Subject,
+    required: Option<&'static str>,
+) {
+    let one_line = |placeholder: String| {
+        let mut field = text_field(app, Vec::new());
+        field.set_placeholder_text(placeholder);
+        field.set_cursor_line_style(Style::default());
+        field
+    };
+    let latest = app.today + chrono::Duration::days(app.policy.exception_max_days);
+    let mut fields = match kind {
+        DecisionKind::Exception => vec![
+            (
+                Input::Until,
+                one_line(format!(
+                    "YYYY-MM-DD, or +30 / +6w / +3m from today; {latest} at the latest"
+                )),
+            ),
+            (
+                Input::Ticket,
+                one_line("the ticket that approved it (optional)".into()),
+            ),
+        ],
+        DecisionKind::Reassign => vec![(
+            Input::To,
+            one_line("the e-mail of the reviewer who should decide".into()),
+        )],
+        _ => vec![],
+    };
+    let mut note = text_field(app, Vec::new());
+    note.set_placeholder_text(match required {
+        Some(_) => "Why? This note is evidence for the auditor.",
+        None => "Optional note.",
+    });
+    fields.push((Input::Note, note));
+    let mut editor = Editor {
+        kind,
+        subject,
+        required,
+        fields,
+        focus: 0,
+        notice: None,
+        error: None,
+    };
+    show_focus(&mut editor);
+    app.mode = Mode::Editor(Box::new(editor));
+}
+
+/// Only the focused field shows a cursor.
+fn show_focus(editor: &mut Editor) {
+    let focus = editor.focus;
+    for (i, (_, field)) in editor.fields.iter_mut().enumerate() {
+        field.set_cursor_style(if i == focus {
+            Style::default().add_modifier(Modifier::REVERSED)
+        } else {
+            Style::default()
+        });
+    }
+}
+
+pub(super) fn on_editor_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
+    let action = keymap::resolve(ModeKind::Editor, &key);
+    let Mode::Editor(editor) = &mut app.mode else {
+        return vec![];
+    };
+    let count = editor.fields.len();
+    match action {
+        Some(Action::Cancel) => {
+            app.mode = Mode::Browse;
+            app.status = Some(Status::Info("cancelled: nothing was recorded".into()));
+            vec![]
+        }
+        Some(Action::NextField) => {
+            editor.focus = (editor.focus + 1) % count;
+            show_focus(editor);
+            vec![]
+        }
+        Some(Action::PreviousField) => {
+            editor.focus = (editor.focus + count - 1) % count;
+            show_focus(editor);
+            vec![]
+        }
+        Some(Action::Enter) if editor.focused().is_single_line() => {
+            editor.focus = (editor.focus + 1) % count;
+            show_focus(editor);
+            vec![]
+        }
+        Some(Action::Save) => save(app),
+        _ => {
+            let focus = editor.focus;
+            if let Some((_, field)) = editor.fields.get_mut(focus) {
+                field.input(key);
+            }
+            vec![]
+        }
+    }
+}
+
+/// An exception's end as a reviewer types it: a date, or a span from
+/// today (`+30` days, `+6w` weeks, `+3m` months).
+pub fn parse_until(text: &str, today: NaiveDate) -> Result<NaiveDate, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err("an exception needs its end date".into());
+    }
+    let invalid = || format!("{text:?} is not a date: use YYYY-MM-DD, or +30, +6w, +3m");
+    let Some(span) = text.strip_prefix('+') else {
+        return NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| invalid());
+    };
+    let (digits, unit) = match span.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((at, _)) => span.split_at(at),
+        None => (span, "d"),
+    };
+    let n: u32 = digits.parse().map_err(|_| invalid())?;
+    let end = match unit {
+        "d" => today.checked_add_days(chrono::Days::new(u64::from(n))),
+        "w" => today.checked_add_days(chrono::Days::new(7 * u64::from(n))),
+        "m" => today.checked_add_months(Months::new(n)),
+        _ => None,
+    };
+    end.ok_or_else(invalid)
+}
+
+/// Checks the dialog and asks the store to record the decision.
+fn save(app: &mut App) -> Vec<Effect> {
+    let (today, policy) = (app.today, app.policy.clone());
+    let campaign = app.query.campaign;
+    let selection = app.marks.selection(campaign);
+    let Mode::Editor(editor) = &mut app.mode else {
+        return vec![];
+    };
+    let refuse = |editor: &mut Editor, input: Input, message: String| {
+        editor.error = Some(message);
+        if let Some(at) = editor.fields.iter().position(|(i, _)| *i == input) {
+            editor.focus = at;
+        }
+        show_focus(editor);
+        vec![]
+    };
+    let note = editor
+        .text(Input::Note)
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty());
+    let decision = match editor.kind {
+        DecisionKind::Attest => Some(Decision::Attest),
+        DecisionKind::Revoke => Some(Decision::Revoke),
+        DecisionKind::Undo => None,
+        DecisionKind::Exception => {
+            let text = editor.text(Input::Until).unwrap_or_default();
+            let until = match parse_until(&text, today)
+                .and_then(|until| check_exception_end(until, today, &policy).map(|()| until))
+            {
+                Ok(until) => until,
+                Err(message) => return refuse(editor, Input::Until, message),
+            };
+            let ticket = editor
+                .text(Input::Ticket)
+                .map(|t| t.trim().to_string())
+                .filter(|t| !t.is_empty());
+            Some(Decision::Exception { until, ticket })
+        }
+        DecisionKind::Reassign => {
+            let to = editor
+                .text(Input::To)
+                .unwrap_or_default()
+                .trim()
+                .to_string();
+            if to.is_empty() || to.contains(char::is_whitespace) {
+                return refuse(
+                    editor,
+                    Input::To,
+                    "name the reviewer by one e-mail address".into(),
+                );
+            }
+            Some(Decision::Reassign { to })
+        }
+    };
+    if let Some(reason) = editor.required
+        && note.is_none()
+    {
+        return refuse(editor, Input::Note, format!("a note is required: {reason}"));
+    }
+    editor.error = None;
+    match &editor.subject {
+        Subject::Item { id, seen_event, .. } => vec![Effect::Decide(DecisionRequest {
+            item: *id,
+            decision,
+            note,
+            seen_event: Some(*seen_event),
+            seconds_on_screen: None,
+        })],
+        Subject::Marked { .. } => vec![Effect::DecideMarked {
+            selection,
+            decision,
+            note,
+        }],
+    }
+}
+
+pub(super) fn on_confirm_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
+    let Mode::Confirm(confirm) = &app.mode else {
+        return vec![];
+    };
+    match keymap::resolve(ModeKind::Confirm, &key) {
+        Some(Action::Yes) => {
+            let Confirm {
+                kind,
+                count,
+                required,
+                ..
+            } = confirm.clone();
+            open_editor(
+                app,
+                kind,
+                Subject::Marked {
+                    count,
+                    left_alone: 0,
+                },
+                required,
+            );
+            vec![]
+        }
+        Some(Action::No) => {
+            app.mode = Mode::Browse;
+            app.status = Some(Status::Info("nothing was recorded".into()));
+            vec![]
+        }
+        _ => vec![],
+    }
+}
+
+/// What a bulk decision would meet is known: ask, or open the dialog.
+pub(super) fn on_preview(
+    app: &mut App,
+    kind: DecisionKind,
+    preview: SelectionPreview,
+) -> Vec<Effect> {
+    if preview.items == 0 {
+        app.status = Some(Status::Info(if preview.left_alone == 0 {
+            "no marked item is left to decide".to_string()
+        } else {
+            format!(
+                "none of the {} marked items can take it: {}",
+                preview.left_alone,
+                match kind {
+                    DecisionKind::Undo => "they have no decision to undo or changed since marked",
+                    _ => "they changed since they were marked",
+                }
+            )
+        }));
+        return vec![];
+    }
+    if kind == DecisionKind::Attest && preview.against_recommendation > 0 {
+        app.mode = Mode::Confirm(Confirm {
+            question: format!(
+                "Attest {} marked {}? {} of them carry a revoke recommendation.",
+                preview.items,
+                plural(preview.items, "item", "items"),
+                preview.against_recommendation
+            ),
+            kind,
+            count: preview.items,
+            required: preview.note_required,
+        });
+        return vec![];
+    }
+    open_editor(
+        app,
+        kind,
+        Subject::Marked {
+            count: preview.items,
+            left_alone: preview.left_alone,
+        },
+        preview.note_required,
+    );
+    vec![]
+}
+
+pub(super) fn plural(n: u64, one: &'static str, many: &'static str) -> &'static str {
+    if n == 1 { one } else { many }
+}
+
+pub(super) fn on_decided(
+    app: &mut App,
+    kind: DecisionKind,
+    outcomes: Vec<DecisionOutcome>,
+    tally: Tally,
+) -> Vec<Effect> {
+    app.tally = tally;
+    app.mode = Mode::Browse;
+    app.dashboard = None;
+    let Some(outcome) = outcomes.last() else {
+        return vec![];
+    };
+    app.status = Some(Status::Info(match kind {
+        DecisionKind::Undo => format!(
+            "item {}: undo recorded, now {} — saved",
+            outcome.item,
+            outcome.state.label()
+        ),
+        DecisionKind::Reassign => format!(
+            "item {}: reassigned to {} — saved",
+            outcome.item, outcome.state.assignee
+        ),
+        _ => format!("item {}: {} — saved", outcome.item, outcome.state.label()),
+    }));
+    let mut effects = recount(app);
+    let decided_rank = app
+        .queue
+        .rows
+        .iter()
+        .position(|r| r.id == outcome.item)
+        .map(|i| (i, app.queue.rows[i].rank));
+    let Some((index, rank)) = decided_rank else {
+        effects.extend(reload(app));
+        return effects;
+    };
+    if kind == DecisionKind::Undo {
+        // An undone item stays selected: the reviewer decides it again.
+        effects.extend(reload(app));
+        return effects;
+    }
+    // Move on to the next item; if it is below the window, shift by one.
+    let rows = &app.queue.rows;
+    let anchor = if index + 1 >= rows.len() && rows.len() > 1 {
+        rows[1].rank
+    } else {
+        rows[0].rank
+    };
+    effects.push(Effect::LoadPage {
+        anchor: Some(anchor),
+        direction: PageDirection::Forward,
+        inclusive: true,
+        select: Select::After(rank),
+    });
+    effects
+}
+
+pub(super) fn on_bulk_decided(
+    app: &mut App,
+    kind: DecisionKind,
+    outcome: BulkOutcome,
+    tally: Tally,
+) -> Vec<Effect> {
+    app.tally = tally;
+    app.mode = Mode::Browse;
+    app.dashboard = None;
+    app.marks = Marks::default();
+    app.queue.marked.clear();
+    let n = outcome.decided;
+    let items = plural(n, "item", "items");
+    let mut text = match kind {
+        DecisionKind::Attest => format!("attested {n} marked {items} in one step"),
+        DecisionKind::Revoke => format!("revoked {n} marked {items} in one step"),
+        DecisionKind::Exception => format!("recorded an exception on {n} marked {items}"),
+        DecisionKind::Reassign => format!("reassigned {n} marked {items}"),
+        DecisionKind::Undo => format!("undid the latest decision on {n} marked {items}"),
+    };
+    let left = [
+        (outcome.changed_since_marked, "changed since marked"),
+        (outcome.nothing_to_undo, "had nothing to undo"),
+        (outcome.already_assigned, "already with that reviewer"),
+    ];
+    for (count, why) in left {
+        if count > 0 {
+            text.push_str(&format!("; {count} left as they were ({why})"));
+        }
+    }
+    app.status = Some(Status::Info(text));
+    let mut effects = reload(app);
+    effects.extend(recount(app));
+    effects
+}
+
+pub(super) fn on_conflict(
+    app: &mut App,
+    item: ItemId,
+    seq: EventSeq,
+    message: String,
+) -> Vec<Effect> {
+    // Show their decision; an open dialog keeps what was typed and now
+    // knows the latest event, so saving again is deliberate.
+    match &mut app.mode {
+        Mode::Editor(editor) => match &mut editor.subject {
+            Subject::Item { id, seen_event, .. } if *id == item => {
+                *seen_event = Some(seq);
+                editor.error = Some(format!(
+                    "{message}; {} records yours on top, {} keeps theirs",
+                    keymap::keys_for(ModeKind::Editor, Action::Save),
+                    keymap::keys_for(ModeKind::Editor, Action::Cancel)
+                ));
+            }
+            _ => app.status = Some(Status::Error(message)),
+        },
+        _ => app.status = Some(Status::Error(message)),
+    }
+    let mut effects = reload(app);
+    effects.extend(detail_for_selection(app));
+    effects
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(text: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn exception_ends_are_dates_or_spans_from_today() {
+        let today = day("2026-11-22");
+        assert_eq!(parse_until("2027-01-31", today), Ok(day("2027-01-31")));
+        assert_eq!(parse_until(" +30 ", today), Ok(day("2026-12-22")));
+        assert_eq!(parse_until("+30d", today), Ok(day("2026-12-22")));
+        assert_eq!(parse_until("+2w", today), Ok(day("2026-12-06")));
+        assert_eq!(parse_until("+3m", today), Ok(day("2027-02-22")));
+        for bad in ["", "soon", "+", "+3y", "2027-02-30", "+-3", "31/01/2027"] {
+            assert!(parse_until(bad, today).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,388 @@
+//! The console's state machine: a message in, state changed, effects out.
+//! Pure: no I/O, no clock, so every behaviour is testable without a terminal.
+//! Keys are routed by mode: `browse` (the queue), `decide` (decisions,
+//! their dialogs and bulk decisions), `panels` (search, filters, dashboard,
+//! help).
+
+mod browse;
+mod decide;
+mod panels;
+
+pub use decide::parse_until;
+
+use super::action::Action;
+use super::app::{App, Mode, Status, View};
+use super::effects::Effect;
+use crate::domain::DecisionKind;
+use crate::store::{
+    BulkOutcome, Dashboard, DecisionOutcome, EventSeq, Facet, ItemDetail, ItemId, ItemQuery,
+    ItemRow, PageDirection, Selection, SelectionPreview, Tally,
+};
+use ratatui::crossterm::event::KeyEvent;
+
+#[derive(Debug)]
+pub enum Msg {
+    Key(KeyEvent),
+    Resize(u16, u16),
+    PageLoaded {
+        rows: Vec<ItemRow>,
+        anchor: Option<i64>,
+        direction: PageDirection,
+        select: Select,
+    },
+    DetailLoaded(Option<Box<ItemDetail>>),
+    TallyLoaded(Tally),
+    Decided {
+        kind: DecisionKind,
+        outcomes: Vec<DecisionOutcome>,
+        tally: Tally,
+    },
+    Failed(String),
+    /// Someone recorded an event on the item since it was drawn.
+    Conflict {
+        item: ItemId,
+        seq: EventSeq,
+        message: String,
+    },
+    ChainHead(EventSeq),
+    MarkedRows {
+        ids: Vec<ItemId>,
+        marked: Vec<ItemId>,
+    },
+    MarkedAll {
+        query: ItemQuery,
+        rematched: Vec<ItemId>,
+    },
+    Previewed {
+        kind: DecisionKind,
+        preview: SelectionPreview,
+    },
+    BulkDecided {
+        kind: DecisionKind,
+        outcome: BulkOutcome,
+        tally: Tally,
+    },
+    Counted {
+        query: ItemQuery,
+        count: u64,
+    },
+    MarksCounted {
+        selection: Selection,
+        count: u64,
+    },
+    FacetsLoaded(Vec<Facet>),
+    DashboardLoaded(Box<Dashboard>),
+}
+
+/// Which row to select once a page has loaded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Select {
+    First,
+    Last,
+    /// The same position on the new page (page up/down).
+    Index(usize),
+    AtOrAfter(i64),
+    After(i64),
+    Before(i64),
+}
+
+impl Select {
+    fn resolve(self, rows: &[ItemRow]) -> usize {
+        let last = rows.len().saturating_sub(1);
+        match self {
+            Select::First => 0,
+            Select::Last => last,
+            Select::Index(i) => i.min(last),
+            Select::AtOrAfter(rank) => rows.iter().position(|r| r.rank >= rank).unwrap_or(last),
+            Select::After(rank) => rows.iter().position(|r| r.rank > rank).unwrap_or(last),
+            Select::Before(rank) => rows.iter().rposition(|r| r.rank < rank).unwrap_or(0),
+        }
+    }
+}
+
+/// The effects that fill the screen when the console opens.
+pub fn start(app: &App) -> Vec<Effect> {
+    show_view(app)
+}
+
+pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::Key(key) => match app.mode {
+            Mode::Browse => browse::on_key(app, key),
+            Mode::Editor(_) => decide::on_editor_key(app, key),
+            Mode::Confirm(_) => decide::on_confirm_key(app, key),
+            Mode::Search(_) => panels::on_search_key(app, key),
+            Mode::Filter(_) => panels::on_filter_key(app, key),
+            Mode::Dashboard => panels::on_dashboard_key(app, key),
+            Mode::Help { .. } => panels::on_help_key(app, key),
+        },
+        Msg::Resize(width, height) => {
+            app.size = (width, height);
+            panels::clamp_scrolls(app);
+            reload(app)
+        }
+        Msg::PageLoaded {
+            rows,
+            anchor,
+            direction,
+            select,
+        } => on_page(app, rows, anchor, direction, select),
+        Msg::DetailLoaded(detail) => {
+            let same = app.detail.as_ref().map(|d| d.row.id) == detail.as_ref().map(|d| d.row.id);
+            if !same {
+                app.detail_scroll = 0;
+            }
+            app.detail = detail.map(|d| *d);
+            panels::clamp_scrolls(app);
+            vec![]
+        }
+        Msg::TallyLoaded(tally) => {
+            app.tally = tally;
+            vec![]
+        }
+        Msg::Decided {
+            kind,
+            outcomes,
+            tally,
+        } => decide::on_decided(app, kind, outcomes, tally),
+        Msg::Conflict { item, seq, message } => decide::on_conflict(app, item, seq, message),
+        Msg::Failed(message) => {
+            match &mut app.mode {
+                Mode::Editor(editor) => editor.error = Some(message),
+                _ => app.status = Some(Status::Error(message)),
+            }
+            vec![]
+        }
+        Msg::ChainHead(seq) => {
+            if !app.marks.is_empty() {
+                app.marks.marked_at = seq;
+            }
+            vec![]
+        }
+        Msg::MarkedRows { ids, marked } => {
+            let shown: Vec<ItemId> = app.queue.rows.iter().map(|r| r.id).collect();
+            if ids == shown {
+                app.queue.marked = marked.into_iter().collect();
+            }
+            vec![]
+        }
+        Msg::MarkedAll { query, rematched } => browse::on_marked_all(app, query, rematched),
+        Msg::Previewed { kind, preview } => decide::on_preview(app, kind, preview),
+        Msg::BulkDecided {
+            kind,
+            outcome,
+            tally,
+        } => decide::on_bulk_decided(app, kind, outcome, tally),
+        Msg::Counted { query, count } => {
+            if query == app.query {
+                app.matching = Some((query, count));
+            }
+            vec![]
+        }
+        Msg::MarksCounted { selection, count } => {
+            if browse::marks_are(app, &selection) {
+                app.marks.count = Some(count);
+            }
+            vec![]
+        }
+        Msg::FacetsLoaded(facets) => {
+            app.facets = Some(facets);
+            vec![]
+        }
+        Msg::DashboardLoaded(dashboard) => {
+            app.tally = dashboard.tally;
+            app.dashboard = Some(*dashboard);
+            vec![]
+        }
+    }
+}
+
+fn on_page(
+    app: &mut App,
+    rows: Vec<ItemRow>,
+    anchor: Option<i64>,
+    direction: PageDirection,
+    select: Select,
+) -> Vec<Effect> {
+    // A page that ran into an end of the queue is refilled from that end,
+    // so the window is always full when there is enough to fill it.
+    if anchor.is_some() && rows.len() < app.page_size() {
+        let (direction, select) = match direction {
+            PageDirection::Forward => (
+                PageDirection::Backward,
+                if matches!(select, Select::Index(_)) {
+                    Select::Last
+                } else {
+                    select
+                },
+            ),
+            PageDirection::Backward => (
+                PageDirection::Forward,
+                if matches!(select, Select::Index(_)) {
+                    Select::First
+                } else {
+                    select
+                },
+            ),
+        };
+        return vec![Effect::LoadPage {
+            anchor: None,
+            direction,
+            inclusive: true,
+            select,
+        }];
+    }
+    if std::mem::take(&mut app.opening)
+        && rows.is_empty()
+        && app.view.mine
+        && !app.view.is_narrowed()
+    {
+        // A campaign owner, or anyone with nothing assigned, would rather
+        // see the campaign than an empty queue.
+        app.status = Some(Status::Info(format!(
+            "nothing in this campaign waits for {}: showing all items ({} switches)",
+            app.reviewer,
+            super::keymap::keys_for(super::keymap::ModeKind::Browse, Action::ToggleScope)
+        )));
+        app.set_view(View {
+            mine: false,
+            ..app.view.clone()
+        });
+        return show_view(app);
+    }
+    app.queue.selected = select.resolve(&rows);
+    app.queue.rows = rows;
+    app.queue.marked.clear();
+    let mut effects = detail_for_selection(app);
+    effects.extend(marked_rows(app));
+    effects
+}
+
+fn detail_for_selection(app: &mut App) -> Vec<Effect> {
+    match app.queue.current() {
+        Some(row) => vec![Effect::LoadDetail(row.id)],
+        None => {
+            app.detail = None;
+            vec![]
+        }
+    }
+}
+
+/// Asks which rows of the page are marked, when anything is.
+fn marked_rows(app: &App) -> Vec<Effect> {
+    if app.marks.is_empty() || app.queue.rows.is_empty() {
+        return vec![];
+    }
+    vec![Effect::LoadMarkedRows {
+        selection: app.marks.selection(app.query.campaign),
+        ids: app.queue.rows.iter().map(|r| r.id).collect(),
+    }]
+}
+
+/// Reloads the window where it is, keeping the selected item if it is
+/// still in view (after a decision, a resize, a reload).
+fn reload(app: &App) -> Vec<Effect> {
+    let select = app
+        .queue
+        .current()
+        .map_or(Select::First, |r| Select::AtOrAfter(r.rank));
+    // After the window shrank the selected row may lie below its new end:
+    // then it becomes the top row instead.
+    let anchor = if app.queue.selected < app.page_size() {
+        app.queue.rows.first()
+    } else {
+        app.queue.current()
+    };
+    vec![Effect::LoadPage {
+        anchor: anchor.map(|r| r.rank),
+        direction: PageDirection::Forward,
+        inclusive: true,
+        select,
+    }]
+}
+
+/// The first page of the current view, and its count when it is narrowed.
+fn show_view(app: &App) -> Vec<Effect> {
+    let mut effects = vec![Effect::LoadPage {
+        anchor: None,
+        direction: PageDirection::Forward,
+        inclusive: true,
+        select: Select::First,
+    }];
+    effects.extend(recount(app));
+    effects
+}
+
+/// Counts a narrowed view again (after the view or a decision changed it).
+fn recount(app: &App) -> Vec<Effect> {
+    if app.query.filters.is_empty() && app.query.search.is_none() {
+        vec![]
+    } else {
+        vec![Effect::CountMatches(app.query.clone())]
+    }
+}
+
+/// A text field styled for this terminal: the editor's own defaults are
+/// colours, which `NO_COLOR` rules out.
+fn text_field(app: &App, lines: Vec<String>) -> ratatui_textarea::TextArea<'static> {
+    use ratatui::style::{Modifier, Style};
+    let mut field = ratatui_textarea::TextArea::new(lines);
+    if !app.color {
+        field.set_placeholder_style(Style::default().add_modifier(Modifier::DIM));
+        field.set_selection_style(Style::default().add_modifier(Modifier::REVERSED));
+    }
+    field
+}
+
+/// Moves the selection; pages are fetched by keyset when it leaves the window.
+fn move_selection(app: &mut App, action: Action) -> Vec<Effect> {
+    let len = app.queue.rows.len();
+    let selected = app.queue.selected;
+    let full = len >= app.page_size();
+    let (Some(first), Some(last), Some(current)) = (
+        app.queue.rows.first().map(|r| r.rank),
+        app.queue.rows.last().map(|r| r.rank),
+        app.queue.current().map(|r| r.rank),
+    ) else {
+        return vec![];
+    };
+    let page = |anchor: i64, direction, select| {
+        vec![Effect::LoadPage {
+            anchor: Some(anchor),
+            direction,
+            inclusive: false,
+            select,
+        }]
+    };
+    match action {
+        Action::Down if selected + 1 < len => {
+            app.queue.selected += 1;
+            detail_for_selection(app)
+        }
+        Action::Down if full => page(first, PageDirection::Forward, Select::After(current)),
+        Action::Up if selected > 0 => {
+            app.queue.selected -= 1;
+            detail_for_selection(app)
+        }
+        Action::Up => page(last, PageDirection::Backward, Select::Before(current)),
+        Action::PageDown if full => page(last, PageDirection::Forward, Select::Index(selected)),
+        Action::PageDown | Action::Down => {
+            app.queue.selected = len - 1;
+            detail_for_selection(app)
+        }
+        Action::PageUp => page(first, PageDirection::Backward, Select::Index(selected)),
+        Action::First => vec![Effect::LoadPage {
+            anchor: None,
+            direction: PageDirection::Forward,
+            inclusive: true,
+            select: Select::First,
+        }],
+        Action::Last => vec![Effect::LoadPage {
+            anchor: None,
+            direction: PageDirection::Backward,
+            inclusive: true,
+            select: Select::Last,
+        }],
+        _ => vec![],
+    }
+}

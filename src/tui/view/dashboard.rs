@@ -1,0 +1,194 @@
+//! The campaign dashboard: how far the review is, decisions by type and by
+//! reviewer, the risk still waiting for a decision, and the due date.
+//! Bars are drawn with characters and every figure is also a number, so
+//! nothing depends on colour.
+
+use super::queue::state_cell;
+use super::{Theme, fit};
+use crate::domain::DecisionKind;
+use crate::domain::text::sanitize;
+use crate::store::Dashboard;
+use crate::tui::app::App;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+
+/// A bar of `width` cells, `part` of `whole` filled.
+pub fn bar(part: u64, whole: u64, width: usize) -> String {
+    let filled = if whole == 0 {
+        0
+    } else {
+        ((part as f64 / whole as f64) * width as f64).round() as usize
+    }
+    .min(width);
+    format!("{}{}", "█".repeat(filled), "░".repeat(width - filled))
+}
+
+pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(Line::styled(" Dashboard ", theme.title()));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let Some(d) = &app.dashboard else {
+        frame.render_widget(
+            Paragraph::new(Span::styled("counting the campaign…", theme.dim())),
+            inner,
+        );
+        return;
+    };
+    let width = inner.width as usize;
+    let [top, middle, bottom] = Layout::vertical([
+        Constraint::Length(3),
+        Constraint::Length(8),
+        Constraint::Min(0),
+    ])
+    .areas(inner);
+
+    let t = &d.tally;
+    let percent = (t.decided() * 100).checked_div(t.total).unwrap_or(100);
+    let days = (app.campaign.due - app.today).num_days();
+    let due_line = match days {
+        0 => Line::styled(format!("Due today, {}", app.campaign.due), theme.warn()),
+        d if d > 0 => Line::from(format!(
+            "Due {} · {d} {} left",
+            app.campaign.due,
+            if d == 1 { "day" } else { "days" }
+        )),
+        d => Line::styled(
+            format!(
+                "! OVERDUE: due {}, {} {} ago",
+                app.campaign.due,
+                -d,
+                if d == -1 { "day" } else { "days" }
+            ),
+            theme.danger(),
+        ),
+    };
+    let figures = format!(" {}/{} decided ({percent}%)", t.decided(), t.total);
+    let gauge_width = width.saturating_sub(figures.chars().count() + 11).min(60);
+    frame.render_widget(
+        Paragraph::new(vec![
+            due_line,
+            Line::from(vec![
+                Span::styled("Progress  ", theme.heading()),
+                Span::styled(bar(t.decided(), t.total, gauge_width), theme.good()),
+                Span::raw(figures),
+            ]),
+        ]),
+        top,
+    );
+
+    let [types, reviewers] =
+        Layout::horizontal([Constraint::Percentage(40), Constraint::Percentage(60)]).areas(middle);
+    render_types(d, theme, frame, types);
+    render_reviewers(d, theme, frame, reviewers);
+    render_waiting(d, theme, frame, bottom);
+}
+
+fn render_types(d: &Dashboard, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
+    let t = &d.tally;
+    let rows = [
+        (Some(DecisionKind::Attest), t.attested),
+        (Some(DecisionKind::Revoke), t.revoked),
+        (Some(DecisionKind::Exception), t.exception),
+        (Some(DecisionKind::Reassign), t.reassigned),
+        (None, t.undecided),
+    ];
+    let largest = rows.iter().map(|(_, n)| *n).max().unwrap_or(0);
+    let number_width = largest.to_string().len();
+    let bar_width = (area.width as usize).saturating_sub(13 + number_width + 2);
+    let mut lines = vec![Line::styled("Decisions by type", theme.heading())];
+    for (kind, n) in rows {
+        lines.push(Line::from(format!(
+            "{:<13}{} {n:>number_width$}",
+            state_cell(kind),
+            bar(n, largest, bar_width)
+        )));
+    }
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+fn render_reviewers(d: &Dashboard, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
+    let width = area.width as usize;
+    let name_width = width.saturating_sub(30).clamp(8, 40);
+    let bar_width = width.saturating_sub(name_width + 24).min(20);
+    let mut lines = vec![Line::styled(
+        format!(
+            "{:<name_width$} {:<bar_width$} {:>9} {:>8}",
+            "By reviewer", "", "done", "recorded"
+        ),
+        theme.heading(),
+    )];
+    let room = (area.height as usize).saturating_sub(1);
+    let shown = if d.reviewers.len() > room {
+        room.saturating_sub(1)
+    } else {
+        room
+    };
+    for r in d.reviewers.iter().take(shown) {
+        lines.push(Line::from(format!(
+            "{:<name_width$} {} {:>9} {:>8}",
+            fit(&sanitize(&r.reviewer), name_width),
+            bar(r.decided, r.assigned, bar_width),
+            format!("{}/{}", r.decided, r.assigned),
+            r.recorded
+        )));
+    }
+    if d.reviewers.len() > shown {
+        lines.push(Line::styled(
+            format!("… {} more reviewers", d.reviewers.len() - shown),
+            theme.dim(),
+        ));
+    }
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+fn render_waiting(d: &Dashboard, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
+    let width = area.width as usize;
+    let waiting = d.tally.undecided + d.tally.reassigned;
+    let mut lines = vec![Line::from(vec![
+        Span::styled("Awaiting a decision: ", theme.heading()),
+        Span::raw(format!(
+            "{waiting} items, {} with a revoke recommendation",
+            d.waiting_revoke_recommended
+        )),
+    ])];
+    if !d.waiting_by_flag.is_empty() {
+        let flags: Vec<String> = d
+            .waiting_by_flag
+            .iter()
+            .map(|(flag, n)| format!("{} {} {n}", flag.code(), flag.label()))
+            .collect();
+        lines.push(Line::styled(flags.join(" · "), theme.warn()));
+    }
+    if !d.riskiest_waiting.is_empty() {
+        lines.push(Line::styled("Riskiest still waiting", theme.heading()));
+        for row in &d.riskiest_waiting {
+            let text = format!(
+                "  #{:<4} {} · {} · {}  {}",
+                row.rank + 1,
+                sanitize(&row.identity_name),
+                sanitize(&row.system),
+                sanitize(&row.entitlement),
+                row.flags.codes()
+            );
+            lines.push(Line::from(fit(&text, width)));
+        }
+    }
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bar;
+
+    #[test]
+    fn bars_fill_in_proportion() {
+        assert_eq!(bar(0, 10, 4), "░░░░");
+        assert_eq!(bar(5, 10, 4), "██░░");
+        assert_eq!(bar(10, 10, 4), "████");
+        assert_eq!(bar(3, 0, 3), "░░░");
+    }
+}
