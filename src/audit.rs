@@ -69,6 +69,9 @@ pub enum Fault {
     BrokenLink { expected: String, found: String },
     /// Its stored hash does not match its content: it was edited.
     ContentMismatch { expected: String, found: String },
+    /// Sequence numbers are dense from 1: a gap before it means events
+    /// were deleted.
+    Missing { expected: i64 },
 }
 
 impl std::fmt::Display for Fault {
@@ -86,6 +89,13 @@ impl std::fmt::Display for Fault {
                 "its content does not match its hash (computed {}…, stored {}…): it was edited",
                 &expected[..expected.len().min(12)],
                 &found[..found.len().min(12)]
+            ),
+            Fault::Missing { expected } if *expected == 1 => {
+                f.write_str("the log does not start at event 1: the events before it were deleted")
+            }
+            Fault::Missing { expected } => write!(
+                f,
+                "the events from {expected} up to it are missing: they were deleted"
             ),
         }
     }

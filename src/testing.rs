@@ -1,9 +1,17 @@
 //! Shared fixtures for unit tests: stores seeded from the sample estate.
 
-use crate::domain::{OnClose, Policy, ReviewerRule};
+use crate::domain::{Decision, OnClose, Policy, ReviewerRule};
 use crate::import::{Defaults, canonical};
-use crate::store::{CampaignSummary, ImportCounts, NewCampaign, SnapshotMeta, Store};
+use crate::store::{
+    Acting, CampaignSummary, DecisionRequest, ImportCounts, ItemId, NewCampaign, SnapshotMeta,
+    Store,
+};
 use chrono::NaiveDate;
+
+/// The sample campaign's owner, who reviews items without a sponsor.
+pub const OWNER: &str = "m.santos@northwind.example.com";
+/// The sponsor of most sample identities, who also holds access herself.
+pub const SPONSOR: &str = "a.kowalski@northwind.example.com";
 
 pub const SAMPLE: &str = include_str!("../../shared/fixtures/canonical/sample.csv");
 
@@ -41,7 +49,7 @@ pub fn campaign(store: &mut Store, name: &str, as_of: &str) -> CampaignSummary {
             scope: vec![],
             reviewer_rule: ReviewerRule::Sponsor,
             on_close: OnClose::Keep,
-            owner: "m.santos@northwind.example.com".into(),
+            owner: OWNER.into(),
             created_at: "2026-11-01T09:30:00.000Z".into(),
             policy: Policy::default(),
         })
@@ -54,4 +62,61 @@ pub fn sample_store() -> (Store, CampaignSummary) {
     import(&mut store, SAMPLE);
     let summary = campaign(&mut store, "Q4", "2026-11-01");
     (store, summary)
+}
+
+/// Imports canonical CSV text as a complete (or `partial`) export named `file`.
+pub fn import_file(store: &mut Store, file: &str, text: &str, partial: bool) -> ImportCounts {
+    let mut session = store
+        .begin_import(SnapshotMeta {
+            file_name: file.into(),
+            format: "canonical".into(),
+            imported_at: "2026-11-25T09:00:00.000Z".into(),
+            imported_by: "importer@test".into(),
+            partial,
+        })
+        .expect("begin import");
+    for row in canonical::Reader::new(text.as_bytes(), Defaults::default()).expect("header") {
+        let (line, record) = row.expect("valid row");
+        assert!(session.add(line, &record).expect("add").is_none());
+    }
+    session.commit("0", false).expect("commit")
+}
+
+/// The sample without the lines containing any of `needles`.
+pub fn sample_without(needles: &[&str]) -> String {
+    SAMPLE
+        .lines()
+        .filter(|line| !needles.iter().any(|n| line.contains(n)))
+        .map(|line| format!("{line}\n"))
+        .collect()
+}
+
+/// Someone acting at the pinned test time, with "today" 2026-11-22.
+pub fn acting(actor: &str) -> Acting<'_> {
+    Acting {
+        actor,
+        at: "2026-11-22T10:00:00.000Z",
+        today: day("2026-11-22"),
+    }
+}
+
+/// Records one decision that must succeed.
+pub fn decide(
+    store: &mut Store,
+    campaign: &CampaignSummary,
+    actor: &str,
+    item: i64,
+    decision: Option<Decision>,
+    note: &str,
+) {
+    let request = DecisionRequest {
+        item: ItemId(item),
+        decision,
+        note: Some(note.to_string()).filter(|n| !n.is_empty()),
+        seen_event: None,
+        seconds_on_screen: None,
+    };
+    store
+        .decide(campaign.id, &acting(actor), &[request])
+        .expect("decide");
 }

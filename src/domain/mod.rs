@@ -10,6 +10,8 @@ pub mod flags;
 pub mod insight;
 pub mod model;
 pub mod policy;
+pub mod remediation;
+pub mod signals;
 pub mod text;
 
 pub use campaign::{CampaignState, OnClose, ReviewerRule};
@@ -19,3 +21,4 @@ pub use filter::{Field, Filter, FilterError};
 pub use flags::{Flag, FlagSet};
 pub use model::{EntitlementRecord, IdentityKind, Relationship};
 pub use policy::Policy;
+pub use remediation::RemediationStatus;

@@ -68,7 +68,7 @@ pub struct CampaignSummary {
 /// Frozen evidence columns of an item, in the order the register query
 /// selects them; the same list drives the insert, the comparison with the
 /// previous campaign and the campaign's digest.
-const EVIDENCE: [&str; 22] = [
+pub(super) const EVIDENCE: [&str; 22] = [
     "tenant",
     "identity_id",
     "identity_name",
@@ -162,14 +162,17 @@ impl Surroundings {
         }
         tenants_by_person.retain(|_, tenants| tenants.len() > 1);
 
-        // An exception lapses when the latest campaign that reviewed the
-        // grant left it as an exception whose end has passed.
+        // An exception lapses when the latest campaign that decided on the
+        // grant left it as an exception whose end has passed (a campaign
+        // still waiting on the grant does not supersede it).
         let mut lapsed = HashMap::new();
         let mut stmt = conn.prepare(
             "SELECT i.entitlement, s.exception_until FROM item i
              JOIN item_state s ON s.item = i.id
              WHERE s.decision = 'exception' AND s.exception_until < ?1
-               AND i.id = (SELECT max(i2.id) FROM item i2 WHERE i2.entitlement = i.entitlement)",
+               AND i.id = (SELECT max(i2.id) FROM item i2 JOIN item_state s2 ON s2.item = i2.id
+                           WHERE i2.entitlement = i.entitlement
+                             AND s2.decision IN ('attest', 'revoke', 'exception'))",
         )?;
         let mut rows = stmt.query([as_of.to_string()])?;
         while let Some(row) = rows.next()? {
@@ -280,7 +283,7 @@ fn describe_change(field: &str, before: &Value, after: &Value) -> String {
     format!("{field}: {} → {}", show(before), show(after))
 }
 
-fn json_of(v: &Value) -> serde_json::Value {
+pub(super) fn json_of(v: &Value) -> serde_json::Value {
     match v {
         Value::Null => serde_json::Value::Null,
         Value::Integer(n) => (*n).into(),
@@ -532,26 +535,29 @@ impl Store {
 
     /// Counts by state, from the maintained tally (no scan of the items).
     pub fn tally(&self, campaign: CampaignId) -> Result<Tally> {
-        let mut tally = Tally::default();
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT state, n FROM tally WHERE campaign = ?1")?;
-        let rows = stmt.query_map([campaign], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-        })?;
-        for row in rows {
-            let (state, n) = row?;
-            let n = n.max(0) as u64;
-            tally.total += n;
-            match state.as_str() {
-                "undecided" => tally.undecided = n,
-                "attest" => tally.attested = n,
-                "revoke" => tally.revoked = n,
-                "exception" => tally.exception = n,
-                "reassign" => tally.reassigned = n,
-                _ => {}
-            }
-        }
-        Ok(tally)
+        tally(&self.conn, campaign)
     }
+}
+
+/// Counts by state, readable inside a write transaction too.
+pub(super) fn tally(conn: &Connection, campaign: CampaignId) -> Result<Tally> {
+    let mut tally = Tally::default();
+    let mut stmt = conn.prepare_cached("SELECT state, n FROM tally WHERE campaign = ?1")?;
+    let rows = stmt.query_map([campaign], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+    })?;
+    for row in rows {
+        let (state, n) = row?;
+        let n = n.max(0) as u64;
+        tally.total += n;
+        match state.as_str() {
+            "undecided" => tally.undecided = n,
+            "attest" => tally.attested = n,
+            "revoke" => tally.revoked = n,
+            "exception" => tally.exception = n,
+            "reassign" => tally.reassigned = n,
+            _ => {}
+        }
+    }
+    Ok(tally)
 }

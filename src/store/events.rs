@@ -98,6 +98,10 @@ pub(crate) struct DecisionBody {
     pub bulk: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seconds_on_screen: Option<f64>,
+    /// Set when nobody decided the item and closing the campaign applied
+    /// its close action (`keep`, `revoke` or `recommendation`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub close_action: Option<String>,
 }
 
 impl DecisionBody {
@@ -460,6 +464,20 @@ impl Store {
         while let Some(row) = rows.next()? {
             let seq: i64 = row.get(0)?;
             let kind: String = row.get(1)?;
+            let expected_seq = count as i64 + 1;
+            if seq != expected_seq {
+                return Ok(ChainReport {
+                    events: count,
+                    head: previous,
+                    first_break: Some(ChainBreak {
+                        seq,
+                        kind,
+                        fault: Fault::Missing {
+                            expected: expected_seq,
+                        },
+                    }),
+                });
+            }
             let actor: String = row.get(4)?;
             let at: String = row.get(5)?;
             let note: Option<String> = row.get(6)?;

@@ -3,10 +3,18 @@
 //! migrates it, and offers typed operations to the rest of recert.
 
 mod campaigns;
+mod closing;
+mod derived;
 mod events;
+mod exceptions;
+mod integrity;
 mod items;
+mod lifecycle;
 mod query;
+mod remediation;
+mod reporting;
 mod schema;
+mod signoff;
 mod snapshots;
 
 pub use campaigns::{CampaignSummary, NewCampaign, Tally};
@@ -15,6 +23,13 @@ pub use events::{
 };
 pub use items::{EarlierDecision, HistoryEntry, ItemDetail, ItemQuery, ItemRow, PageDirection};
 pub use snapshots::{ImportCounts, ImportSession, RowProblem, SnapshotMeta};
+
+pub use exceptions::{ExceptionEntry, ExceptionFilter};
+pub use integrity::{Discrepancy, HeadCheck, Verification};
+pub use lifecycle::{Closure, SignOff, SignerRole};
+pub use remediation::{RemediationCounts, RemediationTask, SnapshotRef};
+pub use reporting::{Assignment, CampaignEvidence, ReportRow, ReportRows};
+pub use signoff::{ClosePreview, DecisionsBy, ItemList, ListedItem, SignoffSummary};
 
 use rusqlite::types::{FromSql, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags};

@@ -193,13 +193,45 @@ BEGIN
 END;
 "#;
 
+/// Evidence an auditor trusts: frozen items and campaigns refuse change,
+/// remediation outcomes are derived from their chained events, and the
+/// lookups that sign-off, exceptions and remediation need are indexed.
+const V2_EVIDENCE: &str = r#"
+CREATE TRIGGER item_no_update BEFORE UPDATE ON item
+BEGIN SELECT RAISE(ABORT, 'campaign items are frozen evidence: they cannot be changed'); END;
+CREATE TRIGGER item_no_delete BEFORE DELETE ON item
+BEGIN SELECT RAISE(ABORT, 'campaign items are frozen evidence: they cannot be deleted'); END;
+CREATE TRIGGER campaign_no_update BEFORE UPDATE ON campaign
+BEGIN SELECT RAISE(ABORT, 'campaigns are recorded evidence: state changes are events'); END;
+CREATE TRIGGER campaign_no_delete BEFORE DELETE ON campaign
+BEGIN SELECT RAISE(ABORT, 'campaigns are recorded evidence: they cannot be deleted'); END;
+
+-- The latest outcome for each revoke decision, derived from the
+-- remediation_* events in the same transaction. A revoke without a row here
+-- is pending.
+CREATE TABLE remediation (
+    decision_event INTEGER PRIMARY KEY REFERENCES event(seq),
+    item     INTEGER NOT NULL REFERENCES item(id),
+    campaign INTEGER NOT NULL REFERENCES campaign(id),
+    status   TEXT NOT NULL CHECK (status IN ('verified', 'still_effective')),
+    snapshot INTEGER NOT NULL REFERENCES snapshot(id),
+    event    INTEGER NOT NULL REFERENCES event(seq)
+) STRICT;
+CREATE INDEX remediation_by_snapshot ON remediation(snapshot);
+
+-- Every import looks for revokes still open, across campaigns.
+CREATE INDEX item_state_revoked ON item_state(item) WHERE decision = 'revoke';
+-- `recert exceptions` lists by end date.
+CREATE INDEX item_state_exception ON item_state(exception_until) WHERE decision = 'exception';
+"#;
+
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1)])
+    Migrations::new(vec![M::up(V1), M::up(V2_EVIDENCE)])
 }
 
 /// The schema version this build writes.
 pub fn latest_version() -> usize {
-    1
+    2
 }
 
 #[cfg(test)]

@@ -428,6 +428,7 @@ impl<'a> ImportSession<'a> {
                 body: body.to_string(),
             },
         )?;
+        super::remediation::check_after_import(self.conn, self.snapshot, &self.scopes, &self.meta)?;
         self.open = false;
         self.conn
             .execute_batch(if dry_run { "ROLLBACK" } else { "COMMIT" })?;
