@@ -4,9 +4,9 @@
 
 use super::{CheckFailed, Env, UsageError};
 use crate::cli::{ImportArgs, ImportFormat};
-use crate::domain::text::sanitize;
+use crate::domain::text::{count, sanitize};
 use crate::import::{Defaults, HashingReader, Problem, canonical};
-use crate::store::{ImportCounts, RowProblem, SnapshotMeta, Store};
+use crate::store::{ImportCounts, RowProblem, SnapshotId, SnapshotMeta, Store};
 use color_eyre::Result;
 use color_eyre::eyre::WrapErr;
 use std::io::{BufRead, BufReader};
@@ -191,7 +191,32 @@ pub(crate) fn import_source(
         "{}",
         summary(shown_name, snapshot.0, &counts, source.dry_run)
     );
+    if !source.dry_run {
+        report_remediation(store, shown_name, snapshot)?;
+    }
     Ok(counts)
+}
+
+/// What the import proved about earlier revocations, per campaign;
+/// still-effective ones loudly, on standard error.
+fn report_remediation(store: &Store, file: &str, snapshot: SnapshotId) -> Result<()> {
+    for (campaign, proved) in store.remediation_by_snapshot(snapshot)? {
+        let campaign = sanitize(&campaign);
+        if proved.verified > 0 {
+            println!(
+                "{file}: verified {} of campaign {campaign:?}: the grants are gone",
+                count(proved.verified, "revocation")
+            );
+        }
+        if proved.still_effective > 0 {
+            eprintln!(
+                "warning: {file}: {} of campaign {campaign:?} STILL EFFECTIVE: this snapshot \
+                 still holds the revoked grants (recert remediation {campaign:?})",
+                count(proved.still_effective, "revocation")
+            );
+        }
+    }
+    Ok(())
 }
 
 fn summary(file: &str, snapshot: i64, c: &ImportCounts, dry_run: bool) -> String {

@@ -1,29 +1,96 @@
-//! `recert verify`: recompute the audit chain.
+//! `recert verify`: recompute the audit chain, check the evidence and
+//! derived tables it protects, and check that chain heads taken from
+//! reports are still in it. Exit 1 names the first thing that is wrong.
 
-use super::{CheckFailed, Env};
+use super::{CheckFailed, Env, UsageError};
+use crate::cli::VerifyArgs;
+use crate::domain::text::sanitize;
 use color_eyre::Result;
 
-pub fn run(env: &Env) -> Result<()> {
-    let store = env.open()?;
-    let report = store.verify_chain()?;
-    match report.first_break {
-        None => {
-            println!(
-                "audit chain intact: {} events, head {}",
-                report.events, report.head
-            );
-            Ok(())
+pub fn run(args: &VerifyArgs, env: &Env) -> Result<()> {
+    for head in &args.heads {
+        if head.len() != 64 || !head.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(UsageError(format!(
+                "--head {}: expected a SHA-256 hash, 64 hex digits, as reports print it",
+                sanitize(head)
+            ))
+            .into());
         }
+    }
+    let store = env.open()?;
+    let v = store.verify(&args.heads)?;
+    let mut failed = Vec::new();
+    match &v.chain.first_break {
+        None => println!(
+            "audit chain intact: {} events, head {}",
+            v.chain.events, v.chain.head
+        ),
         Some(broken) => {
             eprintln!(
                 "audit chain broken at event {} ({}): {}",
-                broken.seq, broken.kind, broken.fault
+                broken.seq,
+                sanitize(&broken.kind),
+                broken.fault
             );
             eprintln!(
                 "the {} events before it verify; their head is {}",
-                report.events, report.head
+                v.chain.events, v.chain.head
             );
-            Err(CheckFailed(format!("event {} does not verify", broken.seq)).into())
+            failed.push(format!("event {} does not verify", broken.seq));
         }
+    }
+    for head in &v.heads {
+        match head.seq {
+            Some(seq) => println!(
+                "head {} is event {seq} of {}: nothing up to it has changed{}",
+                head.hash.to_lowercase(),
+                v.chain.events,
+                match v.chain.events.saturating_sub(seq as u64) {
+                    0 => String::new(),
+                    n => format!("; {n} events were appended since"),
+                }
+            ),
+            None => {
+                eprintln!(
+                    "head {} is not in the {}audit chain: events up to it were deleted or \
+                     rewritten after the report that carries it was made",
+                    head.hash.to_lowercase(),
+                    if v.chain.first_break.is_some() {
+                        "verified part of the "
+                    } else {
+                        ""
+                    }
+                );
+                failed.push(format!("head {} is not in the chain", head.hash));
+            }
+        }
+    }
+    if v.chain.first_break.is_none() {
+        if v.discrepancy_count == 0 {
+            println!(
+                "evidence matches the log: {} campaigns ({} frozen items) match their digests, \
+                 {} snapshots their imports; item states, tallies and remediation agree with \
+                 the events",
+                v.campaigns, v.items, v.snapshots
+            );
+        } else {
+            for d in &v.discrepancies {
+                let at = d.seq.map(|s| format!("event {s}: ")).unwrap_or_default();
+                eprintln!("{}", sanitize(&format!("{at}{}", d.message)));
+            }
+            let hidden = v.discrepancy_count - v.discrepancies.len() as u64;
+            if hidden > 0 {
+                eprintln!("… and {hidden} more discrepancies");
+            }
+            failed.push(format!(
+                "{} discrepancies between the stored evidence and the log",
+                v.discrepancy_count
+            ));
+        }
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(CheckFailed(failed.join("; ")).into())
     }
 }

@@ -4,7 +4,7 @@
 
 use super::campaigns::tally;
 use super::events::{Acting, ChainWriter, DecisionBody, NewEvent};
-use super::lifecycle::{CampaignFacts, ClosedBody, Closure, facts, role_of, signoffs};
+use super::lifecycle::{CampaignFacts, ClosedBody, Closure, closure, facts, role_of, signoffs};
 use super::{CampaignId, Result, Store, StoreError};
 use crate::domain::insight::is_self_review;
 use crate::domain::{CampaignState, Decision, Recommendation};
@@ -35,11 +35,11 @@ impl Store {
                     )));
                 }
                 CampaignState::Closed => {
-                    return Err(StoreError::WrongState {
-                        campaign: facts.name,
-                        state: facts.state.to_string(),
-                        what: "closing again".into(),
-                    });
+                    let seq = closure(tx, campaign)?.map_or(0, |c| c.seq);
+                    return Err(StoreError::Invalid(format!(
+                        "campaign {:?} is already closed (event {seq})",
+                        facts.name
+                    )));
                 }
                 CampaignState::SignedOff => {}
             }
@@ -260,10 +260,14 @@ mod tests {
             err.to_string(),
             "campaign \"Q4\" is closed: it no longer accepts decisions"
         );
-        assert!(matches!(
-            store.close_campaign(q4.id, &acting(OWNER), None),
-            Err(StoreError::WrongState { .. })
-        ));
+        let err = store
+            .close_campaign(q4.id, &acting(OWNER), None)
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains(&format!("already closed (event {})", closed.seq)),
+            "{err}"
+        );
         assert!(matches!(
             store.sign_off(q4.id, &acting(SPONSOR), "late", Some(0)),
             Err(StoreError::WrongState { .. })

@@ -200,23 +200,38 @@ impl Store {
             .optional()?)
     }
 
-    /// What one import proved: outcomes whose latest evidence is `snapshot`.
-    pub fn remediation_by_snapshot(&self, snapshot: SnapshotId) -> Result<RemediationCounts> {
+    /// What one import proved, per campaign (by name): the outcomes whose
+    /// latest evidence is `snapshot`.
+    pub fn remediation_by_snapshot(
+        &self,
+        snapshot: SnapshotId,
+    ) -> Result<Vec<(String, RemediationCounts)>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT status, count(*) FROM remediation WHERE snapshot = ?1 GROUP BY status",
+            "SELECT c.name, r.status, count(*) FROM remediation r
+             JOIN campaign c ON c.id = r.campaign
+             WHERE r.snapshot = ?1 GROUP BY c.id, r.status ORDER BY c.id",
         )?;
         let rows = stmt.query_map([snapshot], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
         })?;
-        let mut counts = RemediationCounts::default();
+        let mut out: Vec<(String, RemediationCounts)> = Vec::new();
         for row in rows {
-            let (status, n) = row?;
-            match status.as_str() {
-                "verified" => counts.verified += n.max(0) as u64,
-                _ => counts.still_effective += n.max(0) as u64,
+            let (name, status, n) = row?;
+            if out.last().is_none_or(|(last, _)| *last != name) {
+                out.push((name, RemediationCounts::default()));
+            }
+            if let Some((_, counts)) = out.last_mut() {
+                match status.as_str() {
+                    "verified" => counts.verified += n.max(0) as u64,
+                    _ => counts.still_effective += n.max(0) as u64,
+                }
             }
         }
-        Ok(counts)
+        Ok(out)
     }
 }
 
@@ -418,7 +433,7 @@ mod tests {
             store
                 .remediation_by_snapshot(crate::store::SnapshotId(2))
                 .unwrap(),
-            counts(0, 1, 0)
+            [("Q4".to_string(), counts(0, 1, 0))]
         );
         assert!(store.verify(&[]).unwrap().ok());
 
