@@ -69,9 +69,9 @@ pub enum Fault {
     BrokenLink { expected: String, found: String },
     /// Its stored hash does not match its content: it was edited.
     ContentMismatch { expected: String, found: String },
-    /// Sequence numbers are dense from 1: a gap before it means events
-    /// were deleted.
-    Missing { expected: i64 },
+    /// Sequence numbers are dense from 1: a gap before it (events
+    /// `expected` up to its own number) means events were deleted.
+    Missing { expected: i64, found: i64 },
 }
 
 impl std::fmt::Display for Fault {
@@ -90,12 +90,13 @@ impl std::fmt::Display for Fault {
                 &expected[..expected.len().min(12)],
                 &found[..found.len().min(12)]
             ),
-            Fault::Missing { expected } if *expected == 1 => {
-                f.write_str("the log does not start at event 1: the events before it were deleted")
+            Fault::Missing { expected, found } if *found == expected + 1 => {
+                write!(f, "event {expected} before it is missing: it was deleted")
             }
-            Fault::Missing { expected } => write!(
+            Fault::Missing { expected, found } => write!(
                 f,
-                "the events from {expected} up to it are missing: they were deleted"
+                "events {expected} to {} before it are missing: they were deleted",
+                found - 1
             ),
         }
     }
@@ -163,6 +164,26 @@ mod tests {
             check(&h, &e, GENESIS, &h),
             Some(Fault::BrokenLink { .. })
         ));
+    }
+
+    #[test]
+    fn missing_events_are_counted_in_the_message() {
+        let one = Fault::Missing {
+            expected: 4,
+            found: 5,
+        };
+        assert_eq!(
+            one.to_string(),
+            "event 4 before it is missing: it was deleted"
+        );
+        let many = Fault::Missing {
+            expected: 1,
+            found: 9,
+        };
+        assert!(
+            many.to_string()
+                .starts_with("events 1 to 8 before it are missing")
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use super::{CheckFailed, Env, UsageError};
 use crate::cli::VerifyArgs;
-use crate::domain::text::sanitize;
+use crate::domain::text::{count, sanitize};
 use color_eyre::Result;
 
 pub fn run(args: &VerifyArgs, env: &Env) -> Result<()> {
@@ -47,7 +47,7 @@ pub fn run(args: &VerifyArgs, env: &Env) -> Result<()> {
                 v.chain.events,
                 match v.chain.events.saturating_sub(seq as u64) {
                     0 => String::new(),
-                    n => format!("; {n} events were appended since"),
+                    n => format!("; {} appended since", count(n, "event")),
                 }
             ),
             None => {
@@ -68,10 +68,11 @@ pub fn run(args: &VerifyArgs, env: &Env) -> Result<()> {
     if v.chain.first_break.is_none() {
         if v.discrepancy_count == 0 {
             println!(
-                "evidence matches the log: {} campaigns ({} frozen items) match their digests, \
-                 {} snapshots their imports; item states, tallies and remediation agree with \
-                 the events",
-                v.campaigns, v.items, v.snapshots
+                "evidence matches the log: {} ({}) match their creation digests, {} \
+                 their imports; item states, tallies and remediation agree with the events",
+                count(v.campaigns, "campaign"),
+                count(v.items, "frozen item"),
+                count(v.snapshots, "snapshot")
             );
         } else {
             for d in &v.discrepancies {
@@ -80,11 +81,11 @@ pub fn run(args: &VerifyArgs, env: &Env) -> Result<()> {
             }
             let hidden = v.discrepancy_count - v.discrepancies.len() as u64;
             if hidden > 0 {
-                eprintln!("… and {hidden} more discrepancies");
+                eprintln!("… and {hidden} more");
             }
             failed.push(format!(
-                "{} discrepancies between the stored evidence and the log",
-                v.discrepancy_count
+                "the stored evidence disagrees with the log in {}",
+                count(v.discrepancy_count, "place")
             ));
         }
     }

@@ -474,6 +474,7 @@ impl Store {
                         kind,
                         fault: Fault::Missing {
                             expected: expected_seq,
+                            found: seq,
                         },
                     }),
                 });

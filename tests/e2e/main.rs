@@ -1,6 +1,9 @@
 //! End-to-end tests: the real `recert` binary, driven through its command
 //! line and, for the console, through a pseudo-terminal whose screen is read.
 
+mod audit;
 mod cli;
+mod lifecycle;
+mod remediation;
 mod tui_pty;
 mod util;
