@@ -273,4 +273,7 @@ pub struct VerifyArgs {
     /// A chain head hash from a report: check that it is still in the chain
     #[arg(long = "head", value_name = "HASH")]
     pub heads: Vec<String>,
+    /// Only recompute the hash chain (and heads); skip the evidence checks
+    #[arg(long)]
+    pub chain_only: bool,
 }

@@ -4,10 +4,13 @@
 //! Cells that a spreadsheet would run as a formula are neutralised.
 
 use super::{Context, Error, decision_text};
+use crate::domain::FlagSet;
 use crate::domain::decision::state_label;
 use crate::domain::text::sanitize_multiline;
 use crate::store::{ReportRow, ReportRows, Store};
 use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::io::Write;
 
 pub const HEADER: [&str; 33] = [
@@ -63,6 +66,21 @@ fn yes(flag: bool) -> &'static str {
     if flag { "yes" } else { "" }
 }
 
+/// Per-report buffers, so that a million rows format without a
+/// million times thirty allocations.
+#[derive(Default)]
+struct Scratch {
+    /// Flag names by flag bits: few distinct sets recur across a campaign.
+    flags: HashMap<u32, String>,
+    number: String,
+}
+
+fn flag_names(cache: &mut HashMap<u32, String>, flags: FlagSet) -> &str {
+    cache
+        .entry(flags.bits())
+        .or_insert_with(|| flags.names().join(" "))
+}
+
 /// Writes every item of the campaign; returns how many. The chain head is
 /// the last column of every row, so that any extract of the file still
 /// names the log it came from.
@@ -73,8 +91,9 @@ pub fn write(store: &Store, ctx: &Context<'_>, out: &mut dyn Write) -> Result<u6
     writer.write_record(&header)?;
     let head = ctx.evidence.head_hash.as_str();
     let mut count = 0u64;
+    let mut scratch = Scratch::default();
     store.for_each_report_row(ctx.campaign.id, ReportRows::All, |row| {
-        write_row(&mut writer, ctx, row, head)?;
+        write_row(&mut writer, &mut scratch, ctx, row, head)?;
         count += 1;
         Ok(())
     })?;
@@ -84,6 +103,7 @@ pub fn write(store: &Store, ctx: &Context<'_>, out: &mut dyn Write) -> Result<u6
 
 fn write_row<W: Write>(
     writer: &mut ::csv::Writer<W>,
+    scratch: &mut Scratch,
     ctx: &Context<'_>,
     row: &ReportRow,
     head: &str,
@@ -96,8 +116,19 @@ fn write_row<W: Write>(
             writer.write_field(neutralize(cell).as_bytes())
         }
     };
-    field(&row.item.to_string())?;
-    field(&(row.rank + 1).to_string())?;
+    let Scratch {
+        flags,
+        number: buffer,
+    } = scratch;
+    let mut number = |n: Option<i64>, field: &mut dyn FnMut(&str) -> csv::Result<()>| {
+        buffer.clear();
+        if let Some(n) = n {
+            let _ = write!(buffer, "{n}");
+        }
+        field(buffer)
+    };
+    number(Some(row.item), &mut field)?;
+    number(Some(row.rank + 1), &mut field)?;
     field(&row.tenant)?;
     field(&row.identity_id)?;
     field(&row.identity_name)?;
@@ -107,7 +138,7 @@ fn write_row<W: Write>(
     field(&row.system)?;
     field(text(&row.environment))?;
     field(&row.entitlement)?;
-    field(&row.flags.names().join(" "))?;
+    field(flag_names(flags, row.flags))?;
     field(row.recommendation.as_str())?;
     field(state_label(row.decision))?;
     field(&row.reviewer)?;
@@ -117,8 +148,11 @@ fn write_row<W: Write>(
     field(text(&row.exception_until))?;
     field(text(&row.ticket))?;
     field(yes(row.privileged))?;
-    field(&row.risk_score.to_string())?;
-    field(&decision_text(row))?;
+    number(Some(row.risk_score), &mut field)?;
+    match &row.exception_until {
+        Some(_) => field(&decision_text(row))?,
+        None => field(state_label(row.decision))?,
+    }
     field(yes(row.self_review))?;
     field(yes(ctx.reviewed_by_signer(row)))?;
     field(yes(row.against_recommendation))?;
@@ -130,12 +164,8 @@ fn write_row<W: Write>(
     )?;
     field(row.close_action.as_deref().unwrap_or_default())?;
     field(row.remediation.map_or("", |s| s.as_str()))?;
-    field(
-        &row.remediation_snapshot
-            .map(|s| s.to_string())
-            .unwrap_or_default(),
-    )?;
-    field(&row.decided_event.map(|s| s.to_string()).unwrap_or_default())?;
+    number(row.remediation_snapshot, &mut field)?;
+    number(row.decided_event, &mut field)?;
     field(row.decided_hash.as_deref().unwrap_or_default())?;
     field(head)?;
     writer.write_record(None::<&[u8]>)?;

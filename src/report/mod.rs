@@ -14,7 +14,7 @@ pub mod markdown;
 mod tests;
 
 use crate::domain::decision::state_label;
-use crate::store::{CampaignEvidence, CampaignSummary, ReportRow, Store};
+use crate::store::{CampaignEvidence, CampaignSummary, Detail, ReportRow, Store};
 use std::io::Write;
 
 pub type Error = Box<dyn std::error::Error>;
@@ -110,7 +110,12 @@ pub fn write(
 ) -> Result<u64, Error> {
     store.read_consistent(|store| {
         let campaign = store.campaign(name)?;
-        let evidence = store.campaign_evidence(campaign.id)?;
+        // The CSV is rows only: it needs no per-reviewer signals.
+        let detail = match format {
+            Format::Csv => Detail::Brief,
+            _ => Detail::Full,
+        };
+        let evidence = store.campaign_evidence(campaign.id, detail)?;
         let ctx = Context {
             campaign: &campaign,
             evidence: &evidence,

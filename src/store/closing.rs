@@ -272,7 +272,7 @@ mod tests {
             store.sign_off(q4.id, &acting(SPONSOR), "late", Some(0)),
             Err(StoreError::WrongState { .. })
         ));
-        let verification = store.verify(&[]).unwrap();
+        let verification = store.verify(&[], false).unwrap();
         assert!(verification.ok(), "{verification:?}");
     }
 
@@ -301,7 +301,9 @@ mod tests {
             .unwrap();
         assert_eq!((closed.revoked, closed.kept), (23, 7), "as previewed");
         assert_eq!(store.remediation_counts(follow.id).unwrap().pending, 23);
-        let evidence = store.campaign_evidence(follow.id).unwrap();
+        let evidence = store
+            .campaign_evidence(follow.id, crate::store::Detail::Full)
+            .unwrap();
         assert_eq!(evidence.close_actions, 30);
         assert_eq!(
             evidence.reviewed_decisions(),

@@ -5,14 +5,15 @@
 //! snapshots match their import events, and every derived table (item
 //! state, tallies, remediation) agrees with a replay of the events.
 
-use super::campaigns::{EVIDENCE, json_of};
+use super::campaigns::EVIDENCE;
 use super::events::ChainReport;
-use super::{CampaignId, Result, Store};
-use rusqlite::types::Value;
+use super::{CampaignId, Result, Store, StoreError};
+use rusqlite::types::ValueRef;
 use rusqlite::{OptionalExtension, params};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
+use std::io::Write as _;
 
 /// How many discrepancies are kept in full; the rest are counted.
 const KEPT: usize = 50;
@@ -105,12 +106,13 @@ struct ImportBody {
 
 impl Store {
     /// Verifies the chain, that each hash in `heads` is one of its events,
-    /// and that the stored evidence and derived tables agree with it.
-    pub fn verify(&self, heads: &[String]) -> Result<Verification> {
-        self.read_consistent(|store| store.verify_now(heads))
+    /// and (unless `chain_only`) that the stored evidence and derived tables
+    /// agree with it.
+    pub fn verify(&self, heads: &[String], chain_only: bool) -> Result<Verification> {
+        self.read_consistent(|store| store.verify_now(heads, chain_only))
     }
 
-    fn verify_now(&self, heads: &[String]) -> Result<Verification> {
+    fn verify_now(&self, heads: &[String], chain_only: bool) -> Result<Verification> {
         let chain = self.verify_chain()?;
         let trusted_below = chain.first_break.as_ref().map_or(i64::MAX, |b| b.seq);
         let mut found_heads = Vec::with_capacity(heads.len());
@@ -129,17 +131,11 @@ impl Store {
             });
         }
         let mut findings = Findings::default();
-        let (campaigns, items) = if chain.first_break.is_none() {
-            self.check_campaigns(&mut findings)?
-        } else {
-            (0, 0)
-        };
-        let snapshots = if chain.first_break.is_none() {
-            self.check_snapshots(&mut findings)?
-        } else {
-            0
-        };
-        if chain.first_break.is_none() {
+        let (mut campaigns, mut items, mut snapshots) = (0, 0, 0);
+        // Evidence is only compared with a log that verified.
+        if chain.first_break.is_none() && !chain_only {
+            (campaigns, items) = self.check_campaigns(&mut findings)?;
+            snapshots = self.check_snapshots(&mut findings)?;
             self.check_item_states(&mut findings)?;
             self.check_tallies(&mut findings)?;
         }
@@ -308,23 +304,30 @@ impl Store {
         let mut digest = Sha256::new();
         let mut n = 0u64;
         if let (Some(first), Some(last)) = (first, last) {
-            // A rowid range: a campaign's items were inserted together.
+            // A rowid range, read in file order (a campaign's items were
+            // inserted together); `+campaign` keeps SQLite from choosing the
+            // queue index and sorting a million rows back into id order.
             let sql = format!(
-                "SELECT {}, {} FROM item WHERE id BETWEEN ?1 AND ?2 AND campaign = ?3 ORDER BY id",
+                "SELECT {}, {} FROM item WHERE id BETWEEN ?1 AND ?2 AND +campaign = ?3 \
+                 ORDER BY id",
                 DIGESTED.join(", "),
                 EVIDENCE.join(", ")
             );
             let width = DIGESTED.len() + EVIDENCE.len();
             let mut stmt = self.conn.prepare(&sql)?;
             let mut rows = stmt.query(params![first, last, campaign])?;
-            let mut line = Vec::with_capacity(width);
+            let mut line = Vec::with_capacity(1024);
             while let Some(row) = rows.next()? {
                 line.clear();
+                line.push(b'[');
                 for i in 0..width {
-                    line.push(json_of(&row.get::<_, Value>(i)?));
+                    if i > 0 {
+                        line.push(b',');
+                    }
+                    push_json(&mut line, row.get_ref(i)?)?;
                 }
-                digest.update(serde_json::Value::Array(std::mem::take(&mut line)).to_string());
-                digest.update(b"\n");
+                line.extend_from_slice(b"]\n");
+                digest.update(&line);
                 n += 1;
             }
         }
@@ -391,6 +394,29 @@ impl Store {
     }
 }
 
+/// Appends `value` as compact JSON, byte for byte as `serde_json` writes
+/// the `Value` that campaign creation hashed (see `campaigns::json_of`),
+/// without building that `Value`: verify reads every frozen item.
+fn push_json(out: &mut Vec<u8>, value: ValueRef<'_>) -> Result<()> {
+    let json = |e: serde_json::Error| StoreError::Corrupt(format!("item digest: {e}"));
+    match value {
+        ValueRef::Null => out.extend_from_slice(b"null"),
+        ValueRef::Integer(n) => {
+            let _ = write!(out, "{n}");
+        }
+        ValueRef::Real(f) => serde_json::to_writer(&mut *out, &f).map_err(json)?,
+        ValueRef::Text(bytes) => {
+            let text = std::str::from_utf8(bytes)
+                .map_err(|e| StoreError::Corrupt(format!("item text is not UTF-8: {e}")))?;
+            serde_json::to_writer(&mut *out, text).map_err(json)?;
+        }
+        ValueRef::Blob(bytes) => {
+            serde_json::to_writer(&mut *out, &crate::audit::hex(bytes)).map_err(json)?
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use crate::domain::Decision;
@@ -444,21 +470,52 @@ mod tests {
     }
 
     fn problems(store: &Store) -> Vec<String> {
-        let v = store.verify(&[]).unwrap();
+        let v = store.verify(&[], false).unwrap();
         assert!(v.chain.first_break.is_none(), "the log itself is intact");
         assert!(!v.ok());
         v.discrepancies.into_iter().map(|d| d.message).collect()
     }
 
     #[test]
+    fn the_fast_digest_encoding_matches_serde_json_exactly() {
+        use rusqlite::types::{Value, ValueRef};
+        let values = [
+            Value::Null,
+            Value::Integer(-42),
+            Value::Integer(i64::MAX),
+            Value::Real(0.1),
+            Value::Real(f64::NAN),
+            Value::Text("quote \" backslash \\ tab \t nl \n esc \u{1b} del \u{7f}".into()),
+            Value::Text("Zoë 東京 \u{202e} \u{2028}".into()),
+            Value::Blob(vec![0, 255]),
+        ];
+        let mut fast = vec![b'['];
+        for (i, v) in values.iter().enumerate() {
+            if i > 0 {
+                fast.push(b',');
+            }
+            super::push_json(&mut fast, ValueRef::from(v)).unwrap();
+        }
+        fast.push(b']');
+        let reference = serde_json::Value::Array(
+            values
+                .iter()
+                .map(crate::store::campaigns::json_of)
+                .collect(),
+        )
+        .to_string();
+        assert_eq!(String::from_utf8(fast).unwrap(), reference);
+    }
+
+    #[test]
     fn an_untouched_store_verifies_and_the_digest_is_recomputed_exactly() {
         let store = busy_store();
-        let v = store.verify(&[]).unwrap();
+        let v = store.verify(&[], false).unwrap();
         assert!(v.ok(), "{:?}", v.discrepancies);
         assert_eq!((v.campaigns, v.items, v.snapshots), (1, 30, 2));
         let (events, head) = store.chain_head().unwrap();
         let with_head = store
-            .verify(&[head.to_uppercase(), "f".repeat(64)])
+            .verify(&[head.to_uppercase(), "f".repeat(64)], false)
             .unwrap();
         assert_eq!(with_head.heads[0].seq, Some(events as i64));
         assert_eq!(with_head.heads[1].seq, None);
@@ -474,7 +531,7 @@ mod tests {
         );
         let found = problems(&store);
         assert!(found[0].contains("frozen items do not match"), "{found:?}");
-        let v = store.verify(&[]).unwrap();
+        let v = store.verify(&[], false).unwrap();
         assert_eq!(v.discrepancies[0].seq, Some(2), "named: the creation event");
     }
 

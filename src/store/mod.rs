@@ -28,7 +28,7 @@ pub use exceptions::{ExceptionEntry, ExceptionFilter};
 pub use integrity::{Discrepancy, HeadCheck, Verification};
 pub use lifecycle::{Closure, SignOff, SignerRole};
 pub use remediation::{RemediationCounts, RemediationTask, SnapshotRef};
-pub use reporting::{Assignment, CampaignEvidence, ReportRow, ReportRows};
+pub use reporting::{Assignment, CampaignEvidence, Detail, ReportRow, ReportRows};
 pub use signoff::{ClosePreview, DecisionsBy, ItemList, ListedItem, SignoffSummary};
 
 use rusqlite::types::{FromSql, FromSqlResult, ToSql, ToSqlOutput, ValueRef};

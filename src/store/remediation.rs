@@ -435,7 +435,7 @@ mod tests {
                 .unwrap(),
             [("Q4".to_string(), counts(0, 1, 0))]
         );
-        assert!(store.verify(&[]).unwrap().ok());
+        assert!(store.verify(&[], false).unwrap().ok());
 
         // Verified stays verified: a later import does not check it again.
         let before = store.chain_head().unwrap();
@@ -494,7 +494,7 @@ mod tests {
                 "remediation_verified"
             ]
         );
-        assert!(store.verify(&[]).unwrap().ok());
+        assert!(store.verify(&[], false).unwrap().ok());
     }
 
     #[test]

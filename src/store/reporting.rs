@@ -11,11 +11,12 @@ use super::{CampaignId, Result, Store, StoreError};
 use crate::domain::signals::ReviewerSignals;
 use crate::domain::{DecisionKind, FlagSet, Recommendation, RemediationStatus};
 use rusqlite::Row;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// One item as every report format shows it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReportRow {
     pub item: i64,
     pub rank: i64,
@@ -86,55 +87,99 @@ const REPORT_SELECT: &str = "SELECT i.id, i.risk_rank, i.risk_score, i.tenant, i
     LEFT JOIN remediation r ON r.decision_event = s.decided_event
     WHERE i.campaign = ?1";
 
-fn read_row(r: &Row<'_>) -> rusqlite::Result<ReportRow> {
-    let body: Option<String> = r.get(21)?;
-    let body: DecisionBody = body
-        .and_then(|b| serde_json::from_str(&b).ok())
-        .unwrap_or_default();
-    let decision: Option<DecisionKind> =
-        r.get::<_, Option<String>>(16)?.and_then(|d| d.parse().ok());
-    let remediation = match r.get::<_, Option<String>>(24)?.as_deref() {
+/// The facts a report needs from a decision body, borrowed where it can:
+/// a million-row report parses a million bodies.
+#[derive(Default, Deserialize)]
+struct BodyFacts<'a> {
+    #[serde(borrow, default)]
+    ticket: Option<Cow<'a, str>>,
+    #[serde(default)]
+    self_review: bool,
+    #[serde(default)]
+    bulk: bool,
+    #[serde(default)]
+    against_recommendation: bool,
+    #[serde(default)]
+    seconds_on_screen: Option<f64>,
+    #[serde(borrow, default)]
+    close_action: Option<Cow<'a, str>>,
+}
+
+fn text<'r>(r: &'r Row<'_>, i: usize) -> rusqlite::Result<&'r str> {
+    r.get_ref(i)?.as_str().map_err(Into::into)
+}
+
+fn set(field: &mut String, value: &str) {
+    field.clear();
+    field.push_str(value);
+}
+
+fn set_opt(field: &mut Option<String>, value: Option<&str>) {
+    match (field.as_mut(), value) {
+        (Some(f), Some(v)) => set(f, v),
+        (_, v) => *field = v.map(str::to_string),
+    }
+}
+
+fn opt_text<'r>(r: &'r Row<'_>, i: usize) -> rusqlite::Result<Option<&'r str>> {
+    r.get_ref(i)?.as_str_or_null().map_err(Into::into)
+}
+
+/// Reads one row into `row`, reusing its buffers: the report path
+/// allocates per changed field, not per field.
+fn fill_row(row: &mut ReportRow, r: &Row<'_>) -> rusqlite::Result<()> {
+    let body = match opt_text(r, 21)? {
+        Some(text) => serde_json::from_str::<BodyFacts<'_>>(text).unwrap_or_default(),
+        None => BodyFacts::default(),
+    };
+    row.decision = opt_text(r, 16)?.and_then(|d| d.parse().ok());
+    row.remediation = match opt_text(r, 24)? {
         Some("verified") => Some(RemediationStatus::Verified),
         Some("still_effective") => Some(RemediationStatus::StillEffective),
-        _ if decision == Some(DecisionKind::Revoke) => Some(RemediationStatus::Pending),
+        _ if row.decision == Some(DecisionKind::Revoke) => Some(RemediationStatus::Pending),
         _ => None,
     };
-    Ok(ReportRow {
-        item: r.get(0)?,
-        rank: r.get(1)?,
-        risk_score: r.get(2)?,
-        tenant: r.get(3)?,
-        identity_id: r.get(4)?,
-        identity_name: r.get(5)?,
-        kind: r.get(6)?,
-        relationship: r.get(7)?,
-        organization: r.get(8)?,
-        system: r.get(9)?,
-        environment: r.get(10)?,
-        entitlement: r.get(11)?,
-        privileged: r.get(12)?,
-        reviewer: r.get(13)?,
-        flags: FlagSet::from_bits(r.get::<_, i64>(14)? as u32),
-        recommendation: r
-            .get::<_, String>(15)?
-            .parse()
-            .unwrap_or(Recommendation::ReviewWithCare),
-        decision,
-        decided_by: r.get(17)?,
-        decided_at: r.get(18)?,
-        note: r.get(19)?,
-        exception_until: r.get(20)?,
-        ticket: body.ticket,
-        self_review: body.self_review,
-        bulk: body.bulk,
-        against_recommendation: body.against_recommendation,
-        seconds_on_screen: body.seconds_on_screen,
-        close_action: body.close_action,
-        decided_event: r.get(22)?,
-        decided_hash: r.get(23)?,
-        remediation,
-        remediation_snapshot: r.get(25)?,
-    })
+    row.item = r.get(0)?;
+    row.rank = r.get(1)?;
+    row.risk_score = r.get(2)?;
+    set(&mut row.tenant, text(r, 3)?);
+    set(&mut row.identity_id, text(r, 4)?);
+    set(&mut row.identity_name, text(r, 5)?);
+    set(&mut row.kind, text(r, 6)?);
+    set(&mut row.relationship, text(r, 7)?);
+    set_opt(&mut row.organization, opt_text(r, 8)?);
+    set(&mut row.system, text(r, 9)?);
+    set_opt(&mut row.environment, opt_text(r, 10)?);
+    set(&mut row.entitlement, text(r, 11)?);
+    row.privileged = r.get(12)?;
+    set(&mut row.reviewer, text(r, 13)?);
+    row.flags = FlagSet::from_bits(r.get::<_, i64>(14)? as u32);
+    row.recommendation = text(r, 15)?
+        .parse()
+        .unwrap_or(Recommendation::ReviewWithCare);
+    set_opt(&mut row.decided_by, opt_text(r, 17)?);
+    set_opt(&mut row.decided_at, opt_text(r, 18)?);
+    set_opt(&mut row.note, opt_text(r, 19)?);
+    set_opt(&mut row.exception_until, opt_text(r, 20)?);
+    set_opt(&mut row.ticket, body.ticket.as_deref());
+    row.self_review = body.self_review;
+    row.bulk = body.bulk;
+    row.against_recommendation = body.against_recommendation;
+    row.seconds_on_screen = body.seconds_on_screen;
+    set_opt(&mut row.close_action, body.close_action.as_deref());
+    row.decided_event = r.get(22)?;
+    set_opt(&mut row.decided_hash, opt_text(r, 23)?);
+    row.remediation_snapshot = r.get(25)?;
+    Ok(())
+}
+
+/// How much campaign-level evidence to gather.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Detail {
+    /// Sign-offs, close, remediation counts and the chain head.
+    Brief,
+    /// Also assignments and per-reviewer signals.
+    Full,
 }
 
 /// Who was asked to review how many items, and how many they finished.
@@ -225,16 +270,47 @@ impl Store {
         let sql = format!("{REPORT_SELECT}{} ORDER BY i.risk_rank", rows.condition());
         let mut stmt = self.conn.prepare(&sql)?;
         let mut cursor = stmt.query([campaign])?;
-        while let Some(row) = cursor.next()? {
-            let row = read_row(row)?;
+        let mut row = ReportRow::default();
+        while let Some(r) = cursor.next()? {
+            fill_row(&mut row, r)?;
             visit(&row).map_err(|e| StoreError::Invalid(e.to_string()))?;
         }
         Ok(())
     }
 
-    /// The campaign-level facts a report states, read in one pass over the
-    /// decisions in force (memory bounded by reviewers, not items).
-    pub fn campaign_evidence(&self, campaign: CampaignId) -> Result<CampaignEvidence> {
+    /// The campaign-level facts a report states. `Detail::Full` adds the
+    /// per-reviewer signals and assignments, a pass over the decisions in
+    /// force and one over the items (memory bounded by reviewers, not
+    /// items); `Detail::Brief` leaves them empty and their counts zero.
+    pub fn campaign_evidence(
+        &self,
+        campaign: CampaignId,
+        detail: Detail,
+    ) -> Result<CampaignEvidence> {
+        let (head_events, head_hash) = self.chain_head()?;
+        let mut evidence = CampaignEvidence {
+            signoffs: self.signoffs(campaign)?,
+            closure: self.closure(campaign)?,
+            assignments: Vec::new(),
+            reviewers: Vec::new(),
+            close_actions: 0,
+            self_review_decisions: 0,
+            against_recommendation: 0,
+            remediation: self.remediation_counts(campaign)?,
+            head_events,
+            head_hash,
+        };
+        if detail == Detail::Full {
+            self.add_review_signals(campaign, &mut evidence)?;
+        }
+        Ok(evidence)
+    }
+
+    fn add_review_signals(
+        &self,
+        campaign: CampaignId,
+        evidence: &mut CampaignEvidence,
+    ) -> Result<()> {
         let mut by_reviewer: HashMap<String, ReviewerSignals> = HashMap::new();
         let (mut close_actions, mut self_review, mut against) = (0u64, 0u64, 0u64);
         let mut stmt = self.conn.prepare(
@@ -287,18 +363,11 @@ impl Store {
                 })
             })?
             .collect::<rusqlite::Result<_>>()?;
-        let (head_events, head_hash) = self.chain_head()?;
-        Ok(CampaignEvidence {
-            signoffs: self.signoffs(campaign)?,
-            closure: self.closure(campaign)?,
-            assignments,
-            reviewers,
-            close_actions,
-            self_review_decisions: self_review,
-            against_recommendation: against,
-            remediation: self.remediation_counts(campaign)?,
-            head_events,
-            head_hash,
-        })
+        evidence.assignments = assignments;
+        evidence.reviewers = reviewers;
+        evidence.close_actions = close_actions;
+        evidence.self_review_decisions = self_review;
+        evidence.against_recommendation = against;
+        Ok(())
     }
 }
