@@ -225,6 +225,8 @@ fn edited_evidence_is_caught_by_the_campaign_digest() {
         stdout.contains("audit chain intact"),
         "the log itself is fine: {stdout}"
     );
+    let chain_only = sandbox.ok(&["verify", "--chain-only"]);
+    assert!(!chain_only.contains("evidence"), "{chain_only}");
 }
 
 #[test]
