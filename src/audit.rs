@@ -27,22 +27,49 @@ pub struct EventContent<'a> {
 
 /// SHA-256, hex-encoded, of the event's canonical form chained to `prev_hash`.
 pub fn event_hash(prev_hash: &str, event: &EventContent<'_>) -> String {
-    // A JSON array gives an unambiguous encoding of strings (quoted and
-    // escaped) and of absent values (null) without a hand-written format.
-    let canonical = serde_json::json!([
-        FORMAT,
-        event.seq,
-        event.kind,
-        event.campaign,
-        event.item,
-        event.actor,
-        event.at,
-        event.note,
-        event.body,
-        prev_hash,
-    ])
-    .to_string();
-    hex(&Sha256::digest(canonical.as_bytes()))
+    let mut canonical = Vec::with_capacity(256 + event.body.len());
+    canonical_form(&mut canonical, prev_hash, event);
+    hex(&Sha256::digest(&canonical))
+}
+
+/// The canonical form: a compact JSON array, which encodes strings (quoted
+/// and escaped) and absent values (null) unambiguously without a
+/// hand-written format. Written straight into `out`, byte for byte what
+/// `serde_json` makes of the same array, because verify hashes every event.
+fn canonical_form(out: &mut Vec<u8>, prev_hash: &str, event: &EventContent<'_>) {
+    use std::io::Write;
+    fn text(out: &mut Vec<u8>, value: Option<&str>) {
+        match value {
+            // Writing a string into a Vec cannot fail.
+            Some(v) => serde_json::to_writer(&mut *out, v).unwrap_or_default(),
+            None => out.extend_from_slice(b"null"),
+        }
+    }
+    fn number(out: &mut Vec<u8>, value: Option<i64>) {
+        match value {
+            Some(n) => {
+                let _ = write!(out, "{n}");
+            }
+            None => out.extend_from_slice(b"null"),
+        }
+    }
+    let _ = write!(out, "[{FORMAT},{},", event.seq);
+    text(out, Some(event.kind));
+    out.push(b',');
+    number(out, event.campaign);
+    out.push(b',');
+    number(out, event.item);
+    out.push(b',');
+    text(out, Some(event.actor));
+    out.push(b',');
+    text(out, Some(event.at));
+    out.push(b',');
+    text(out, event.note);
+    out.push(b',');
+    text(out, Some(event.body));
+    out.push(b',');
+    text(out, Some(prev_hash));
+    out.push(b']');
 }
 
 /// Lower-case hex of a byte string.
@@ -69,6 +96,9 @@ pub enum Fault {
     BrokenLink { expected: String, found: String },
     /// Its stored hash does not match its content: it was edited.
     ContentMismatch { expected: String, found: String },
+    /// Sequence numbers are dense from 1: a gap before it (events
+    /// `expected` up to its own number) means events were deleted.
+    Missing { expected: i64, found: i64 },
 }
 
 impl std::fmt::Display for Fault {
@@ -86,6 +116,14 @@ impl std::fmt::Display for Fault {
                 "its content does not match its hash (computed {}…, stored {}…): it was edited",
                 &expected[..expected.len().min(12)],
                 &found[..found.len().min(12)]
+            ),
+            Fault::Missing { expected, found } if *found == expected + 1 => {
+                write!(f, "event {expected} before it is missing: it was deleted")
+            }
+            Fault::Missing { expected, found } => write!(
+                f,
+                "events {expected} to {} before it are missing: they were deleted",
+                found - 1
             ),
         }
     }
@@ -140,6 +178,38 @@ mod tests {
     }
 
     #[test]
+    fn the_canonical_form_is_the_json_array_of_the_fields() {
+        let tricky = EventContent {
+            seq: 12,
+            kind: "attest",
+            campaign: None,
+            item: Some(-3),
+            actor: "Zoë \"quoted\" \\ 東京",
+            at: "2026-11-22T10:00:00.000Z",
+            note: Some("line\nbreak \u{1b}[2J \u{7f} \u{2028}"),
+            body: "{\"a\":[1,\"x\"]}",
+        };
+        for event in [tricky, event(1, None), event(2, Some("ok"))] {
+            let mut fast = Vec::new();
+            canonical_form(&mut fast, GENESIS, &event);
+            let reference = serde_json::json!([
+                FORMAT,
+                event.seq,
+                event.kind,
+                event.campaign,
+                event.item,
+                event.actor,
+                event.at,
+                event.note,
+                event.body,
+                GENESIS,
+            ])
+            .to_string();
+            assert_eq!(String::from_utf8(fast).unwrap(), reference);
+        }
+    }
+
+    #[test]
     fn check_names_the_kind_of_fault() {
         let e = event(1, Some("ok"));
         let h = event_hash(GENESIS, &e);
@@ -153,6 +223,26 @@ mod tests {
             check(&h, &e, GENESIS, &h),
             Some(Fault::BrokenLink { .. })
         ));
+    }
+
+    #[test]
+    fn missing_events_are_counted_in_the_message() {
+        let one = Fault::Missing {
+            expected: 4,
+            found: 5,
+        };
+        assert_eq!(
+            one.to_string(),
+            "event 4 before it is missing: it was deleted"
+        );
+        let many = Fault::Missing {
+            expected: 1,
+            found: 9,
+        };
+        assert!(
+            many.to_string()
+                .starts_with("events 1 to 8 before it are missing")
+        );
     }
 
     #[test]

@@ -42,10 +42,12 @@ pub enum Command {
     Review(ReviewArgs),
     /// Record a decision on one item from a script
     Decide(DecideArgs),
+    /// Show what is being signed, then sign a campaign off as its owner or a sponsor
+    Signoff(SignoffArgs),
+    /// Close a signed-off campaign: undecided items get its close action
+    Close(CloseArgs),
     /// Write a campaign report
     Report(ReportArgs),
-    /// Check the audit log's hash chain
-    Verify,
     /// Show or create the config file (policy thresholds, weights, reviewer)
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -56,6 +58,12 @@ pub enum Command {
     },
     /// List identities across tenants, as the identity register enriches them
     Identities(IdentitiesArgs),
+    /// List a campaign's revocations and whether later imports proved them
+    Remediation(RemediationArgs),
+    /// List exceptions in force, live and expired, across campaigns
+    Exceptions(ExceptionsArgs),
+    /// Check the audit log's hash chain and the evidence it protects
+    Verify(VerifyArgs),
     /// Open the review console on a throwaway database seeded with demo data
     Demo(DemoArgs),
 }
@@ -220,6 +228,10 @@ pub enum DecideAction {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ReportFormat {
     Csv,
+    Json,
+    #[value(alias = "markdown")]
+    Md,
+    Html,
 }
 
 #[derive(Debug, Args)]
@@ -237,4 +249,71 @@ pub struct DemoArgs {
     /// Keep the demo database at this path instead of a temporary file
     #[arg(long, value_name = "PATH")]
     pub keep: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SignoffArgs {
+    pub campaign: String,
+    /// What the signer checked; required to sign
+    #[arg(long, required_unless_present = "preview")]
+    pub note: Option<String>,
+    /// Sign although this many items are undecided (must be their exact number)
+    #[arg(long, value_name = "N")]
+    pub accept_undecided: Option<u64>,
+    /// Only show what would be signed
+    #[arg(long)]
+    pub preview: bool,
+    /// How many items of each list to show
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub show: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct CloseArgs {
+    pub campaign: String,
+    /// Recorded with the close
+    #[arg(long)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RemediationState {
+    Pending,
+    Verified,
+    StillEffective,
+}
+
+#[derive(Debug, Args)]
+pub struct RemediationArgs {
+    pub campaign: String,
+    /// Exit 1 when any revoked access is still effective
+    #[arg(long)]
+    pub check: bool,
+    /// Only tasks in this state
+    #[arg(long)]
+    pub status: Option<RemediationState>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExceptionsArgs {
+    /// Only exceptions whose end date has passed
+    #[arg(long)]
+    pub expired: bool,
+    /// The day that decides what has expired [default: today]
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub as_of: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// A chain head hash from a report: check that it is still in the chain
+    #[arg(long = "head", value_name = "HASH")]
+    pub heads: Vec<String>,
+    /// Only recompute the hash chain (and heads); skip the evidence checks
+    #[arg(long)]
+    pub chain_only: bool,
 }

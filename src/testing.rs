@@ -1,9 +1,17 @@
 //! Shared fixtures for unit tests: stores seeded from the sample estate.
 
-use crate::domain::{OnClose, Policy, ReviewerRule};
+use crate::domain::{Decision, OnClose, Policy, ReviewerRule};
 use crate::import::{Defaults, canonical};
-use crate::store::{CampaignSummary, ImportCounts, NewCampaign, SnapshotMeta, Store};
+use crate::store::{
+    Acting, CampaignSummary, DecisionRequest, ImportCounts, ItemId, NewCampaign, SnapshotMeta,
+    Store,
+};
 use chrono::NaiveDate;
+
+/// The sample campaign's owner, who reviews items without a sponsor.
+pub const OWNER: &str = "m.santos@northwind.example.com";
+/// The sponsor of most sample identities, who also holds access herself.
+pub const SPONSOR: &str = "a.kowalski@northwind.example.com";
 
 pub const SAMPLE: &str = include_str!("../../shared/fixtures/canonical/sample.csv");
 
@@ -59,4 +67,90 @@ pub fn sample_store() -> (Store, CampaignSummary) {
     import(&mut store, SAMPLE);
     let summary = campaign(&mut store, "Q4", "2026-11-01");
     (store, summary)
+}
+
+/// Imports canonical CSV text as a complete (or `partial`) export named `file`.
+pub fn import_file(store: &mut Store, file: &str, text: &str, partial: bool) -> ImportCounts {
+    let mut session = store
+        .begin_import(SnapshotMeta {
+            file_name: file.into(),
+            format: "canonical".into(),
+            imported_at: "2026-11-25T09:00:00.000Z".into(),
+            imported_by: "importer@test".into(),
+            partial,
+        })
+        .expect("begin import");
+    for row in canonical::Reader::new(text.as_bytes(), Defaults::default()).expect("header") {
+        let (line, record) = row.expect("valid row");
+        assert!(session.add(line, &record).expect("add").is_none());
+    }
+    session.commit("0", false).expect("commit")
+}
+
+/// The item of `campaign` for `identity_id`'s grant on `system` (its first,
+/// when the identity holds several there): items are numbered in queue
+/// order, so tests find them by what they are.
+pub fn item_of(store: &Store, campaign: &CampaignSummary, system: &str, identity_id: &str) -> i64 {
+    let query = crate::store::ItemQuery {
+        campaign: campaign.id,
+        ..Default::default()
+    };
+    let mut found = None;
+    store
+        .for_each_item(&query, |row| {
+            if found.is_none() && row.system == system && row.identity_id == identity_id {
+                found = Some(row.id.0);
+            }
+            Ok(())
+        })
+        .expect("walk items");
+    found.unwrap_or_else(|| panic!("no item for {identity_id} on {system}"))
+}
+
+/// The item of `campaign` holding the grant on data line `n` (1-based) of
+/// the sample: tests written against the sample's order find their items
+/// this way, since items are numbered in queue order.
+pub fn sample_item(store: &Store, campaign: &CampaignSummary, n: usize) -> i64 {
+    let line = SAMPLE.lines().nth(n).expect("a data line of the sample");
+    let fields: Vec<&str> = line.split(',').collect();
+    item_of(store, campaign, fields[1], fields[2])
+}
+
+/// The sample without the lines containing any of `needles`.
+pub fn sample_without(needles: &[&str]) -> String {
+    SAMPLE
+        .lines()
+        .filter(|line| !needles.iter().any(|n| line.contains(n)))
+        .map(|line| format!("{line}\n"))
+        .collect()
+}
+
+/// Someone acting at the pinned test time, with "today" 2026-11-22.
+pub fn acting(actor: &str) -> Acting<'_> {
+    Acting {
+        actor,
+        at: "2026-11-22T10:00:00.000Z",
+        today: day("2026-11-22"),
+    }
+}
+
+/// Records one decision that must succeed.
+pub fn decide(
+    store: &mut Store,
+    campaign: &CampaignSummary,
+    actor: &str,
+    item: i64,
+    decision: Option<Decision>,
+    note: &str,
+) {
+    let request = DecisionRequest {
+        item: ItemId(item),
+        decision,
+        note: Some(note.to_string()).filter(|n| !n.is_empty()),
+        seen_event: None,
+        seconds_on_screen: None,
+    };
+    store
+        .decide(campaign.id, &acting(actor), &[request])
+        .expect("decide");
 }

@@ -95,6 +95,23 @@ fn show(name: &str, json: bool, env: &Env) -> Result<()> {
         return Ok(());
     }
     print!("{}", sanitize_lines(&describe(&c)));
+    let mut lifecycle = String::new();
+    for s in store.signoffs(c.id)? {
+        lifecycle.push_str(&format!(
+            "signed off    by {} ({}) on {}, event {}\n",
+            s.signer,
+            s.role.as_str(),
+            s.at,
+            s.seq
+        ));
+    }
+    if let Some(closed) = store.closure(c.id)? {
+        lifecycle.push_str(&format!(
+            "closed        by {} on {}, event {}\n",
+            closed.closed_by, closed.at, closed.seq
+        ));
+    }
+    print!("{}", sanitize_lines(&lifecycle));
     Ok(())
 }
 

@@ -6,11 +6,11 @@
 
 use super::{CheckFailed, Env, UsageError};
 use crate::cli::{ImportArgs, ImportFormat};
-use crate::domain::text::sanitize;
+use crate::domain::text::{count, sanitize};
 use crate::domain::{EntitlementRecord, IdentityKind, Relationship};
 use crate::import::{Defaults, Format, HashingReader, Problem, Row, aws_iam, canonical, detect};
 use crate::import::{register, scim};
-use crate::store::{ImportCounts, ImportSession, RowProblem, SnapshotMeta, Store};
+use crate::store::{ImportCounts, ImportSession, RowProblem, SnapshotId, SnapshotMeta, Store};
 use color_eyre::Result;
 use color_eyre::eyre::{WrapErr, eyre};
 use std::io::{BufReader, Read};
@@ -306,6 +306,9 @@ pub(crate) fn import_source(
         "{}",
         summary(shown_name, snapshot.0, &counts, source.dry_run)
     );
+    if !source.dry_run {
+        report_remediation(store, shown_name, snapshot)?;
+    }
     Ok(counts)
 }
 
@@ -410,6 +413,9 @@ fn import_scim(store: &mut Store, files: &[&File], args: &ImportArgs, env: &Env)
         directory.user_count(),
         directory.group_count()
     );
+    if !args.dry_run {
+        report_remediation(store, &shown_all, snapshot)?;
+    }
     Ok(())
 }
 
@@ -475,6 +481,28 @@ fn import_register(store: &mut Store, file: &File, args: &ImportArgs, env: &Env)
             "ies match"
         },
     );
+    Ok(())
+}
+
+/// What the import proved about earlier revocations, per campaign;
+/// still-effective ones loudly, on standard error.
+fn report_remediation(store: &Store, file: &str, snapshot: SnapshotId) -> Result<()> {
+    for (campaign, proved) in store.remediation_by_snapshot(snapshot)? {
+        let campaign = sanitize(&campaign);
+        if proved.verified > 0 {
+            println!(
+                "{file}: verified {} of campaign {campaign:?}: the grants are gone",
+                count(proved.verified, "revocation")
+            );
+        }
+        if proved.still_effective > 0 {
+            eprintln!(
+                "warning: {file}: {} of campaign {campaign:?} STILL EFFECTIVE: this snapshot \
+                 still holds the revoked grants (recert remediation {campaign:?})",
+                count(proved.still_effective, "revocation")
+            );
+        }
+    }
     Ok(())
 }
 

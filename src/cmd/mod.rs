@@ -3,16 +3,20 @@
 //! decide the exit code: usage errors 2, everything else 1.
 
 mod campaign;
+mod close;
 mod config;
 mod decide;
 mod demo;
+mod exceptions;
 mod flags;
 mod identities;
 mod import;
 mod init;
 mod items;
+mod remediation;
 mod report;
 mod review;
+mod signoff;
 mod table;
 mod verify;
 
@@ -123,11 +127,15 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Items(args) => items::run(&args, &env),
         Command::Review(args) => review::run(&args, &env),
         Command::Decide(args) => decide::run(args, &env),
+        Command::Signoff(args) => signoff::run(&args, &env),
+        Command::Close(args) => close::run(&args, &env),
         Command::Report(args) => report::run(&args, &env),
-        Command::Verify => verify::run(&env),
         Command::Config(command) => config::run(command, &env),
         Command::Flags { json } => flags::run(json, &env),
         Command::Identities(args) => identities::run(&args, &env),
+        Command::Remediation(args) => remediation::run(&args, &env),
+        Command::Exceptions(args) => exceptions::run(&args, &env),
+        Command::Verify(args) => verify::run(&args, &env),
         Command::Demo(args) => demo::run(&args, &env),
     }
 }

@@ -1,6 +1,7 @@
 //! Campaign settings: who reviews each item, what happens to undecided
 //! items at close, and the lifecycle states.
 
+use super::decision::{Decision, Recommendation};
 use super::model::vocabulary;
 use std::fmt;
 use std::str::FromStr;
@@ -22,6 +23,31 @@ vocabulary!(
         Recommendation => "recommendation",
     }
 );
+
+impl OnClose {
+    /// The decision an item nobody decided gets when the campaign closes.
+    /// Following the recommendation revokes whatever the insights say should
+    /// go (rotate-or-revoke included: nobody rotated it) and keeps the rest.
+    pub fn decision_for(self, recommendation: Recommendation) -> Decision {
+        match self {
+            OnClose::Keep => Decision::Attest,
+            OnClose::Revoke => Decision::Revoke,
+            OnClose::Recommendation if recommendation.suggests_revoke() => Decision::Revoke,
+            OnClose::Recommendation => Decision::Attest,
+        }
+    }
+}
+
+/// Whether a sign-off note names the items left undecided, by the word
+/// "undecided" or by their number, so that an auditor reading only the note
+/// still learns that work was left open.
+pub fn note_names_undecided(note: &str, undecided: u64) -> bool {
+    let number = undecided.to_string();
+    note.to_lowercase().contains("undecided")
+        || note
+            .split(|c: char| !c.is_ascii_digit())
+            .any(|token| token == number)
+}
 
 /// Who reviews an item.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -97,5 +123,32 @@ mod tests {
         assert_eq!(fixed.pick(Some("s@x"), None, None, "o@x"), "audit@x");
         assert!("fixed:".parse::<ReviewerRule>().is_err());
         assert!("manager".parse::<ReviewerRule>().is_err());
+    }
+
+    #[test]
+    fn a_signoff_note_must_name_the_undecided_items() {
+        assert!(note_names_undecided("3 items left open: owners away", 3));
+        assert!(note_names_undecided("Accepting the UNDECIDED ones", 3));
+        assert!(!note_names_undecided("all good", 3));
+        assert!(
+            !note_names_undecided("see SOW-13 and 33", 3),
+            "digits must match whole"
+        );
+        assert!(note_names_undecided("(12) open", 12));
+    }
+
+    #[test]
+    fn close_actions_keep_revoke_or_follow_the_recommendation() {
+        for r in Recommendation::ALL {
+            assert_eq!(OnClose::Keep.decision_for(*r), Decision::Attest);
+            assert_eq!(OnClose::Revoke.decision_for(*r), Decision::Revoke);
+        }
+        let follow = |r| OnClose::Recommendation.decision_for(r);
+        assert_eq!(follow(Recommendation::Revoke), Decision::Revoke);
+        assert_eq!(follow(Recommendation::RotateOrRevoke), Decision::Revoke);
+        assert_eq!(follow(Recommendation::ReassignOrRevoke), Decision::Revoke);
+        assert_eq!(follow(Recommendation::ReviewWithCare), Decision::Attest);
+        assert_eq!(follow(Recommendation::Classify), Decision::Attest);
+        assert_eq!(follow(Recommendation::Keep), Decision::Attest);
     }
 }

@@ -134,14 +134,16 @@ pub fn state_label(kind: Option<DecisionKind>) -> &'static str {
     }
 }
 
-/// What the insights suggest doing with an item, strongest first.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// What the insights suggest doing with an item, strongest first; an item
+/// without flags is kept.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Recommendation {
     Revoke,
     RotateOrRevoke,
     ReassignOrRevoke,
     Classify,
     ReviewWithCare,
+    #[default]
     Keep,
 }
 

@@ -13,6 +13,8 @@ pub mod model;
 pub mod people;
 pub mod policy;
 pub mod register;
+pub mod remediation;
+pub mod signals;
 pub mod text;
 
 pub use campaign::{CampaignState, OnClose, ReviewerRule};
@@ -22,3 +24,4 @@ pub use filter::{Field, Filter, FilterError};
 pub use flags::{Flag, FlagSet};
 pub use model::{EntitlementRecord, IdentityKind, Relationship};
 pub use policy::Policy;
+pub use remediation::RemediationStatus;

@@ -57,6 +57,15 @@ pub fn sanitize_multiline(text: &str) -> String {
         .join("\n")
 }
 
+/// "1 decision", "3 decisions": a count with its noun (regular plurals).
+pub fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,6 +83,13 @@ mod tests {
     #[test]
     fn ordinary_text_is_untouched_and_borrowed() {
         assert!(matches!(sanitize("Zoë Ångström — 東京"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn counts_agree_with_their_noun() {
+        assert_eq!(count(1, "item"), "1 item");
+        assert_eq!(count(0, "item"), "0 items");
+        assert_eq!(count(26, "revocation"), "26 revocations");
     }
 
     #[test]

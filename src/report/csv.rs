@@ -1,12 +1,19 @@
-//! The CSV report: one row per item with its decision in force. Cells that
-//! a spreadsheet would run as a formula are neutralised.
+//! The CSV report: one row per item with its decision in force and the
+//! facts an auditor filters on (self-review, reviewer who signed off, close
+//! action, remediation, the deciding event and its hash, the chain head).
+//! Cells that a spreadsheet would run as a formula are neutralised.
 
+use super::{Context, Error, decision_text};
+use crate::domain::FlagSet;
 use crate::domain::decision::state_label;
-use crate::store::{CampaignSummary, ItemQuery, Store};
+use crate::domain::text::sanitize_multiline;
+use crate::store::{ReportRow, ReportRows, Store};
 use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::io::Write;
 
-pub const HEADER: [&str; 20] = [
+pub const HEADER: [&str; 33] = [
     "item",
     "rank",
     "tenant",
@@ -27,6 +34,19 @@ pub const HEADER: [&str; 20] = [
     "note",
     "exception_until",
     "ticket",
+    "privileged",
+    "risk_score",
+    "decision",
+    "self_review",
+    "reviewed_by_signer",
+    "against_recommendation",
+    "bulk",
+    "seconds_on_screen",
+    "close_action",
+    "remediation",
+    "remediation_snapshot",
+    "event",
+    "event_hash",
 ];
 
 /// Prefixes a `'` to cells a spreadsheet would treat as a formula (those
@@ -38,50 +58,118 @@ pub fn neutralize(cell: &str) -> Cow<'_, str> {
     }
 }
 
-/// Writes every item of `campaign`; returns how many.
-pub fn write(
-    store: &Store,
-    campaign: &CampaignSummary,
-    out: impl Write,
-) -> Result<u64, Box<dyn std::error::Error>> {
+fn text(value: &Option<String>) -> &str {
+    value.as_deref().unwrap_or_default()
+}
+
+fn yes(flag: bool) -> &'static str {
+    if flag { "yes" } else { "" }
+}
+
+/// Per-report buffers, so that a million rows format without a
+/// million times thirty allocations.
+#[derive(Default)]
+struct Scratch {
+    /// Flag names by flag bits: few distinct sets recur across a campaign.
+    flags: HashMap<u32, String>,
+    number: String,
+}
+
+fn flag_names(cache: &mut HashMap<u32, String>, flags: FlagSet) -> &str {
+    cache
+        .entry(flags.bits())
+        .or_insert_with(|| flags.names().join(" "))
+}
+
+/// Writes every item of the campaign; returns how many. The chain head is
+/// the last column of every row, so that any extract of the file still
+/// names the log it came from.
+pub fn write(store: &Store, ctx: &Context<'_>, out: &mut dyn Write) -> Result<u64, Error> {
     let mut writer = ::csv::Writer::from_writer(out);
-    writer.write_record(HEADER)?;
+    let mut header: Vec<&str> = HEADER.to_vec();
+    header.push("chain_head");
+    writer.write_record(&header)?;
+    let head = ctx.evidence.head_hash.as_str();
     let mut count = 0u64;
-    let query = ItemQuery {
-        campaign: campaign.id,
-        ..ItemQuery::default()
-    };
-    store.for_each_item(&query, |row| {
-        let flags = row.flags.names().join(" ");
-        let opt = |v: &Option<String>| v.clone().unwrap_or_default();
-        let cells: [String; 20] = [
-            row.id.to_string(),
-            (row.rank + 1).to_string(),
-            row.tenant.clone(),
-            row.identity_id.clone(),
-            row.identity_name.clone(),
-            row.kind.clone(),
-            row.relationship.clone(),
-            opt(&row.organization),
-            row.system.clone(),
-            opt(&row.environment),
-            row.entitlement.clone(),
-            flags,
-            row.recommendation.as_str().to_string(),
-            state_label(row.decision).to_string(),
-            row.assignee.clone(),
-            opt(&row.decided_by),
-            opt(&row.decided_at),
-            opt(&row.note),
-            opt(&row.exception_until),
-            opt(&row.exception_ticket),
-        ];
-        writer.write_record(cells.iter().map(|c| neutralize(c).into_owned()))?;
+    let mut scratch = Scratch::default();
+    store.for_each_report_row(ctx.campaign.id, ReportRows::All, |row| {
+        write_row(&mut writer, &mut scratch, ctx, row, head)?;
         count += 1;
         Ok(())
     })?;
     writer.flush()?;
     Ok(count)
+}
+
+fn write_row<W: Write>(
+    writer: &mut ::csv::Writer<W>,
+    scratch: &mut Scratch,
+    ctx: &Context<'_>,
+    row: &ReportRow,
+    head: &str,
+) -> Result<(), Error> {
+    let terminal = ctx.to_terminal;
+    let mut field = |cell: &str| {
+        if terminal {
+            writer.write_field(neutralize(&sanitize_multiline(cell)).as_bytes())
+        } else {
+            writer.write_field(neutralize(cell).as_bytes())
+        }
+    };
+    let Scratch {
+        flags,
+        number: buffer,
+    } = scratch;
+    let mut number = |n: Option<i64>, field: &mut dyn FnMut(&str) -> csv::Result<()>| {
+        buffer.clear();
+        if let Some(n) = n {
+            let _ = write!(buffer, "{n}");
+        }
+        field(buffer)
+    };
+    number(Some(row.item), &mut field)?;
+    number(Some(row.rank + 1), &mut field)?;
+    field(&row.tenant)?;
+    field(&row.identity_id)?;
+    field(&row.identity_name)?;
+    field(&row.kind)?;
+    field(&row.relationship)?;
+    field(text(&row.organization))?;
+    field(&row.system)?;
+    field(text(&row.environment))?;
+    field(&row.entitlement)?;
+    field(flag_names(flags, row.flags))?;
+    field(row.recommendation.as_str())?;
+    field(state_label(row.decision))?;
+    field(&row.reviewer)?;
+    field(text(&row.decided_by))?;
+    field(text(&row.decided_at))?;
+    field(text(&row.note))?;
+    field(text(&row.exception_until))?;
+    field(text(&row.ticket))?;
+    field(yes(row.privileged))?;
+    number(Some(row.risk_score), &mut field)?;
+    match &row.exception_until {
+        Some(_) => field(&decision_text(row))?,
+        None => field(state_label(row.decision))?,
+    }
+    field(yes(row.self_review))?;
+    field(yes(ctx.reviewed_by_signer(row)))?;
+    field(yes(row.against_recommendation))?;
+    field(yes(row.bulk))?;
+    field(
+        &row.seconds_on_screen
+            .map(|s| s.to_string())
+            .unwrap_or_default(),
+    )?;
+    field(row.close_action.as_deref().unwrap_or_default())?;
+    field(row.remediation.map_or("", |s| s.as_str()))?;
+    number(row.remediation_snapshot, &mut field)?;
+    number(row.decided_event, &mut field)?;
+    field(row.decided_hash.as_deref().unwrap_or_default())?;
+    field(head)?;
+    writer.write_record(None::<&[u8]>)?;
+    Ok(())
 }
 
 #[cfg(test)]

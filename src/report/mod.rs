@@ -1,5 +1,132 @@
 //! Reports: one module per output format, each streaming a campaign's
 //! items from the store so that a million-item campaign never sits in
-//! memory.
+//! memory. Markdown and HTML share one document (`document.rs`) written
+//! through a small renderer per syntax, so both say exactly the same.
+//! Everything a report reads comes from one read transaction, so its
+//! counts, rows and chain head describe one moment.
 
 pub mod csv;
+mod document;
+pub mod html;
+pub mod json;
+pub mod markdown;
+#[cfg(test)]
+mod tests;
+
+use crate::domain::decision::state_label;
+use crate::store::{CampaignEvidence, CampaignSummary, Detail, ReportRow, Store};
+use std::io::Write;
+
+pub type Error = Box<dyn std::error::Error>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Json,
+    Markdown,
+    Html,
+}
+
+/// Who asked for the report, and when; every format states it.
+#[derive(Clone, Debug)]
+pub struct Generated {
+    pub at: String,
+    pub by: String,
+}
+
+/// What every format needs besides the streamed rows.
+pub struct Context<'a> {
+    pub campaign: &'a CampaignSummary,
+    pub evidence: &'a CampaignEvidence,
+    pub generated: &'a Generated,
+    /// The output is a terminal: formats that keep text raw (CSV) show
+    /// control characters as visible escapes instead.
+    pub to_terminal: bool,
+}
+
+impl Context<'_> {
+    /// The command that checks this report's chain head later.
+    pub fn verify_command(&self) -> String {
+        format!("recert verify --head {}", self.evidence.head_hash)
+    }
+
+    /// Whether the decision on `row` was made by someone who also signed
+    /// the campaign off (the single admin's case), close actions aside.
+    pub fn reviewed_by_signer(&self, row: &ReportRow) -> bool {
+        row.close_action.is_none()
+            && row
+                .decided_by
+                .as_deref()
+                .is_some_and(|by| self.evidence.is_signer(by))
+    }
+
+    /// Short remarks an auditor should see beside an item.
+    pub fn remarks(&self, row: &ReportRow) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if row.self_review {
+            out.push("self-review");
+        }
+        if self.reviewed_by_signer(row) {
+            out.push("reviewer signed off");
+        }
+        if row.close_action.is_some() {
+            out.push("close action");
+        }
+        if row.against_recommendation {
+            out.push("against recommendation");
+        }
+        if row.bulk && row.close_action.is_none() {
+            out.push("bulk");
+        }
+        if let Some(status) = row.remediation {
+            out.push(match status {
+                crate::domain::RemediationStatus::Pending => "remediation pending",
+                crate::domain::RemediationStatus::Verified => "remediation verified",
+                crate::domain::RemediationStatus::StillEffective => "STILL EFFECTIVE",
+            });
+        }
+        out
+    }
+}
+
+/// The decision in force, as every format words it.
+pub fn decision_text(row: &ReportRow) -> String {
+    let label = state_label(row.decision);
+    match &row.exception_until {
+        Some(until) => format!("{label} until {until}"),
+        None => label.to_string(),
+    }
+}
+
+/// Writes the report of the campaign named `name` in `format`; returns how
+/// many items it holds.
+pub fn write(
+    format: Format,
+    store: &Store,
+    name: &str,
+    generated: &Generated,
+    to_terminal: bool,
+    out: &mut dyn Write,
+) -> Result<u64, Error> {
+    store.read_consistent(|store| {
+        let campaign = store.campaign(name)?;
+        // The CSV is rows only: it needs no per-reviewer signals.
+        let detail = match format {
+            Format::Csv => Detail::Brief,
+            _ => Detail::Full,
+        };
+        let evidence = store.campaign_evidence(campaign.id, detail)?;
+        let ctx = Context {
+            campaign: &campaign,
+            evidence: &evidence,
+            generated,
+            to_terminal,
+        };
+        match format {
+            Format::Csv => csv::write(store, &ctx, out),
+            Format::Json => json::write(store, &ctx, out),
+            Format::Markdown => document::write(store, &ctx, &mut markdown::Markdown::new(out)),
+            Format::Html => document::write(store, &ctx, &mut html::Html::new(out)),
+        }
+    })
+}

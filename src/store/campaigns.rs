@@ -517,54 +517,10 @@ fn write_items(
     Ok(fold_digest(order.iter().map(|&i| items[i as usize].hash)))
 }
 
-/// Whether a campaign's frozen items still match what its creation recorded.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct EvidenceCheck {
-    pub campaign: String,
-    /// `None` when intact, otherwise what does not match.
-    pub problem: Option<String>,
-}
-
 impl Store {
-    /// Recomputes every campaign's items digest and checks its queue order
-    /// against the scores, so that edited evidence or a reordered queue is
-    /// caught even though items are not events.
-    pub fn verify_campaign_evidence(&self) -> Result<Vec<EvidenceCheck>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT c.id, c.name, ev.body FROM campaign c
-             JOIN event ev ON ev.campaign = c.id AND ev.kind = 'campaign_created'
-             ORDER BY c.id",
-        )?;
-        let created: Vec<(CampaignId, String, String)> = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-            .collect::<rusqlite::Result<_>>()?;
-        let mut checks = Vec::new();
-        for (id, name, body) in created {
-            let recorded = serde_json::from_str::<serde_json::Value>(&body)
-                .ok()
-                .and_then(|b| b["items_sha256"].as_str().map(str::to_string));
-            let actual = items_digest(&self.conn, id)?;
-            let problem = match recorded {
-                None => Some("its creation event records no items digest".to_string()),
-                Some(recorded) if recorded != actual => Some(format!(
-                    "its items no longer match the digest recorded at creation \
-                     ({}… now {}…): evidence was edited",
-                    &recorded[..recorded.len().min(12)],
-                    &actual[..12]
-                )),
-                Some(_) => self.queue_order_problem(id)?,
-            };
-            checks.push(EvidenceCheck {
-                campaign: name,
-                problem,
-            });
-        }
-        Ok(checks)
-    }
-
     /// The queue is riskiest first, ties in the order items were written,
     /// ranks 0, 1, 2…; anything else means the ranks were edited.
-    fn queue_order_problem(&self, campaign: CampaignId) -> Result<Option<String>> {
+    pub(super) fn queue_order_problem(&self, campaign: CampaignId) -> Result<Option<String>> {
         let (first, last) = item_range(&self.conn, campaign)?;
         let mut stmt = self.conn.prepare(
             "SELECT id, risk_rank, risk_score, grant_key, campaign FROM item
@@ -756,26 +712,29 @@ impl Store {
 
     /// Counts by state, from the maintained tally (no scan of the items).
     pub fn tally(&self, campaign: CampaignId) -> Result<Tally> {
-        let mut tally = Tally::default();
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT state, n FROM tally WHERE campaign = ?1")?;
-        let rows = stmt.query_map([campaign], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-        })?;
-        for row in rows {
-            let (state, n) = row?;
-            let n = n.max(0) as u64;
-            tally.total += n;
-            match state.as_str() {
-                "undecided" => tally.undecided = n,
-                "attest" => tally.attested = n,
-                "revoke" => tally.revoked = n,
-                "exception" => tally.exception = n,
-                "reassign" => tally.reassigned = n,
-                _ => {}
-            }
-        }
-        Ok(tally)
+        tally(&self.conn, campaign)
     }
+}
+
+/// Counts by state, readable inside a write transaction too.
+pub(super) fn tally(conn: &Connection, campaign: CampaignId) -> Result<Tally> {
+    let mut tally = Tally::default();
+    let mut stmt = conn.prepare_cached("SELECT state, n FROM tally WHERE campaign = ?1")?;
+    let rows = stmt.query_map([campaign], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+    })?;
+    for row in rows {
+        let (state, n) = row?;
+        let n = n.max(0) as u64;
+        tally.total += n;
+        match state.as_str() {
+            "undecided" => tally.undecided = n,
+            "attest" => tally.attested = n,
+            "revoke" => tally.revoked = n,
+            "exception" => tally.exception = n,
+            "reassign" => tally.reassigned = n,
+            _ => {}
+        }
+    }
+    Ok(tally)
 }

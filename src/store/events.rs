@@ -98,6 +98,10 @@ pub(crate) struct DecisionBody {
     pub bulk: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seconds_on_screen: Option<f64>,
+    /// Set when nobody decided the item and closing the campaign applied
+    /// its close action (`keep`, `revoke` or `recommendation`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub close_action: Option<String>,
 }
 
 impl DecisionBody {
@@ -460,33 +464,55 @@ impl Store {
         let mut rows = stmt.query([])?;
         let mut previous = audit::GENESIS.to_string();
         let mut count = 0u64;
+        let text = |row: &rusqlite::Row<'_>, i: usize| -> rusqlite::Result<String> {
+            Ok(row.get_ref(i)?.as_str()?.to_string())
+        };
         while let Some(row) = rows.next()? {
             let seq: i64 = row.get(0)?;
-            let kind: String = row.get(1)?;
-            let actor: String = row.get(4)?;
-            let at: String = row.get(5)?;
-            let note: Option<String> = row.get(6)?;
-            let body: String = row.get(7)?;
-            let stored_prev: String = row.get(8)?;
-            let stored_hash: String = row.get(9)?;
-            let content = EventContent {
-                seq,
-                kind: &kind,
-                campaign: row.get(2)?,
-                item: row.get(3)?,
-                actor: &actor,
-                at: &at,
-                note: note.as_deref(),
-                body: &body,
-            };
-            if let Some(fault) = audit::check(&previous, &content, &stored_prev, &stored_hash) {
+            let expected_seq = count as i64 + 1;
+            if seq != expected_seq {
                 return Ok(ChainReport {
                     events: count,
                     head: previous,
-                    first_break: Some(ChainBreak { seq, kind, fault }),
+                    first_break: Some(ChainBreak {
+                        seq,
+                        kind: text(row, 1)?,
+                        fault: Fault::Missing {
+                            expected: expected_seq,
+                            found: seq,
+                        },
+                    }),
                 });
             }
-            previous = stored_hash;
+            // Borrowed columns: verify reads every event, so no copies per field.
+            let str_at = |i: usize| -> rusqlite::Result<&str> { Ok(row.get_ref(i)?.as_str()?) };
+            let content = EventContent {
+                seq,
+                kind: str_at(1)?,
+                campaign: row.get(2)?,
+                item: row.get(3)?,
+                actor: str_at(4)?,
+                at: str_at(5)?,
+                note: row
+                    .get_ref(6)?
+                    .as_str_or_null()
+                    .map_err(rusqlite::Error::from)?,
+                body: str_at(7)?,
+            };
+            let stored_hash = str_at(9)?;
+            if let Some(fault) = audit::check(&previous, &content, str_at(8)?, stored_hash) {
+                return Ok(ChainReport {
+                    events: count,
+                    head: previous,
+                    first_break: Some(ChainBreak {
+                        seq,
+                        kind: text(row, 1)?,
+                        fault,
+                    }),
+                });
+            }
+            previous.clear();
+            previous.push_str(stored_hash);
             count += 1;
         }
         Ok(ChainReport {

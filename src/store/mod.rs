@@ -3,19 +3,27 @@
 //! migrates it, and offers typed operations to the rest of recert.
 
 mod campaigns;
+mod closing;
 mod dashboard;
+mod derived;
 #[cfg(test)]
 mod enrichment_tests;
 mod events;
+mod exceptions;
 mod identities;
+mod integrity;
 mod items;
+mod lifecycle;
 mod query;
 mod register;
+mod remediation;
+mod reporting;
 mod schema;
 mod selection;
+mod signoff;
 mod snapshots;
 
-pub use campaigns::{CampaignSummary, EvidenceCheck, NewCampaign, Tally};
+pub use campaigns::{CampaignSummary, NewCampaign, Tally};
 pub use dashboard::{Dashboard, FACET_FIELDS, Facet, ReviewerProgress};
 pub use events::{
     Acting, ChainBreak, ChainReport, DecisionOutcome, DecisionRequest, check_exception_end,
@@ -24,6 +32,13 @@ pub use items::{EarlierDecision, HistoryEntry, ItemDetail, ItemQuery, ItemRow, P
 pub use register::{RegisterCounts, RegisterImport};
 pub use selection::{BulkOutcome, Selection, SelectionPreview};
 pub use snapshots::{ImportCounts, ImportSession, RowProblem, SnapshotMeta};
+
+pub use exceptions::{ExceptionEntry, ExceptionFilter};
+pub use integrity::{Discrepancy, HeadCheck, Verification};
+pub use lifecycle::{Closure, SignOff, SignerRole};
+pub use remediation::{RemediationCounts, RemediationTask, SnapshotRef};
+pub use reporting::{Assignment, CampaignEvidence, Detail, ReportRow, ReportRows};
+pub use signoff::{ClosePreview, DecisionsBy, ItemList, ListedItem, SignoffSummary};
 
 use rusqlite::types::{FromSql, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags};

@@ -247,13 +247,49 @@ CREATE TABLE identity_register (
 ALTER TABLE item ADD COLUMN register INTEGER;
 "#;
 
+/// Evidence an auditor trusts: frozen items and campaigns refuse change,
+/// remediation outcomes are derived from their chained events, and the
+/// lookups that sign-off, exceptions and remediation need are indexed.
+const V3_EVIDENCE: &str = r#"
+CREATE TRIGGER item_no_update BEFORE UPDATE ON item
+BEGIN SELECT RAISE(ABORT, 'campaign items are frozen evidence: they cannot be changed'); END;
+CREATE TRIGGER item_no_delete BEFORE DELETE ON item
+BEGIN SELECT RAISE(ABORT, 'campaign items are frozen evidence: they cannot be deleted'); END;
+CREATE TRIGGER campaign_no_update BEFORE UPDATE ON campaign
+BEGIN SELECT RAISE(ABORT, 'campaigns are recorded evidence: state changes are events'); END;
+CREATE TRIGGER campaign_no_delete BEFORE DELETE ON campaign
+BEGIN SELECT RAISE(ABORT, 'campaigns are recorded evidence: they cannot be deleted'); END;
+
+-- The latest outcome for each revoke decision, derived from the
+-- remediation_* events in the same transaction. A revoke without a row here
+-- is pending.
+CREATE TABLE remediation (
+    decision_event INTEGER PRIMARY KEY REFERENCES event(seq),
+    item     INTEGER NOT NULL REFERENCES item(id),
+    campaign INTEGER NOT NULL REFERENCES campaign(id),
+    status   TEXT NOT NULL CHECK (status = 'verified' OR status = 'still_effective'),
+    snapshot INTEGER NOT NULL REFERENCES snapshot(id),
+    event    INTEGER NOT NULL REFERENCES event(seq)
+) STRICT;
+CREATE INDEX remediation_by_snapshot ON remediation(snapshot);
+
+-- Every import looks for revokes still open, across campaigns.
+CREATE INDEX item_state_revoked ON item_state(item) WHERE decision = 'revoke';
+-- `recert exceptions` lists by end date.
+CREATE INDEX item_state_exception ON item_state(exception_until) WHERE decision = 'exception';
+"#;
+
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2_SOURCES_AND_REGISTER)])
+    Migrations::new(vec![
+        M::up(V1),
+        M::up(V2_SOURCES_AND_REGISTER),
+        M::up(V3_EVIDENCE),
+    ])
 }
 
 /// The schema version this build writes.
 pub fn latest_version() -> usize {
-    2
+    3
 }
 
 #[cfg(test)]

@@ -488,6 +488,20 @@ impl<'a> ImportSession<'a> {
         Ok(None)
     }
 
+    /// Whether this file mentioned the grant `key` (in any of its versions).
+    fn holds(&self, key: i64) -> Result<bool> {
+        let current: Option<(i64, i64)> = self
+            .conn
+            .prepare_cached(
+                "SELECT id, snapshot FROM entitlement WHERE key = ?1 AND superseded IS NULL",
+            )?
+            .query_row([key], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        Ok(current.is_some_and(|(version, written)| {
+            written == self.snapshot.0 || self.seen_line(version).is_some()
+        }))
+    }
+
     fn mark_seen(&mut self, version: i64, line: u64) {
         let index = version as usize;
         if index >= self.seen.len() {
@@ -652,6 +666,16 @@ impl<'a> ImportSession<'a> {
                 note: None,
                 body: body.to_string(),
             },
+        )?;
+        let scopes: std::collections::BTreeSet<(String, String)> =
+            self.scopes.keys().cloned().collect();
+        let holds = |grant: i64| -> Result<bool> { self.holds(grant) };
+        super::remediation::check_after_import(
+            self.conn,
+            self.snapshot,
+            &scopes,
+            &self.meta,
+            &holds,
         )?;
         self.open = false;
         self.conn

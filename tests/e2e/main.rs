@@ -1,8 +1,11 @@
 //! End-to-end tests: the real `recert` binary, driven through its command
 //! line and, for the console, through a pseudo-terminal whose screen is read.
 
+mod audit;
 mod cli;
 mod insights;
+mod lifecycle;
+mod remediation;
 mod sources;
 mod tui_pty;
 mod util;

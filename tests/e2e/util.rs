@@ -104,6 +104,23 @@ impl Sandbox {
         String::from_utf8_lossy(&output.stderr).into_owned()
     }
 
+    /// The item id, in `campaign`, of the grant on data line `n` (1-based)
+    /// of the canonical sample: items are numbered in queue order, so tests
+    /// written against the sample's lines find their items this way.
+    pub fn sample_item(&self, campaign: &str, n: usize) -> String {
+        let sample = std::fs::read_to_string(fixture("canonical/sample.csv")).expect("sample");
+        let line = sample.lines().nth(n).expect("a data line of the sample");
+        let fields: Vec<&str> = line.split(',').collect();
+        let items = self.json(&["items", campaign, "--json"]);
+        let item = items
+            .as_array()
+            .expect("items")
+            .iter()
+            .find(|i| i["system"] == fields[1] && i["identity_id"] == fields[2])
+            .expect("the sample line's item");
+        item["id"].to_string()
+    }
+
     pub fn json(&self, args: &[&str]) -> serde_json::Value {
         serde_json::from_str(&self.ok(args)).expect("valid JSON")
     }

@@ -1,0 +1,52 @@
+//! `recert close`: closes a signed-off campaign. Items nobody decided get
+//! the campaign's close action, recorded as decisions by the closer; after
+//! that the campaign refuses every decision.
+
+use super::Env;
+use crate::cli::CloseArgs;
+use crate::domain::text::{count, sanitize};
+use crate::store::Acting;
+use color_eyre::Result;
+
+pub fn run(args: &CloseArgs, env: &Env) -> Result<()> {
+    let mut store = env.open()?;
+    let campaign = store.campaign(&args.campaign)?;
+    let at = env.now_stamp();
+    let acting = Acting {
+        actor: &env.actor,
+        at: &at,
+        today: env.today(),
+    };
+    let closed = store.close_campaign(campaign.id, &acting, args.note.as_deref())?;
+    let nobody = closed.kept + closed.revoked;
+    let applied = if nobody == 0 {
+        "every item had a decision".to_string()
+    } else {
+        format!(
+            "{} nobody decided got the close action {}: {} kept, {} revoked",
+            count(nobody, "item"),
+            closed.on_close,
+            closed.kept,
+            closed.revoked
+        )
+    };
+    println!(
+        "{}",
+        sanitize(&format!(
+            "closed {:?} as event {}: {applied}; it accepts no more decisions",
+            campaign.name, closed.seq
+        ))
+    );
+    let counts = store.remediation_counts(campaign.id)?;
+    if counts.total() > 0 {
+        println!(
+            "{}",
+            sanitize(&format!(
+                "{} to carry out: recert remediation {:?}",
+                count(counts.total(), "revocation"),
+                campaign.name
+            ))
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,229 @@
+//! `recert signoff`: shows what is being signed (counts per decision,
+//! exceptions with their end dates, revocations, undecided items, who
+//! decided, single-admin and self-review facts), then records the
+//! sign-off. With undecided items the signer must pass their exact number
+//! with `--accept-undecided` and say so in the note.
+
+use super::table::Table;
+use super::{CheckFailed, Env};
+use crate::cli::SignoffArgs;
+use crate::domain::text::{count, sanitize, sanitize_multiline};
+use crate::store::{ItemList, SignerRole, SignoffSummary};
+use color_eyre::Result;
+use std::fmt::Write;
+
+pub fn run(args: &SignoffArgs, env: &Env) -> Result<()> {
+    let mut store = env.open()?;
+    let campaign = store.campaign(&args.campaign)?;
+    let summary = store.signoff_summary(campaign.id, args.show)?;
+    let role = store.signer_role(campaign.id, &env.actor)?;
+    print!("{}", describe(&summary, &env.actor, role));
+    let name = sanitize(&campaign.name).into_owned();
+    if args.preview {
+        println!("\npreview only: nothing was signed");
+        return Ok(());
+    }
+    if role.is_none() {
+        return Err(CheckFailed(format!(
+            "only the owner of {name:?} or a sponsor of its items can sign it off; nothing was \
+             signed"
+        ))
+        .into());
+    }
+    let waiting = summary.waiting();
+    if waiting > 0 && args.accept_undecided != Some(waiting) {
+        return Err(CheckFailed(format!(
+            "{waiting} items of {name:?} are undecided: to sign off anyway, say so in --note \
+             and pass --accept-undecided {waiting}; nothing was signed"
+        ))
+        .into());
+    }
+    let at = env.now_stamp();
+    let acting = crate::store::Acting {
+        actor: &env.actor,
+        at: &at,
+        today: env.today(),
+    };
+    let note = args.note.as_deref().unwrap_or_default();
+    let signed = store.sign_off(campaign.id, &acting, note, args.accept_undecided)?;
+    println!(
+        "\n{}",
+        sanitize(&format!(
+            "signed off {:?} as event {} (hash {}); decisions on it are now refused",
+            campaign.name, signed.seq, signed.hash
+        ))
+    );
+    if signed.signer_reviewed() {
+        println!(
+            "note: you also made {} of the decisions you signed; every report says so",
+            signed.signer_decisions
+        );
+    }
+    Ok(())
+}
+
+fn role_text(actor: &str, role: Option<SignerRole>, summary: &SignoffSummary) -> String {
+    match role {
+        Some(SignerRole::Owner) => format!("{actor} (campaign owner)"),
+        Some(SignerRole::Sponsor) => format!("{actor} (sponsor of items in it)"),
+        None => format!(
+            "{actor}, who may not sign: only the owner ({}) or a sponsor of its items can",
+            summary.owner
+        ),
+    }
+}
+
+fn describe(s: &SignoffSummary, actor: &str, role: Option<SignerRole>) -> String {
+    let t = &s.tally;
+    let mut out = String::new();
+    let _ = writeln!(out, "Sign-off of campaign {:?}", s.campaign);
+    let _ = writeln!(out, "  state {}, owner {}, due {}", s.state, s.owner, s.due);
+    let _ = writeln!(out, "  signing as {}", role_text(actor, role, s));
+    let _ = writeln!(out, "\nDecisions ({} items)", t.total);
+    for (label, n) in [
+        ("attested", t.attested),
+        ("revoked", t.revoked),
+        ("exception", t.exception),
+        ("reassigned", t.reassigned),
+        ("undecided", t.undecided),
+    ] {
+        let _ = writeln!(out, "  {label:<11}{n:>7}");
+    }
+    let mut body = sanitize_multiline(&out);
+
+    let headers = [
+        "ITEM",
+        "IDENTITY",
+        "SYSTEM",
+        "ENTITLEMENT",
+        "UNTIL",
+        "TICKET",
+        "DECIDED BY",
+    ];
+    list(&mut body, "Exceptions", &s.exceptions, &headers, |i| {
+        vec![
+            i.item.to_string(),
+            i.identity_name.clone(),
+            i.system.clone(),
+            i.entitlement.clone(),
+            i.until.clone().unwrap_or_default(),
+            i.ticket.clone().unwrap_or_default(),
+            i.decided_by.clone().unwrap_or_default(),
+        ]
+    });
+    let headers = [
+        "ITEM",
+        "IDENTITY",
+        "SYSTEM",
+        "ENTITLEMENT",
+        "DECIDED BY",
+        "NOTE",
+    ];
+    list(&mut body, "Revocations", &s.revocations, &headers, |i| {
+        vec![
+            i.item.to_string(),
+            i.identity_name.clone(),
+            i.system.clone(),
+            i.entitlement.clone(),
+            i.decided_by.clone().unwrap_or_default(),
+            i.note.clone().unwrap_or_default(),
+        ]
+    });
+    let headers = [
+        "ITEM",
+        "IDENTITY",
+        "SYSTEM",
+        "ENTITLEMENT",
+        "WAITING ON",
+        "RECOMMENDED",
+    ];
+    list(&mut body, "Undecided", &s.undecided, &headers, |i| {
+        vec![
+            i.item.to_string(),
+            i.identity_name.clone(),
+            i.system.clone(),
+            i.entitlement.clone(),
+            i.assignee.clone(),
+            i.recommendation.replace('_', " "),
+        ]
+    });
+
+    let mut tail = String::new();
+    if !s.decisions_by.is_empty() {
+        let _ = writeln!(tail, "\nWho decided");
+        for d in &s.decisions_by {
+            let mut line = format!("  {}: {}", d.actor, count(d.decisions, "decision"));
+            if d.self_review > 0 {
+                line.push_str(&format!(", {} on their own access", d.self_review));
+            }
+            if d.against_recommendation > 0 {
+                line.push_str(&format!(
+                    ", {} against the recommendation",
+                    d.against_recommendation
+                ));
+            }
+            let _ = writeln!(tail, "{line}");
+        }
+    }
+    if s.self_review_decisions > 0 {
+        let _ = writeln!(
+            tail,
+            "\nSelf-review: {} on the decider's own access.",
+            count(s.self_review_decisions, "decision")
+        );
+    }
+    let own = s.decisions_of(actor);
+    if own > 0 {
+        let all: u64 = s.decisions_by.iter().map(|d| d.decisions).sum();
+        let _ = writeln!(
+            tail,
+            "\nSingle admin: you made {own} of the {all} decisions you are signing; the \
+             sign-off and every report will say so."
+        );
+    }
+    if s.waiting() > 0 {
+        let _ = writeln!(
+            tail,
+            "\nAt close, the {} nobody decided get the close action {}: {} kept, {} \
+             revoked.",
+            count(s.waiting(), "item"),
+            s.on_close,
+            s.close_preview.keep,
+            s.close_preview.revoke
+        );
+    }
+    for earlier in &s.signoffs {
+        let _ = writeln!(
+            tail,
+            "\nAlready signed off by {} on {} (event {}): {}",
+            earlier.signer, earlier.at, earlier.seq, earlier.note
+        );
+    }
+    body.push_str(&sanitize_multiline(&tail));
+    body
+}
+
+fn list(
+    out: &mut String,
+    title: &str,
+    items: &ItemList,
+    headers: &[&'static str],
+    cells: impl Fn(&crate::store::ListedItem) -> Vec<String>,
+) {
+    let _ = writeln!(out, "\n{title} ({})", items.total);
+    if items.total == 0 {
+        let _ = writeln!(out, "  none");
+        return;
+    }
+    let mut table = Table::new(headers);
+    for item in &items.first {
+        table.row(cells(item));
+    }
+    for line in table.render().lines() {
+        let _ = writeln!(out, "  {line}");
+    }
+    let more = items.total.saturating_sub(items.first.len() as u64);
+    if more > 0 {
+        let _ = writeln!(out, "  … and {more} more (recert items or recert report)");
+    }
+}

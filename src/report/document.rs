@@ -1,0 +1,461 @@
+//! The human-readable report, once, for every markup: what it says and in
+//! which order. A `Renderer` turns it into Markdown or HTML; every piece of
+//! text it receives is plain and the renderer escapes all of it.
+
+use super::{Context, Error, decision_text};
+use crate::domain::RemediationStatus;
+use crate::domain::signals::percent;
+use crate::domain::text::count;
+use crate::store::{ReportRow, ReportRows, Store};
+use std::io;
+
+/// One markup's syntax for the parts of the report.
+pub trait Renderer {
+    fn begin(&mut self, title: &str, subtitle: &str) -> io::Result<()>;
+    fn heading(&mut self, text: &str) -> io::Result<()>;
+    /// A paragraph; `alert` marks what must not be overlooked.
+    fn paragraph(&mut self, text: &str, alert: bool) -> io::Result<()>;
+    fn key_values(&mut self, pairs: &[(&str, String)]) -> io::Result<()>;
+    fn bullets(&mut self, items: &[String]) -> io::Result<()>;
+    fn table_start(&mut self, headers: &[&str]) -> io::Result<()>;
+    /// One row; cells may hold line breaks (notes).
+    fn table_row(&mut self, cells: &[String], alert: bool) -> io::Result<()>;
+    fn table_end(&mut self) -> io::Result<()>;
+    fn end(&mut self) -> io::Result<()>;
+}
+
+fn opt(v: &Option<String>) -> String {
+    v.clone().unwrap_or_default()
+}
+
+/// Writes the whole document; returns how many items it lists.
+pub fn write(store: &Store, ctx: &Context<'_>, r: &mut dyn Renderer) -> Result<u64, Error> {
+    let c = ctx.campaign;
+    let ev = ctx.evidence;
+    r.begin(
+        &format!("Access review report: {}", c.name),
+        &format!(
+            "Generated {} by {} with recert. Audit chain head {} after {} events; check it \
+             with: {}",
+            ctx.generated.at,
+            ctx.generated.by,
+            ev.head_hash,
+            ev.head_events,
+            ctx.verify_command()
+        ),
+    )?;
+    summary(ctx, r)?;
+    signoff(ctx, r)?;
+    single_admin(store, ctx, r)?;
+    reviewers(ctx, r)?;
+    remediation(store, ctx, r)?;
+
+    r.heading("Decisions against the recommendation")?;
+    let reviewers_against: u64 = ev.reviewers.iter().map(|s| s.against_recommendation).sum();
+    if ev.against_recommendation == 0 {
+        r.paragraph(
+            "No decision kept access that the insights recommended revoking.",
+            false,
+        )?;
+    } else {
+        r.paragraph(
+            &format!(
+                "{} kept access that the insights recommended revoking ({} by reviewers, {} \
+                 by the close action).",
+                count(ev.against_recommendation, "decision"),
+                reviewers_against,
+                ev.against_recommendation - reviewers_against
+            ),
+            false,
+        )?;
+        decision_list(store, ctx, r, ReportRows::AgainstRecommendation)?;
+    }
+
+    r.heading("Items")?;
+    r.paragraph(
+        &format!("All {} items in risk order, riskiest first.", c.items),
+        false,
+    )?;
+    r.table_start(&[
+        "#",
+        "Identity",
+        "System",
+        "Entitlement",
+        "Flags",
+        "Recommendation",
+        "Decision",
+        "Reviewer",
+        "Decided by",
+        "Time",
+        "Note",
+        "Ticket",
+        "Remarks",
+    ])?;
+    let mut count = 0u64;
+    store.for_each_report_row(c.id, ReportRows::All, |row| {
+        let alert = row.remediation == Some(RemediationStatus::StillEffective);
+        r.table_row(
+            &[
+                row.item.to_string(),
+                identity(row),
+                row.system.clone(),
+                row.entitlement.clone(),
+                row.flags.names().join(", "),
+                row.recommendation.label().to_string(),
+                decision_text(row),
+                row.reviewer.clone(),
+                opt(&row.decided_by),
+                opt(&row.decided_at),
+                opt(&row.note),
+                opt(&row.ticket),
+                ctx.remarks(row).join(", "),
+            ],
+            alert,
+        )?;
+        count += 1;
+        Ok(())
+    })?;
+    r.table_end()?;
+
+    r.heading("Audit chain")?;
+    r.paragraph(
+        &format!(
+            "When this report was read the audit log held {} events; its head hash is {}. \
+             Running {} proves that none of those events was changed, removed or reordered \
+             since.",
+            ev.head_events,
+            ev.head_hash,
+            ctx.verify_command()
+        ),
+        false,
+    )?;
+    r.end()?;
+    Ok(count)
+}
+
+fn identity(row: &ReportRow) -> String {
+    if row.identity_name == row.identity_id {
+        row.identity_id.clone()
+    } else {
+        format!("{} ({})", row.identity_name, row.identity_id)
+    }
+}
+
+fn summary(ctx: &Context<'_>, r: &mut dyn Renderer) -> io::Result<()> {
+    let c = ctx.campaign;
+    let ev = ctx.evidence;
+    let t = &c.tally;
+    r.heading("Summary")?;
+    let reviewers = ev
+        .assignments
+        .iter()
+        .map(|a| format!("{} ({} of {} decided)", a.reviewer, a.decided, a.items))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let signed = if ev.signoffs.is_empty() {
+        "not signed off".to_string()
+    } else {
+        ev.signoffs
+            .iter()
+            .map(|s| format!("{} ({}) on {}", s.signer, s.role.as_str(), s.at))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let closed = match &ev.closure {
+        Some(cl) => format!("closed by {} on {}", cl.closed_by, cl.at),
+        None => "not closed".to_string(),
+    };
+    r.key_values(&[
+        ("Campaign", c.name.clone()),
+        ("State", c.state.to_string()),
+        ("Owner", c.owner.clone()),
+        ("Created", c.created_at.clone()),
+        ("Insights as of", c.as_of.to_string()),
+        ("Due", c.due.to_string()),
+        (
+            "Scope",
+            if c.scope.is_empty() {
+                "everything imported".to_string()
+            } else {
+                c.scope.join(" and ")
+            },
+        ),
+        ("Reviewer rule", c.reviewer_rule.clone()),
+        ("Close action", c.on_close.clone()),
+        (
+            "Previous campaign",
+            c.previous.clone().unwrap_or_else(|| "none".into()),
+        ),
+        ("Items", c.items.to_string()),
+        (
+            "Decisions",
+            format!(
+                "{} attested, {} revoked, {}, {} reassigned, {} undecided",
+                t.attested,
+                t.revoked,
+                count(t.exception, "exception"),
+                t.reassigned,
+                t.undecided
+            ),
+        ),
+        ("Reviewers", reviewers),
+        ("Sign-off", signed),
+        ("Closed", closed),
+        ("Single-admin flags", single_admin_flags(ctx)),
+        (
+            "Remediation",
+            format!(
+                "{}: {} verified, {} pending, {} STILL EFFECTIVE",
+                count(ev.remediation.total(), "revocation"),
+                ev.remediation.verified,
+                ev.remediation.pending,
+                ev.remediation.still_effective
+            ),
+        ),
+        (
+            "Audit chain head",
+            format!("{} ({} events)", ev.head_hash, ev.head_events),
+        ),
+    ])
+}
+
+fn single_admin_flags(ctx: &Context<'_>) -> String {
+    let ev = ctx.evidence;
+    let mut flags = vec![format!(
+        "{} on the decider's own access",
+        count(ev.self_review_decisions, "decision")
+    )];
+    for (signer, n) in ev.signers_who_reviewed() {
+        flags.push(format!(
+            "signer {signer} also made {}",
+            count(n, "decision")
+        ));
+    }
+    flags.join("; ")
+}
+
+fn signoff(ctx: &Context<'_>, r: &mut dyn Renderer) -> io::Result<()> {
+    let ev = ctx.evidence;
+    r.heading("Sign-off")?;
+    if ev.signoffs.is_empty() {
+        r.paragraph("Nobody has signed this campaign off yet.", true)?;
+    }
+    for s in &ev.signoffs {
+        let mut text = format!(
+            "Signed off by {} as {} on {} (event {}): \"{}\".",
+            s.signer,
+            match s.role {
+                crate::store::SignerRole::Owner => "the campaign owner".to_string(),
+                crate::store::SignerRole::Sponsor => {
+                    format!("sponsor of {}", count(s.sponsored_items, "item"))
+                }
+            },
+            s.at,
+            s.seq,
+            s.note
+        );
+        if s.undecided > 0 {
+            text.push_str(&format!(
+                " {} undecided at sign-off, acknowledged by the signer.",
+                count(s.undecided, "item")
+            ));
+        }
+        r.paragraph(&text, s.undecided > 0)?;
+    }
+    if let Some(cl) = &ev.closure {
+        let mut text = format!(
+            "Closed by {} on {} (event {}) with close action {}: {} nobody decided, {} kept \
+             and {} revoked.",
+            cl.closed_by,
+            cl.at,
+            cl.seq,
+            cl.on_close,
+            count(cl.kept + cl.revoked, "item"),
+            cl.kept,
+            cl.revoked
+        );
+        if let Some(note) = &cl.note {
+            text.push_str(&format!(" Note: \"{note}\"."));
+        }
+        r.paragraph(&text, false)?;
+    }
+    Ok(())
+}
+
+fn single_admin(store: &Store, ctx: &Context<'_>, r: &mut dyn Renderer) -> Result<(), Error> {
+    let ev = ctx.evidence;
+    r.heading("Single-admin and self-review")?;
+    let mut facts = Vec::new();
+    for (signer, n) in ev.signers_who_reviewed() {
+        facts.push(format!(
+            "{signer} signed this campaign off and also made {n} of its {} reviewed decisions: \
+             the same person reviewed and attested.",
+            ev.reviewed_decisions()
+        ));
+    }
+    if ev.self_review_decisions > 0 {
+        facts.push(format!(
+            "{} on the decider's own access (self-review), listed below.",
+            count(ev.self_review_decisions, "decision")
+        ));
+    }
+    if facts.is_empty() {
+        r.paragraph(
+            "Nobody decided on their own access, and no signer reviewed items themselves.",
+            false,
+        )?;
+        return Ok(());
+    }
+    r.bullets(&facts)?;
+    if ev.self_review_decisions > 0 {
+        decision_list(store, ctx, r, ReportRows::SelfReview)?;
+    }
+    Ok(())
+}
+
+fn reviewers(ctx: &Context<'_>, r: &mut dyn Renderer) -> io::Result<()> {
+    let ev = ctx.evidence;
+    r.heading("Reviewers: signals of rubber-stamping")?;
+    if ev.reviewers.is_empty() {
+        return r.paragraph("No reviewer has decided anything yet.", false);
+    }
+    r.paragraph(
+        "Per reviewer, over their decisions in force: how long each item was on screen \
+         before the decision (recorded by the console, not by scripts), and the share made \
+         in bulk or against the recommendation.",
+        false,
+    )?;
+    r.table_start(&[
+        "Reviewer",
+        "Decisions",
+        "Median seconds on screen",
+        "In bulk",
+        "Against recommendation",
+        "Self-review",
+    ])?;
+    for s in &ev.reviewers {
+        let median = match s.median_seconds() {
+            Some(m) => format!("{m:.1} ({} timed)", s.timed()),
+            None => "not recorded".to_string(),
+        };
+        r.table_row(
+            &[
+                s.reviewer.clone(),
+                s.decisions.to_string(),
+                median,
+                percent(s.share(s.bulk)),
+                percent(s.share(s.against_recommendation)),
+                s.self_review.to_string(),
+            ],
+            false,
+        )?;
+    }
+    r.table_end()?;
+    if ev.close_actions > 0 {
+        r.paragraph(
+            &format!(
+                "{} nobody decided got the close action; they are not counted above.",
+                count(ev.close_actions, "item")
+            ),
+            false,
+        )?;
+    }
+    Ok(())
+}
+
+fn remediation(store: &Store, ctx: &Context<'_>, r: &mut dyn Renderer) -> Result<(), Error> {
+    let m = ctx.evidence.remediation;
+    r.heading("Remediation")?;
+    r.paragraph(
+        &format!(
+            "{}: {} verified by a later snapshot, {} pending, {} still effective.",
+            count(m.total(), "revocation"),
+            m.verified,
+            m.pending,
+            m.still_effective
+        ),
+        false,
+    )?;
+    if m.still_effective == 0 {
+        return Ok(());
+    }
+    r.paragraph(
+        &format!(
+            "STILL EFFECTIVE: {} still present in a snapshot imported after the revoke. The \
+             access was not removed.",
+            count(m.still_effective, "revoked grant")
+        ),
+        true,
+    )?;
+    r.table_start(&[
+        "#",
+        "Identity",
+        "System",
+        "Entitlement",
+        "Revoked by",
+        "Revoked at",
+        "Seen again in snapshot",
+    ])?;
+    store.for_each_report_row(ctx.campaign.id, ReportRows::StillEffective, |row| {
+        r.table_row(
+            &[
+                row.item.to_string(),
+                identity(row),
+                row.system.clone(),
+                row.entitlement.clone(),
+                opt(&row.decided_by),
+                opt(&row.decided_at),
+                row.remediation_snapshot
+                    .map(|s| s.to_string())
+                    .unwrap_or_default(),
+            ],
+            true,
+        )?;
+        Ok(())
+    })?;
+    r.table_end()?;
+    Ok(())
+}
+
+/// A table of the decisions in force that `rows` selects.
+fn decision_list(
+    store: &Store,
+    ctx: &Context<'_>,
+    r: &mut dyn Renderer,
+    rows: ReportRows,
+) -> Result<(), Error> {
+    r.table_start(&[
+        "#",
+        "Identity",
+        "System",
+        "Entitlement",
+        "Recommendation",
+        "Decision",
+        "Decided by",
+        "Time",
+        "Note",
+    ])?;
+    store.for_each_report_row(ctx.campaign.id, rows, |row| {
+        let by = match &row.close_action {
+            Some(action) => format!("{} (close action {action})", opt(&row.decided_by)),
+            None => opt(&row.decided_by),
+        };
+        r.table_row(
+            &[
+                row.item.to_string(),
+                identity(row),
+                row.system.clone(),
+                row.entitlement.clone(),
+                row.recommendation.label().to_string(),
+                decision_text(row),
+                by,
+                opt(&row.decided_at),
+                opt(&row.note),
+            ],
+            false,
+        )?;
+        Ok(())
+    })?;
+    r.table_end()?;
+    Ok(())
+}

@@ -1,0 +1,202 @@
+//! The JSON report: the campaign summary, sign-offs, close, single-admin
+//! and self-review facts, per-reviewer signals, remediation and the chain
+//! head first, then the items, streamed one per line. Valid JSON for any
+//! input: every string goes through serde_json.
+
+use super::{Context, Error, decision_text};
+use crate::domain::decision::state_label;
+use crate::domain::signals::ReviewerSignals;
+use crate::store::{
+    Assignment, CampaignSummary, Closure, RemediationCounts, ReportRow, ReportRows, SignOff, Store,
+};
+use serde::Serialize;
+use std::io::Write;
+
+/// Names the shape, so that a consumer can tell versions apart.
+pub const FORMAT: &str = "recert-report/1";
+
+#[derive(Serialize)]
+struct Header<'a> {
+    format: &'static str,
+    generated_at: &'a str,
+    generated_by: &'a str,
+    campaign: &'a CampaignSummary,
+    chain: Chain,
+    assignments: &'a [Assignment],
+    reviewers: Vec<ReviewerOut<'a>>,
+    signoffs: &'a [SignOff],
+    closed: Option<&'a Closure>,
+    single_admin: SingleAdmin<'a>,
+    against_recommendation: u64,
+    close_actions: u64,
+    remediation: RemediationCounts,
+}
+
+#[derive(Serialize)]
+struct Chain {
+    events: u64,
+    head: String,
+    verify_with: String,
+}
+
+#[derive(Serialize)]
+struct SingleAdmin<'a> {
+    /// Signers who also made decisions in force, with how many.
+    signers_who_reviewed: Vec<SignerReviewed<'a>>,
+    /// Decisions in force on the decider's own access.
+    self_review_decisions: u64,
+}
+
+#[derive(Serialize)]
+struct SignerReviewed<'a> {
+    signer: &'a str,
+    decisions: u64,
+}
+
+#[derive(Serialize)]
+struct ReviewerOut<'a> {
+    reviewer: &'a str,
+    decisions: u64,
+    timed_decisions: u64,
+    median_seconds_on_screen: Option<f64>,
+    bulk_share: f64,
+    against_recommendation_share: f64,
+    self_review: u64,
+}
+
+impl<'a> ReviewerOut<'a> {
+    fn of(s: &'a ReviewerSignals) -> Self {
+        let round = |share: f64| (share * 1000.0).round() / 1000.0;
+        ReviewerOut {
+            reviewer: &s.reviewer,
+            decisions: s.decisions,
+            timed_decisions: s.timed(),
+            median_seconds_on_screen: s.median_seconds(),
+            bulk_share: round(s.share(s.bulk)),
+            against_recommendation_share: round(s.share(s.against_recommendation)),
+            self_review: s.self_review,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ItemOut<'a> {
+    item: i64,
+    rank: i64,
+    risk_score: i64,
+    tenant: &'a str,
+    identity_id: &'a str,
+    identity_name: &'a str,
+    kind: &'a str,
+    relationship: &'a str,
+    organization: Option<&'a str>,
+    system: &'a str,
+    environment: Option<&'a str>,
+    entitlement: &'a str,
+    privileged: bool,
+    flags: Vec<&'static str>,
+    recommendation: &'static str,
+    state: &'static str,
+    decision: String,
+    reviewer: &'a str,
+    decided_by: Option<&'a str>,
+    decided_at: Option<&'a str>,
+    note: Option<&'a str>,
+    exception_until: Option<&'a str>,
+    ticket: Option<&'a str>,
+    self_review: bool,
+    reviewed_by_signer: bool,
+    against_recommendation: bool,
+    bulk: bool,
+    seconds_on_screen: Option<f64>,
+    close_action: Option<&'a str>,
+    remediation: Option<&'static str>,
+    remediation_snapshot: Option<i64>,
+    event: Option<i64>,
+    event_hash: Option<&'a str>,
+}
+
+fn item<'a>(ctx: &Context<'_>, row: &'a ReportRow) -> ItemOut<'a> {
+    ItemOut {
+        item: row.item,
+        rank: row.rank + 1,
+        risk_score: row.risk_score,
+        tenant: &row.tenant,
+        identity_id: &row.identity_id,
+        identity_name: &row.identity_name,
+        kind: &row.kind,
+        relationship: &row.relationship,
+        organization: row.organization.as_deref(),
+        system: &row.system,
+        environment: row.environment.as_deref(),
+        entitlement: &row.entitlement,
+        privileged: row.privileged,
+        flags: row.flags.names(),
+        recommendation: row.recommendation.as_str(),
+        state: state_label(row.decision),
+        decision: decision_text(row),
+        reviewer: &row.reviewer,
+        decided_by: row.decided_by.as_deref(),
+        decided_at: row.decided_at.as_deref(),
+        note: row.note.as_deref(),
+        exception_until: row.exception_until.as_deref(),
+        ticket: row.ticket.as_deref(),
+        self_review: row.self_review,
+        reviewed_by_signer: ctx.reviewed_by_signer(row),
+        against_recommendation: row.against_recommendation,
+        bulk: row.bulk,
+        seconds_on_screen: row.seconds_on_screen,
+        close_action: row.close_action.as_deref(),
+        remediation: row.remediation.map(|s| s.as_str()),
+        remediation_snapshot: row.remediation_snapshot,
+        event: row.decided_event,
+        event_hash: row.decided_hash.as_deref(),
+    }
+}
+
+/// Writes the report; returns how many items it holds.
+pub fn write(store: &Store, ctx: &Context<'_>, out: &mut dyn Write) -> Result<u64, Error> {
+    let ev = ctx.evidence;
+    let header = Header {
+        format: FORMAT,
+        generated_at: &ctx.generated.at,
+        generated_by: &ctx.generated.by,
+        campaign: ctx.campaign,
+        chain: Chain {
+            events: ev.head_events,
+            head: ev.head_hash.clone(),
+            verify_with: ctx.verify_command(),
+        },
+        assignments: &ev.assignments,
+        reviewers: ev.reviewers.iter().map(ReviewerOut::of).collect(),
+        signoffs: &ev.signoffs,
+        closed: ev.closure.as_ref(),
+        single_admin: SingleAdmin {
+            signers_who_reviewed: ev
+                .signers_who_reviewed()
+                .into_iter()
+                .map(|(signer, decisions)| SignerReviewed { signer, decisions })
+                .collect(),
+            self_review_decisions: ev.self_review_decisions,
+        },
+        against_recommendation: ev.against_recommendation,
+        close_actions: ev.close_actions,
+        remediation: ev.remediation,
+    };
+    // The header is an object; the items go in as its last member, so the
+    // closing brace is held back while they stream.
+    let header = serde_json::to_string_pretty(&header)?;
+    let open = header
+        .strip_suffix("\n}")
+        .ok_or("the report header is not a JSON object")?;
+    write!(out, "{open},\n  \"items\": [")?;
+    let mut count = 0u64;
+    store.for_each_report_row(ctx.campaign.id, ReportRows::All, |row| {
+        out.write_all(if count == 0 { b"\n    " } else { b",\n    " })?;
+        serde_json::to_writer(&mut *out, &item(ctx, row))?;
+        count += 1;
+        Ok(())
+    })?;
+    writeln!(out, "{}]\n}}", if count == 0 { "" } else { "\n  " })?;
+    Ok(count)
+}

@@ -1,0 +1,500 @@
+//! Verification beyond the hash chain. The chain proves the log itself was
+//! not edited; these checks prove that what reports are read from was not
+//! either: every campaign's frozen items still match the digest its
+//! creation event recorded, campaign rows match their creation events,
+//! snapshots match their import events, and every derived table (item
+//! state, tallies, remediation) agrees with a replay of the events.
+
+use super::campaigns::{self, item_range};
+use super::events::ChainReport;
+use super::{CampaignId, Result, Store};
+use rusqlite::{OptionalExtension, params};
+use serde::Deserialize;
+use std::collections::HashMap;
+
+/// How many discrepancies are kept in full; the rest are counted.
+const KEPT: usize = 50;
+
+/// Something stored that disagrees with the audit log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Discrepancy {
+    /// The event the stored data should agree with, when there is one.
+    pub seq: Option<i64>,
+    pub message: String,
+}
+
+/// Whether a hash someone holds (from a report) is in the chain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HeadCheck {
+    pub hash: String,
+    /// Its event, when the verified chain contains it.
+    pub seq: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verification {
+    pub chain: ChainReport,
+    pub heads: Vec<HeadCheck>,
+    /// The first discrepancies found, in the order checked.
+    pub discrepancies: Vec<Discrepancy>,
+    /// How many there were in all.
+    pub discrepancy_count: u64,
+    pub campaigns: u64,
+    pub items: u64,
+    pub snapshots: u64,
+}
+
+impl Verification {
+    pub fn ok(&self) -> bool {
+        self.chain.first_break.is_none()
+            && self.discrepancy_count == 0
+            && self.heads.iter().all(|h| h.seq.is_some())
+    }
+}
+
+#[derive(Default)]
+pub(super) struct Findings {
+    kept: Vec<Discrepancy>,
+    count: u64,
+}
+
+impl Findings {
+    pub(super) fn add(&mut self, seq: Option<i64>, message: String) {
+        self.count += 1;
+        if self.kept.len() < KEPT {
+            self.kept.push(Discrepancy { seq, message });
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct CreatedBody {
+    name: String,
+    due: String,
+    as_of: String,
+    scope: Vec<String>,
+    reviewer_rule: String,
+    on_close: String,
+    items: u64,
+    items_sha256: String,
+}
+
+#[derive(Deserialize)]
+struct ImportBody {
+    snapshot: i64,
+    file: String,
+    sha256: String,
+}
+
+impl Store {
+    /// Verifies the chain, that each hash in `heads` is one of its events,
+    /// and (unless `chain_only`) that the stored evidence and derived tables
+    /// agree with it.
+    pub fn verify(&self, heads: &[String], chain_only: bool) -> Result<Verification> {
+        self.read_consistent(|store| store.verify_now(heads, chain_only))
+    }
+
+    fn verify_now(&self, heads: &[String], chain_only: bool) -> Result<Verification> {
+        let chain = self.verify_chain()?;
+        let trusted_below = chain.first_break.as_ref().map_or(i64::MAX, |b| b.seq);
+        let mut found_heads = Vec::with_capacity(heads.len());
+        for hash in heads {
+            let seq: Option<i64> = self
+                .conn
+                .query_row(
+                    "SELECT seq FROM event WHERE hash = ?1 AND seq < ?2",
+                    params![hash.to_lowercase(), trusted_below],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            found_heads.push(HeadCheck {
+                hash: hash.clone(),
+                seq,
+            });
+        }
+        let mut findings = Findings::default();
+        let (mut campaigns, mut items, mut snapshots) = (0, 0, 0);
+        // Evidence is only compared with a log that verified.
+        if chain.first_break.is_none() && !chain_only {
+            (campaigns, items) = self.check_campaigns(&mut findings)?;
+            snapshots = self.check_snapshots(&mut findings)?;
+            self.check_item_states(&mut findings)?;
+            self.check_tallies(&mut findings)?;
+        }
+        Ok(Verification {
+            chain,
+            heads: found_heads,
+            discrepancies: findings.kept,
+            discrepancy_count: findings.count,
+            campaigns,
+            items,
+            snapshots,
+        })
+    }
+
+    /// Campaign rows and their frozen items against their creation events.
+    fn check_campaigns(&self, findings: &mut Findings) -> Result<(u64, u64)> {
+        let mut created: HashMap<i64, i64> = HashMap::new();
+        let mut stmt = self.conn.prepare(
+            "SELECT seq, campaign, actor, at, body FROM event
+             WHERE kind = 'campaign_created' ORDER BY seq",
+        )?;
+        let mut rows = stmt.query([])?;
+        let (mut campaigns, mut items) = (0u64, 0u64);
+        while let Some(row) = rows.next()? {
+            let seq: i64 = row.get(0)?;
+            let Some(campaign) = row.get::<_, Option<i64>>(1)? else {
+                findings.add(
+                    Some(seq),
+                    "a campaign creation event names no campaign".into(),
+                );
+                continue;
+            };
+            created.insert(campaign, seq);
+            let actor: String = row.get(2)?;
+            let at: String = row.get(3)?;
+            let body: String = row.get(4)?;
+            let Ok(body) = serde_json::from_str::<CreatedBody>(&body) else {
+                findings.add(Some(seq), "its campaign creation body is unreadable".into());
+                continue;
+            };
+            campaigns += 1;
+            items +=
+                self.check_campaign(CampaignId(campaign), seq, &actor, &at, &body, findings)?;
+        }
+        drop(rows);
+        drop(stmt);
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, name FROM campaign ORDER BY id")?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            let id: i64 = row.get(0)?;
+            if !created.contains_key(&id) {
+                let name: String = row.get(1)?;
+                findings.add(
+                    None,
+                    format!("campaign {name:?} has no creation event in the log: it was inserted"),
+                );
+            }
+        }
+        Ok((campaigns, items))
+    }
+
+    fn check_campaign(
+        &self,
+        campaign: CampaignId,
+        seq: i64,
+        actor: &str,
+        at: &str,
+        body: &CreatedBody,
+        findings: &mut Findings,
+    ) -> Result<u64> {
+        type Row = (
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            i64,
+        );
+        let row: Option<Row> = self
+            .conn
+            .query_row(
+                "SELECT name, created_at, owner, as_of, due, scope, reviewer_rule, on_close,
+                        item_count
+                 FROM campaign WHERE id = ?1",
+                [campaign],
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                        r.get(6)?,
+                        r.get(7)?,
+                        r.get(8)?,
+                    ))
+                },
+            )
+            .optional()?;
+        let Some((name, created_at, owner, as_of, due, scope, rule, on_close, count)) = row else {
+            findings.add(
+                Some(seq),
+                format!(
+                    "campaign {:?} was deleted from the campaign table",
+                    body.name
+                ),
+            );
+            return Ok(0);
+        };
+        let scope: Option<Vec<String>> = serde_json::from_str(&scope).ok();
+        let fields: [(&str, String, String); 9] = [
+            ("name", name.clone(), body.name.clone()),
+            ("created_at", created_at, at.to_string()),
+            ("owner", owner, actor.to_string()),
+            ("as_of", as_of, body.as_of.clone()),
+            ("due", due, body.due.clone()),
+            (
+                "scope",
+                scope.map_or_else(|| "(unreadable)".into(), |s| s.join(" and ")),
+                body.scope.join(" and "),
+            ),
+            ("reviewer_rule", rule, body.reviewer_rule.clone()),
+            ("on_close", on_close, body.on_close.clone()),
+            ("item_count", count.to_string(), body.items.to_string()),
+        ];
+        for (field, stored, recorded) in fields {
+            if stored != recorded {
+                findings.add(
+                    Some(seq),
+                    format!(
+                        "campaign {name:?}: its {field} is {stored:?} but its creation event \
+                         recorded {recorded:?}: the campaign table was edited"
+                    ),
+                );
+            }
+        }
+        if let Some(problem) = self.queue_order_problem(campaign)? {
+            findings.add(Some(seq), format!("campaign {name:?}: {problem}"));
+        }
+        let (n, digest) = self.items_digest(campaign)?;
+        if digest != body.items_sha256 || n != body.items {
+            findings.add(
+                Some(seq),
+                format!(
+                    "campaign {name:?}: its {n} frozen items do not match the {} items and \
+                     items_sha256 its creation event recorded: item evidence was edited, added \
+                     or deleted",
+                    body.items
+                ),
+            );
+        }
+        Ok(n)
+    }
+
+    /// A campaign's item count and `items_sha256`, recomputed exactly as
+    /// creation computed them.
+    fn items_digest(&self, campaign: CampaignId) -> Result<(u64, String)> {
+        let (first, last) = item_range(&self.conn, campaign)?;
+        let n = (last - first + 1).max(0) as u64;
+        Ok((n, campaigns::items_digest(&self.conn, campaign)?))
+    }
+
+    /// Snapshot rows against their import events.
+    fn check_snapshots(&self, findings: &mut Findings) -> Result<u64> {
+        let mut recorded: HashMap<i64, (i64, ImportBody)> = HashMap::new();
+        let mut stmt = self
+            .conn
+            .prepare("SELECT seq, body FROM event WHERE kind = 'import' ORDER BY seq")?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            let seq: i64 = row.get(0)?;
+            let body: String = row.get(1)?;
+            match serde_json::from_str::<ImportBody>(&body) {
+                Ok(body) => {
+                    recorded.insert(body.snapshot, (seq, body));
+                }
+                Err(_) => findings.add(Some(seq), "its import body is unreadable".into()),
+            }
+        }
+        drop(rows);
+        drop(stmt);
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, file_name, sha256 FROM snapshot ORDER BY id")?;
+        let mut rows = stmt.query([])?;
+        let mut n = 0u64;
+        while let Some(row) = rows.next()? {
+            n += 1;
+            let id: i64 = row.get(0)?;
+            let file: String = row.get(1)?;
+            let sha256: String = row.get(2)?;
+            match recorded.remove(&id) {
+                None => findings.add(
+                    None,
+                    format!(
+                        "snapshot {id} ({file}) has no import event in the log: it was inserted"
+                    ),
+                ),
+                Some((seq, body)) if body.file != file || body.sha256 != sha256 => findings.add(
+                    Some(seq),
+                    format!(
+                        "snapshot {id}: its file and SHA-256 ({file}, {sha256}) differ from its \
+                         import event ({}, {}): the snapshot table was edited",
+                        body.file, body.sha256
+                    ),
+                ),
+                Some(_) => {}
+            }
+        }
+        for (id, (seq, body)) in recorded {
+            findings.add(
+                Some(seq),
+                format!(
+                    "snapshot {id} ({}) was deleted from the snapshot table",
+                    body.file
+                ),
+            );
+        }
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::domain::Decision;
+    use crate::store::Store;
+    use crate::testing::{OWNER, SAMPLE, decide, import_file, sample_store};
+
+    /// A store with decisions, a remediation outcome and a sign-off.
+    fn busy_store() -> Store {
+        let (mut store, q4) = sample_store();
+        decide(
+            &mut store,
+            &q4,
+            OWNER,
+            1,
+            Some(Decision::Revoke),
+            "contract ended",
+        );
+        decide(
+            &mut store,
+            &q4,
+            OWNER,
+            3,
+            Some(Decision::Attest),
+            "still needed",
+        );
+        decide(&mut store, &q4, OWNER, 3, None, "");
+        decide(
+            &mut store,
+            &q4,
+            OWNER,
+            7,
+            Some(Decision::Reassign { to: "it@x".into() }),
+            "IT",
+        );
+        import_file(&mut store, "december.csv", SAMPLE, false);
+        store
+            .sign_off(
+                q4.id,
+                &crate::testing::acting(OWNER),
+                "29 undecided",
+                Some(29),
+            )
+            .unwrap();
+        store
+    }
+
+    /// Runs raw SQL with the named tables' protective triggers dropped, as
+    /// someone with the `sqlite3` shell could.
+    fn tamper(store: &Store, sql: &str) {
+        store
+            .conn
+            .execute_batch(
+                "DROP TRIGGER IF EXISTS item_no_update; DROP TRIGGER IF EXISTS item_no_delete;
+                 DROP TRIGGER IF EXISTS campaign_no_update;",
+            )
+            .unwrap();
+        store.conn.execute_batch(sql).unwrap();
+    }
+
+    fn problems(store: &Store) -> Vec<String> {
+        let v = store.verify(&[], false).unwrap();
+        assert!(v.chain.first_break.is_none(), "the log itself is intact");
+        assert!(!v.ok());
+        v.discrepancies.into_iter().map(|d| d.message).collect()
+    }
+
+    #[test]
+    fn an_untouched_store_verifies_and_the_digest_is_recomputed_exactly() {
+        let store = busy_store();
+        let v = store.verify(&[], false).unwrap();
+        assert!(v.ok(), "{:?}", v.discrepancies);
+        assert_eq!((v.campaigns, v.items, v.snapshots), (1, 30, 2));
+        let (events, head) = store.chain_head().unwrap();
+        let with_head = store
+            .verify(&[head.to_uppercase(), "f".repeat(64)], false)
+            .unwrap();
+        assert_eq!(with_head.heads[0].seq, Some(events as i64));
+        assert_eq!(with_head.heads[1].seq, None);
+        assert!(!with_head.ok(), "an unknown head fails verification");
+    }
+
+    #[test]
+    fn edited_item_evidence_is_caught_by_the_campaign_digest() {
+        let store = busy_store();
+        // The frozen evidence is the grant version the item points at.
+        tamper(
+            &store,
+            "UPDATE entitlement SET name = 'tampered'
+             WHERE id = (SELECT entitlement FROM item WHERE id = 2)",
+        );
+        let found = problems(&store);
+        assert!(found[0].contains("frozen items do not match"), "{found:?}");
+        let v = store.verify(&[], false).unwrap();
+        assert_eq!(v.discrepancies[0].seq, Some(2), "named: the creation event");
+    }
+
+    #[test]
+    fn frozen_items_and_campaigns_refuse_changes() {
+        let store = busy_store();
+        for sql in [
+            "UPDATE item SET flags = 0 WHERE id = 1",
+            "DELETE FROM item WHERE id = 1",
+            "UPDATE campaign SET due = '2030-01-01'",
+            "DELETE FROM campaign",
+        ] {
+            let err = store.conn.execute_batch(sql).unwrap_err().to_string();
+            assert!(err.contains("evidence"), "{sql}: {err}");
+        }
+    }
+
+    #[test]
+    fn edited_campaign_snapshot_and_derived_rows_are_each_caught() {
+        let cases = [
+            ("UPDATE campaign SET on_close = 'revoke'", "its on_close is"),
+            (
+                "UPDATE snapshot SET sha256 = 'abc' WHERE id = 2",
+                "snapshot 2",
+            ),
+            (
+                "UPDATE item_state SET decision = 'attest' WHERE item = 1",
+                "item 1: its recorded state (attest",
+            ),
+            (
+                "DELETE FROM item_state WHERE item = 7",
+                "item 7 has events but no recorded state",
+            ),
+            (
+                "INSERT INTO item_state (item, campaign, decision, last_event, assignee)
+                 VALUES (2, 1, 'attest', 3, 'x')",
+                "item 2 has a recorded state but no events",
+            ),
+            (
+                "UPDATE remediation SET status = 'verified'",
+                "stored remediation",
+            ),
+            ("DELETE FROM remediation", "stored remediation"),
+            (
+                "UPDATE tally SET n = n + 1 WHERE state = 'revoke'",
+                "tally table was edited",
+            ),
+        ];
+        for (sql, expected) in cases {
+            let store = busy_store();
+            tamper(&store, sql);
+            let found = problems(&store);
+            assert!(
+                found.iter().any(|p| p.contains(expected)),
+                "{sql}: {found:?}"
+            );
+        }
+    }
+}

@@ -1,0 +1,383 @@
+//! What reports read: every item with its decision in force and the facts
+//! an auditor checks beside it (self-review, bulk, time on screen, against
+//! the recommendation, close action, remediation, the deciding event and
+//! its hash), streamed in risk order; and the campaign-level evidence
+//! (sign-offs, close, per-reviewer signals, chain head) gathered once.
+
+use super::campaigns::item_range;
+use super::events::DecisionBody;
+use super::items::ITEM_JOINS;
+use super::lifecycle::{Closure, SignOff};
+use super::register::{EFFECTIVE_ORGANIZATION, EFFECTIVE_RELATIONSHIP};
+use super::remediation::RemediationCounts;
+use super::{CampaignId, Result, Store, StoreError};
+use crate::domain::signals::ReviewerSignals;
+use crate::domain::{DecisionKind, FlagSet, Recommendation, RemediationStatus};
+use rusqlite::Row;
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+/// One item as every report format shows it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ReportRow {
+    pub item: i64,
+    pub rank: i64,
+    pub risk_score: i64,
+    pub tenant: String,
+    pub identity_id: String,
+    pub identity_name: String,
+    pub kind: String,
+    pub relationship: String,
+    pub organization: Option<String>,
+    pub system: String,
+    pub environment: Option<String>,
+    pub entitlement: String,
+    pub privileged: bool,
+    pub flags: FlagSet,
+    pub recommendation: Recommendation,
+    /// Who the item waits for, or who held it when it was decided.
+    pub reviewer: String,
+    pub decision: Option<DecisionKind>,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<String>,
+    pub note: Option<String>,
+    pub exception_until: Option<String>,
+    pub ticket: Option<String>,
+    /// The decider decided on their own access.
+    pub self_review: bool,
+    pub bulk: bool,
+    pub against_recommendation: bool,
+    pub seconds_on_screen: Option<f64>,
+    /// Set when the decision is the campaign's close action, not a review.
+    pub close_action: Option<String>,
+    pub decided_event: Option<i64>,
+    pub decided_hash: Option<String>,
+    pub remediation: Option<RemediationStatus>,
+    pub remediation_snapshot: Option<i64>,
+}
+
+/// Which rows a pass over the report reads; fixed SQL conditions only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReportRows {
+    All,
+    AgainstRecommendation,
+    SelfReview,
+    StillEffective,
+}
+
+impl ReportRows {
+    fn condition(self) -> &'static str {
+        match self {
+            ReportRows::All => "",
+            ReportRows::AgainstRecommendation => {
+                " AND json_extract(d.body, '$.against_recommendation') = 1"
+            }
+            ReportRows::SelfReview => " AND json_extract(d.body, '$.self_review') = 1",
+            ReportRows::StillEffective => " AND rem.status = 'still_effective'",
+        }
+    }
+}
+
+/// A campaign's items (its id range, in queue order) with their frozen
+/// versions, decision in force and remediation outcome.
+fn report_select() -> String {
+    format!(
+        "SELECT i.id, i.risk_rank, i.risk_score, idn.tenant, idn.identity_id,
+            idn.name, idn.kind, {EFFECTIVE_RELATIONSHIP}, {EFFECTIVE_ORGANIZATION}, e.system,
+            e.environment, e.name, e.privileged, coalesce(s.assignee, i.reviewer),
+            i.flags, i.recommendation, s.decision, d.actor, d.at, d.note, s.exception_until,
+            d.body, d.seq, d.hash, rem.status, rem.snapshot
+        FROM item i{ITEM_JOINS}
+        LEFT JOIN event d ON d.seq = s.decided_event
+        LEFT JOIN remediation rem ON rem.decision_event = s.decided_event
+        WHERE i.id BETWEEN ?1 AND ?2"
+    )
+}
+
+/// The facts a report needs from a decision body, borrowed where it can:
+/// a million-row report parses a million bodies.
+#[derive(Default, Deserialize)]
+struct BodyFacts<'a> {
+    #[serde(borrow, default)]
+    ticket: Option<Cow<'a, str>>,
+    #[serde(default)]
+    self_review: bool,
+    #[serde(default)]
+    bulk: bool,
+    #[serde(default)]
+    against_recommendation: bool,
+    #[serde(default)]
+    seconds_on_screen: Option<f64>,
+    #[serde(borrow, default)]
+    close_action: Option<Cow<'a, str>>,
+}
+
+fn text<'r>(r: &'r Row<'_>, i: usize) -> rusqlite::Result<&'r str> {
+    r.get_ref(i)?.as_str().map_err(Into::into)
+}
+
+fn set(field: &mut String, value: &str) {
+    field.clear();
+    field.push_str(value);
+}
+
+fn set_opt(field: &mut Option<String>, value: Option<&str>) {
+    match (field.as_mut(), value) {
+        (Some(f), Some(v)) => set(f, v),
+        (_, v) => *field = v.map(str::to_string),
+    }
+}
+
+fn opt_text<'r>(r: &'r Row<'_>, i: usize) -> rusqlite::Result<Option<&'r str>> {
+    r.get_ref(i)?.as_str_or_null().map_err(Into::into)
+}
+
+/// Reads one row into `row`, reusing its buffers: the report path
+/// allocates per changed field, not per field.
+fn fill_row(row: &mut ReportRow, r: &Row<'_>) -> rusqlite::Result<()> {
+    let body = match opt_text(r, 21)? {
+        Some(text) => serde_json::from_str::<BodyFacts<'_>>(text).unwrap_or_default(),
+        None => BodyFacts::default(),
+    };
+    row.decision = opt_text(r, 16)?.and_then(|d| d.parse().ok());
+    row.remediation = match opt_text(r, 24)? {
+        Some("verified") => Some(RemediationStatus::Verified),
+        Some("still_effective") => Some(RemediationStatus::StillEffective),
+        _ if row.decision == Some(DecisionKind::Revoke) => Some(RemediationStatus::Pending),
+        _ => None,
+    };
+    row.item = r.get(0)?;
+    row.rank = r.get(1)?;
+    row.risk_score = r.get(2)?;
+    set(&mut row.tenant, text(r, 3)?);
+    set(&mut row.identity_id, text(r, 4)?);
+    set(&mut row.identity_name, text(r, 5)?);
+    set(&mut row.kind, text(r, 6)?);
+    set(&mut row.relationship, text(r, 7)?);
+    set_opt(&mut row.organization, opt_text(r, 8)?);
+    set(&mut row.system, text(r, 9)?);
+    set_opt(&mut row.environment, opt_text(r, 10)?);
+    set(&mut row.entitlement, text(r, 11)?);
+    row.privileged = r.get(12)?;
+    set(&mut row.reviewer, text(r, 13)?);
+    row.flags = FlagSet::from_bits(r.get::<_, i64>(14)? as u32);
+    row.recommendation = text(r, 15)?
+        .parse()
+        .unwrap_or(Recommendation::ReviewWithCare);
+    set_opt(&mut row.decided_by, opt_text(r, 17)?);
+    set_opt(&mut row.decided_at, opt_text(r, 18)?);
+    set_opt(&mut row.note, opt_text(r, 19)?);
+    set_opt(&mut row.exception_until, opt_text(r, 20)?);
+    set_opt(&mut row.ticket, body.ticket.as_deref());
+    row.self_review = body.self_review;
+    row.bulk = body.bulk;
+    row.against_recommendation = body.against_recommendation;
+    row.seconds_on_screen = body.seconds_on_screen;
+    set_opt(&mut row.close_action, body.close_action.as_deref());
+    row.decided_event = r.get(22)?;
+    set_opt(&mut row.decided_hash, opt_text(r, 23)?);
+    row.remediation_snapshot = r.get(25)?;
+    Ok(())
+}
+
+/// How much campaign-level evidence to gather.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Detail {
+    /// Sign-offs, close, remediation counts and the chain head.
+    Brief,
+    /// Also assignments and per-reviewer signals.
+    Full,
+}
+
+/// Who was asked to review how many items, and how many they finished.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Assignment {
+    pub reviewer: String,
+    pub items: u64,
+    pub decided: u64,
+}
+
+/// Everything about a campaign that a report states once.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CampaignEvidence {
+    pub signoffs: Vec<SignOff>,
+    pub closure: Option<Closure>,
+    /// Who was asked to review, by items assigned.
+    pub assignments: Vec<Assignment>,
+    /// Rubber-stamping signals per person over their decisions in force;
+    /// close actions are not a review and are left out.
+    pub reviewers: Vec<ReviewerSignals>,
+    /// Decisions in force that the campaign's close action made.
+    pub close_actions: u64,
+    /// Decisions in force on the decider's own access (close actions included).
+    pub self_review_decisions: u64,
+    /// Decisions in force that kept what the insights said to revoke.
+    pub against_recommendation: u64,
+    pub remediation: RemediationCounts,
+    /// The audit chain's head when the report was read: (events, hash).
+    pub head_events: u64,
+    pub head_hash: String,
+}
+
+impl CampaignEvidence {
+    /// Whether `actor` signed the campaign off; a decision by a signer is
+    /// one the same person both made and attested.
+    pub fn is_signer(&self, actor: &str) -> bool {
+        self.signoffs
+            .iter()
+            .any(|s| s.signer.eq_ignore_ascii_case(actor))
+    }
+
+    /// Signers who also made decisions in force, with how many.
+    pub fn signers_who_reviewed(&self) -> Vec<(&str, u64)> {
+        self.signoffs
+            .iter()
+            .filter_map(|s| {
+                let n: u64 = self
+                    .reviewers
+                    .iter()
+                    .filter(|r| r.reviewer.eq_ignore_ascii_case(&s.signer))
+                    .map(|r| r.decisions)
+                    .sum();
+                (n > 0).then_some((s.signer.as_str(), n))
+            })
+            .collect()
+    }
+
+    /// Decisions in force made by reviewers (close actions excluded).
+    pub fn reviewed_decisions(&self) -> u64 {
+        self.reviewers.iter().map(|r| r.decisions).sum()
+    }
+}
+
+impl Store {
+    /// Runs `work` inside one read transaction, so that everything it reads
+    /// (the chain head included) is one consistent moment even while
+    /// reviewers keep deciding in other terminals.
+    pub fn read_consistent<T, E: From<StoreError>>(
+        &self,
+        work: impl FnOnce(&Store) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        let tx = self
+            .conn
+            .unchecked_transaction()
+            .map_err(StoreError::from)?;
+        let value = work(self)?;
+        drop(tx);
+        Ok(value)
+    }
+
+    /// Walks the campaign's report rows in risk order without holding them.
+    pub fn for_each_report_row(
+        &self,
+        campaign: CampaignId,
+        rows: ReportRows,
+        mut visit: impl FnMut(&ReportRow) -> std::result::Result<(), Box<dyn std::error::Error>>,
+    ) -> Result<()> {
+        let sql = format!("{}{} ORDER BY i.id", report_select(), rows.condition());
+        let (first, last) = item_range(&self.conn, campaign)?;
+        let mut stmt = self.conn.prepare(&sql)?;
+        let mut cursor = stmt.query([first, last])?;
+        let mut row = ReportRow::default();
+        while let Some(r) = cursor.next()? {
+            fill_row(&mut row, r)?;
+            visit(&row).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    /// The campaign-level facts a report states. `Detail::Full` adds the
+    /// per-reviewer signals and assignments, a pass over the decisions in
+    /// force and one over the items (memory bounded by reviewers, not
+    /// items); `Detail::Brief` leaves them empty and their counts zero.
+    pub fn campaign_evidence(
+        &self,
+        campaign: CampaignId,
+        detail: Detail,
+    ) -> Result<CampaignEvidence> {
+        let (head_events, head_hash) = self.chain_head()?;
+        let mut evidence = CampaignEvidence {
+            signoffs: self.signoffs(campaign)?,
+            closure: self.closure(campaign)?,
+            assignments: Vec::new(),
+            reviewers: Vec::new(),
+            close_actions: 0,
+            self_review_decisions: 0,
+            against_recommendation: 0,
+            remediation: self.remediation_counts(campaign)?,
+            head_events,
+            head_hash,
+        };
+        if detail == Detail::Full {
+            self.add_review_signals(campaign, &mut evidence)?;
+        }
+        Ok(evidence)
+    }
+
+    fn add_review_signals(
+        &self,
+        campaign: CampaignId,
+        evidence: &mut CampaignEvidence,
+    ) -> Result<()> {
+        let mut by_reviewer: HashMap<String, ReviewerSignals> = HashMap::new();
+        let (mut close_actions, mut self_review, mut against) = (0u64, 0u64, 0u64);
+        let mut stmt = self.conn.prepare(
+            "SELECT d.actor, d.body FROM item_state s JOIN event d ON d.seq = s.decided_event
+             WHERE s.campaign = ?1 AND s.decision IN ('attest', 'revoke', 'exception')",
+        )?;
+        let mut rows = stmt.query([campaign])?;
+        while let Some(row) = rows.next()? {
+            let actor: String = row.get(0)?;
+            let body: String = row.get(1)?;
+            let body: DecisionBody = serde_json::from_str(&body).unwrap_or_default();
+            self_review += u64::from(body.self_review);
+            against += u64::from(body.against_recommendation);
+            if body.close_action.is_some() {
+                close_actions += 1;
+                continue;
+            }
+            by_reviewer
+                .entry(actor.to_lowercase())
+                .or_insert_with(|| ReviewerSignals::new(actor.clone()))
+                .add(
+                    body.bulk,
+                    body.against_recommendation,
+                    body.self_review,
+                    body.seconds_on_screen,
+                );
+        }
+        drop(rows);
+        drop(stmt);
+        let mut reviewers: Vec<ReviewerSignals> = by_reviewer.into_values().collect();
+        reviewers.sort_by(|a, b| {
+            b.decisions
+                .cmp(&a.decisions)
+                .then_with(|| a.reviewer.cmp(&b.reviewer))
+        });
+
+        let (first, last) = item_range(&self.conn, campaign)?;
+        let mut stmt = self.conn.prepare(
+            "SELECT coalesce(s.assignee, i.reviewer) AS who, count(*),
+                    count(CASE WHEN s.decision IN ('attest', 'revoke', 'exception') THEN 1 END)
+             FROM item i LEFT JOIN item_state s ON s.item = i.id
+             WHERE i.id BETWEEN ?1 AND ?2
+             GROUP BY who ORDER BY count(*) DESC, who",
+        )?;
+        let assignments = stmt
+            .query_map([first, last], |r| {
+                Ok(Assignment {
+                    reviewer: r.get(0)?,
+                    items: r.get::<_, i64>(1)?.max(0) as u64,
+                    decided: r.get::<_, i64>(2)?.max(0) as u64,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        evidence.assignments = assignments;
+        evidence.reviewers = reviewers;
+        evidence.close_actions = close_actions;
+        evidence.self_review_decisions = self_review;
+        evidence.against_recommendation = against;
+        Ok(())
+    }
+}

@@ -1,0 +1,522 @@
+//! Signing off: what a sponsor is shown (the campaign's outcome as it
+//! stands) and the recorded sign-off. A signed-off campaign takes no more
+//! decisions, so what was signed stays what was signed; other sponsors may
+//! still add their own sign-off until it closes.
+
+use super::campaigns::item_range;
+use super::campaigns::{Tally, tally};
+use super::events::{Acting, ChainWriter, NewEvent};
+use super::lifecycle::{SignOff, SignOffBody, facts, role_of, signoffs};
+use super::{CampaignId, Result, Store, StoreError};
+use crate::domain::campaign::note_names_undecided;
+use crate::domain::{CampaignState, Decision, OnClose, Recommendation};
+use rusqlite::{Connection, params};
+use serde::Serialize;
+
+/// An item as the sign-off summary lists it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ListedItem {
+    pub item: i64,
+    pub rank: i64,
+    pub identity_id: String,
+    pub identity_name: String,
+    pub system: String,
+    pub entitlement: String,
+    pub recommendation: String,
+    /// Who the item waits for, or who holds it.
+    pub assignee: String,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<String>,
+    pub note: Option<String>,
+    pub until: Option<String>,
+    pub ticket: Option<String>,
+}
+
+/// A list of items, the first few of many.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ItemList {
+    pub total: u64,
+    /// The riskiest `limit` of them.
+    pub first: Vec<ListedItem>,
+}
+
+/// Decisions in force by one person.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DecisionsBy {
+    pub actor: String,
+    pub decisions: u64,
+    pub self_review: u64,
+    pub against_recommendation: u64,
+}
+
+/// What closing would do to the items nobody decided.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ClosePreview {
+    pub keep: u64,
+    pub revoke: u64,
+}
+
+/// What a sponsor is asked to sign: the campaign's outcome as it stands.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SignoffSummary {
+    pub campaign: String,
+    pub state: CampaignState,
+    pub owner: String,
+    pub due: String,
+    pub on_close: OnClose,
+    pub tally: Tally,
+    pub exceptions: ItemList,
+    pub revocations: ItemList,
+    /// Undecided and reassigned items: nobody has made a final decision.
+    pub undecided: ItemList,
+    pub close_preview: ClosePreview,
+    /// Who made the decisions in force, most first.
+    pub decisions_by: Vec<DecisionsBy>,
+    pub self_review_decisions: u64,
+    pub against_recommendation: u64,
+    pub signoffs: Vec<SignOff>,
+}
+
+impl SignoffSummary {
+    /// Items without a final decision.
+    pub fn waiting(&self) -> u64 {
+        self.tally.undecided + self.tally.reassigned
+    }
+
+    /// Decisions in force made by `actor`.
+    pub fn decisions_of(&self, actor: &str) -> u64 {
+        self.decisions_by
+            .iter()
+            .filter(|d| d.actor.eq_ignore_ascii_case(actor))
+            .map(|d| d.decisions)
+            .sum()
+    }
+}
+
+/// Which items a listing shows; fixed SQL, nothing spliced from input.
+#[derive(Clone, Copy)]
+enum Listing {
+    Exceptions,
+    Revocations,
+    Undecided,
+}
+
+impl Listing {
+    fn condition(self) -> &'static str {
+        match self {
+            Listing::Exceptions => "s.decision = 'exception'",
+            Listing::Revocations => "s.decision = 'revoke'",
+            Listing::Undecided => "(s.decision IS NULL OR s.decision = 'reassign')",
+        }
+    }
+}
+
+fn list_items(
+    conn: &Connection,
+    campaign: CampaignId,
+    listing: Listing,
+    limit: usize,
+) -> Result<Vec<ListedItem>> {
+    let sql = format!(
+        "SELECT i.id, i.risk_rank, idn.identity_id, idn.name, e.system,
+                e.name, i.recommendation, coalesce(s.assignee, i.reviewer),
+                d.actor, d.at, d.note, s.exception_until, json_extract(d.body, '$.ticket')
+         FROM item i
+         JOIN entitlement e ON e.id = i.entitlement
+         JOIN identity idn ON idn.id = i.identity
+         LEFT JOIN item_state s ON s.item = i.id
+         LEFT JOIN event d ON d.seq = s.decided_event
+         WHERE i.id BETWEEN ?1 AND ?2 AND {}
+         ORDER BY i.id LIMIT ?3",
+        listing.condition()
+    );
+    let (first, last) = item_range(conn, campaign)?;
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![first, last, limit as i64], |r| {
+        Ok(ListedItem {
+            item: r.get(0)?,
+            rank: r.get(1)?,
+            identity_id: r.get(2)?,
+            identity_name: r.get(3)?,
+            system: r.get(4)?,
+            entitlement: r.get(5)?,
+            recommendation: r.get(6)?,
+            assignee: r.get(7)?,
+            decided_by: r.get(8)?,
+            decided_at: r.get(9)?,
+            note: r.get(10)?,
+            until: r.get(11)?,
+            ticket: r.get(12)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Decisions in force per person, with their self-review and
+/// against-the-recommendation counts; close actions are the closer's, not
+/// a review, and are left out.
+fn decisions_by(conn: &Connection, campaign: CampaignId) -> Result<Vec<DecisionsBy>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT d.actor, count(*),
+                coalesce(sum(json_extract(d.body, '$.self_review')), 0),
+                coalesce(sum(json_extract(d.body, '$.against_recommendation')), 0)
+         FROM item_state s JOIN event d ON d.seq = s.decided_event
+         WHERE s.campaign = ?1 AND s.decision IN ('attest', 'revoke', 'exception')
+           AND json_extract(d.body, '$.close_action') IS NULL
+         GROUP BY d.actor COLLATE NOCASE
+         ORDER BY count(*) DESC, d.actor",
+    )?;
+    let rows = stmt.query_map([campaign], |r| {
+        Ok(DecisionsBy {
+            actor: r.get(0)?,
+            decisions: r.get::<_, i64>(1)?.max(0) as u64,
+            self_review: r.get::<_, i64>(2)?.max(0) as u64,
+            against_recommendation: r.get::<_, i64>(3)?.max(0) as u64,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+fn close_preview(
+    conn: &Connection,
+    campaign: CampaignId,
+    on_close: OnClose,
+) -> Result<ClosePreview> {
+    let (first, last) = item_range(conn, campaign)?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT i.recommendation, count(*) FROM item i
+         LEFT JOIN item_state s ON s.item = i.id
+         WHERE i.id BETWEEN ?1 AND ?2 AND (s.decision IS NULL OR s.decision = 'reassign')
+         GROUP BY i.recommendation",
+    )?;
+    let rows = stmt.query_map([first, last], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+    })?;
+    let mut preview = ClosePreview::default();
+    for row in rows {
+        let (recommendation, n) = row?;
+        let recommendation = recommendation
+            .parse()
+            .unwrap_or(Recommendation::ReviewWithCare);
+        match on_close.decision_for(recommendation) {
+            Decision::Revoke => preview.revoke += n.max(0) as u64,
+            _ => preview.keep += n.max(0) as u64,
+        }
+    }
+    Ok(preview)
+}
+
+fn summary(conn: &Connection, campaign: CampaignId, limit: usize) -> Result<SignoffSummary> {
+    let facts = facts(conn, campaign)?;
+    let tally = tally(conn, campaign)?;
+    let decisions_by = decisions_by(conn, campaign)?;
+    Ok(SignoffSummary {
+        exceptions: ItemList {
+            total: tally.exception,
+            first: list_items(conn, campaign, Listing::Exceptions, limit)?,
+        },
+        revocations: ItemList {
+            total: tally.revoked,
+            first: list_items(conn, campaign, Listing::Revocations, limit)?,
+        },
+        undecided: ItemList {
+            total: tally.undecided + tally.reassigned,
+            first: list_items(conn, campaign, Listing::Undecided, limit)?,
+        },
+        close_preview: close_preview(conn, campaign, facts.on_close)?,
+        self_review_decisions: decisions_by.iter().map(|d| d.self_review).sum(),
+        against_recommendation: decisions_by.iter().map(|d| d.against_recommendation).sum(),
+        decisions_by,
+        signoffs: signoffs(conn, campaign)?,
+        campaign: facts.name,
+        state: facts.state,
+        owner: facts.owner,
+        due: facts.due,
+        on_close: facts.on_close,
+        tally,
+    })
+}
+
+impl Store {
+    /// What a sign-off of `campaign` would attest, with the riskiest
+    /// `limit` items of each list (exceptions, revocations, undecided).
+    pub fn signoff_summary(&self, campaign: CampaignId, limit: usize) -> Result<SignoffSummary> {
+        summary(&self.conn, campaign, limit)
+    }
+    /// Records `acting.actor`'s sign-off of the campaign as it stands. The
+    /// signer must be its owner or a sponsor of its items; a note is
+    /// required; items nobody decided must be acknowledged by passing
+    /// their exact number as `accept_undecided`, so that a sign-off never
+    /// silently covers work that was not done.
+    pub fn sign_off(
+        &mut self,
+        campaign: CampaignId,
+        acting: &Acting<'_>,
+        note: &str,
+        accept_undecided: Option<u64>,
+    ) -> Result<SignOff> {
+        let seq = self.write(|tx| {
+            let facts = facts(tx, campaign)?;
+            if facts.state == CampaignState::Closed {
+                return Err(StoreError::WrongState {
+                    campaign: facts.name,
+                    state: facts.state.to_string(),
+                    what: "sign-offs".into(),
+                });
+            }
+            let (role, sponsored) =
+                role_of(tx, campaign, &facts.owner, acting.actor)?.ok_or_else(|| {
+                    StoreError::Invalid(format!(
+                        "only the owner of campaign {:?} ({}) or a sponsor of its items can sign \
+                         it off; {} is neither",
+                        facts.name, facts.owner, acting.actor
+                    ))
+                })?;
+            if let Some(earlier) = signoffs(tx, campaign)?
+                .into_iter()
+                .find(|s| s.signer.eq_ignore_ascii_case(acting.actor))
+            {
+                return Err(StoreError::Invalid(format!(
+                    "{} already signed off campaign {:?} (event {}, {})",
+                    earlier.signer, facts.name, earlier.seq, earlier.at
+                )));
+            }
+            let note = note.trim();
+            if note.is_empty() {
+                return Err(StoreError::Invalid(
+                    "a sign-off needs a note saying what was checked".into(),
+                ));
+            }
+            let tally = tally(tx, campaign)?;
+            let waiting = tally.undecided + tally.reassigned;
+            if waiting > 0 && accept_undecided != Some(waiting) {
+                return Err(StoreError::Invalid(format!(
+                    "{waiting} items of campaign {:?} are still undecided: a sign-off must \
+                     acknowledge exactly that number",
+                    facts.name
+                )));
+            }
+            if waiting > 0 && !note_names_undecided(note, waiting) {
+                return Err(StoreError::Invalid(format!(
+                    "{waiting} items of campaign {:?} are still undecided: the sign-off note \
+                     must say so (mention \"undecided\" or the number {waiting})",
+                    facts.name
+                )));
+            }
+            if waiting == 0 && accept_undecided.is_some_and(|n| n > 0) {
+                return Err(StoreError::Invalid(format!(
+                    "campaign {:?} has no undecided items to accept",
+                    facts.name
+                )));
+            }
+            let by = decisions_by(tx, campaign)?;
+            let body = SignOffBody {
+                role: Some(role.as_str().to_string()),
+                sponsored_items: sponsored,
+                undecided: waiting,
+                signer_decisions: by
+                    .iter()
+                    .filter(|d| d.actor.eq_ignore_ascii_case(acting.actor))
+                    .map(|d| d.decisions)
+                    .sum(),
+                self_review_decisions: by.iter().map(|d| d.self_review).sum(),
+                tally: Some(tally.into()),
+            };
+            let body = serde_json::to_string(&body)
+                .map_err(|e| StoreError::Corrupt(format!("sign-off body: {e}")))?;
+            let seq = ChainWriter::start(tx)?.append(
+                tx,
+                &NewEvent {
+                    kind: "campaign_signed_off",
+                    campaign: Some(campaign),
+                    item: None,
+                    actor: acting.actor,
+                    at: acting.at,
+                    note: Some(note),
+                    body,
+                },
+            )?;
+            Ok(seq)
+        })?;
+        self.signoffs(campaign)?
+            .into_iter()
+            .find(|s| s.seq == seq.0)
+            .ok_or_else(|| StoreError::Corrupt(format!("sign-off event {seq} vanished")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::domain::{CampaignState, Decision};
+    use crate::store::StoreError;
+    use crate::testing::{OWNER, SPONSOR, acting, day, decide, sample_item, sample_store};
+
+    fn exception() -> Option<Decision> {
+        Some(Decision::Exception {
+            until: day("2027-01-31"),
+            ticket: Some("CHG-7".into()),
+        })
+    }
+
+    #[test]
+    fn the_summary_shows_counts_exceptions_revocations_and_undecided() {
+        let (mut store, q4) = sample_store();
+        // Items by the sample line of their grant.
+        let [lena, kenji, snowflake, anna, harbour] =
+            [1, 8, 3, 30, 13].map(|n| sample_item(&store, &q4, n));
+        decide(
+            &mut store,
+            &q4,
+            OWNER,
+            lena,
+            Some(Decision::Revoke),
+            "contract ended",
+        );
+        decide(&mut store, &q4, OWNER, kenji, exception(), "migration");
+        decide(
+            &mut store,
+            &q4,
+            OWNER,
+            snowflake,
+            Some(Decision::Attest),
+            "",
+        );
+        decide(
+            &mut store,
+            &q4,
+            SPONSOR,
+            anna,
+            Some(Decision::Attest),
+            "I still need it",
+        );
+        let summary = store.signoff_summary(q4.id, 5).unwrap();
+        assert_eq!(summary.state, CampaignState::Open);
+        assert_eq!(
+            (
+                summary.tally.attested,
+                summary.tally.revoked,
+                summary.tally.exception
+            ),
+            (2, 1, 1)
+        );
+        assert_eq!(summary.waiting(), 26);
+        assert_eq!(summary.undecided.total, 26);
+        assert_eq!(summary.undecided.first.len(), 5, "only the riskiest few");
+        assert_eq!(summary.undecided.first[0].item, harbour, "riskiest first");
+        let exc = &summary.exceptions.first[0];
+        assert_eq!(
+            (exc.item, exc.until.as_deref()),
+            (kenji, Some("2027-01-31"))
+        );
+        assert_eq!(exc.ticket.as_deref(), Some("CHG-7"));
+        assert_eq!(summary.revocations.first[0].item, lena);
+        assert_eq!(
+            summary.revocations.first[0].note.as_deref(),
+            Some("contract ended")
+        );
+        assert_eq!(summary.decisions_of(OWNER), 3);
+        assert_eq!(
+            summary.self_review_decisions, 1,
+            "Anna decided on her own access"
+        );
+        assert_eq!(
+            summary.against_recommendation, 1,
+            "item 30 is dormant: revoke"
+        );
+        assert_eq!(summary.close_preview.keep, 26, "on close: keep");
+    }
+
+    #[test]
+    fn only_the_owner_or_a_sponsor_signs_with_a_note_naming_what_is_undecided() {
+        let (mut store, q4) = sample_store();
+        decide(&mut store, &q4, OWNER, 1, Some(Decision::Revoke), "gone");
+        let refuse = |store: &mut crate::store::Store, who, note, accept| {
+            store
+                .sign_off(q4.id, &acting(who), note, accept)
+                .unwrap_err()
+                .to_string()
+        };
+        let err = refuse(&mut store, "intruder@x", "fine", Some(29));
+        assert!(err.contains("only the owner"), "{err}");
+        let err = refuse(&mut store, OWNER, "  ", Some(29));
+        assert!(err.contains("needs a note"), "{err}");
+        let err = refuse(&mut store, OWNER, "29 undecided", None);
+        assert!(err.contains("29 items"), "{err}");
+        let err = refuse(&mut store, OWNER, "29 undecided", Some(28));
+        assert!(err.contains("exactly that number"), "{err}");
+        let err = refuse(&mut store, OWNER, "all reviewed", Some(29));
+        assert!(err.contains("must say so"), "{err}");
+        assert_eq!(
+            store.signoffs(q4.id).unwrap(),
+            vec![],
+            "nothing was recorded"
+        );
+
+        let signed = store
+            .sign_off(q4.id, &acting(OWNER), "29 left for next quarter", Some(29))
+            .unwrap();
+        assert_eq!(signed.undecided, 29);
+        assert_eq!(signed.signer_decisions, 1, "the owner also reviewed");
+        assert!(signed.signer_reviewed());
+        assert_eq!(
+            store.campaign("Q4").unwrap().state,
+            CampaignState::SignedOff
+        );
+
+        // What was signed stays what was signed.
+        let late = crate::store::DecisionRequest {
+            item: crate::store::ItemId(2),
+            decision: Some(Decision::Revoke),
+            note: Some("late".into()),
+            seen_event: None,
+            seconds_on_screen: None,
+        };
+        let err = store.decide(q4.id, &acting(OWNER), &[late]).unwrap_err();
+        assert!(matches!(err, StoreError::WrongState { .. }), "{err}");
+        let err = refuse(&mut store, OWNER, "again, 29 undecided", Some(29));
+        assert!(err.contains("already signed off"), "{err}");
+
+        // A sponsor may add their own sign-off.
+        let cosign = store
+            .sign_off(
+                q4.id,
+                &acting(SPONSOR),
+                "checked my partners; 29 undecided",
+                Some(29),
+            )
+            .unwrap();
+        assert_eq!(cosign.role, crate::store::SignerRole::Sponsor);
+        assert!(cosign.sponsored_items > 0);
+        assert!(!cosign.signer_reviewed());
+        assert_eq!(store.signoffs(q4.id).unwrap().len(), 2);
+        assert!(store.verify_chain().unwrap().first_break.is_none());
+    }
+
+    #[test]
+    fn a_fully_decided_campaign_signs_without_acknowledgement() {
+        let (mut store, q4) = sample_store();
+        let requests: Vec<_> = (1..=30)
+            .map(|item| crate::store::DecisionRequest {
+                item: crate::store::ItemId(item),
+                decision: Some(Decision::Revoke),
+                note: Some("decommissioned".into()),
+                seen_event: None,
+                seconds_on_screen: Some(1.0),
+            })
+            .collect();
+        store.decide(q4.id, &acting(OWNER), &requests).unwrap();
+        let err = store
+            .sign_off(q4.id, &acting(OWNER), "all done", Some(3))
+            .unwrap_err();
+        assert!(err.to_string().contains("no undecided"), "{err}");
+        let signed = store
+            .sign_off(q4.id, &acting(OWNER), "all done", None)
+            .unwrap();
+        assert_eq!((signed.undecided, signed.tally.revoked), (0, 30));
+        assert_eq!(
+            store.signer_role(q4.id, "nobody@x").unwrap(),
+            None,
+            "strangers may not sign"
+        );
+    }
+}
