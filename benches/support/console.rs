@@ -96,7 +96,7 @@ pub fn measure(work: &Work, figures: &mut Figures) {
         terminal: Terminal::new(TestBackend::new(160, 48)).expect("terminal"),
         later: Deferred::default(),
     };
-    let first_effects = update::start(&s.app);
+    let first_effects = update::start();
     dispatch(&mut s.app, &mut s.runner, first_effects, &mut s.later);
     s.terminal.draw(|f| view::render(&s.app, f)).expect("draw");
     let first = started.elapsed();

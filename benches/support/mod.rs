@@ -150,6 +150,18 @@ fn sqlite3_reference(work: &Work, csv: &Path) -> Option<Run> {
     result
 }
 
+/// Re-measures one phase on the database a previous `--keep` run left,
+/// for profiling a change without regenerating and re-importing.
+pub fn run_phase(work: &Work, figures: &mut Figures, phase: &str) {
+    match phase {
+        "console" => console::measure(work, figures),
+        "commits" => console::commits(work, figures, 1000),
+        "report" => report(work, figures),
+        "verify" => verify(work, figures),
+        other => eprintln!("unknown phase {other}: console, commits, report or verify"),
+    }
+}
+
 pub fn run_all(work: &Work, figures: &mut Figures) {
     let first = generate(work, "estate.csv", 0);
     let next = generate(work, "estate-next.csv", 1);
@@ -283,6 +295,11 @@ pub fn run_all(work: &Work, figures: &mut Figures) {
         }
     }
 
+    report(work, figures);
+    verify(work, figures);
+}
+
+fn report(work: &Work, figures: &mut Figures) {
     let report = run(
         work.recert()
             .args(["report", "bench", "--format", "csv", "--out"])
@@ -302,7 +319,9 @@ pub fn run_all(work: &Work, figures: &mut Figures) {
         "≥ 500,000 rows/s",
         Some(rate >= 500_000.0),
     );
+}
 
+fn verify(work: &Work, figures: &mut Figures) {
     let decided = console::decide_everything(work);
     let (events, _) = recert::store::Store::open(&work.db())
         .expect("open")

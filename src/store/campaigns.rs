@@ -514,6 +514,15 @@ fn write_items(
             item.previous,
         ])?;
     }
+    let mut counts = vec![0i64; reviewers.len()];
+    for item in items {
+        counts[item.reviewer as usize] += 1;
+    }
+    let mut insert = conn
+        .prepare("INSERT INTO campaign_reviewer (campaign, reviewer, items) VALUES (?1, ?2, ?3)")?;
+    for (reviewer, n) in reviewers.iter().zip(counts) {
+        insert.execute(params![campaign, reviewer, n])?;
+    }
     Ok(fold_digest(order.iter().map(|&i| items[i as usize].hash)))
 }
 
@@ -714,6 +723,22 @@ impl Store {
     pub fn tally(&self, campaign: CampaignId) -> Result<Tally> {
         tally(&self.conn, campaign)
     }
+
+    /// Whether anything in the campaign was assigned or reassigned to
+    /// `reviewer` (ignoring case), from indexes rather than the items.
+    /// Items since reassigned away still count: a queue that then turns
+    /// out empty is the caller's to handle.
+    pub fn assigned_anything(&self, campaign: CampaignId, reviewer: &str) -> Result<bool> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM campaign_reviewer
+                                WHERE campaign = ?1 AND reviewer = ?2 COLLATE NOCASE)
+                     OR EXISTS (SELECT 1 FROM item_state
+                                WHERE campaign = ?1 AND assignee = ?2 COLLATE NOCASE)",
+            )?
+            .query_row(params![campaign, reviewer], |r| r.get(0))?)
+    }
 }
 
 /// Counts by state, readable inside a write transaction too.
@@ -737,4 +762,55 @@ pub(super) fn tally(conn: &Connection, campaign: CampaignId) -> Result<Tally> {
         }
     }
     Ok(tally)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::domain::Decision;
+    use crate::testing;
+
+    #[test]
+    fn whether_a_reviewer_has_anything_comes_from_assignments_and_reassignments() {
+        let (mut store, campaign) = testing::sample_store();
+        let item = testing::sample_item(&store, &campaign, 1);
+        let reviewer = store
+            .item_detail(campaign.id, crate::store::ItemId(item))
+            .unwrap()
+            .unwrap()
+            .reviewer;
+        assert!(store.assigned_anything(campaign.id, &reviewer).unwrap());
+        assert!(
+            store
+                .assigned_anything(campaign.id, &reviewer.to_uppercase())
+                .unwrap(),
+            "ignoring case"
+        );
+        assert!(
+            !store
+                .assigned_anything(campaign.id, "newcomer@example.com")
+                .unwrap()
+        );
+        testing::decide(
+            &mut store,
+            &campaign,
+            &reviewer,
+            item,
+            Some(Decision::Reassign {
+                to: "newcomer@example.com".into(),
+            }),
+            "moved to the new owner",
+        );
+        assert!(
+            store
+                .assigned_anything(campaign.id, "Newcomer@Example.com")
+                .unwrap()
+        );
+        let other = testing::campaign(&mut store, "Q1", "2027-02-01");
+        assert!(
+            !store
+                .assigned_anything(other.id, "newcomer@example.com")
+                .unwrap(),
+            "per campaign"
+        );
+    }
 }

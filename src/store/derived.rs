@@ -178,6 +178,31 @@ impl Store {
         Ok(())
     }
 
+    /// Each campaign's reviewers and their item counts against its items.
+    pub(super) fn check_campaign_reviewers(&self, findings: &mut Findings) -> Result<()> {
+        let mut stmt = self.conn.prepare(
+            "SELECT coalesce(c.campaign, s.campaign) FROM
+                 (SELECT campaign, reviewer, count(*) AS n FROM item
+                  GROUP BY campaign, reviewer) c
+             FULL JOIN campaign_reviewer s
+                 ON s.campaign = c.campaign AND s.reviewer = c.reviewer
+             WHERE c.n IS NOT s.items
+             GROUP BY 1 ORDER BY 1",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            let campaign: i64 = row.get(0)?;
+            findings.add(
+                None,
+                format!(
+                    "campaign #{campaign}: its reviewers' item counts do not match its items: \
+                     the campaign_reviewer table was edited"
+                ),
+            );
+        }
+        Ok(())
+    }
+
     /// Each campaign's tally against its item states.
     pub(super) fn check_tallies(&self, findings: &mut Findings) -> Result<()> {
         let mut expected: BTreeMap<(i64, String), i64> = BTreeMap::new();

@@ -120,6 +120,7 @@ impl Store {
             snapshots = self.check_snapshots(&mut findings)?;
             self.check_item_states(&mut findings)?;
             self.check_tallies(&mut findings)?;
+            self.check_campaign_reviewers(&mut findings)?;
         }
         Ok(Verification {
             chain,
@@ -399,7 +400,9 @@ mod tests {
             .conn
             .execute_batch(
                 "DROP TRIGGER IF EXISTS item_no_update; DROP TRIGGER IF EXISTS item_no_delete;
-                 DROP TRIGGER IF EXISTS campaign_no_update;",
+                 DROP TRIGGER IF EXISTS campaign_no_update;
+                 DROP TRIGGER IF EXISTS campaign_reviewer_no_update;
+                 DROP TRIGGER IF EXISTS campaign_reviewer_no_delete;",
             )
             .unwrap();
         store.conn.execute_batch(sql).unwrap();
@@ -450,6 +453,8 @@ mod tests {
             "DELETE FROM item WHERE id = 1",
             "UPDATE campaign SET due = '2030-01-01'",
             "DELETE FROM campaign",
+            "UPDATE campaign_reviewer SET items = 0",
+            "DELETE FROM campaign_reviewer",
         ] {
             let err = store.conn.execute_batch(sql).unwrap_err().to_string();
             assert!(err.contains("evidence"), "{sql}: {err}");
@@ -485,6 +490,14 @@ mod tests {
             (
                 "UPDATE tally SET n = n + 1 WHERE state = 'revoke'",
                 "tally table was edited",
+            ),
+            (
+                "UPDATE campaign_reviewer SET items = items + 1",
+                "campaign_reviewer table was edited",
+            ),
+            (
+                "DELETE FROM campaign_reviewer",
+                "campaign_reviewer table was edited",
             ),
         ];
         for (sql, expected) in cases {

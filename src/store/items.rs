@@ -306,20 +306,21 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<ItemRow>> {
         let (conds, mut values) = conditions(&self.conn, query)?;
-        let first = match values.first() {
-            Some(Value::Integer(first)) => *first,
-            _ => 0,
-        };
         let mut sql = format!("{}{conds}", row_select());
-        // Ranks are ids within the campaign's range: keyset on the rowid.
-        if let Some(rank) = anchor {
-            sql.push_str(match (direction, inclusive) {
-                (PageDirection::Forward, true) => " AND i.id >= ?",
-                (PageDirection::Forward, false) => " AND i.id > ?",
-                (PageDirection::Backward, true) => " AND i.id <= ?",
-                (PageDirection::Backward, false) => " AND i.id < ?",
-            });
-            values.push(Value::Integer(first + rank));
+        // Ranks are ids within the campaign's range, so the anchor narrows
+        // the range itself: SQLite seeks on one bound per side, and a
+        // separate `i.id > ?` would leave it scanning from the campaign's
+        // first item.
+        if let (Some(rank), [Value::Integer(first), Value::Integer(last), ..]) =
+            (anchor, values.as_mut_slice())
+        {
+            let at = *first + rank;
+            match (direction, inclusive) {
+                (PageDirection::Forward, true) => *first = at.max(*first),
+                (PageDirection::Forward, false) => *first = (at + 1).max(*first),
+                (PageDirection::Backward, true) => *last = at.min(*last),
+                (PageDirection::Backward, false) => *last = (at - 1).min(*last),
+            }
         }
         sql.push_str(match direction {
             PageDirection::Forward => " ORDER BY i.id ASC LIMIT ?",
@@ -548,5 +549,114 @@ impl Store {
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(params![grant, campaign], read_earlier)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ItemQuery, PageDirection};
+    use crate::domain::Filter;
+    use crate::store::Store;
+    use crate::testing;
+
+    fn walk(store: &Store, query: &ItemQuery) -> Vec<i64> {
+        let mut ranks = Vec::new();
+        store
+            .for_each_item(query, |row| {
+                ranks.push(row.rank);
+                Ok(())
+            })
+            .unwrap();
+        ranks
+    }
+
+    fn ranks(
+        store: &Store,
+        query: &ItemQuery,
+        anchor: Option<i64>,
+        d: PageDirection,
+        inclusive: bool,
+        limit: usize,
+    ) -> Vec<i64> {
+        store
+            .page(query, anchor, d, inclusive, limit)
+            .unwrap()
+            .iter()
+            .map(|r| r.rank)
+            .collect()
+    }
+
+    #[test]
+    fn keyset_pages_from_any_anchor_agree_with_the_full_walk() {
+        let (mut store, _) = testing::sample_store();
+        // A second campaign, so the first one's range has a neighbour.
+        let campaign = testing::campaign(&mut store, "Q1", "2027-02-01");
+        for filters in [vec![], vec![Filter::parse("privileged=true").unwrap()]] {
+            let query = ItemQuery {
+                campaign: campaign.id,
+                filters,
+                search: None,
+            };
+            let all = walk(&store, &query);
+            assert!(all.len() > 3, "{all:?}");
+            let max = *all.last().unwrap();
+            for anchor in -1..=max + 1 {
+                let after: Vec<i64> = all
+                    .iter()
+                    .copied()
+                    .filter(|&r| r > anchor)
+                    .take(3)
+                    .collect();
+                let from: Vec<i64> = all
+                    .iter()
+                    .copied()
+                    .filter(|&r| r >= anchor)
+                    .take(3)
+                    .collect();
+                let mut before: Vec<i64> = all
+                    .iter()
+                    .rev()
+                    .copied()
+                    .filter(|&r| r < anchor)
+                    .take(3)
+                    .collect();
+                before.reverse();
+                let mut upto: Vec<i64> = all
+                    .iter()
+                    .rev()
+                    .copied()
+                    .filter(|&r| r <= anchor)
+                    .take(3)
+                    .collect();
+                upto.reverse();
+                let at = Some(anchor);
+                assert_eq!(
+                    ranks(&store, &query, at, PageDirection::Forward, false, 3),
+                    after
+                );
+                assert_eq!(
+                    ranks(&store, &query, at, PageDirection::Forward, true, 3),
+                    from
+                );
+                assert_eq!(
+                    ranks(&store, &query, at, PageDirection::Backward, false, 3),
+                    before
+                );
+                assert_eq!(
+                    ranks(&store, &query, at, PageDirection::Backward, true, 3),
+                    upto
+                );
+            }
+            let first: Vec<i64> = all.iter().copied().take(3).collect();
+            let last = all[all.len() - 3..].to_vec();
+            assert_eq!(
+                ranks(&store, &query, None, PageDirection::Forward, true, 3),
+                first
+            );
+            assert_eq!(
+                ranks(&store, &query, None, PageDirection::Backward, true, 3),
+                last
+            );
+        }
     }
 }

@@ -237,11 +237,11 @@ impl Store {
         let sql = format!(
             "SELECT i.id, i.risk_rank, s.last_event, s.decided_event,
                     coalesce(s.assignee, i.reviewer) {}{conds}
-             AND i.id > ? ORDER BY i.id LIMIT ?",
+             ORDER BY i.id LIMIT ?",
             from_items()
         );
         let campaign = selection.campaign;
-        let range = range_values(&self.conn, campaign)?;
+        let (first, last) = item_range(&self.conn, campaign)?;
         self.write(|tx| {
             let (name, state, policy) = campaign_for_decisions(tx, campaign)?;
             if state != CampaignState::Open {
@@ -253,17 +253,19 @@ impl Store {
             }
             let mut chain = ChainWriter::start(tx)?;
             let mut outcome = BulkOutcome::default();
-            let mut after = -1i64;
+            let mut next = first;
             loop {
                 // Walked in keyset chunks by id (the queue order): deciding
                 // an item may take it out of the selection (a state filter),
                 // which an id already passed cannot bring back.
                 let batch: Vec<Candidate> = {
-                    let all = range
-                        .iter()
-                        .cloned()
+                    // The keyset bound is the range's lower end: SQLite
+                    // seeks on one bound, so `i.id > ?` beside the range
+                    // would rescan from the first item every chunk.
+                    let all = [Value::Integer(next), Value::Integer(last)]
+                        .into_iter()
                         .chain(values.iter().cloned())
-                        .chain([Value::Integer(after), Value::Integer(CHUNK)]);
+                        .chain([Value::Integer(CHUNK)]);
                     let mut stmt = tx.prepare_cached(&sql)?;
                     stmt.query_map(params_from_iter(all), |r| {
                         Ok(Candidate {
@@ -276,7 +278,7 @@ impl Store {
                     .collect::<rusqlite::Result<_>>()?
                 };
                 let Some(last) = batch.last() else { break };
-                after = last.item.0;
+                next = last.item.0 + 1;
                 for candidate in batch {
                     if candidate
                         .last_event

@@ -16,6 +16,9 @@ pub const DASHBOARD_RISKIEST: usize = 8;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Effect {
+    /// Whether the acting reviewer has anything in the campaign, which
+    /// decides the view the console opens on.
+    CheckAssigned,
     LoadPage {
         anchor: Option<i64>,
         direction: PageDirection,
@@ -127,6 +130,9 @@ impl<'a> Runner<'a> {
         let store = &mut *self.store;
         let result: Result<Msg, StoreError> = match effect {
             Effect::Later(inner) => return self.run(*inner, query, page_size),
+            Effect::CheckAssigned => store
+                .assigned_anything(self.campaign, &self.actor)
+                .map(Msg::Assigned),
             Effect::LoadPage {
                 anchor,
                 direction,

@@ -54,7 +54,7 @@ pub fn run(
     );
     let mut runner = Runner::new(store, campaign.id, reviewer, today);
     let mut later = Deferred::default();
-    let first = update::start(&app);
+    let first = update::start();
     dispatch(&mut app, &mut runner, first, &mut later);
     while !app.quit {
         terminal.draw(|frame| view::render(&app, frame))?;

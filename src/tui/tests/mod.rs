@@ -66,7 +66,7 @@ impl<'a> Console<'a> {
         let mut runner = Runner::new(store, campaign.id, reviewer.into(), day("2026-11-01"))
             .with_clock(fixed_now);
         let mut later = Deferred::default();
-        let first = update::start(&app);
+        let first = update::start();
         dispatch(&mut app, &mut runner, first, &mut later);
         let mut console = Console { app, runner, later };
         console.settle();

@@ -23,6 +23,8 @@ use ratatui::crossterm::event::KeyEvent;
 #[derive(Debug)]
 pub enum Msg {
     Key(KeyEvent),
+    /// Whether the acting reviewer has anything in the campaign.
+    Assigned(bool),
     Resize(u16, u16),
     PageLoaded {
         rows: Vec<ItemRow>,
@@ -101,8 +103,8 @@ impl Select {
 }
 
 /// The effects that fill the screen when the console opens.
-pub fn start(app: &App) -> Vec<Effect> {
-    show_view(app)
+pub fn start() -> Vec<Effect> {
+    vec![Effect::CheckAssigned]
 }
 
 pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
@@ -116,6 +118,11 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             Mode::Dashboard => panels::on_dashboard_key(app, key),
             Mode::Help { .. } => panels::on_help_key(app, key),
         },
+        Msg::Assigned(true) => show_view(app),
+        Msg::Assigned(false) => {
+            app.opening = false;
+            show_everything(app)
+        }
         Msg::Resize(width, height) => {
             app.size = (width, height);
             panels::clamp_scrolls(app);
@@ -197,6 +204,21 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
     }
 }
 
+/// A campaign owner, or anyone with nothing waiting for them, would rather
+/// see the campaign than an empty queue.
+fn show_everything(app: &mut App) -> Vec<Effect> {
+    app.status = Some(Status::Info(format!(
+        "nothing in this campaign waits for {}: showing all items ({} switches)",
+        app.reviewer,
+        super::keymap::keys_for(super::keymap::ModeKind::Browse, Action::ToggleScope)
+    )));
+    app.set_view(View {
+        mine: false,
+        ..app.view.clone()
+    });
+    show_view(app)
+}
+
 fn on_page(
     app: &mut App,
     rows: Vec<ItemRow>,
@@ -237,18 +259,7 @@ fn on_page(
         && app.view.mine
         && !app.view.is_narrowed()
     {
-        // A campaign owner, or anyone with nothing assigned, would rather
-        // see the campaign than an empty queue.
-        app.status = Some(Status::Info(format!(
-            "nothing in this campaign waits for {}: showing all items ({} switches)",
-            app.reviewer,
-            super::keymap::keys_for(super::keymap::ModeKind::Browse, Action::ToggleScope)
-        )));
-        app.set_view(View {
-            mine: false,
-            ..app.view.clone()
-        });
-        return show_view(app);
+        return show_everything(app);
     }
     app.queue.selected = select.resolve(&rows);
     app.queue.rows = rows;
