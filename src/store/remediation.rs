@@ -4,11 +4,11 @@
 //! recorded in the import's own transaction; the `remediation` table keeps
 //! the latest outcome per revoke for listings.
 
+use super::campaigns::item_range;
 use super::events::{ChainWriter, NewEvent};
 use super::{CampaignId, EventSeq, ItemId, Result, SnapshotId, SnapshotMeta, Store, StoreError};
 use crate::domain::RemediationStatus;
-use rusqlite::types::Value;
-use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
 use std::collections::BTreeSet;
 
@@ -71,18 +71,21 @@ fn status_condition(status: Option<RemediationStatus>) -> &'static str {
     }
 }
 
+/// Revoked items of an id range (a campaign, or what follows a keyset
+/// anchor), read through the partial index of revokes so that a page of
+/// tasks costs its own rows however many items were attested.
 const TASK_SELECT: &str = "SELECT i.id, i.risk_rank, idn.tenant, idn.identity_id, idn.name,
         e.system, e.name, s.decided_event, d.actor, d.at, d.note,
         json_extract(d.body, '$.close_action'), r.status, r.event,
         sn.id, sn.file_name, sn.imported_at, sn.sha256, sn.partial
-    FROM item_state s
+    FROM item_state s INDEXED BY item_state_revoked
     JOIN item i ON i.id = s.item
     JOIN entitlement e ON e.id = i.entitlement
     JOIN identity idn ON idn.id = i.identity
     JOIN event d ON d.seq = s.decided_event
     LEFT JOIN remediation r ON r.decision_event = s.decided_event
     LEFT JOIN snapshot sn ON sn.id = r.snapshot
-    WHERE s.campaign = ? AND s.decision = 'revoke'";
+    WHERE s.item BETWEEN ? AND ? AND s.decision = 'revoke'";
 
 fn read_task(r: &Row<'_>) -> rusqlite::Result<RemediationTask> {
     let status: Option<String> = r.get(12)?;
@@ -154,16 +157,16 @@ impl Store {
         after: Option<i64>,
         limit: usize,
     ) -> Result<Vec<RemediationTask>> {
-        let mut sql = format!("{TASK_SELECT}{}", status_condition(status));
-        let mut values = vec![Value::Integer(campaign.0)];
-        if let Some(rank) = after {
-            sql.push_str(" AND i.risk_rank > ?");
-            values.push(Value::Integer(rank));
-        }
-        sql.push_str(" ORDER BY i.id LIMIT ?");
-        values.push(Value::Integer(limit as i64));
+        // Ranks are ids within the campaign's range, and the revoked items
+        // are indexed by id: the keyset is the range's lower end.
+        let sql = format!(
+            "{TASK_SELECT}{} ORDER BY s.item LIMIT ?3",
+            status_condition(status)
+        );
+        let (first, last) = item_range(&self.conn, campaign)?;
+        let from = after.map_or(first, |rank| (first + rank + 1).max(first));
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(params_from_iter(values), read_task)?;
+        let rows = stmt.query_map(params![from, last, limit as i64], read_task)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -175,9 +178,10 @@ impl Store {
         status: Option<RemediationStatus>,
         mut visit: impl FnMut(&RemediationTask) -> std::result::Result<(), Box<dyn std::error::Error>>,
     ) -> Result<()> {
-        let sql = format!("{TASK_SELECT}{} ORDER BY i.id", status_condition(status));
+        let sql = format!("{TASK_SELECT}{} ORDER BY s.item", status_condition(status));
+        let (first, last) = item_range(&self.conn, campaign)?;
         let mut stmt = self.conn.prepare(&sql)?;
-        let mut rows = stmt.query([campaign])?;
+        let mut rows = stmt.query(params![first, last])?;
         while let Some(row) = rows.next()? {
             let task = read_task(row)?;
             visit(&task).map_err(|e| StoreError::Invalid(e.to_string()))?;
@@ -191,11 +195,12 @@ impl Store {
         campaign: CampaignId,
         item: ItemId,
     ) -> Result<Option<RemediationTask>> {
-        let sql = format!("{TASK_SELECT} AND i.id = ?");
+        let sql = format!("{TASK_SELECT} AND s.item = ?3");
+        let (first, last) = item_range(&self.conn, campaign)?;
         Ok(self
             .conn
             .prepare_cached(&sql)?
-            .query_row(params![campaign, item], read_task)
+            .query_row(params![first, last, item], read_task)
             .optional()?)
     }
 
