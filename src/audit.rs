@@ -40,6 +40,13 @@ fn canonical_form(out: &mut Vec<u8>, prev_hash: &str, event: &EventContent<'_>) 
     use std::io::Write;
     fn text(out: &mut Vec<u8>, value: Option<&str>) {
         match value {
+            // Most text needs no escaping, and copying it is what JSON
+            // would write; serde_json escapes exactly these bytes.
+            Some(v) if !v.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') => {
+                out.push(b'"');
+                out.extend_from_slice(v.as_bytes());
+                out.push(b'"');
+            }
             // Writing a string into a Vec cannot fail.
             Some(v) => serde_json::to_writer(&mut *out, v).unwrap_or_default(),
             None => out.extend_from_slice(b"null"),
@@ -189,7 +196,15 @@ mod tests {
             note: Some("line\nbreak \u{1b}[2J \u{7f} \u{2028}"),
             body: "{\"a\":[1,\"x\"]}",
         };
-        for event in [tricky, event(1, None), event(2, Some("ok"))] {
+        let every_ascii: Vec<String> = (0u8..0x80).map(|b| format!("a{}b", b as char)).collect();
+        let singles = every_ascii.iter().map(|text| EventContent {
+            note: Some(text),
+            ..event(3, None)
+        });
+        for event in [tricky, event(1, None), event(2, Some("ok"))]
+            .into_iter()
+            .chain(singles)
+        {
             let mut fast = Vec::new();
             canonical_form(&mut fast, GENESIS, &event);
             let reference = serde_json::json!([

@@ -1,6 +1,6 @@
 //! The audit log in the database: appending hash-chained events, recording
-//! decisions (event and derived item state in one transaction) and walking
-//! the chain to verify it.
+//! decisions (event and derived item state in one transaction); `chain`
+//! walks it to verify it.
 
 use super::{CampaignId, EventSeq, ItemId, Result, Store, StoreError};
 use crate::audit::{self, EventContent, Fault};
@@ -452,73 +452,5 @@ impl Store {
         Ok(head
             .map(|(seq, hash)| (seq as u64, hash))
             .unwrap_or((0, audit::GENESIS.to_string())))
-    }
-
-    /// Recomputes the whole chain in sequence order and stops at the first
-    /// event that does not match.
-    pub fn verify_chain(&self) -> Result<ChainReport> {
-        let mut stmt = self.conn.prepare(
-            "SELECT seq, kind, campaign, item, actor, at, note, body, prev_hash, hash
-             FROM event ORDER BY seq",
-        )?;
-        let mut rows = stmt.query([])?;
-        let mut previous = audit::GENESIS.to_string();
-        let mut count = 0u64;
-        let text = |row: &rusqlite::Row<'_>, i: usize| -> rusqlite::Result<String> {
-            Ok(row.get_ref(i)?.as_str()?.to_string())
-        };
-        while let Some(row) = rows.next()? {
-            let seq: i64 = row.get(0)?;
-            let expected_seq = count as i64 + 1;
-            if seq != expected_seq {
-                return Ok(ChainReport {
-                    events: count,
-                    head: previous,
-                    first_break: Some(ChainBreak {
-                        seq,
-                        kind: text(row, 1)?,
-                        fault: Fault::Missing {
-                            expected: expected_seq,
-                            found: seq,
-                        },
-                    }),
-                });
-            }
-            // Borrowed columns: verify reads every event, so no copies per field.
-            let str_at = |i: usize| -> rusqlite::Result<&str> { Ok(row.get_ref(i)?.as_str()?) };
-            let content = EventContent {
-                seq,
-                kind: str_at(1)?,
-                campaign: row.get(2)?,
-                item: row.get(3)?,
-                actor: str_at(4)?,
-                at: str_at(5)?,
-                note: row
-                    .get_ref(6)?
-                    .as_str_or_null()
-                    .map_err(rusqlite::Error::from)?,
-                body: str_at(7)?,
-            };
-            let stored_hash = str_at(9)?;
-            if let Some(fault) = audit::check(&previous, &content, str_at(8)?, stored_hash) {
-                return Ok(ChainReport {
-                    events: count,
-                    head: previous,
-                    first_break: Some(ChainBreak {
-                        seq,
-                        kind: text(row, 1)?,
-                        fault,
-                    }),
-                });
-            }
-            previous.clear();
-            previous.push_str(stored_hash);
-            count += 1;
-        }
-        Ok(ChainReport {
-            events: count,
-            head: previous,
-            first_break: None,
-        })
     }
 }

@@ -3,6 +3,7 @@
 //! migrates it, and offers typed operations to the rest of recert.
 
 mod campaigns;
+mod chain;
 mod closing;
 mod dashboard;
 mod derived;

@@ -1,0 +1,273 @@
+//! Verifying the audit chain: every event re-hashed in sequence order,
+//! stopping at the first that does not match. SQLite reads on the calling
+//! thread while a second thread hashes, so a million events cost the
+//! slower of the two rather than their sum.
+
+use super::events::{ChainBreak, ChainReport};
+use super::{Result, Store};
+use crate::audit::{self, EventContent};
+use std::ops::Range;
+use std::sync::mpsc;
+
+/// Events read per batch handed to the hashing thread.
+const BATCH: usize = 2048;
+/// Batches read ahead of the hashing thread.
+const AHEAD: usize = 4;
+
+/// Text columns of an event, in `EventBatch::text`.
+#[derive(Clone, Copy)]
+enum Column {
+    Kind,
+    Actor,
+    At,
+    Note,
+    Body,
+    PrevHash,
+    Hash,
+}
+
+const TEXT_COLUMNS: [(Column, usize); 7] = [
+    (Column::Kind, 1),
+    (Column::Actor, 4),
+    (Column::At, 5),
+    (Column::Note, 6),
+    (Column::Body, 7),
+    (Column::PrevHash, 8),
+    (Column::Hash, 9),
+];
+
+struct ReadEvent {
+    seq: i64,
+    campaign: Option<i64>,
+    item: Option<i64>,
+    /// Byte ranges of the text columns; `None` for a NULL note.
+    text: [Option<Range<usize>>; 7],
+}
+
+/// Events with their text in one buffer: two allocations per batch
+/// however many events it holds.
+#[derive(Default)]
+struct EventBatch {
+    text: String,
+    events: Vec<ReadEvent>,
+}
+
+impl EventBatch {
+    fn get(&self, event: &ReadEvent, column: Column) -> Option<&str> {
+        event.text[column as usize]
+            .clone()
+            .map(|range| &self.text[range])
+    }
+
+    fn str(&self, event: &ReadEvent, column: Column) -> &str {
+        self.get(event, column).unwrap_or_default()
+    }
+}
+
+/// The hashing side: checks events in order, remembering the last hash.
+struct Checker {
+    previous: String,
+    count: u64,
+}
+
+impl Checker {
+    /// Checks a batch; the first break ends the walk.
+    fn check(&mut self, batch: &EventBatch) -> Option<ChainBreak> {
+        for event in &batch.events {
+            let kind = || batch.str(event, Column::Kind).to_string();
+            let expected_seq = self.count as i64 + 1;
+            if event.seq != expected_seq {
+                return Some(ChainBreak {
+                    seq: event.seq,
+                    kind: kind(),
+                    fault: audit::Fault::Missing {
+                        expected: expected_seq,
+                        found: event.seq,
+                    },
+                });
+            }
+            let content = EventContent {
+                seq: event.seq,
+                kind: batch.str(event, Column::Kind),
+                campaign: event.campaign,
+                item: event.item,
+                actor: batch.str(event, Column::Actor),
+                at: batch.str(event, Column::At),
+                note: batch.get(event, Column::Note),
+                body: batch.str(event, Column::Body),
+            };
+            let stored_hash = batch.str(event, Column::Hash);
+            let stored_prev = batch.str(event, Column::PrevHash);
+            if let Some(fault) = audit::check(&self.previous, &content, stored_prev, stored_hash) {
+                return Some(ChainBreak {
+                    seq: event.seq,
+                    kind: kind(),
+                    fault,
+                });
+            }
+            self.previous.clear();
+            self.previous.push_str(stored_hash);
+            self.count += 1;
+        }
+        None
+    }
+}
+
+impl Store {
+    /// Recomputes the whole chain in sequence order and stops at the first
+    /// event that does not match.
+    pub fn verify_chain(&self) -> Result<ChainReport> {
+        let (send, receive) = mpsc::sync_channel::<EventBatch>(AHEAD);
+        std::thread::scope(|scope| {
+            let hasher = scope.spawn(move || {
+                let mut checker = Checker {
+                    previous: audit::GENESIS.to_string(),
+                    count: 0,
+                };
+                for batch in receive {
+                    if let Some(first_break) = checker.check(&batch) {
+                        // Dropping the receiver tells the reader to stop.
+                        return (checker, Some(first_break));
+                    }
+                }
+                (checker, None)
+            });
+            let read = self.read_events(&send);
+            drop(send);
+            let (checker, first_break) = hasher
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            // A break found stops the reader early; its error is moot then.
+            if first_break.is_none() {
+                read?;
+            }
+            Ok(ChainReport {
+                events: checker.count,
+                head: checker.previous,
+                first_break,
+            })
+        })
+    }
+
+    /// Reads every event in sequence order into batches until the checker
+    /// hangs up.
+    fn read_events(&self, send: &mpsc::SyncSender<EventBatch>) -> Result<()> {
+        let mut stmt = self.conn.prepare(
+            "SELECT seq, kind, campaign, item, actor, at, note, body, prev_hash, hash
+             FROM event ORDER BY seq",
+        )?;
+        let mut rows = stmt.query([])?;
+        let mut batch = EventBatch::default();
+        while let Some(row) = rows.next()? {
+            let mut text: [Option<Range<usize>>; 7] = Default::default();
+            for (column, index) in TEXT_COLUMNS {
+                if let Some(value) = row
+                    .get_ref(index)?
+                    .as_str_or_null()
+                    .map_err(rusqlite::Error::from)?
+                {
+                    let start = batch.text.len();
+                    batch.text.push_str(value);
+                    text[column as usize] = Some(start..batch.text.len());
+                }
+            }
+            batch.events.push(ReadEvent {
+                seq: row.get(0)?,
+                campaign: row.get(2)?,
+                item: row.get(3)?,
+                text,
+            });
+            if batch.events.len() == BATCH {
+                let full = std::mem::take(&mut batch);
+                if send.send(full).is_err() {
+                    return Ok(());
+                }
+            }
+        }
+        if !batch.events.is_empty() {
+            let _ = send.send(batch);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::BATCH;
+    use crate::audit::Fault;
+    use crate::store::Store;
+    use crate::store::events::{ChainWriter, NewEvent};
+
+    /// A chain several batches long, appended as the store appends.
+    fn long_chain() -> (Store, u64) {
+        let store = Store::open_in_memory().unwrap();
+        let events = (BATCH + BATCH / 2) as u64;
+        let mut chain = ChainWriter::start(&store.conn).unwrap();
+        for n in 0..events {
+            let note = format!("event {n}");
+            let event = NewEvent {
+                kind: "test",
+                campaign: None,
+                item: None,
+                actor: "tester@x",
+                at: "2026-11-22T10:00:00.000Z",
+                note: (n % 3 != 0).then_some(note.as_str()),
+                body: "{}".into(),
+            };
+            chain.append(&store.conn, &event).unwrap();
+        }
+        (store, events)
+    }
+
+    fn tamper(store: &Store, sql: &str) {
+        store
+            .conn
+            .execute_batch(&format!(
+                "DROP TRIGGER event_no_update; DROP TRIGGER event_no_delete; {sql}"
+            ))
+            .unwrap();
+    }
+
+    #[test]
+    fn an_intact_chain_across_batches_verifies_to_its_head() {
+        let (store, events) = long_chain();
+        let report = store.verify_chain().unwrap();
+        assert_eq!(report.first_break, None);
+        assert_eq!(report.events, events);
+        assert_eq!((report.events, report.head), store.chain_head().unwrap());
+    }
+
+    #[test]
+    fn the_first_break_is_found_in_a_later_batch() {
+        let (store, _) = long_chain();
+        let edited = BATCH as i64 + 7;
+        tamper(
+            &store,
+            &format!(
+                "UPDATE event SET note = 'rewritten' WHERE seq = {edited};
+                 UPDATE event SET note = 'also rewritten' WHERE seq = {};",
+                edited + 10
+            ),
+        );
+        let report = store.verify_chain().unwrap();
+        let first = report.first_break.unwrap();
+        assert_eq!(first.seq, edited);
+        assert!(matches!(first.fault, Fault::ContentMismatch { .. }));
+        assert_eq!(report.events, edited as u64 - 1, "events before the break");
+    }
+
+    #[test]
+    fn a_deleted_event_is_missing_and_breaks_nothing_earlier() {
+        let (store, _) = long_chain();
+        tamper(&store, "DELETE FROM event WHERE seq = 3000");
+        let first = store.verify_chain().unwrap().first_break.unwrap();
+        assert_eq!(first.seq, 3001);
+        assert_eq!(
+            first.fault,
+            Fault::Missing {
+                expected: 3000,
+                found: 3001
+            }
+        );
+    }
+}
