@@ -71,6 +71,19 @@ fn status_condition(status: Option<RemediationStatus>) -> &'static str {
     }
 }
 
+/// A page of tasks: campaign, then (when `keyed`) the item id the page
+/// starts after, then the limit. Ranks are ids within the campaign's range,
+/// and the item is the rowid behind `item_state_by_campaign (campaign,
+/// decision)`: a page seeks to its start and reads in order instead of
+/// sorting every revoke of the campaign.
+fn page_sql(status: Option<RemediationStatus>, keyed: bool) -> String {
+    format!(
+        "{TASK_SELECT}{}{} ORDER BY s.item LIMIT ?",
+        status_condition(status),
+        if keyed { " AND s.item > ?" } else { "" }
+    )
+}
+
 const TASK_SELECT: &str = "SELECT i.id, i.risk_rank, idn.tenant, idn.identity_id, idn.name,
         e.system, e.name, s.decided_event, d.actor, d.at, d.note,
         json_extract(d.body, '$.close_action'), r.status, r.event,
@@ -154,14 +167,13 @@ impl Store {
         after: Option<i64>,
         limit: usize,
     ) -> Result<Vec<RemediationTask>> {
-        let mut sql = format!("{TASK_SELECT}{}", status_condition(status));
         let mut values = vec![Value::Integer(campaign.0)];
         if let Some(rank) = after {
-            sql.push_str(" AND i.risk_rank > ?");
-            values.push(Value::Integer(rank));
+            let (first, _) = super::campaigns::item_range(&self.conn, campaign)?;
+            values.push(Value::Integer(first + rank));
         }
-        sql.push_str(" ORDER BY i.id LIMIT ?");
         values.push(Value::Integer(limit as i64));
+        let sql = page_sql(status, after.is_some());
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(params_from_iter(values), read_task)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -510,6 +522,71 @@ mod tests {
             ]
         );
         assert!(store.verify(&[], false).unwrap().ok());
+    }
+
+    #[test]
+    fn pages_follow_the_risk_order_by_keyset_and_filter_by_status() {
+        let (mut store, q4) = sample_store();
+        // The first campaign's items are ids 1… in risk order: rank + 1.
+        let revoked: Vec<i64> = [3, 7, 8, 12, 20].iter().map(|rank| rank + 1).collect();
+        for item in &revoked {
+            decide(
+                &mut store,
+                &q4,
+                OWNER,
+                *item,
+                Some(Decision::Revoke),
+                "gone",
+            );
+        }
+        let mut seen = Vec::new();
+        let mut after = None;
+        loop {
+            let page = store.remediation_page(q4.id, None, after, 2).unwrap();
+            if page.is_empty() {
+                break;
+            }
+            assert!(page.len() <= 2);
+            after = page.last().map(|t| t.rank);
+            seen.extend(page.iter().map(|t| t.item));
+        }
+        assert_eq!(seen, revoked, "every task once, riskiest first");
+        let later = store
+            .remediation_page(q4.id, Some(RemediationStatus::Pending), Some(8), 10)
+            .unwrap();
+        assert_eq!(
+            later.iter().map(|t| t.rank).collect::<Vec<_>>(),
+            [12, 20],
+            "after rank 8"
+        );
+    }
+
+    #[test]
+    fn a_page_seeks_instead_of_sorting_every_revoke() {
+        let (store, q4) = sample_store();
+        for status in [None, Some(RemediationStatus::StillEffective)] {
+            for keyed in [false, true] {
+                let sql = format!("EXPLAIN QUERY PLAN {}", super::page_sql(status, keyed));
+                let mut values = vec![q4.id.0, 6, 10];
+                if !keyed {
+                    values.remove(1);
+                }
+                let plan: Vec<String> = store
+                    .conn
+                    .prepare(&sql)
+                    .unwrap()
+                    .query_map(rusqlite::params_from_iter(values), |r| {
+                        r.get::<_, String>(3)
+                    })
+                    .unwrap()
+                    .collect::<rusqlite::Result<_>>()
+                    .unwrap();
+                assert!(
+                    !plan.iter().any(|step| step.contains("TEMP B-TREE")),
+                    "{status:?} {keyed}: {plan:#?}"
+                );
+            }
+        }
     }
 
     #[test]
