@@ -27,8 +27,16 @@ fn still_effective_revocations_are_loud_on_the_main_screen_and_in_the_detail() {
     let drawn = console.draw();
     let status_line = drawn.lines().last().unwrap();
     assert!(
-        status_line.contains("⚠ 2 STILL EFFECTIVE (m)"),
-        "{status_line}"
+        status_line.contains("⚠ 2 STILL EFFECTIVE · showing every item"),
+        "beside a message: {status_line}"
+    );
+    console.send(ch('j'));
+    console.send(ch('k'));
+    let drawn = console.draw();
+    let status_line = drawn.lines().last().unwrap();
+    assert!(
+        status_line.contains("⚠ 2 STILL EFFECTIVE (m) · ? help"),
+        "with the key that lists them: {status_line}"
     );
     // The riskiest item was revoked and the December export still has it.
     assert_eq!(console.current().rank, 0);
@@ -63,7 +71,11 @@ fn still_effective_revocations_are_loud_on_the_main_screen_and_in_the_detail() {
     console.send(ch('u'));
     assert_eq!(console.app.remediation.unwrap().still_effective, 1);
     console.app.color = false;
-    assert!(console.draw().contains("⚠ 1 STILL EFFECTIVE (m)"));
+    assert!(
+        console
+            .draw()
+            .contains("⚠ 1 STILL EFFECTIVE · item 1: undo recorded")
+    );
 }
 
 #[test]
@@ -159,7 +171,7 @@ fn the_view_pages_by_keyset_filters_by_status_and_shows_the_proof() {
         drawn.contains("✓ verified: snapshot 2 december.csv"),
         "{drawn}"
     );
-    assert!(drawn.contains("showing verified only"), "{drawn}");
+    assert!(drawn.contains("Remediation · verified only"), "{drawn}");
 
     // A newer export arrives while the view is open: R rereads it.
     import_file(

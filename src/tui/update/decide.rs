@@ -66,19 +66,13 @@ pub(super) fn begin(app: &mut App, kind: DecisionKind) -> Vec<Effect> {
     vec![]
 }
 
-/// Why a decision key does nothing on a campaign that is no longer open,
-/// and what can be done instead.
+/// Why a decision key does nothing on a campaign that is no longer open;
+/// short, to fit beside the still-effective count at 80 columns (the key
+/// hints say what can be done instead).
 pub(super) fn not_open(state: CampaignState) -> String {
     match state {
-        CampaignState::SignedOff => format!(
-            "signed off: no more decisions ({} closes, {} remediation)",
-            keymap::keys_for(ModeKind::Browse, Action::CloseCampaign),
-            keymap::keys_for(ModeKind::Browse, Action::Remediation)
-        ),
-        _ => format!(
-            "closed: no more decisions ({} shows remediation)",
-            keymap::keys_for(ModeKind::Browse, Action::Remediation)
-        ),
+        CampaignState::SignedOff => "signed off: no more decisions".into(),
+        _ => "closed: no more decisions".into(),
     }
 }
 

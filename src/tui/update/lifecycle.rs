@@ -302,7 +302,7 @@ pub(super) fn on_signed_off(app: &mut App, signoff: SignOff, state: CampaignStat
     app.dashboard = None;
     // That the signer also decided items was on the screen they signed.
     app.status = Some(Status::Info(format!(
-        "signed off (event {}): no more decisions · {} closes",
+        "signed off (event {}) · {} closes",
         signoff.seq,
         keymap::keys_for(ModeKind::Browse, Action::CloseCampaign)
     )));
@@ -321,13 +321,11 @@ pub(super) fn on_closed(
     app.dashboard = None;
     app.facets = None;
     let nobody = closure.kept + closure.revoked;
+    // Short, to fit beside the still-effective count at 80 columns.
     app.status = Some(Status::Info(if nobody == 0 {
-        format!("closed (event {}): every item had a decision", closure.seq)
+        "closed: every item had a decision".into()
     } else {
-        format!(
-            "closed (event {}): close action {} kept {}, revoked {}",
-            closure.seq, closure.on_close, closure.kept, closure.revoked
-        )
+        format!("closed: {} kept, {} revoked", closure.kept, closure.revoked)
     }));
     // Items nobody decided now carry the close action.
     let mut effects = reload(app);

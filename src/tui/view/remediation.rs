@@ -63,11 +63,7 @@ pub fn remediation_capacity(size: (u16, u16)) -> usize {
     table.height.saturating_sub(1) as usize
 }
 
-fn counts_line(
-    list: &RemediationList,
-    counts: Option<&RemediationCounts>,
-    theme: &Theme,
-) -> Line<'static> {
+fn counts_line(counts: Option<&RemediationCounts>, theme: &Theme) -> Line<'static> {
     let mut spans = Vec::new();
     match counts {
         Some(c) => {
@@ -91,11 +87,6 @@ fn counts_line(
         }
         None => spans.push(Span::styled("counting…", theme.dim())),
     }
-    let showing = match list.status {
-        None => "all".to_string(),
-        Some(status) => format!("{} only", status.label()),
-    };
-    spans.push(Span::styled(format!(" · showing {showing}"), theme.dim()));
     Line::from(spans)
 }
 
@@ -170,7 +161,10 @@ pub fn render(list: &RemediationList, app: &App, theme: &Theme, frame: &mut Fram
     let block = Block::default()
         .borders(Borders::ALL)
         .title(Line::styled(
-            " Remediation · revocations, riskiest first ",
+            match list.status {
+                None => " Remediation · every revocation, riskiest first ".to_string(),
+                Some(status) => format!(" Remediation · {} only, riskiest first ", status.label()),
+            },
             theme.title(),
         ))
         .title_bottom(Line::from(position).right_aligned());
@@ -178,7 +172,7 @@ pub fn render(list: &RemediationList, app: &App, theme: &Theme, frame: &mut Fram
     frame.render_widget(block, area);
     let [counts, table_area, evidence_area] = layout(inner);
     frame.render_widget(
-        Paragraph::new(counts_line(list, app.remediation.as_ref(), theme)),
+        Paragraph::new(counts_line(app.remediation.as_ref(), theme)),
         counts,
     );
     if list.rows.is_empty() {

@@ -211,12 +211,19 @@ pub fn render_status(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect
     if let Some(still) = app.remediation.map(|c| c.still_effective)
         && still > 0
     {
+        // The key that lists them, where that key means it and a message
+        // does not need the room.
+        let key = match (&app.mode, &app.status) {
+            (Mode::Browse, None) => {
+                format!("({}) ", keys_for(ModeKind::Browse, Action::Remediation))
+            }
+            _ => String::new(),
+        };
         spans.push(Span::styled(
             format!(
-                "{} {still} {} ({}) ",
+                "{} {still} {} {key}",
                 super::remediation_symbol(RemediationStatus::StillEffective),
                 RemediationStatus::StillEffective.label(),
-                keys_for(ModeKind::Browse, Action::Remediation)
             ),
             theme.danger(),
         ));
