@@ -436,6 +436,16 @@ fn hostile_text_from_the_data_is_drawn_escaped() {
     console.send(key(KeyCode::Esc));
     console.send(ch('d'));
     check(console.draw(), 1); // the dashboard's riskiest items
+    console.send(key(KeyCode::Esc));
+    console.send(ch('r'));
+    console.type_text("gone");
+    console.send(ctrl('s'));
+    console.send(ch('m'));
+    check(console.draw(), 2); // the remediation row and its evidence
+    console.send(key(KeyCode::Esc));
+    console.send(ch('S'));
+    check(console.draw(), 1); // the revocation the sign-off lists
+    assert!(console.draw().contains("admin\\x1b[5m"));
     assert!(
         console
             .buffer()

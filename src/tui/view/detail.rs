@@ -3,7 +3,7 @@
 //! same grant's decisions in earlier campaigns. It scrolls when it does
 //! not fit.
 
-use super::{Theme, short_time};
+use super::{Theme, short_day, short_time};
 use crate::domain::date::describe_age;
 use crate::domain::framework::Mapping;
 use crate::domain::text::{sanitize, sanitize_multiline};
@@ -81,7 +81,7 @@ fn outcome(e: &EarlierDecision) -> String {
         text.push_str(&format!(" by {}", sanitize(actor)));
     }
     if let Some(at) = &e.at {
-        text.push_str(&format!(" on {}", at.chars().take(10).collect::<String>()));
+        text.push_str(&format!(" on {}", short_day(at)));
     }
     if e.actor.as_deref() != Some(e.reviewer.as_str()) {
         text.push_str(&format!(" (reviewer {})", sanitize(&e.reviewer)));
@@ -101,13 +101,13 @@ fn remediation_line(task: &RemediationTask, theme: &Theme) -> Line<'static> {
             "{status}: {} (snapshot {}, {}) still holds it",
             sanitize(&p.file_name),
             p.id,
-            p.imported_at.chars().take(10).collect::<String>()
+            short_day(&p.imported_at)
         ),
         (Some(p), _) => format!(
             "{status}: gone from {} (snapshot {}, {})",
             sanitize(&p.file_name),
             p.id,
-            p.imported_at.chars().take(10).collect::<String>()
+            short_day(&p.imported_at)
         ),
         (None, _) => format!("{status}: no snapshot of its scope imported since"),
     };

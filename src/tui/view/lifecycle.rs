@@ -127,7 +127,7 @@ fn undecided(out: &mut Vec<Line<'static>>, theme: &Theme, s: &SignoffSummary) {
             symbol(None),
             item_text(i),
             sanitize(&i.assignee),
-            i.recommendation.replace('_', " ")
+            sanitize(&i.recommendation.replace('_', " "))
         )
     });
 }

@@ -143,10 +143,17 @@ pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
     )
 }
 
-/// "2026-11-22 14:03" from a stored RFC 3339 time.
+/// "2026-11-22 14:03" from a stored RFC 3339 time (sanitised: the
+/// database is not trusted to hold only times).
 pub fn short_time(at: &str) -> String {
     let cut: String = at.chars().take(16).collect();
-    cut.replace('T', " ")
+    crate::domain::text::sanitize(&cut.replace('T', " ")).into_owned()
+}
+
+/// "2026-11-22" from a stored date or time, sanitised.
+pub fn short_day(at: &str) -> String {
+    let cut: String = at.chars().take(10).collect();
+    crate::domain::text::sanitize(&cut).into_owned()
 }
 
 /// Cuts `text` to `width` characters, ending with "…" when it was longer.

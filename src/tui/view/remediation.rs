@@ -3,7 +3,7 @@
 //! which is loud: a symbol, the word in capitals and, with colours, red.
 //! Below the page, the selected revocation with its evidence.
 
-use super::{Theme, areas_for, short_time};
+use super::{Theme, areas_for, short_day, short_time};
 use crate::domain::RemediationStatus;
 use crate::domain::text::sanitize;
 use crate::store::{RemediationCounts, RemediationTask};
@@ -205,7 +205,7 @@ pub fn render(list: &RemediationList, app: &App, theme: &Theme, frame: &mut Fram
             Cell::from(sanitize(&task.identity_name).into_owned()),
             Cell::from(sanitize(&task.system).into_owned()),
             Cell::from(sanitize(&task.entitlement).into_owned()),
-            Cell::from(task.revoked_at.chars().take(10).collect::<String>()),
+            Cell::from(short_day(&task.revoked_at)),
         ];
         if wide {
             cells.push(Cell::from(sanitize(&task.revoked_by).into_owned()));
