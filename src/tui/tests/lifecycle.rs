@@ -321,3 +321,34 @@ fn a_summary_read_after_the_screen_was_left_changes_nothing() {
     console.settle();
     assert!(matches!(console.app.mode, Mode::Remediation(_)));
 }
+
+#[test]
+fn a_sponsor_adds_her_own_sign_off_to_a_signed_off_campaign() {
+    let (mut store, q4) = sample_store();
+    store
+        .sign_off(
+            q4.id,
+            &acting(OWNER),
+            "30 undecided: owners decide",
+            Some(30),
+        )
+        .unwrap();
+    let q4 = store.campaign("Q4").unwrap();
+    let mut console = Console::open_as(&mut store, &q4, (160, 48), SPONSOR);
+    console.send(ch('S'));
+    assert_eq!(screen(&console).role, Some(SignerRole::Sponsor));
+    let drawn = console.draw();
+    assert!(
+        drawn.contains(&format!("Already signed off by {OWNER} (owner)")),
+        "{drawn}"
+    );
+    console.type_text("30\nmy partners checked; 30 undecided");
+    console.send(ctrl('s'));
+    let signed = console.runner.store.signoffs(q4.id).unwrap();
+    assert_eq!(signed.len(), 2);
+    assert_eq!(
+        (signed[1].signer.as_str(), signed[1].role),
+        (SPONSOR, SignerRole::Sponsor)
+    );
+    assert_eq!(console.app.campaign.state, CampaignState::SignedOff);
+}
