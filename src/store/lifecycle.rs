@@ -284,6 +284,13 @@ impl Store {
         Ok(role_of(&self.conn, campaign, &owner, actor)?.map(|(role, _)| role))
     }
 
+    /// Where the campaign stands now: open, signed off or closed. One
+    /// indexed read, so a console can ask after another terminal may have
+    /// signed or closed it.
+    pub fn campaign_state(&self, campaign: CampaignId) -> Result<CampaignState> {
+        campaign_state(&self.conn, campaign)
+    }
+
     /// The campaign's sign-offs, oldest first.
     pub fn signoffs(&self, campaign: CampaignId) -> Result<Vec<SignOff>> {
         signoffs(&self.conn, campaign)
@@ -292,5 +299,27 @@ impl Store {
     /// How the campaign was closed, if it was.
     pub fn closure(&self, campaign: CampaignId) -> Result<Option<Closure>> {
         closure(&self.conn, campaign)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::domain::CampaignState;
+    use crate::testing::{OWNER, acting, sample_store};
+
+    #[test]
+    fn the_state_follows_the_sign_off_and_the_close() {
+        let (mut store, q4) = sample_store();
+        assert_eq!(store.campaign_state(q4.id).unwrap(), CampaignState::Open);
+        store
+            .sign_off(q4.id, &acting(OWNER), "30 undecided: keep", Some(30))
+            .unwrap();
+        assert_eq!(
+            store.campaign_state(q4.id).unwrap(),
+            CampaignState::SignedOff
+        );
+        store.close_campaign(q4.id, &acting(OWNER), None).unwrap();
+        assert_eq!(store.campaign_state(q4.id).unwrap(), CampaignState::Closed);
+        assert_eq!(store.campaign("Q4").unwrap().state, CampaignState::Closed);
     }
 }

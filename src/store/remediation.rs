@@ -87,6 +87,14 @@ const TASK_SELECT: &str = "SELECT i.id, i.risk_rank, idn.tenant, idn.identity_id
     LEFT JOIN snapshot sn ON sn.id = r.snapshot
     WHERE s.item BETWEEN ? AND ? AND s.decision = 'revoke'";
 
+/// A page of tasks: the id range to read (?1, ?2) and the limit (?3).
+fn page_sql(status: Option<RemediationStatus>) -> String {
+    format!(
+        "{TASK_SELECT}{} ORDER BY s.item LIMIT ?3",
+        status_condition(status)
+    )
+}
+
 fn read_task(r: &Row<'_>) -> rusqlite::Result<RemediationTask> {
     let status: Option<String> = r.get(12)?;
     let status = match status.as_deref() {
@@ -159,10 +167,7 @@ impl Store {
     ) -> Result<Vec<RemediationTask>> {
         // Ranks are ids within the campaign's range, and the revoked items
         // are indexed by id: the keyset is the range's lower end.
-        let sql = format!(
-            "{TASK_SELECT}{} ORDER BY s.item LIMIT ?3",
-            status_condition(status)
-        );
+        let sql = page_sql(status);
         let (first, last) = item_range(&self.conn, campaign)?;
         let from = after.map_or(first, |rank| (first + rank + 1).max(first));
         let mut stmt = self.conn.prepare_cached(&sql)?;
@@ -381,6 +386,7 @@ fn record_outcome(
 #[cfg(test)]
 mod tests {
     use super::RemediationCounts;
+    use crate::store::campaigns::item_range;
     use crate::domain::{Decision, RemediationStatus};
     use crate::store::{CampaignSummary, ItemId, Store};
     use crate::testing::{
@@ -515,6 +521,66 @@ mod tests {
             ]
         );
         assert!(store.verify(&[], false).unwrap().ok());
+    }
+
+    #[test]
+    fn pages_follow_the_risk_order_by_keyset_and_filter_by_status() {
+        let (mut store, q4) = sample_store();
+        // The first campaign's items are ids 1… in risk order: rank + 1.
+        let revoked: Vec<i64> = [3, 7, 8, 12, 20].iter().map(|rank| rank + 1).collect();
+        for item in &revoked {
+            decide(
+                &mut store,
+                &q4,
+                OWNER,
+                *item,
+                Some(Decision::Revoke),
+                "gone",
+            );
+        }
+        let mut seen = Vec::new();
+        let mut after = None;
+        loop {
+            let page = store.remediation_page(q4.id, None, after, 2).unwrap();
+            if page.is_empty() {
+                break;
+            }
+            assert!(page.len() <= 2);
+            after = page.last().map(|t| t.rank);
+            seen.extend(page.iter().map(|t| t.item));
+        }
+        assert_eq!(seen, revoked, "every task once, riskiest first");
+        let later = store
+            .remediation_page(q4.id, Some(RemediationStatus::Pending), Some(8), 10)
+            .unwrap();
+        assert_eq!(
+            later.iter().map(|t| t.rank).collect::<Vec<_>>(),
+            [12, 20],
+            "after rank 8"
+        );
+    }
+
+    #[test]
+    fn a_page_seeks_instead_of_sorting_every_revoke() {
+        let (store, q4) = sample_store();
+        let (first, last) = item_range(&store.conn, q4.id).unwrap();
+        for status in [None, Some(RemediationStatus::StillEffective)] {
+            for from in [first, first + 6] {
+                let sql = format!("EXPLAIN QUERY PLAN {}", super::page_sql(status));
+                let plan: Vec<String> = store
+                    .conn
+                    .prepare(&sql)
+                    .unwrap()
+                    .query_map(rusqlite::params![from, last, 10], |r| r.get::<_, String>(3))
+                    .unwrap()
+                    .collect::<rusqlite::Result<_>>()
+                    .unwrap();
+                assert!(
+                    !plan.iter().any(|step| step.contains("TEMP B-TREE")),
+                    "{status:?} from {from}: {plan:#?}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -39,6 +39,12 @@ actions!(
     /// The reviewer's own items, or every item of the campaign.
     ToggleScope,
     Dashboard,
+    /// Open the sign-off screen (the campaign's owner or a sponsor).
+    SignOff,
+    /// Open the close screen of a signed-off campaign.
+    CloseCampaign,
+    /// The revocations and whether later snapshots show them gone.
+    Remediation,
     Reload,
     Help,
     Quit,

@@ -1,10 +1,10 @@
 //! The console's state: what is on screen and what the reviewer is doing.
 //! Only `update` changes it; views only read it.
 
-use crate::domain::{CampaignState, DecisionKind, Field, Filter, Policy};
+use crate::domain::{CampaignState, DecisionKind, Field, Filter, Policy, RemediationStatus};
 use crate::store::{
-    CampaignSummary, Dashboard, EventSeq, Facet, ItemDetail, ItemId, ItemQuery, ItemRow, Selection,
-    Tally,
+    CampaignSummary, Dashboard, EventSeq, Facet, ItemDetail, ItemId, ItemQuery, ItemRow,
+    RemediationCounts, RemediationTask, Selection, SignerRole, SignoffSummary, Tally,
 };
 use chrono::NaiveDate;
 use ratatui_textarea::TextArea;
@@ -17,6 +17,8 @@ pub struct CampaignView {
     pub due: NaiveDate,
     pub state: CampaignState,
     pub owner: String,
+    /// The previous campaign of the same scope, which items compare with.
+    pub previous: Option<String>,
 }
 
 /// The visible page of the queue: never more rows than fit on screen.
@@ -83,6 +85,8 @@ pub enum Input {
     Until,
     Ticket,
     To,
+    /// The number of undecided items a sign-off acknowledges.
+    Accept,
     Note,
 }
 
@@ -92,6 +96,7 @@ impl Input {
             Input::Until => "Until",
             Input::Ticket => "Ticket",
             Input::To => "To",
+            Input::Accept => "Undecided",
             Input::Note => "Note",
         }
     }
@@ -172,6 +177,78 @@ pub struct FilterPanel {
     pub chosen: BTreeMap<Field, BTreeSet<String>>,
 }
 
+/// Which step of the campaign's lifecycle a screen records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    SignOff,
+    Close,
+}
+
+/// The sign-off or close screen: what is being signed (or what closing
+/// will do), and the fields of the signature.
+pub struct Lifecycle {
+    pub step: Step,
+    /// The campaign's outcome as it stands, once read (it counts the
+    /// campaign, so it is read after the screen is first drawn).
+    pub summary: Option<SignoffSummary>,
+    /// Whether the acting person may sign off or close, and as what.
+    pub role: Option<SignerRole>,
+    /// Empty until the summary is read, and when the acting person may
+    /// not go on.
+    pub fields: Vec<(Input, TextArea<'static>)>,
+    pub focus: usize,
+    /// How far the summary is scrolled.
+    pub scroll: u16,
+    /// Why the last attempt was refused, shown on the screen.
+    pub error: Option<String>,
+}
+
+impl Lifecycle {
+    pub fn new(step: Step) -> Lifecycle {
+        Lifecycle {
+            step,
+            summary: None,
+            role: None,
+            fields: Vec::new(),
+            focus: 0,
+            scroll: 0,
+            error: None,
+        }
+    }
+
+    pub fn text(&self, input: Input) -> Option<String> {
+        self.fields
+            .iter()
+            .find(|(i, _)| *i == input)
+            .map(|(_, t)| t.lines().join("\n"))
+    }
+
+    pub fn focused(&self) -> Option<Input> {
+        self.fields.get(self.focus).map(|(i, _)| *i)
+    }
+}
+
+/// The remediation list: one page of revocations, read by keyset.
+#[derive(Clone, Debug, Default)]
+pub struct RemediationList {
+    /// Only the tasks of this status; `None` for all.
+    pub status: Option<RemediationStatus>,
+    pub rows: Vec<RemediationTask>,
+    pub selected: usize,
+    /// The risk rank the page on screen starts after (`None`: the start).
+    pub after: Option<i64>,
+    /// Where each page before it started, to page back.
+    pub earlier: Vec<Option<i64>>,
+    /// Whether another page follows.
+    pub more: bool,
+}
+
+impl RemediationList {
+    pub fn current(&self) -> Option<&RemediationTask> {
+        self.rows.get(self.selected)
+    }
+}
+
 pub enum Mode {
     Browse,
     Editor(Box<Editor>),
@@ -179,6 +256,8 @@ pub enum Mode {
     Search(Box<SearchBox>),
     Filter(FilterPanel),
     Dashboard,
+    Lifecycle(Box<Lifecycle>),
+    Remediation(Box<RemediationList>),
     Help { scroll: u16 },
 }
 
@@ -202,7 +281,11 @@ pub struct App {
     pub matching: Option<(ItemQuery, u64)>,
     pub queue: Queue,
     pub detail: Option<ItemDetail>,
+    /// The remediation task of the item in the detail, if it is revoked.
+    pub detail_task: Option<RemediationTask>,
     pub detail_scroll: u16,
+    /// Revocations per remediation status, once counted.
+    pub remediation: Option<RemediationCounts>,
     pub marks: Marks,
     pub facets: Option<Vec<Facet>>,
     pub dashboard: Option<Dashboard>,
@@ -231,6 +314,7 @@ impl App {
                 due: campaign.due,
                 state: campaign.state,
                 owner: campaign.owner.clone(),
+                previous: campaign.previous.clone(),
             },
             tally: campaign.tally,
             reviewer,
@@ -244,7 +328,9 @@ impl App {
             matching: None,
             queue: Queue::default(),
             detail: None,
+            detail_task: None,
             detail_scroll: 0,
+            remediation: None,
             marks: Marks::default(),
             facets: None,
             dashboard: None,

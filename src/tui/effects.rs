@@ -2,8 +2,9 @@
 //! that does it against the store and turns the results into messages.
 //! This is the only part of the console that performs I/O.
 
-use super::update::{Msg, Select};
-use crate::domain::{Decision, DecisionKind};
+use super::app::Step;
+use super::update::{Msg, Pick, Select};
+use crate::domain::{Decision, DecisionKind, RemediationStatus};
 use crate::store::{
     Acting, CampaignId, DecisionRequest, EventSeq, ItemId, ItemQuery, PageDirection, Selection,
     Store, StoreError,
@@ -13,6 +14,10 @@ use std::time::Instant;
 
 /// How many of the riskiest undecided items the dashboard lists.
 pub const DASHBOARD_RISKIEST: usize = 8;
+
+/// How many of the riskiest exceptions, revocations and undecided items
+/// the sign-off screen lists (with how many more there are).
+pub const SIGNOFF_LISTED: usize = 8;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Effect {
@@ -50,6 +55,27 @@ pub enum Effect {
         decision: Option<Decision>,
         note: Option<String>,
     },
+    /// Where the campaign stands: open, signed off or closed; then, when
+    /// asked, the screen of the step the reviewer wants to take from there.
+    LoadCampaignState {
+        then: Option<Step>,
+    },
+    /// One page of remediation tasks after the risk rank `after`: up to
+    /// `limit`, and one more to know whether another page follows.
+    LoadRemediation {
+        status: Option<RemediationStatus>,
+        after: Option<i64>,
+        limit: usize,
+        pick: Pick,
+    },
+    SignOff {
+        note: String,
+        /// The number of undecided items the signer acknowledged.
+        accept: Option<u64>,
+    },
+    CloseCampaign {
+        note: Option<String>,
+    },
     /// Any effect, run after the frame is drawn: a search typed key by
     /// key costs one query when the typing pauses, not one per key.
     Later(Box<Effect>),
@@ -59,6 +85,10 @@ pub enum Effect {
     CountMarked(Selection),
     LoadFacets,
     LoadDashboard,
+    /// What a sign-off attests (or a close would do) and whether the
+    /// acting person may do it.
+    LoadLifecycle,
+    LoadRemediationCounts,
 }
 
 impl Effect {
@@ -73,6 +103,8 @@ impl Effect {
                 | Effect::CountMarked(_)
                 | Effect::LoadFacets
                 | Effect::LoadDashboard
+                | Effect::LoadLifecycle
+                | Effect::LoadRemediationCounts
         )
     }
 
@@ -150,9 +182,15 @@ impl<'a> Runner<'a> {
                 if self.shown.is_none_or(|(shown, _)| shown != item) {
                     self.shown = Some((item, Instant::now()));
                 }
-                store
-                    .item_detail(self.campaign, item)
-                    .map(|detail| Msg::DetailLoaded(detail.map(Box::new)))
+                let revoked =
+                    |d: &crate::store::ItemDetail| d.row.decision == Some(DecisionKind::Revoke);
+                store.item_detail(self.campaign, item).and_then(|detail| {
+                    let task = match &detail {
+                        Some(d) if revoked(d) => store.remediation_task(self.campaign, item)?,
+                        _ => None,
+                    };
+                    Ok(Msg::DetailLoaded(detail.map(Box::new), task.map(Box::new)))
+                })
             }
             Effect::LoadTally => store.tally(self.campaign).map(Msg::TallyLoaded),
             Effect::Decide(mut request) => {
@@ -183,7 +221,7 @@ impl<'a> Runner<'a> {
                         seq: EventSeq(seq),
                         message: format!("item {item}: {actor} recorded {what} meanwhile"),
                     }),
-                    Err(e) => Err(e),
+                    Err(e) => self.refused(e),
                 }
             }
             Effect::ChainHead => store
@@ -195,24 +233,87 @@ impl<'a> Runner<'a> {
             Effect::MarkAll { query, removed } => store
                 .matching_among(&query, &removed)
                 .map(|rematched| Msg::MarkedAll { query, rematched }),
-            Effect::PreviewMarked { selection, kind } => store
-                .preview_selected(&selection, kind, None)
-                .map(|preview| Msg::Previewed { kind, preview }),
+            Effect::PreviewMarked { selection, kind } => {
+                match store.preview_selected(&selection, kind, None) {
+                    Ok(preview) => Ok(Msg::Previewed { kind, preview }),
+                    Err(e) => self.refused(e),
+                }
+            }
             Effect::DecideMarked {
                 selection,
                 decision,
                 note,
             } => {
                 let kind = decision.as_ref().map_or(DecisionKind::Undo, Decision::kind);
-                store
+                match store
                     .decide_selected(&acting, &selection, decision.as_ref(), note.as_deref())
                     .and_then(|outcome| Ok((outcome, store.tally(self.campaign)?)))
-                    .map(|(outcome, tally)| Msg::BulkDecided {
+                {
+                    Ok((outcome, tally)) => Ok(Msg::BulkDecided {
                         kind,
                         outcome,
                         tally,
+                    }),
+                    Err(e) => self.refused(e),
+                }
+            }
+            Effect::LoadCampaignState { then } => store
+                .campaign_state(self.campaign)
+                .map(|state| Msg::StateLoaded { state, then }),
+            Effect::LoadRemediation {
+                status,
+                after,
+                limit,
+                pick,
+            } => store
+                .remediation_page(self.campaign, status, after, limit + 1)
+                .map(|rows| Msg::RemediationPage {
+                    status,
+                    after,
+                    rows,
+                    limit,
+                    pick,
+                }),
+            Effect::SignOff { note, accept } => {
+                match store.sign_off(self.campaign, &acting, &note, accept) {
+                    Ok(signoff) => {
+                        store
+                            .campaign_state(self.campaign)
+                            .map(|state| Msg::SignedOff {
+                                signoff: Box::new(signoff),
+                                state,
+                            })
+                    }
+                    Err(e) => Ok(Msg::LifecycleRefused(e.to_string())),
+                }
+            }
+            Effect::CloseCampaign { note } => {
+                match store.close_campaign(self.campaign, &acting, note.as_deref()) {
+                    Ok(closure) => store.tally(self.campaign).and_then(|tally| {
+                        Ok(Msg::Closed {
+                            closure: Box::new(closure),
+                            tally,
+                            state: store.campaign_state(self.campaign)?,
+                        })
+                    }),
+                    Err(e) => Ok(Msg::LifecycleRefused(e.to_string())),
+                }
+            }
+            Effect::LoadLifecycle => {
+                store
+                    .signer_role(self.campaign, &self.actor)
+                    .and_then(|role| {
+                        Ok(Msg::LifecycleLoaded {
+                            role,
+                            summary: Box::new(
+                                store.signoff_summary(self.campaign, SIGNOFF_LISTED)?,
+                            ),
+                        })
                     })
             }
+            Effect::LoadRemediationCounts => store
+                .remediation_counts(self.campaign)
+                .map(Msg::RemediationCounted),
             Effect::CountMatches(query) => store
                 .count_items(&query)
                 .map(|count| Msg::Counted { query, count }),
@@ -225,5 +326,18 @@ impl<'a> Runner<'a> {
                 .map(|d| Msg::DashboardLoaded(Box::new(d))),
         };
         result.unwrap_or_else(|e| Msg::Failed(e.to_string()))
+    }
+
+    /// A decision the store refused: when the campaign was signed off or
+    /// closed meanwhile (in another terminal), the console learns its new
+    /// state along with the reason.
+    fn refused(&self, error: StoreError) -> Result<Msg, StoreError> {
+        match error {
+            StoreError::WrongState { .. } => Ok(Msg::NoLongerOpen {
+                state: self.store.campaign_state(self.campaign)?,
+                message: error.to_string(),
+            }),
+            other => Err(other),
+        }
     }
 }

@@ -15,11 +15,14 @@ pub enum ModeKind {
     Search,
     Filter,
     Dashboard,
+    /// The sign-off and close screens, each with its note.
+    Lifecycle,
+    Remediation,
     Help,
 }
 
 /// Every mode with the heading its keys have in the help, in help order.
-pub const MODES: [(ModeKind, &str); 7] = [
+pub const MODES: [(ModeKind, &str); 9] = [
     (ModeKind::Browse, "Queue"),
     (
         ModeKind::Editor,
@@ -29,6 +32,11 @@ pub const MODES: [(ModeKind, &str); 7] = [
     (ModeKind::Search, "Search (typing edits the search)"),
     (ModeKind::Filter, "Filter panel"),
     (ModeKind::Dashboard, "Dashboard"),
+    (
+        ModeKind::Lifecycle,
+        "Sign-off and close screens (typing edits the note)",
+    ),
+    (ModeKind::Remediation, "Remediation"),
     (ModeKind::Help, "Help"),
 ];
 
@@ -106,6 +114,9 @@ pub const BINDINGS: &[Binding] = &[
     bind(M::Browse, &[ch('c')], A::ClearFilters, "clear the search and the filters"),
     bind(M::Browse, &[ch('v')], A::ToggleScope, "view my items / all items of the campaign"),
     bind(M::Browse, &[ch('d')], A::Dashboard, "campaign dashboard"),
+    bind(M::Browse, &[ch('m')], A::Remediation, "remediation: each revocation pending, verified or STILL EFFECTIVE"),
+    bind(M::Browse, &[ch('S')], A::SignOff, "sign off the campaign (its owner or a sponsor of its items)"),
+    bind(M::Browse, &[ch('C')], A::CloseCampaign, "close the signed-off campaign: undecided items get the close action"),
     bind(M::Browse, &[ch('R')], A::Reload, "reload: show what others decided meanwhile"),
     bind(M::Browse, &[ch('?')], A::Help, "this help"),
     bind(M::Browse, &[ch('q'), ctrl('c')], A::Quit, "quit (every decision is already saved)"),
@@ -130,6 +141,22 @@ pub const BINDINGS: &[Binding] = &[
     bind(M::Filter, &[plain(K::Esc)], A::Cancel, "cancel: keep the filter as it was"),
     bind(M::Dashboard, &[ch('R')], A::Reload, "recount"),
     bind(M::Dashboard, &[ch('d'), plain(K::Esc), ch('q')], A::Close, "back to the queue"),
+    bind(M::Lifecycle, &[ctrl('s')], A::Save, "sign off, or close: recorded in the audit log"),
+    bind(M::Lifecycle, &[plain(K::Esc)], A::Cancel, "cancel: nothing is recorded"),
+    bind(M::Lifecycle, &[plain(K::Tab)], A::NextField, "next field"),
+    bind(M::Lifecycle, &[plain(K::BackTab)], A::PreviousField, "previous field"),
+    bind(M::Lifecycle, &[plain(K::Enter)], A::Enter, "new line in the note; next field in the count"),
+    bind(M::Lifecycle, &[plain(K::PageDown)], A::PageDown, "scroll what is being signed or closed down"),
+    bind(M::Lifecycle, &[plain(K::PageUp)], A::PageUp, "scroll it up"),
+    bind(M::Remediation, &[ch('j'), plain(K::Down)], A::Down, "next revocation"),
+    bind(M::Remediation, &[ch('k'), plain(K::Up)], A::Up, "previous revocation"),
+    bind(M::Remediation, &[plain(K::PageDown), ctrl('d')], A::PageDown, "next page"),
+    bind(M::Remediation, &[plain(K::PageUp), ctrl('u')], A::PageUp, "previous page"),
+    bind(M::Remediation, &[plain(K::Home)], A::First, "first revocation"),
+    bind(M::Remediation, &[plain(K::Tab), ch('f')], A::NextField, "show next status: all, STILL EFFECTIVE, pending, verified"),
+    bind(M::Remediation, &[plain(K::BackTab)], A::PreviousField, "show previous status"),
+    bind(M::Remediation, &[ch('R')], A::Reload, "reread and recount"),
+    bind(M::Remediation, &[ch('m'), plain(K::Esc), ch('q')], A::Close, "back to the queue"),
     bind(M::Help, &[ch('j'), plain(K::Down)], A::Down, "scroll down"),
     bind(M::Help, &[ch('k'), plain(K::Up)], A::Up, "scroll up"),
     bind(M::Help, &[plain(K::PageDown)], A::PageDown, "page down"),
@@ -347,10 +374,12 @@ mod tests {
     fn keys_the_text_fields_need_are_left_to_them() {
         // Letters typed into a note, a search or a dialog field must reach
         // the text, so those modes bind no plain letters.
-        for binding in BINDINGS
-            .iter()
-            .filter(|b| matches!(b.mode, ModeKind::Editor | ModeKind::Search))
-        {
+        for binding in BINDINGS.iter().filter(|b| {
+            matches!(
+                b.mode,
+                ModeKind::Editor | ModeKind::Search | ModeKind::Lifecycle
+            )
+        }) {
             for key in binding.keys {
                 assert!(
                     !(matches!(key.code, KeyCode::Char(_)) && key.modifiers.is_empty()),

@@ -1,6 +1,6 @@
 //! The console through a real pseudo-terminal: keys in, screen read back.
 
-use crate::util::{Pty, Sandbox};
+use crate::util::{Pty, REVIEWER, Sandbox};
 
 /// The sample's sponsor: most items wait for her.
 const SPONSOR: &str = "a.kowalski@northwind.example.com";
@@ -290,4 +290,52 @@ fn the_console_fits_80_by_24_and_the_help_lists_every_key() {
     tui.wait_for("all items");
     tui.send("q");
     assert!(tui.wait_exit());
+}
+
+#[test]
+fn sign_off_and_close_in_the_console_are_what_campaign_show_reports() {
+    let sandbox = Sandbox::with_campaign();
+    // The campaign's owner, who created it.
+    let mut tui = Pty::spawn(&sandbox, &["review", "Q4", "--as-of", "2026-11-01"], 80, 24);
+    tui.wait_for_all(&["Queue", "Q4 · open"]);
+    tui.send("S");
+    tui.wait_for_all(&["Sign off · Q4", "30 items nobody decided", "Undecided"]);
+    tui.send("30");
+    tui.send("\r");
+    tui.send("checked the partners; 30 undecided keep their access");
+    tui.send(CTRL_S);
+    tui.wait_for_all(&["Q4 · signed off", "signed off (event"]);
+
+    // Committed before it was shown: another terminal sees it now.
+    let shown = sandbox.ok(&["campaign", "show", "Q4"]);
+    assert!(shown.contains("state         signed_off"), "{shown}");
+    assert!(
+        shown.contains(&format!("signed off    by {REVIEWER} (owner)")),
+        "{shown}"
+    );
+
+    tui.send("r");
+    tui.wait_for("! signed off: no more decisions");
+    tui.send("C");
+    tui.wait_for_all(&["Close · Q4", "close action keep: 30 kept"]);
+    tui.send("quarter over");
+    tui.send(CTRL_S);
+    tui.wait_for_all(&["Q4 · closed", "closed: 30 kept, 0 revoked"]);
+    tui.send("q");
+    assert!(tui.wait_exit());
+
+    let shown = sandbox.ok(&["campaign", "show", "Q4"]);
+    assert!(shown.contains("state         closed"), "{shown}");
+    assert!(shown.contains("attested    30"), "{shown}");
+    assert!(
+        shown.contains(&format!("closed        by {REVIEWER}")),
+        "{shown}"
+    );
+    let signed = sandbox.json(&["report", "Q4", "--format", "json"]);
+    assert_eq!(
+        signed["signoffs"][0]["note"],
+        "checked the partners; 30 undecided keep their access"
+    );
+    assert_eq!(signed["signoffs"][0]["undecided"], 30);
+    sandbox.ok(&["verify"]);
 }

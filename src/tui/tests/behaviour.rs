@@ -271,8 +271,16 @@ fn a_campaign_that_is_not_open_refuses_decisions_in_the_console() {
     for k in ['a', 'r', 'e', 'g', 'u'] {
         console.send(ch(k));
         assert!(matches!(console.app.mode, Mode::Browse));
-        assert!(console.draw().contains("no longer accepts decisions"));
+        let screen = console.draw();
+        assert!(screen.contains("! closed: no more decisions"), "{screen}");
     }
+    console.app.campaign.state = CampaignState::SignedOff;
+    console.send(ch('r'));
+    let screen = console.draw();
+    assert!(
+        screen.contains("! signed off: no more decisions"),
+        "{screen}"
+    );
 }
 
 #[test]
@@ -428,6 +436,16 @@ fn hostile_text_from_the_data_is_drawn_escaped() {
     console.send(key(KeyCode::Esc));
     console.send(ch('d'));
     check(console.draw(), 1); // the dashboard's riskiest items
+    console.send(key(KeyCode::Esc));
+    console.send(ch('r'));
+    console.type_text("gone");
+    console.send(ctrl('s'));
+    console.send(ch('m'));
+    check(console.draw(), 2); // the remediation row and its evidence
+    console.send(key(KeyCode::Esc));
+    console.send(ch('S'));
+    check(console.draw(), 1); // the revocation the sign-off lists
+    assert!(console.draw().contains("admin\\x1b[5m"));
     assert!(
         console
             .buffer()
@@ -507,4 +525,27 @@ fn the_current_item_keeps_its_detail() {
         let detail = console.app.detail.as_ref().unwrap();
         assert_eq!(detail.row.id, console.current().id);
     }
+}
+
+#[test]
+fn the_detail_shows_each_flags_controls_and_a_disabled_account() {
+    let (mut store, campaign) = sample_store();
+    let mut console = Console::open(&mut store, &campaign, (160, 48));
+    let drawn = console.draw();
+    assert!(
+        drawn.contains("EXP expired: expired on 2026-06-30"),
+        "{drawn}"
+    );
+    assert!(
+        drawn.contains("    ↳ OWASP NHI1:2025 · NIST CSF PR.AA-05 "),
+        "{drawn}"
+    );
+    assert!(!drawn.contains("disabled at the source"));
+    // A SCIM source that reports the account disabled.
+    console.app.detail.as_mut().unwrap().active = Some(false);
+    assert!(
+        console
+            .draw()
+            .contains("Account     ✗ disabled at the source")
+    );
 }

@@ -7,6 +7,8 @@
 mod behaviour;
 mod bulk;
 mod finding;
+mod lifecycle;
+mod remediation;
 mod screens;
 
 use super::app::{App, Mode};
@@ -128,4 +130,79 @@ impl<'a> Console<'a> {
             .expect("read item")
             .expect("item exists")
     }
+}
+
+/// Q4 with a revocation, an exception and an attestation recorded by the
+/// owner, and the rest undecided.
+pub fn partly_decided() -> (Store, CampaignSummary) {
+    use crate::domain::Decision;
+    use crate::testing::{day, decide, sample_item, sample_store};
+    let (mut store, q4) = sample_store();
+    let [lena, kenji, snowflake] = [1, 8, 3].map(|n| sample_item(&store, &q4, n));
+    decide(
+        &mut store,
+        &q4,
+        OWNER,
+        lena,
+        Some(Decision::Revoke),
+        "contract ended in October",
+    );
+    decide(
+        &mut store,
+        &q4,
+        OWNER,
+        kenji,
+        Some(Decision::Exception {
+            until: day("2027-01-31"),
+            ticket: Some("CHG-7".into()),
+        }),
+        "migration runs until January",
+    );
+    decide(
+        &mut store,
+        &q4,
+        OWNER,
+        snowflake,
+        Some(Decision::Attest),
+        "billing export still needed",
+    );
+    (store, q4)
+}
+
+/// Q4 with revocations in every remediation state: two a later export
+/// still holds, one it no longer holds, two revoked after it.
+pub fn remediation_store() -> (Store, CampaignSummary) {
+    use crate::domain::Decision;
+    use crate::testing::{SAMPLE, decide, import_file, sample_item, sample_store, sample_without};
+    let (mut store, q4) = sample_store();
+    let items = [13, 1, 2, 20, 7].map(|n| sample_item(&store, &q4, n));
+    for item in &items[..3] {
+        decide(
+            &mut store,
+            &q4,
+            OWNER,
+            *item,
+            Some(Decision::Revoke),
+            "no longer needed",
+        );
+    }
+    // The export lacks Lena's GitHub grant (sample line 2) only.
+    let line: Vec<&str> = SAMPLE.lines().nth(2).unwrap().split(',').take(3).collect();
+    import_file(
+        &mut store,
+        "december.csv",
+        &sample_without(&[&line.join(",")]),
+        false,
+    );
+    for item in &items[3..] {
+        decide(
+            &mut store,
+            &q4,
+            OWNER,
+            *item,
+            Some(Decision::Revoke),
+            "revoked after the export",
+        );
+    }
+    (store, q4)
 }

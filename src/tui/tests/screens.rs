@@ -2,7 +2,7 @@
 //! one (160×48): queue, detail, note editor, exception dialog, filter
 //! panel, help overlay, dashboard. Review every change as you would code.
 
-use super::{Console, OWNER, ch, ctrl, key};
+use super::{Console, OWNER, ch, ctrl, key, partly_decided, remediation_store};
 use crate::store::{CampaignSummary, Store};
 use crate::testing::{SAMPLE, campaign, import, sample_store};
 use ratatui::crossterm::event::KeyCode;
@@ -152,4 +152,79 @@ fn search_being_typed() {
     console.send(ch('/'));
     console.type_text("snow");
     snapshot("search", size, console.draw());
+}
+
+#[test]
+fn signoff_screen() {
+    for size in SIZES {
+        let (mut store, q4) = partly_decided();
+        let mut console = Console::open_as(&mut store, &q4, size, OWNER);
+        console.send(ch('S'));
+        console.type_text("27\n");
+        console.type_text("checked exceptions and revocations; 27 undecided keep");
+        snapshot("signoff", size, console.draw());
+    }
+}
+
+#[test]
+fn close_confirmation() {
+    for size in SIZES {
+        let (mut store, q4) = partly_decided();
+        store
+            .sign_off(
+                q4.id,
+                &crate::testing::acting(OWNER),
+                "checked; 27 undecided keep their access",
+                Some(27),
+            )
+            .unwrap();
+        let mut console = Console::open_as(&mut store, &q4, size, OWNER);
+        console.send(ch('C'));
+        console.type_text("quarter over");
+        snapshot("close", size, console.draw());
+    }
+}
+
+#[test]
+fn remediation_view() {
+    for size in SIZES {
+        let (mut store, q4) = remediation_store();
+        let mut console = Console::open_as(&mut store, &q4, size, OWNER);
+        console.send(ch('m'));
+        snapshot("remediation", size, console.draw());
+    }
+}
+
+#[test]
+fn detail_with_controls_register_and_contract() {
+    use crate::domain::Stamp;
+    use crate::domain::register::RegisterEntry;
+    for size in SIZES {
+        let mut store = Store::open_in_memory().unwrap();
+        import(&mut store, SAMPLE);
+        let mut session = store
+            .begin_register_import(crate::store::SnapshotMeta {
+                file_name: "register.csv".into(),
+                format: "register".into(),
+                imported_at: "2026-11-01T09:00:00.000Z".into(),
+                imported_by: "importer@test".into(),
+                partial: false,
+            })
+            .unwrap();
+        let entry = RegisterEntry {
+            tenant: "northwind".into(),
+            sponsor: Some("a.kowalski@northwind.example.com".into()),
+            contract_end: Some(Stamp::parse("2026-10-15").unwrap()),
+            ..RegisterEntry::new("k.ito@saltmarsh.example.net")
+        };
+        assert!(session.add(2, &entry).unwrap().is_none());
+        session.commit("0", false).unwrap();
+        let q4 = campaign(&mut store, "Q4", "2026-11-01");
+        let mut console = Console::open_as(&mut store, &q4, size, OWNER);
+        console.send(ch('v'));
+        console.send(ch('/'));
+        console.type_text("Kenji");
+        console.send(key(KeyCode::Enter));
+        snapshot("detail_controls", size, console.draw());
+    }
 }

@@ -1,11 +1,14 @@
 //! Keys on the queue: moving, marking, changing the view, opening panels.
 //! Decisions start here and continue in `decide`.
 
-use super::{decide, marked_rows, move_selection, panels, recount, reload, show_view, text_field};
+use super::{
+    decide, marked_rows, move_selection, panels, recount, reload, remediation, show_view,
+    text_field,
+};
 use crate::domain::DecisionKind;
 use crate::store::{ItemId, ItemQuery, Selection};
 use crate::tui::action::Action;
-use crate::tui::app::{App, FilterPanel, Marks, Mode, SearchBox, Status, View};
+use crate::tui::app::{App, FilterPanel, Marks, Mode, SearchBox, Status, Step, View};
 use crate::tui::effects::Effect;
 use crate::tui::keymap::{self, ModeKind};
 use ratatui::crossterm::event::KeyEvent;
@@ -111,12 +114,25 @@ pub(super) fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             app.dashboard = None;
             vec![Effect::LoadDashboard]
         }
+        // The campaign may have been signed off or closed in another
+        // terminal: read where it stands before choosing what to offer.
+        Action::SignOff => vec![Effect::LoadCampaignState {
+            then: Some(Step::SignOff),
+        }],
+        Action::CloseCampaign => vec![Effect::LoadCampaignState {
+            then: Some(Step::Close),
+        }],
+        Action::Remediation => remediation::open(app),
         Action::Reload => {
             // Facets and the dashboard are counted again when next opened.
             app.facets = None;
             app.dashboard = None;
             app.status = Some(Status::Info("reloaded".into()));
-            let mut effects = vec![Effect::LoadTally];
+            let mut effects = vec![
+                Effect::LoadTally,
+                Effect::LoadCampaignState { then: None },
+                Effect::LoadRemediationCounts,
+            ];
             effects.extend(reload(app));
             effects.extend(recount(app));
             if !app.marks.is_empty() {

@@ -20,10 +20,7 @@ use ratatui::style::{Modifier, Style};
 /// Starts a decision on the selected item, or on every marked item.
 pub(super) fn begin(app: &mut App, kind: DecisionKind) -> Vec<Effect> {
     if app.campaign.state != CampaignState::Open {
-        app.status = Some(Status::Error(format!(
-            "campaign is {}: it no longer accepts decisions",
-            app.campaign.state
-        )));
+        app.status = Some(Status::Error(not_open(app.campaign.state)));
         return vec![];
     }
     if !app.marks.is_empty() {
@@ -67,6 +64,41 @@ pub(super) fn begin(app: &mut App, kind: DecisionKind) -> Vec<Effect> {
         editor.notice = notice;
     }
     vec![]
+}
+
+/// Why a decision key does nothing on a campaign that is no longer open;
+/// short, to fit beside the still-effective count at 80 columns (the key
+/// hints say what can be done instead).
+pub(super) fn not_open(state: CampaignState) -> String {
+    match state {
+        CampaignState::SignedOff => "signed off: no more decisions".into(),
+        _ => "closed: no more decisions".into(),
+    }
+}
+
+/// The campaign was signed off or closed since the console looked: what
+/// was being decided cannot be recorded, so the dialog closes and says so.
+pub(super) fn on_no_longer_open(
+    app: &mut App,
+    state: CampaignState,
+    message: String,
+) -> Vec<Effect> {
+    app.campaign.state = state;
+    if matches!(app.mode, Mode::Editor(_) | Mode::Confirm(_)) {
+        app.mode = Mode::Browse;
+    }
+    app.status = Some(Status::Error(format!("nothing was recorded: {message}")));
+    let mut effects = vec![Effect::LoadTally];
+    effects.extend(reload(app));
+    effects
+}
+
+/// After a decision the still-effective count can only have moved if some
+/// were counted (one of them may have been decided again) or an undo
+/// brought back an earlier revoke: recount then, and only then.
+fn recount_remediation(app: &App, kind: DecisionKind) -> Option<Effect> {
+    let still = app.remediation.map_or(0, |c| c.still_effective);
+    (still > 0 || kind == DecisionKind::Undo).then_some(Effect::LoadRemediationCounts)
 }
 
 /// What deserves a second look before this decision on this item.
@@ -405,6 +437,7 @@ pub(super) fn on_decided(
         _ => format!("item {}: {} — saved", outcome.item, outcome.state.label()),
     }));
     let mut effects = recount(app);
+    effects.extend(recount_remediation(app, kind));
     let decided_rank = app
         .queue
         .rows
@@ -469,6 +502,7 @@ pub(super) fn on_bulk_decided(
     app.status = Some(Status::Info(text));
     let mut effects = reload(app);
     effects.extend(recount(app));
+    effects.extend(recount_remediation(app, kind));
     effects
 }
 

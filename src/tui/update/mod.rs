@@ -2,21 +2,27 @@
 //! Pure: no I/O, no clock, so every behaviour is testable without a terminal.
 //! Keys are routed by mode: `browse` (the queue), `decide` (decisions,
 //! their dialogs and bulk decisions), `panels` (search, filters, dashboard,
-//! help).
+//! help), `lifecycle` (the sign-off and close screens), `remediation` (the
+//! list of revocations and whether they are gone).
 
 mod browse;
 mod decide;
+mod lifecycle;
 mod panels;
+mod remediation;
 
 pub use decide::parse_until;
+pub use lifecycle::barrier;
+pub use remediation::Pick;
 
 use super::action::Action;
-use super::app::{App, Mode, Status, View};
+use super::app::{App, Mode, Status, Step, View};
 use super::effects::Effect;
-use crate::domain::DecisionKind;
+use crate::domain::{CampaignState, DecisionKind, RemediationStatus};
 use crate::store::{
-    BulkOutcome, Dashboard, DecisionOutcome, EventSeq, Facet, ItemDetail, ItemId, ItemQuery,
-    ItemRow, PageDirection, Selection, SelectionPreview, Tally,
+    BulkOutcome, Closure, Dashboard, DecisionOutcome, EventSeq, Facet, ItemDetail, ItemId,
+    ItemQuery, ItemRow, PageDirection, RemediationCounts, RemediationTask, Selection,
+    SelectionPreview, SignOff, SignerRole, SignoffSummary, Tally,
 };
 use ratatui::crossterm::event::KeyEvent;
 
@@ -32,7 +38,8 @@ pub enum Msg {
         direction: PageDirection,
         select: Select,
     },
-    DetailLoaded(Option<Box<ItemDetail>>),
+    /// An item's detail, with its remediation task when it is revoked.
+    DetailLoaded(Option<Box<ItemDetail>>, Option<Box<RemediationTask>>),
     TallyLoaded(Tally),
     Decided {
         kind: DecisionKind,
@@ -74,6 +81,42 @@ pub enum Msg {
     },
     FacetsLoaded(Vec<Facet>),
     DashboardLoaded(Box<Dashboard>),
+    StateLoaded {
+        state: CampaignState,
+        /// The step to open a screen for, now that the state is known.
+        then: Option<Step>,
+    },
+    /// A decision was refused: the campaign was signed off or closed
+    /// (in another terminal) since the console last looked.
+    NoLongerOpen {
+        state: CampaignState,
+        message: String,
+    },
+    LifecycleLoaded {
+        role: Option<SignerRole>,
+        summary: Box<SignoffSummary>,
+    },
+    /// The sign-off is committed.
+    SignedOff {
+        signoff: Box<SignOff>,
+        state: CampaignState,
+    },
+    /// The close is committed.
+    Closed {
+        closure: Box<Closure>,
+        tally: Tally,
+        state: CampaignState,
+    },
+    /// The store refused a sign-off or a close, saying why.
+    LifecycleRefused(String),
+    RemediationCounted(RemediationCounts),
+    RemediationPage {
+        status: Option<RemediationStatus>,
+        after: Option<i64>,
+        rows: Vec<RemediationTask>,
+        limit: usize,
+        pick: Pick,
+    },
 }
 
 /// Which row to select once a page has loaded.
@@ -104,7 +147,13 @@ impl Select {
 
 /// The effects that fill the screen when the console opens.
 pub fn start() -> Vec<Effect> {
-    vec![Effect::CheckAssigned]
+    // The counts the console opened with may be older than the database;
+    // whether the reviewer has anything decides the view (see `Assigned`).
+    vec![
+        Effect::LoadTally,
+        Effect::CheckAssigned,
+        Effect::LoadRemediationCounts,
+    ]
 }
 
 pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
@@ -116,6 +165,8 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             Mode::Search(_) => panels::on_search_key(app, key),
             Mode::Filter(_) => panels::on_filter_key(app, key),
             Mode::Dashboard => panels::on_dashboard_key(app, key),
+            Mode::Lifecycle(_) => lifecycle::on_key(app, key),
+            Mode::Remediation(_) => remediation::on_key(app, key),
             Mode::Help { .. } => panels::on_help_key(app, key),
         },
         Msg::Assigned(true) => show_view(app),
@@ -126,7 +177,9 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::Resize(width, height) => {
             app.size = (width, height);
             panels::clamp_scrolls(app);
-            reload(app)
+            let mut effects = reload(app);
+            effects.extend(remediation::refresh(app));
+            effects
         }
         Msg::PageLoaded {
             rows,
@@ -134,12 +187,13 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             direction,
             select,
         } => on_page(app, rows, anchor, direction, select),
-        Msg::DetailLoaded(detail) => {
+        Msg::DetailLoaded(detail, task) => {
             let same = app.detail.as_ref().map(|d| d.row.id) == detail.as_ref().map(|d| d.row.id);
             if !same {
                 app.detail_scroll = 0;
             }
             app.detail = detail.map(|d| *d);
+            app.detail_task = task.map(|t| *t);
             panels::clamp_scrolls(app);
             vec![]
         }
@@ -156,6 +210,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::Failed(message) => {
             match &mut app.mode {
                 Mode::Editor(editor) => editor.error = Some(message),
+                Mode::Lifecycle(screen) => screen.error = Some(message),
                 _ => app.status = Some(Status::Error(message)),
             }
             vec![]
@@ -201,6 +256,33 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.dashboard = Some(*dashboard);
             vec![]
         }
+        Msg::StateLoaded { state, then } => {
+            app.campaign.state = state;
+            match then {
+                Some(step) => lifecycle::open(app, step),
+                None => vec![],
+            }
+        }
+        Msg::NoLongerOpen { state, message } => decide::on_no_longer_open(app, state, message),
+        Msg::LifecycleLoaded { role, summary } => lifecycle::on_loaded(app, role, *summary),
+        Msg::SignedOff { signoff, state } => lifecycle::on_signed_off(app, *signoff, state),
+        Msg::Closed {
+            closure,
+            tally,
+            state,
+        } => lifecycle::on_closed(app, *closure, tally, state),
+        Msg::LifecycleRefused(message) => lifecycle::on_refused(app, message),
+        Msg::RemediationCounted(counts) => {
+            app.remediation = Some(counts);
+            vec![]
+        }
+        Msg::RemediationPage {
+            status,
+            after,
+            rows,
+            limit,
+            pick,
+        } => remediation::on_page(app, status, after, rows, limit, pick),
     }
 }
 

@@ -192,7 +192,10 @@ pub(super) fn scroll_detail(app: &mut App, down: bool) {
 /// Keeps scroll positions within their content after a resize or a reload.
 pub(super) fn clamp_scrolls(app: &mut App) {
     app.detail_scroll = app.detail_scroll.min(view::detail_max_scroll(app));
-    if let Mode::Help { scroll } = &mut app.mode {
-        *scroll = (*scroll).min(view::help_max_scroll(app.size));
+    let lifecycle_max = view::lifecycle_max_scroll(app);
+    match &mut app.mode {
+        Mode::Help { scroll } => *scroll = (*scroll).min(view::help_max_scroll(app.size)),
+        Mode::Lifecycle(screen) => screen.scroll = screen.scroll.min(lifecycle_max),
+        _ => {}
     }
 }

@@ -3,11 +3,12 @@
 //! same grant's decisions in earlier campaigns. It scrolls when it does
 //! not fit.
 
-use super::Theme;
+use super::{Theme, short_day, short_time};
 use crate::domain::date::describe_age;
+use crate::domain::framework::Mapping;
 use crate::domain::text::{sanitize, sanitize_multiline};
-use crate::domain::{Flag, Stamp};
-use crate::store::ItemDetail;
+use crate::domain::{Flag, RemediationStatus, Stamp};
+use crate::store::{EarlierDecision, ItemDetail, RemediationTask};
 use crate::tui::action::Action;
 use crate::tui::app::App;
 use crate::tui::keymap::{ModeKind, keys_for};
@@ -41,7 +42,83 @@ fn field<'a>(theme: &Theme, label: &'a str, value: String) -> Line<'a> {
     ])
 }
 
-pub(super) fn lines<'a>(d: &'a ItemDetail, today: NaiveDate, theme: &Theme) -> Vec<Line<'a>> {
+/// How a framework is named beside its controls: its key in capitals,
+/// less what the control ids already say ("owasp-nhi" and "NHI7:2025" read
+/// "OWASP NHI7:2025"; "nist-csf" and "PR.AA-05" read "NIST CSF PR.AA-05").
+fn framework_prefix(key: &str, first_id: &str) -> String {
+    let words: Vec<String> = key.split('-').map(str::to_uppercase).collect();
+    let keep = match words.last() {
+        Some(last) if words.len() > 1 && first_id.to_uppercase().starts_with(last.as_str()) => {
+            words.len() - 1
+        }
+        _ => words.len(),
+    };
+    words[..keep].join(" ")
+}
+
+/// The controls a flag evidences, grouped by framework on one line:
+/// "OWASP NHI1:2025 · NIST CSF PR.AA-05, DE.CM-03".
+pub fn controls_text(flag: Flag) -> Result<String, String> {
+    let mapping = Mapping::embedded()?;
+    let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+    for control in mapping.controls(flag) {
+        match groups.iter_mut().find(|(key, _)| *key == control.framework) {
+            Some((_, ids)) => ids.push(&control.id),
+            None => groups.push((&control.framework, vec![&control.id])),
+        }
+    }
+    Ok(groups
+        .iter()
+        .map(|(key, ids)| format!("{} {}", framework_prefix(key, ids[0]), ids.join(", ")))
+        .collect::<Vec<_>>()
+        .join(" · "))
+}
+
+/// An earlier outcome: "⧗ exception by X (reviewer Y)".
+fn outcome(e: &EarlierDecision) -> String {
+    let mut text = super::queue::state_cell(e.decision);
+    if let Some(actor) = &e.actor {
+        text.push_str(&format!(" by {}", sanitize(actor)));
+    }
+    if let Some(at) = &e.at {
+        text.push_str(&format!(" on {}", short_day(at)));
+    }
+    if e.actor.as_deref() != Some(e.reviewer.as_str()) {
+        text.push_str(&format!(" (reviewer {})", sanitize(&e.reviewer)));
+    }
+    text
+}
+
+/// Where the revoke stands against the snapshots imported since.
+fn remediation_line(task: &RemediationTask, theme: &Theme) -> Line<'static> {
+    let status = format!(
+        "{} {}",
+        super::remediation_symbol(task.status),
+        task.status.label()
+    );
+    let text = match (&task.proof, task.status) {
+        (Some(p), RemediationStatus::StillEffective) => format!(
+            "{status}: {} (snapshot {}, {}) still holds it",
+            sanitize(&p.file_name),
+            p.id,
+            short_day(&p.imported_at)
+        ),
+        (Some(p), _) => format!(
+            "{status}: gone from {} (snapshot {}, {})",
+            sanitize(&p.file_name),
+            p.id,
+            short_day(&p.imported_at)
+        ),
+        (None, _) => format!("{status}: no snapshot of its scope imported since"),
+    };
+    Line::from(vec![
+        Span::styled(format!("{:<12}", "Remediation"), theme.dim()),
+        Span::styled(text, super::remediation::status_style(theme, task.status)),
+    ])
+}
+
+pub(super) fn lines<'a>(app: &'a App, d: &'a ItemDetail, theme: &Theme) -> Vec<Line<'a>> {
+    let today = app.today;
     let r = &d.row;
     let mut out = vec![
         Line::from(vec![
@@ -68,6 +145,17 @@ pub(super) fn lines<'a>(d: &'a ItemDetail, today: NaiveDate, theme: &Theme) -> V
             Span::styled(format!("{label}: "), theme.heading()),
             Span::raw(sanitize(&finding.reason).into_owned()),
         ]));
+        let controls = Flag::from_name(&finding.flag).map(controls_text);
+        match controls {
+            Some(Ok(text)) if !text.is_empty() => {
+                out.push(Line::styled(format!("    ↳ {text}"), theme.dim()))
+            }
+            Some(Err(e)) => out.push(Line::styled(
+                format!("    ↳ framework mapping unreadable: {e}"),
+                theme.danger(),
+            )),
+            _ => {}
+        }
     }
     let style = if r.recommendation.suggests_revoke() {
         theme.danger()
@@ -107,6 +195,14 @@ pub(super) fn lines<'a>(d: &'a ItemDetail, today: NaiveDate, theme: &Theme) -> V
                 if d.shared { "  [shared]" } else { "" }
             ),
         ),
+    ]);
+    if d.active == Some(false) {
+        out.push(Line::from(vec![
+            Span::styled(format!("{:<12}", "Account"), theme.dim()),
+            Span::styled("✗ disabled at the source", theme.danger()),
+        ]));
+    }
+    out.extend([
         field(theme, "Sponsor", or_dash(&d.sponsor)),
         field(
             theme,
@@ -121,6 +217,25 @@ pub(super) fn lines<'a>(d: &'a ItemDetail, today: NaiveDate, theme: &Theme) -> V
         field(theme, "Expires", dated(&d.expires_at, today, "no end date")),
         field(theme, "Last used", dated(&d.last_used_at, today, "never")),
     ]);
+    if d.contract_end.is_some() {
+        out.push(field(
+            theme,
+            "Contract",
+            format!("ends {}", dated(&d.contract_end, today, "—")),
+        ));
+    }
+    if !d.register_fields.is_empty() {
+        let fields: Vec<String> = d
+            .register_fields
+            .iter()
+            .map(|f| sanitize(&f.replace('_', " ")).into_owned())
+            .collect();
+        out.push(field(
+            theme,
+            "Register",
+            format!("supplied the {}", fields.join(", ")),
+        ));
+    }
     if d.credential_rotated_at.is_some() {
         out.push(field(
             theme,
@@ -146,15 +261,37 @@ pub(super) fn lines<'a>(d: &'a ItemDetail, today: NaiveDate, theme: &Theme) -> V
         decision.push_str(&format!(" until {}", sanitize(until)));
     }
     out.push(field(theme, "Decision", decision));
-    let since = match (&r.since[..], &d.since_detail) {
-        ("changed", Some(detail)) => {
-            format!("changed since the last campaign: {}", sanitize(detail))
+    if let Some(task) = app.detail_task.as_ref().filter(|t| t.item == r.id.0) {
+        out.push(remediation_line(task, theme));
+    }
+    let last = app
+        .campaign
+        .previous
+        .as_deref()
+        .map(|p| sanitize(p).into_owned());
+    let since = match (&r.since[..], &d.since_detail, &last) {
+        (_, _, None) => "first campaign of its scope: nothing to compare with".to_string(),
+        ("changed", Some(detail), Some(last)) => {
+            format!("changed since {last}: {}", sanitize(detail))
         }
-        ("unchanged", _) => "unchanged since the last campaign".into(),
-        ("new", _) => "new since the last campaign".into(),
-        (other, _) => other.to_string(),
+        ("changed", None, Some(last)) => format!("changed since {last}"),
+        ("unchanged", _, Some(last)) => format!("unchanged since {last}"),
+        ("new", _, Some(last)) => format!("new: not in {last}"),
+        (other, _, _) => sanitize(other).into_owned(),
     };
-    out.push(Line::styled(since, theme.dim()));
+    out.push(field(theme, "Since", since));
+    if let Some(previous) = &d.previous {
+        out.push(field(
+            theme,
+            "Last time",
+            format!("{}: {}", sanitize(&previous.campaign), outcome(previous)),
+        ));
+        if let Some(note) = &previous.note {
+            for line in sanitize_multiline(note).lines() {
+                out.push(Line::styled(format!("            “{line}”"), theme.dim()));
+            }
+        }
+    }
     if !d.history.is_empty() {
         out.push(Line::default());
         out.push(Line::styled("History", theme.heading()));
@@ -186,10 +323,17 @@ pub(super) fn lines<'a>(d: &'a ItemDetail, today: NaiveDate, theme: &Theme) -> V
             }
         }
     }
-    if !d.earlier.is_empty() {
+    // The previous campaign's outcome is shown above; the rest follow.
+    let previous = d.previous.as_ref().map(|p| p.item);
+    let earlier: Vec<&EarlierDecision> = d
+        .earlier
+        .iter()
+        .filter(|e| Some(e.item) != previous)
+        .collect();
+    if !earlier.is_empty() {
         out.push(Line::default());
         out.push(Line::styled("Earlier campaigns", theme.heading()));
-        for e in &d.earlier {
+        for e in earlier {
             let decision = crate::domain::decision::state_label(e.decision);
             let by = e
                 .actor
@@ -208,12 +352,6 @@ pub(super) fn lines<'a>(d: &'a ItemDetail, today: NaiveDate, theme: &Theme) -> V
         }
     }
     out
-}
-
-/// "2026-11-22 14:03" from a stored RFC 3339 time.
-fn short_time(at: &str) -> String {
-    let cut: String = at.chars().take(16).collect();
-    cut.replace('T', " ")
 }
 
 pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
@@ -236,7 +374,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
         block = block.title_bottom(Line::from(format!(" {more} · {keys} scroll ")).right_aligned());
     }
     let text = match &app.detail {
-        Some(detail) => lines(detail, app.today, theme),
+        Some(detail) => lines(app, detail, theme),
         None => vec![],
     };
     frame.render_widget(
@@ -246,4 +384,37 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
             .scroll((app.detail_scroll.min(max), 0)),
         area,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{controls_text, framework_prefix};
+    use crate::domain::Flag;
+
+    #[test]
+    fn controls_read_compactly_grouped_by_framework() {
+        assert_eq!(
+            controls_text(Flag::Dormant).unwrap(),
+            "OWASP NHI1:2025 · NIST CSF PR.AA-05, DE.CM-03"
+        );
+        assert_eq!(
+            controls_text(Flag::CrossTenant).unwrap(),
+            "OWASP NHI8:2025, NHI9:2025 · NIST CSF GV.SC-07"
+        );
+        assert_eq!(
+            controls_text(Flag::SelfReview).unwrap(),
+            "NIST CSF PR.AA-05"
+        );
+        for flag in Flag::ALL {
+            assert!(!controls_text(*flag).unwrap().is_empty(), "{flag:?}");
+        }
+    }
+
+    #[test]
+    fn a_framework_is_named_by_its_key_less_what_the_ids_repeat() {
+        assert_eq!(framework_prefix("owasp-nhi", "NHI7:2025"), "OWASP");
+        assert_eq!(framework_prefix("nist-csf", "PR.AA-05"), "NIST CSF");
+        assert_eq!(framework_prefix("iso", "A.5.15"), "ISO");
+        assert_eq!(framework_prefix("cis", "CIS5"), "CIS", "a lone word stays");
+    }
 }

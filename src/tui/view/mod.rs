@@ -7,7 +7,9 @@ mod detail;
 mod dialog;
 mod filter;
 mod help;
+mod lifecycle;
 mod queue;
+mod remediation;
 mod status;
 
 use super::app::{App, Mode};
@@ -18,6 +20,8 @@ use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Wrap};
 
 pub use help::{KEYS_WIDTH, help_max_scroll, help_page_height};
+pub use lifecycle::{lifecycle_max_scroll, lifecycle_summary_height};
+pub use remediation::{remediation_capacity, remediation_symbol};
 
 /// Where each panel goes for a terminal of a given size.
 pub struct Areas {
@@ -85,7 +89,7 @@ pub fn detail_max_scroll(app: &App) -> u16 {
     let area = areas_for(app.size).detail;
     let theme = Theme { color: false };
     let total = wrapped_height(
-        detail::lines(detail, app.today, &theme),
+        detail::lines(app, detail, &theme),
         area.width.saturating_sub(2),
     );
     total.saturating_sub(detail_height(app.size))
@@ -104,11 +108,14 @@ pub fn render(app: &App, frame: &mut Frame<'_>) {
     let areas = areas(frame.area());
     status::render_header(app, &theme, frame, areas.header);
     status::render_view_line(app, &theme, frame, areas.view);
-    if matches!(app.mode, Mode::Dashboard) {
-        dashboard::render(app, &theme, frame, areas.body);
-    } else {
-        queue::render(app, &theme, frame, areas.queue);
-        detail::render(app, &theme, frame, areas.detail);
+    match &app.mode {
+        Mode::Dashboard => dashboard::render(app, &theme, frame, areas.body),
+        Mode::Lifecycle(screen) => lifecycle::render(screen, app, &theme, frame, areas.body),
+        Mode::Remediation(list) => remediation::render(list, app, &theme, frame, areas.body),
+        _ => {
+            queue::render(app, &theme, frame, areas.queue);
+            detail::render(app, &theme, frame, areas.detail);
+        }
     }
     status::render_status(app, &theme, frame, areas.status);
     match &app.mode {
@@ -116,7 +123,11 @@ pub fn render(app: &App, frame: &mut Frame<'_>) {
         Mode::Confirm(confirm) => dialog::render_confirm(confirm, &theme, frame, areas.body),
         Mode::Filter(panel) => filter::render(panel, app, &theme, frame, areas.body),
         Mode::Help { scroll } => help::render(*scroll, &theme, frame),
-        Mode::Browse | Mode::Search(_) | Mode::Dashboard => {}
+        Mode::Browse
+        | Mode::Search(_)
+        | Mode::Dashboard
+        | Mode::Lifecycle(_)
+        | Mode::Remediation(_) => {}
     }
 }
 
@@ -130,6 +141,19 @@ pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
         width,
         height,
     )
+}
+
+/// "2026-11-22 14:03" from a stored RFC 3339 time (sanitised: the
+/// database is not trusted to hold only times).
+pub fn short_time(at: &str) -> String {
+    let cut: String = at.chars().take(16).collect();
+    crate::domain::text::sanitize(&cut.replace('T', " ")).into_owned()
+}
+
+/// "2026-11-22" from a stored date or time, sanitised.
+pub fn short_day(at: &str) -> String {
+    let cut: String = at.chars().take(10).collect();
+    crate::domain::text::sanitize(&cut).into_owned()
 }
 
 /// Cuts `text` to `width` characters, ending with "…" when it was longer.

@@ -4,11 +4,13 @@
 
 use super::{Theme, fit};
 use crate::domain::text::sanitize;
+use crate::domain::{CampaignState, RemediationStatus};
 use crate::tui::action::Action;
 use crate::tui::app::{App, Mode, Status};
 use crate::tui::keymap::{ModeKind, decision_keys, keys_for};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
@@ -28,11 +30,17 @@ pub fn render_header(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect
     let due_style = if overdue { theme.danger() } else { theme.dim() };
     let reviewer = format!(" as {} ", sanitize(&app.reviewer));
     let name = sanitize(&app.campaign.name).into_owned();
-    let state = app.campaign.state.to_string();
+    let state = super::lifecycle::state_words(app.campaign.state);
+    let state_style = match app.campaign.state {
+        CampaignState::Open => Style::default(),
+        _ => theme.heading(),
+    };
     let line = |title: bool, name: &str| {
         Line::from(vec![
             Span::styled(if title { " recert ·" } else { "" }, theme.title()),
-            Span::raw(format!(" {name} · {state} · ")),
+            Span::raw(format!(" {name} · ")),
+            Span::styled(state, state_style),
+            Span::raw(" · "),
             Span::styled(due.clone(), due_style),
         ])
     };
@@ -123,13 +131,14 @@ pub fn render_view_line(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: R
 /// Key hints for the status bar when there is no message, from the key map.
 fn hints(app: &App) -> Vec<String> {
     let browse = |a| keys_for(ModeKind::Browse, a);
+    let open = app.campaign.state == CampaignState::Open;
     match &app.mode {
-        Mode::Browse if !app.marks.is_empty() => vec![
+        Mode::Browse if open && !app.marks.is_empty() => vec![
             format!("{} decide all marked", decision_keys()),
             format!("{} unmark all", browse(Action::ClearMarks)),
             format!("{} help", browse(Action::Help)),
         ],
-        Mode::Browse => vec![
+        Mode::Browse if open => vec![
             format!("{} help", browse(Action::Help)),
             format!("{} decide", decision_keys()),
             format!("{} mark", browse(Action::ToggleMark)),
@@ -137,8 +146,33 @@ fn hints(app: &App) -> Vec<String> {
             format!("{} filter", browse(Action::Filters)),
             format!("{} mine/all", browse(Action::ToggleScope)),
             format!("{} dashboard", browse(Action::Dashboard)),
+            format!("{} remediation", browse(Action::Remediation)),
+            format!("{} sign off", browse(Action::SignOff)),
             format!("{} quit", browse(Action::Quit)),
         ],
+        Mode::Browse => {
+            let mut hints = vec![format!("{} help", browse(Action::Help))];
+            if app.campaign.state == CampaignState::SignedOff {
+                hints.push(format!("{} close", browse(Action::CloseCampaign)));
+            }
+            hints.extend([
+                format!("{} remediation", browse(Action::Remediation)),
+                format!("{} search", browse(Action::Search)),
+                format!("{} filter", browse(Action::Filters)),
+                format!("{} dashboard", browse(Action::Dashboard)),
+                format!("{} quit", browse(Action::Quit)),
+            ]);
+            hints
+        }
+        Mode::Remediation(_) => {
+            let keys = |a| keys_for(ModeKind::Remediation, a);
+            vec![
+                format!("{} {} move", keys(Action::Down), keys(Action::Up)),
+                format!("{} status", keys(Action::NextField)),
+                format!("{} reread", keys(Action::Reload)),
+                format!("{} back", keys(Action::Close)),
+            ]
+        }
         Mode::Dashboard => vec![
             format!("{} recount", keys_for(ModeKind::Dashboard, Action::Reload)),
             format!(
@@ -170,8 +204,31 @@ pub fn render_status(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect
     let t = &app.tally;
     let percent = (t.decided() * 100).checked_div(t.total).unwrap_or(100);
     let progress = format!(" {}/{} decided ({percent}%) ", t.decided(), t.total);
-    let progress_width = progress.chars().count();
     let mut spans = vec![Span::styled(progress, theme.heading())];
+    // Revoked access that a later snapshot still shows is the failure
+    // auditors care about most: it stays on the status line, whatever else
+    // the line says, until a snapshot proves it gone.
+    if let Some(still) = app.remediation.map(|c| c.still_effective)
+        && still > 0
+    {
+        // The key that lists them, where that key means it and a message
+        // does not need the room.
+        let key = match (&app.mode, &app.status) {
+            (Mode::Browse, None) => {
+                format!("({}) ", keys_for(ModeKind::Browse, Action::Remediation))
+            }
+            _ => String::new(),
+        };
+        spans.push(Span::styled(
+            format!(
+                "{} {still} {} {key}",
+                super::remediation_symbol(RemediationStatus::StillEffective),
+                RemediationStatus::StillEffective.label(),
+            ),
+            theme.danger(),
+        ));
+    }
+    let progress_width: usize = spans.iter().map(|s| s.content.chars().count()).sum();
     match &app.status {
         Some(Status::Info(text)) => {
             spans.push(Span::styled(format!("· {} ", sanitize(text)), theme.good()))

@@ -1,0 +1,242 @@
+//! The remediation list: the campaign's revocations riskiest first, each
+//! pending, verified (with the snapshot that proved it) or STILL EFFECTIVE,
+//! which is loud: a symbol, the word in capitals and, with colours, red.
+//! Below the page, the selected revocation with its evidence.
+
+use super::{Theme, areas_for, short_day, short_time};
+use crate::domain::RemediationStatus;
+use crate::domain::text::sanitize;
+use crate::store::{RemediationCounts, RemediationTask};
+use crate::tui::action::Action;
+use crate::tui::app::{App, RemediationList};
+use crate::tui::keymap::{ModeKind, keys_for};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState, Wrap};
+
+/// Lines under the page for the selected revocation's evidence.
+const EVIDENCE_ROWS: u16 = 6;
+
+/// Wide terminals also show who revoked and the proving snapshot.
+const WIDE: u16 = 120;
+
+/// A status as a symbol, never colour alone.
+pub fn remediation_symbol(status: RemediationStatus) -> &'static str {
+    match status {
+        RemediationStatus::Pending => "⋯",
+        RemediationStatus::Verified => "✓",
+        RemediationStatus::StillEffective => "⚠",
+    }
+}
+
+fn status_cell(status: RemediationStatus) -> String {
+    format!("{} {}", remediation_symbol(status), status.label())
+}
+
+pub fn status_style(theme: &Theme, status: RemediationStatus) -> Style {
+    match status {
+        RemediationStatus::Pending => theme.warn(),
+        RemediationStatus::Verified => theme.good(),
+        RemediationStatus::StillEffective => theme.danger(),
+    }
+}
+
+/// The counts line, the page (with its heading row) and the evidence.
+fn layout(inner: Rect) -> [Rect; 3] {
+    Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(2),
+        Constraint::Length(EVIDENCE_ROWS + 1),
+    ])
+    .areas(inner)
+}
+
+fn block_inner(area: Rect) -> Rect {
+    Block::default().borders(Borders::ALL).inner(area)
+}
+
+/// How many revocations a page holds at this terminal size.
+pub fn remediation_capacity(size: (u16, u16)) -> usize {
+    let [_, table, _] = layout(block_inner(areas_for(size).body));
+    table.height.saturating_sub(1) as usize
+}
+
+fn counts_line(counts: Option<&RemediationCounts>, theme: &Theme) -> Line<'static> {
+    let mut spans = Vec::new();
+    match counts {
+        Some(c) => {
+            let parts = [
+                (RemediationStatus::StillEffective, c.still_effective),
+                (RemediationStatus::Pending, c.pending),
+                (RemediationStatus::Verified, c.verified),
+            ];
+            for (i, (status, n)) in parts.into_iter().enumerate() {
+                if i > 0 {
+                    spans.push(Span::raw(" · "));
+                }
+                let text = format!("{} {n} {}", remediation_symbol(status), status.label());
+                let style = if n > 0 {
+                    status_style(theme, status)
+                } else {
+                    theme.dim()
+                };
+                spans.push(Span::styled(text, style));
+            }
+        }
+        None => spans.push(Span::styled("counting…", theme.dim())),
+    }
+    Line::from(spans)
+}
+
+/// What the selected revocation rests on: the revoke, then the snapshot
+/// that proved it gone or still there.
+pub fn evidence(task: &RemediationTask, theme: &Theme) -> Vec<Line<'static>> {
+    let mut revoked = format!(
+        "revoked {} by {} (event {})",
+        short_time(&task.revoked_at),
+        sanitize(&task.revoked_by),
+        task.revoke_event
+    );
+    if task.close_action {
+        revoked.push_str(", the close action");
+    }
+    if let Some(note) = &task.note {
+        revoked.push_str(&format!(" “{}”", sanitize(&note.replace('\n', " "))));
+    }
+    let proof = match (&task.proof, task.status) {
+        (Some(snapshot), status) => {
+            let holds = if status == RemediationStatus::StillEffective {
+                "still holds the grant"
+            } else {
+                "no longer holds the grant"
+            };
+            let outcome = task
+                .outcome_event
+                .map(|e| format!(" (event {e})"))
+                .unwrap_or_default();
+            format!(
+                "{}: snapshot {} {} imported {}{}, sha256 {}, {holds}{outcome}",
+                status_cell(status),
+                snapshot.id,
+                sanitize(&snapshot.file_name),
+                short_time(&snapshot.imported_at),
+                if snapshot.partial { " (partial)" } else { "" },
+                super::fit(&sanitize(&snapshot.sha256), 13)
+            )
+        }
+        (None, status) => format!(
+            "{}: no snapshot of {} has been imported since the revoke",
+            status_cell(status),
+            if task.tenant.is_empty() {
+                sanitize(&task.system).into_owned()
+            } else {
+                format!("{}/{}", sanitize(&task.tenant), sanitize(&task.system))
+            }
+        ),
+    };
+    vec![
+        Line::styled(
+            format!(
+                "#{} {} · {} · {}",
+                task.rank + 1,
+                sanitize(&task.identity_name),
+                sanitize(&task.system),
+                sanitize(&task.entitlement)
+            ),
+            theme.heading(),
+        ),
+        Line::from(revoked),
+        Line::styled(proof, status_style(theme, task.status)),
+    ]
+}
+
+pub fn render(list: &RemediationList, app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
+    let position = format!(
+        " page {} · {} back ",
+        list.earlier.len() + 1,
+        keys_for(ModeKind::Remediation, Action::Close)
+    );
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(Line::styled(
+            match list.status {
+                None => " Remediation · every revocation, riskiest first ".to_string(),
+                Some(status) => format!(" Remediation · {} only, riskiest first ", status.label()),
+            },
+            theme.title(),
+        ))
+        .title_bottom(Line::from(position).right_aligned());
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let [counts, table_area, evidence_area] = layout(inner);
+    frame.render_widget(
+        Paragraph::new(counts_line(app.remediation.as_ref(), theme)),
+        counts,
+    );
+    if list.rows.is_empty() {
+        let text = match list.status {
+            None => "No revocations in this campaign: nothing to carry out.".to_string(),
+            Some(status) => format!("No revocation is {}.", status.label()),
+        };
+        frame.render_widget(
+            Paragraph::new(Span::styled(text, theme.dim())).wrap(Wrap { trim: true }),
+            table_area,
+        );
+        return;
+    }
+    let wide = area.width >= WIDE;
+    let mut heading = vec!["STATUS", "IDENTITY", "SYSTEM", "ENTITLEMENT", "REVOKED"];
+    let mut widths = vec![
+        Constraint::Length(17),
+        Constraint::Fill(3),
+        Constraint::Fill(2),
+        Constraint::Fill(3),
+        Constraint::Length(10),
+    ];
+    if wide {
+        heading.extend(["BY", "SNAPSHOT"]);
+        widths.extend([Constraint::Fill(3), Constraint::Fill(2)]);
+    }
+    let rows = list.rows.iter().map(|task| {
+        let mut cells = vec![
+            Cell::from(status_cell(task.status)).style(status_style(theme, task.status)),
+            Cell::from(sanitize(&task.identity_name).into_owned()),
+            Cell::from(sanitize(&task.system).into_owned()),
+            Cell::from(sanitize(&task.entitlement).into_owned()),
+            Cell::from(short_day(&task.revoked_at)),
+        ];
+        if wide {
+            cells.push(Cell::from(sanitize(&task.revoked_by).into_owned()));
+            cells.push(Cell::from(
+                task.proof
+                    .as_ref()
+                    .map(|p| sanitize(&p.file_name).into_owned())
+                    .unwrap_or_else(|| "—".into()),
+            ));
+        }
+        Row::new(cells)
+    });
+    let table = Table::new(rows, widths)
+        .header(Row::new(heading).style(theme.heading()))
+        .column_spacing(1)
+        .row_highlight_style(theme.selected())
+        .highlight_symbol("▶ ");
+    let mut state = TableState::default();
+    state.select(Some(list.selected));
+    frame.render_stateful_widget(table, table_area, &mut state);
+
+    let [rule, text] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(evidence_area);
+    frame.render_widget(
+        Paragraph::new(Span::styled("─".repeat(rule.width as usize), theme.dim())),
+        rule,
+    );
+    if let Some(task) = list.current() {
+        frame.render_widget(
+            Paragraph::new(evidence(task, theme)).wrap(Wrap { trim: false }),
+            text,
+        );
+    }
+}
