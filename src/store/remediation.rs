@@ -386,8 +386,8 @@ fn record_outcome(
 #[cfg(test)]
 mod tests {
     use super::RemediationCounts;
-    use crate::store::campaigns::item_range;
     use crate::domain::{Decision, RemediationStatus};
+    use crate::store::campaigns::item_range;
     use crate::store::{CampaignSummary, ItemId, Store};
     use crate::testing::{
         OWNER, SAMPLE, decide, import_file, item_of, sample_store, sample_without,
