@@ -9,6 +9,8 @@ mod dashboard;
 mod derived;
 #[cfg(test)]
 mod enrichment_tests;
+#[cfg(test)]
+mod creation_tests;
 mod events;
 mod exceptions;
 mod identities;
@@ -16,6 +18,7 @@ mod integrity;
 mod items;
 mod lifecycle;
 mod query;
+mod readers;
 mod register;
 mod remediation;
 mod reporting;
