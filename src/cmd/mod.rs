@@ -103,6 +103,14 @@ pub(crate) fn day_arg(option: &str, text: &str) -> Result<NaiveDate> {
         .map_err(|_| UsageError(format!("{option} {text:?}: expected a date as YYYY-MM-DD")).into())
 }
 
+/// Prints `value` as pretty JSON; characters a terminal would act on are
+/// written as `\uXXXX` escapes, which JSON reads back as the same text.
+pub(crate) fn print_json(value: &impl serde::Serialize) -> Result<()> {
+    let json = serde_json::to_string_pretty(value)?;
+    println!("{}", crate::domain::text::json_for_terminal(&json));
+    Ok(())
+}
+
 pub(crate) fn filters_arg(texts: &[String]) -> Result<Vec<crate::domain::Filter>> {
     texts
         .iter()
