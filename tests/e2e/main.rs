@@ -2,6 +2,7 @@
 //! line and, for the console, through a pseudo-terminal whose screen is read.
 
 mod cli;
+mod hostile;
 mod insights;
 mod sources;
 mod tui_pty;

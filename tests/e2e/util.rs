@@ -107,6 +107,29 @@ impl Sandbox {
     pub fn json(&self, args: &[&str]) -> serde_json::Value {
         serde_json::from_str(&self.ok(args)).expect("valid JSON")
     }
+
+    /// The binary as a plain `std::process::Command` (to spawn, kill or
+    /// run concurrently), with this sandbox's database, reviewer and clock.
+    pub fn std_cmd(&self, args: &[&str]) -> std::process::Command {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_recert"));
+        command
+            .args(args)
+            .env_clear()
+            .env("RECERT_DB", self.db())
+            .env("RECERT_REVIEWER", REVIEWER)
+            .env("RECERT_NOW", NOW)
+            .env("HOME", self.dir.path())
+            .current_dir(self.dir.path());
+        command
+    }
+
+    /// Every row of the database as text: equal dumps, equal content.
+    pub fn dump(&self) -> String {
+        recert::store::Store::open(&self.db())
+            .expect("open the database")
+            .dump()
+            .expect("dump")
+    }
 }
 
 /// The real binary in a pseudo-terminal, with a terminal emulator reading
@@ -114,12 +137,31 @@ impl Sandbox {
 pub struct Pty {
     session: expectrl::session::OsSession,
     parser: vt100::Parser,
+    /// Every byte the program wrote, for checks the screen cannot show.
+    raw: Vec<u8>,
 }
 
 impl Pty {
     pub fn spawn(sandbox: &Sandbox, args: &[&str], cols: u16, rows: u16) -> Pty {
-        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_recert"));
+        let mut command = sandbox.std_cmd(args);
+        command.env("TERM", "xterm-256color");
+        Pty::spawn_command(command, cols, rows)
+    }
+
+    /// The binary in a pseudo-terminal under a shell's `umask`, so that a
+    /// test can see which modes the files it creates get.
+    pub fn spawn_with_umask(
+        sandbox: &Sandbox,
+        umask: &str,
+        args: &[&str],
+        cols: u16,
+        rows: u16,
+    ) -> Pty {
+        let mut command = std::process::Command::new("sh");
         command
+            .arg("-c")
+            .arg(format!("umask {umask} && exec \"$0\" \"$@\""))
+            .arg(env!("CARGO_BIN_EXE_recert"))
             .args(args)
             .env_clear()
             .env("RECERT_DB", sandbox.db())
@@ -128,6 +170,10 @@ impl Pty {
             .env("HOME", sandbox.dir.path())
             .env("TERM", "xterm-256color")
             .current_dir(sandbox.dir.path());
+        Pty::spawn_command(command, cols, rows)
+    }
+
+    pub fn spawn_command(command: std::process::Command, cols: u16, rows: u16) -> Pty {
         let mut session = expectrl::Session::spawn(command).expect("spawn in a pty");
         session
             .get_process_mut()
@@ -137,6 +183,7 @@ impl Pty {
         Pty {
             session,
             parser: vt100::Parser::new(size(rows), size(cols), 0),
+            raw: Vec::new(),
         }
     }
 
@@ -145,10 +192,31 @@ impl Pty {
         loop {
             match self.session.try_read(&mut buf) {
                 Ok(0) => break,
-                Ok(n) => self.parser.process(&buf[..n]),
+                Ok(n) => {
+                    self.parser.process(&buf[..n]);
+                    self.raw.extend_from_slice(&buf[..n]);
+                }
                 Err(_) => break,
             }
         }
+    }
+
+    /// Everything the program has written so far, escape sequences and all.
+    pub fn raw(&mut self) -> &[u8] {
+        self.pump();
+        &self.raw
+    }
+
+    /// SIGKILL: no destructor, no terminal restore, no flush.
+    pub fn kill9(&mut self) {
+        let process = self.session.get_process_mut();
+        let _ = process.kill(expectrl::process::unix::Signal::SIGKILL);
+        let _ = process.wait();
+    }
+
+    /// The process id, to kill it from outside at a moment of the test's choosing.
+    pub fn pid(&self) -> i32 {
+        self.session.get_process().pid().as_raw()
     }
 
     pub fn screen(&mut self) -> String {
@@ -197,6 +265,7 @@ impl Pty {
         let mut rest = Vec::new();
         let _ = self.session.read_to_end(&mut rest);
         self.parser.process(&rest);
+        self.raw.extend_from_slice(&rest);
         !self.parser.screen().alternate_screen()
     }
 }
