@@ -82,6 +82,22 @@ pub enum StoreError {
     #[error("{path} is not a recert database ({detail}); it was left untouched")]
     NotADatabase { path: PathBuf, detail: String },
     #[error(
+        "{path} is damaged ({detail}); recert cannot read it and left it untouched: \
+         restore it from a backup"
+    )]
+    Damaged { path: PathBuf, detail: String },
+    #[error(
+        "{path} says schema version {found}, but its tables are not the ones this recert's \
+         version {found} has: {detail}. It was made by another build of recert (the first \
+         release wrote a different schema 1); it was left untouched: keep using the recert \
+         that made it, or import its source files into a new database"
+    )]
+    OtherLineage {
+        path: PathBuf,
+        found: usize,
+        detail: String,
+    },
+    #[error(
         "{path} has schema version {found}, newer than this recert understands ({known}); \
          use a newer recert"
     )]
@@ -218,6 +234,14 @@ impl Store {
     fn connect_once(path: &Path, initialising: bool) -> Result<Store> {
         check_header(path)?;
         let not_db = |e: rusqlite::Error| match StoreError::from(e) {
+            StoreError::Sqlite(e)
+                if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseCorrupt) =>
+            {
+                StoreError::Damaged {
+                    path: path.to_path_buf(),
+                    detail: e.to_string(),
+                }
+            }
             StoreError::Sqlite(e) => StoreError::NotADatabase {
                 path: path.to_path_buf(),
                 detail: e.to_string(),
@@ -261,6 +285,9 @@ impl Store {
         }
         if version == 0 && !initialising {
             return Err(StoreError::Missing(path.to_path_buf()));
+        }
+        if version > 0 && version < known {
+            check_lineage(&conn, path)?;
         }
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
@@ -334,6 +361,30 @@ impl Store {
         let value = work(&tx)?;
         tx.commit()?;
         Ok(value)
+    }
+}
+
+/// Before an upgrade touches the file: its tables must be what this
+/// build's migrations made at its version, or the next migration would
+/// run on tables it was not written for and leave a file no recert can
+/// read. Version and tables are read in one transaction, so a concurrent
+/// upgrade by another recert is seen whole or not at all.
+fn check_lineage(conn: &Connection, path: &Path) -> Result<()> {
+    let tx = conn.unchecked_transaction()?;
+    let version: i64 = tx.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    let version = version as usize;
+    if version == 0 || version >= schema::latest_version() {
+        return Ok(());
+    }
+    let found = schema::shape(&tx)?;
+    let expected = schema::expected_shape(version)?;
+    match schema::difference(&found, &expected) {
+        None => Ok(()),
+        Some(detail) => Err(StoreError::OtherLineage {
+            path: path.to_path_buf(),
+            found: version,
+            detail,
+        }),
     }
 }
 
