@@ -2,6 +2,9 @@
 //! line and, for the console, through a pseudo-terminal whose screen is read.
 
 mod cli;
+mod concurrency;
+mod crash;
+mod files;
 mod hostile;
 mod insights;
 mod sources;

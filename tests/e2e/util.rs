@@ -214,11 +214,6 @@ impl Pty {
         let _ = process.wait();
     }
 
-    /// The process id, to kill it from outside at a moment of the test's choosing.
-    pub fn pid(&self) -> i32 {
-        self.session.get_process().pid().as_raw()
-    }
-
     pub fn screen(&mut self) -> String {
         self.pump();
         self.parser.screen().contents()
