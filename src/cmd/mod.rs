@@ -9,6 +9,8 @@ mod demo;
 mod flags;
 mod identities;
 mod import;
+#[cfg(test)]
+mod import_props;
 mod init;
 mod items;
 mod report;
