@@ -192,8 +192,9 @@ pub(crate) fn read_record<R: Read>(
 /// The most bytes one CSV record may span. The csv crate holds a record
 /// whole, so a quote that is never closed would otherwise make the rest of
 /// a file of any size one field in memory. No legitimate record comes near
-/// this: fields are refused beyond [`MAX_FIELD_BYTES`] anyway.
-pub const MAX_RECORD_BYTES: u64 = 16 * 1024 * 1024;
+/// this: fields are refused beyond [`MAX_FIELD_BYTES`] anyway, and the
+/// widest format has 22 columns (under 1.5 MiB).
+pub const MAX_RECORD_BYTES: u64 = 4 * 1024 * 1024;
 
 /// Passes bytes to the CSV parser until one record has taken more than
 /// [`MAX_RECORD_BYTES`], then fails the read: memory stays bounded
