@@ -6,7 +6,10 @@
 //!
 //!     cargo bench --bench import_memory              # the sizes in BENCHMARKS.md
 //!     cargo bench --bench import_memory -- --quick   # a tenth of them
+//!     cargo bench --bench import_memory -- --only canonical --keep /tmp/est
 //!
+//! (`--only canonical|aws|scim|runaway`; `--keep DIR` keeps the generated
+//! files there and reuses them.)
 //! and it prints a Markdown table.
 
 use chrono::NaiveDate;
@@ -28,6 +31,10 @@ struct Measured {
 fn recert(db: &Path, args: &[&str]) -> Measured {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_recert"));
     cmd.args(args)
+        // A backtrace captured for an error would load debug symbols and
+        // measure those instead of the import.
+        .env_remove("RUST_BACKTRACE")
+        .env_remove("RUST_LIB_BACKTRACE")
         .env("RECERT_DB", db)
         .env("RECERT_REVIEWER", "bench@example.com")
         .env("RECERT_NOW", "2026-11-22T09:00:00Z")
@@ -156,10 +163,32 @@ fn runaway_quote(path: &Path, megabytes: u64) {
 }
 
 fn main() {
-    let quick = std::env::args().any(|a| a == "--quick");
+    let args: Vec<String> = std::env::args().collect();
+    let option = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1).cloned())
+    };
+    let quick = args.iter().any(|a| a == "--quick");
+    let only = option("--only");
+    let wanted = |what: &str| only.as_deref().is_none_or(|o| o == what);
+    let keep = option("--keep").map(PathBuf::from);
     let scale = |n: u64| if quick { n / 10 } else { n };
     let temp = tempfile::tempdir().expect("temporary directory");
-    let dir = temp.path();
+    let dir = keep.as_deref().unwrap_or(temp.path());
+    std::fs::create_dir_all(dir).expect("the --keep directory");
+    // Generates a file unless a kept one is there; removes it after use
+    // unless it is to be kept.
+    let make = |path: &Path, write: &dyn Fn(&Path)| {
+        if !path.exists() {
+            write(path);
+        }
+    };
+    let done = |path: &Path| {
+        if keep.is_none() {
+            let _ = std::fs::remove_file(path);
+        }
+    };
     let today = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
     let mut table = vec![
         "| source | rows / resources | file | wall | peak RSS | outcome |".to_string(),
@@ -176,78 +205,84 @@ fn main() {
         table.push(line);
     };
 
-    for rows in [scale(100_000), scale(1_000_000)] {
-        let files: Vec<PathBuf> = (0..2u32)
-            .map(|generation| {
-                let path = dir.join(format!("estate-{rows}-{generation}.csv"));
-                let spec = EstateSpec {
-                    generation,
-                    ..EstateSpec::new(rows, 42, today)
-                };
-                spec.write_csv(std::fs::File::create(&path).unwrap())
-                    .unwrap();
-                path
-            })
-            .collect();
-        let db = fresh_db(dir, &format!("canonical-{rows}"));
-        let first = recert(&db, &["import", files[0].to_str().unwrap()]);
-        add(
-            "canonical, fresh import",
-            rows,
-            megabytes(&files[0]),
-            &first,
-        );
-        let again = recert(&db, &["import", files[1].to_str().unwrap()]);
-        add(
-            "canonical, re-import (diff)",
-            rows,
-            megabytes(&files[1]),
-            &again,
-        );
-        for f in files {
-            let _ = std::fs::remove_file(f);
+    if wanted("canonical") {
+        for rows in [scale(100_000), scale(1_000_000)] {
+            let files: Vec<PathBuf> = (0..2u32)
+                .map(|generation| {
+                    let path = dir.join(format!("estate-{rows}-{generation}.csv"));
+                    make(&path, &|p| {
+                        let spec = EstateSpec {
+                            generation,
+                            ..EstateSpec::new(rows, 42, today)
+                        };
+                        spec.write_csv(std::fs::File::create(p).unwrap()).unwrap();
+                    });
+                    path
+                })
+                .collect();
+            let db = fresh_db(dir, &format!("canonical-{rows}"));
+            let first = recert(&db, &["import", files[0].to_str().unwrap()]);
+            add(
+                "canonical, fresh import",
+                rows,
+                megabytes(&files[0]),
+                &first,
+            );
+            let again = recert(&db, &["import", files[1].to_str().unwrap()]);
+            add(
+                "canonical, re-import (diff)",
+                rows,
+                megabytes(&files[1]),
+                &again,
+            );
+            files.iter().for_each(|f| done(f));
         }
     }
-
-    for users in [scale(100_000), scale(1_000_000)] {
-        let path = dir.join(format!("credential-report-{users}.csv"));
-        aws_report(&path, users);
-        let db = fresh_db(dir, &format!("aws-{users}"));
-        let m = recert(&db, &["import", path.to_str().unwrap()]);
-        add("AWS IAM credential report", users, megabytes(&path), &m);
-        let _ = std::fs::remove_file(path);
+    if wanted("aws") {
+        for users in [scale(100_000), scale(1_000_000)] {
+            let path = dir.join(format!("credential-report-{users}.csv"));
+            make(&path, &|p| aws_report(p, users));
+            let db = fresh_db(dir, &format!("aws-{users}"));
+            let m = recert(&db, &["import", path.to_str().unwrap()]);
+            add("AWS IAM credential report", users, megabytes(&path), &m);
+            done(&path);
+        }
     }
-
-    for users in [scale(100_000), scale(400_000)] {
-        let (u, g) = (
-            dir.join(format!("users-{users}.json")),
-            dir.join(format!("groups-{users}.json")),
-        );
-        scim_directory(&u, &g, users);
-        let db = fresh_db(dir, &format!("scim-{users}"));
-        let m = recert(&db, &["import", u.to_str().unwrap(), g.to_str().unwrap()]);
-        add(
-            "SCIM users + groups (one group of everyone)",
-            users,
-            megabytes(&u) + megabytes(&g),
-            &m,
-        );
-        let _ = std::fs::remove_file(u);
-        let _ = std::fs::remove_file(g);
+    if wanted("scim") {
+        for users in [scale(100_000), scale(400_000)] {
+            let (u, g) = (
+                dir.join(format!("users-{users}.json")),
+                dir.join(format!("groups-{users}.json")),
+            );
+            if !u.exists() || !g.exists() {
+                scim_directory(&u, &g, users);
+            }
+            let db = fresh_db(dir, &format!("scim-{users}"));
+            let m = recert(&db, &["import", u.to_str().unwrap(), g.to_str().unwrap()]);
+            add(
+                "SCIM users + groups (one group of everyone)",
+                users,
+                megabytes(&u) + megabytes(&g),
+                &m,
+            );
+            done(&u);
+            done(&g);
+        }
     }
-
-    for size in [scale(256), scale(1024)] {
-        let path = dir.join(format!("runaway-{size}.csv"));
-        runaway_quote(&path, size);
-        let db = fresh_db(dir, &format!("runaway-{size}"));
-        let m = recert(&db, &["import", path.to_str().unwrap()]);
-        add(
-            "canonical, quote never closed on line 2",
-            2,
-            megabytes(&path),
-            &m,
-        );
-        let _ = std::fs::remove_file(path);
+    if wanted("runaway") {
+        for size in [scale(256), scale(1024)] {
+            let path = dir.join(format!("runaway-{size}.csv"));
+            make(&path, &|p| runaway_quote(p, size));
+            let db = fresh_db(dir, &format!("runaway-{size}"));
+            let m = recert(&db, &["import", path.to_str().unwrap()]);
+            add(
+                "canonical, quote never closed on line 2",
+                2,
+                megabytes(&path),
+                &m,
+            );
+            done(&path);
+        }
     }
     println!("{}", table.join("\n"));
 }
