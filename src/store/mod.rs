@@ -18,6 +18,7 @@ mod lifecycle;
 mod query;
 mod register;
 mod remediation;
+mod rendering;
 mod reporting;
 mod schema;
 mod selection;
@@ -38,6 +39,7 @@ pub use exceptions::{ExceptionEntry, ExceptionFilter};
 pub use integrity::{Discrepancy, HeadCheck, Verification};
 pub use lifecycle::{Closure, SignOff, SignerRole};
 pub use remediation::{RemediationCounts, RemediationTask, SnapshotRef};
+pub use rendering::{ChunkRenderer, RenderError};
 pub use reporting::{Assignment, CampaignEvidence, Detail, ReportRow, ReportRows};
 pub use signoff::{ClosePreview, DecisionsBy, ItemList, ListedItem, SignoffSummary};
 
