@@ -321,6 +321,24 @@ impl Store {
         })
     }
 
+    /// Leaves checkpoints (copying the write-ahead log into the database
+    /// file) to [`Store::checkpoint`], so that an interactive session pays
+    /// for them while the reviewer reads rather than inside a decision's
+    /// commit. A commit is durable in the log either way; other processes
+    /// keep checkpointing as usual.
+    pub fn defer_checkpoints(&self) -> Result<()> {
+        self.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        Ok(())
+    }
+
+    /// Copies what the log holds into the database file, as far as other
+    /// readers allow, without waiting for them.
+    pub fn checkpoint(&self) -> Result<()> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -296,8 +296,6 @@ BEGIN SELECT RAISE(ABORT, 'a campaign''s reviewers are frozen evidence, like its
 CREATE TRIGGER campaign_reviewer_no_delete BEFORE DELETE ON campaign_reviewer
 BEGIN SELECT RAISE(ABORT, 'a campaign''s reviewers are frozen evidence, like its items'); END;
 
--- Items reassigned to someone, found without scanning a campaign's states.
-CREATE INDEX item_state_by_assignee ON item_state(campaign, assignee COLLATE NOCASE);
 "#;
 
 pub fn migrations() -> Migrations<'static> {

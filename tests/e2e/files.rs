@@ -301,7 +301,7 @@ fn schema_1_database(sandbox: &Sandbox) -> String {
     let conn = rusqlite::Connection::open(sandbox.db()).unwrap();
     conn.execute_batch(
         "DROP TRIGGER campaign_reviewer_no_update; DROP TRIGGER campaign_reviewer_no_delete;
-         DROP TABLE campaign_reviewer; DROP INDEX item_state_by_assignee;
+         DROP TABLE campaign_reviewer;
          DROP TRIGGER item_no_update; DROP TRIGGER item_no_delete;
          DROP TRIGGER campaign_no_update; DROP TRIGGER campaign_no_delete;
          DROP TABLE remediation; DROP INDEX item_state_revoked; DROP INDEX item_state_exception;
