@@ -188,6 +188,11 @@ pub struct ReviewArgs {
 pub struct DecideArgs {
     pub campaign: String,
     pub item: i64,
+    /// Record only if the item's latest event is still SEQ (`items --json`
+    /// shows it as last_event; `none` for an item without events). Without
+    /// it, a decision someone else recorded is never replaced.
+    #[arg(long, global = true, value_name = "SEQ|none")]
+    pub expect_event: Option<String>,
     #[command(subcommand)]
     pub action: DecideAction,
 }

@@ -4,6 +4,7 @@
 use clap::Parser;
 use recert::cli::Cli;
 use recert::cmd::UsageError;
+use recert::domain::text::sanitize;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -14,7 +15,11 @@ fn main() -> ExitCode {
     match recert::cmd::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(report) => {
-            let mut chain = report.chain();
+            // Errors quote names, paths and values from the data: escaped
+            // like any other imported text before they reach the terminal.
+            let mut chain = report
+                .chain()
+                .map(|e| sanitize(&e.to_string()).into_owned());
             if let Some(top) = chain.next() {
                 eprintln!("recert: {top}");
             }

@@ -69,7 +69,7 @@ fn list(json: bool, env: &Env) -> Result<()> {
     let store = env.open()?;
     let campaigns = store.campaigns()?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&campaigns)?);
+        super::print_json(&campaigns)?;
         return Ok(());
     }
     let mut table = Table::new(&["NAME", "STATE", "ITEMS", "DECIDED", "DUE", "OWNER"]);
@@ -91,7 +91,7 @@ fn show(name: &str, json: bool, env: &Env) -> Result<()> {
     let store = env.open()?;
     let c = store.campaign(name)?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&c)?);
+        super::print_json(&c)?;
         return Ok(());
     }
     print!("{}", sanitize_lines(&describe(&c)));

@@ -24,7 +24,7 @@ fn show(json: bool, env: &Env) -> Result<()> {
             "acting_reviewer": env.actor,
             "policy": loaded.config.policy,
         });
-        println!("{}", serde_json::to_string_pretty(&value)?);
+        super::print_json(&value)?;
         return Ok(());
     }
     let reviewer = match &loaded.config.reviewer {

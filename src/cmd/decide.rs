@@ -1,11 +1,15 @@
 //! `recert decide`: one decision from a script, under the same rules as
-//! the console.
+//! the console — including that nobody's decision is silently replaced.
+//! A script says which event it saw with `--expect-event`; without it, an
+//! item whose decision in force someone else recorded is refused, and the
+//! check and the decision are one transaction, so a decision recorded in
+//! between is reported as a conflict rather than overwritten.
 
-use super::{Env, day_arg};
+use super::{CheckFailed, Env, UsageError, day_arg};
 use crate::cli::{DecideAction, DecideArgs};
-use crate::domain::Decision;
 use crate::domain::text::sanitize;
-use crate::store::{Acting, DecisionRequest, ItemId};
+use crate::domain::{Decision, DecisionKind};
+use crate::store::{Acting, DecisionRequest, EventSeq, ItemId, Store};
 use color_eyre::Result;
 
 pub fn run(args: DecideArgs, env: &Env) -> Result<()> {
@@ -26,8 +30,14 @@ pub fn run(args: DecideArgs, env: &Env) -> Result<()> {
         DecideAction::Reassign { to, note } => (Some(Decision::Reassign { to }), note.note),
         DecideAction::Undo(n) => (None, n.note),
     };
+    let expected = args.expect_event.as_deref().map(expect_event).transpose()?;
     let mut store = env.open()?;
     let campaign = store.campaign(&args.campaign)?;
+    let item = ItemId(args.item);
+    let seen_event = match expected {
+        Some(seen) => Some(seen),
+        None => seen_unless_someone_elses(&store, campaign.id, item, &env.actor)?,
+    };
     let at = env.now_stamp();
     let acting = Acting {
         actor: &env.actor,
@@ -35,10 +45,10 @@ pub fn run(args: DecideArgs, env: &Env) -> Result<()> {
         today: env.today(),
     };
     let request = DecisionRequest {
-        item: ItemId(args.item),
+        item,
         decision,
         note,
-        seen_event: None,
+        seen_event,
         seconds_on_screen: None,
     };
     let outcome = store
@@ -55,4 +65,47 @@ pub fn run(args: DecideArgs, env: &Env) -> Result<()> {
         ))
     );
     Ok(())
+}
+
+/// `--expect-event SEQ|none`.
+fn expect_event(text: &str) -> Result<Option<EventSeq>> {
+    if text.eq_ignore_ascii_case("none") {
+        return Ok(None);
+    }
+    match text.parse::<i64>() {
+        Ok(seq) if seq > 0 => Ok(Some(EventSeq(seq))),
+        _ => Err(UsageError(format!(
+            "--expect-event {text:?}: expected an event number (`items --json` shows the \
+             item's last_event) or none"
+        ))
+        .into()),
+    }
+}
+
+/// The item's latest event, which the decision then expects to still be
+/// the latest; or a refusal when the decision in force is someone else's.
+/// A reassigned item is waiting for its next reviewer, so it is not one.
+fn seen_unless_someone_elses(
+    store: &Store,
+    campaign: crate::store::CampaignId,
+    item: ItemId,
+    actor: &str,
+) -> Result<Option<Option<EventSeq>>> {
+    // An item not in the campaign is the store's to report.
+    let Some(row) = store.item_row(campaign, item)? else {
+        return Ok(None);
+    };
+    if let (Some(kind), Some(by)) = (row.decision, &row.decided_by)
+        && kind != DecisionKind::Reassign
+        && !by.trim().eq_ignore_ascii_case(actor.trim())
+    {
+        let last = row.last_event.map_or(0, |e| e.0);
+        return Err(CheckFailed(format!(
+            "item {item} already has a decision in force: {} by {by}; nothing was recorded. \
+             To record yours on top of it, say you have seen it: --expect-event {last}",
+            kind.as_str()
+        ))
+        .into());
+    }
+    Ok(Some(row.last_event))
 }

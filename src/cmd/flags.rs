@@ -61,7 +61,7 @@ pub fn run(json: bool, env: &Env) -> Result<()> {
             "flags": flags,
             "frameworks": mapping.frameworks(),
         });
-        println!("{}", serde_json::to_string_pretty(&value)?);
+        super::print_json(&value)?;
         return Ok(());
     }
     let mut table = Table::new(&["FLAG", "CODE", "WEIGHT", "RECOMMENDATION", "CONTROLS"]);

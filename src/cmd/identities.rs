@@ -16,7 +16,7 @@ pub fn run(args: &IdentitiesArgs, env: &Env) -> Result<()> {
         .filter(|p| !args.cross_tenant || p.is_cross_tenant())
         .collect();
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&people)?);
+        super::print_json(&people)?;
         return Ok(());
     }
     let mut table = Table::new(&[

@@ -317,7 +317,7 @@ fn print_conflicts(session: &ImportSession<'_>, shown_name: &str) {
         if n == SHOWN_PROBLEMS {
             eprintln!(
                 "warning: … and {} more identity disagreements",
-                session.identity_conflicts().len() - n
+                session.identity_conflict_total() - n
             );
             break;
         }

@@ -27,6 +27,9 @@ pub struct ItemJson<'a> {
     pub recommendation: &'static str,
     pub decision: Option<&'static str>,
     pub state: &'static str,
+    /// The item's latest event: what `decide --expect-event` names to
+    /// record on top of exactly what was seen.
+    pub last_event: Option<i64>,
     pub reviewer: &'a str,
     pub decided_by: Option<&'a str>,
     pub decided_at: Option<&'a str>,
@@ -63,6 +66,7 @@ impl<'a> ItemJson<'a> {
             recommendation: row.recommendation.as_str(),
             decision: row.decision.map(|d| d.as_str()),
             state: state_label(row.decision),
+            last_event: row.last_event.map(|e| e.0),
             reviewer: &row.assignee,
             decided_by: row.decided_by.as_deref(),
             decided_at: row.decided_at.as_deref(),
@@ -104,7 +108,11 @@ pub fn run(args: &ItemsArgs, env: &Env) -> Result<()> {
             write!(
                 out,
                 "{sep}{}",
-                serde_json::to_string(&ItemJson::of(row, since_detail, previous))?
+                crate::domain::text::json_for_terminal(&serde_json::to_string(&ItemJson::of(
+                    row,
+                    since_detail,
+                    previous
+                ))?)
             )?;
             Ok(())
         })?;

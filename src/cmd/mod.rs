@@ -11,6 +11,8 @@ mod exceptions;
 mod flags;
 mod identities;
 mod import;
+#[cfg(test)]
+mod import_props;
 mod init;
 mod items;
 mod remediation;
@@ -105,6 +107,14 @@ fn os_user() -> Option<String> {
 pub(crate) fn day_arg(option: &str, text: &str) -> Result<NaiveDate> {
     crate::domain::date::parse_day(text)
         .map_err(|_| UsageError(format!("{option} {text:?}: expected a date as YYYY-MM-DD")).into())
+}
+
+/// Prints `value` as pretty JSON; characters a terminal would act on are
+/// written as `\uXXXX` escapes, which JSON reads back as the same text.
+pub(crate) fn print_json(value: &impl serde::Serialize) -> Result<()> {
+    let json = serde_json::to_string_pretty(value)?;
+    println!("{}", crate::domain::text::json_for_terminal(&json));
+    Ok(())
 }
 
 pub(crate) fn filters_arg(texts: &[String]) -> Result<Vec<crate::domain::Filter>> {

@@ -1,6 +1,8 @@
 //! `recert verify`: recompute the audit chain, check the evidence and
 //! derived tables it protects, and check that chain heads taken from
 //! reports are still in it. Exit 1 names the first thing that is wrong.
+//! Everything read back is sanitised before it is printed: verify is the
+//! command run on a database nobody trusts.
 
 use super::{CheckFailed, Env, UsageError};
 use crate::cli::VerifyArgs;
@@ -23,18 +25,21 @@ pub fn run(args: &VerifyArgs, env: &Env) -> Result<()> {
     match &v.chain.first_break {
         None => println!(
             "audit chain intact: {} events, head {}",
-            v.chain.events, v.chain.head
+            v.chain.events,
+            sanitize(&v.chain.head)
         ),
         Some(broken) => {
             eprintln!(
-                "audit chain broken at event {} ({}): {}",
-                broken.seq,
-                sanitize(&broken.kind),
-                broken.fault
+                "{}",
+                sanitize(&format!(
+                    "audit chain broken at event {} ({}): {}",
+                    broken.seq, broken.kind, broken.fault
+                ))
             );
             eprintln!(
                 "the {} events before it verify; their head is {}",
-                v.chain.events, v.chain.head
+                v.chain.events,
+                sanitize(&v.chain.head)
             );
             failed.push(format!("event {} does not verify", broken.seq));
         }

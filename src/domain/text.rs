@@ -49,6 +49,27 @@ pub fn sanitize(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// JSON text made safe for a terminal without changing what it says.
+/// serde_json escapes C0 controls but writes DEL, C1 controls (U+009B is
+/// a CSI to some terminals) and bidirectional overrides raw; those can
+/// only occur inside strings, where `\uXXXX` means the same character.
+pub fn json_for_terminal(json: &str) -> Cow<'_, str> {
+    let raw = |c: char| is_unsafe(c) && c as u32 >= 0x7f;
+    if !json.chars().any(raw) {
+        return Cow::Borrowed(json);
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if raw(c) {
+            // Every such character is in the Basic Multilingual Plane.
+            let _ = write!(out, "\\u{:04x}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
 /// Like [`sanitize`] but keeps line breaks, for multi-line notes.
 pub fn sanitize_multiline(text: &str) -> String {
     text.split('\n')
@@ -90,6 +111,31 @@ mod tests {
         assert_eq!(count(1, "item"), "1 item");
         assert_eq!(count(0, "item"), "0 items");
         assert_eq!(count(26, "revocation"), "26 revocations");
+    }
+
+    #[test]
+    fn json_keeps_its_meaning_but_loses_raw_controls() {
+        let value = serde_json::json!({
+            "name": "a\u{1b}[2J\u{7f}\u{9b}31m\u{202e}gnp.exe\n",
+            "plain": "Zoë",
+        });
+        let json = serde_json::to_string_pretty(&value).unwrap();
+        assert!(json.contains('\u{9b}'), "serde_json writes C1 raw");
+        let safe = json_for_terminal(&json);
+        assert!(
+            !safe.chars().any(|c| is_unsafe(c) && c != '\n'),
+            "only the layout's own newlines remain: {safe}"
+        );
+        assert!(
+            safe.contains("\\u009b") && safe.contains("\\u202e"),
+            "{safe}"
+        );
+        let back: serde_json::Value = serde_json::from_str(&safe).unwrap();
+        assert_eq!(back, value, "the same JSON value");
+        assert!(matches!(
+            json_for_terminal("{\"a\": \"Zoë\"}"),
+            Cow::Borrowed(_)
+        ));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! recert's canonical CSV: a header row naming the columns in any order,
 //! UTF-8 (with or without a BOM), LF or CRLF. See DESIGN.md.
 
-use super::{Defaults, MAX_FIELD_BYTES, Problem, csv_problem};
+use super::{CsvReader, Defaults, MAX_FIELD_BYTES, Problem, csv_problem, csv_reader, read_record};
 use crate::domain::{EntitlementRecord, IdentityKind, Relationship, Stamp};
 use std::io::Read;
 
@@ -56,7 +56,7 @@ pub use super::Row;
 
 /// Streams validated records from canonical CSV.
 pub struct Reader<R: Read> {
-    csv: csv::Reader<R>,
+    csv: CsvReader<R>,
     /// For each of `COLUMNS`, its position in the file, if present.
     positions: [Option<usize>; 21],
     width: usize,
@@ -67,16 +67,9 @@ pub struct Reader<R: Read> {
 impl<R: Read> Reader<R> {
     /// Reads and checks the header. A header problem rejects the whole file.
     pub fn new(input: R, defaults: Defaults) -> Result<Reader<R>, Vec<Problem>> {
-        // Records end at LF only: with CRLF as a terminator the csv crate
-        // reports each line number one short. The CR stays on the last
-        // field, and every field is trimmed.
-        let mut csv = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .terminator(csv::Terminator::Any(b'\n'))
-            .from_reader(input);
+        let mut csv = csv_reader(input);
         let mut header = csv::ByteRecord::new();
-        match csv.read_byte_record(&mut header) {
+        match read_record(&mut csv, &mut header) {
             Ok(true) => {}
             Ok(false) => {
                 return Err(vec![Problem::file(
@@ -268,7 +261,7 @@ impl<R: Read> Reader<R> {
     ) -> Option<Result<u64, Vec<Problem>>> {
         loop {
             let mut raw = std::mem::take(&mut self.record);
-            let read = self.csv.read_byte_record(&mut raw);
+            let read = read_record(&mut self.csv, &mut raw);
             self.record = raw;
             let line = self.record.position().map_or(0, |p| p.line());
             match read {

@@ -130,9 +130,9 @@ pub fn field_text(
 
 /// Reads a CSV header row: the trimmed column names (a BOM removed), or
 /// the problem that the file is empty or unreadable.
-pub(crate) fn read_header<R: Read>(csv: &mut csv::Reader<R>) -> Result<Vec<String>, Vec<Problem>> {
+pub(crate) fn read_header<R: Read>(csv: &mut CsvReader<R>) -> Result<Vec<String>, Vec<Problem>> {
     let mut header = csv::ByteRecord::new();
-    match csv.read_byte_record(&mut header) {
+    match read_record(csv, &mut header) {
         Ok(true) => {}
         Ok(false) => {
             return Err(vec![Problem::file(
@@ -167,16 +167,95 @@ pub(crate) fn read_header<R: Read>(csv: &mut csv::Reader<R>) -> Result<Vec<Strin
 /// A CSV reader as every importer configures it. Records end at LF only:
 /// with CRLF as a terminator the csv crate reports each line number one
 /// short. The CR stays on the last field, and every field is trimmed.
-pub(crate) fn csv_reader<R: Read>(input: R) -> csv::Reader<R> {
+pub(crate) fn csv_reader<R: Read>(input: R) -> CsvReader<R> {
     csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .terminator(csv::Terminator::Any(b'\n'))
-        .from_reader(input)
+        .from_reader(RecordLimit::new(input))
+}
+
+/// The CSV reader every importer uses: its input capped per record.
+pub(crate) type CsvReader<R> = csv::Reader<RecordLimit<R>>;
+
+/// Reads the next record, then starts the record limit's count afresh.
+pub(crate) fn read_record<R: Read>(
+    csv: &mut CsvReader<R>,
+    record: &mut csv::ByteRecord,
+) -> csv::Result<bool> {
+    let read = csv.read_byte_record(record);
+    let next = csv.position().clone();
+    csv.get_mut().next_record_at(&next);
+    read
+}
+
+/// The most bytes one CSV record may span. The csv crate holds a record
+/// whole, so a quote that is never closed would otherwise make the rest of
+/// a file of any size one field in memory. No legitimate record comes near
+/// this: fields are refused beyond [`MAX_FIELD_BYTES`] anyway, and the
+/// widest format has 22 columns (under 1.5 MiB).
+pub const MAX_RECORD_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Passes bytes to the CSV parser until one record has taken more than
+/// [`MAX_RECORD_BYTES`], then fails the read: memory stays bounded
+/// whatever the file holds. (The parser reads ahead by its buffer, a few
+/// KiB, which the limit tolerates.)
+pub(crate) struct RecordLimit<R> {
+    inner: R,
+    consumed: u64,
+    record_start: u64,
+    record_line: u64,
+}
+
+impl<R> RecordLimit<R> {
+    fn new(inner: R) -> Self {
+        RecordLimit {
+            inner,
+            consumed: 0,
+            record_start: 0,
+            record_line: 1,
+        }
+    }
+
+    fn next_record_at(&mut self, position: &csv::Position) {
+        self.record_start = position.byte();
+        self.record_line = position.line();
+    }
+}
+
+impl<R: Read> Read for RecordLimit<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.consumed.saturating_sub(self.record_start) > MAX_RECORD_BYTES {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                RecordTooLong {
+                    line: self.record_line,
+                },
+            ));
+        }
+        let n = self.inner.read(buf)?;
+        self.consumed += n as u64;
+        Ok(n)
+    }
+}
+
+/// A record that outgrew [`MAX_RECORD_BYTES`], by the line it started on.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the record starting here runs on for more than {} MiB: a quote that is never closed?",
+    MAX_RECORD_BYTES >> 20
+)]
+pub(crate) struct RecordTooLong {
+    line: u64,
 }
 
 /// A CSV error as a problem on its line.
 pub(crate) fn csv_problem(error: &csv::Error, fallback_line: u64) -> Problem {
+    if let csv::ErrorKind::Io(e) = error.kind()
+        && let Some(long) = e.get_ref().and_then(|e| e.downcast_ref::<RecordTooLong>())
+    {
+        return Problem::at_line(long.line, "", long.to_string());
+    }
     let line = error.position().map(|p| p.line()).unwrap_or(fallback_line);
     let message = match error.kind() {
         csv::ErrorKind::Io(e) => format!("cannot read: {e}"),
@@ -233,5 +312,78 @@ impl<R: Read> Read for HashingReader<R> {
         let n = self.inner.read(buf)?;
         self.hasher.update(&buf[..n]);
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    /// Counts what a reader pulled from its input.
+    struct Counting<R> {
+        inner: R,
+        read: std::rc::Rc<std::cell::Cell<u64>>,
+    }
+
+    impl<R: Read> Read for Counting<R> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.inner.read(buf)?;
+            self.read.set(self.read.get() + n as u64);
+            Ok(n)
+        }
+    }
+
+    /// A quote opened on line 2 and never closed, then 48 MiB more: each
+    /// CSV importer stops soon after the record limit instead of holding
+    /// the rest of the file as one field, and says where the record began.
+    #[test]
+    fn a_quote_never_closed_stops_at_the_record_limit() {
+        const REST: u64 = 48 << 20;
+        type Input = Counting<Box<dyn Read>>;
+        type Open = fn(Input) -> Vec<Problem>;
+        fn problems<T, I: Iterator<Item = Result<T, Vec<Problem>>>>(
+            rows: Result<I, Vec<Problem>>,
+        ) -> Vec<Problem> {
+            match rows {
+                Ok(rows) => rows.filter_map(Result::err).flatten().collect(),
+                Err(p) => p,
+            }
+        }
+        let aws_head = format!("{}\n\"u,", aws_iam::COLUMNS.join(","));
+        let cases: [(String, Open); 3] = [
+            (
+                "system,identity_id,identity_name,identity_kind,relationship,entitlement\n\
+                 gh,a,\"A,human,partner,x\n"
+                    .into(),
+                |input| problems(canonical::Reader::new(input, Defaults::default())),
+            ),
+            ("identity_id,relationship\na,\"partner\n".into(), |input| {
+                problems(register::Reader::new(input, Defaults::default()))
+            }),
+            (aws_head, |input| {
+                problems(aws_iam::Reader::new(input, Defaults::default()))
+            }),
+        ];
+        for (head, open) in cases {
+            let read = std::rc::Rc::new(std::cell::Cell::new(0));
+            let inner: Box<dyn Read> = Box::new(
+                std::io::Cursor::new(head.clone()).chain(std::io::repeat(b'x').take(REST)),
+            );
+            let found = open(Counting {
+                inner,
+                read: read.clone(),
+            });
+            assert!(
+                read.get() < MAX_RECORD_BYTES + (1 << 20),
+                "{head}: read {} bytes",
+                read.get()
+            );
+            let long = found
+                .iter()
+                .find(|p| p.message.contains("never closed"))
+                .unwrap_or_else(|| panic!("{head}: {found:?}"));
+            assert_eq!(long.location, "2", "{head}: {long:?}");
+        }
     }
 }

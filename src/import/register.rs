@@ -9,7 +9,10 @@
 //! `email` lets an entry describe identities whose id is something else (a
 //! SCIM guest's UPN, an AWS user name).
 
-use super::{Defaults, Problem, csv_problem, csv_reader, field_text, is_blank, read_header};
+use super::{
+    CsvReader, Defaults, Problem, csv_problem, csv_reader, field_text, is_blank, read_header,
+    read_record,
+};
 use crate::domain::Stamp;
 use crate::domain::register::RegisterEntry;
 use std::io::Read;
@@ -38,7 +41,7 @@ pub type Row = Result<(u64, RegisterEntry), Vec<Problem>>;
 
 /// Streams validated register entries.
 pub struct Reader<R: Read> {
-    csv: csv::Reader<R>,
+    csv: CsvReader<R>,
     positions: [Option<usize>; 9],
     width: usize,
     tenant: Option<String>,
@@ -161,7 +164,7 @@ impl<R: Read> Iterator for Reader<R> {
                 return None;
             }
             let mut record = std::mem::take(&mut self.record);
-            let read = self.csv.read_byte_record(&mut record);
+            let read = read_record(&mut self.csv, &mut record);
             self.record = record;
             let line = self.record.position().map_or(0, |p| p.line());
             match read {

@@ -7,7 +7,7 @@ use super::{Context, Error, decision_text};
 use crate::domain::FlagSet;
 use crate::domain::decision::state_label;
 use crate::domain::text::sanitize_multiline;
-use crate::store::{ReportRow, ReportRows, Store};
+use crate::store::{ChunkRenderer, RenderError, ReportRow, ReportRows, Store};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -83,22 +83,46 @@ fn flag_names(cache: &mut HashMap<u32, String>, flags: FlagSet) -> &str {
 
 /// Writes every item of the campaign; returns how many. The chain head is
 /// the last column of every row, so that any extract of the file still
-/// names the log it came from.
+/// names the log it came from. Rows are rendered on as many threads as
+/// the store reads with (see [`Store::render_report_rows`]).
 pub fn write(store: &Store, ctx: &Context<'_>, out: &mut dyn Write) -> Result<u64, Error> {
-    let mut writer = ::csv::Writer::from_writer(out);
+    let mut writer = ::csv::Writer::from_writer(&mut *out);
     let mut header: Vec<&str> = HEADER.to_vec();
     header.push("chain_head");
     writer.write_record(&header)?;
-    let head = ctx.evidence.head_hash.as_str();
-    let mut count = 0u64;
-    let mut scratch = Scratch::default();
-    store.for_each_report_row(ctx.campaign.id, ReportRows::All, |row| {
-        write_row(&mut writer, &mut scratch, ctx, row, head)?;
-        count += 1;
-        Ok(())
-    })?;
     writer.flush()?;
+    drop(writer);
+    let renderer = || CsvChunk {
+        ctx,
+        writer: ::csv::Writer::from_writer(Vec::new()),
+        scratch: Scratch::default(),
+    };
+    let count =
+        store.render_report_rows(ctx.campaign.id, ReportRows::All, renderer, &mut |bytes| {
+            out.write_all(bytes)
+        })?;
     Ok(count)
+}
+
+/// One thread's share of the CSV: rows rendered into a buffer that the
+/// writer takes a chunk at a time.
+struct CsvChunk<'a> {
+    ctx: &'a Context<'a>,
+    writer: ::csv::Writer<Vec<u8>>,
+    scratch: Scratch,
+}
+
+impl ChunkRenderer for CsvChunk<'_> {
+    fn row(&mut self, row: &ReportRow) -> Result<(), RenderError> {
+        let head = self.ctx.evidence.head_hash.as_str();
+        write_row(&mut self.writer, &mut self.scratch, self.ctx, row, head)
+            .map_err(|e| e.to_string().into())
+    }
+
+    fn take(&mut self) -> Result<Vec<u8>, RenderError> {
+        let full = std::mem::replace(&mut self.writer, ::csv::Writer::from_writer(Vec::new()));
+        full.into_inner().map_err(|e| e.to_string().into())
+    }
 }
 
 fn write_row<W: Write>(

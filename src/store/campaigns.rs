@@ -1470,9 +1470,11 @@ impl Store {
     }
 
     /// Whether anything in the campaign was assigned or reassigned to
-    /// `reviewer` (ignoring case), from indexes rather than the items.
-    /// Items since reassigned away still count: a queue that then turns
-    /// out empty is the caller's to handle.
+    /// `reviewer` (ignoring case), from the campaign's reviewers and its
+    /// reassigned items rather than all its items (no index by assignee:
+    /// every decision's commit would write it). Items since reassigned
+    /// away still count: a queue that then turns out empty is the caller's
+    /// to handle.
     pub fn assigned_anything(&self, campaign: CampaignId, reviewer: &str) -> Result<bool> {
         Ok(self
             .conn
@@ -1480,7 +1482,8 @@ impl Store {
                 "SELECT EXISTS (SELECT 1 FROM campaign_reviewer
                                 WHERE campaign = ?1 AND reviewer = ?2 COLLATE NOCASE)
                      OR EXISTS (SELECT 1 FROM item_state
-                                WHERE campaign = ?1 AND assignee = ?2 COLLATE NOCASE)",
+                                WHERE campaign = ?1 AND decision = 'reassign'
+                                  AND assignee = ?2 COLLATE NOCASE)",
             )?
             .query_row(params![campaign, reviewer], |r| r.get(0))?)
     }

@@ -322,11 +322,14 @@ impl Store {
                 (PageDirection::Backward, false) => *last = (at - 1).min(*last),
             }
         }
+        // The limit is written into the SQL: SQLite re-prepares a statement
+        // with a bound LIMIT every time it runs, which cost more than the
+        // page itself.
         sql.push_str(match direction {
-            PageDirection::Forward => " ORDER BY i.id ASC LIMIT ?",
-            PageDirection::Backward => " ORDER BY i.id DESC LIMIT ?",
+            PageDirection::Forward => " ORDER BY i.id ASC LIMIT ",
+            PageDirection::Backward => " ORDER BY i.id DESC LIMIT ",
         });
-        values.push(Value::Integer(limit as i64));
+        sql.push_str(&limit.to_string());
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let mut rows: Vec<ItemRow> = stmt
             .query_map(params_from_iter(values), read_row)?

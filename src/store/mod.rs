@@ -21,6 +21,7 @@ mod query;
 mod readers;
 mod register;
 mod remediation;
+mod rendering;
 mod reporting;
 mod schema;
 mod selection;
@@ -41,6 +42,7 @@ pub use exceptions::{ExceptionEntry, ExceptionFilter};
 pub use integrity::{Discrepancy, HeadCheck, Verification};
 pub use lifecycle::{Closure, SignOff, SignerRole};
 pub use remediation::{RemediationCounts, RemediationTask, SnapshotRef};
+pub use rendering::{ChunkRenderer, RenderError};
 pub use reporting::{Assignment, CampaignEvidence, Detail, ReportRow, ReportRows};
 pub use signoff::{ClosePreview, DecisionsBy, ItemList, ListedItem, SignoffSummary};
 
@@ -103,6 +105,22 @@ pub enum StoreError {
     #[error("{path} is not a recert database ({detail}); it was left untouched")]
     NotADatabase { path: PathBuf, detail: String },
     #[error(
+        "{path} is damaged ({detail}); recert cannot read it and left it untouched: \
+         restore it from a backup"
+    )]
+    Damaged { path: PathBuf, detail: String },
+    #[error(
+        "{path} says schema version {found}, but its tables are not the ones this recert's \
+         version {found} has: {detail}. It was made by another build of recert (the first \
+         release wrote a different schema 1); it was left untouched: keep using the recert \
+         that made it, or import its source files into a new database"
+    )]
+    OtherLineage {
+        path: PathBuf,
+        found: usize,
+        detail: String,
+    },
+    #[error(
         "{path} has schema version {found}, newer than this recert understands ({known}); \
          use a newer recert"
     )]
@@ -134,14 +152,39 @@ pub enum StoreError {
     Invalid(String),
     #[error("item {0} has no decision to undo")]
     NothingToUndo(i64),
+    #[error(
+        "the database is busy: another recert held it for more than {} s; nothing was \
+         changed, try again",
+        BUSY_TIMEOUT.as_secs()
+    )]
+    Busy,
     #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(rusqlite::Error),
     #[error("stored data has an unexpected type: {0}")]
     Type(#[from] rusqlite::types::FromSqlError),
     #[error("database migration failed: {0}")]
     Migration(#[from] rusqlite_migration::Error),
     #[error("stored data is unreadable: {0}")]
     Corrupt(String),
+}
+
+/// SQLite's "database is locked" means another process outlasted the busy
+/// timeout: say so in words a reviewer can act on.
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> StoreError {
+        if is_busy(&e) {
+            StoreError::Busy
+        } else {
+            StoreError::Sqlite(e)
+        }
+    }
+}
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -156,6 +199,9 @@ impl Store {
     /// and brings its schema up to date. Returns whether it was created.
     pub fn create(path: &Path) -> Result<(Store, bool)> {
         let created = !path.exists();
+        if !created {
+            make_empty_file_owner_only(path)?;
+        }
         if created {
             if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
                 std::fs::create_dir_all(parent).map_err(|e| StoreError::NotADatabase {
@@ -191,11 +237,39 @@ impl Store {
         })
     }
 
+    /// Opens and upgrades the file, retrying while another process holds a
+    /// lock SQLite does not wait for through the busy timeout (recovering
+    /// the WAL after a crash, deleting it as the last connection closes).
     fn connect(path: &Path, initialising: bool) -> Result<Store> {
+        let started = std::time::Instant::now();
+        let mut pause = Duration::from_millis(5);
+        loop {
+            match Store::connect_once(path, initialising) {
+                Err(StoreError::Busy) if started.elapsed() < BUSY_TIMEOUT => {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(100));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn connect_once(path: &Path, initialising: bool) -> Result<Store> {
         check_header(path)?;
-        let not_db = |e: rusqlite::Error| StoreError::NotADatabase {
-            path: path.to_path_buf(),
-            detail: e.to_string(),
+        let not_db = |e: rusqlite::Error| match StoreError::from(e) {
+            StoreError::Sqlite(e)
+                if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseCorrupt) =>
+            {
+                StoreError::Damaged {
+                    path: path.to_path_buf(),
+                    detail: e.to_string(),
+                }
+            }
+            StoreError::Sqlite(e) => StoreError::NotADatabase {
+                path: path.to_path_buf(),
+                detail: e.to_string(),
+            },
+            other => other,
         };
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let mut conn = Connection::open_with_flags(path, flags).map_err(not_db)?;
@@ -205,6 +279,25 @@ impl Store {
         let version: usize = conn
             .pragma_query_value(None, "user_version", |row| row.get::<_, i64>(0))
             .map_err(not_db)? as usize;
+        // Another program's file: tables, but not recert's audit log. Its
+        // own user_version says nothing about recert's schema.
+        let tables: i64 = conn
+            .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
+            .map_err(not_db)?;
+        let ours: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_schema WHERE type = 'table'
+                   AND name IN ('event', 'campaign', 'snapshot')",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(not_db)?;
+        if tables > 0 && ours < 3 {
+            return Err(StoreError::NotADatabase {
+                path: path.to_path_buf(),
+                detail: "it is an SQLite file of some other program".into(),
+            });
+        }
         let known = schema::latest_version();
         if version > known {
             return Err(StoreError::NewerSchema {
@@ -214,27 +307,39 @@ impl Store {
             });
         }
         if version == 0 && !initialising {
-            let tables: i64 = conn
-                .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
-                .map_err(not_db)?;
-            if tables > 0 {
-                return Err(StoreError::NotADatabase {
-                    path: path.to_path_buf(),
-                    detail: "it is an SQLite file of some other program".into(),
-                });
-            }
             return Err(StoreError::Missing(path.to_path_buf()));
+        }
+        if version > 0 && version < known {
+            check_lineage(&conn, path)?;
         }
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         if version < known {
-            schema::migrations().to_latest(&mut conn)?;
+            upgrade(&mut conn, known)?;
         }
         Ok(Store {
             conn,
             path: path.to_path_buf(),
         })
+    }
+
+    /// Leaves checkpoints (copying the write-ahead log into the database
+    /// file) to [`Store::checkpoint`], so that an interactive session pays
+    /// for them while the reviewer reads rather than inside a decision's
+    /// commit. A commit is durable in the log either way; other processes
+    /// keep checkpointing as usual.
+    pub fn defer_checkpoints(&self) -> Result<()> {
+        self.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        Ok(())
+    }
+
+    /// Copies what the log holds into the database file, as far as other
+    /// readers allow, without waiting for them.
+    pub fn checkpoint(&self) -> Result<()> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        Ok(())
     }
 
     pub fn path(&self) -> &Path {
@@ -300,6 +405,56 @@ impl Store {
     }
 }
 
+/// Before an upgrade touches the file: its tables must be what this
+/// build's migrations made at its version, or the next migration would
+/// run on tables it was not written for and leave a file no recert can
+/// read. Version and tables are read in one transaction, so a concurrent
+/// upgrade by another recert is seen whole or not at all.
+fn check_lineage(conn: &Connection, path: &Path) -> Result<()> {
+    let tx = conn.unchecked_transaction()?;
+    let version: i64 = tx.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    let version = version as usize;
+    if version == 0 || version >= schema::latest_version() {
+        return Ok(());
+    }
+    let found = schema::shape(&tx)?;
+    let expected = schema::expected_shape(version)?;
+    match schema::difference(&found, &expected) {
+        None => Ok(()),
+        Some(detail) => Err(StoreError::OtherLineage {
+            path: path.to_path_buf(),
+            found: version,
+            detail,
+        }),
+    }
+}
+
+/// Brings the schema up to date. Several recerts may open an old file at
+/// once: each waits for the write lock (an immediate transaction) instead
+/// of failing on it, and one that finds the upgrade already done by
+/// another (its SQL then fails on tables that exist) reads the version
+/// again rather than reporting an error.
+fn upgrade(conn: &mut Connection, known: usize) -> Result<()> {
+    conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
+    let outcome = schema::migrations().to_latest(conn);
+    conn.set_transaction_behavior(rusqlite::TransactionBehavior::Deferred);
+    match outcome {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let now: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+            if now as usize >= known {
+                return Ok(());
+            }
+            match e {
+                rusqlite_migration::Error::RusqliteError { err, .. } if is_busy(&err) => {
+                    Err(StoreError::Busy)
+                }
+                e => Err(e.into()),
+            }
+        }
+    }
+}
+
 /// Refuses files that are not SQLite before SQLite gets a chance to treat
 /// them as an empty database and write to them.
 fn check_header(path: &Path) -> Result<()> {
@@ -324,6 +479,24 @@ fn check_header(path: &Path) -> Result<()> {
             detail: "it does not start with the SQLite header".into(),
         });
     }
+    Ok(())
+}
+
+/// An existing empty file becomes the database: it must then be as private
+/// as one recert creates. A file with content is never touched here.
+fn make_empty_file_owner_only(path: &Path) -> Result<()> {
+    let empty = std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == 0);
+    #[cfg(unix)]
+    if empty {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(|e| {
+            StoreError::NotADatabase {
+                path: path.to_path_buf(),
+                detail: format!("cannot make it readable by its owner only: {e}"),
+            }
+        })?;
+    }
+    let _ = empty;
     Ok(())
 }
 

@@ -87,10 +87,11 @@ const TASK_SELECT: &str = "SELECT i.id, i.risk_rank, idn.tenant, idn.identity_id
     LEFT JOIN snapshot sn ON sn.id = r.snapshot
     WHERE s.item BETWEEN ? AND ? AND s.decision = 'revoke'";
 
-/// A page of tasks: the id range to read (?1, ?2) and the limit (?3).
-fn page_sql(status: Option<RemediationStatus>) -> String {
+/// A page of tasks from the id range ?1..?2; the limit is in the SQL, since
+/// SQLite re-prepares a statement with a bound LIMIT on every run.
+fn page_sql(status: Option<RemediationStatus>, limit: usize) -> String {
     format!(
-        "{TASK_SELECT}{} ORDER BY s.item LIMIT ?3",
+        "{TASK_SELECT}{} ORDER BY s.item LIMIT {limit}",
         status_condition(status)
     )
 }
@@ -167,11 +168,11 @@ impl Store {
     ) -> Result<Vec<RemediationTask>> {
         // Ranks are ids within the campaign's range, and the revoked items
         // are indexed by id: the keyset is the range's lower end.
-        let sql = page_sql(status);
+        let sql = page_sql(status, limit);
         let (first, last) = item_range(&self.conn, campaign)?;
         let from = after.map_or(first, |rank| (first + rank + 1).max(first));
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(params![from, last, limit as i64], read_task)?;
+        let rows = stmt.query_map(params![from, last], read_task)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -566,12 +567,12 @@ mod tests {
         let (first, last) = item_range(&store.conn, q4.id).unwrap();
         for status in [None, Some(RemediationStatus::StillEffective)] {
             for from in [first, first + 6] {
-                let sql = format!("EXPLAIN QUERY PLAN {}", super::page_sql(status));
+                let sql = format!("EXPLAIN QUERY PLAN {}", super::page_sql(status, 10));
                 let plan: Vec<String> = store
                     .conn
                     .prepare(&sql)
                     .unwrap()
-                    .query_map(rusqlite::params![from, last, 10], |r| r.get::<_, String>(3))
+                    .query_map(rusqlite::params![from, last], |r| r.get::<_, String>(3))
                     .unwrap()
                     .collect::<rusqlite::Result<_>>()
                     .unwrap();

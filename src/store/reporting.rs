@@ -67,7 +67,7 @@ pub enum ReportRows {
 }
 
 impl ReportRows {
-    fn condition(self) -> &'static str {
+    pub(super) fn condition(self) -> &'static str {
         match self {
             ReportRows::All => "",
             ReportRows::AgainstRecommendation => {
@@ -81,7 +81,7 @@ impl ReportRows {
 
 /// A campaign's items (its id range, in queue order) with their frozen
 /// versions, decision in force and remediation outcome.
-fn report_select() -> String {
+pub(super) fn report_select() -> String {
     format!(
         "SELECT i.id, i.risk_rank, i.risk_score, idn.tenant, idn.identity_id,
             idn.name, idn.kind, {EFFECTIVE_RELATIONSHIP}, {EFFECTIVE_ORGANIZATION}, e.system,
@@ -135,7 +135,7 @@ fn opt_text<'r>(r: &'r Row<'_>, i: usize) -> rusqlite::Result<Option<&'r str>> {
 
 /// Reads one row into `row`, reusing its buffers: the report path
 /// allocates per changed field, not per field.
-fn fill_row(row: &mut ReportRow, r: &Row<'_>) -> rusqlite::Result<()> {
+pub(super) fn fill_row(row: &mut ReportRow, r: &Row<'_>) -> rusqlite::Result<()> {
     let body = match opt_text(r, 21)? {
         Some(text) => serde_json::from_str::<BodyFacts<'_>>(text).unwrap_or_default(),
         None => BodyFacts::default(),

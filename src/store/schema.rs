@@ -296,8 +296,6 @@ BEGIN SELECT RAISE(ABORT, 'a campaign''s reviewers are frozen evidence, like its
 CREATE TRIGGER campaign_reviewer_no_delete BEFORE DELETE ON campaign_reviewer
 BEGIN SELECT RAISE(ABORT, 'a campaign''s reviewers are frozen evidence, like its items'); END;
 
--- Items reassigned to someone, found without scanning a campaign's states.
-CREATE INDEX item_state_by_assignee ON item_state(campaign, assignee COLLATE NOCASE);
 "#;
 
 pub fn migrations() -> Migrations<'static> {
@@ -314,6 +312,65 @@ pub fn latest_version() -> usize {
     4
 }
 
+/// Each table's columns (name and declared type), in order: what a
+/// migration's SQL produced, to compare one database with another.
+pub type Shape = std::collections::BTreeMap<String, Vec<(String, String)>>;
+
+pub fn shape(conn: &rusqlite::Connection) -> rusqlite::Result<Shape> {
+    let tables: Vec<String> = conn
+        .prepare(
+            "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+        )?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut shape = Shape::new();
+    for table in tables {
+        let columns = conn
+            .prepare("SELECT name, type FROM pragma_table_info(?1) ORDER BY cid")?
+            .query_map([&table], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        shape.insert(table, columns);
+    }
+    Ok(shape)
+}
+
+/// The shape a database has at `version` when this build's migrations
+/// made it.
+pub fn expected_shape(version: usize) -> Result<Shape, rusqlite_migration::Error> {
+    let mut conn = rusqlite::Connection::open_in_memory()?;
+    migrations().to_version(&mut conn, version)?;
+    Ok(shape(&conn)?)
+}
+
+/// The first difference between a database's shape and the expected one.
+pub fn difference(found: &Shape, expected: &Shape) -> Option<String> {
+    for (table, columns) in expected {
+        match found.get(table) {
+            None => return Some(format!("it has no table {table}")),
+            Some(have) if have != columns => {
+                let has = |list: &[(String, String)], name: &str| list.iter().any(|c| c.0 == name);
+                let detail = match columns.iter().find(|c| !has(have, &c.0)) {
+                    Some((missing, _)) => format!("its table {table} has no column {missing}"),
+                    None => match have.iter().find(|c| !has(columns, &c.0)) {
+                        Some((extra, _)) => {
+                            format!("its table {table} has a column {extra} that was not expected")
+                        }
+                        None => {
+                            format!("its table {table} has its columns in another order or type")
+                        }
+                    },
+                };
+                return Some(detail);
+            }
+            Some(_) => {}
+        }
+    }
+    found
+        .keys()
+        .find(|t| !expected.contains_key(*t))
+        .map(|t| format!("it has a table {t} that was not expected"))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -322,7 +379,7 @@ mod tests {
     }
 
     #[test]
-    fn a_database_of_the_first_release_is_upgraded_in_place() {
+    fn a_schema_1_database_of_this_lineage_is_upgraded_in_place() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("old.db");
         {
@@ -342,6 +399,23 @@ mod tests {
         let dump = store.dump().unwrap();
         assert!(dump.contains("old.csv"), "data survives the upgrade");
         assert!(dump.contains("## register_entry (0 rows)"), "{dump}");
+    }
+
+    #[test]
+    fn every_version_has_the_shape_its_migrations_give_it() {
+        let v1 = super::expected_shape(1).unwrap();
+        let v2 = super::expected_shape(2).unwrap();
+        assert_eq!(super::difference(&v1, &v1), None);
+        assert_eq!(
+            super::difference(&v1, &v2).as_deref(),
+            Some("its table entitlement has no column active")
+        );
+        let mut renamed = v1.clone();
+        renamed.get_mut("identity").unwrap()[1].0 = "first_snapshot".into();
+        assert_eq!(
+            super::difference(&renamed, &v1).as_deref(),
+            Some("its table identity has no column key")
+        );
     }
 
     #[test]

@@ -127,12 +127,12 @@ fn list_items(
          LEFT JOIN item_state s ON s.item = i.id
          LEFT JOIN event d ON d.seq = s.decided_event
          WHERE i.id BETWEEN ?1 AND ?2 AND {}
-         ORDER BY i.id LIMIT ?3",
+         ORDER BY i.id LIMIT {limit}",
         listing.condition()
     );
     let (first, last) = item_range(conn, campaign)?;
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params![first, last, limit as i64], |r| {
+    let rows = stmt.query_map(params![first, last], |r| {
         Ok(ListedItem {
             item: r.get(0)?,
             rank: r.get(1)?,

@@ -13,7 +13,7 @@ use crate::domain::{EntitlementRecord, Stamp};
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Statement, params};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
 #[derive(Clone, Debug)]
@@ -53,12 +53,45 @@ pub struct IdentityConflict {
     pub value: String,
 }
 
+/// An identity this file has described: its key and what its first row
+/// said. Kept in a temporary table (`temp.import_identity`), so that memory
+/// stays flat however many identities a file holds; the latest one is also
+/// kept here, since a file's rows for one identity usually come together.
 struct SeenIdentity {
     /// The identity's key, which grants refer to.
     key: i64,
     line: u64,
     attributes: IdentityAttributes,
 }
+
+impl SeenIdentity {
+    /// Reads `key, line, name, kind, relationship, organization, region,
+    /// sponsor, email` from a row of `temp.import_identity`.
+    fn read(row: &rusqlite::Row<'_>) -> rusqlite::Result<SeenIdentity> {
+        Ok(SeenIdentity {
+            key: row.get(0)?,
+            line: row.get::<_, i64>(1)? as u64,
+            attributes: IdentityAttributes {
+                name: row.get(2)?,
+                kind: row
+                    .get::<_, String>(3)?
+                    .parse()
+                    .unwrap_or(crate::domain::IdentityKind::Human),
+                relationship: row
+                    .get::<_, String>(4)?
+                    .parse()
+                    .unwrap_or(crate::domain::Relationship::Unknown),
+                organization: row.get(5)?,
+                region: row.get(6)?,
+                sponsor: row.get(7)?,
+                email: row.get(8)?,
+            },
+        })
+    }
+}
+
+/// How many identity disagreements are kept in full; the rest are counted.
+const KEPT_CONFLICTS: usize = 100;
 
 /// Warnings the importer raised about the source (a dangling group member,
 /// an unresolved manager): recorded with the snapshot's audit event, the
@@ -115,6 +148,8 @@ struct Statements<'a> {
     find_identity: Statement<'a>,
     insert_identity: Statement<'a>,
     supersede_identity: Statement<'a>,
+    seen_identity: Statement<'a>,
+    remember_identity: Statement<'a>,
 }
 
 impl<'a> Statements<'a> {
@@ -149,6 +184,15 @@ impl<'a> Statements<'a> {
             )?,
             supersede_identity: conn
                 .prepare("UPDATE identity SET superseded = ?2 WHERE id = ?1")?,
+            seen_identity: conn.prepare(
+                "SELECT key, line, name, kind, relationship, organization, region, sponsor, email
+                 FROM temp.import_identity WHERE tenant = ?1 AND identity_id = ?2",
+            )?,
+            remember_identity: conn.prepare(
+                "INSERT INTO temp.import_identity (tenant, identity_id, key, line, name, kind,
+                     relationship, organization, region, sponsor, email)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )?,
         })
     }
 }
@@ -160,15 +204,15 @@ pub struct ImportSession<'a> {
     stmts: Statements<'a>,
     snapshot: SnapshotId,
     meta: SnapshotMeta,
-    /// tenant → identity_id → what this file said first; nested so that a
-    /// lookup needs no allocation.
-    identities: HashMap<String, HashMap<String, SeenIdentity>>,
+    /// The identity of the latest row, as (tenant, identity_id, seen).
+    last_identity: Option<(String, String, SeenIdentity)>,
     /// The (tenant, system) scopes this snapshot speaks for, and whether
     /// each held grants before it (a scope that held none takes the fast path).
     scopes: BTreeMap<(String, String), bool>,
     last_scope: Option<(String, String, bool)>,
     counts: ImportCounts,
     conflicts: Vec<IdentityConflict>,
+    conflict_total: usize,
     warnings: Warnings,
     dates: [String; 4],
     /// For each grant version of a held scope that this file mentioned, the
@@ -200,6 +244,14 @@ impl Store {
                 ],
             )?;
             let snapshot = SnapshotId(conn.last_insert_rowid());
+            conn.execute_batch(
+                "CREATE TEMP TABLE IF NOT EXISTS import_identity (
+                     tenant TEXT NOT NULL, identity_id TEXT NOT NULL, key INTEGER NOT NULL,
+                     line INTEGER NOT NULL, name TEXT NOT NULL, kind TEXT NOT NULL,
+                     relationship TEXT NOT NULL, organization TEXT, region TEXT, sponsor TEXT,
+                     email TEXT, PRIMARY KEY (tenant, identity_id)) WITHOUT ROWID;
+                 DELETE FROM temp.import_identity;",
+            )?;
             let next = |table: &str| -> Result<i64> {
                 let sql = format!("SELECT coalesce(max(id), 0) + 1 FROM {table}");
                 Ok(conn.query_row(&sql, [], |r| r.get(0))?)
@@ -219,11 +271,12 @@ impl Store {
             stmts,
             snapshot,
             meta,
-            identities: HashMap::new(),
+            last_identity: None,
             scopes: BTreeMap::new(),
             last_scope: None,
             counts: ImportCounts::default(),
             conflicts: Vec::new(),
+            conflict_total: 0,
             warnings: Warnings::default(),
             dates: Default::default(),
             seen: Vec::new(),
@@ -246,9 +299,15 @@ impl<'a> ImportSession<'a> {
         self.snapshot
     }
 
-    /// Rows of this file that disagree with an earlier row about an identity.
+    /// Rows of this file that disagree with an earlier row about an
+    /// identity: the first ones (see [`Self::identity_conflict_total`]).
     pub fn identity_conflicts(&self) -> &[IdentityConflict] {
         &self.conflicts
+    }
+
+    /// How many disagreements there are in all.
+    pub fn identity_conflict_total(&self) -> usize {
+        self.conflict_total
     }
 
     /// Records a warning about the source with the snapshot.
@@ -520,22 +579,37 @@ impl<'a> ImportSession<'a> {
     /// The identity's key, its current version written anew when this file
     /// describes it differently; disagreements within the file become conflicts.
     fn identity(&mut self, line: u64, record: &EntitlementRecord) -> Result<i64> {
-        if let Some(seen) = self
-            .identities
-            .get(&record.tenant)
-            .and_then(|ids| ids.get(&record.identity_id))
-        {
-            for (field, first_value, value) in seen.attributes.differences(record) {
-                self.conflicts.push(IdentityConflict {
-                    line,
-                    first_line: seen.line,
-                    identity_id: record.identity_id.clone(),
-                    field,
-                    first_value,
-                    value,
-                });
+        let seen = match self.last_identity.take() {
+            Some((tenant, id, seen)) if tenant == record.tenant && id == record.identity_id => {
+                Some((tenant, id, seen))
             }
-            return Ok(seen.key);
+            _ => self
+                .stmts
+                .seen_identity
+                .query_row(
+                    params![record.tenant, record.identity_id],
+                    SeenIdentity::read,
+                )
+                .optional()?
+                .map(|seen| (record.tenant.clone(), record.identity_id.clone(), seen)),
+        };
+        if let Some((tenant, id, seen)) = seen {
+            for (field, first_value, value) in seen.attributes.differences(record) {
+                self.conflict_total += 1;
+                if self.conflicts.len() < KEPT_CONFLICTS {
+                    self.conflicts.push(IdentityConflict {
+                        line,
+                        first_line: seen.line,
+                        identity_id: record.identity_id.clone(),
+                        field,
+                        first_value,
+                        value,
+                    });
+                }
+            }
+            let key = seen.key;
+            self.last_identity = Some((tenant, id, seen));
+            return Ok(key);
         }
         let mut attributes = record.identity_attributes();
         attributes.email = record.effective_email().map(str::to_string);
@@ -572,17 +646,29 @@ impl<'a> ImportSession<'a> {
             None => self.insert_identity(None, record, &attributes)?,
         };
         attributes.email = record.email.clone();
-        self.identities
-            .entry(record.tenant.clone())
-            .or_default()
-            .insert(
-                record.identity_id.clone(),
-                SeenIdentity {
-                    key,
-                    line,
-                    attributes,
-                },
-            );
+        let a = &attributes;
+        self.stmts.remember_identity.execute(params![
+            record.tenant,
+            record.identity_id,
+            key,
+            line as i64,
+            a.name,
+            a.kind.as_str(),
+            a.relationship.as_str(),
+            a.organization,
+            a.region,
+            a.sponsor,
+            a.email
+        ])?;
+        self.last_identity = Some((
+            record.tenant.clone(),
+            record.identity_id.clone(),
+            SeenIdentity {
+                key,
+                line,
+                attributes,
+            },
+        ));
         Ok(key)
     }
 
@@ -761,5 +847,74 @@ impl Drop for ImportSession<'_> {
             let _ = self.conn.execute_batch("ROLLBACK");
             let _ = self.conn.pragma_update(None, "cache_size", -2000);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::import::{Defaults, canonical};
+
+    fn session_with(store: &mut Store, text: &str) -> (Vec<IdentityConflict>, usize) {
+        let mut session = store
+            .begin_import(SnapshotMeta {
+                file_name: "t.csv".into(),
+                format: "canonical".into(),
+                imported_at: "2026-11-01T09:00:00.000Z".into(),
+                imported_by: "t@x".into(),
+                partial: false,
+            })
+            .unwrap();
+        for row in canonical::Reader::new(text.as_bytes(), Defaults::default()).unwrap() {
+            let (line, record) = row.unwrap();
+            assert_eq!(session.add(line, &record).unwrap(), None);
+        }
+        (
+            session.identity_conflicts().to_vec(),
+            session.identity_conflict_total(),
+        )
+    }
+
+    const HEADER: &str =
+        "tenant,system,identity_id,identity_name,identity_kind,relationship,entitlement";
+
+    /// Rows of one identity apart from each other still meet: the first
+    /// row's attributes are found again, and the disagreement names both
+    /// lines. The same id in another tenant is another identity.
+    #[test]
+    fn disagreements_name_both_lines_however_far_apart() {
+        let mut store = Store::open_in_memory().unwrap();
+        let text = format!(
+            "{HEADER}\nnw,gh,a@x,Ann,human,partner,e1\nnw,gh,b@x,Bob,human,partner,e1\n\
+             bf,gh,a@x,Someone,human,vendor,e1\nnw,gh,a@x,Anne,human,partner,e2\n"
+        );
+        let (conflicts, total) = session_with(&mut store, &text);
+        assert_eq!(total, 1);
+        assert_eq!(
+            conflicts,
+            [IdentityConflict {
+                line: 5,
+                first_line: 2,
+                identity_id: "a@x".into(),
+                field: "identity_name",
+                first_value: "Ann".into(),
+                value: "Anne".into(),
+            }]
+        );
+    }
+
+    /// A file that disagrees with itself on every row keeps the first
+    /// disagreements and counts the rest: memory does not grow with it.
+    #[test]
+    fn disagreements_are_kept_up_to_a_bound_and_counted() {
+        let mut store = Store::open_in_memory().unwrap();
+        let mut text = format!("{HEADER}\n");
+        for n in 0..250 {
+            text.push_str(&format!("nw,gh,a@x,Name {n},human,partner,e{n}\n"));
+        }
+        let (conflicts, total) = session_with(&mut store, &text);
+        assert_eq!(total, 249);
+        assert_eq!(conflicts.len(), KEPT_CONFLICTS);
+        assert_eq!(conflicts[0].first_value, "Name 0");
     }
 }

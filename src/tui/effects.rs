@@ -85,6 +85,9 @@ pub enum Effect {
     CountMarked(Selection),
     LoadFacets,
     LoadDashboard,
+    /// Copies the write-ahead log into the database file, while the
+    /// reviewer reads rather than inside a decision's commit.
+    Checkpoint,
     /// What a sign-off attests (or a close would do) and whether the
     /// acting person may do it.
     LoadLifecycle,
@@ -105,6 +108,18 @@ impl Effect {
                 | Effect::LoadDashboard
                 | Effect::LoadLifecycle
                 | Effect::LoadRemediationCounts
+                | Effect::Checkpoint
+        )
+    }
+
+    /// Effects that write to the database, after which a checkpoint waits.
+    pub fn writes(&self) -> bool {
+        matches!(
+            self,
+            Effect::Decide(_)
+                | Effect::DecideMarked { .. }
+                | Effect::SignOff { .. }
+                | Effect::CloseCampaign { .. }
         )
     }
 
@@ -136,6 +151,9 @@ impl<'a> Runner<'a> {
         actor: String,
         today: NaiveDate,
     ) -> Self {
+        // Checkpoints run as Effect::Checkpoint after writes; if SQLite
+        // refused this, it would checkpoint inside commits as usual.
+        let _ = store.defer_checkpoints();
         Runner {
             store,
             campaign,
@@ -311,6 +329,7 @@ impl<'a> Runner<'a> {
                         })
                     })
             }
+            Effect::Checkpoint => store.checkpoint().map(|()| Msg::Checkpointed),
             Effect::LoadRemediationCounts => store
                 .remediation_counts(self.campaign)
                 .map(Msg::RemediationCounted),

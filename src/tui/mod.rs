@@ -140,8 +140,12 @@ pub fn dispatch(
             later.push(effect);
             continue;
         }
+        let writes = effect.writes();
         let msg = runner.run(effect, &app.query, app.page_size());
         pending.extend(update::update(app, msg));
+        if writes {
+            later.push(Effect::Checkpoint);
+        }
     }
 }
 

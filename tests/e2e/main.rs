@@ -3,6 +3,10 @@
 
 mod audit;
 mod cli;
+mod concurrency;
+mod crash;
+mod files;
+mod hostile;
 mod insights;
 mod lifecycle;
 mod remediation;

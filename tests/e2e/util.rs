@@ -124,6 +124,29 @@ impl Sandbox {
     pub fn json(&self, args: &[&str]) -> serde_json::Value {
         serde_json::from_str(&self.ok(args)).expect("valid JSON")
     }
+
+    /// The binary as a plain `std::process::Command` (to spawn, kill or
+    /// run concurrently), with this sandbox's database, reviewer and clock.
+    pub fn std_cmd(&self, args: &[&str]) -> std::process::Command {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_recert"));
+        command
+            .args(args)
+            .env_clear()
+            .env("RECERT_DB", self.db())
+            .env("RECERT_REVIEWER", REVIEWER)
+            .env("RECERT_NOW", NOW)
+            .env("HOME", self.dir.path())
+            .current_dir(self.dir.path());
+        command
+    }
+
+    /// Every row of the database as text: equal dumps, equal content.
+    pub fn dump(&self) -> String {
+        recert::store::Store::open(&self.db())
+            .expect("open the database")
+            .dump()
+            .expect("dump")
+    }
 }
 
 /// What the terminal was asked to do besides drawing: window titles.
@@ -164,8 +187,27 @@ impl Pty {
         rows: u16,
         env: &[(&str, &str)],
     ) -> Pty {
-        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_recert"));
+        let mut command = sandbox.std_cmd(args);
         command
+            .env("TERM", "xterm-256color")
+            .envs(env.iter().copied());
+        Pty::spawn_command(command, cols, rows)
+    }
+
+    /// The binary in a pseudo-terminal under a shell's `umask`, so that a
+    /// test can see which modes the files it creates get.
+    pub fn spawn_with_umask(
+        sandbox: &Sandbox,
+        umask: &str,
+        args: &[&str],
+        cols: u16,
+        rows: u16,
+    ) -> Pty {
+        let mut command = std::process::Command::new("sh");
+        command
+            .arg("-c")
+            .arg(format!("umask {umask} && exec \"$0\" \"$@\""))
+            .arg(env!("CARGO_BIN_EXE_recert"))
             .args(args)
             .env_clear()
             .env("RECERT_DB", sandbox.db())
@@ -173,13 +215,16 @@ impl Pty {
             .env("RECERT_NOW", NOW)
             .env("HOME", sandbox.dir.path())
             .env("TERM", "xterm-256color")
-            .envs(env.iter().copied())
             .current_dir(sandbox.dir.path());
+        Pty::spawn_command(command, cols, rows)
+    }
+
+    pub fn spawn_command(command: std::process::Command, cols: u16, rows: u16) -> Pty {
         let mut session = expectrl::Session::spawn(command).expect("spawn in a pty");
         session
             .get_process_mut()
             .set_window_size(cols, rows)
-            .expect("set the pty size");
+            .expect("window size");
         let size = |n: u16| NonZeroU16::new(n.max(2)).expect("non-zero size");
         Pty {
             session,
@@ -189,7 +234,7 @@ impl Pty {
     }
 
     fn pump(&mut self) {
-        let mut buf = [0u8; 8192];
+        let mut buf = [0u8; 65536];
         loop {
             match self.session.try_read(&mut buf) {
                 Ok(0) => break,
@@ -202,7 +247,7 @@ impl Pty {
         }
     }
 
-    /// Everything the program has written so far.
+    /// Everything the program has written so far, escape sequences and all.
     pub fn raw(&mut self) -> &[u8] {
         self.pump();
         &self.raw
@@ -218,6 +263,13 @@ impl Pty {
     pub fn vt(&mut self) -> &vt100::Screen {
         self.pump();
         self.parser.screen()
+    }
+
+    /// SIGKILL: no destructor, no terminal restore, no flush.
+    pub fn kill9(&mut self) {
+        let process = self.session.get_process_mut();
+        let _ = process.kill(expectrl::process::unix::Signal::SIGKILL);
+        let _ = process.wait();
     }
 
     pub fn screen(&mut self) -> String {

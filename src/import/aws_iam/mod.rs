@@ -11,7 +11,10 @@
 //! The report does not say how anyone relates to the organisation, so
 //! every identity is `unknown` until the identity register classifies it.
 
-use super::{Defaults, Problem, Row, csv_problem, csv_reader, field_text, is_blank, read_header};
+use super::{
+    CsvReader, Defaults, Problem, Row, csv_problem, csv_reader, field_text, is_blank, read_header,
+    read_record,
+};
 use crate::domain::{EntitlementRecord, IdentityKind, Relationship, Stamp};
 use std::collections::VecDeque;
 use std::io::Read;
@@ -66,7 +69,7 @@ type Grant = (String, Option<Stamp>, Option<Stamp>, Option<Stamp>);
 
 /// Streams the grants of a credential report, several per row.
 pub struct Reader<R: Read> {
-    csv: csv::Reader<R>,
+    csv: CsvReader<R>,
     /// Each of `COLUMNS`' position in the file.
     positions: [usize; 22],
     width: usize,
@@ -387,7 +390,7 @@ impl<R: Read> Iterator for Reader<R> {
                 return None;
             }
             let mut record = std::mem::take(&mut self.record);
-            let read = self.csv.read_byte_record(&mut record);
+            let read = read_record(&mut self.csv, &mut record);
             self.record = record;
             let line = self.record.position().map_or(0, |p| p.line());
             match read {

@@ -83,6 +83,15 @@ pub(super) struct FileContents {
 /// line and column); problems with resources are collected per path.
 pub(super) fn read_file<R: Read>(file: usize, input: R) -> FileContents {
     let mut contents = FileContents::default();
+    let input = match skip_bom(input) {
+        Ok(input) => input,
+        Err(e) => {
+            contents
+                .problems
+                .push(Problem::at_path("", format!("cannot read: {e}")));
+            return contents;
+        }
+    };
     let mut total: Option<Value> = None;
     let mut saw_resources = false;
     let mut de = serde_json::Deserializer::from_reader(input);
@@ -117,6 +126,27 @@ pub(super) fn read_file<R: Read>(file: usize, input: R) -> FileContents {
         ));
     }
     contents
+}
+
+/// The input without a leading UTF-8 byte order mark, which Windows tools
+/// write and JSON parsers refuse (RFC 8259 §8.1 lets a reader ignore it).
+fn skip_bom<R: Read>(mut input: R) -> std::io::Result<impl Read> {
+    let mut head = [0u8; 3];
+    let mut filled = 0;
+    while filled < head.len() {
+        match input.read(&mut head[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let keep = if head[..filled] == [0xEF, 0xBB, 0xBF] {
+        0
+    } else {
+        filled
+    };
+    Ok(std::io::Cursor::new(head).take(keep as u64).chain(input))
 }
 
 /// A JSON error at its line and column.

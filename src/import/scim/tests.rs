@@ -338,3 +338,12 @@ fn an_empty_directory_has_no_grants() {
     let missing = read_all(&[r#"{"totalResults":2}"#]).err().unwrap();
     assert!(rendered(&missing, &["f"])[0].starts_with("f:$.Resources: required"));
 }
+
+#[test]
+fn a_byte_order_mark_is_skipped_and_short_files_still_parse() {
+    let with_bom = format!("\u{feff}{}", list(&[&user("u1", "")]));
+    let dir = read_all(&[&with_bom]).unwrap();
+    assert_eq!(dir.user_count(), 1);
+    let problems = read_all(&["{"]).err().unwrap();
+    assert!(problems[0].1.message.contains("ends early"), "{problems:?}");
+}

@@ -69,6 +69,51 @@ fn a_decision_is_committed_before_it_is_shown_and_survives_reopening() {
     assert!(store.verify_chain().unwrap().first_break.is_none());
 }
 
+/// Checkpoints wait until the reviewer pauses: a decision is durable in
+/// the write-ahead log when it is shown, and reaches the database file
+/// itself once the console has nothing else to do.
+#[test]
+fn a_decision_reaches_the_database_file_when_the_reviewer_pauses() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.db");
+    let (mut store, _) = Store::create(&path).unwrap();
+    crate::testing::import(&mut store, crate::testing::SAMPLE);
+    let campaign = crate::testing::campaign(&mut store, "Q4", "2026-11-01");
+    store.checkpoint().unwrap();
+    // The database file alone, as a copy without its log sees it.
+    let revokes_in_file = || {
+        let copy = dir.path().join("copy.db");
+        std::fs::copy(&path, &copy).unwrap();
+        let conn = rusqlite::Connection::open(&copy).unwrap();
+        let n: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM event WHERE kind = 'revoke'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        drop(conn);
+        std::fs::remove_file(&copy).unwrap();
+        n
+    };
+    let mut console = Console::open(&mut store, &campaign, (80, 24));
+    console.send(ch('r'));
+    console.type_text("gone");
+    // Ctrl+S as the event loop handles it: effects run, the frame is drawn,
+    // deferred work waits for a pause.
+    let effects = crate::tui::update::update(&mut console.app, ctrl('s'));
+    crate::tui::dispatch(
+        &mut console.app,
+        &mut console.runner,
+        effects,
+        &mut console.later,
+    );
+    assert_eq!(console.app.tally.revoked, 1, "shown once committed");
+    assert_eq!(revokes_in_file(), 0, "in the log, not yet in the file");
+    console.settle();
+    assert_eq!(revokes_in_file(), 1, "copied into the file while idle");
+}
+
 #[test]
 fn attest_without_a_required_note_is_immediate_and_advances() {
     let (mut store, campaign) = sample_store();

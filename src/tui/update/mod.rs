@@ -47,6 +47,8 @@ pub enum Msg {
         tally: Tally,
     },
     Failed(String),
+    /// The log was copied into the database file; nothing to show.
+    Checkpointed,
     /// Someone recorded an event on the item since it was drawn.
     Conflict {
         item: ItemId,
@@ -207,6 +209,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             tally,
         } => decide::on_decided(app, kind, outcomes, tally),
         Msg::Conflict { item, seq, message } => decide::on_conflict(app, item, seq, message),
+        Msg::Checkpointed => vec![],
         Msg::Failed(message) => {
             match &mut app.mode {
                 Mode::Editor(editor) => editor.error = Some(message),
