@@ -5,12 +5,13 @@
 mod campaigns;
 mod chain;
 mod closing;
+mod creation;
+#[cfg(test)]
+mod creation_tests;
 mod dashboard;
 mod derived;
 #[cfg(test)]
 mod enrichment_tests;
-#[cfg(test)]
-mod creation_tests;
 mod events;
 mod exceptions;
 mod identities;

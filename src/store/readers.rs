@@ -40,10 +40,7 @@ impl<'c> Readers<'c> {
     /// Helpers may read only what `main` would read: call this while `main`
     /// holds the write lock and has written nothing.
     pub(super) fn new(main: &'c Connection, helpers: usize) -> Readers<'c> {
-        let path = main
-            .path()
-            .filter(|p| !p.is_empty())
-            .map(str::to_string);
+        let path = main.path().filter(|p| !p.is_empty()).map(str::to_string);
         let helpers = if path.is_some() { helpers } else { 0 };
         Readers {
             main,
