@@ -126,8 +126,19 @@ mod cell {
     pub const EMAIL: usize = 8;
 }
 
-/// The page cache campaign creation may use while it reads a million rows.
-const CREATION_CACHE_KIB: i64 = 64 * 1024;
+/// Page cache for writing the items, per item: room for the grant index
+/// the items are inserted into out of its order (the reads before go
+/// through each page about once and need no more than SQLite's default).
+const WRITE_CACHE_BYTES_PER_ITEM: i64 = 64;
+
+/// The page cache for writing `items` items, in KiB: at least SQLite's
+/// default, at most 64 MiB.
+fn write_cache_kib(items: usize) -> i64 {
+    (items as i64)
+        .saturating_mul(WRITE_CACHE_BYTES_PER_ITEM)
+        .div_euclid(1024)
+        .clamp(2000, 64 * 1024)
+}
 
 fn day(value: Option<&str>) -> Option<NaiveDate> {
     value.and_then(|s| Stamp::parse(s).ok()).map(|s| s.day())
@@ -1119,7 +1130,6 @@ impl Store {
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )
                 .optional()?;
-            tx.pragma_update(None, "cache_size", -CREATION_CACHE_KIB)?;
             // Everything is read before anything is written, so helpers on
             // other connections see what this transaction sees.
             let readers = Readers::new(tx, split.helpers);
@@ -1155,6 +1165,7 @@ impl Store {
                 ],
             )?;
             let campaign = CampaignId(tx.last_insert_rowid());
+            tx.pragma_update(None, "cache_size", -write_cache_kib(items.len()))?;
             let digest = write_items(tx, campaign, first, &items, &assessed.reviewers)?;
             tx.execute(
                 "INSERT INTO tally (campaign, state, n) VALUES (?1, 'undecided', ?2)",

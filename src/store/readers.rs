@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// Page cache of each helper connection: the pieces are scans that read
 /// each page once, so a small cache loses little.
-const HELPER_CACHE_KIB: i64 = 8 * 1024;
+const HELPER_CACHE_KIB: i64 = 1024;
 
 /// Helper connections at most, whatever the machine offers: beyond a few,
 /// the pieces wait on memory and disk rather than on a core.
