@@ -13,7 +13,7 @@ pub const OWNER: &str = "m.santos@northwind.example.com";
 /// The sponsor of most sample identities, who also holds access herself.
 pub const SPONSOR: &str = "a.kowalski@northwind.example.com";
 
-pub const SAMPLE: &str = include_str!("../../shared/fixtures/canonical/sample.csv");
+pub const SAMPLE: &str = include_str!("../tests/fixtures/canonical/sample.csv");
 
 pub fn day(text: &str) -> NaiveDate {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("test date")

@@ -23,9 +23,9 @@ fn cases(default: u32) -> u32 {
 }
 
 const SAMPLE: &str = crate::testing::SAMPLE;
-const AWS: &str = include_str!("../../../shared/fixtures/aws/credential-report-sample.csv");
-const USERS: &str = include_str!("../../../shared/fixtures/scim/users-sample.json");
-const GROUPS: &str = include_str!("../../../shared/fixtures/scim/groups-sample.json");
+const AWS: &str = include_str!("../../tests/fixtures/aws/credential-report-sample.csv");
+const USERS: &str = include_str!("../../tests/fixtures/scim/users-sample.json");
+const GROUPS: &str = include_str!("../../tests/fixtures/scim/groups-sample.json");
 const REGISTER: &str = "tenant,identity_id,email,relationship,organization,sponsor,business_owner,technical_owner,contract_end\n\
     northwind,l.brandt@copperline.example.com,,contractor,Copperline,a@x,,,2026-12-31\n\
     ,k.ito@saltmarsh.example.net,k.ito@saltmarsh.example.net,partner,Saltmarsh,,b@x,,\n\

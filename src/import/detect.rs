@@ -58,7 +58,7 @@ mod tests {
 
     #[test]
     fn tells_each_format_from_its_start() {
-        let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/");
+        let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/");
         let read = |p: &str| std::fs::read(format!("{fixtures}{p}")).unwrap();
         assert_eq!(detect(&read("canonical/sample.csv")), Ok(Format::Canonical));
         assert_eq!(

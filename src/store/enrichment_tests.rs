@@ -9,7 +9,7 @@ use crate::import::{Defaults, aws_iam};
 use crate::store::CampaignSummary;
 use crate::testing::{self, day};
 
-const AWS: &str = include_str!("../../../shared/fixtures/aws/credential-report-sample.csv");
+const AWS: &str = include_str!("../../tests/fixtures/aws/credential-report-sample.csv");
 
 fn meta(format: &str) -> SnapshotMeta {
     SnapshotMeta {

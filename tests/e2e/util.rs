@@ -13,7 +13,7 @@ pub const REVIEWER: &str = "m.santos@northwind.example.com";
 
 pub fn fixture(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/fixtures")
+        .join("tests/fixtures")
         .join(path)
 }
 

@@ -3,7 +3,7 @@
 use super::*;
 
 const HEADER: &str = "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated";
-const SAMPLE: &str = include_str!("../../../../shared/fixtures/aws/credential-report-sample.csv");
+const SAMPLE: &str = include_str!("../../../tests/fixtures/aws/credential-report-sample.csv");
 
 fn read(text: &str, tenant: Option<&str>) -> Vec<Row> {
     let defaults = Defaults {

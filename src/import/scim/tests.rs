@@ -2,8 +2,8 @@
 
 use super::*;
 
-const USERS: &str = include_str!("../../../../shared/fixtures/scim/users-sample.json");
-const GROUPS: &str = include_str!("../../../../shared/fixtures/scim/groups-sample.json");
+const USERS: &str = include_str!("../../../tests/fixtures/scim/users-sample.json");
+const GROUPS: &str = include_str!("../../../tests/fixtures/scim/groups-sample.json");
 
 fn read_all(files: &[&str]) -> Result<Directory, Vec<FileProblem>> {
     read(
