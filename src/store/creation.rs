@@ -171,21 +171,26 @@ const PIECES_PER_READER: i64 = 8;
 
 impl Split {
     /// Cuts `lo..=hi` into contiguous ranges in ascending order.
-    fn ranges(self, lo: i64, hi: i64, readers: usize) -> Vec<(i64, i64)> {
+    pub(super) fn ranges(self, lo: i64, hi: i64, readers: usize) -> Vec<(i64, i64)> {
         if hi < lo {
             return vec![(lo, hi)];
         }
+        // In i128: ids near the ends of i64 must not wrap into no ranges.
+        let (lo, hi) = (i128::from(lo), i128::from(hi));
         let span = hi - lo + 1;
-        let most = PIECES_PER_READER * readers as i64;
+        let most = i128::from(PIECES_PER_READER) * readers as i128;
         let count = if readers > 1 {
-            (span / self.piece.max(1)).clamp(1, most)
+            (span / i128::from(self.piece.max(1))).clamp(1, most)
         } else {
             1
         };
         let width = (span + count - 1) / count;
+        // Every bound lies within the i64 `lo..=hi`.
+        let id = |n: i128| i64::try_from(n).unwrap_or(i64::MAX);
         (0..count)
             .map(|n| (lo + n * width, (lo + (n + 1) * width - 1).min(hi)))
             .filter(|(a, b)| a <= b)
+            .map(|(a, b)| (id(a), id(b)))
             .collect()
     }
 }
@@ -1022,12 +1027,17 @@ fn write_items(
     let order = queue_order(items);
     // The digest only needs the hashes in queue order: another core folds
     // them while this one inserts.
+    let fold = || fold_digest(order.iter().map(|&i| items[i as usize].hash));
     std::thread::scope(|scope| {
-        let digest = scope.spawn(|| fold_digest(order.iter().map(|&i| items[i as usize].hash)));
+        let digest = std::thread::Builder::new().spawn_scoped(scope, fold);
         insert_items(conn, campaign, first, &order, items, reviewers)?;
-        Ok(digest
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+        Ok(match digest {
+            Ok(digest) => digest
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            // No thread to be had: fold here.
+            Err(_) => fold(),
+        })
     })
 }
 
@@ -1165,13 +1175,17 @@ impl Store {
                 ],
             )?;
             let campaign = CampaignId(tx.last_insert_rowid());
+            // The connection goes on serving the console afterwards, failed
+            // or not: its cache goes back to what it was.
+            let cache: i64 = tx.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
             tx.pragma_update(None, "cache_size", -write_cache_kib(items.len()))?;
-            let digest = write_items(tx, campaign, first, &items, &assessed.reviewers)?;
+            let written = write_items(tx, campaign, first, &items, &assessed.reviewers);
+            tx.pragma_update(None, "cache_size", cache)?;
+            let digest = written?;
             tx.execute(
                 "INSERT INTO tally (campaign, state, n) VALUES (?1, 'undecided', ?2)",
                 params![campaign, items.len() as i64],
             )?;
-            tx.pragma_update(None, "cache_size", -2000)?;
             let body = serde_json::json!({
                 "name": spec.name,
                 "due": spec.due.to_string(),

@@ -208,3 +208,29 @@ fn campaigns_do_not_depend_on_how_many_pieces_or_connections_read_them() {
         assert_eq!(table_digest(&store), FIRST_RELEASE_TABLES, "{split:?}");
     }
 }
+
+#[test]
+fn pieces_cover_every_id_once_in_order_even_at_the_ends_of_the_range() {
+    let cases = [
+        (1, 3_000, 4, 97),
+        (1, 1, 4, 32 * 1024),
+        (5, 4_000_000, 2, 32 * 1024),
+        (1, i64::MAX, 4, 32 * 1024),
+        (i64::MIN, i64::MAX, 3, 1),
+        (i64::MAX - 10, i64::MAX, 4, 1),
+    ];
+    for (lo, hi, readers, piece) in cases {
+        let ranges = Split {
+            piece,
+            helpers: readers - 1,
+        }
+        .ranges(lo, hi, readers);
+        assert!(!ranges.is_empty(), "{lo}..={hi}");
+        assert_eq!(ranges[0].0, lo, "{lo}..={hi}");
+        assert_eq!(ranges[ranges.len() - 1].1, hi, "{lo}..={hi}");
+        for pair in ranges.windows(2) {
+            assert!(pair[0].0 <= pair[0].1, "{pair:?}");
+            assert_eq!(pair[0].1.checked_add(1), Some(pair[1].0), "{pair:?}");
+        }
+    }
+}

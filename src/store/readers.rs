@@ -6,7 +6,7 @@
 //! sees exactly what the writing one sees, and a scan of a million grants
 //! can be cut into pieces read side by side.
 
-use super::Result;
+use super::{Result, StoreError};
 use rusqlite::{Connection, OpenFlags};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
@@ -33,6 +33,8 @@ pub(super) struct Readers<'c> {
     /// The database file, when other connections can open it (an in-memory
     /// database is private to its connection).
     path: Option<String>,
+    /// What `main` sees, which a helper must see too to take part.
+    seen: Option<Fingerprint>,
     helpers: usize,
 }
 
@@ -41,10 +43,18 @@ impl<'c> Readers<'c> {
     /// holds the write lock and has written nothing.
     pub(super) fn new(main: &'c Connection, helpers: usize) -> Readers<'c> {
         let path = main.path().filter(|p| !p.is_empty()).map(str::to_string);
-        let helpers = if path.is_some() { helpers } else { 0 };
+        // A helper reopens the file by its name; what it finds there must be
+        // this database as `main` sees it, not a file since put in its place.
+        let seen = fingerprint(main).ok();
+        let helpers = if path.is_some() && seen.is_some() {
+            helpers
+        } else {
+            0
+        };
         Readers {
             main,
             path,
+            seen,
             helpers,
         }
     }
@@ -87,13 +97,17 @@ impl<'c> Readers<'c> {
         let helpers = self.helpers.min(tasks.len().saturating_sub(1));
         let mut done = std::thread::scope(|scope| {
             let drain = &drain;
+            // A helper that cannot start, open its connection or see what
+            // `main` sees leaves its share to the others.
             let spawned: Vec<_> = (0..helpers)
-                .filter_map(|_| self.path.as_deref())
-                .map(|path| {
-                    scope.spawn(move || match open_helper(path) {
-                        Ok(conn) => drain(&conn),
-                        Err(_) => Vec::new(),
-                    })
+                .filter_map(|_| Some((self.path.as_deref()?, self.seen.as_ref()?)))
+                .filter_map(|(path, seen)| {
+                    std::thread::Builder::new()
+                        .spawn_scoped(scope, move || match open_helper(path, seen) {
+                            Ok(conn) => drain(&conn),
+                            Err(_) => Vec::new(),
+                        })
+                        .ok()
                 })
                 .collect();
             let mut done = drain(self.main);
@@ -113,45 +127,116 @@ impl<'c> Readers<'c> {
     }
 }
 
-fn open_helper(path: &str) -> Result<Connection> {
+/// The schema and the newest row of each table creation reads, and the
+/// newest audit event: equal on two connections to one database under the
+/// write lock, and unequal once anything was written on either side.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) struct Fingerprint {
+    schema: i64,
+    newest: [Option<i64>; 5],
+}
+
+pub(super) fn fingerprint(conn: &Connection) -> Result<Fingerprint> {
+    let schema = conn.query_row("PRAGMA schema_version", [], |r| r.get(0))?;
+    let newest = conn.query_row(
+        "SELECT (SELECT max(id) FROM identity), (SELECT max(id) FROM entitlement),
+                (SELECT max(id) FROM register_entry), (SELECT max(id) FROM item),
+                (SELECT max(seq) FROM event)",
+        [],
+        |r| Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?]),
+    )?;
+    Ok(Fingerprint { schema, newest })
+}
+
+/// A read-only connection holding a read transaction (so every piece it
+/// reads comes from one snapshot) on a database that looks as `seen` says.
+fn open_helper(path: &str, seen: &Fingerprint) -> Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags)?;
     conn.busy_timeout(super::BUSY_TIMEOUT)?;
     conn.pragma_update(None, "cache_size", -HELPER_CACHE_KIB)?;
+    conn.execute_batch("BEGIN")?;
+    if fingerprint(&conn)? != *seen {
+        return Err(StoreError::Corrupt(format!(
+            "{path} is no longer the database being read"
+        )));
+    }
     Ok(conn)
 }
 
 #[cfg(test)]
 mod tests {
     use super::Readers;
-    use crate::store::StoreError;
+    use crate::store::{Store, StoreError};
+    use crate::testing;
+
+    /// A database file holding the sample estate.
+    fn sample_file(dir: &std::path::Path) -> Store {
+        let (mut store, _) = Store::create(&dir.join("r.db")).unwrap();
+        testing::import_file(&mut store, "sample.csv", testing::SAMPLE, false);
+        store
+    }
+
+    /// Per task: the grant ids in its range, and whether a helper read it.
+    fn read_ranges(readers: &Readers<'_>, tasks: &[(i64, i64)]) -> Vec<(Vec<i64>, bool)> {
+        readers
+            .run(tasks, |conn, &(lo, hi)| {
+                // Slow enough that helpers, when allowed, take some tasks.
+                std::thread::sleep(std::time::Duration::from_millis(1));
+                let ids = conn
+                    .prepare("SELECT id FROM entitlement WHERE id BETWEEN ?1 AND ?2 ORDER BY id")?
+                    .query_map([lo, hi], |r| r.get(0))?
+                    .collect::<rusqlite::Result<Vec<i64>>>()?;
+                Ok((ids, conn.is_readonly("main")?))
+            })
+            .unwrap()
+    }
 
     #[test]
     fn results_come_back_in_task_order_whoever_read_them() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("r.db");
-        let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.execute_batch(
-            "PRAGMA journal_mode = WAL;
-             CREATE TABLE t (n INTEGER PRIMARY KEY);
-             WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 1000)
-             INSERT INTO t SELECT n FROM c;",
-        )
-        .unwrap();
-        let readers = Readers::new(&conn, 3);
+        let store = sample_file(dir.path());
+        let readers = Readers::new(&store.conn, 3);
         assert_eq!(readers.width(), 4);
-        let tasks: Vec<(i64, i64)> = (0..50).map(|i| (i * 20 + 1, i * 20 + 20)).collect();
-        let sums = readers
-            .run(&tasks, |conn, &(lo, hi)| {
-                Ok(conn.query_row(
-                    "SELECT sum(n) FROM t WHERE n BETWEEN ?1 AND ?2",
-                    [lo, hi],
-                    |r| r.get::<_, i64>(0),
-                )?)
-            })
+        let tasks: Vec<(i64, i64)> = (0..50).map(|i| (i * 3 + 1, i * 3 + 3)).collect();
+        let ids: Vec<i64> = read_ranges(&readers, &tasks)
+            .into_iter()
+            .flat_map(|(ids, _)| ids)
+            .collect();
+        let all: Vec<i64> = store
+            .conn
+            .prepare("SELECT id FROM entitlement WHERE id <= 150 ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
             .unwrap();
-        let expected: Vec<i64> = tasks.iter().map(|&(lo, hi)| (lo..=hi).sum()).collect();
-        assert_eq!(sums, expected);
+        assert!(!all.is_empty());
+        assert_eq!(ids, all);
+    }
+
+    #[test]
+    fn helpers_take_no_part_once_the_file_is_not_what_the_reader_saw() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = sample_file(dir.path());
+        let readers = Readers::new(&store.conn, 3);
+        // Written after the readers looked (creation holds the write lock,
+        // so only a file put in place of the database can do this).
+        let other = rusqlite::Connection::open(dir.path().join("r.db")).unwrap();
+        other
+            .execute(
+                "INSERT INTO event (seq, at, actor, kind, body, prev_hash, hash)
+                      SELECT max(seq) + 1, at, actor, kind, body, prev_hash, hash
+                      FROM event WHERE seq = (SELECT max(seq) FROM event)",
+                [],
+            )
+            .unwrap();
+        let tasks: Vec<(i64, i64)> = (0..50).map(|i| (i * 3 + 1, i * 3 + 3)).collect();
+        let read = read_ranges(&readers, &tasks);
+        assert!(
+            read.iter().all(|(_, by_helper)| !by_helper),
+            "only main read"
+        );
     }
 
     #[test]
