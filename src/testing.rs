@@ -19,6 +19,17 @@ pub fn day(text: &str) -> NaiveDate {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("test date")
 }
 
+/// What a test import of the identity register records about itself.
+pub fn register_meta() -> SnapshotMeta {
+    SnapshotMeta {
+        file_name: "register.csv".into(),
+        format: "register".into(),
+        imported_at: "2026-11-01T09:00:00.000Z".into(),
+        imported_by: "importer@test".into(),
+        partial: false,
+    }
+}
+
 /// Imports canonical CSV text that must be valid.
 pub fn import(store: &mut Store, text: &str) -> ImportCounts {
     let mut session = store

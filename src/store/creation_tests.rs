@@ -6,7 +6,7 @@
 
 use super::campaigns::items_digest;
 use super::creation::Split;
-use super::{CampaignId, SnapshotMeta, Store};
+use super::{CampaignId, Store};
 use crate::domain::register::RegisterEntry;
 use crate::domain::{Decision, Filter, Relationship, ReviewerRule, Stamp};
 use crate::estate::EstateSpec;
@@ -38,13 +38,7 @@ fn register(store: &mut Store) {
         .collect::<rusqlite::Result<_>>()
         .unwrap();
     let mut session = store
-        .begin_register_import(SnapshotMeta {
-            file_name: "register.csv".into(),
-            format: "register".into(),
-            imported_at: "2026-11-01T09:00:00.000Z".into(),
-            imported_by: "importer@test".into(),
-            partial: false,
-        })
+        .begin_register_import(testing::register_meta())
         .unwrap();
     for (n, (tenant, id)) in ids.iter().enumerate().step_by(3) {
         let mut entry = RegisterEntry::new(id.clone());

@@ -385,11 +385,8 @@ mod tests {
 
     fn meta(partial: bool) -> SnapshotMeta {
         SnapshotMeta {
-            file_name: "register.csv".into(),
-            format: "register".into(),
-            imported_at: "2026-11-01T09:00:00.000Z".into(),
-            imported_by: "importer@test".into(),
             partial,
+            ..testing::register_meta()
         }
     }
 

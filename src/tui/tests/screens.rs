@@ -203,13 +203,7 @@ fn detail_with_controls_register_and_contract() {
         let mut store = Store::open_in_memory().unwrap();
         import(&mut store, SAMPLE);
         let mut session = store
-            .begin_register_import(crate::store::SnapshotMeta {
-                file_name: "register.csv".into(),
-                format: "register".into(),
-                imported_at: "2026-11-01T09:00:00.000Z".into(),
-                imported_by: "importer@test".into(),
-                partial: false,
-            })
+            .begin_register_import(crate::testing::register_meta())
             .unwrap();
         let entry = RegisterEntry {
             tenant: "northwind".into(),
