@@ -1,7 +1,10 @@
 //! recert's canonical CSV: a header row naming the columns in any order,
 //! UTF-8 (with or without a BOM), LF or CRLF. See DESIGN.md.
 
-use super::{CsvReader, Defaults, MAX_FIELD_BYTES, Problem, csv_problem, csv_reader, read_record};
+use super::{
+    CsvReader, Defaults, MAX_FIELD_BYTES, Problem, csv_problem, csv_reader, next_data_row,
+    read_record,
+};
 use crate::domain::{EntitlementRecord, IdentityKind, Relationship, Stamp};
 use std::io::Read;
 
@@ -62,6 +65,8 @@ pub struct Reader<R: Read> {
     width: usize,
     defaults: Defaults,
     record: csv::ByteRecord,
+    /// The file could not be read any further.
+    finished: bool,
 }
 
 impl<R: Read> Reader<R> {
@@ -118,6 +123,7 @@ impl<R: Read> Reader<R> {
             width: header.len(),
             defaults,
             record: csv::ByteRecord::new(),
+            finished: false,
         })
     }
 
@@ -259,49 +265,16 @@ impl<R: Read> Reader<R> {
         &mut self,
         record: &mut EntitlementRecord,
     ) -> Option<Result<u64, Vec<Problem>>> {
-        loop {
-            let mut raw = std::mem::take(&mut self.record);
-            let read = read_record(&mut self.csv, &mut raw);
-            self.record = raw;
-            let line = self.record.position().map_or(0, |p| p.line());
-            match read {
-                Ok(false) => return None,
-                Err(e) => {
-                    let fatal = matches!(e.kind(), csv::ErrorKind::Io(_));
-                    let problem = csv_problem(&e, line);
-                    if fatal {
-                        // Nothing more can be read; report once and stop.
-                        self.width = usize::MAX;
-                    }
-                    return Some(Err(vec![problem]));
-                }
-                Ok(true) => {}
-            }
-            if self.width == usize::MAX {
-                return None;
-            }
-            // A blank line between rows is not a row.
-            if self.record.len() == 1
-                && self
-                    .record
-                    .get(0)
-                    .is_some_and(|f| f.iter().all(u8::is_ascii_whitespace))
-            {
-                continue;
-            }
-            if self.record.len() != self.width {
-                return Some(Err(vec![Problem::at_line(
-                    line,
-                    "",
-                    format!(
-                        "expected {} fields as in the header, found {}",
-                        self.width,
-                        self.record.len()
-                    ),
-                )]));
-            }
-            return Some(self.fill(line, record).map(|()| line));
-        }
+        let line = match next_data_row(
+            &mut self.csv,
+            &mut self.record,
+            self.width,
+            &mut self.finished,
+        )? {
+            Ok(line) => line,
+            Err(problems) => return Some(Err(problems)),
+        };
+        Some(self.fill(line, record).map(|()| line))
     }
 }
 

@@ -189,6 +189,48 @@ pub(crate) fn read_record<R: Read>(
     read
 }
 
+/// Reads the data row after the header into `record` and returns its line,
+/// or what is wrong with it; `None` at the end of the file. Blank lines are
+/// not rows; a row of another width than the header's, or a malformed one,
+/// is a problem and reading goes on to find more; a file that cannot be
+/// read any further sets `finished`, and nothing more is read.
+pub(crate) fn next_data_row<R: Read>(
+    csv: &mut CsvReader<R>,
+    record: &mut csv::ByteRecord,
+    width: usize,
+    finished: &mut bool,
+) -> Option<Result<u64, Vec<Problem>>> {
+    loop {
+        if *finished {
+            return None;
+        }
+        let read = read_record(csv, record);
+        let line = record.position().map_or(0, |p| p.line());
+        match read {
+            Ok(false) => return None,
+            Err(e) => {
+                *finished = matches!(e.kind(), csv::ErrorKind::Io(_));
+                return Some(Err(vec![csv_problem(&e, line)]));
+            }
+            Ok(true) => {}
+        }
+        if is_blank(record) {
+            continue;
+        }
+        if record.len() != width {
+            return Some(Err(vec![Problem::at_line(
+                line,
+                "",
+                format!(
+                    "expected {width} fields as in the header, found {}",
+                    record.len()
+                ),
+            )]));
+        }
+        return Some(Ok(line));
+    }
+}
+
 /// The most bytes one CSV record may span. The csv crate holds a record
 /// whole, so a quote that is never closed would otherwise make the rest of
 /// a file of any size one field in memory. No legitimate record comes near

@@ -9,10 +9,7 @@
 //! `email` lets an entry describe identities whose id is something else (a
 //! SCIM guest's UPN, an AWS user name).
 
-use super::{
-    CsvReader, Defaults, Problem, csv_problem, csv_reader, field_text, is_blank, read_header,
-    read_record,
-};
+use super::{CsvReader, Defaults, Problem, csv_reader, field_text, next_data_row, read_header};
 use crate::domain::Stamp;
 use crate::domain::register::RegisterEntry;
 use std::io::Read;
@@ -159,38 +156,16 @@ impl<R: Read> Iterator for Reader<R> {
     type Item = Row;
 
     fn next(&mut self) -> Option<Row> {
-        loop {
-            if self.finished {
-                return None;
-            }
-            let mut record = std::mem::take(&mut self.record);
-            let read = read_record(&mut self.csv, &mut record);
-            self.record = record;
-            let line = self.record.position().map_or(0, |p| p.line());
-            match read {
-                Ok(false) => return None,
-                Err(e) => {
-                    self.finished = matches!(e.kind(), csv::ErrorKind::Io(_));
-                    return Some(Err(vec![csv_problem(&e, line)]));
-                }
-                Ok(true) => {}
-            }
-            if is_blank(&self.record) {
-                continue;
-            }
-            if self.record.len() != self.width {
-                return Some(Err(vec![Problem::at_line(
-                    line,
-                    "",
-                    format!(
-                        "expected {} fields as in the header, found {}",
-                        self.width,
-                        self.record.len()
-                    ),
-                )]));
-            }
-            return Some(self.parse_row(line).map(|entry| (line, entry)));
-        }
+        let line = match next_data_row(
+            &mut self.csv,
+            &mut self.record,
+            self.width,
+            &mut self.finished,
+        )? {
+            Ok(line) => line,
+            Err(problems) => return Some(Err(problems)),
+        };
+        Some(self.parse_row(line).map(|entry| (line, entry)))
     }
 }
 

@@ -12,8 +12,7 @@
 //! every identity is `unknown` until the identity register classifies it.
 
 use super::{
-    CsvReader, Defaults, Problem, Row, csv_problem, csv_reader, field_text, is_blank, read_header,
-    read_record,
+    CsvReader, Defaults, Problem, Row, csv_reader, field_text, next_data_row, read_header,
 };
 use crate::domain::{EntitlementRecord, IdentityKind, Relationship, Stamp};
 use std::collections::VecDeque;
@@ -386,37 +385,15 @@ impl<R: Read> Iterator for Reader<R> {
             if let Some(record) = self.pending.pop_front() {
                 return Some(Ok((self.pending_line, record)));
             }
-            if self.finished {
-                return None;
-            }
-            let mut record = std::mem::take(&mut self.record);
-            let read = read_record(&mut self.csv, &mut record);
-            self.record = record;
-            let line = self.record.position().map_or(0, |p| p.line());
-            match read {
-                Ok(false) => return None,
-                Err(e) => {
-                    // An unreadable file cannot be read further; a malformed
-                    // row can be skipped to find more problems.
-                    self.finished = matches!(e.kind(), csv::ErrorKind::Io(_));
-                    return Some(Err(vec![csv_problem(&e, line)]));
-                }
-                Ok(true) => {}
-            }
-            if is_blank(&self.record) {
-                continue;
-            }
-            if self.record.len() != self.width {
-                return Some(Err(vec![Problem::at_line(
-                    line,
-                    "",
-                    format!(
-                        "expected {} fields as in the header, found {}",
-                        self.width,
-                        self.record.len()
-                    ),
-                )]));
-            }
+            let line = match next_data_row(
+                &mut self.csv,
+                &mut self.record,
+                self.width,
+                &mut self.finished,
+            )? {
+                Ok(line) => line,
+                Err(problems) => return Some(Err(problems)),
+            };
             match self.parse_row(line) {
                 Ok(records) => {
                     self.pending = records.into();
