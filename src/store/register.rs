@@ -101,6 +101,40 @@ fn values(entry: &RegisterEntry) -> [Option<String>; 8] {
 }
 
 impl RegisterImport<'_> {
+    /// Writes a version of an entry, seen on `line`; returns its id.
+    fn insert_version(
+        &mut self,
+        line: u64,
+        entry: &RegisterEntry,
+        key: &str,
+        new: &[Option<String>],
+    ) -> Result<i64> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO register_entry (tenant, identity_id, match_id, email,
+                     relationship, organization, sponsor, business_owner, technical_owner,
+                     contract_end, snapshot, source_line)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            )?
+            .execute(params![
+                entry.tenant,
+                new[0],
+                key,
+                new[1],
+                new[2],
+                new[3],
+                new[4],
+                new[5],
+                new[6],
+                new[7],
+                self.snapshot,
+                line as i64
+            ])?;
+        let id = self.conn.last_insert_rowid();
+        self.seen.insert(id, line);
+        Ok(id)
+    }
+
     pub fn snapshot(&self) -> SnapshotId {
         self.snapshot
     }
@@ -127,28 +161,7 @@ impl RegisterImport<'_> {
             })
             .optional()?;
         let Some((id, old, removed)) = existing else {
-            self.conn
-                .prepare_cached(
-                    "INSERT INTO register_entry (tenant, identity_id, match_id, email,
-                         relationship, organization, sponsor, business_owner, technical_owner,
-                         contract_end, snapshot, source_line)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-                )?
-                .execute(params![
-                    entry.tenant,
-                    new[0],
-                    key,
-                    new[1],
-                    new[2],
-                    new[3],
-                    new[4],
-                    new[5],
-                    new[6],
-                    new[7],
-                    self.snapshot,
-                    line as i64
-                ])?;
-            self.seen.insert(self.conn.last_insert_rowid(), line);
+            self.insert_version(line, entry, &key, &new)?;
             self.counts.added += 1;
             return Ok(None);
         };
@@ -172,29 +185,7 @@ impl RegisterImport<'_> {
         self.conn
             .prepare_cached("UPDATE register_entry SET superseded = ?2 WHERE id = ?1")?
             .execute(params![id, self.snapshot])?;
-        self.conn
-            .prepare_cached(
-                "INSERT INTO register_entry (tenant, identity_id, match_id, email,
-                     relationship, organization, sponsor, business_owner, technical_owner,
-                     contract_end, snapshot, source_line)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-            )?
-            .execute(params![
-                entry.tenant,
-                new[0],
-                key,
-                new[1],
-                new[2],
-                new[3],
-                new[4],
-                new[5],
-                new[6],
-                new[7],
-                self.snapshot,
-                line as i64
-            ])?;
-        let new_id = self.conn.last_insert_rowid();
-        self.seen.insert(new_id, line);
+        self.insert_version(line, entry, &key, &new)?;
         let kind = if removed.is_some() {
             self.counts.restored += 1;
             "restored"
