@@ -254,19 +254,7 @@ impl RegisterImport<'_> {
                 ))
             },
         )?;
-        self.conn.execute(
-            "UPDATE snapshot SET rows = ?2, added = ?3, changed = ?4, unchanged = ?5,
-                 removed = ?6, sha256 = ?7 WHERE id = ?1",
-            params![
-                self.snapshot,
-                c.rows as i64,
-                (c.added + c.restored) as i64,
-                c.changed as i64,
-                c.unchanged as i64,
-                c.removed as i64,
-                sha256
-            ],
-        )?;
+        super::snapshots::record_counts(self.conn, self.snapshot, &c, sha256)?;
         let counts = RegisterCounts {
             rows: c,
             matched_identities: matched as u64,

@@ -71,23 +71,29 @@ impl SeenIdentity {
         Ok(SeenIdentity {
             key: row.get(0)?,
             line: row.get::<_, i64>(1)? as u64,
-            attributes: IdentityAttributes {
-                name: row.get(2)?,
-                kind: row
-                    .get::<_, String>(3)?
-                    .parse()
-                    .unwrap_or(crate::domain::IdentityKind::Human),
-                relationship: row
-                    .get::<_, String>(4)?
-                    .parse()
-                    .unwrap_or(crate::domain::Relationship::Unknown),
-                organization: row.get(5)?,
-                region: row.get(6)?,
-                sponsor: row.get(7)?,
-                email: row.get(8)?,
-            },
+            attributes: attributes_at(row, 2)?,
         })
     }
+}
+
+/// An identity's attributes from `name, kind, relationship, organization,
+/// region, sponsor, email` starting at column `first`.
+fn attributes_at(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<IdentityAttributes> {
+    Ok(IdentityAttributes {
+        name: row.get(first)?,
+        kind: row
+            .get::<_, String>(first + 1)?
+            .parse()
+            .unwrap_or(crate::domain::IdentityKind::Human),
+        relationship: row
+            .get::<_, String>(first + 2)?
+            .parse()
+            .unwrap_or(crate::domain::Relationship::Unknown),
+        organization: row.get(first + 3)?,
+        region: row.get(first + 4)?,
+        sponsor: row.get(first + 5)?,
+        email: row.get(first + 6)?,
+    })
 }
 
 /// How many identity disagreements are kept in full; the rest are counted.
@@ -617,22 +623,11 @@ impl<'a> ImportSession<'a> {
             .stmts
             .find_identity
             .query_row(params![record.tenant, record.identity_id], |row| {
-                let stored = IdentityAttributes {
-                    name: row.get(2)?,
-                    kind: row
-                        .get::<_, String>(3)?
-                        .parse()
-                        .unwrap_or(crate::domain::IdentityKind::Human),
-                    relationship: row
-                        .get::<_, String>(4)?
-                        .parse()
-                        .unwrap_or(crate::domain::Relationship::Unknown),
-                    organization: row.get(5)?,
-                    region: row.get(6)?,
-                    sponsor: row.get(7)?,
-                    email: row.get(8)?,
-                };
-                Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, stored))
+                Ok((
+                    row.get::<_, i64>(0)?,
+                    row.get::<_, i64>(1)?,
+                    attributes_at(row, 2)?,
+                ))
             })
             .optional()?;
         let key = match current {
@@ -708,19 +703,7 @@ impl<'a> ImportSession<'a> {
             self.mark_removed()?;
         }
         let c = self.counts;
-        self.conn.execute(
-            "UPDATE snapshot SET rows = ?2, added = ?3, changed = ?4, unchanged = ?5,
-                 removed = ?6, sha256 = ?7 WHERE id = ?1",
-            params![
-                self.snapshot,
-                c.rows as i64,
-                (c.added + c.restored) as i64,
-                c.changed as i64,
-                c.unchanged as i64,
-                c.removed as i64,
-                sha256
-            ],
-        )?;
+        record_counts(self.conn, self.snapshot, &c, sha256)?;
         let mut insert_scope = self
             .conn
             .prepare("INSERT INTO snapshot_scope (snapshot, tenant, system) VALUES (?1, ?2, ?3)")?;
@@ -814,6 +797,29 @@ impl<'a> ImportSession<'a> {
 enum NewValue<'a> {
     Text(&'a str),
     Int(i64),
+}
+
+/// Writes what an import found, and the file's SHA-256, on its snapshot.
+pub(super) fn record_counts(
+    conn: &Connection,
+    snapshot: SnapshotId,
+    c: &ImportCounts,
+    sha256: &str,
+) -> Result<()> {
+    conn.execute(
+        "UPDATE snapshot SET rows = ?2, added = ?3, changed = ?4, unchanged = ?5,
+             removed = ?6, sha256 = ?7 WHERE id = ?1",
+        params![
+            snapshot,
+            c.rows as i64,
+            (c.added + c.restored) as i64,
+            c.changed as i64,
+            c.unchanged as i64,
+            c.removed as i64,
+            sha256
+        ],
+    )?;
+    Ok(())
 }
 
 fn text_value(value: &Option<String>) -> Option<NewValue<'_>> {
