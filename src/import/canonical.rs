@@ -2,8 +2,8 @@
 //! UTF-8 (with or without a BOM), LF or CRLF. See DESIGN.md.
 
 use super::{
-    CsvReader, Defaults, MAX_FIELD_BYTES, Problem, csv_problem, csv_reader, next_data_row,
-    read_record,
+    CsvReader, Defaults, MAX_FIELD_BYTES, Problem, column_positions, csv_problem, csv_reader,
+    next_data_row, read_record,
 };
 use crate::domain::{EntitlementRecord, IdentityKind, Relationship, Stamp};
 use std::io::Read;
@@ -85,29 +85,24 @@ impl<R: Read> Reader<R> {
             Err(e) => return Err(vec![csv_problem(&e, 1)]),
         }
         let mut problems = Vec::new();
-        let mut positions = [None; 21];
+        let mut names = Vec::with_capacity(header.len());
         for (index, raw) in header.iter().enumerate() {
-            let Ok(name) = std::str::from_utf8(raw) else {
-                problems.push(Problem::at_line(
+            match std::str::from_utf8(raw) {
+                Ok(name) => names.push((index, name.trim())),
+                Err(_) => problems.push(Problem::at_line(
                     1,
                     "header",
                     "a column name is not valid UTF-8",
-                ));
-                continue;
-            };
-            let name = name.trim();
-            match COLUMNS.iter().position(|c| *c == name) {
-                Some(known) if positions[known].is_some() => {
-                    problems.push(Problem::at_line(1, name, "the column appears twice"));
-                }
-                Some(known) => positions[known] = Some(index),
-                None => problems.push(Problem::at_line(
-                    1,
-                    name,
-                    format!("unknown column; the columns are {}", COLUMNS.join(", ")),
                 )),
             }
         }
+        let positions = column_positions(names, &COLUMNS, &mut problems, |name| {
+            Some(Problem::at_line(
+                1,
+                name,
+                format!("unknown column; the columns are {}", COLUMNS.join(", ")),
+            ))
+        });
         for required in REQUIRED {
             let known = COLUMNS.iter().position(|c| *c == required).unwrap_or(0);
             if positions[known].is_none() {

@@ -164,6 +164,28 @@ pub(crate) fn read_header<R: Read>(csv: &mut CsvReader<R>) -> Result<Vec<String>
     }
 }
 
+/// Where each of `columns` stands among the header's `names` (given with
+/// their positions in the file). A column named twice is a problem; what a
+/// name not among `columns` is, `unknown` says (a problem, or nothing).
+pub(crate) fn column_positions<'n, const N: usize>(
+    names: impl IntoIterator<Item = (usize, &'n str)>,
+    columns: &[&str; N],
+    problems: &mut Vec<Problem>,
+    mut unknown: impl FnMut(&'n str) -> Option<Problem>,
+) -> [Option<usize>; N] {
+    let mut positions = [None; N];
+    for (index, name) in names {
+        match columns.iter().position(|c| *c == name) {
+            Some(known) if positions[known].is_some() => {
+                problems.push(Problem::at_line(1, name, "the column appears twice"));
+            }
+            Some(known) => positions[known] = Some(index),
+            None => problems.extend(unknown(name)),
+        }
+    }
+    positions
+}
+
 /// A CSV reader as every importer configures it. Records end at LF only:
 /// with CRLF as a terminator the csv crate reports each line number one
 /// short. The CR stays on the last field, and every field is trimmed.

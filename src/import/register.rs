@@ -9,7 +9,10 @@
 //! `email` lets an entry describe identities whose id is something else (a
 //! SCIM guest's UPN, an AWS user name).
 
-use super::{CsvReader, Defaults, Problem, csv_reader, field_text, next_data_row, read_header};
+use super::{
+    CsvReader, Defaults, Problem, column_positions, csv_reader, field_text, next_data_row,
+    read_header,
+};
 use crate::domain::Stamp;
 use crate::domain::register::RegisterEntry;
 use std::io::Read;
@@ -53,27 +56,17 @@ impl<R: Read> Reader<R> {
         let mut csv = csv_reader(input);
         let header = read_header(&mut csv)?;
         let mut problems = Vec::new();
-        let mut positions = [None; 9];
-        for (index, name) in header.iter().enumerate() {
-            match COLUMNS.iter().position(|c| c == name) {
-                Some(known) if positions[known].is_some() => {
-                    problems.push(Problem::at_line(
-                        1,
-                        name.as_str(),
-                        "the column appears twice",
-                    ));
-                }
-                Some(known) => positions[known] = Some(index),
-                None => problems.push(Problem::at_line(
-                    1,
-                    name.as_str(),
-                    format!(
-                        "unknown column; the register's columns are {}",
-                        COLUMNS.join(", ")
-                    ),
-                )),
-            }
-        }
+        let names = header.iter().map(String::as_str).enumerate();
+        let positions = column_positions(names, &COLUMNS, &mut problems, |name| {
+            Some(Problem::at_line(
+                1,
+                name,
+                format!(
+                    "unknown column; the register's columns are {}",
+                    COLUMNS.join(", ")
+                ),
+            ))
+        });
         if positions[1].is_none() {
             problems.push(Problem::at_line(
                 1,

@@ -12,7 +12,8 @@
 //! every identity is `unknown` until the identity register classifies it.
 
 use super::{
-    CsvReader, Defaults, Problem, Row, csv_reader, field_text, next_data_row, read_header,
+    CsvReader, Defaults, Problem, Row, column_positions, csv_reader, field_text, next_data_row,
+    read_header,
 };
 use crate::domain::{EntitlementRecord, IdentityKind, Relationship, Stamp};
 use std::collections::VecDeque;
@@ -165,25 +166,16 @@ impl<R: Read> Reader<R> {
         let header = read_header(&mut csv)?;
         let mut problems = Vec::new();
         let mut warnings = Vec::new();
-        let mut positions = [None; 22];
-        for (index, name) in header.iter().enumerate() {
-            match COLUMNS.iter().position(|c| c == name) {
-                Some(known) if positions[known].is_some() => {
-                    problems.push(Problem::at_line(
-                        1,
-                        name.as_str(),
-                        "the column appears twice",
-                    ));
-                }
-                Some(known) => positions[known] = Some(index),
-                // AWS may add columns; what recert does not know it ignores.
-                None => warnings.push(Problem::at_line(
-                    1,
-                    name.as_str(),
-                    "not a credential report column recert knows; ignored",
-                )),
-            }
-        }
+        let names = header.iter().map(String::as_str).enumerate();
+        let positions = column_positions(names, &COLUMNS, &mut problems, |name| {
+            // AWS may add columns; what recert does not know it ignores.
+            warnings.push(Problem::at_line(
+                1,
+                name,
+                "not a credential report column recert knows; ignored",
+            ));
+            None
+        });
         let mut found = [0usize; 22];
         for (slot, column) in COLUMNS.iter().enumerate() {
             match positions[slot] {
