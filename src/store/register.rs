@@ -3,7 +3,6 @@
 //! identities, and the SQL for an identity's effective attributes, where
 //! the register fills in what the source left unknown.
 
-use super::events::{ChainWriter, NewEvent};
 use super::snapshots::{ImportCounts, RowProblem, SnapshotMeta};
 use super::{Result, SnapshotId, Store};
 use crate::domain::register::{RegisterEntry, best_match, match_key};
@@ -270,18 +269,7 @@ impl RegisterImport<'_> {
             "counts": c,
             "matched_identities": counts.matched_identities,
         });
-        ChainWriter::start(self.conn)?.append(
-            self.conn,
-            &NewEvent {
-                kind: "import",
-                campaign: None,
-                item: None,
-                actor: &self.meta.imported_by,
-                at: &self.meta.imported_at,
-                note: None,
-                body: body.to_string(),
-            },
-        )?;
+        super::snapshots::record_import(self.conn, &self.meta, &body)?;
         self.open = false;
         self.conn
             .execute_batch(if dry_run { "ROLLBACK" } else { "COMMIT" })?;

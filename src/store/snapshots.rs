@@ -724,18 +724,7 @@ impl<'a> ImportSession<'a> {
             body["warnings"] = serde_json::json!(self.warnings.kept);
             body["warning_count"] = serde_json::json!(self.warnings.total);
         }
-        ChainWriter::start(self.conn)?.append(
-            self.conn,
-            &NewEvent {
-                kind: "import",
-                campaign: None,
-                item: None,
-                actor: &self.meta.imported_by,
-                at: &self.meta.imported_at,
-                note: None,
-                body: body.to_string(),
-            },
-        )?;
+        record_import(self.conn, &self.meta, &body)?;
         let scopes: std::collections::BTreeSet<(String, String)> =
             self.scopes.keys().cloned().collect();
         let holds = |grant: i64| -> Result<bool> { self.holds(grant) };
@@ -797,6 +786,27 @@ impl<'a> ImportSession<'a> {
 enum NewValue<'a> {
     Text(&'a str),
     Int(i64),
+}
+
+/// Appends an import's audit event, its `body` saying what it found.
+pub(super) fn record_import(
+    conn: &Connection,
+    meta: &SnapshotMeta,
+    body: &serde_json::Value,
+) -> Result<()> {
+    ChainWriter::start(conn)?.append(
+        conn,
+        &NewEvent {
+            kind: "import",
+            campaign: None,
+            item: None,
+            actor: &meta.imported_by,
+            at: &meta.imported_at,
+            note: None,
+            body: body.to_string(),
+        },
+    )?;
+    Ok(())
 }
 
 /// Writes what an import found, and the file's SHA-256, on its snapshot.
