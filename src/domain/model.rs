@@ -222,7 +222,13 @@ impl IdentityAttributes {
         );
         check("region", opt(&self.region), opt(&record.region));
         check("sponsor", opt(&self.sponsor), opt(&record.sponsor));
-        check("email", opt(&self.email), opt(&record.email));
+        // Compared as stored: an address the identity id supplies is the
+        // same address written out.
+        check(
+            "email",
+            opt(&self.email),
+            record.effective_email().unwrap_or_default(),
+        );
         out
     }
 }

@@ -53,27 +53,14 @@ pub struct IdentityConflict {
     pub value: String,
 }
 
-/// An identity this file has described: its key and what its first row
-/// said. Kept in a temporary table (`temp.import_identity`), so that memory
-/// stays flat however many identities a file holds; the latest one is also
-/// kept here, since a file's rows for one identity usually come together.
+/// The identity of the latest row: its key and what the file first said
+/// of it. A file's rows for one identity usually come together, so this
+/// spares a lookup per row.
 struct SeenIdentity {
     /// The identity's key, which grants refer to.
     key: i64,
     line: u64,
     attributes: IdentityAttributes,
-}
-
-impl SeenIdentity {
-    /// Reads `key, line, name, kind, relationship, organization, region,
-    /// sponsor, email` from a row of `temp.import_identity`.
-    fn read(row: &rusqlite::Row<'_>) -> rusqlite::Result<SeenIdentity> {
-        Ok(SeenIdentity {
-            key: row.get(0)?,
-            line: row.get::<_, i64>(1)? as u64,
-            attributes: attributes_at(row, 2)?,
-        })
-    }
 }
 
 /// An identity's attributes from `name, kind, relationship, organization,
@@ -154,8 +141,6 @@ struct Statements<'a> {
     find_identity: Statement<'a>,
     insert_identity: Statement<'a>,
     supersede_identity: Statement<'a>,
-    seen_identity: Statement<'a>,
-    remember_identity: Statement<'a>,
 }
 
 impl<'a> Statements<'a> {
@@ -190,15 +175,6 @@ impl<'a> Statements<'a> {
             )?,
             supersede_identity: conn
                 .prepare("UPDATE identity SET superseded = ?2 WHERE id = ?1")?,
-            seen_identity: conn.prepare(
-                "SELECT key, line, name, kind, relationship, organization, region, sponsor, email
-                 FROM temp.import_identity WHERE tenant = ?1 AND identity_id = ?2",
-            )?,
-            remember_identity: conn.prepare(
-                "INSERT INTO temp.import_identity (tenant, identity_id, key, line, name, kind,
-                     relationship, organization, region, sponsor, email)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            )?,
         })
     }
 }
@@ -225,9 +201,16 @@ pub struct ImportSession<'a> {
     /// line (0: not mentioned). Indexed by version id: 4 bytes a version,
     /// far cheaper than a table, and what is not in it gets removed.
     seen: Vec<u32>,
+    /// For each identity key this file described, the line that first did
+    /// (0: not yet): the identity's current version is then what that line
+    /// said, so a later row is checked against it.
+    described: Vec<u32>,
     /// Ids for new versions: taken under the write lock, so they are ours,
     /// and known before insert, so a first version can be its own key.
     next_entitlement: i64,
+    /// The first id this import gave a grant version: any version from
+    /// here on was written by this snapshot.
+    first_entitlement: i64,
     next_identity: i64,
     open: bool,
 }
@@ -250,14 +233,6 @@ impl Store {
                 ],
             )?;
             let snapshot = SnapshotId(conn.last_insert_rowid());
-            conn.execute_batch(
-                "CREATE TEMP TABLE IF NOT EXISTS import_identity (
-                     tenant TEXT NOT NULL, identity_id TEXT NOT NULL, key INTEGER NOT NULL,
-                     line INTEGER NOT NULL, name TEXT NOT NULL, kind TEXT NOT NULL,
-                     relationship TEXT NOT NULL, organization TEXT, region TEXT, sponsor TEXT,
-                     email TEXT, PRIMARY KEY (tenant, identity_id)) WITHOUT ROWID;
-                 DELETE FROM temp.import_identity;",
-            )?;
             let next = |table: &str| -> Result<i64> {
                 let sql = format!("SELECT coalesce(max(id), 0) + 1 FROM {table}");
                 Ok(conn.query_row(&sql, [], |r| r.get(0))?)
@@ -286,7 +261,9 @@ impl Store {
             warnings: Warnings::default(),
             dates: Default::default(),
             seen: Vec::new(),
+            described: Vec::new(),
             next_entitlement,
+            first_entitlement: next_entitlement,
             next_identity,
             open: true,
         })
@@ -585,36 +562,13 @@ impl<'a> ImportSession<'a> {
     /// The identity's key, its current version written anew when this file
     /// describes it differently; disagreements within the file become conflicts.
     fn identity(&mut self, line: u64, record: &EntitlementRecord) -> Result<i64> {
-        let seen = match self.last_identity.take() {
-            Some((tenant, id, seen)) if tenant == record.tenant && id == record.identity_id => {
-                Some((tenant, id, seen))
-            }
-            _ => self
-                .stmts
-                .seen_identity
-                .query_row(
-                    params![record.tenant, record.identity_id],
-                    SeenIdentity::read,
-                )
-                .optional()?
-                .map(|seen| (record.tenant.clone(), record.identity_id.clone(), seen)),
-        };
-        if let Some((tenant, id, seen)) = seen {
-            for (field, first_value, value) in seen.attributes.differences(record) {
-                self.conflict_total += 1;
-                if self.conflicts.len() < KEPT_CONFLICTS {
-                    self.conflicts.push(IdentityConflict {
-                        line,
-                        first_line: seen.line,
-                        identity_id: record.identity_id.clone(),
-                        field,
-                        first_value,
-                        value,
-                    });
-                }
-            }
-            let key = seen.key;
-            self.last_identity = Some((tenant, id, seen));
+        if let Some((tenant, id, seen)) = &self.last_identity
+            && *tenant == record.tenant
+            && *id == record.identity_id
+        {
+            let (key, first_line) = (seen.key, seen.line);
+            let differences = seen.attributes.differences(record);
+            self.conflicts_found(line, first_line, record, differences);
             return Ok(key);
         }
         let mut attributes = record.identity_attributes();
@@ -630,41 +584,80 @@ impl<'a> ImportSession<'a> {
                 ))
             })
             .optional()?;
-        let key = match current {
-            Some((_, key, stored)) if stored == attributes => key,
+        let (key, first_line, attributes) = match current {
+            Some((_, key, stored)) if self.described_at(key).is_some() => {
+                let first_line = self.described_at(key).unwrap_or(line);
+                let differences = stored.differences(record);
+                self.conflicts_found(line, first_line, record, differences);
+                (key, first_line, stored)
+            }
+            Some((_, key, stored)) if stored == attributes => (key, line, attributes),
             Some((version, key, _)) => {
                 self.stmts
                     .supersede_identity
                     .execute(params![version, self.snapshot])?;
-                self.insert_identity(Some(key), record, &attributes)?
+                (
+                    self.insert_identity(Some(key), record, &attributes)?,
+                    line,
+                    attributes,
+                )
             }
-            None => self.insert_identity(None, record, &attributes)?,
+            None => (
+                self.insert_identity(None, record, &attributes)?,
+                line,
+                attributes,
+            ),
         };
-        attributes.email = record.email.clone();
-        let a = &attributes;
-        self.stmts.remember_identity.execute(params![
-            record.tenant,
-            record.identity_id,
-            key,
-            line as i64,
-            a.name,
-            a.kind.as_str(),
-            a.relationship.as_str(),
-            a.organization,
-            a.region,
-            a.sponsor,
-            a.email
-        ])?;
+        self.mark_described(key, first_line);
         self.last_identity = Some((
             record.tenant.clone(),
             record.identity_id.clone(),
             SeenIdentity {
                 key,
-                line,
+                line: first_line,
                 attributes,
             },
         ));
         Ok(key)
+    }
+
+    fn conflicts_found(
+        &mut self,
+        line: u64,
+        first_line: u64,
+        record: &EntitlementRecord,
+        differences: Vec<(&'static str, String, String)>,
+    ) {
+        for (field, first_value, value) in differences {
+            self.conflict_total += 1;
+            if self.conflicts.len() < KEPT_CONFLICTS {
+                self.conflicts.push(IdentityConflict {
+                    line,
+                    first_line,
+                    identity_id: record.identity_id.clone(),
+                    field,
+                    first_value,
+                    value,
+                });
+            }
+        }
+    }
+
+    fn mark_described(&mut self, key: i64, line: u64) {
+        let index = key as usize;
+        if index >= self.described.len() {
+            self.described.resize(index + 1, 0);
+        }
+        if self.described[index] == 0 {
+            self.described[index] = u32::try_from(line).unwrap_or(u32::MAX).max(1);
+        }
+    }
+
+    fn described_at(&self, key: i64) -> Option<u64> {
+        self.described
+            .get(key as usize)
+            .filter(|line| **line != 0)
+            .map(|line| u64::from(*line))
     }
 
     /// Writes a version of an identity; returns its key.
@@ -744,39 +737,54 @@ impl<'a> ImportSession<'a> {
 
     /// Grants of a scope that held some before this snapshot, that this
     /// snapshot neither wrote nor saw, are removed.
+    ///
+    /// The current versions of a tenant's grants are walked on the index
+    /// alone (it holds each version's id and system); only a version this
+    /// file did not mention is read from the table, so a re-import that
+    /// removes little reads little.
     fn mark_removed(&mut self) -> Result<()> {
-        let held: Vec<(String, String)> = self
-            .scopes
-            .iter()
-            .filter(|(_, held)| **held)
-            .map(|(scope, _)| scope.clone())
-            .collect();
+        let mut held: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for ((tenant, system), _) in self.scopes.iter().filter(|(_, held)| **held) {
+            held.entry(tenant.as_str())
+                .or_default()
+                .push(system.as_str());
+        }
         let mut current = self.conn.prepare(
-            "SELECT e.id, e.key FROM entitlement e
-             WHERE e.superseded IS NULL AND e.removed_snapshot IS NULL AND e.snapshot < ?1
-               AND e.system = ?2
-               AND e.identity IN (SELECT key FROM identity
-                                  WHERE tenant = ?3 AND superseded IS NULL)",
+            "SELECT e.id, e.system FROM identity i
+             JOIN entitlement e ON e.identity = i.key AND e.superseded IS NULL
+             WHERE i.tenant = ?1 AND i.superseded IS NULL",
         )?;
-        for (tenant, system) in held {
-            let gone: Vec<(i64, i64)> = current
-                .query_map(params![self.snapshot, system, tenant], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })?
-                .filter(|row| {
-                    row.as_ref()
-                        .map_or(true, |(id, _)| self.seen_line(*id).is_none())
-                })
-                .collect::<rusqlite::Result<_>>()?;
-            for (id, key) in gone {
-                self.stmts
-                    .mark_removed
-                    .execute(params![id, self.snapshot])?;
-                self.stmts
-                    .log_change
-                    .execute(params![self.snapshot, key, "removed", "{}"])?;
-                self.counts.removed += 1;
+        let mut version = self
+            .conn
+            .prepare("SELECT key, removed_snapshot FROM entitlement WHERE id = ?1")?;
+        let mut unmentioned = Vec::new();
+        for (tenant, systems) in held {
+            let mut rows = current.query([tenant])?;
+            while let Some(row) = rows.next()? {
+                let id: i64 = row.get(0)?;
+                let written_now = id >= self.first_entitlement;
+                if written_now || self.seen_line(id).is_some() {
+                    continue;
+                }
+                let system = row.get_ref(1)?.as_str()?;
+                if systems.contains(&system) {
+                    unmentioned.push(id);
+                }
             }
+        }
+        for id in unmentioned {
+            let (key, removed): (i64, Option<i64>) =
+                version.query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            if removed.is_some() {
+                continue;
+            }
+            self.stmts
+                .mark_removed
+                .execute(params![id, self.snapshot])?;
+            self.stmts
+                .log_change
+                .execute(params![self.snapshot, key, "removed", "{}"])?;
+            self.counts.removed += 1;
         }
         Ok(())
     }
@@ -917,6 +925,120 @@ mod tests {
                 value: "Anne".into(),
             }]
         );
+    }
+
+    fn import(store: &mut Store, text: &str) -> ImportCounts {
+        let mut session = store
+            .begin_import(SnapshotMeta {
+                file_name: "t.csv".into(),
+                format: "canonical".into(),
+                imported_at: "2026-11-01T09:00:00.000Z".into(),
+                imported_by: "t@x".into(),
+                partial: false,
+            })
+            .unwrap();
+        for row in canonical::Reader::new(text.as_bytes(), Defaults::default()).unwrap() {
+            let (line, record) = row.unwrap();
+            assert_eq!(session.add(line, &record).unwrap(), None);
+        }
+        session.commit("0", false).unwrap()
+    }
+
+    /// An identity the file describes anew, on rows apart from each other:
+    /// the second row agrees with the first, not with the stored version
+    /// the first row replaced.
+    #[test]
+    fn a_changed_identity_named_again_later_agrees_with_its_first_row() {
+        let mut store = Store::open_in_memory().unwrap();
+        import(
+            &mut store,
+            &format!("{HEADER}\nnw,gh,a@x,Ann,human,partner,e1\n"),
+        );
+        let text = format!(
+            "{HEADER}\nnw,gh,a@x,Annie,human,partner,e1\nnw,gh,b@x,Bob,human,partner,e1\n\
+             nw,gh,a@x,Annie,human,partner,e2\n"
+        );
+        let (conflicts, total) = session_with(&mut store, &text);
+        assert_eq!((conflicts, total), (vec![], 0));
+    }
+
+    /// An address the identity id supplies is the same address written out
+    /// (the SCIM and IAM importers give one); a different address is a
+    /// disagreement with the first row's.
+    #[test]
+    fn emails_are_compared_as_stored() {
+        use crate::domain::{IdentityKind, Relationship};
+        let mut store = Store::open_in_memory().unwrap();
+        let mut session = store
+            .begin_import(SnapshotMeta {
+                file_name: "t.json".into(),
+                format: "scim".into(),
+                imported_at: "2026-11-01T09:00:00.000Z".into(),
+                imported_by: "t@x".into(),
+                partial: false,
+            })
+            .unwrap();
+        let rows = [
+            ("a@x", "e1", None),
+            ("b@x", "e1", None),
+            ("a@x", "e2", Some("a@x")),
+            ("a@x", "e3", Some("ann@y")),
+        ];
+        for (line, (id, entitlement, email)) in (2..).zip(rows) {
+            let mut record = EntitlementRecord::new(
+                "gh",
+                id,
+                "Ann",
+                IdentityKind::Human,
+                Relationship::Partner,
+                entitlement,
+            );
+            record.tenant = "nw".into();
+            record.email = email.map(str::to_string);
+            assert_eq!(session.add(line, &record).unwrap(), None);
+        }
+        let conflicts = session.identity_conflicts();
+        assert_eq!(session.identity_conflict_total(), 1);
+        let c = &conflicts[0];
+        assert_eq!((c.line, c.first_line, c.field), (5, 2, "email"));
+        assert_eq!((c.first_value.as_str(), c.value.as_str()), ("a@x", "ann@y"));
+    }
+
+    /// A file speaks for the (tenant, system) scopes it holds: what it lacks
+    /// there is removed once, and other scopes keep their grants.
+    #[test]
+    fn removal_stays_within_the_scopes_the_file_holds() {
+        let mut store = Store::open_in_memory().unwrap();
+        let first = format!(
+            "{HEADER}\nnw,gh,a@x,Ann,human,partner,e1\nnw,gh,a@x,Ann,human,partner,e2\n\
+             nw,okta,a@x,Ann,human,partner,e1\nbf,gh,a@x,Al,human,vendor,e1\n"
+        );
+        assert_eq!(import(&mut store, &first).added, 4);
+        let later = format!("{HEADER}\nnw,gh,a@x,Ann,human,partner,e2\n");
+        let counts = import(&mut store, &later);
+        assert_eq!((counts.unchanged, counts.removed), (1, 1));
+        let again = import(&mut store, &later);
+        assert_eq!((again.unchanged, again.removed), (1, 0), "removed once");
+        let current: Vec<(String, String, bool)> = store
+            .conn
+            .prepare(
+                "SELECT i.tenant || '/' || e.system, e.name, e.removed_snapshot IS NOT NULL
+                 FROM entitlement e JOIN identity i ON i.key = e.identity
+                 WHERE e.superseded IS NULL AND i.superseded IS NULL ORDER BY 1, 2",
+            )
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        let expected = [
+            ("bf/gh", "e1", false),
+            ("nw/gh", "e1", true),
+            ("nw/gh", "e2", false),
+            ("nw/okta", "e1", false),
+        ]
+        .map(|(scope, name, removed)| (scope.to_string(), name.to_string(), removed));
+        assert_eq!(current, expected);
     }
 
     /// A file that disagrees with itself on every row keeps the first
