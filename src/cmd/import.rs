@@ -6,8 +6,8 @@
 
 use super::{CheckFailed, Env, UsageError};
 use crate::cli::{ImportArgs, ImportFormat};
+use crate::domain::EntitlementRecord;
 use crate::domain::text::{count, sanitize};
-use crate::domain::{EntitlementRecord, IdentityKind, Relationship};
 use crate::import::{Defaults, Format, HashingReader, Problem, Row, aws_iam, canonical, detect};
 use crate::import::{register, scim};
 use crate::store::{ImportCounts, ImportSession, RowProblem, SnapshotId, SnapshotMeta, Store};
@@ -219,7 +219,7 @@ fn add_row(
 pub(crate) fn import_source(
     store: &mut Store,
     source: &Source,
-    input: impl std::io::Read,
+    input: impl std::io::Read + Send,
     env: &Env,
 ) -> Result<ImportCounts> {
     let shown_name = &source.shown_name;
@@ -267,21 +267,8 @@ pub(crate) fn import_source(
         },
         Format::Canonical => match canonical::Reader::new(&mut input, source.defaults.clone()) {
             Err(header) => header.iter().for_each(|p| problems.push(shown_name, p)),
-            Ok(mut rows) => {
-                // One record, refilled row after row: the million-row path.
-                let mut record = EntitlementRecord::new(
-                    "",
-                    "",
-                    "",
-                    IdentityKind::Human,
-                    Relationship::Unknown,
-                    "",
-                );
-                while let Some(read) = rows.read_into(&mut record) {
-                    let row = read.map(|line| (line, &record));
-                    add_row(&mut session, row, shown_name, &mut problems)?;
-                }
-            }
+            Ok(mut rows) => rows
+                .for_each_read_ahead(|row| add_row(&mut session, row, shown_name, &mut problems))?,
         },
         // These read several files or write the register: their own paths.
         Format::Scim | Format::Register => {

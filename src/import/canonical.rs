@@ -273,6 +273,84 @@ impl<R: Read> Reader<R> {
     }
 }
 
+/// Rows a read-ahead batch holds: enough that handing a batch over costs
+/// little per row, few enough that memory stays flat.
+const BATCH_ROWS: usize = 256;
+
+/// Rows read ahead, their records refilled batch after batch.
+struct Batch {
+    reads: Vec<Result<u64, Vec<Problem>>>,
+    records: Vec<EntitlementRecord>,
+}
+
+impl<R: Read + Send> Reader<R> {
+    /// Hands every row (or what is wrong with it), in order, to `consume`,
+    /// reading and checking the rows ahead on a second thread: on the
+    /// million-row path that work costs about as much as storing the rows.
+    /// The first error `consume` returns stops the reading and is returned.
+    pub fn for_each_read_ahead<E: From<std::io::Error>>(
+        &mut self,
+        mut consume: impl FnMut(Result<(u64, &EntitlementRecord), Vec<Problem>>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        use std::sync::mpsc::sync_channel;
+        std::thread::scope(|scope| {
+            let (full, filled) = sync_channel::<Batch>(2);
+            let (empty, emptied) = sync_channel::<Batch>(4);
+            std::thread::Builder::new()
+                .name("import-reader".into())
+                .spawn_scoped(scope, move || {
+                    while let Some(batch) = self.fill_batch(emptied.try_recv().ok()) {
+                        if full.send(batch).is_err() {
+                            return;
+                        }
+                    }
+                })?;
+            for batch in filled {
+                let batch = drain(batch, &mut consume)?;
+                let _ = empty.send(batch);
+            }
+            Ok(())
+        })
+    }
+
+    /// The next rows, in `batch` if one came back emptied; `None` at the end.
+    fn fill_batch(&mut self, batch: Option<Batch>) -> Option<Batch> {
+        let mut batch = batch.unwrap_or_else(|| Batch {
+            reads: Vec::with_capacity(BATCH_ROWS),
+            records: Vec::with_capacity(BATCH_ROWS),
+        });
+        while batch.reads.len() < BATCH_ROWS {
+            let n = batch.reads.len();
+            if n == batch.records.len() {
+                batch.records.push(EntitlementRecord::new(
+                    "",
+                    "",
+                    "",
+                    IdentityKind::Human,
+                    Relationship::Unknown,
+                    "",
+                ));
+            }
+            match self.read_into(&mut batch.records[n]) {
+                Some(read) => batch.reads.push(read),
+                None => break,
+            }
+        }
+        (!batch.reads.is_empty()).then_some(batch)
+    }
+}
+
+/// Hands a batch's rows to `consume`; returns the batch, emptied, for reuse.
+fn drain<E>(
+    mut batch: Batch,
+    consume: &mut impl FnMut(Result<(u64, &EntitlementRecord), Vec<Problem>>) -> Result<(), E>,
+) -> Result<Batch, E> {
+    for (read, record) in batch.reads.drain(..).zip(&batch.records) {
+        consume(read.map(|line| (line, record)))?;
+    }
+    Ok(batch)
+}
+
 /// Positions in `COLUMNS`.
 mod col {
     pub const TENANT: usize = 0;
@@ -367,6 +445,63 @@ mod tests {
 
     fn read(text: &str) -> Result<Vec<Row>, Vec<Problem>> {
         Reader::new(text.as_bytes(), Defaults::default()).map(|r| r.collect())
+    }
+
+    /// Reading ahead hands over what reading in line gives, row for row,
+    /// problems included, across many batches.
+    #[test]
+    fn reading_ahead_gives_every_row_in_order() {
+        let mut text = format!("{HEADER}\n");
+        for n in 0..(BATCH_ROWS * 3 + 7) {
+            let kind = if n == BATCH_ROWS + 1 {
+                "robot"
+            } else {
+                "human"
+            };
+            text.push_str(&format!("t,gh,u{n},U {n},{kind},partner,e,false,\n"));
+        }
+        let in_line: Vec<String> = read(&text)
+            .unwrap()
+            .into_iter()
+            .map(|row| format!("{:?}", row.map(|(line, r)| (line, r.identity_id))))
+            .collect();
+        let mut ahead = Vec::new();
+        let mut reader = Reader::new(text.as_bytes(), Defaults::default()).unwrap();
+        reader
+            .for_each_read_ahead(|row| {
+                let row = row.map(|(line, r)| (line, r.identity_id.clone()));
+                ahead.push(format!("{row:?}"));
+                Ok::<(), std::io::Error>(())
+            })
+            .unwrap();
+        assert_eq!(ahead.len(), BATCH_ROWS * 3 + 7);
+        assert!(
+            ahead[BATCH_ROWS + 1].contains("identity_kind"),
+            "{}",
+            ahead[BATCH_ROWS + 1]
+        );
+        assert_eq!(ahead, in_line);
+    }
+
+    /// The first error from the consumer ends the reading and is returned.
+    #[test]
+    fn reading_ahead_stops_at_the_first_error() {
+        let mut text = format!("{HEADER}\n");
+        for n in 0..(BATCH_ROWS * 8) {
+            text.push_str(&format!("t,gh,u{n},U {n},human,partner,e,false,\n"));
+        }
+        let mut reader = Reader::new(text.as_bytes(), Defaults::default()).unwrap();
+        let mut seen = 0;
+        let err = reader
+            .for_each_read_ahead(|_| {
+                seen += 1;
+                if seen == 10 {
+                    return Err(std::io::Error::other("full"));
+                }
+                Ok(())
+            })
+            .unwrap_err();
+        assert_eq!((err.to_string().as_str(), seen), ("full", 10));
     }
 
     #[test]
