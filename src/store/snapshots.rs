@@ -878,6 +878,7 @@ impl Drop for ImportSession<'_> {
 mod tests {
     use super::*;
     use crate::import::{Defaults, canonical};
+    use crate::testing::import;
 
     fn session_with(store: &mut Store, text: &str) -> (Vec<IdentityConflict>, usize) {
         let mut session = store
@@ -925,23 +926,6 @@ mod tests {
                 value: "Anne".into(),
             }]
         );
-    }
-
-    fn import(store: &mut Store, text: &str) -> ImportCounts {
-        let mut session = store
-            .begin_import(SnapshotMeta {
-                file_name: "t.csv".into(),
-                format: "canonical".into(),
-                imported_at: "2026-11-01T09:00:00.000Z".into(),
-                imported_by: "t@x".into(),
-                partial: false,
-            })
-            .unwrap();
-        for row in canonical::Reader::new(text.as_bytes(), Defaults::default()).unwrap() {
-            let (line, record) = row.unwrap();
-            assert_eq!(session.add(line, &record).unwrap(), None);
-        }
-        session.commit("0", false).unwrap()
     }
 
     /// An identity the file describes anew, on rows apart from each other:
