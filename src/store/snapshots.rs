@@ -13,7 +13,8 @@ use crate::domain::{EntitlementRecord, Stamp};
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Statement, params};
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 use std::fmt::Write;
 
 #[derive(Clone, Debug)]
@@ -205,6 +206,11 @@ pub struct ImportSession<'a> {
     /// (0: not yet): the identity's current version is then what that line
     /// said, so a later row is checked against it.
     described: Vec<u32>,
+    /// For each tenant this file named, whether it held no identities
+    /// before this import.
+    new_tenants: HashMap<String, bool>,
+    /// Hashes of the identities this file named in such tenants.
+    named_in_new_tenants: HashSet<u64>,
     /// Ids for new versions: taken under the write lock, so they are ours,
     /// and known before insert, so a first version can be its own key.
     next_entitlement: i64,
@@ -262,6 +268,8 @@ impl Store {
             dates: Default::default(),
             seen: Vec::new(),
             described: Vec::new(),
+            new_tenants: HashMap::new(),
+            named_in_new_tenants: HashSet::new(),
             next_entitlement,
             first_entitlement: next_entitlement,
             next_identity,
@@ -573,17 +581,20 @@ impl<'a> ImportSession<'a> {
         }
         let mut attributes = record.identity_attributes();
         attributes.email = record.effective_email().map(str::to_string);
-        let current = self
-            .stmts
-            .find_identity
-            .query_row(params![record.tenant, record.identity_id], |row| {
-                Ok((
-                    row.get::<_, i64>(0)?,
-                    row.get::<_, i64>(1)?,
-                    attributes_at(row, 2)?,
-                ))
-            })
-            .optional()?;
+        let current = if self.certainly_new_identity(record)? {
+            None
+        } else {
+            self.stmts
+                .find_identity
+                .query_row(params![record.tenant, record.identity_id], |row| {
+                    Ok((
+                        row.get::<_, i64>(0)?,
+                        row.get::<_, i64>(1)?,
+                        attributes_at(row, 2)?,
+                    ))
+                })
+                .optional()?
+        };
         let (key, first_line, attributes) = match current {
             Some((_, key, stored)) if self.described_at(key).is_some() => {
                 let first_line = self.described_at(key).unwrap_or(line);
@@ -619,6 +630,34 @@ impl<'a> ImportSession<'a> {
             },
         ));
         Ok(key)
+    }
+
+    /// Whether the database cannot hold this identity yet: its tenant held
+    /// no identities before this import, and no earlier row of this file
+    /// named it. A first import is almost all such identities, and this
+    /// spares each a lookup. Names are remembered as 64-bit hashes: a
+    /// collision only costs the lookup.
+    fn certainly_new_identity(&mut self, record: &EntitlementRecord) -> Result<bool> {
+        let tenant_was_empty = match self.new_tenants.get(&record.tenant) {
+            Some(empty) => *empty,
+            None => {
+                let empty: bool = self
+                    .conn
+                    .prepare_cached(
+                        "SELECT NOT EXISTS (SELECT 1 FROM identity
+                                            WHERE tenant = ?1 AND superseded IS NULL)",
+                    )?
+                    .query_row([&record.tenant], |r| r.get(0))?;
+                self.new_tenants.insert(record.tenant.clone(), empty);
+                empty
+            }
+        };
+        if !tenant_was_empty {
+            return Ok(false);
+        }
+        let mut hasher = std::hash::DefaultHasher::new();
+        (&record.tenant, &record.identity_id).hash(&mut hasher);
+        Ok(self.named_in_new_tenants.insert(hasher.finish()))
     }
 
     fn conflicts_found(
