@@ -13,6 +13,7 @@ pub mod markdown;
 #[cfg(test)]
 mod tests;
 
+use crate::domain::DecisionKind;
 use crate::domain::decision::state_label;
 use crate::store::{CampaignEvidence, CampaignSummary, Detail, ReportRow, Store};
 use std::io::Write;
@@ -53,11 +54,12 @@ impl Context<'_> {
     /// Whether the decision on `row` was made by someone who also signed
     /// the campaign off (the single admin's case), close actions aside.
     pub fn reviewed_by_signer(&self, row: &ReportRow) -> bool {
-        row.close_action.is_none()
-            && row
-                .decided_by
-                .as_deref()
-                .is_some_and(|by| self.evidence.is_signer(by))
+        self.decided_by_signer(row.decided_by.as_deref(), row.close_action.is_some())
+    }
+
+    /// [`Context::reviewed_by_signer`] from the two facts it looks at.
+    pub fn decided_by_signer(&self, decided_by: Option<&str>, close_action: bool) -> bool {
+        !close_action && decided_by.is_some_and(|by| self.evidence.is_signer(by))
     }
 
     /// Short remarks an auditor should see beside an item.
@@ -91,10 +93,21 @@ impl Context<'_> {
 
 /// The decision in force, as every format words it.
 pub fn decision_text(row: &ReportRow) -> String {
-    let label = state_label(row.decision);
-    match &row.exception_until {
-        Some(until) => format!("{label} until {until}"),
-        None => label.to_string(),
+    let mut text = String::new();
+    push_decision_text(&mut text, row.decision, row.exception_until.as_deref());
+    text
+}
+
+/// Appends [`decision_text`] of a row's decision and exception end to `out`.
+pub fn push_decision_text(
+    out: &mut String,
+    decision: Option<DecisionKind>,
+    exception_until: Option<&str>,
+) {
+    out.push_str(state_label(decision));
+    if let Some(until) = exception_until {
+        out.push_str(" until ");
+        out.push_str(until);
     }
 }
 

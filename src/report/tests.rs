@@ -221,3 +221,167 @@ fn csv_to_a_terminal_shows_control_characters_escaped() {
     assert!(!text.contains('\u{1b}'));
     assert!(text.contains("\\x1b[2J"));
 }
+
+/// The CSV as `csv::Writer` writes it from the owned rows the other
+/// formats read, cell by cell as the report's columns say: what the CSV
+/// report's own writer, reading borrowed rows on several threads, must
+/// reproduce byte for byte.
+fn reference_csv(store: &Store, name: &str, to_terminal: bool) -> String {
+    use super::csv::{HEADER, neutralize};
+    use crate::domain::decision::state_label;
+    use crate::domain::text::sanitize_multiline;
+    use crate::store::{Detail, ReportRows};
+
+    let campaign = store.campaign(name).unwrap();
+    let evidence = store.campaign_evidence(campaign.id, Detail::Brief).unwrap();
+    let generated = Generated {
+        at: String::new(),
+        by: String::new(),
+    };
+    let ctx = super::Context {
+        campaign: &campaign,
+        evidence: &evidence,
+        generated: &generated,
+        to_terminal,
+    };
+    let mut writer = ::csv::Writer::from_writer(Vec::new());
+    let mut header: Vec<&str> = HEADER.to_vec();
+    header.push("chain_head");
+    writer.write_record(&header).unwrap();
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    let yes = |flag: bool| if flag { "yes" } else { "" }.to_string();
+    let number = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_default();
+    store
+        .for_each_report_row(campaign.id, ReportRows::All, |row| {
+            let cells = [
+                row.item.to_string(),
+                (row.rank + 1).to_string(),
+                row.tenant.clone(),
+                row.identity_id.clone(),
+                row.identity_name.clone(),
+                row.kind.clone(),
+                row.relationship.clone(),
+                text(&row.organization),
+                row.system.clone(),
+                text(&row.environment),
+                row.entitlement.clone(),
+                row.flags.names().join(" "),
+                row.recommendation.as_str().to_string(),
+                state_label(row.decision).to_string(),
+                row.reviewer.clone(),
+                text(&row.decided_by),
+                text(&row.decided_at),
+                text(&row.note),
+                text(&row.exception_until),
+                text(&row.ticket),
+                yes(row.privileged),
+                row.risk_score.to_string(),
+                super::decision_text(row),
+                yes(row.self_review),
+                yes(ctx.reviewed_by_signer(row)),
+                yes(row.against_recommendation),
+                yes(row.bulk),
+                row.seconds_on_screen
+                    .map(|s| s.to_string())
+                    .unwrap_or_default(),
+                text(&row.close_action),
+                row.remediation.map_or("", |s| s.as_str()).to_string(),
+                number(row.remediation_snapshot),
+                number(row.decided_event),
+                text(&row.decided_hash),
+                evidence.head_hash.clone(),
+            ];
+            for cell in cells {
+                let cell = if to_terminal {
+                    sanitize_multiline(&cell)
+                } else {
+                    cell
+                };
+                writer.write_field(neutralize(&cell).as_bytes())?;
+            }
+            writer.write_record(None::<&[u8]>)?;
+            Ok(())
+        })
+        .unwrap();
+    String::from_utf8(writer.into_inner().unwrap()).unwrap()
+}
+
+fn csv_of(store: &Store, name: &str, to_terminal: bool) -> String {
+    let generated = Generated {
+        at: String::new(),
+        by: String::new(),
+    };
+    let mut out = Vec::new();
+    write(Format::Csv, store, name, &generated, to_terminal, &mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn csv_matches_csv_writer_on_the_owned_rows() {
+    let store = golden_store();
+    let name = "Q4 <contractors> & \"self\"";
+    for to_terminal in [false, true] {
+        assert_eq!(
+            csv_of(&store, name, to_terminal),
+            reference_csv(&store, name, to_terminal),
+            "to_terminal: {to_terminal}"
+        );
+    }
+}
+
+#[test]
+fn csv_from_several_workers_matches_csv_writer_on_the_owned_rows() {
+    use crate::estate::EstateSpec;
+    use crate::testing::{campaign, decide};
+
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, _) = Store::create(&dir.path().join("r.db")).unwrap();
+    let mut estate = Vec::new();
+    // Several chunks of rows, so that every worker renders some.
+    EstateSpec::new(10_000, 11, day("2026-11-01"))
+        .write_csv(&mut estate)
+        .unwrap();
+    import(&mut store, std::str::from_utf8(&estate).unwrap());
+    let q4 = campaign(&mut store, "Q4", "2026-11-01");
+    let mut items = Vec::new();
+    store
+        .for_each_report_row(q4.id, crate::store::ReportRows::All, |row| {
+            items.push(row.item);
+            Ok(())
+        })
+        .unwrap();
+    assert!(items.len() > 8192, "too few items for several workers");
+    let notes = [
+        FORMULA_NOTE,
+        MARKUP_NOTE,
+        "a, b and \"c\"",
+        "-1",
+        "+1",
+        "@x",
+        "\tindented",
+        "carriage\rreturn",
+        "two\r\nlines",
+        "\"",
+        "ünïcode — ✓",
+        "plain",
+    ];
+    for (n, note) in notes.iter().enumerate() {
+        let item = items[n * 701];
+        let decision = match n % 3 {
+            0 => Decision::Revoke,
+            1 => Decision::Attest,
+            _ => Decision::Exception {
+                until: day("2027-01-31"),
+                ticket: Some(format!("=CHG-{n}, \"x\"")),
+            },
+        };
+        decide(&mut store, &q4, OWNER, item, Some(decision), note);
+    }
+    let csv = csv_of(&store, "Q4", false);
+    assert_eq!(
+        csv.lines().count(),
+        items.len() + 1 + 1,
+        "one note spans two lines"
+    );
+    assert_eq!(csv, reference_csv(&store, "Q4", false));
+}

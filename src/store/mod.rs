@@ -44,7 +44,7 @@ pub use integrity::{Discrepancy, HeadCheck, Verification};
 pub use lifecycle::{Closure, SignOff, SignerRole};
 pub use remediation::{RemediationCounts, RemediationTask, SnapshotRef};
 pub use rendering::{ChunkRenderer, RenderError};
-pub use reporting::{Assignment, CampaignEvidence, Detail, ReportRow, ReportRows};
+pub use reporting::{Assignment, CampaignEvidence, Detail, ReportCells, ReportRow, ReportRows};
 pub use signoff::{ClosePreview, DecisionsBy, ItemList, ListedItem, SignoffSummary};
 
 use rusqlite::types::{FromSql, FromSqlResult, ToSql, ToSqlOutput, ValueRef};

@@ -8,8 +8,8 @@
 //! rendering on the calling thread.
 
 use super::campaigns::item_range;
-use super::reporting::{fill_row, report_select};
-use super::{CampaignId, ReportRow, ReportRows, Result, Store, StoreError};
+use super::reporting::{ReportCells, read_cells, report_select};
+use super::{CampaignId, ReportRows, Result, Store, StoreError};
 use rusqlite::{Connection, OpenFlags, params};
 use std::error::Error;
 use std::sync::mpsc;
@@ -27,7 +27,7 @@ pub type RenderError = Box<dyn Error + Send + Sync>;
 
 /// Renders report rows into bytes, a chunk at a time; one per worker.
 pub trait ChunkRenderer: Send {
-    fn row(&mut self, row: &ReportRow) -> std::result::Result<(), RenderError>;
+    fn row(&mut self, row: &ReportCells<'_>) -> std::result::Result<(), RenderError>;
     /// The bytes of the rows given since the last call.
     fn take(&mut self) -> std::result::Result<Vec<u8>, RenderError>;
 }
@@ -91,7 +91,7 @@ impl Store {
         let mut renderer = renderer();
         let mut count = 0u64;
         let mut in_chunk = 0;
-        self.for_each_report_row(campaign, rows, |row| {
+        self.for_each_report_cells(campaign, rows, |row| {
             renderer.row(row).map_err(|e| e as Box<dyn Error>)?;
             count += 1;
             in_chunk += 1;
@@ -150,14 +150,13 @@ impl Store {
                         }
                         let mut stmt = conn.prepare(sql)?;
                         let mut renderer = renderer();
-                        let mut row = ReportRow::default();
                         let mut start = first + w as i64 * CHUNK;
                         while start <= last {
                             let end = (start + CHUNK - 1).min(last);
                             let mut cursor = stmt.query(params![start, end])?;
                             let mut count = 0u64;
                             while let Some(r) = cursor.next()? {
-                                fill_row(&mut row, r)?;
+                                let row = read_cells(r)?;
                                 renderer.row(&row).map_err(WorkerError::Render)?;
                                 count += 1;
                             }
@@ -202,14 +201,14 @@ mod tests {
     use super::{CHUNK, ChunkRenderer, RenderError, WorkerError};
     use crate::domain::Decision;
     use crate::estate::EstateSpec;
-    use crate::store::{ReportRow, ReportRows, Store};
+    use crate::store::{ReportCells, ReportRows, Store};
     use crate::testing::{self, day};
 
     /// Renders a line per row; enough to see order, content and gaps.
     struct Lines(Vec<u8>);
 
     impl ChunkRenderer for Lines {
-        fn row(&mut self, row: &ReportRow) -> Result<(), RenderError> {
+        fn row(&mut self, row: &ReportCells<'_>) -> Result<(), RenderError> {
             use std::io::Write;
             writeln!(
                 self.0,

@@ -113,8 +113,102 @@ struct BodyFacts<'a> {
     close_action: Option<Cow<'a, str>>,
 }
 
+/// One report row as read, borrowing its text from the SQLite row: what a
+/// renderer that writes each row out at once needs, without copying a
+/// million rows' thirty fields into owned strings first. [`ReportRow`] is
+/// the owned copy, for formats that keep rows or reorder them.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ReportCells<'r> {
+    pub item: i64,
+    pub rank: i64,
+    pub risk_score: i64,
+    pub tenant: &'r str,
+    pub identity_id: &'r str,
+    pub identity_name: &'r str,
+    pub kind: &'r str,
+    pub relationship: &'r str,
+    pub organization: Option<&'r str>,
+    pub system: &'r str,
+    pub environment: Option<&'r str>,
+    pub entitlement: &'r str,
+    pub privileged: bool,
+    pub flags: FlagSet,
+    pub recommendation: Recommendation,
+    pub reviewer: &'r str,
+    pub decision: Option<DecisionKind>,
+    pub decided_by: Option<&'r str>,
+    pub decided_at: Option<&'r str>,
+    pub note: Option<&'r str>,
+    pub exception_until: Option<&'r str>,
+    /// Borrowed from the decision body unless JSON escapes had to be undone.
+    pub ticket: Option<Cow<'r, str>>,
+    pub self_review: bool,
+    pub bulk: bool,
+    pub against_recommendation: bool,
+    pub seconds_on_screen: Option<f64>,
+    pub close_action: Option<Cow<'r, str>>,
+    pub decided_event: Option<i64>,
+    pub decided_hash: Option<&'r str>,
+    pub remediation: Option<RemediationStatus>,
+    pub remediation_snapshot: Option<i64>,
+}
+
 fn text<'r>(r: &'r Row<'_>, i: usize) -> rusqlite::Result<&'r str> {
     r.get_ref(i)?.as_str().map_err(Into::into)
+}
+
+fn opt_text<'r>(r: &'r Row<'_>, i: usize) -> rusqlite::Result<Option<&'r str>> {
+    r.get_ref(i)?.as_str_or_null().map_err(Into::into)
+}
+
+/// Reads one row of [`report_select`].
+pub(super) fn read_cells<'r>(r: &'r Row<'_>) -> rusqlite::Result<ReportCells<'r>> {
+    let body = match opt_text(r, 21)? {
+        Some(text) => serde_json::from_str::<BodyFacts<'_>>(text).unwrap_or_default(),
+        None => BodyFacts::default(),
+    };
+    let decision = opt_text(r, 16)?.and_then(|d| d.parse().ok());
+    let remediation = match opt_text(r, 24)? {
+        Some("verified") => Some(RemediationStatus::Verified),
+        Some("still_effective") => Some(RemediationStatus::StillEffective),
+        _ if decision == Some(DecisionKind::Revoke) => Some(RemediationStatus::Pending),
+        _ => None,
+    };
+    Ok(ReportCells {
+        item: r.get(0)?,
+        rank: r.get(1)?,
+        risk_score: r.get(2)?,
+        tenant: text(r, 3)?,
+        identity_id: text(r, 4)?,
+        identity_name: text(r, 5)?,
+        kind: text(r, 6)?,
+        relationship: text(r, 7)?,
+        organization: opt_text(r, 8)?,
+        system: text(r, 9)?,
+        environment: opt_text(r, 10)?,
+        entitlement: text(r, 11)?,
+        privileged: r.get(12)?,
+        reviewer: text(r, 13)?,
+        flags: FlagSet::from_bits(r.get::<_, i64>(14)? as u32),
+        recommendation: text(r, 15)?
+            .parse()
+            .unwrap_or(Recommendation::ReviewWithCare),
+        decision,
+        decided_by: opt_text(r, 17)?,
+        decided_at: opt_text(r, 18)?,
+        note: opt_text(r, 19)?,
+        exception_until: opt_text(r, 20)?,
+        ticket: body.ticket,
+        self_review: body.self_review,
+        bulk: body.bulk,
+        against_recommendation: body.against_recommendation,
+        seconds_on_screen: body.seconds_on_screen,
+        close_action: body.close_action,
+        decided_event: r.get(22)?,
+        decided_hash: opt_text(r, 23)?,
+        remediation,
+        remediation_snapshot: r.get(25)?,
+    })
 }
 
 fn set(field: &mut String, value: &str) {
@@ -129,56 +223,42 @@ fn set_opt(field: &mut Option<String>, value: Option<&str>) {
     }
 }
 
-fn opt_text<'r>(r: &'r Row<'_>, i: usize) -> rusqlite::Result<Option<&'r str>> {
-    r.get_ref(i)?.as_str_or_null().map_err(Into::into)
-}
-
-/// Reads one row into `row`, reusing its buffers: the report path
-/// allocates per changed field, not per field.
-pub(super) fn fill_row(row: &mut ReportRow, r: &Row<'_>) -> rusqlite::Result<()> {
-    let body = match opt_text(r, 21)? {
-        Some(text) => serde_json::from_str::<BodyFacts<'_>>(text).unwrap_or_default(),
-        None => BodyFacts::default(),
-    };
-    row.decision = opt_text(r, 16)?.and_then(|d| d.parse().ok());
-    row.remediation = match opt_text(r, 24)? {
-        Some("verified") => Some(RemediationStatus::Verified),
-        Some("still_effective") => Some(RemediationStatus::StillEffective),
-        _ if row.decision == Some(DecisionKind::Revoke) => Some(RemediationStatus::Pending),
-        _ => None,
-    };
-    row.item = r.get(0)?;
-    row.rank = r.get(1)?;
-    row.risk_score = r.get(2)?;
-    set(&mut row.tenant, text(r, 3)?);
-    set(&mut row.identity_id, text(r, 4)?);
-    set(&mut row.identity_name, text(r, 5)?);
-    set(&mut row.kind, text(r, 6)?);
-    set(&mut row.relationship, text(r, 7)?);
-    set_opt(&mut row.organization, opt_text(r, 8)?);
-    set(&mut row.system, text(r, 9)?);
-    set_opt(&mut row.environment, opt_text(r, 10)?);
-    set(&mut row.entitlement, text(r, 11)?);
-    row.privileged = r.get(12)?;
-    set(&mut row.reviewer, text(r, 13)?);
-    row.flags = FlagSet::from_bits(r.get::<_, i64>(14)? as u32);
-    row.recommendation = text(r, 15)?
-        .parse()
-        .unwrap_or(Recommendation::ReviewWithCare);
-    set_opt(&mut row.decided_by, opt_text(r, 17)?);
-    set_opt(&mut row.decided_at, opt_text(r, 18)?);
-    set_opt(&mut row.note, opt_text(r, 19)?);
-    set_opt(&mut row.exception_until, opt_text(r, 20)?);
-    set_opt(&mut row.ticket, body.ticket.as_deref());
-    row.self_review = body.self_review;
-    row.bulk = body.bulk;
-    row.against_recommendation = body.against_recommendation;
-    row.seconds_on_screen = body.seconds_on_screen;
-    set_opt(&mut row.close_action, body.close_action.as_deref());
-    row.decided_event = r.get(22)?;
-    set_opt(&mut row.decided_hash, opt_text(r, 23)?);
-    row.remediation_snapshot = r.get(25)?;
-    Ok(())
+impl ReportCells<'_> {
+    /// Copies the row into `row`, reusing its buffers: the owned path
+    /// allocates per changed field, not per field.
+    pub fn fill(&self, row: &mut ReportRow) {
+        row.item = self.item;
+        row.rank = self.rank;
+        row.risk_score = self.risk_score;
+        set(&mut row.tenant, self.tenant);
+        set(&mut row.identity_id, self.identity_id);
+        set(&mut row.identity_name, self.identity_name);
+        set(&mut row.kind, self.kind);
+        set(&mut row.relationship, self.relationship);
+        set_opt(&mut row.organization, self.organization);
+        set(&mut row.system, self.system);
+        set_opt(&mut row.environment, self.environment);
+        set(&mut row.entitlement, self.entitlement);
+        row.privileged = self.privileged;
+        set(&mut row.reviewer, self.reviewer);
+        row.flags = self.flags;
+        row.recommendation = self.recommendation;
+        row.decision = self.decision;
+        set_opt(&mut row.decided_by, self.decided_by);
+        set_opt(&mut row.decided_at, self.decided_at);
+        set_opt(&mut row.note, self.note);
+        set_opt(&mut row.exception_until, self.exception_until);
+        set_opt(&mut row.ticket, self.ticket.as_deref());
+        row.self_review = self.self_review;
+        row.bulk = self.bulk;
+        row.against_recommendation = self.against_recommendation;
+        row.seconds_on_screen = self.seconds_on_screen;
+        set_opt(&mut row.close_action, self.close_action.as_deref());
+        row.decided_event = self.decided_event;
+        set_opt(&mut row.decided_hash, self.decided_hash);
+        row.remediation = self.remediation;
+        row.remediation_snapshot = self.remediation_snapshot;
+    }
 }
 
 /// How much campaign-level evidence to gather.
@@ -275,14 +355,26 @@ impl Store {
         rows: ReportRows,
         mut visit: impl FnMut(&ReportRow) -> std::result::Result<(), Box<dyn std::error::Error>>,
     ) -> Result<()> {
+        let mut row = ReportRow::default();
+        self.for_each_report_cells(campaign, rows, |cells| {
+            cells.fill(&mut row);
+            visit(&row)
+        })
+    }
+
+    /// [`Store::for_each_report_row`] without the owned copy of each row.
+    pub(super) fn for_each_report_cells(
+        &self,
+        campaign: CampaignId,
+        rows: ReportRows,
+        mut visit: impl FnMut(&ReportCells<'_>) -> std::result::Result<(), Box<dyn std::error::Error>>,
+    ) -> Result<()> {
         let sql = format!("{}{} ORDER BY i.id", report_select(), rows.condition());
         let (first, last) = item_range(&self.conn, campaign)?;
         let mut stmt = self.conn.prepare(&sql)?;
         let mut cursor = stmt.query([first, last])?;
-        let mut row = ReportRow::default();
         while let Some(r) = cursor.next()? {
-            fill_row(&mut row, r)?;
-            visit(&row).map_err(|e| StoreError::Invalid(e.to_string()))?;
+            visit(&read_cells(r)?).map_err(|e| StoreError::Invalid(e.to_string()))?;
         }
         Ok(())
     }
