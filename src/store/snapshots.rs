@@ -14,8 +14,8 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Statement, params};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::hash::{Hash, Hasher};
 use std::fmt::Write;
+use std::hash::{Hash, Hasher};
 
 #[derive(Clone, Debug)]
 pub struct SnapshotMeta {
