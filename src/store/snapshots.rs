@@ -204,8 +204,9 @@ pub struct ImportSession<'a> {
     seen: Vec<u32>,
     /// For each identity key this file described, the line that first did
     /// (0: not yet): the identity's current version is then what that line
-    /// said, so a later row is checked against it.
-    described: Vec<u32>,
+    /// said, so a later row is checked against it. Lines are kept whole
+    /// (a conflict names them); there are far fewer identities than grants.
+    described: Vec<u64>,
     /// For each tenant this file named, whether it held no identities
     /// before this import.
     new_tenants: HashMap<String, bool>,
@@ -688,7 +689,7 @@ impl<'a> ImportSession<'a> {
             self.described.resize(index + 1, 0);
         }
         if self.described[index] == 0 {
-            self.described[index] = u32::try_from(line).unwrap_or(u32::MAX).max(1);
+            self.described[index] = line.max(1);
         }
     }
 
@@ -696,7 +697,7 @@ impl<'a> ImportSession<'a> {
         self.described
             .get(key as usize)
             .filter(|line| **line != 0)
-            .map(|line| u64::from(*line))
+            .copied()
     }
 
     /// Writes a version of an identity; returns its key.
@@ -1062,6 +1063,36 @@ mod tests {
         ]
         .map(|(scope, name, removed)| (scope.to_string(), name.to_string(), removed));
         assert_eq!(current, expected);
+    }
+
+    /// Lines past 2^32 are named as they are: a file that large is rare,
+    /// but a conflict must point at the right row.
+    #[test]
+    fn conflicts_name_lines_past_four_billion() {
+        let mut store = Store::open_in_memory().unwrap();
+        let mut session = store
+            .begin_import(SnapshotMeta {
+                file_name: "t.csv".into(),
+                format: "canonical".into(),
+                imported_at: "2026-11-01T09:00:00.000Z".into(),
+                imported_by: "t@x".into(),
+                partial: false,
+            })
+            .unwrap();
+        let text = format!(
+            "{HEADER}\nnw,gh,a@x,Ann,human,partner,e1\nnw,gh,b@x,Bob,human,partner,e1\n\
+             nw,gh,a@x,Annie,human,partner,e2\n"
+        );
+        let far = 5_000_000_000;
+        for (n, row) in canonical::Reader::new(text.as_bytes(), Defaults::default())
+            .unwrap()
+            .enumerate()
+        {
+            let (_, record) = row.unwrap();
+            assert_eq!(session.add(far + n as u64, &record).unwrap(), None);
+        }
+        let conflict = &session.identity_conflicts()[0];
+        assert_eq!((conflict.line, conflict.first_line), (far + 2, far));
     }
 
     /// A file that disagrees with itself on every row keeps the first
