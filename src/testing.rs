@@ -30,17 +30,24 @@ pub fn register_meta() -> SnapshotMeta {
     }
 }
 
+/// What a test import of canonical grants records about itself.
+pub fn grant_meta() -> SnapshotMeta {
+    SnapshotMeta {
+        file_name: "test.csv".into(),
+        format: "canonical".into(),
+        imported_at: "2026-11-01T09:00:00.000Z".into(),
+        imported_by: "importer@test".into(),
+        partial: false,
+    }
+}
+
 /// Imports canonical CSV text that must be valid.
 pub fn import(store: &mut Store, text: &str) -> ImportCounts {
-    let mut session = store
-        .begin_import(SnapshotMeta {
-            file_name: "test.csv".into(),
-            format: "canonical".into(),
-            imported_at: "2026-11-01T09:00:00.000Z".into(),
-            imported_by: "importer@test".into(),
-            partial: false,
-        })
-        .expect("begin import");
+    import_as(store, grant_meta(), text)
+}
+
+fn import_as(store: &mut Store, meta: SnapshotMeta, text: &str) -> ImportCounts {
+    let mut session = store.begin_import(meta).expect("begin import");
     for row in canonical::Reader::new(text.as_bytes(), Defaults::default()).expect("header") {
         let (line, record) = row.expect("valid row");
         assert!(
@@ -82,20 +89,13 @@ pub fn sample_store() -> (Store, CampaignSummary) {
 
 /// Imports canonical CSV text as a complete (or `partial`) export named `file`.
 pub fn import_file(store: &mut Store, file: &str, text: &str, partial: bool) -> ImportCounts {
-    let mut session = store
-        .begin_import(SnapshotMeta {
-            file_name: file.into(),
-            format: "canonical".into(),
-            imported_at: "2026-11-25T09:00:00.000Z".into(),
-            imported_by: "importer@test".into(),
-            partial,
-        })
-        .expect("begin import");
-    for row in canonical::Reader::new(text.as_bytes(), Defaults::default()).expect("header") {
-        let (line, record) = row.expect("valid row");
-        assert!(session.add(line, &record).expect("add").is_none());
-    }
-    session.commit("0", false).expect("commit")
+    let meta = SnapshotMeta {
+        file_name: file.into(),
+        imported_at: "2026-11-25T09:00:00.000Z".into(),
+        partial,
+        ..grant_meta()
+    };
+    import_as(store, meta, text)
 }
 
 /// The item of `campaign` for `identity_id`'s grant on `system` (its first,

@@ -596,15 +596,17 @@ impl<'a> ImportSession<'a> {
                 })
                 .optional()?
         };
-        let (key, first_line, attributes) = match current {
-            Some((_, key, stored)) if self.described_at(key).is_some() => {
-                let first_line = self.described_at(key).unwrap_or(line);
+        let described = current
+            .as_ref()
+            .and_then(|(_, key, _)| self.described_at(*key));
+        let (key, first_line, attributes) = match (current, described) {
+            (Some((_, key, stored)), Some(first_line)) => {
                 let differences = stored.differences(record);
                 self.conflicts_found(line, first_line, record, differences);
                 (key, first_line, stored)
             }
-            Some((_, key, stored)) if stored == attributes => (key, line, attributes),
-            Some((version, key, _)) => {
+            (Some((_, key, stored)), None) if stored == attributes => (key, line, attributes),
+            (Some((version, key, _)), None) => {
                 self.stmts
                     .supersede_identity
                     .execute(params![version, self.snapshot])?;
@@ -614,7 +616,7 @@ impl<'a> ImportSession<'a> {
                     attributes,
                 )
             }
-            None => (
+            (None, _) => (
                 self.insert_identity(None, record, &attributes)?,
                 line,
                 attributes,
@@ -918,18 +920,10 @@ impl Drop for ImportSession<'_> {
 mod tests {
     use super::*;
     use crate::import::{Defaults, canonical};
-    use crate::testing::import;
+    use crate::testing::{grant_meta, import};
 
     fn session_with(store: &mut Store, text: &str) -> (Vec<IdentityConflict>, usize) {
-        let mut session = store
-            .begin_import(SnapshotMeta {
-                file_name: "t.csv".into(),
-                format: "canonical".into(),
-                imported_at: "2026-11-01T09:00:00.000Z".into(),
-                imported_by: "t@x".into(),
-                partial: false,
-            })
-            .unwrap();
+        let mut session = store.begin_import(grant_meta()).unwrap();
         for row in canonical::Reader::new(text.as_bytes(), Defaults::default()).unwrap() {
             let (line, record) = row.unwrap();
             assert_eq!(session.add(line, &record).unwrap(), None);
@@ -993,15 +987,7 @@ mod tests {
     fn emails_are_compared_as_stored() {
         use crate::domain::{IdentityKind, Relationship};
         let mut store = Store::open_in_memory().unwrap();
-        let mut session = store
-            .begin_import(SnapshotMeta {
-                file_name: "t.json".into(),
-                format: "scim".into(),
-                imported_at: "2026-11-01T09:00:00.000Z".into(),
-                imported_by: "t@x".into(),
-                partial: false,
-            })
-            .unwrap();
+        let mut session = store.begin_import(grant_meta()).unwrap();
         let rows = [
             ("a@x", "e1", None),
             ("b@x", "e1", None),
@@ -1070,15 +1056,7 @@ mod tests {
     #[test]
     fn conflicts_name_lines_past_four_billion() {
         let mut store = Store::open_in_memory().unwrap();
-        let mut session = store
-            .begin_import(SnapshotMeta {
-                file_name: "t.csv".into(),
-                format: "canonical".into(),
-                imported_at: "2026-11-01T09:00:00.000Z".into(),
-                imported_by: "t@x".into(),
-                partial: false,
-            })
-            .unwrap();
+        let mut session = store.begin_import(grant_meta()).unwrap();
         let text = format!(
             "{HEADER}\nnw,gh,a@x,Ann,human,partner,e1\nnw,gh,b@x,Bob,human,partner,e1\n\
              nw,gh,a@x,Annie,human,partner,e2\n"
