@@ -138,6 +138,16 @@ fn register_values_are_frozen_on_items_with_where_they_came_from() {
     assert!(root.register_fields.is_empty());
     assert_eq!(root.contract_end, None);
 
+    // A report that loads every version beforehand fills in the register's
+    // values as the joined query does.
+    let (joined, loaded) = super::versions::rows_both_ways(&store, campaign.id);
+    let lena = joined.iter().find(|r| r.identity_id == "c.lena.brandt");
+    assert_eq!(
+        lena.map(|r| (r.relationship.as_str(), r.organization.as_deref())),
+        Some(("contractor", Some("Copperline Engineering")))
+    );
+    assert_eq!(joined, loaded);
+
     // Scopes see the register's values.
     let scoped = store
         .create_campaign(&crate::store::NewCampaign {

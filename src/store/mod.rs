@@ -28,6 +28,7 @@ mod schema;
 mod selection;
 mod signoff;
 mod snapshots;
+mod versions;
 
 pub use campaigns::{CampaignSummary, NewCampaign, Tally};
 pub use dashboard::{Dashboard, FACET_FIELDS, Facet, ReviewerProgress};

@@ -8,7 +8,7 @@
 //! rendering on the calling thread.
 
 use super::campaigns::item_range;
-use super::reporting::{ReportCells, read_cells, report_select};
+use super::reporting::{ReportCells, VersionLookup, read_cells, report_select};
 use super::{CampaignId, ReportRows, Result, Store, StoreError};
 use rusqlite::{Connection, OpenFlags, params};
 use std::error::Error;
@@ -80,8 +80,13 @@ impl Store {
         let chunks = ((last - first + 1).max(0) + CHUNK - 1) / CHUNK;
         let workers = workers.min(chunks as usize);
         let on_disk = self.path.exists();
+        let versions = self.report_versions(rows, last - first + 1)?;
+        let lookup = versions
+            .as_ref()
+            .map_or(VersionLookup::Joined, VersionLookup::Loaded);
         if workers > 1 && on_disk {
-            match self.render_on_workers(rows, (first, last), head, workers, renderer, write) {
+            let range = (first, last);
+            match self.render_on_workers((rows, lookup), range, head, workers, renderer, write) {
                 Err(WorkerError::Moved) => {}
                 Err(WorkerError::Store(e)) => return Err(e),
                 Err(WorkerError::Render(e)) => return Err(StoreError::Invalid(e.to_string())),
@@ -91,7 +96,7 @@ impl Store {
         let mut renderer = renderer();
         let mut count = 0u64;
         let mut in_chunk = 0;
-        self.for_each_report_cells(campaign, rows, |row| {
+        self.walk_report_cells((first, last), rows, lookup, |row| {
             renderer.row(row).map_err(|e| e as Box<dyn Error>)?;
             count += 1;
             in_chunk += 1;
@@ -114,14 +119,18 @@ impl Store {
     /// a fallback starts from an empty output.
     fn render_on_workers<R: ChunkRenderer>(
         &self,
-        rows: ReportRows,
+        (rows, lookup): (ReportRows, VersionLookup<'_>),
         (first, last): (i64, i64),
         head: i64,
         workers: usize,
         renderer: &(impl Fn() -> R + Sync),
         write: &mut dyn FnMut(&[u8]) -> std::io::Result<()>,
     ) -> std::result::Result<u64, WorkerError> {
-        let sql = format!("{}{} ORDER BY i.id", report_select(), rows.condition());
+        let sql = format!(
+            "{}{} ORDER BY i.id",
+            report_select(lookup),
+            rows.condition()
+        );
         let path = self.path.clone();
         std::thread::scope(|scope| {
             let mut inboxes = Vec::new();
@@ -156,9 +165,10 @@ impl Store {
                             let mut cursor = stmt.query(params![start, end])?;
                             let mut count = 0u64;
                             while let Some(r) = cursor.next()? {
-                                let row = read_cells(r)?;
-                                renderer.row(&row).map_err(WorkerError::Render)?;
-                                count += 1;
+                                if let Some(row) = read_cells(r, lookup)? {
+                                    renderer.row(&row).map_err(WorkerError::Render)?;
+                                    count += 1;
+                                }
                             }
                             let bytes = renderer.take().map_err(WorkerError::Render)?;
                             if send.send((Ok(bytes), count)).is_err() {
@@ -293,7 +303,7 @@ mod tests {
         let head = store.chain_head().unwrap().0 as i64;
         let mut written = 0;
         let outcome = store.render_on_workers(
-            ReportRows::All,
+            (ReportRows::All, super::VersionLookup::Joined),
             range,
             head - 1,
             2,
