@@ -47,14 +47,17 @@ pub fn run(args: &ReportArgs, env: &Env) -> Result<()> {
         }
         Some(path) => {
             let shown = sanitize(&path.display().to_string()).into_owned();
-            let mut file =
-                owner_only_temp(path).wrap_err_with(|| format!("cannot write {shown}"))?;
-            let n = {
-                let mut out = std::io::BufWriter::new(file.as_file_mut());
+            let file = owner_only_temp(path).wrap_err_with(|| format!("cannot write {shown}"))?;
+            let n = std::thread::scope(|scope| -> Result<u64> {
+                let file = file.as_file();
+                let syncing = SyncAhead::start(scope, file, SYNC_EVERY);
+                let mut out = std::io::BufWriter::new(syncing);
                 let n = write(&mut out, false)?;
                 out.flush()?;
-                n
-            };
+                let syncing = out.into_inner().map_err(|e| e.into_error())?;
+                syncing.finish()?;
+                Ok(n)
+            })?;
             file.as_file().sync_all()?;
             file.persist(path)
                 .wrap_err_with(|| format!("cannot write {shown}"))?;
@@ -62,6 +65,72 @@ pub fn run(args: &ReportArgs, env: &Env) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Bytes written between requests to start writing them to disk.
+const SYNC_EVERY: u64 = 32 << 20;
+
+/// Writes to a file and, every `every` bytes, has a second thread
+/// flush what is written so far, so that the `sync_all` that makes the
+/// report durable waits for its last part, not for hundreds of MB at once.
+struct SyncAhead<'s> {
+    file: &'s std::fs::File,
+    every: u64,
+    unsynced: u64,
+    requests: Option<std::sync::mpsc::SyncSender<()>>,
+    syncer: std::thread::ScopedJoinHandle<'s, std::io::Result<()>>,
+}
+
+impl<'s> SyncAhead<'s> {
+    fn start<'f: 's>(
+        scope: &'s std::thread::Scope<'s, 'f>,
+        file: &'f std::fs::File,
+        every: u64,
+    ) -> SyncAhead<'s> {
+        // One request waiting is enough: a sync flushes everything written.
+        let (requests, pending) = std::sync::mpsc::sync_channel::<()>(1);
+        let syncer = scope.spawn(move || {
+            while pending.recv().is_ok() {
+                file.sync_data()?;
+            }
+            Ok(())
+        });
+        SyncAhead {
+            file,
+            every,
+            unsynced: 0,
+            requests: Some(requests),
+            syncer,
+        }
+    }
+
+    /// Stops the second thread, with the error of any sync it ran: an
+    /// error a sync reports is not reported again to the next.
+    fn finish(mut self) -> std::io::Result<()> {
+        drop(self.requests.take());
+        self.syncer
+            .join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("the report's sync thread stopped")))
+    }
+}
+
+impl Write for SyncAhead<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let n = (&*self.file).write(bytes)?;
+        self.unsynced += n as u64;
+        if self.unsynced >= self.every {
+            self.unsynced = 0;
+            if let Some(requests) = &self.requests {
+                // A request already waiting covers this one.
+                let _ = requests.try_send(());
+            }
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        (&*self.file).flush()
+    }
 }
 
 /// A temporary file beside `path`, readable by its owner only (reports hold
@@ -157,8 +226,25 @@ impl<W: Write> Write for TerminalText<W> {
 
 #[cfg(test)]
 mod tests {
-    use super::TerminalText;
+    use super::{SyncAhead, TerminalText};
     use std::io::Write;
+
+    #[test]
+    fn syncing_ahead_writes_every_byte_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("report.csv");
+        let file = std::fs::File::create(&path).unwrap();
+        let expected: Vec<u8> = (0..10_000u32).flat_map(|n| n.to_le_bytes()).collect();
+        std::thread::scope(|scope| {
+            let mut out = SyncAhead::start(scope, &file, 1000);
+            for part in expected.chunks(333) {
+                out.write_all(part).unwrap();
+            }
+            out.flush().unwrap();
+            out.finish().unwrap();
+        });
+        assert_eq!(std::fs::read(&path).unwrap(), expected);
+    }
 
     #[test]
     fn terminal_text_escapes_controls_across_writes_and_keeps_lines() {
