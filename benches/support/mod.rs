@@ -12,6 +12,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+/// Runs of the fresh import, its reference and the report behind each
+/// figure (see [`process::median`]).
+const REPEATS: usize = 3;
+
 pub const TODAY: &str = "2026-11-22";
 
 fn today() -> NaiveDate {
@@ -177,21 +181,27 @@ pub fn run_all(work: &Work, figures: &mut Figures) {
         None,
     );
 
-    let reference = sqlite3_reference(work, &first);
+    // The reference and the fresh import alternate, and each figure is the
+    // median of its runs, so that a slow minute on the machine does not
+    // land on one side of the ratio only.
+    let (mut references, mut imports) = (Vec::new(), Vec::new());
+    for _ in 0..REPEATS {
+        references.extend(sqlite3_reference(work, &first));
+        let _ = std::fs::remove_file(work.db());
+        let _ = std::fs::remove_file(work.path("recert.db-wal"));
+        run(work.recert().arg("init"), None).expect("recert init");
+        imports.push(run(work.recert().arg("import").arg(&first), None).expect("recert import"));
+    }
+    let reference = process::median(references);
     if let Some(r) = &reference {
         figures.add(
-            "reference: sqlite3 .import + unique index",
+            &format!("reference: sqlite3 .import + unique index (median of {REPEATS})"),
             secs(r.wall),
             "",
             None,
         );
     }
-
-    let _ = std::fs::remove_file(work.db());
-    let _ = std::fs::remove_file(work.path("recert.db-wal"));
-    let init = run(work.recert().arg("init"), None).expect("recert init");
-    let _ = init;
-    let import = run(work.recert().arg("import").arg(&first), None).expect("recert import");
+    let import = process::median(imports).expect("an import ran");
     let ratio = |r: &Run| {
         reference
             .as_ref()
@@ -199,7 +209,7 @@ pub fn run_all(work: &Work, figures: &mut Figures) {
     };
     let import_ratio = ratio(&import);
     figures.add(
-        "import (fresh)",
+        &format!("import (fresh, median of {REPEATS})"),
         format!(
             "{}{}, peak {}",
             secs(import.wall),
@@ -300,16 +310,21 @@ pub fn run_all(work: &Work, figures: &mut Figures) {
 }
 
 fn report(work: &Work, figures: &mut Figures) {
-    let report = run(
-        work.recert()
-            .args(["report", "bench", "--format", "csv", "--out"])
-            .arg(work.path("report.csv")),
-        None,
-    )
-    .expect("recert report");
+    let runs = (0..REPEATS)
+        .map(|_| {
+            run(
+                work.recert()
+                    .args(["report", "bench", "--format", "csv", "--out"])
+                    .arg(work.path("report.csv")),
+                None,
+            )
+            .expect("recert report")
+        })
+        .collect();
+    let report = process::median(runs).expect("a report ran");
     let rate = work.rows as f64 / report.wall.as_secs_f64();
     figures.add(
-        "CSV report",
+        &format!("CSV report (median of {REPEATS})"),
         format!(
             "{:.0} rows/s ({}), peak {}",
             rate,

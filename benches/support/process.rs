@@ -44,3 +44,16 @@ pub fn run(cmd: &mut Command, stdin: Option<&str>) -> Option<Run> {
         max_rss_kib: usage.ru_maxrss as u64,
     })
 }
+
+/// The run of median wall time among `runs`, with the highest peak memory
+/// of them all: on a shared two-core machine one run of the same work can
+/// take a fifth longer than the next, and a single run decides a ratio.
+pub fn median(mut runs: Vec<Run>) -> Option<Run> {
+    runs.sort_by_key(|r| r.wall);
+    let peak = runs.iter().map(|r| r.max_rss_kib).max()?;
+    let middle = runs.swap_remove(runs.len() / 2);
+    Some(Run {
+        wall: middle.wall,
+        max_rss_kib: peak,
+    })
+}
