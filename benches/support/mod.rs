@@ -305,8 +305,10 @@ pub fn run_all(work: &Work, figures: &mut Figures) {
         }
     }
 
-    report(work, figures);
+    // Verify decides every item first: the report then covers a campaign
+    // as it ends a quarter, each row with its deciding event.
     verify(work, figures);
+    report(work, figures);
 }
 
 fn report(work: &Work, figures: &mut Figures) {
