@@ -50,7 +50,7 @@ pub fn run(args: &ReportArgs, env: &Env) -> Result<()> {
             let file = owner_only_temp(path).wrap_err_with(|| format!("cannot write {shown}"))?;
             let n = std::thread::scope(|scope| -> Result<u64> {
                 let file = file.as_file();
-                let syncing = SyncAhead::start(scope, file, SYNC_EVERY);
+                let syncing = SyncAhead::start(scope, file, SYNC_EVERY, || file.sync_data());
                 let mut out = std::io::BufWriter::new(syncing);
                 let n = write(&mut out, false)?;
                 out.flush()?;
@@ -78,20 +78,23 @@ struct SyncAhead<'s> {
     every: u64,
     unsynced: u64,
     requests: Option<std::sync::mpsc::SyncSender<()>>,
-    syncer: std::thread::ScopedJoinHandle<'s, std::io::Result<()>>,
+    syncer: Option<std::thread::ScopedJoinHandle<'s, std::io::Result<()>>>,
 }
 
 impl<'s> SyncAhead<'s> {
+    /// `sync` flushes what `file` holds to disk: `File::sync_data`, but for
+    /// tests.
     fn start<'f: 's>(
         scope: &'s std::thread::Scope<'s, 'f>,
         file: &'f std::fs::File,
         every: u64,
+        sync: impl Fn() -> std::io::Result<()> + Send + 'f,
     ) -> SyncAhead<'s> {
         // One request waiting is enough: a sync flushes everything written.
         let (requests, pending) = std::sync::mpsc::sync_channel::<()>(1);
         let syncer = scope.spawn(move || {
             while pending.recv().is_ok() {
-                file.sync_data()?;
+                sync()?;
             }
             Ok(())
         });
@@ -100,17 +103,24 @@ impl<'s> SyncAhead<'s> {
             every,
             unsynced: 0,
             requests: Some(requests),
-            syncer,
+            syncer: Some(syncer),
         }
     }
 
     /// Stops the second thread, with the error of any sync it ran: an
     /// error a sync reports is not reported again to the next.
     fn finish(mut self) -> std::io::Result<()> {
+        self.stop()
+    }
+
+    fn stop(&mut self) -> std::io::Result<()> {
         drop(self.requests.take());
-        self.syncer
-            .join()
-            .unwrap_or_else(|_| Err(std::io::Error::other("the report's sync thread stopped")))
+        match self.syncer.take() {
+            Some(syncer) => syncer
+                .join()
+                .unwrap_or_else(|_| Err(std::io::Error::other("the report's sync thread stopped"))),
+            None => Ok(()),
+        }
     }
 }
 
@@ -120,9 +130,13 @@ impl Write for SyncAhead<'_> {
         self.unsynced += n as u64;
         if self.unsynced >= self.every {
             self.unsynced = 0;
-            if let Some(requests) = &self.requests {
-                // A request already waiting covers this one.
-                let _ = requests.try_send(());
+            let sent = self.requests.as_ref().map(|r| r.try_send(()));
+            // A request already waiting covers this one; a thread that has
+            // stopped met an error, and the rest of the report is not
+            // worth writing.
+            if let Some(Err(std::sync::mpsc::TrySendError::Disconnected(()))) = sent {
+                self.stop()?;
+                return Err(std::io::Error::other("the report's sync thread stopped"));
             }
         }
         Ok(n)
@@ -235,8 +249,13 @@ mod tests {
         let path = dir.path().join("report.csv");
         let file = std::fs::File::create(&path).unwrap();
         let expected: Vec<u8> = (0..10_000u32).flat_map(|n| n.to_le_bytes()).collect();
+        let syncs = std::sync::atomic::AtomicUsize::new(0);
         std::thread::scope(|scope| {
-            let mut out = SyncAhead::start(scope, &file, 1000);
+            let sync = || {
+                syncs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                file.sync_data()
+            };
+            let mut out = SyncAhead::start(scope, &file, 1000, sync);
             for part in expected.chunks(333) {
                 out.write_all(part).unwrap();
             }
@@ -244,6 +263,27 @@ mod tests {
             out.finish().unwrap();
         });
         assert_eq!(std::fs::read(&path).unwrap(), expected);
+        assert!(syncs.into_inner() > 0, "synced while writing");
+    }
+
+    #[test]
+    fn a_failed_sync_fails_the_report() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = std::fs::File::create(dir.path().join("report.csv")).unwrap();
+        let failing = || Err(std::io::Error::other("disk on fire"));
+        let outcome = std::thread::scope(|scope| {
+            let mut out = SyncAhead::start(scope, &file, 10, failing);
+            // Once the thread has stopped on the error, writing stops too.
+            let written = (0..1000).try_for_each(|_| {
+                out.write_all(b"0123456789")?;
+                std::thread::sleep(std::time::Duration::from_millis(1));
+                Ok::<_, std::io::Error>(())
+            });
+            (written, out.finish())
+        });
+        let (written, finished) = outcome;
+        let error = written.err().or(finished.err()).expect("an error");
+        assert!(error.to_string().contains("disk on fire"), "{error}");
     }
 
     #[test]

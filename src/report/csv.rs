@@ -337,6 +337,41 @@ mod tests {
         }
     }
 
+    /// What `Record::word` copies unexamined: every value recert's own
+    /// vocabulary can put in such a cell.
+    #[test]
+    fn recerts_own_words_need_no_quoting_or_neutralising() {
+        use crate::domain::{DecisionKind, Flag, Recommendation, RemediationStatus};
+        let mut words: Vec<String> = vec![yes(true).into(), yes(false).into()];
+        words.push(
+            Flag::ALL
+                .iter()
+                .map(|f| f.name())
+                .collect::<Vec<_>>()
+                .join(" "),
+        );
+        words.extend(Flag::ALL.iter().map(|f| f.name().to_string()));
+        words.extend(Recommendation::ALL.iter().map(|r| r.as_str().to_string()));
+        words.extend(
+            RemediationStatus::ALL
+                .iter()
+                .map(|r| r.as_str().to_string()),
+        );
+        let kinds = [
+            None,
+            Some(DecisionKind::Undo),
+            Some(DecisionKind::Attest),
+            Some(DecisionKind::Revoke),
+            Some(DecisionKind::Exception),
+            Some(DecisionKind::Reassign),
+        ];
+        words.extend(kinds.iter().map(|k| state_label(*k).to_string()));
+        for word in &words {
+            let bytes = word.as_bytes();
+            assert!(!starts_formula(bytes) && !needs_quotes(bytes), "{word:?}");
+        }
+    }
+
     #[test]
     fn cells_are_written_as_csv_writer_writes_them_neutralised() {
         let cells = [

@@ -251,3 +251,35 @@ fn an_exception_lapses_even_behind_an_undecided_campaign() {
             .any(|f| f.reason.contains("2026-07-01"))
     );
 }
+
+/// The source's own relationship and organization win over the register's
+/// in a report, whether it joins the versions or loads them.
+#[test]
+fn reports_keep_what_the_source_states_over_the_register() {
+    let mut store = Store::open_in_memory().unwrap();
+    testing::import(&mut store, testing::SAMPLE);
+    import_register(
+        &mut store,
+        &[RegisterEntry {
+            tenant: "northwind".into(),
+            relationship: Some(Relationship::Contractor),
+            organization: Some("Register Org".into()),
+            ..RegisterEntry::new("k.ito@saltmarsh.example.net")
+        }],
+    );
+    let campaign = testing::campaign(&mut store, "q4", "2026-11-22");
+    let (joined, loaded) = super::versions::rows_both_ways(&store, campaign.id);
+    let kenji: Vec<_> = loaded
+        .iter()
+        .filter(|r| r.identity_id == "k.ito@saltmarsh.example.net")
+        .map(|r| (r.relationship.as_str(), r.organization.as_deref()))
+        .collect();
+    assert!(!kenji.is_empty());
+    assert!(
+        kenji
+            .iter()
+            .all(|k| *k == ("partner", Some("Saltmarsh Analytics"))),
+        "{kenji:?}"
+    );
+    assert_eq!(joined, loaded);
+}

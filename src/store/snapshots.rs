@@ -100,7 +100,7 @@ struct Warnings {
 const KEPT_WARNINGS: usize = 100;
 
 /// The page cache an import may use. SQLite allocates it as pages are
-/// dirtied, so a small import uses little of it. A million-row import
+/// read or dirtied, so a small import uses little of it. A million-row import
 /// dirties about 280 MB: with 64 MiB it spilled and re-read 67,000 pages
 /// through the WAL (a third of its page I/O); 256 MiB keeps most in memory,
 /// for a peak of about 320 MiB against 95.

@@ -5,7 +5,7 @@
 //! register, reading both tables start to end into compact memory and
 //! looking versions up there costs a fraction of that.
 
-use super::{Result, StoreError};
+use super::Result;
 use rusqlite::{Connection, OpenFlags};
 use std::collections::HashMap;
 use std::path::Path;
@@ -62,12 +62,15 @@ pub(super) struct GrantView<'v> {
     pub privileged: bool,
 }
 
-/// Rows by id, from the table's first id: ids are dense, as rows are never
-/// deleted, and a gap is simply absent.
+/// Rows by id, from the table's first id. Ids are dense, as rows are never
+/// deleted; a database where they are not is left to the joined query.
 struct ById<T> {
     first: i64,
     rows: Vec<Option<T>>,
 }
+
+/// Missing ids in a row that `ById` still holds as gaps.
+const MAX_GAP: usize = 1024;
 
 impl<T: Copy> ById<T> {
     fn new() -> Self {
@@ -77,17 +80,24 @@ impl<T: Copy> ById<T> {
         }
     }
 
-    fn put(&mut self, id: i64, row: T) {
+    /// Rows come in ascending id order; false for one out of order or past
+    /// a gap of more than [`MAX_GAP`] ids.
+    fn put(&mut self, id: i64, row: T) -> bool {
         if self.rows.is_empty() {
             self.first = id;
         }
-        let Ok(at) = usize::try_from(id - self.first) else {
-            return;
+        let Some(at) = id
+            .checked_sub(self.first)
+            .and_then(|at| usize::try_from(at).ok())
+        else {
+            return false;
         };
-        if at >= self.rows.len() {
-            self.rows.resize(at + 1, None);
+        if at < self.rows.len() || at - self.rows.len() > MAX_GAP {
+            return false;
         }
-        self.rows[at] = Some(row);
+        self.rows.resize(at, None);
+        self.rows.push(Some(row));
+        true
     }
 
     fn get(&self, id: i64) -> Option<T> {
@@ -103,7 +113,7 @@ pub(super) struct Versions {
 }
 
 /// The versions one connection read: `identities` and `grants` hold ids
-/// from a range each, possibly empty.
+/// from a range each, possibly empty. `interned` serves loading only.
 struct Part {
     text: String,
     interned: HashMap<Box<str>, Sym>,
@@ -112,66 +122,99 @@ struct Part {
     grants: ById<GrantFields>,
 }
 
-/// Which rows a part reads.
+/// Which rows a part reads: ids, inclusive.
 #[derive(Clone, Copy)]
 struct Share {
-    identities: bool,
-    /// Grant ids, inclusive.
+    identities: Option<(i64, i64)>,
     grants: (i64, i64),
+}
+
+/// Each table's lowest and highest id, and the schema's version: what a
+/// second connection must see as well to read the versions the caller's
+/// items point at.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Extent {
+    schema: i64,
+    identities: (i64, i64),
+    grants: (i64, i64),
+}
+
+impl Extent {
+    fn read(conn: &Connection) -> Result<Extent> {
+        let schema = conn.query_row("PRAGMA schema_version", [], |r| r.get(0))?;
+        let (identities, grants) = conn.query_row(
+            "SELECT (SELECT min(id) FROM identity), (SELECT max(id) FROM identity),
+                    (SELECT min(id) FROM entitlement), (SELECT max(id) FROM entitlement)",
+            [],
+            |r| {
+                let range = |lo: Option<i64>, hi: Option<i64>| (lo.unwrap_or(1), hi.unwrap_or(0));
+                Ok((range(r.get(0)?, r.get(1)?), range(r.get(2)?, r.get(3)?)))
+            },
+        )?;
+        Ok(Extent {
+            schema,
+            identities,
+            grants,
+        })
+    }
+
+    fn rows(&self) -> i64 {
+        let count = |(lo, hi): (i64, i64)| hi.saturating_sub(lo).saturating_add(1).max(0);
+        count(self.identities).saturating_add(count(self.grants))
+    }
 }
 
 impl Versions {
     /// Whether loading both tables costs less than looking up `items`
     /// items' versions one at a time.
     pub(super) fn worth_loading(conn: &Connection, items: i64) -> Result<bool> {
-        let (identities, grants) = table_sizes(conn)?;
-        Ok(items > 0 && identities + grants <= items.saturating_mul(ROWS_PER_ITEM))
+        let rows = Extent::read(conn)?.rows();
+        Ok(items > 0 && rows <= items.saturating_mul(ROWS_PER_ITEM))
     }
 
-    /// Reads every version, on a second connection to `path` for half the
-    /// work when there is one (any read of the file sees every version the
-    /// caller's items point at: versions are only ever added). `None` when
-    /// the text would not fit an arena's 32-bit offsets (4 GiB) or a row is
-    /// not what the schema says: the joined query then reads the items, and
-    /// names what is wrong.
+    /// Reads every version. With a `path`, a second connection reads the
+    /// later grants while the caller reads the identities and the first
+    /// grants; it takes part only if it sees the caller's extent (versions
+    /// are only ever added and the fields read here never change, so it
+    /// then reads exactly the caller's versions), else the caller reads its
+    /// share too. `None` when a row cannot be held (text past an arena's
+    /// 32-bit offsets, ids far apart, columns not what the schema says):
+    /// the joined query then reads the items, and names what is wrong.
     pub(super) fn load(conn: &Connection, path: Option<&Path>) -> Result<Option<Versions>> {
-        let (identities, grants) = table_sizes(conn)?;
-        let Some(path) = path else {
-            let all = Share {
-                identities: true,
-                grants: (1, grants),
-            };
-            return Ok(Part::load(conn, all)?.map(|part| Versions { parts: vec![part] }));
+        let extent = Extent::read(conn)?;
+        let (lo, hi) = extent.grants;
+        let split = match path {
+            // Identity rows are wider: weigh one as about two grant rows.
+            Some(_) => {
+                let identities = extent.identities.1 - extent.identities.0 + 1;
+                let identity_weight = 2 * identities.max(0);
+                (lo - 1 + (hi - lo + 1 - identity_weight) / 2).clamp(lo - 1, hi)
+            }
+            None => hi,
         };
-        // Identity rows are wider: weigh one as about two grant rows.
-        let split = ((grants - 2 * identities) / 2).clamp(0, grants);
         let first = Share {
-            identities: true,
-            grants: (1, split),
+            identities: Some(extent.identities),
+            grants: (lo, split),
         };
         let second = Share {
-            identities: false,
-            grants: (split + 1, grants),
+            identities: None,
+            grants: (split + 1, hi),
         };
-        let (first, second) = std::thread::scope(|scope| {
-            let helper = scope.spawn(|| -> Result<Option<Part>> {
-                let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-                let helper = Connection::open_with_flags(path, flags)?;
-                helper.busy_timeout(super::BUSY_TIMEOUT)?;
-                Part::load(&helper, second)
-            });
+        let (first, helped) = std::thread::scope(|scope| {
+            let helper = path.map(|path| scope.spawn(move || help(path, extent, second)));
             let first = Part::load(conn, first);
-            let second = helper
-                .join()
-                .unwrap_or_else(|_| Err(StoreError::Invalid("a report reader stopped".into())));
-            (first, second)
+            (first, helper.and_then(|h| h.join().ok().flatten()))
         });
-        Ok(match (first?, second?) {
-            (Some(first), Some(second)) => Some(Versions {
-                parts: vec![first, second],
-            }),
-            _ => None,
-        })
+        let Some(first) = first? else {
+            return Ok(None);
+        };
+        let second = match helped {
+            Some(second) => second,
+            None => Part::load(conn, second)?,
+        };
+        Ok(second.map(|second| Versions {
+            parts: vec![first, second],
+        }))
     }
 
     pub(super) fn identity(&self, id: i64) -> Option<IdentityView<'_>> {
@@ -183,15 +226,17 @@ impl Versions {
     }
 }
 
-/// The highest identity and grant ids: how many rows each table holds, as
-/// rows are never deleted.
-fn table_sizes(conn: &Connection) -> Result<(i64, i64)> {
-    Ok(conn.query_row(
-        "SELECT coalesce((SELECT max(id) FROM identity), 0),
-                coalesce((SELECT max(id) FROM entitlement), 0)",
-        [],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?)
+/// The second connection's share, or `None` when it cannot take part: it
+/// could not open the file, failed, or saw another extent there.
+fn help(path: &Path, extent: Extent, share: Share) -> Option<Option<Part>> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).ok()?;
+    conn.busy_timeout(super::BUSY_TIMEOUT).ok()?;
+    conn.execute_batch("BEGIN").ok()?;
+    if Extent::read(&conn).ok()? != extent {
+        return None;
+    }
+    Part::load(&conn, share).ok()
 }
 
 impl Part {
@@ -203,22 +248,26 @@ impl Part {
             identities: ById::new(),
             grants: ById::new(),
         };
-        if share.identities && !part.load_identities(conn)? {
+        if let Some(identities) = share.identities
+            && !part.load_identities(conn, identities)?
+        {
             return Ok(None);
         }
         if !part.load_grants(conn, share.grants)? {
             return Ok(None);
         }
+        // Only loading looks strings up.
+        part.interned = HashMap::new();
         Ok(Some(part))
     }
 
     /// False when a row cannot be held (see [`Versions::load`]).
-    fn load_identities(&mut self, conn: &Connection) -> Result<bool> {
+    fn load_identities(&mut self, conn: &Connection, (from, to): (i64, i64)) -> Result<bool> {
         let mut stmt = conn.prepare(
             "SELECT id, tenant, identity_id, name, kind, relationship, organization
-             FROM identity ORDER BY id",
+             FROM identity WHERE id BETWEEN ?1 AND ?2 ORDER BY id",
         )?;
-        let mut rows = stmt.query([])?;
+        let mut rows = stmt.query([from, to])?;
         while let Some(r) = rows.next()? {
             let text = |i| r.get_ref(i).and_then(|v| Ok(v.as_str()?));
             let opt = |i| r.get_ref(i).and_then(|v| Ok(v.as_str_or_null()?));
@@ -236,8 +285,8 @@ impl Part {
                 })
             })();
             match fields {
-                Some(fields) => self.identities.put(r.get(0)?, fields),
-                None => return Ok(false),
+                Some(fields) if self.identities.put(r.get(0)?, fields) => {}
+                _ => return Ok(false),
             }
         }
         Ok(true)
@@ -264,8 +313,8 @@ impl Part {
                 })
             })();
             match fields {
-                Some(fields) => self.grants.put(r.get(0)?, fields),
-                None => return Ok(false),
+                Some(fields) if self.grants.put(r.get(0)?, fields) => {}
+                _ => return Ok(false),
             }
         }
         Ok(true)
@@ -350,7 +399,6 @@ pub(super) fn rows_both_ways(
     };
     let path = Some(store.path.as_path()).filter(|p| p.exists());
     let versions = Versions::load(&store.conn, path).unwrap().unwrap();
-    assert_eq!(versions.parts.len(), if path.is_some() { 2 } else { 1 });
     (
         read(VersionLookup::Joined),
         read(VersionLookup::Loaded(&versions)),
@@ -359,22 +407,61 @@ pub(super) fn rows_both_ways(
 
 #[cfg(test)]
 mod tests {
-    use super::{ById, Versions, rows_both_ways};
+    use super::{ById, Extent, MAX_GAP, Share, Versions, help, rows_both_ways};
     use crate::domain::Decision;
     use crate::estate::EstateSpec;
     use crate::store::Store;
     use crate::testing::{self, day};
 
     #[test]
-    fn rows_by_id_hold_gaps_and_refuse_ids_outside() {
+    fn rows_by_id_hold_small_gaps_and_refuse_disorder_and_far_ids() {
         let mut rows = ById::new();
-        rows.put(5, 'a');
-        rows.put(8, 'b');
+        assert!(rows.put(5, 'a'));
+        assert!(rows.put(8, 'b'));
         assert_eq!(rows.get(5), Some('a'));
         assert_eq!(rows.get(8), Some('b'));
         for absent in [i64::MIN, 0, 4, 6, 7, 9, i64::MAX] {
             assert_eq!(rows.get(absent), None, "{absent}");
         }
+        assert!(!rows.put(8, 'c'), "an id again");
+        assert!(!rows.put(4, 'c'), "an id before the first");
+        assert!(!rows.put(9 + MAX_GAP as i64 + 1, 'c'), "past a wide gap");
+        assert!(!rows.put(i64::MIN, 'c'));
+        assert!(
+            rows.put(9 + MAX_GAP as i64, 'c'),
+            "past the widest gap held"
+        );
+        assert_eq!(rows.get(8), Some('b'));
+    }
+
+    /// A second connection takes part only where it sees the caller's
+    /// versions: not in another database, nor once more were imported.
+    #[test]
+    fn a_helper_reads_only_the_database_the_caller_sees() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut store, _) = Store::create(&dir.path().join("v.db")).unwrap();
+        testing::import(&mut store, testing::SAMPLE);
+        let extent = Extent::read(&store.conn).unwrap();
+        let share = Share {
+            identities: Some(extent.identities),
+            grants: extent.grants,
+        };
+        let helped = help(&store.path, extent, share).expect("the same file");
+        assert!(helped.is_some());
+        let (mut other, _) = Store::create(&dir.path().join("other.db")).unwrap();
+        assert!(
+            help(&other.path, extent, share).is_none(),
+            "another database"
+        );
+        testing::import(&mut other, testing::SAMPLE);
+        assert!(
+            help(&other.path, extent, share).is_some(),
+            "the same versions"
+        );
+        let changed = testing::SAMPLE.replace(",prod,", ",staging,");
+        testing::import_file(&mut other, "changed.csv", &changed, false);
+        assert!(help(&other.path, extent, share).is_none(), "more versions");
+        assert!(help(&dir.path().join("missing.db"), extent, share).is_none());
     }
 
     /// An estate imported twice, the second time with identities renamed
