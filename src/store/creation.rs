@@ -597,6 +597,9 @@ struct Pending {
     /// Shared by the items of one identity, whose context is usually the same.
     context: Option<Arc<str>>,
     previous: Option<i64>,
+    /// The effective relationship, frozen for filters (not in the digest:
+    /// the evidence holds it).
+    relationship: crate::domain::Relationship,
 }
 
 impl Pending {
@@ -835,6 +838,7 @@ impl<'a> Assessor<'a> {
             reviewer: reviewer_index,
             context,
             previous,
+            relationship: subject.relationship,
         };
         self.encoded.clear();
         pending.encode_fields(reviewer, &mut self.encoded);
@@ -989,7 +993,7 @@ fn queue_order(items: &[&Pending]) -> Vec<u32> {
 const ROWS_PER_INSERT: usize = 32;
 
 /// Values bound per item; the campaign, the same for all, is `?1`.
-const ITEM_VALUES: usize = 13;
+const ITEM_VALUES: usize = 14;
 
 /// An INSERT of `rows` items; item `n`'s values are `?(2 + 13n)` onwards.
 fn insert_items_sql(rows: usize) -> String {
@@ -997,7 +1001,8 @@ fn insert_items_sql(rows: usize) -> String {
         // OR FAIL: a failure ends the whole creation, which rolls back, so
         // SQLite need not journal each statement to undo just that one.
         "INSERT OR FAIL INTO item (id, campaign, grant_key, entitlement, identity, register,
-             risk_rank, risk_score, reviewer, flags, context, recommendation, since, previous_item)
+             risk_rank, risk_score, reviewer, flags, context, recommendation, since, previous_item,
+             relationship)
          VALUES ",
     );
     for row in 0..rows {
@@ -1105,6 +1110,7 @@ fn bind_items(
         insert.raw_bind_parameter(at + 10, item.recommendation.as_str())?;
         insert.raw_bind_parameter(at + 11, item.since.as_str())?;
         insert.raw_bind_parameter(at + 12, item.previous)?;
+        insert.raw_bind_parameter(at + 13, item.relationship.as_str())?;
     }
     Ok(())
 }

@@ -283,3 +283,51 @@ fn reports_keep_what_the_source_states_over_the_register() {
     );
     assert_eq!(joined, loaded);
 }
+
+/// A relationship filter reads the relationship frozen on the items, and
+/// on a campaign from before schema 5, whose items carry none, the
+/// identity and register versions as before: the same items either way.
+#[test]
+fn relationship_filters_find_the_same_items_frozen_or_not() {
+    let mut store = Store::open_in_memory().unwrap();
+    import_aws(&mut store);
+    import_register(
+        &mut store,
+        &[RegisterEntry {
+            tenant: "111122223333".into(),
+            relationship: Some(Relationship::Contractor),
+            ..RegisterEntry::new("C.Lena.Brandt")
+        }],
+    );
+    let campaign = testing::campaign(&mut store, "aws", "2026-11-22");
+    let ids = |store: &Store, value: &str| -> Vec<i64> {
+        let query = ItemQuery {
+            campaign: campaign.id,
+            filters: vec![Filter::parse(&format!("relationship={value}")).unwrap()],
+            search: None,
+        };
+        let rows = store
+            .page(&query, None, PageDirection::Forward, true, 100)
+            .unwrap();
+        rows.iter().map(|r| r.id.0).collect()
+    };
+    let contractors = ids(&store, "contractor");
+    let unknown = ids(&store, "unknown");
+    assert!(!contractors.is_empty() && !unknown.is_empty());
+    let (first, _) = super::campaigns::item_range(&store.conn, campaign.id).unwrap();
+    assert!(super::items::relationship_frozen(&store.conn, first).unwrap());
+
+    store
+        .conn
+        .execute_batch("DROP TRIGGER item_no_update; UPDATE item SET relationship = NULL;")
+        .unwrap();
+    assert!(!super::items::relationship_frozen(&store.conn, first).unwrap());
+    assert_eq!(ids(&store, "contractor"), contractors);
+    assert_eq!(ids(&store, "unknown"), unknown);
+    let v = store.verify(&[], false).unwrap();
+    assert!(
+        v.ok(),
+        "a campaign without frozen relationships: {:?}",
+        v.discrepancies
+    );
+}

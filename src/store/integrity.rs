@@ -7,6 +7,8 @@
 
 use super::campaigns::{self, item_range};
 use super::events::ChainReport;
+use super::items;
+use super::register::EFFECTIVE_RELATIONSHIP;
 use super::{CampaignId, Result, Store};
 use rusqlite::{OptionalExtension, params};
 use serde::Deserialize;
@@ -264,6 +266,9 @@ impl Store {
         if let Some(problem) = self.queue_order_problem(campaign)? {
             findings.add(Some(seq), format!("campaign {name:?}: {problem}"));
         }
+        if let Some(problem) = self.frozen_relationship_problem(campaign)? {
+            findings.add(Some(seq), format!("campaign {name:?}: {problem}"));
+        }
         let (n, digest) = self.items_digest(campaign)?;
         if digest != body.items_sha256 || n != body.items {
             findings.add(
@@ -277,6 +282,31 @@ impl Store {
             );
         }
         Ok(n)
+    }
+
+    /// Items whose frozen relationship is not what their identity and
+    /// register versions say (which the digest covers): a campaign created
+    /// since schema 5 froze it on every item, an older one on none.
+    fn frozen_relationship_problem(&self, campaign: CampaignId) -> Result<Option<String>> {
+        let (first, last) = item_range(&self.conn, campaign)?;
+        let frozen = items::relationship_frozen(&self.conn, first)?;
+        let (count, example): (i64, Option<i64>) = self.conn.query_row(
+            &format!(
+                "SELECT count(*), min(i.id) FROM item i
+                 JOIN identity idn ON idn.id = i.identity
+                 LEFT JOIN register_entry r ON r.id = i.register
+                 WHERE i.id BETWEEN ?1 AND ?2 AND i.relationship IS NOT
+                       (CASE WHEN ?3 THEN {EFFECTIVE_RELATIONSHIP} END)"
+            ),
+            params![first, last, frozen],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok(example.map(|item| {
+            format!(
+                "{count} items, item {item} the first, keep a relationship their identity and \
+                 register versions do not say: the item table was edited"
+            )
+        }))
     }
 
     /// A campaign's item count and `items_sha256`, recomputed exactly as
@@ -481,6 +511,14 @@ mod tests {
                 "INSERT INTO item_state (item, campaign, decision, last_event, assignee)
                  VALUES (2, 1, 'attest', 3, 'x')",
                 "item 2 has a recorded state but no events",
+            ),
+            (
+                "UPDATE item SET relationship = 'tampered' WHERE id = 3",
+                "1 items, item 3 the first, keep a relationship",
+            ),
+            (
+                "UPDATE item SET relationship = NULL WHERE id > 1",
+                "29 items, item 2 the first, keep a relationship",
             ),
             (
                 "UPDATE remediation SET status = 'verified'",

@@ -147,6 +147,16 @@ fn read_row(row: &Row<'_>) -> rusqlite::Result<ItemRow> {
     })
 }
 
+/// Whether the campaign whose first item is `first` froze each item's
+/// relationship: created since schema 5, it did for every item.
+pub(super) fn relationship_frozen(conn: &rusqlite::Connection, first: i64) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT relationship IS NOT NULL FROM item WHERE id = ?1")?
+        .query_row([first], |r| r.get(0))
+        .optional()?
+        .unwrap_or(false))
+}
+
 /// The WHERE clause (after the campaign) and its values for a query.
 pub(super) fn conditions(
     conn: &rusqlite::Connection,
@@ -155,7 +165,10 @@ pub(super) fn conditions(
     let (first, last) = item_range(conn, query.campaign)?;
     let mut sql = String::new();
     let mut values = vec![Value::Integer(first), Value::Integer(last)];
-    push_filters(&query.filters, Target::Items, &mut sql, &mut values)
+    let target = Target::Items {
+        relationship_frozen: relationship_frozen(conn, first)?,
+    };
+    push_filters(&query.filters, target, &mut sql, &mut values)
         .map_err(|field| StoreError::Invalid(format!("cannot filter items by {field}")))?;
     if let Some(search) = query.search.as_deref().filter(|s| !s.is_empty()) {
         sql.push_str(

@@ -15,7 +15,12 @@ use rusqlite::types::Value;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Target {
     Register,
-    Items,
+    /// `relationship_frozen`: the campaign's items carry their effective
+    /// relationship (campaigns created since schema 5), which a filter then
+    /// reads from the item row rather than from identity and register.
+    Items {
+        relationship_frozen: bool,
+    },
 }
 
 fn column(field: Field, target: Target) -> Option<&'static str> {
@@ -28,7 +33,12 @@ fn column(field: Field, target: Target) -> Option<&'static str> {
         System => "e.system",
         IdentityId => "idn.identity_id",
         Kind => "idn.kind",
-        Relationship => EFFECTIVE_RELATIONSHIP,
+        Relationship => match target {
+            Target::Items {
+                relationship_frozen: true,
+            } => "i.relationship",
+            _ => EFFECTIVE_RELATIONSHIP,
+        },
         Organization => EFFECTIVE_ORGANIZATION,
         Region => "idn.region",
         Environment => "e.environment",
@@ -39,8 +49,10 @@ fn column(field: Field, target: Target) -> Option<&'static str> {
         BusinessOwner => EFFECTIVE_BUSINESS_OWNER,
         TechnicalOwner => EFFECTIVE_TECHNICAL_OWNER,
         // E-mail addresses are compared as people type them: case-blind.
-        Reviewer if target == Target::Items => "coalesce(s.assignee, i.reviewer) COLLATE NOCASE",
-        Recommendation if target == Target::Items => "i.recommendation",
+        Reviewer if matches!(target, Target::Items { .. }) => {
+            "coalesce(s.assignee, i.reviewer) COLLATE NOCASE"
+        }
+        Recommendation if matches!(target, Target::Items { .. }) => "i.recommendation",
         Flag | State | Reviewer | Recommendation => return None,
     })
 }
@@ -56,7 +68,7 @@ pub(crate) fn push_filters(
     for filter in filters {
         sql.push_str(" AND ");
         match filter.field {
-            Field::Flag if target == Target::Items => {
+            Field::Flag if matches!(target, Target::Items { .. }) => {
                 let mask: u32 = filter
                     .values
                     .iter()
@@ -66,7 +78,7 @@ pub(crate) fn push_filters(
                 sql.push_str("(i.flags & ?) != 0");
                 params.push(Value::Integer(i64::from(mask)));
             }
-            Field::State if target == Target::Items => {
+            Field::State if matches!(target, Target::Items { .. }) => {
                 let parts: Vec<&str> = filter.values.iter().map(|v| state_condition(v)).collect();
                 sql.push('(');
                 sql.push_str(&parts.join(" OR "));
@@ -131,7 +143,10 @@ mod tests {
         ];
         let mut sql = String::new();
         let mut params = Vec::new();
-        push_filters(&filters, Target::Items, &mut sql, &mut params).unwrap();
+        let old_items = Target::Items {
+            relationship_frozen: false,
+        };
+        push_filters(&filters, old_items, &mut sql, &mut params).unwrap();
         assert_eq!(
             sql,
             format!(
@@ -141,6 +156,12 @@ mod tests {
         );
         assert_eq!(params.len(), 4);
         assert!(!sql.contains("DROP"));
+        let mut frozen = String::new();
+        let new_items = Target::Items {
+            relationship_frozen: true,
+        };
+        push_filters(&filters[..1], new_items, &mut frozen, &mut params).unwrap();
+        assert_eq!(frozen, " AND i.relationship IN (?, ?)");
     }
 
     #[test]

@@ -298,18 +298,28 @@ BEGIN SELECT RAISE(ABORT, 'a campaign''s reviewers are frozen evidence, like its
 
 "#;
 
+/// The relationship an item's filters compare, frozen on the item at
+/// creation: as the identity and register versions it points at say it,
+/// so that a filter on it reads item rows only, not an identity at random
+/// per item it rejects. NULL on items of campaigns created before it;
+/// `verify` checks it against those versions.
+const V5_ITEM_RELATIONSHIP: &str = r#"
+ALTER TABLE item ADD COLUMN relationship TEXT;
+"#;
+
 pub fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(V1),
         M::up(V2_SOURCES_AND_REGISTER),
         M::up(V3_EVIDENCE),
         M::up(V4_REVIEWERS),
+        M::up(V5_ITEM_RELATIONSHIP),
     ])
 }
 
 /// The schema version this build writes.
 pub fn latest_version() -> usize {
-    4
+    5
 }
 
 /// Each table's columns (name and declared type), in order: what a

@@ -178,7 +178,7 @@ fn anything_but_a_usable_recert_database_is_refused_and_left_untouched() {
     refused_untouched(
         &sandbox,
         &newer,
-        "has schema version 99, newer than this recert understands (4); use a newer recert",
+        "has schema version 99, newer than this recert understands (5); use a newer recert",
     );
 
     let directory = sandbox.path("a-directory");
@@ -307,6 +307,7 @@ fn schema_1_database(sandbox: &Sandbox) -> String {
          DROP TABLE remediation; DROP INDEX item_state_revoked; DROP INDEX item_state_exception;
          DROP TABLE identity_register; DROP TABLE register_change; DROP TABLE register_entry;
          ALTER TABLE entitlement DROP COLUMN active; ALTER TABLE item DROP COLUMN register;
+         ALTER TABLE item DROP COLUMN relationship;
          PRAGMA user_version = 1; VACUUM;",
     )
     .unwrap();
@@ -331,7 +332,7 @@ fn a_schema_1_database_with_decisions_upgrades_and_still_verifies_and_reads() {
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 4, "upgraded to the latest version");
+    assert_eq!(version, 5, "upgraded to the latest version");
     assert_eq!(sandbox.ok(&["report", "Q4"]), report, "reads as it did");
     let items = sandbox.json(&["items", "Q4", "--json"]);
     let state = |id: i64| {
@@ -347,6 +348,17 @@ fn a_schema_1_database_with_decisions_upgrades_and_still_verifies_and_reads() {
         [state(1), state(2), state(3), state(4)],
         ["revoked", "undecided", "exception", "reassigned"]
     );
+    // Its items carry no frozen relationship: a filter on it reads the
+    // identity versions, as before the upgrade.
+    let partners = sandbox.json(&["items", "Q4", "--where", "relationship=partner", "--json"]);
+    let expected = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["relationship"] == "partner")
+        .count();
+    assert!(expected > 0);
+    assert_eq!(partners.as_array().unwrap().len(), expected);
     // And it works on: a register import, a decision, a new campaign.
     sandbox.write("register.csv", "identity_id,relationship\nx@y,partner\n");
     sandbox.ok(&["import", "register.csv"]);
