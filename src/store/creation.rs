@@ -995,7 +995,7 @@ const ROWS_PER_INSERT: usize = 32;
 /// Values bound per item; the campaign, the same for all, is `?1`.
 const ITEM_VALUES: usize = 14;
 
-/// An INSERT of `rows` items; item `n`'s values are `?(2 + 13n)` onwards.
+/// An INSERT of `rows` items; item `n`'s values are `?(2 + 14n)` onwards.
 fn insert_items_sql(rows: usize) -> String {
     let mut sql = String::from(
         // OR FAIL: a failure ends the whole creation, which rolls back, so

@@ -143,6 +143,12 @@ fn items_table(store: &Store) -> String {
 fn items_freeze_the_relationship_their_evidence_says() {
     let mut store = Store::open_in_memory().unwrap();
     scenario(&mut store, Split::default());
+    assert_relationships_frozen(&store);
+}
+
+/// Every item keeps the relationship its identity and register versions
+/// say, and the scenario's items say several.
+fn assert_relationships_frozen(store: &Store) {
     let frozen: Vec<(i64, String, String)> = store
         .conn
         .prepare(&format!(
@@ -241,6 +247,7 @@ fn campaigns_do_not_depend_on_how_many_pieces_or_connections_read_them() {
         let created = scenario(&mut store, split);
         assert_eq!(summary(&created), FIRST_RELEASE.to_vec(), "{split:?}");
         assert_eq!(table_digest(&store), FIRST_RELEASE_TABLES, "{split:?}");
+        assert_relationships_frozen(&store);
     }
 }
 

@@ -289,22 +289,28 @@ impl Store {
     /// since schema 5 froze it on every item, an older one on none.
     fn frozen_relationship_problem(&self, campaign: CampaignId) -> Result<Option<String>> {
         let (first, last) = item_range(&self.conn, campaign)?;
-        let frozen = items::relationship_frozen(&self.conn, first)?;
-        let (count, example): (i64, Option<i64>) = self.conn.query_row(
-            &format!(
+        // A campaign without frozen relationships needs no join to check.
+        let sql = if items::relationship_frozen(&self.conn, first)? {
+            format!(
                 "SELECT count(*), min(i.id) FROM item i
                  JOIN identity idn ON idn.id = i.identity
                  LEFT JOIN register_entry r ON r.id = i.register
-                 WHERE i.id BETWEEN ?1 AND ?2 AND i.relationship IS NOT
-                       (CASE WHEN ?3 THEN {EFFECTIVE_RELATIONSHIP} END)"
-            ),
-            params![first, last, frozen],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
+                 WHERE i.id BETWEEN ?1 AND ?2
+                   AND i.relationship IS NOT {EFFECTIVE_RELATIONSHIP}"
+            )
+        } else {
+            "SELECT count(*), min(id) FROM item
+             WHERE id BETWEEN ?1 AND ?2 AND relationship IS NOT NULL"
+                .to_string()
+        };
+        let (count, example): (i64, Option<i64>) =
+            self.conn
+                .query_row(&sql, params![first, last], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(example.map(|item| {
             format!(
-                "{count} items, item {item} the first, keep a relationship their identity and \
-                 register versions do not say: the item table was edited"
+                "{count} items, item {item} the first, do not keep the relationship their \
+                 identity and register versions say (a campaign freezes it on every item, or \
+                 before schema 5 on none): the item table was edited"
             )
         }))
     }
@@ -514,11 +520,15 @@ mod tests {
             ),
             (
                 "UPDATE item SET relationship = 'tampered' WHERE id = 3",
-                "1 items, item 3 the first, keep a relationship",
+                "1 items, item 3 the first, do not keep the relationship",
             ),
             (
                 "UPDATE item SET relationship = NULL WHERE id > 1",
-                "29 items, item 2 the first, keep a relationship",
+                "29 items, item 2 the first, do not keep the relationship",
+            ),
+            (
+                "UPDATE item SET relationship = NULL WHERE id = 1",
+                "29 items, item 2 the first, do not keep the relationship",
             ),
             (
                 "UPDATE remediation SET status = 'verified'",

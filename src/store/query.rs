@@ -156,12 +156,13 @@ mod tests {
         );
         assert_eq!(params.len(), 4);
         assert!(!sql.contains("DROP"));
-        let mut frozen = String::new();
+        let (mut frozen, mut frozen_params) = (String::new(), Vec::new());
         let new_items = Target::Items {
             relationship_frozen: true,
         };
-        push_filters(&filters[..1], new_items, &mut frozen, &mut params).unwrap();
+        push_filters(&filters[..1], new_items, &mut frozen, &mut frozen_params).unwrap();
         assert_eq!(frozen, " AND i.relationship IN (?, ?)");
+        assert_eq!(frozen_params.len(), 2);
     }
 
     #[test]
