@@ -81,9 +81,7 @@ impl Store {
         let workers = workers.min(chunks as usize);
         let on_disk = self.path.exists();
         let versions = self.report_versions(rows, last - first + 1)?;
-        let lookup = versions
-            .as_ref()
-            .map_or(VersionLookup::Joined, VersionLookup::Loaded);
+        let lookup = VersionLookup::of(versions.as_ref());
         if workers > 1 && on_disk {
             let range = (first, last);
             match self.render_on_workers((rows, lookup), range, head, workers, renderer, write) {

@@ -89,6 +89,13 @@ pub(super) enum VersionLookup<'v> {
     Loaded(&'v Versions),
 }
 
+impl<'v> VersionLookup<'v> {
+    /// Looked up in `versions` when they were loaded, else joined.
+    pub(super) fn of(versions: Option<&'v Versions>) -> Self {
+        versions.map_or(VersionLookup::Joined, VersionLookup::Loaded)
+    }
+}
+
 /// What every report row reads besides the versions, columns 0 to 15.
 const DECISION_COLUMNS: &str = "i.id, i.risk_rank, i.risk_score,
     coalesce(s.assignee, i.reviewer), i.flags, i.recommendation, s.decision, d.actor, d.at,
@@ -177,11 +184,11 @@ pub struct ReportCells<'r> {
     pub remediation_snapshot: Option<i64>,
 }
 
-fn text<'r>(r: &'r Row<'_>, i: usize) -> rusqlite::Result<&'r str> {
+pub(super) fn text<'r>(r: &'r Row<'_>, i: usize) -> rusqlite::Result<&'r str> {
     r.get_ref(i)?.as_str().map_err(Into::into)
 }
 
-fn opt_text<'r>(r: &'r Row<'_>, i: usize) -> rusqlite::Result<Option<&'r str>> {
+pub(super) fn opt_text<'r>(r: &'r Row<'_>, i: usize) -> rusqlite::Result<Option<&'r str>> {
     r.get_ref(i)?.as_str_or_null().map_err(Into::into)
 }
 
@@ -428,9 +435,7 @@ impl Store {
     ) -> Result<()> {
         let (first, last) = item_range(&self.conn, campaign)?;
         let versions = self.report_versions(rows, last - first + 1)?;
-        let lookup = versions
-            .as_ref()
-            .map_or(VersionLookup::Joined, VersionLookup::Loaded);
+        let lookup = VersionLookup::of(versions.as_ref());
         self.walk_report_cells((first, last), rows, lookup, visit)
     }
 
@@ -462,11 +467,11 @@ impl Store {
     /// items reads them faster that way than joined item by item. Only a pass
     /// over every item: the other passes print a few.
     pub(super) fn report_versions(&self, rows: ReportRows, items: i64) -> Result<Option<Versions>> {
-        if rows != ReportRows::All || !Versions::worth_loading(&self.conn, items)? {
+        if rows != ReportRows::All {
             return Ok(None);
         }
         let path = Some(self.path.as_path()).filter(|p| p.exists());
-        Versions::load(&self.conn, path)
+        Versions::load_for(&self.conn, path, items)
     }
 
     /// The campaign-level facts a report states. `Detail::Full` adds the

@@ -6,6 +6,7 @@
 //! looking versions up there costs a fraction of that.
 
 use super::Result;
+use super::reporting::{opt_text, text};
 use rusqlite::{Connection, OpenFlags};
 use std::collections::HashMap;
 use std::path::Path;
@@ -162,14 +163,27 @@ impl Extent {
         let count = |(lo, hi): (i64, i64)| hi.saturating_sub(lo).saturating_add(1).max(0);
         count(self.identities).saturating_add(count(self.grants))
     }
+
+    /// Whether loading both tables costs less than looking up `items`
+    /// items' versions one at a time.
+    fn worth_loading(&self, items: i64) -> bool {
+        items > 0 && self.rows() <= items.saturating_mul(ROWS_PER_ITEM)
+    }
 }
 
 impl Versions {
-    /// Whether loading both tables costs less than looking up `items`
-    /// items' versions one at a time.
-    pub(super) fn worth_loading(conn: &Connection, items: i64) -> Result<bool> {
-        let rows = Extent::read(conn)?.rows();
-        Ok(items > 0 && rows <= items.saturating_mul(ROWS_PER_ITEM))
+    /// [`Versions::load`], when it is worth it for a pass over `items`
+    /// items; `None` otherwise.
+    pub(super) fn load_for(
+        conn: &Connection,
+        path: Option<&Path>,
+        items: i64,
+    ) -> Result<Option<Versions>> {
+        let extent = Extent::read(conn)?;
+        if !extent.worth_loading(items) {
+            return Ok(None);
+        }
+        Versions::load(conn, path, extent)
     }
 
     /// Reads every version. With a `path`, a second connection reads the
@@ -180,8 +194,7 @@ impl Versions {
     /// share too. `None` when a row cannot be held (text past an arena's
     /// 32-bit offsets, ids far apart, columns not what the schema says):
     /// the joined query then reads the items, and names what is wrong.
-    pub(super) fn load(conn: &Connection, path: Option<&Path>) -> Result<Option<Versions>> {
-        let extent = Extent::read(conn)?;
+    fn load(conn: &Connection, path: Option<&Path>, extent: Extent) -> Result<Option<Versions>> {
         let (lo, hi) = extent.grants;
         let split = match path {
             // Identity rows are wider: weigh one as about two grant rows.
@@ -269,19 +282,14 @@ impl Part {
         )?;
         let mut rows = stmt.query([from, to])?;
         while let Some(r) = rows.next()? {
-            let text = |i| r.get_ref(i).and_then(|v| Ok(v.as_str()?));
-            let opt = |i| r.get_ref(i).and_then(|v| Ok(v.as_str_or_null()?));
             let fields = (|| {
                 Some(IdentityFields {
-                    tenant: self.intern(text(1).ok()?)?,
-                    identity_id: self.push(text(2).ok()?)?,
-                    name: self.push(text(3).ok()?)?,
-                    kind: self.intern(text(4).ok()?)?,
-                    relationship: self.intern(text(5).ok()?)?,
-                    organization: match opt(6).ok()? {
-                        Some(o) => self.intern(o)?,
-                        None => NO_SYM,
-                    },
+                    tenant: self.intern(text(r, 1).ok()?)?,
+                    identity_id: self.push(text(r, 2).ok()?)?,
+                    name: self.push(text(r, 3).ok()?)?,
+                    kind: self.intern(text(r, 4).ok()?)?,
+                    relationship: self.intern(text(r, 5).ok()?)?,
+                    organization: self.intern_opt(opt_text(r, 6).ok()?)?,
                 })
             })();
             match fields {
@@ -299,16 +307,11 @@ impl Part {
         )?;
         let mut rows = stmt.query([from, to])?;
         while let Some(r) = rows.next()? {
-            let text = |i| r.get_ref(i).and_then(|v| Ok(v.as_str()?));
-            let opt = |i| r.get_ref(i).and_then(|v| Ok(v.as_str_or_null()?));
             let fields = (|| {
                 Some(GrantFields {
-                    system: self.intern(text(1).ok()?)?,
-                    name: self.intern(text(2).ok()?)?,
-                    environment: match opt(3).ok()? {
-                        Some(e) => self.intern(e)?,
-                        None => NO_SYM,
-                    },
+                    system: self.intern(text(r, 1).ok()?)?,
+                    name: self.intern(text(r, 2).ok()?)?,
+                    environment: self.intern_opt(opt_text(r, 3).ok()?)?,
                     privileged: r.get(4).ok()?,
                 })
             })();
@@ -339,6 +342,11 @@ impl Part {
         self.symbols.push(span);
         self.interned.insert(s.into(), sym);
         Some(sym)
+    }
+
+    /// An absent value is [`NO_SYM`].
+    fn intern_opt(&mut self, s: Option<&str>) -> Option<Sym> {
+        s.map_or(Some(NO_SYM), |s| self.intern(s))
     }
 
     fn span(&self, span: Span) -> &str {
@@ -398,7 +406,8 @@ pub(super) fn rows_both_ways(
         rows
     };
     let path = Some(store.path.as_path()).filter(|p| p.exists());
-    let versions = Versions::load(&store.conn, path).unwrap().unwrap();
+    let extent = Extent::read(&store.conn).unwrap();
+    let versions = Versions::load(&store.conn, path, extent).unwrap().unwrap();
     (
         read(VersionLookup::Joined),
         read(VersionLookup::Loaded(&versions)),
@@ -502,8 +511,20 @@ mod tests {
             assert_eq!(joined, loaded, "{}", campaign.name);
         }
         let items = q4.items as i64;
-        assert!(Versions::worth_loading(&store.conn, items).unwrap());
-        assert!(!Versions::worth_loading(&store.conn, items / 4).unwrap());
-        assert!(!Versions::worth_loading(&store.conn, 0).unwrap());
+        let extent = Extent::read(&store.conn).unwrap();
+        assert!(extent.worth_loading(items));
+        assert!(!extent.worth_loading(items / 4));
+        assert!(!extent.worth_loading(0));
+        let path = Some(store.path.as_path());
+        assert!(
+            Versions::load_for(&store.conn, path, items / 4)
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            Versions::load_for(&store.conn, path, items)
+                .unwrap()
+                .is_some()
+        );
     }
 }
