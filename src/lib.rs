@@ -2,6 +2,9 @@
 //! `main.rs` is a thin shell over this library so that tests and benchmarks
 //! drive the same code.
 
+// The one exception, with its reasons, is `store::bulk`.
+#![deny(unsafe_code)]
+
 pub mod audit;
 pub mod cli;
 pub mod clock;

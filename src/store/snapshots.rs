@@ -6,6 +6,7 @@
 //! the `sqlite3` shell's `.import`), hence the held statements, the
 //! allocation-free lookups and the fast path for scopes that hold nothing yet.
 
+use super::bulk::{Insert, Value};
 use super::events::{ChainWriter, NewEvent};
 use super::{Result, SnapshotId, Store};
 use crate::domain::model::IdentityAttributes;
@@ -14,7 +15,6 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Statement, params};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::fmt::Write;
 use std::hash::{Hash, Hasher};
 
 #[derive(Clone, Debug)]
@@ -136,14 +136,14 @@ const INSERT: &str = "INSERT INTO entitlement (id, key, identity, system, name, 
 /// The statements an import runs per row, prepared once.
 struct Statements<'a> {
     find: Statement<'a>,
-    insert: Statement<'a>,
+    insert: Insert<'a>,
     supersede: Statement<'a>,
     log_change: Statement<'a>,
     mark_removed: Statement<'a>,
     line_of: Statement<'a>,
     scope_held: Statement<'a>,
     find_identity: Statement<'a>,
-    insert_identity: Statement<'a>,
+    insert_identity: Insert<'a>,
     supersede_identity: Statement<'a>,
 }
 
@@ -151,7 +151,7 @@ impl<'a> Statements<'a> {
     fn prepare(conn: &'a Connection) -> Result<Statements<'a>> {
         Ok(Statements {
             find: conn.prepare(FIND)?,
-            insert: conn.prepare(INSERT)?,
+            insert: Insert::prepare(conn, INSERT)?,
             supersede: conn.prepare("UPDATE entitlement SET superseded = ?2 WHERE id = ?1")?,
             log_change: conn.prepare(
                 "INSERT INTO entitlement_change (snapshot, entitlement, kind, detail)
@@ -172,7 +172,8 @@ impl<'a> Statements<'a> {
                 "SELECT id, key, name, kind, relationship, organization, region, sponsor, email
                  FROM identity WHERE tenant = ?1 AND identity_id = ?2 AND superseded IS NULL",
             )?,
-            insert_identity: conn.prepare(
+            insert_identity: Insert::prepare(
+                conn,
                 "INSERT INTO identity (id, key, tenant, identity_id, name, kind, relationship,
                      organization, region, sponsor, email, snapshot)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
@@ -284,8 +285,7 @@ impl Store {
 
 fn stamp_into(buffer: &mut String, stamp: &Option<Stamp>) -> Option<usize> {
     buffer.clear();
-    let stamp = stamp.as_ref()?;
-    let _ = write!(buffer, "{stamp}");
+    stamp.as_ref()?.push_to(buffer);
     Some(buffer.len())
 }
 
@@ -374,26 +374,26 @@ impl<'a> ImportSession<'a> {
         let expires = stamp_into(expires, &r.expires_at).map(|_| expires.as_str());
         let used = stamp_into(used, &r.last_used_at).map(|_| used.as_str());
         let rotated = stamp_into(rotated, &r.credential_rotated_at).map(|_| rotated.as_str());
-        self.stmts.insert.execute(params![
-            id,
-            key.unwrap_or(id),
-            identity,
-            r.system,
-            r.entitlement,
-            r.environment,
-            r.privileged,
-            r.shared,
-            r.business_owner,
-            r.technical_owner,
-            r.justification,
-            granted,
-            expires,
-            used,
-            rotated,
-            r.ticket,
-            self.snapshot,
-            line as i64,
-            r.active,
+        self.stmts.insert.execute(&[
+            id.into(),
+            key.unwrap_or(id).into(),
+            identity.into(),
+            r.system.as_str().into(),
+            r.entitlement.as_str().into(),
+            Value::from(&r.environment),
+            r.privileged.into(),
+            r.shared.into(),
+            Value::from(&r.business_owner),
+            Value::from(&r.technical_owner),
+            Value::from(&r.justification),
+            granted.into(),
+            expires.into(),
+            used.into(),
+            rotated.into(),
+            Value::from(&r.ticket),
+            self.snapshot.0.into(),
+            (line as i64).into(),
+            r.active.into(),
         ])?;
         self.next_entitlement += 1;
         Ok(id)
@@ -714,19 +714,19 @@ impl<'a> ImportSession<'a> {
     ) -> Result<i64> {
         let id = self.next_identity;
         let key = key.unwrap_or(id);
-        self.stmts.insert_identity.execute(params![
-            id,
-            key,
-            record.tenant,
-            record.identity_id,
-            a.name,
-            a.kind.as_str(),
-            a.relationship.as_str(),
-            a.organization,
-            a.region,
-            a.sponsor,
-            a.email,
-            self.snapshot,
+        self.stmts.insert_identity.execute(&[
+            id.into(),
+            key.into(),
+            record.tenant.as_str().into(),
+            record.identity_id.as_str().into(),
+            a.name.as_str().into(),
+            a.kind.as_str().into(),
+            a.relationship.as_str().into(),
+            Value::from(&a.organization),
+            Value::from(&a.region),
+            Value::from(&a.sponsor),
+            Value::from(&a.email),
+            self.snapshot.0.into(),
         ])?;
         self.next_identity += 1;
         Ok(key)
