@@ -3,6 +3,7 @@
 //! spare), assessing each grant's insights, reviewer and risk, and writing
 //! the items in queue order with the digest their creation event records.
 
+use super::bulk::{Insert, Value};
 use super::campaigns::{
     CampaignSummary, EVIDENCE, ItemContext, NewCampaign, encode_value, fold_digest, item_hash,
     item_range, text_ref,
@@ -18,7 +19,7 @@ use super::{CampaignId, Result, Store, StoreError};
 use crate::domain::insight::{self, Context, Subject};
 use crate::domain::{Filter, Stamp};
 use chrono::NaiveDate;
-use rusqlite::types::{Value, ValueRef};
+use rusqlite::types::{Value as SqlValue, ValueRef};
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -856,11 +857,11 @@ impl<'a> Assessor<'a> {
         mut self,
         conn: &Connection,
         sql: &str,
-        values: &[Value],
+        values: &[SqlValue],
         grants: Option<(i64, i64)>,
     ) -> Result<Assessed> {
         let mut select = conn.prepare(sql)?;
-        let range = grants.map(|(lo, hi)| [Value::Integer(lo), Value::Integer(hi)]);
+        let range = grants.map(|(lo, hi)| [SqlValue::Integer(lo), SqlValue::Integer(hi)]);
         let params = values.iter().chain(range.iter().flatten());
         let mut rows = select.query(params_from_iter(params))?;
         let mut items = Vec::new();
@@ -1055,21 +1056,20 @@ fn insert_items(
     items: &[&Pending],
     reviewers: &[String],
 ) -> Result<()> {
-    let mut full = conn.prepare(&insert_items_sql(ROWS_PER_INSERT))?;
-    full.raw_bind_parameter(1, campaign)?;
+    let mut full = Insert::prepare(conn, &insert_items_sql(ROWS_PER_INSERT))?;
+    let mut values = Vec::with_capacity(1 + ROWS_PER_INSERT * ITEM_VALUES);
     let mut chunks = order.chunks_exact(ROWS_PER_INSERT);
     let mut rank = 0usize;
     for chunk in chunks.by_ref() {
-        bind_items(&mut full, chunk, items, reviewers, first, rank)?;
-        full.raw_execute()?;
+        item_values(&mut values, campaign, chunk, items, reviewers, first, rank);
+        full.execute(&values)?;
         rank += chunk.len();
     }
     let rest = chunks.remainder();
     if !rest.is_empty() {
-        let mut tail = conn.prepare(&insert_items_sql(rest.len()))?;
-        tail.raw_bind_parameter(1, campaign)?;
-        bind_items(&mut tail, rest, items, reviewers, first, rank)?;
-        tail.raw_execute()?;
+        let mut tail = Insert::prepare(conn, &insert_items_sql(rest.len()))?;
+        item_values(&mut values, campaign, rest, items, reviewers, first, rank);
+        tail.execute(&values)?;
     }
     let mut counts = vec![0i64; reviewers.len()];
     for item in items {
@@ -1083,36 +1083,40 @@ fn insert_items(
     Ok(())
 }
 
-/// Binds the items at queue positions `rank..` (indexes `chunk` into
-/// `items`) into one multi-row INSERT.
-fn bind_items(
-    insert: &mut rusqlite::Statement<'_>,
+/// The values of one multi-row INSERT (see [`insert_items_sql`]): the
+/// campaign, then the items at queue positions `rank..` (`chunk` indexes
+/// `items`).
+fn item_values<'v>(
+    values: &mut Vec<Value<'v>>,
+    campaign: CampaignId,
     chunk: &[u32],
-    items: &[&Pending],
-    reviewers: &[String],
+    items: &[&'v Pending],
+    reviewers: &'v [String],
     first: i64,
     rank: usize,
-) -> Result<()> {
+) {
+    values.clear();
+    values.push(campaign.0.into());
     for (n, &index) in chunk.iter().enumerate() {
         let item = items[index as usize];
         let rank = (rank + n) as i64;
-        let at = 2 + n * ITEM_VALUES;
-        insert.raw_bind_parameter(at, first + rank)?;
-        insert.raw_bind_parameter(at + 1, item.grant)?;
-        insert.raw_bind_parameter(at + 2, item.entitlement)?;
-        insert.raw_bind_parameter(at + 3, item.identity)?;
-        insert.raw_bind_parameter(at + 4, item.register)?;
-        insert.raw_bind_parameter(at + 5, rank)?;
-        insert.raw_bind_parameter(at + 6, item.score)?;
-        insert.raw_bind_parameter(at + 7, reviewers[item.reviewer as usize].as_str())?;
-        insert.raw_bind_parameter(at + 8, i64::from(item.flags))?;
-        insert.raw_bind_parameter(at + 9, item.context.as_deref())?;
-        insert.raw_bind_parameter(at + 10, item.recommendation.as_str())?;
-        insert.raw_bind_parameter(at + 11, item.since.as_str())?;
-        insert.raw_bind_parameter(at + 12, item.previous)?;
-        insert.raw_bind_parameter(at + 13, item.relationship.as_str())?;
+        values.extend::<[Value<'v>; ITEM_VALUES]>([
+            (first + rank).into(),
+            item.grant.into(),
+            item.entitlement.into(),
+            item.identity.into(),
+            item.register.into(),
+            rank.into(),
+            item.score.into(),
+            reviewers[item.reviewer as usize].as_str().into(),
+            i64::from(item.flags).into(),
+            item.context.as_deref().into(),
+            item.recommendation.as_str().into(),
+            item.since.as_str().into(),
+            item.previous.into(),
+            item.relationship.as_str().into(),
+        ]);
     }
-    Ok(())
 }
 
 impl Store {
