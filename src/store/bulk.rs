@@ -53,7 +53,8 @@ impl<'v, T: Into<Value<'v>>> From<Option<T>> for Value<'v> {
     }
 }
 
-/// A prepared statement that writes and returns no rows, finalized on drop.
+/// A prepared statement run for its writes (one that returns rows fails
+/// with `ExecuteReturnedResults`), finalized on drop.
 pub(super) struct Insert<'c> {
     /// Borrowed so that the statement cannot outlive its connection, and
     /// (the connection being `!Sync`) cannot cross to another thread.
@@ -95,7 +96,7 @@ impl<'c> Insert<'c> {
         let rest = unsafe { tail.offset_from(sql.as_ptr().cast()) };
         let rest = usize::try_from(rest).map_or("", |at| sql.get(at..).unwrap_or(""));
         if !rest.trim().is_empty() {
-            return Err(misuse("more than one statement"));
+            return Err(rusqlite::Error::MultipleStatement);
         }
         // SAFETY: the statement is live.
         let parameters = unsafe { ffi::sqlite3_bind_parameter_count(insert.stmt.as_ptr()) };
@@ -135,7 +136,8 @@ impl<'c> Insert<'c> {
                     Value::Text(s) => ffi::sqlite3_bind_text64(
                         stmt,
                         at,
-                        s.as_ptr().cast(),
+                        // An empty string's pointer dangles; SQLite gets a real one.
+                        if s.is_empty() { "" } else { s }.as_ptr().cast(),
                         s.len() as u64,
                         ffi::SQLITE_STATIC(),
                         ffi::SQLITE_UTF8 as u8,
@@ -171,15 +173,21 @@ impl Drop for Insert<'_> {
 /// The connection's error for `rc`, as rusqlite would report it, so that
 /// callers match on `ErrorCode::ConstraintViolation` as they do elsewhere.
 fn last_error(conn: &Connection, rc: c_int) -> rusqlite::Error {
-    // SAFETY: the handle is live; SQLite returns a NUL-terminated message
-    // valid until the next call on the connection, copied at once.
+    // SAFETY: the handle is live; SQLite returns NUL-terminated messages,
+    // the connection's valid until its next call; both are copied at once.
     let (code, message) = unsafe {
         let db = conn.handle();
         let code = ffi::sqlite3_extended_errcode(db);
-        let message = ffi::sqlite3_errmsg(db);
+        // The connection's message describes `rc` only if its code does;
+        // otherwise SQLite's generic text for `rc`, as rusqlite does.
+        let (code, message) = if code & 0xff == rc & 0xff {
+            (code, ffi::sqlite3_errmsg(db))
+        } else {
+            (rc, ffi::sqlite3_errstr(rc))
+        };
         let message =
             (!message.is_null()).then(|| CStr::from_ptr(message).to_string_lossy().into_owned());
-        (if code & 0xff == rc & 0xff { code } else { rc }, message)
+        (code, message)
     };
     rusqlite::Error::SqliteFailure(ffi::Error::new(code), message)
 }
@@ -277,7 +285,7 @@ mod tests {
     fn only_one_statement_that_returns_nothing() {
         let conn = table();
         let two = Insert::prepare(&conn, "INSERT INTO t (n) VALUES (1); DELETE FROM t");
-        assert!(two.is_err());
+        assert!(matches!(two, Err(rusqlite::Error::MultipleStatement)));
         assert!(rows(&conn).is_empty());
         assert!(Insert::prepare(&conn, "  ").is_err());
         assert!(Insert::prepare(&conn, "INSERT INTO nowhere VALUES (1)").is_err());
