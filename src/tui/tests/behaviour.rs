@@ -114,6 +114,43 @@ fn a_decision_reaches_the_database_file_when_the_reviewer_pauses() {
     assert_eq!(revokes_in_file(), 1, "copied into the file while idle");
 }
 
+/// A pause also starts the log over, so that the next decision's commit
+/// appends to it and syncs once, instead of writing and syncing a new
+/// log header first. The log's salt (bytes 16..24 of its header) changes
+/// exactly when it starts over.
+#[test]
+fn after_a_pause_the_next_decision_appends_to_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.db");
+    let (mut store, _) = Store::create(&path).unwrap();
+    crate::testing::import(&mut store, crate::testing::SAMPLE);
+    let campaign = crate::testing::campaign(&mut store, "Q4", "2026-11-01");
+    let salt = || {
+        let log = std::fs::read(dir.path().join("r.db-wal")).unwrap();
+        log[16..24].to_vec()
+    };
+    let mut console = Console::open(&mut store, &campaign, (80, 24));
+    let revoke = |console: &mut Console<'_>, note: &str| {
+        console.send(ch('r'));
+        console.type_text(note);
+        let effects = crate::tui::update::update(&mut console.app, ctrl('s'));
+        crate::tui::dispatch(
+            &mut console.app,
+            &mut console.runner,
+            effects,
+            &mut console.later,
+        );
+    };
+    revoke(&mut console, "first");
+    console.settle();
+    let started_over = salt();
+    revoke(&mut console, "second");
+    assert_eq!(console.app.tally.revoked, 2);
+    assert_eq!(salt(), started_over, "the commit appended to the log");
+    console.settle();
+    assert_ne!(salt(), started_over, "the pause started it over again");
+}
+
 #[test]
 fn attest_without_a_required_note_is_immediate_and_advances() {
     let (mut store, campaign) = sample_store();
