@@ -341,15 +341,20 @@ impl Store {
     /// readers allow, without waiting for them.
     ///
     /// Once the file holds everything, the next write starts the log over,
-    /// and with synchronous=FULL SQLite syncs the new log's header before
-    /// writing to it: a second `fsync` inside the next decision's commit
-    /// (strace of the bench's commits: four per decision, two of them in
-    /// the commit). So the log is started over here, while the reviewer
-    /// reads, by a write that changes nothing (the schema version, set to
-    /// itself); the next commit then appends and syncs once. If another
-    /// connection is writing, or reading the old log, that is skipped
-    /// rather than waited for.
+    /// and SQLite syncs the new log's header before writing to it: a second
+    /// `fsync` inside the next decision's commit (strace of the bench's
+    /// commits: four per decision, two of them in the commit). So the log
+    /// is started over here, while the reviewer reads, by a write that
+    /// changes nothing (the schema version, set to itself, inside the
+    /// transaction that read it). That write needs no sync of its own (the
+    /// header still gets one): the next commit's sync covers it, and losing
+    /// it loses nothing. If another connection holds the write lock, it is
+    /// skipped rather than waited for; if one still reads the old log,
+    /// SQLite appends instead of starting over, which costs a frame.
     pub fn checkpoint(&self) -> Result<()> {
+        if !self.conn.is_autocommit() {
+            return Ok(());
+        }
         let (busy, log, copied): (i64, i64, i64) =
             self.conn
                 .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
@@ -358,21 +363,31 @@ impl Store {
         if busy != 0 || log <= 0 || copied != log {
             return Ok(());
         }
+        self.conn.busy_timeout(Duration::ZERO)?;
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let restarted = self.start_log_over();
+        if !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        let restored = self
+            .conn
+            .pragma_update(None, "synchronous", "FULL")
+            .and_then(|()| self.conn.busy_timeout(BUSY_TIMEOUT));
+        match restarted {
+            Err(StoreError::Busy) => {}
+            other => other?,
+        }
+        Ok(restored?)
+    }
+
+    fn start_log_over(&self) -> Result<()> {
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
         let version: i64 = self
             .conn
             .pragma_query_value(None, "user_version", |r| r.get(0))?;
-        self.conn.busy_timeout(Duration::ZERO)?;
-        let restarted = self.conn.execute_batch(&format!(
-            "BEGIN IMMEDIATE; PRAGMA user_version = {version}; COMMIT"
-        ));
-        if restarted.is_err() && !self.conn.is_autocommit() {
-            let _ = self.conn.execute_batch("ROLLBACK");
-        }
-        self.conn.busy_timeout(BUSY_TIMEOUT)?;
-        match restarted {
-            Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) => Ok(()),
-            other => Ok(other?),
-        }
+        self.conn
+            .execute_batch(&format!("PRAGMA user_version = {version}; COMMIT"))?;
+        Ok(())
     }
 
     pub fn path(&self) -> &Path {

@@ -129,6 +129,7 @@ fn after_a_pause_the_next_decision_appends_to_the_log() {
         let log = std::fs::read(dir.path().join("r.db-wal")).unwrap();
         log[16..24].to_vec()
     };
+    let version = store.schema_version().unwrap();
     let mut console = Console::open(&mut store, &campaign, (80, 24));
     let revoke = |console: &mut Console<'_>, note: &str| {
         console.send(ch('r'));
@@ -149,6 +150,12 @@ fn after_a_pause_the_next_decision_appends_to_the_log() {
     assert_eq!(salt(), started_over, "the commit appended to the log");
     console.settle();
     assert_ne!(salt(), started_over, "the pause started it over again");
+    drop(console);
+    assert_eq!(
+        store.schema_version().unwrap(),
+        version,
+        "the write that starts the log over changes nothing"
+    );
 }
 
 #[test]
