@@ -364,8 +364,12 @@ impl Store {
             return Ok(());
         }
         self.conn.busy_timeout(Duration::ZERO)?;
-        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
-        let restarted = self.start_log_over();
+        // From here every path restores the timeout and synchronous=FULL.
+        let restarted = self
+            .conn
+            .pragma_update(None, "synchronous", "NORMAL")
+            .map_err(StoreError::from)
+            .and_then(|()| self.start_log_over());
         if !self.conn.is_autocommit() {
             let _ = self.conn.execute_batch("ROLLBACK");
         }
@@ -566,4 +570,42 @@ fn create_owner_only(path: &Path) -> std::io::Result<()> {
         .create_new(true)
         .open(path)
         .map(drop)
+}
+
+#[cfg(test)]
+mod checkpoint_tests {
+    use super::*;
+
+    fn pragma(store: &Store, name: &str) -> i64 {
+        store
+            .conn
+            .pragma_query_value(None, name, |r| r.get(0))
+            .unwrap()
+    }
+
+    /// The write that starts the log over changes the connection's settings
+    /// for a moment only, and gives way to another writer at once.
+    #[test]
+    fn a_checkpoint_restores_durability_and_patience_and_never_waits() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.db");
+        let (mut store, _) = Store::create(&path).unwrap();
+        crate::testing::import(&mut store, crate::testing::SAMPLE);
+        let settings =
+            |store: &Store| (pragma(store, "synchronous"), pragma(store, "busy_timeout"));
+        let full = (2, BUSY_TIMEOUT.as_millis() as i64);
+        assert_eq!(settings(&store), full);
+        store.checkpoint().unwrap();
+        assert_eq!(settings(&store), full, "after starting the log over");
+
+        crate::testing::campaign(&mut store, "Q4", "2026-11-01");
+        let other = rusqlite::Connection::open(&path).unwrap();
+        other.execute_batch("BEGIN IMMEDIATE").unwrap();
+        // Busy at once (with the 30 s timeout this test would take 30 s),
+        // and not an error: the log is simply not started over.
+        store.checkpoint().unwrap();
+        assert_eq!(settings(&store), full, "after giving way");
+        assert!(store.conn.is_autocommit());
+        other.execute_batch("COMMIT").unwrap();
+    }
 }
