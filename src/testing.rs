@@ -7,6 +7,7 @@ use crate::store::{
     Store,
 };
 use chrono::NaiveDate;
+use std::path::{Path, PathBuf};
 
 /// The sample campaign's owner, who reviews items without a sponsor.
 pub const OWNER: &str = "m.santos@northwind.example.com";
@@ -85,6 +86,16 @@ pub fn sample_store() -> (Store, CampaignSummary) {
     import(&mut store, SAMPLE);
     let summary = campaign(&mut store, "Q4", "2026-11-01");
     (store, summary)
+}
+
+/// [`sample_store`] in the file `r.db` in `dir`, for what needs a real file
+/// and its write-ahead log (other connections, checkpoints); with its path.
+pub fn sample_file_store(dir: &Path) -> (PathBuf, Store, CampaignSummary) {
+    let path = dir.join("r.db");
+    let (mut store, _) = Store::create(&path).expect("file store");
+    import(&mut store, SAMPLE);
+    let summary = campaign(&mut store, "Q4", "2026-11-01");
+    (path, store, summary)
 }
 
 /// Imports canonical CSV text as a complete (or `partial`) export named `file`.

@@ -588,9 +588,7 @@ mod checkpoint_tests {
     #[test]
     fn a_checkpoint_restores_durability_and_patience_and_never_waits() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("r.db");
-        let (mut store, _) = Store::create(&path).unwrap();
-        crate::testing::import(&mut store, crate::testing::SAMPLE);
+        let (path, mut store, _) = crate::testing::sample_file_store(dir.path());
         let settings =
             |store: &Store| (pragma(store, "synchronous"), pragma(store, "busy_timeout"));
         let full = (2, BUSY_TIMEOUT.as_millis() as i64);
@@ -598,7 +596,7 @@ mod checkpoint_tests {
         store.checkpoint().unwrap();
         assert_eq!(settings(&store), full, "after starting the log over");
 
-        crate::testing::campaign(&mut store, "Q4", "2026-11-01");
+        crate::testing::campaign(&mut store, "Q1", "2026-11-01");
         let other = rusqlite::Connection::open(&path).unwrap();
         other.execute_batch("BEGIN IMMEDIATE").unwrap();
         // Busy at once (with the 30 s timeout this test would take 30 s),

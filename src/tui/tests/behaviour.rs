@@ -44,11 +44,8 @@ fn the_queue_holds_one_page_and_scrolls_to_the_end() {
 #[test]
 fn a_decision_is_committed_before_it_is_shown_and_survives_reopening() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("r.db");
+    let (path, mut store, campaign) = crate::testing::sample_file_store(dir.path());
     let (item, campaign_name) = {
-        let (mut store, _) = Store::create(&path).unwrap();
-        crate::testing::import(&mut store, crate::testing::SAMPLE);
-        let campaign = crate::testing::campaign(&mut store, "Q4", "2026-11-01");
         let mut console = Console::open(&mut store, &campaign, (80, 24));
         let item = console.current().id;
         let next = console.app.queue.rows[1].rank;
@@ -61,6 +58,8 @@ fn a_decision_is_committed_before_it_is_shown_and_survives_reopening() {
         assert!(shown.contains("✗ revoked"), "{shown}");
         (item, campaign.name)
     };
+    // Reopened from the file, the first connection closed.
+    drop(store);
     let store = Store::open(&path).unwrap();
     let campaign = store.campaign(&campaign_name).unwrap();
     let row = store.item_row(campaign.id, item).unwrap().unwrap();
@@ -69,16 +68,28 @@ fn a_decision_is_committed_before_it_is_shown_and_survives_reopening() {
     assert!(store.verify_chain().unwrap().first_break.is_none());
 }
 
+/// Revokes the current item with `note`, saving with Ctrl+S as the event
+/// loop handles it: effects run, the frame is drawn, deferred work (the
+/// checkpoint among it) waits for a pause.
+fn revoke_without_pausing(console: &mut Console<'_>, note: &str) {
+    console.send(ch('r'));
+    console.type_text(note);
+    let effects = crate::tui::update::update(&mut console.app, ctrl('s'));
+    crate::tui::dispatch(
+        &mut console.app,
+        &mut console.runner,
+        effects,
+        &mut console.later,
+    );
+}
+
 /// Checkpoints wait until the reviewer pauses: a decision is durable in
 /// the write-ahead log when it is shown, and reaches the database file
 /// itself once the console has nothing else to do.
 #[test]
 fn a_decision_reaches_the_database_file_when_the_reviewer_pauses() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("r.db");
-    let (mut store, _) = Store::create(&path).unwrap();
-    crate::testing::import(&mut store, crate::testing::SAMPLE);
-    let campaign = crate::testing::campaign(&mut store, "Q4", "2026-11-01");
+    let (path, mut store, campaign) = crate::testing::sample_file_store(dir.path());
     store.checkpoint().unwrap();
     // The database file alone, as a copy without its log sees it.
     let revokes_in_file = || {
@@ -97,17 +108,7 @@ fn a_decision_reaches_the_database_file_when_the_reviewer_pauses() {
         n
     };
     let mut console = Console::open(&mut store, &campaign, (80, 24));
-    console.send(ch('r'));
-    console.type_text("gone");
-    // Ctrl+S as the event loop handles it: effects run, the frame is drawn,
-    // deferred work waits for a pause.
-    let effects = crate::tui::update::update(&mut console.app, ctrl('s'));
-    crate::tui::dispatch(
-        &mut console.app,
-        &mut console.runner,
-        effects,
-        &mut console.later,
-    );
+    revoke_without_pausing(&mut console, "gone");
     assert_eq!(console.app.tally.revoked, 1, "shown once committed");
     assert_eq!(revokes_in_file(), 0, "in the log, not yet in the file");
     console.settle();
@@ -121,31 +122,17 @@ fn a_decision_reaches_the_database_file_when_the_reviewer_pauses() {
 #[test]
 fn after_a_pause_the_next_decision_appends_to_the_log() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("r.db");
-    let (mut store, _) = Store::create(&path).unwrap();
-    crate::testing::import(&mut store, crate::testing::SAMPLE);
-    let campaign = crate::testing::campaign(&mut store, "Q4", "2026-11-01");
+    let (path, mut store, campaign) = crate::testing::sample_file_store(dir.path());
     let salt = || {
-        let log = std::fs::read(dir.path().join("r.db-wal")).unwrap();
+        let log = std::fs::read(path.with_file_name("r.db-wal")).unwrap();
         log[16..24].to_vec()
     };
     let version = store.schema_version().unwrap();
     let mut console = Console::open(&mut store, &campaign, (80, 24));
-    let revoke = |console: &mut Console<'_>, note: &str| {
-        console.send(ch('r'));
-        console.type_text(note);
-        let effects = crate::tui::update::update(&mut console.app, ctrl('s'));
-        crate::tui::dispatch(
-            &mut console.app,
-            &mut console.runner,
-            effects,
-            &mut console.later,
-        );
-    };
-    revoke(&mut console, "first");
+    revoke_without_pausing(&mut console, "first");
     console.settle();
     let started_over = salt();
-    revoke(&mut console, "second");
+    revoke_without_pausing(&mut console, "second");
     assert_eq!(console.app.tally.revoked, 2);
     assert_eq!(salt(), started_over, "the commit appended to the log");
     console.settle();
@@ -221,10 +208,7 @@ fn the_note_editor_has_the_usual_editing_keys() {
 #[test]
 fn a_decision_someone_else_made_meanwhile_is_not_overwritten() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("r.db");
-    let (mut store, _) = Store::create(&path).unwrap();
-    crate::testing::import(&mut store, crate::testing::SAMPLE);
-    let campaign = crate::testing::campaign(&mut store, "Q4", "2026-11-01");
+    let (path, mut store, campaign) = crate::testing::sample_file_store(dir.path());
     let mut console = Console::open(&mut store, &campaign, (80, 24));
     let item: ItemId = console.current().id;
 

@@ -158,10 +158,7 @@ fn space_marks_and_moves_on_and_unmarking_wins() {
 #[test]
 fn items_changed_after_marking_are_left_as_they_are() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("r.db");
-    let (mut store, _) = Store::create(&path).unwrap();
-    crate::testing::import(&mut store, crate::testing::SAMPLE);
-    let campaign = crate::testing::campaign(&mut store, "Q4", "2026-11-01");
+    let (path, mut store, campaign) = crate::testing::sample_file_store(dir.path());
     let mut console = Console::open(&mut store, &campaign, (160, 48));
     contractors(&mut console);
     console.send(ch('*'));
