@@ -8,8 +8,8 @@ use crate::domain::FlagSet;
 use crate::domain::decision::state_label;
 use crate::domain::text::sanitize_multiline;
 use crate::store::{ChunkRenderer, RenderError, ReportCells, ReportRows, Store};
+use foldhash::HashMap;
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::Write;
 

@@ -131,7 +131,9 @@ impl<'c> Insert<'c> {
             // text stays valid until `execute` clears the bindings.
             let rc = unsafe {
                 match *value {
-                    Value::Null => ffi::sqlite3_bind_null(stmt, at),
+                    // Every parameter is NULL already: a new statement's
+                    // are, and `execute` clears them after each run.
+                    Value::Null => ffi::SQLITE_OK,
                     Value::Int(n) => ffi::sqlite3_bind_int64(stmt, at, n),
                     Value::Text(s) => ffi::sqlite3_bind_text64(
                         stmt,

@@ -19,10 +19,11 @@ use super::{CampaignId, Result, Store, StoreError};
 use crate::domain::insight::{self, Context, Subject};
 use crate::domain::{Filter, Stamp};
 use chrono::NaiveDate;
+use foldhash::{HashMap, HashMapExt};
 use rusqlite::types::{Value as SqlValue, ValueRef};
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// Positions within `EVIDENCE`.
@@ -994,14 +995,17 @@ fn queue_order(items: &[&Pending]) -> Vec<u32> {
 const ROWS_PER_INSERT: usize = 32;
 
 /// Values bound per item; the campaign, the same for all, is `?1`.
-const ITEM_VALUES: usize = 14;
+const ITEM_VALUES: usize = 13;
 
-/// An INSERT of `rows` items; item `n`'s values are `?(2 + 14n)` onwards.
+/// An INSERT of `rows` items; item `n`'s values are `?(2 + 13n)` onwards.
+/// The ids are SQLite's: one past the largest, which for items written in
+/// queue order after `first - 1` is `first + rank` (checked afterwards),
+/// and which SQLite finds without the lookup a given id costs.
 fn insert_items_sql(rows: usize) -> String {
     let mut sql = String::from(
         // OR FAIL: a failure ends the whole creation, which rolls back, so
         // SQLite need not journal each statement to undo just that one.
-        "INSERT OR FAIL INTO item (id, campaign, grant_key, entitlement, identity, register,
+        "INSERT OR FAIL INTO item (campaign, grant_key, entitlement, identity, register,
              risk_rank, risk_score, reviewer, flags, context, recommendation, since, previous_item,
              relationship)
          VALUES ",
@@ -1012,10 +1016,8 @@ fn insert_items_sql(rows: usize) -> String {
         if row > 0 {
             sql.push_str(", ");
         }
-        sql.push('(');
-        sql.push_str(&values[0]);
-        sql.push_str(", ?1, ");
-        sql.push_str(&values[1..].join(", "));
+        sql.push_str("(?1, ");
+        sql.push_str(&values.join(", "));
         sql.push(')');
     }
     sql
@@ -1061,15 +1063,22 @@ fn insert_items(
     let mut chunks = order.chunks_exact(ROWS_PER_INSERT);
     let mut rank = 0usize;
     for chunk in chunks.by_ref() {
-        item_values(&mut values, campaign, chunk, items, reviewers, first, rank);
+        item_values(&mut values, campaign, chunk, items, reviewers, rank);
         full.execute(&values)?;
         rank += chunk.len();
     }
     let rest = chunks.remainder();
     if !rest.is_empty() {
         let mut tail = Insert::prepare(conn, &insert_items_sql(rest.len()))?;
-        item_values(&mut values, campaign, rest, items, reviewers, first, rank);
+        item_values(&mut values, campaign, rest, items, reviewers, rank);
         tail.execute(&values)?;
+    }
+    let expected = first.checked_add(order.len() as i64 - 1);
+    if !order.is_empty() && Some(conn.last_insert_rowid()) != expected {
+        return Err(StoreError::Corrupt(format!(
+            "campaign items were numbered from {} rather than {first}",
+            conn.last_insert_rowid() - (order.len() as i64 - 1)
+        )));
     }
     let mut counts = vec![0i64; reviewers.len()];
     for item in items {
@@ -1092,7 +1101,6 @@ fn item_values<'v>(
     chunk: &[u32],
     items: &[&'v Pending],
     reviewers: &'v [String],
-    first: i64,
     rank: usize,
 ) {
     values.clear();
@@ -1101,7 +1109,6 @@ fn item_values<'v>(
         let item = items[index as usize];
         let rank = (rank + n) as i64;
         values.extend::<[Value<'v>; ITEM_VALUES]>([
-            (first + rank).into(),
             item.grant.into(),
             item.entitlement.into(),
             item.identity.into(),

@@ -276,3 +276,70 @@ fn pieces_cover_every_id_once_in_order_even_at_the_ends_of_the_range() {
         }
     }
 }
+
+/// Whether each item of campaign `name` is flagged cross-tenant, by
+/// system and identity id, in that order.
+fn flags_by_grant(store: &Store, name: &str) -> Vec<(String, bool)> {
+    let campaign = store.campaign(name).unwrap();
+    let query = crate::store::ItemQuery {
+        campaign: campaign.id,
+        ..Default::default()
+    };
+    let mut found = Vec::new();
+    store
+        .for_each_item(&query, |row| {
+            let cross = row.flags.contains(crate::domain::Flag::CrossTenant);
+            found.push((format!("{}/{}", row.system, row.identity_id), cross));
+            Ok(())
+        })
+        .unwrap();
+    found.sort();
+    found
+}
+
+#[test]
+fn a_person_holds_access_only_in_the_tenants_where_a_grant_of_theirs_is_current() {
+    const HEADER: &str = "tenant,system,identity_id,identity_name,identity_kind,relationship,organization,region,environment,entitlement,privileged,sponsor,business_owner,technical_owner,justification,granted_at,expires_at,last_used_at,credential_rotated_at,shared,ticket";
+    let row = |tenant: &str, system: &str, id: &str| {
+        format!(
+            "{tenant},{system},{id},Pat Lee,human,contractor,Acme,eu,prod,admin,false,s@example.com,,,,2026-01-01,,2026-11-01,,false,\n"
+        )
+    };
+    let both = format!(
+        "{HEADER}\n{}{}{}",
+        row("alpha", "github", "pat@acme.example.com"),
+        row("beta", "jira", "PAT@acme.example.com"),
+        row("beta", "jira", "kim@acme.example.com"),
+    );
+    // Pat's identity in beta is still current, but its only grant is gone.
+    let alpha_only = format!(
+        "{HEADER}\n{}{}",
+        row("alpha", "github", "pat@acme.example.com"),
+        row("beta", "jira", "kim@acme.example.com"),
+    );
+    let mut store = Store::open_in_memory().unwrap();
+    testing::import_file(&mut store, "both.csv", &both, false);
+    store
+        .create_campaign(&testing::new_campaign("Q3", "2026-11-22"))
+        .unwrap();
+    testing::import_file(&mut store, "alpha-only.csv", &alpha_only, false);
+    store
+        .create_campaign(&testing::new_campaign("Q4", "2026-11-22"))
+        .unwrap();
+    let cross = |grant: &str, yes: bool| (grant.to_string(), yes);
+    assert_eq!(
+        flags_by_grant(&store, "Q3"),
+        [
+            cross("github/pat@acme.example.com", true),
+            cross("jira/PAT@acme.example.com", true),
+            cross("jira/kim@acme.example.com", false),
+        ]
+    );
+    assert_eq!(
+        flags_by_grant(&store, "Q4"),
+        [
+            cross("github/pat@acme.example.com", false),
+            cross("jira/kim@acme.example.com", false),
+        ]
+    );
+}

@@ -7,8 +7,8 @@
 
 use super::Result;
 use super::reporting::{opt_text, text};
+use foldhash::{HashMap, HashMapExt};
 use rusqlite::{Connection, OpenFlags};
-use std::collections::HashMap;
 use std::path::Path;
 
 /// Table rows read per item at which loading stops paying: a row read in
