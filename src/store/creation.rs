@@ -1049,6 +1049,47 @@ fn write_items(
     })
 }
 
+/// Items already written, per new item, below which the grant index is
+/// dropped before the inserts and built again after them. Items go in in
+/// queue order, so each entry of `item_by_grant` lands at a random place;
+/// an index built from the table sorts its entries and writes them in
+/// order, at about a third of the cost an entry inserted at random has
+/// (1M items: 0.6 s of inserts against 0.4 s to build), but over every
+/// item. Below a half, the rebuild costs less: a large first campaign.
+const REBUILD_BELOW: f64 = 0.5;
+
+/// [`write_items`], with the grant index rebuilt afterwards when that
+/// costs less than keeping it up to date (see [`REBUILD_BELOW`]).
+fn write_items_indexed(
+    conn: &Connection,
+    campaign: CampaignId,
+    first: i64,
+    items: &[&Pending],
+    reviewers: &[String],
+) -> Result<String> {
+    // Ids are dense and start at 1: `first - 1` items are written.
+    let rebuild = ((first - 1) as f64) < items.len() as f64 * REBUILD_BELOW;
+    let index: Option<String> = if rebuild {
+        // As the schema has it, so that the rebuilt index is the same one.
+        conn.query_row(
+            "SELECT sql FROM sqlite_schema WHERE type = 'index' AND name = 'item_by_grant'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?
+    } else {
+        None
+    };
+    if index.is_some() {
+        conn.execute_batch("DROP INDEX item_by_grant")?;
+    }
+    let digest = write_items(conn, campaign, first, items, reviewers)?;
+    if let Some(index) = index {
+        conn.execute_batch(&index)?;
+    }
+    Ok(digest)
+}
+
 /// Inserts the items, `order` giving the queue, and who reviews how many.
 fn insert_items(
     conn: &Connection,
@@ -1196,7 +1237,7 @@ impl Store {
             // or not: its cache goes back to what it was.
             let cache: i64 = tx.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
             tx.pragma_update(None, "cache_size", -write_cache_kib(items.len()))?;
-            let written = write_items(tx, campaign, first, &items, &assessed.reviewers);
+            let written = write_items_indexed(tx, campaign, first, &items, &assessed.reviewers);
             tx.pragma_update(None, "cache_size", cache)?;
             let digest = written?;
             tx.execute(
