@@ -6,6 +6,7 @@
 //!     cargo bench --bench scale -- --rows 100000 --keep /tmp/bench
 //!     cargo bench --bench scale -- --rows 100000 --keep /tmp/bench --phase console
 //!                                   # re-measure one phase on the kept database
+//!                                   # (campaign, console, commits, report, verify)
 //!
 //! Needs, besides the toolchain: the `sqlite3` shell (Debian package
 //! `sqlite3`) for the import reference, and `python3` with VisiData
