@@ -106,7 +106,8 @@ impl<'c> Insert<'c> {
 
     /// Binds `values` to `?1` onwards (one for each parameter) and runs the
     /// statement once. Every binding is cleared before this returns, error
-    /// or not.
+    /// or not: so every parameter is NULL when it is called, and NULLs need
+    /// no binding.
     pub(super) fn execute(&mut self, values: &[Value<'_>]) -> rusqlite::Result<()> {
         if values.len() != self.parameters {
             return Err(rusqlite::Error::InvalidParameterCount(
@@ -266,9 +267,13 @@ mod tests {
             error.to_string().contains("UNIQUE constraint failed: t.s"),
             "{error}"
         );
-        // A failed run leaves nothing bound and the statement ready.
-        insert.execute(&[3i64.into(), "b".into()]).unwrap();
-        assert_eq!(rows(&conn).len(), 2);
+        // A failed run leaves nothing bound and the statement ready: a
+        // NULL after it is NULL, not what the failed run bound.
+        insert.execute(&[3i64.into(), Value::Null]).unwrap();
+        assert_eq!(
+            rows(&conn),
+            vec![(Some(1), Some("a".into()), None), (Some(3), None, None)]
+        );
     }
 
     #[test]
