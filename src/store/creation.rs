@@ -121,6 +121,26 @@ const PARTS: [Part; 24] = {
     ]
 };
 
+/// The first values of `EVIDENCE` all come from the identity, in order:
+/// every item of one identity begins its evidence with the same bytes.
+const IDENTITY_HEAD: usize = 9;
+
+/// The cell of `IDENTITY_EVIDENCE` that value `at` of `EVIDENCE` is.
+const fn identity_cell(at: usize) -> usize {
+    match PARTS[at] {
+        Part::Identity(n) => n,
+        _ => panic!("not the identity's value"),
+    }
+}
+
+const _: () = {
+    let mut at = 0;
+    while at < IDENTITY_HEAD {
+        assert!(identity_cell(at) == at);
+        at += 1;
+    }
+};
+
 /// Positions within `IDENTITY_EVIDENCE` that say who a person is.
 mod cell {
     pub const TENANT: usize = 0;
@@ -664,6 +684,15 @@ struct Known<'a> {
     row: &'a IdentityRow,
     other_tenants: Vec<String>,
     context: Option<Arc<str>>,
+    /// Its values of the evidence that the insights read, parsed once.
+    identity_id: &'a str,
+    email: Option<&'a str>,
+    sponsor: Option<&'a str>,
+    kind: crate::domain::IdentityKind,
+    relationship: crate::domain::Relationship,
+    contract_end: Option<NaiveDate>,
+    /// The first `IDENTITY_HEAD` values of the evidence, encoded.
+    head: Vec<u8>,
 }
 
 /// What one connection keeps between the rows of its piece: reviewers
@@ -734,12 +763,28 @@ impl<'a> Assessor<'a> {
             };
             Arc::from(serde_json::to_string(&context).unwrap_or_default())
         });
+        let value = |at: usize| cell(identity_cell(at));
+        let mut head = Vec::with_capacity(256);
+        for at in 0..IDENTITY_HEAD {
+            encode_value(&mut head, value(at).map_or(ValueRef::Null, text_ref));
+        }
         Some(Known {
             key,
             part,
             row,
             other_tenants,
             context,
+            identity_id: value(at::IDENTITY_ID).unwrap_or_default(),
+            email: value(at::EMAIL),
+            sponsor: value(at::SPONSOR),
+            kind: value(at::KIND)
+                .and_then(|k| k.parse().ok())
+                .unwrap_or(crate::domain::IdentityKind::Human),
+            relationship: value(at::RELATIONSHIP)
+                .and_then(|r| r.parse().ok())
+                .unwrap_or(crate::domain::Relationship::Unknown),
+            contract_end: day(value(at::CONTRACT_END)),
+            head,
         })
     }
 
@@ -771,8 +816,7 @@ impl<'a> Assessor<'a> {
         let register = identity_row.register;
         let text = |at: usize| evidence[at].as_str_or_null();
         let flag = |at: usize| -> Result<bool> { Ok(evidence[at].as_i64()? != 0) };
-        let email = text(at::EMAIL)?;
-        let sponsor = text(at::SPONSOR)?;
+        let (email, sponsor) = (known.email, known.sponsor);
         let reviewer = spec.reviewer_rule.pick(
             sponsor,
             text(at::BUSINESS_OWNER)?,
@@ -782,14 +826,10 @@ impl<'a> Assessor<'a> {
         let reviewer_index = self.reviewer_index(reviewer);
         let lapsed_exception = around.lapsed.get(&grant).copied();
         let subject = Subject {
-            identity_id: text(at::IDENTITY_ID)?.unwrap_or_default(),
+            identity_id: known.identity_id,
             email,
-            kind: text(at::KIND)?
-                .and_then(|k| k.parse().ok())
-                .unwrap_or(crate::domain::IdentityKind::Human),
-            relationship: text(at::RELATIONSHIP)?
-                .and_then(|r| r.parse().ok())
-                .unwrap_or(crate::domain::Relationship::Unknown),
+            kind: known.kind,
+            relationship: known.relationship,
             sponsor,
             privileged: flag(at::PRIVILEGED)?,
             shared: flag(at::SHARED)?,
@@ -798,7 +838,7 @@ impl<'a> Assessor<'a> {
             last_used_at: day(text(at::LAST_USED)?),
             credential_rotated_at: day(text(at::ROTATED)?),
             active: evidence[at::ACTIVE].as_i64_or_null()?.map(|a| a != 0),
-            contract_end: day(text(at::CONTRACT_END)?),
+            contract_end: known.contract_end,
         };
         let ctx = Context {
             today: spec.as_of,
@@ -844,8 +884,9 @@ impl<'a> Assessor<'a> {
         };
         self.encoded.clear();
         pending.encode_fields(reviewer, &mut self.encoded);
-        for value in evidence {
-            encode_value(&mut self.encoded, value);
+        self.encoded.extend_from_slice(&known.head);
+        for value in &evidence[IDENTITY_HEAD..] {
+            encode_value(&mut self.encoded, *value);
         }
         pending.hash = item_hash(&self.encoded);
         self.last_identity = Some(known);
