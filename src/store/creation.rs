@@ -133,12 +133,21 @@ const fn identity_cell(at: usize) -> usize {
     }
 }
 
+// What `Known` takes once per identity must be the identity's, and the
+// head its first values in order: a change to `PARTS` that breaks either
+// fails the build rather than the digests.
 const _: () = {
     let mut at = 0;
     while at < IDENTITY_HEAD {
         assert!(identity_cell(at) == at);
         at += 1;
     }
+    identity_cell(at::IDENTITY_ID);
+    identity_cell(at::KIND);
+    identity_cell(at::RELATIONSHIP);
+    identity_cell(at::SPONSOR);
+    identity_cell(at::EMAIL);
+    identity_cell(at::CONTRACT_END);
 };
 
 /// Positions within `IDENTITY_EVIDENCE` that say who a person is.
@@ -676,8 +685,8 @@ struct Assessed {
 }
 
 /// The identity of the grants being assessed, with what its items share:
-/// its other tenants and, when they have no lapsed exception, their
-/// context as JSON.
+/// its other tenants; when they have no lapsed exception, their context as
+/// JSON; its values of the evidence, parsed and encoded once.
 struct Known<'a> {
     key: i64,
     part: &'a IdentityPart,
@@ -742,11 +751,13 @@ impl<'a> Assessor<'a> {
 
     /// The identity with key `key`, from the last row when it is the same.
     fn identity(&mut self, key: i64) -> Option<Known<'a>> {
-        if let Some(known) = self.last_identity.take()
-            && known.key == key
-        {
-            return Some(known);
-        }
+        // The last identity's buffer serves the next.
+        let mut head = match self.last_identity.take() {
+            Some(known) if known.key == key => return Some(known),
+            Some(known) => known.head,
+            None => Vec::with_capacity(256),
+        };
+        head.clear();
         let (part, row) = self.around.identity(key)?;
         let cell = |n: usize| part.cell(row, n);
         // Other tenants are a fact of the identity version (its tenant, id
@@ -764,7 +775,6 @@ impl<'a> Assessor<'a> {
             Arc::from(serde_json::to_string(&context).unwrap_or_default())
         });
         let value = |at: usize| cell(identity_cell(at));
-        let mut head = Vec::with_capacity(256);
         for at in 0..IDENTITY_HEAD {
             encode_value(&mut head, value(at).map_or(ValueRef::Null, text_ref));
         }
@@ -799,15 +809,15 @@ impl<'a> Assessor<'a> {
             return Ok(None);
         };
         let (part, identity_row) = (known.part, known.row);
-        let identity_cell = |n: usize| part.cell(identity_row, n).map_or(ValueRef::Null, text_ref);
+        let from_identity = |n: usize| part.cell(identity_row, n).map_or(ValueRef::Null, text_ref);
         let granted = &row[3..];
         let mut evidence = [ValueRef::Null; EVIDENCE.len()];
         for (value, source) in evidence.iter_mut().zip(PARTS) {
             *value = match source {
-                Part::Identity(n) => identity_cell(n),
+                Part::Identity(n) => from_identity(n),
                 Part::Grant(n) => granted[n],
                 Part::GrantElseIdentity(g, n) => match granted[g] {
-                    ValueRef::Null => identity_cell(n),
+                    ValueRef::Null => from_identity(n),
                     value => value,
                 },
             };
