@@ -1178,7 +1178,8 @@ fn insert_items(
     if !order.is_empty() && Some(conn.last_insert_rowid()) != expected {
         return Err(StoreError::Corrupt(format!(
             "campaign items were numbered from {} rather than {first}",
-            conn.last_insert_rowid() - (order.len() as i64 - 1)
+            conn.last_insert_rowid()
+                .saturating_sub(order.len() as i64 - 1)
         )));
     }
     let mut counts = vec![0i64; reviewers.len()];
