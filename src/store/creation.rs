@@ -1085,10 +1085,11 @@ fn write_items(
     reviewers: &[String],
 ) -> Result<String> {
     let order = queue_order(items);
+    let dropped_index = drop_grant_index_if_cheaper(conn, first, items.len())?;
     // The digest only needs the hashes in queue order: another core folds
     // them while this one inserts.
     let fold = || fold_digest(order.iter().map(|&i| items[i as usize].hash));
-    std::thread::scope(|scope| {
+    let digest = std::thread::scope(|scope| -> Result<String> {
         let digest = std::thread::Builder::new().spawn_scoped(scope, fold);
         insert_items(conn, campaign, first, &order, items, reviewers)?;
         Ok(match digest {
@@ -1098,7 +1099,11 @@ fn write_items(
             // No thread to be had: fold here.
             Err(_) => fold(),
         })
-    })
+    })?;
+    if let Some(index) = dropped_index {
+        conn.execute(&index, [])?;
+    }
+    Ok(digest)
 }
 
 /// Items already written, per new item, below which the grant index is
@@ -1111,43 +1116,37 @@ fn write_items(
 /// campaign.
 const REBUILD_BELOW: f64 = 0.5;
 
-/// [`write_items`], with the grant index rebuilt afterwards when that
-/// costs less than keeping it up to date (see [`REBUILD_BELOW`]).
-fn write_items_indexed(
+/// Drops the grant index when building it again after `new_items` inserts
+/// costs less than keeping it up to date (see [`REBUILD_BELOW`]); returns
+/// the statement that builds it, as the schema has it.
+fn drop_grant_index_if_cheaper(
     conn: &Connection,
-    campaign: CampaignId,
     first: i64,
-    items: &[&Pending],
-    reviewers: &[String],
-) -> Result<String> {
+    new_items: usize,
+) -> Result<Option<String>> {
     // Ids are dense and start at 1: `first - 1` items are written.
-    let rebuild = ((first - 1) as f64) < items.len() as f64 * REBUILD_BELOW;
-    let index: Option<String> = if rebuild {
-        // As the schema has it, so that the rebuilt index is the same one.
-        conn.query_row(
+    if ((first - 1) as f64) >= new_items as f64 * REBUILD_BELOW {
+        return Ok(None);
+    }
+    let index: Option<String> = conn
+        .query_row(
             "SELECT sql FROM sqlite_schema WHERE type = 'index' AND name = 'item_by_grant'",
             [],
             |r| r.get(0),
         )
-        .optional()?
-    } else {
-        None
+        .optional()?;
+    let Some(index) = index else {
+        return Ok(None);
     };
-    if index.is_some() {
-        conn.execute_batch("DROP INDEX item_by_grant")?;
+    // Text read from the file is run again only as the one statement that
+    // builds this index, never as a script.
+    if !index.starts_with("CREATE INDEX item_by_grant ") {
+        return Err(StoreError::Corrupt(format!(
+            "the grant index is defined as {index:?}"
+        )));
     }
-    let digest = write_items(conn, campaign, first, items, reviewers)?;
-    if let Some(index) = index {
-        // One statement, and the one dropped: text read from the file is
-        // not run as a script.
-        if !index.starts_with("CREATE INDEX item_by_grant ") {
-            return Err(StoreError::Corrupt(format!(
-                "the grant index is defined as {index:?}"
-            )));
-        }
-        conn.execute(&index, [])?;
-    }
-    Ok(digest)
+    conn.execute_batch("DROP INDEX item_by_grant")?;
+    Ok(Some(index))
 }
 
 /// Inserts the items, `order` giving the queue, and who reviews how many.
@@ -1298,7 +1297,7 @@ impl Store {
             // or not: its cache goes back to what it was.
             let cache: i64 = tx.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
             tx.pragma_update(None, "cache_size", -write_cache_kib(items.len()))?;
-            let written = write_items_indexed(tx, campaign, first, &items, &assessed.reviewers);
+            let written = write_items(tx, campaign, first, &items, &assessed.reviewers);
             tx.pragma_update(None, "cache_size", cache)?;
             let digest = written?;
             tx.execute(
