@@ -200,37 +200,18 @@ impl Record<'_> {
     }
 
     fn number(&mut self, n: Option<i64>) {
-        let mut digits = [0u8; 20];
+        let mut digits = itoa::Buffer::new();
         match n {
             // A minus sign is what a formula may start with.
-            Some(n) if n >= 0 => self.word(decimal(&mut digits, n)),
-            n => self.field(n.map_or("", |n| decimal(&mut digits, n))),
+            Some(n) if n >= 0 => self.word(digits.format(n)),
+            Some(n) => self.field(digits.format(n)),
+            None => self.field(""),
         }
     }
 
     fn end(self) {
         self.out.push(b'\n');
     }
-}
-
-/// `n` in decimal, as `Display` writes it, in `buffer`.
-fn decimal(buffer: &mut [u8; 20], n: i64) -> &str {
-    let mut at = buffer.len();
-    let mut rest = n.unsigned_abs();
-    loop {
-        at -= 1;
-        buffer[at] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
-    if n < 0 {
-        at -= 1;
-        buffer[at] = b'-';
-    }
-    // Only ASCII digits and a minus sign were written.
-    std::str::from_utf8(&buffer[at..]).unwrap_or_default()
 }
 
 /// Every character `neutralize` looks for is ASCII: its first byte.
