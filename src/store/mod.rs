@@ -2,6 +2,7 @@
 //! synchronous=FULL, foreign keys, busy timeout, owner-only file mode),
 //! migrates it, and offers typed operations to the rest of recert.
 
+mod bodies;
 mod bulk;
 mod campaigns;
 mod chain;

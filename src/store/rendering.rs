@@ -7,6 +7,7 @@
 //! appends an event) with the caller's, and any difference falls back to
 //! rendering on the calling thread.
 
+use super::bodies::BodyMemo;
 use super::campaigns::item_range;
 use super::reporting::{ReportCells, VersionLookup, read_cells, report_select};
 use super::{CampaignId, ReportRows, Result, Store, StoreError};
@@ -157,13 +158,14 @@ impl Store {
                         }
                         let mut stmt = conn.prepare(sql)?;
                         let mut renderer = renderer();
+                        let mut bodies = BodyMemo::new();
                         let mut start = first + w as i64 * CHUNK;
                         while start <= last {
                             let end = (start + CHUNK - 1).min(last);
                             let mut cursor = stmt.query(params![start, end])?;
                             let mut count = 0u64;
                             while let Some(r) = cursor.next()? {
-                                if let Some(row) = read_cells(r, lookup)? {
+                                if let Some(row) = read_cells(r, lookup, &mut bodies)? {
                                     renderer.row(&row).map_err(WorkerError::Render)?;
                                     count += 1;
                                 }

@@ -4,6 +4,7 @@
 //! its hash), streamed in risk order; and the campaign-level evidence
 //! (sign-offs, close, per-reviewer signals, chain head) gathered once.
 
+use super::bodies::{BodyFacts, BodyMemo};
 use super::campaigns::item_range;
 use super::events::DecisionBody;
 use super::items::ITEM_JOINS;
@@ -15,7 +16,7 @@ use super::{CampaignId, Result, Store, StoreError};
 use crate::domain::signals::ReviewerSignals;
 use crate::domain::{DecisionKind, FlagSet, Recommendation, RemediationStatus};
 use rusqlite::Row;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::borrow::Cow;
 use std::collections::HashMap;
 
@@ -126,24 +127,6 @@ pub(super) fn report_select(lookup: VersionLookup<'_>) -> String {
     }
 }
 
-/// The facts a report needs from a decision body, borrowed where it can:
-/// a million-row report parses a million bodies.
-#[derive(Default, Deserialize)]
-struct BodyFacts<'a> {
-    #[serde(borrow, default)]
-    ticket: Option<Cow<'a, str>>,
-    #[serde(default)]
-    self_review: bool,
-    #[serde(default)]
-    bulk: bool,
-    #[serde(default)]
-    against_recommendation: bool,
-    #[serde(default)]
-    seconds_on_screen: Option<f64>,
-    #[serde(borrow, default)]
-    close_action: Option<Cow<'a, str>>,
-}
-
 /// One report row as read, borrowing its text from the SQLite row: what a
 /// renderer that writes each row out at once needs, without copying a
 /// million rows' thirty fields into owned strings first. [`ReportRow`] is
@@ -194,12 +177,16 @@ pub(super) fn opt_text<'r>(r: &'r Row<'_>, i: usize) -> rusqlite::Result<Option<
 
 /// Reads one row of [`report_select`]; `None` for an item whose versions
 /// are missing, which the joined query would not have returned either.
+/// `bodies` remembers the decision bodies read so far.
 pub(super) fn read_cells<'r>(
     r: &'r Row<'_>,
     lookup: VersionLookup<'r>,
+    bodies: &'r mut BodyMemo,
 ) -> rusqlite::Result<Option<ReportCells<'r>>> {
-    let body = match opt_text(r, 11)? {
-        Some(text) => serde_json::from_str::<BodyFacts<'_>>(text).unwrap_or_default(),
+    let body = match r.get_ref(11)?.as_bytes_or_null()? {
+        Some(bytes) => bodies
+            .facts(bytes)
+            .map_err(|e| rusqlite::Error::Utf8Error(11, e))?,
         None => BodyFacts::default(),
     };
     let decision = opt_text(r, 6)?.and_then(|d| d.parse().ok());
@@ -455,8 +442,9 @@ impl Store {
         );
         let mut stmt = self.conn.prepare(&sql)?;
         let mut cursor = stmt.query([first, last])?;
+        let mut bodies = BodyMemo::new();
         while let Some(r) = cursor.next()? {
-            if let Some(cells) = read_cells(r, lookup)? {
+            if let Some(cells) = read_cells(r, lookup, &mut bodies)? {
                 visit(&cells).map_err(|e| StoreError::Invalid(e.to_string()))?;
             }
         }

@@ -1,0 +1,148 @@
+//! The facts a report prints from a decision's JSON body, remembered by
+//! body. A campaign decided in bulk repeats a few thousand bodies (one per
+//! reviewer, recommendation and flag) across a million items, and parsing
+//! them was a tenth of a report's work. A body is looked up by its whole
+//! text, so a remembered answer is exactly what parsing would give.
+
+use foldhash::{HashMap, HashMapExt};
+use serde::Deserialize;
+use std::borrow::Cow;
+
+/// Bodies remembered per reader: about 4 MB at most. Past that, bodies
+/// are parsed every time, as a campaign of mostly unique bodies needs.
+const MAX_BODIES: usize = 16_384;
+
+/// The facts a report needs from a decision body, borrowed from the body
+/// or from the memo.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+pub(super) struct BodyFacts<'a> {
+    #[serde(borrow, default)]
+    pub ticket: Option<Cow<'a, str>>,
+    #[serde(default)]
+    pub self_review: bool,
+    #[serde(default)]
+    pub bulk: bool,
+    #[serde(default)]
+    pub against_recommendation: bool,
+    #[serde(default)]
+    pub seconds_on_screen: Option<f64>,
+    #[serde(borrow, default)]
+    pub close_action: Option<Cow<'a, str>>,
+}
+
+impl BodyFacts<'_> {
+    /// What a body that is not the JSON recert writes stands for: no facts,
+    /// as the joined report has always shown it.
+    fn parse(body: &str) -> BodyFacts<'_> {
+        serde_json::from_str(body).unwrap_or_default()
+    }
+
+    fn into_owned(self) -> BodyFacts<'static> {
+        BodyFacts {
+            ticket: self.ticket.map(|t| Cow::Owned(t.into_owned())),
+            close_action: self.close_action.map(|c| Cow::Owned(c.into_owned())),
+            ..self
+        }
+    }
+
+    fn borrowed(&self) -> BodyFacts<'_> {
+        BodyFacts {
+            ticket: self.ticket.as_deref().map(Cow::Borrowed),
+            close_action: self.close_action.as_deref().map(Cow::Borrowed),
+            ..*self
+        }
+    }
+}
+
+/// Facts by body, for one pass over a campaign's items.
+#[derive(Default)]
+pub(super) struct BodyMemo {
+    /// Keyed by the body's bytes, each checked as UTF-8 before it was kept.
+    facts: HashMap<Box<[u8]>, BodyFacts<'static>>,
+}
+
+impl BodyMemo {
+    pub fn new() -> BodyMemo {
+        BodyMemo {
+            facts: HashMap::with_capacity(1024),
+        }
+    }
+
+    /// The facts of `body`, as it is stored: bytes that are UTF-8 unless
+    /// the database was edited by hand. A remembered body was checked when
+    /// it was first seen, so a repeat is not checked again.
+    pub fn facts<'r>(&'r mut self, body: &'r [u8]) -> Result<BodyFacts<'r>, std::str::Utf8Error> {
+        // `get` first and `insert` after would be one lookup less, but the
+        // borrow checker does not yet accept returning the first's answer.
+        if !self.facts.contains_key(body) {
+            let text = std::str::from_utf8(body)?;
+            let parsed = BodyFacts::parse(text);
+            if self.facts.len() >= MAX_BODIES {
+                return Ok(parsed);
+            }
+            self.facts.insert(body.into(), parsed.into_owned());
+        }
+        Ok(self
+            .facts
+            .get(body)
+            .map(BodyFacts::borrowed)
+            .unwrap_or_default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{BodyFacts, BodyMemo, MAX_BODIES};
+    use std::borrow::Cow;
+
+    const DECIDED: &str = r#"{"assigned_to":"a@x","recommendation":"revoke","against_recommendation":true,"self_review":false,"bulk":true,"seconds_on_screen":2.5}"#;
+    const EXCEPTION: &str = r#"{"until":"2027-01-31","ticket":"CHG-\"7\"","assigned_to":"a@x","recommendation":"keep","against_recommendation":false,"self_review":true,"bulk":false}"#;
+    const CLOSED: &str = r#"{"assigned_to":"b@x","recommendation":"keep","against_recommendation":false,"self_review":false,"bulk":false,"close_action":"keep"}"#;
+
+    #[test]
+    fn remembered_facts_are_the_parsed_ones() {
+        let mut memo = BodyMemo::new();
+        for body in [DECIDED, EXCEPTION, CLOSED, "not json", "{}"] {
+            let parsed = BodyFacts::parse(body);
+            assert_eq!(
+                memo.facts(body.as_bytes()).unwrap(),
+                parsed,
+                "first: {body}"
+            );
+            assert_eq!(
+                memo.facts(body.as_bytes()).unwrap(),
+                parsed,
+                "again: {body}"
+            );
+        }
+        let exception = memo.facts(EXCEPTION.as_bytes()).unwrap();
+        assert_eq!(exception.ticket, Some(Cow::Borrowed("CHG-\"7\"")));
+        assert!(exception.self_review && !exception.bulk);
+        let closed = memo.facts(CLOSED.as_bytes()).unwrap();
+        assert_eq!(closed.close_action.as_deref(), Some("keep"));
+        let decided = memo.facts(DECIDED.as_bytes()).unwrap();
+        assert!(decided.against_recommendation && decided.bulk);
+        assert_eq!(decided.seconds_on_screen, Some(2.5));
+    }
+
+    #[test]
+    fn bodies_that_are_not_utf8_are_refused_first_time_and_every_time() {
+        let mut memo = BodyMemo::new();
+        let broken = b"{\"ticket\":\"\xff\"}";
+        assert!(memo.facts(broken).is_err());
+        assert!(memo.facts(broken).is_err());
+    }
+
+    #[test]
+    fn a_full_memo_still_answers_for_bodies_it_does_not_keep() {
+        let mut memo = BodyMemo::new();
+        for n in 0..MAX_BODIES {
+            let body = format!(r#"{{"seconds_on_screen":{n}}}"#);
+            memo.facts(body.as_bytes()).unwrap();
+        }
+        assert_eq!(memo.facts.len(), MAX_BODIES);
+        let facts = memo.facts(EXCEPTION.as_bytes()).unwrap();
+        assert_eq!(facts, BodyFacts::parse(EXCEPTION));
+        assert_eq!(memo.facts.len(), MAX_BODIES, "kept no more");
+    }
+}
