@@ -4,7 +4,9 @@
 //! reads anything, and reads everything before it writes: no other
 //! connection can commit in between, so a read-only connection opened then
 //! sees exactly what the writing one sees, and a scan of a million grants
-//! can be cut into pieces read side by side.
+//! can be cut into pieces read side by side. A report reads inside one read
+//! transaction instead: a connection opened later sees any commit made
+//! since, so it takes part only if nothing was (see [`Fingerprint`]).
 
 use super::{Result, StoreError};
 use rusqlite::{Connection, OpenFlags};
@@ -40,7 +42,8 @@ pub(super) struct Readers<'c> {
 
 impl<'c> Readers<'c> {
     /// Helpers may read only what `main` would read: call this while `main`
-    /// holds the write lock and has written nothing.
+    /// holds the write lock and has written nothing, or inside the read
+    /// transaction whose snapshot the helpers are to read.
     pub(super) fn new(main: &'c Connection, helpers: usize) -> Readers<'c> {
         let path = main.path().filter(|p| !p.is_empty()).map(str::to_string);
         // A helper reopens the file by its name; what it finds there must be

@@ -458,8 +458,7 @@ impl Store {
         if rows != ReportRows::All {
             return Ok(None);
         }
-        let path = Some(self.path.as_path()).filter(|p| p.exists());
-        Versions::load_for(&self.conn, path, items)
+        Versions::load_for(&self.conn, items)
     }
 
     /// The campaign-level facts a report states. `Detail::Full` adds the

@@ -6,10 +6,10 @@
 //! looking versions up there costs a fraction of that.
 
 use super::Result;
+use super::readers::{Readers, available_helpers};
 use super::reporting::{opt_text, text};
 use foldhash::{HashMap, HashMapExt};
-use rusqlite::{Connection, OpenFlags};
-use std::path::Path;
+use rusqlite::Connection;
 
 /// Table rows read per item at which loading stops paying: a row read in
 /// order costs about a fifth of a lookup at random.
@@ -107,15 +107,17 @@ impl<T: Copy> ById<T> {
     }
 }
 
-/// Every identity and grant version's report fields, in parts read side
-/// by side: the identities and the first grants, then the other grants.
+/// Every identity and grant version's report fields, in pieces read side
+/// by side: each table cut into id ranges, in ascending order.
 pub(super) struct Versions {
-    parts: Vec<Part>,
+    identities: Vec<Part>,
+    grants: Vec<Part>,
 }
 
-/// The versions one connection read: `identities` and `grants` hold ids
-/// from a range each, possibly empty. `interned` serves loading only.
+/// The versions one piece holds: the rows of one table with ids from
+/// `from` on. `interned` serves loading only.
 struct Part {
+    from: i64,
     text: String,
     interned: HashMap<Box<str>, Sym>,
     symbols: Vec<Span>,
@@ -123,26 +125,45 @@ struct Part {
     grants: ById<GrantFields>,
 }
 
-/// Which rows a part reads: ids, inclusive.
-#[derive(Clone, Copy)]
-struct Share {
-    identities: Option<(i64, i64)>,
-    grants: (i64, i64),
+/// Which rows a piece reads: ids, inclusive, of one table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Share {
+    Identities(i64, i64),
+    Grants(i64, i64),
 }
 
-/// Each table's lowest and highest id, and the schema's version: what a
-/// second connection must see as well to read the versions the caller's
-/// items point at.
-#[derive(Clone, Copy, PartialEq, Eq)]
+/// Pieces each table is cut into per connection reading: enough that the
+/// connections finish within a small piece of each other, however unevenly
+/// the machine runs them.
+const PIECES_PER_READER: i64 = 4;
+
+/// `(lo, hi)` cut into at most `pieces` consecutive ranges of about the
+/// same length; none when it is empty.
+fn cut((lo, hi): (i64, i64), pieces: i64) -> impl Iterator<Item = (i64, i64)> {
+    let len = hi.saturating_sub(lo).saturating_add(1).max(0);
+    let step = (len / pieces.max(1)).max(1);
+    (0..pieces.max(1))
+        .map(move |k| {
+            let from = lo.saturating_add(k.saturating_mul(step));
+            let to = if k == pieces.max(1) - 1 {
+                hi
+            } else {
+                from.saturating_add(step - 1).min(hi)
+            };
+            (from, to)
+        })
+        .filter(move |&(from, to)| len > 0 && from <= to)
+}
+
+/// Each table's lowest and highest id.
+#[derive(Clone, Copy)]
 struct Extent {
-    schema: i64,
     identities: (i64, i64),
     grants: (i64, i64),
 }
 
 impl Extent {
     fn read(conn: &Connection) -> Result<Extent> {
-        let schema = conn.query_row("PRAGMA schema_version", [], |r| r.get(0))?;
         let (identities, grants) = conn.query_row(
             "SELECT (SELECT min(id) FROM identity), (SELECT max(id) FROM identity),
                     (SELECT min(id) FROM entitlement), (SELECT max(id) FROM entitlement)",
@@ -152,11 +173,7 @@ impl Extent {
                 Ok((range(r.get(0)?, r.get(1)?), range(r.get(2)?, r.get(3)?)))
             },
         )?;
-        Ok(Extent {
-            schema,
-            identities,
-            grants,
-        })
+        Ok(Extent { identities, grants })
     }
 
     fn rows(&self) -> i64 {
@@ -174,99 +191,74 @@ impl Extent {
 impl Versions {
     /// [`Versions::load`], when it is worth it for a pass over `items`
     /// items; `None` otherwise.
-    pub(super) fn load_for(
-        conn: &Connection,
-        path: Option<&Path>,
-        items: i64,
-    ) -> Result<Option<Versions>> {
+    pub(super) fn load_for(conn: &Connection, items: i64) -> Result<Option<Versions>> {
         let extent = Extent::read(conn)?;
         if !extent.worth_loading(items) {
             return Ok(None);
         }
-        Versions::load(conn, path, extent)
+        Versions::load(conn, extent)
     }
 
-    /// Reads every version. With a `path`, a second connection reads the
-    /// later grants while the caller reads the identities and the first
-    /// grants; it takes part only if it sees the caller's extent (versions
-    /// are only ever added and the fields read here never change, so it
-    /// then reads exactly the caller's versions), else the caller reads its
-    /// share too. `None` when a row cannot be held (text past an arena's
-    /// 32-bit offsets, ids far apart, columns not what the schema says):
-    /// the joined query then reads the items, and names what is wrong.
-    fn load(conn: &Connection, path: Option<&Path>, extent: Extent) -> Result<Option<Versions>> {
-        let (lo, hi) = extent.grants;
-        let split = match path {
-            // Identity rows are wider: weigh one as about two grant rows.
-            Some(_) => {
-                let identities = extent.identities.1 - extent.identities.0 + 1;
-                let identity_weight = 2 * identities.max(0);
-                (lo - 1 + (hi - lo + 1 - identity_weight) / 2).clamp(lo - 1, hi)
+    /// Reads every version, in pieces read on as many connections as
+    /// the machine keeps busy (see [`Readers`]). `None` when a row cannot
+    /// be held (text past an arena's 32-bit offsets, ids far apart, columns
+    /// not what the schema says): the joined query then reads the items,
+    /// and names what is wrong.
+    fn load(conn: &Connection, extent: Extent) -> Result<Option<Versions>> {
+        let readers = Readers::new(conn, available_helpers());
+        let pieces = PIECES_PER_READER * readers.width() as i64;
+        let shares: Vec<Share> = cut(extent.identities, pieces)
+            .map(|(from, to)| Share::Identities(from, to))
+            .chain(cut(extent.grants, pieces).map(|(from, to)| Share::Grants(from, to)))
+            .collect();
+        let parts = readers.run(&shares, |conn, &share| Part::load(conn, share))?;
+        let mut versions = Versions {
+            identities: Vec::new(),
+            grants: Vec::new(),
+        };
+        for (share, part) in shares.into_iter().zip(parts) {
+            let Some(part) = part else {
+                return Ok(None);
+            };
+            match share {
+                Share::Identities(..) => versions.identities.push(part),
+                Share::Grants(..) => versions.grants.push(part),
             }
-            None => hi,
-        };
-        let first = Share {
-            identities: Some(extent.identities),
-            grants: (lo, split),
-        };
-        let second = Share {
-            identities: None,
-            grants: (split + 1, hi),
-        };
-        let (first, helped) = std::thread::scope(|scope| {
-            let helper = path.map(|path| scope.spawn(move || help(path, extent, second)));
-            let first = Part::load(conn, first);
-            (first, helper.and_then(|h| h.join().ok().flatten()))
-        });
-        let Some(first) = first? else {
-            return Ok(None);
-        };
-        let second = match helped {
-            Some(second) => second,
-            None => Part::load(conn, second)?,
-        };
-        Ok(second.map(|second| Versions {
-            parts: vec![first, second],
-        }))
+        }
+        Ok(Some(versions))
+    }
+
+    /// The piece of `parts` (in ascending ranges) whose range holds `id`.
+    fn piece(parts: &[Part], id: i64) -> Option<&Part> {
+        let after = parts.partition_point(|part| part.from <= id);
+        parts.get(after.checked_sub(1)?)
     }
 
     pub(super) fn identity(&self, id: i64) -> Option<IdentityView<'_>> {
-        self.parts.iter().find_map(|part| part.identity(id))
+        Versions::piece(&self.identities, id)?.identity(id)
     }
 
     pub(super) fn grant(&self, id: i64) -> Option<GrantView<'_>> {
-        self.parts.iter().find_map(|part| part.grant(id))
+        Versions::piece(&self.grants, id)?.grant(id)
     }
-}
-
-/// The second connection's share, or `None` when it cannot take part: it
-/// could not open the file, failed, or saw another extent there.
-fn help(path: &Path, extent: Extent, share: Share) -> Option<Option<Part>> {
-    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags(path, flags).ok()?;
-    conn.busy_timeout(super::BUSY_TIMEOUT).ok()?;
-    conn.execute_batch("BEGIN").ok()?;
-    if Extent::read(&conn).ok()? != extent {
-        return None;
-    }
-    Part::load(&conn, share).ok()
 }
 
 impl Part {
     fn load(conn: &Connection, share: Share) -> Result<Option<Part>> {
+        let (Share::Identities(from, _) | Share::Grants(from, _)) = share;
         let mut part = Part {
+            from,
             text: String::new(),
             interned: HashMap::new(),
             symbols: Vec::new(),
             identities: ById::new(),
             grants: ById::new(),
         };
-        if let Some(identities) = share.identities
-            && !part.load_identities(conn, identities)?
-        {
-            return Ok(None);
-        }
-        if !part.load_grants(conn, share.grants)? {
+        let held = match share {
+            Share::Identities(from, to) => part.load_identities(conn, (from, to))?,
+            Share::Grants(from, to) => part.load_grants(conn, (from, to))?,
+        };
+        if !held {
             return Ok(None);
         }
         // Only loading looks strings up.
@@ -405,9 +397,8 @@ pub(super) fn rows_both_ways(
             .unwrap();
         rows
     };
-    let path = Some(store.path.as_path()).filter(|p| p.exists());
     let extent = Extent::read(&store.conn).unwrap();
-    let versions = Versions::load(&store.conn, path, extent).unwrap().unwrap();
+    let versions = Versions::load(&store.conn, extent).unwrap().unwrap();
     (
         read(VersionLookup::Joined),
         read(VersionLookup::Loaded(&versions)),
@@ -416,7 +407,7 @@ pub(super) fn rows_both_ways(
 
 #[cfg(test)]
 mod tests {
-    use super::{ById, Extent, MAX_GAP, Share, Versions, help, rows_both_ways};
+    use super::{ById, Extent, MAX_GAP, Versions, cut, rows_both_ways};
     use crate::domain::Decision;
     use crate::estate::EstateSpec;
     use crate::store::Store;
@@ -443,39 +434,46 @@ mod tests {
         assert_eq!(rows.get(8), Some('b'));
     }
 
-    /// A second connection takes part only where it sees the caller's
-    /// versions: not in another database, nor once more were imported.
+    /// Pieces cover a range exactly once, in order, and no more of them
+    /// than asked for.
     #[test]
-    fn a_helper_reads_only_the_database_the_caller_sees() {
-        let dir = tempfile::tempdir().unwrap();
-        let (mut store, _) = Store::create(&dir.path().join("v.db")).unwrap();
-        testing::import(&mut store, testing::SAMPLE);
-        let extent = Extent::read(&store.conn).unwrap();
-        let share = Share {
-            identities: Some(extent.identities),
-            grants: extent.grants,
-        };
-        let helped = help(&store.path, extent, share).expect("the same file");
-        assert!(helped.is_some());
-        let (mut other, _) = Store::create(&dir.path().join("other.db")).unwrap();
-        assert!(
-            help(&other.path, extent, share).is_none(),
-            "another database"
-        );
-        testing::import(&mut other, testing::SAMPLE);
-        assert!(
-            help(&other.path, extent, share).is_some(),
-            "the same versions"
-        );
-        let changed = testing::SAMPLE.replace(",prod,", ",staging,");
-        testing::import_file(&mut other, "changed.csv", &changed, false);
-        assert!(help(&other.path, extent, share).is_none(), "more versions");
-        assert!(help(&dir.path().join("missing.db"), extent, share).is_none());
+    fn a_range_is_cut_into_consecutive_pieces_that_cover_it() {
+        for (lo, hi) in [
+            (1, 0),
+            (5, 5),
+            (1, 7),
+            (1, 8),
+            (1, 9),
+            (3, 1002),
+            (i64::MAX - 9, i64::MAX),
+        ] {
+            for pieces in [1, 2, 3, 8, 16] {
+                let cut: Vec<_> = cut((lo, hi), pieces).collect();
+                assert!(
+                    cut.len() as i64 <= pieces,
+                    "{lo}..={hi} in {pieces}: {cut:?}"
+                );
+                let mut next = lo;
+                for &(from, to) in &cut {
+                    assert_eq!(from, next, "{lo}..={hi} in {pieces}: {cut:?}");
+                    assert!(from <= to);
+                    next = to.saturating_add(1);
+                }
+                if lo <= hi {
+                    assert_eq!(cut.last().map(|&(_, to)| to), Some(hi));
+                } else {
+                    assert!(cut.is_empty());
+                }
+            }
+        }
+        let even: Vec<_> = cut((1, 1000), 4).collect();
+        assert_eq!(even, [(1, 250), (251, 500), (501, 750), (751, 1000)]);
     }
 
     /// An estate imported twice, the second time with identities renamed
     /// and grants changed, so that the first campaign's items point at
-    /// superseded versions; in a file, so that versions load in two parts.
+    /// superseded versions; in a file, so that versions load in pieces on
+    /// several connections.
     #[test]
     fn loaded_versions_read_as_the_joined_query_does() {
         let dir = tempfile::tempdir().unwrap();
@@ -515,16 +513,12 @@ mod tests {
         assert!(extent.worth_loading(items));
         assert!(!extent.worth_loading(items / 4));
         assert!(!extent.worth_loading(0));
-        let path = Some(store.path.as_path());
         assert!(
-            Versions::load_for(&store.conn, path, items / 4)
+            Versions::load_for(&store.conn, items / 4)
                 .unwrap()
                 .is_none()
         );
-        assert!(
-            Versions::load_for(&store.conn, path, items)
-                .unwrap()
-                .is_some()
-        );
+        let versions = Versions::load_for(&store.conn, items).unwrap().unwrap();
+        assert!(versions.identities.len() > 1 && versions.grants.len() > 1);
     }
 }
