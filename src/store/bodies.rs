@@ -57,14 +57,17 @@ impl BodyFacts<'_> {
 /// Facts by body, for one pass over a campaign's items.
 #[derive(Default)]
 pub(super) struct BodyMemo {
-    /// Keyed by the body's bytes, each checked as UTF-8 before it was kept.
-    facts: HashMap<Box<[u8]>, BodyFacts<'static>>,
+    /// Where in `facts` a body's are, by the body's bytes, each checked as
+    /// UTF-8 before it was kept.
+    index: HashMap<Box<[u8]>, usize>,
+    facts: Vec<BodyFacts<'static>>,
 }
 
 impl BodyMemo {
     pub fn new() -> BodyMemo {
         BodyMemo {
-            facts: HashMap::with_capacity(1024),
+            index: HashMap::with_capacity(1024),
+            facts: Vec::with_capacity(1024),
         }
     }
 
@@ -72,21 +75,19 @@ impl BodyMemo {
     /// the database was edited by hand. A remembered body was checked when
     /// it was first seen, so a repeat is not checked again.
     pub fn facts<'r>(&'r mut self, body: &'r [u8]) -> Result<BodyFacts<'r>, std::str::Utf8Error> {
-        // `get` first and `insert` after would be one lookup less, but the
-        // borrow checker does not yet accept returning the first's answer.
-        if !self.facts.contains_key(body) {
-            let text = std::str::from_utf8(body)?;
-            let parsed = BodyFacts::parse(text);
-            if self.facts.len() >= MAX_BODIES {
-                return Ok(parsed);
-            }
-            self.facts.insert(body.into(), parsed.into_owned());
+        if let Some(&at) = self.index.get(body) {
+            return Ok(self
+                .facts
+                .get(at)
+                .map(BodyFacts::borrowed)
+                .unwrap_or_default());
         }
-        Ok(self
-            .facts
-            .get(body)
-            .map(BodyFacts::borrowed)
-            .unwrap_or_default())
+        let parsed = BodyFacts::parse(std::str::from_utf8(body)?);
+        if self.facts.len() < MAX_BODIES {
+            self.index.insert(body.into(), self.facts.len());
+            self.facts.push(parsed.clone().into_owned());
+        }
+        Ok(parsed)
     }
 }
 
@@ -140,9 +141,9 @@ mod tests {
             let body = format!(r#"{{"seconds_on_screen":{n}}}"#);
             memo.facts(body.as_bytes()).unwrap();
         }
-        assert_eq!(memo.facts.len(), MAX_BODIES);
+        assert_eq!(memo.index.len(), MAX_BODIES);
         let facts = memo.facts(EXCEPTION.as_bytes()).unwrap();
         assert_eq!(facts, BodyFacts::parse(EXCEPTION));
-        assert_eq!(memo.facts.len(), MAX_BODIES, "kept no more");
+        assert_eq!(memo.index.len(), MAX_BODIES, "kept no more");
     }
 }
