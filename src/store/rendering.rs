@@ -2,7 +2,9 @@
 //! their versions, decisions and remediation is SQLite's work and bound to
 //! one core per connection, so each worker reads chunks of the campaign's
 //! id range through its own read-only connection and renders them; the
-//! caller writes the chunks in order. Every worker must see the database
+//! caller writes the chunks in order. Workers take the next chunk as they
+//! finish one, so a worker the machine runs slower renders fewer, and the
+//! other never waits for it while a core is free. Every worker must see the database
 //! as the caller does: each compares the audit chain's head (every change
 //! appends an event) with the caller's, and any difference falls back to
 //! rendering on the calling thread.
@@ -13,12 +15,12 @@ use super::reporting::{ReportCells, VersionLookup, read_cells, report_select};
 use super::{CampaignId, ReportRows, Result, Store, StoreError};
 use rusqlite::{Connection, OpenFlags, params};
 use std::error::Error;
-use std::sync::mpsc;
+use std::sync::{Condvar, Mutex, mpsc};
 
 /// Items per chunk: big enough that a chunk's query is cheap beside its
 /// rows, small enough that chunks waiting to be written stay a few MB.
 const CHUNK: i64 = 4096;
-/// Chunks a worker renders ahead of the writer.
+/// Chunks each worker may render ahead of the writer.
 const AHEAD: usize = 2;
 /// Workers beyond the second add little: the writer and SQLite's shared
 /// file reads bound the rest.
@@ -36,6 +38,77 @@ pub trait ChunkRenderer: Send {
 /// What a worker sends: a rendered chunk, or why it stopped.
 type Rendered = std::result::Result<Vec<u8>, WorkerError>;
 
+/// Hands chunk numbers out in order, none more than `window` past the
+/// first chunk not yet written: the chunk the writer waits for is always
+/// being rendered, and the chunks waiting to be written stay a few MB
+/// however unevenly the workers run.
+struct Dispatch {
+    chunks: usize,
+    window: usize,
+    state: Mutex<Dispatched>,
+    written: Condvar,
+}
+
+#[derive(Default)]
+struct Dispatched {
+    next: usize,
+    written: usize,
+    stopped: bool,
+}
+
+impl Dispatch {
+    fn new(chunks: usize, window: usize) -> Dispatch {
+        Dispatch {
+            chunks,
+            window: window.max(1),
+            state: Mutex::new(Dispatched::default()),
+            written: Condvar::new(),
+        }
+    }
+
+    /// The next chunk to render, once the writer is near enough to it;
+    /// `None` when every chunk is taken or the writer has stopped.
+    fn take(&self) -> Option<usize> {
+        let mut state = self.state.lock().ok()?;
+        loop {
+            if state.stopped || state.next >= self.chunks {
+                return None;
+            }
+            if state.next < state.written + self.window {
+                state.next += 1;
+                return Some(state.next - 1);
+            }
+            state = self.written.wait(state).ok()?;
+        }
+    }
+
+    /// The writer has written the first `written` chunks.
+    fn wrote(&self, written: usize) {
+        if let Ok(mut state) = self.state.lock() {
+            state.written = written;
+        }
+        self.written.notify_all();
+    }
+
+    /// No more chunks: workers waiting for one stop.
+    fn stop(&self) {
+        if let Ok(mut state) = self.state.lock() {
+            state.stopped = true;
+        }
+        self.written.notify_all();
+    }
+}
+
+/// Stops the dispatch however the writer leaves, an error included, so that
+/// no worker waits for a chunk forever.
+struct StopOnDrop<'d>(&'d Dispatch);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.stop();
+    }
+}
+
 #[derive(Debug)]
 enum WorkerError {
     /// The worker saw another state of the database than the caller.
@@ -47,6 +120,23 @@ enum WorkerError {
 impl From<rusqlite::Error> for WorkerError {
     fn from(e: rusqlite::Error) -> Self {
         WorkerError::Store(e.into())
+    }
+}
+
+/// A read-only connection in a read transaction that holds, for every
+/// chunk, the view in which the audit chain's newest event is `head`;
+/// [`WorkerError::Moved`] when the database has moved on from it.
+fn open_reader(path: &std::path::Path, head: i64) -> std::result::Result<Connection, WorkerError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(super::BUSY_TIMEOUT)?;
+    // The read transaction starts at the head query.
+    conn.execute_batch("BEGIN")?;
+    let seen: i64 = conn.query_row("SELECT coalesce(max(seq), 0) FROM event", [], |r| r.get(0))?;
+    if seen == head {
+        Ok(conn)
+    } else {
+        Err(WorkerError::Moved)
     }
 }
 
@@ -112,10 +202,10 @@ impl Store {
         Ok(count)
     }
 
-    /// The parallel path: worker `w` renders chunks `w`, `w + workers`, …
-    /// and the calling thread writes them in order. Nothing is written
-    /// before every worker has confirmed it sees the caller's database, so
-    /// a fallback starts from an empty output.
+    /// The parallel path: workers take chunks in order as they finish one
+    /// (see [`Dispatch`]) and the calling thread writes them in order.
+    /// Nothing is written before every worker has confirmed it sees the
+    /// caller's database, so a fallback starts from an empty output.
     fn render_on_workers<R: ChunkRenderer>(
         &self,
         (rows, lookup): (ReportRows, VersionLookup<'_>),
@@ -131,36 +221,28 @@ impl Store {
             rows.condition()
         );
         let path = self.path.clone();
+        let chunks = (((last - first + 1).max(0) + CHUNK - 1) / CHUNK) as usize;
+        let dispatch = Dispatch::new(chunks, workers * AHEAD);
         std::thread::scope(|scope| {
-            let mut inboxes = Vec::new();
+            let stop = StopOnDrop(&dispatch);
+            let (rendered_tx, rendered_rx) = mpsc::channel::<(usize, Rendered, u64)>();
             let (ready_tx, ready_rx) = mpsc::channel::<bool>();
-            for w in 0..workers {
-                let (send, receive) = mpsc::sync_channel::<(Rendered, u64)>(AHEAD);
-                inboxes.push(receive);
-                let (sql, path, ready) = (&sql, &path, ready_tx.clone());
+            for _ in 0..workers {
+                let (sql, path, dispatch) = (&sql, &path, &dispatch);
+                let (send, ready) = (rendered_tx.clone(), ready_tx.clone());
                 scope.spawn(move || {
+                    // Every worker answers, whatever happens to it, so that
+                    // the writer never waits for an answer that cannot come.
+                    let opened = open_reader(path, head);
+                    let _ = ready.send(opened.is_ok());
+                    drop(ready);
                     let outcome = (|| -> std::result::Result<(), WorkerError> {
-                        let flags =
-                            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-                        let conn = Connection::open_with_flags(path, flags)?;
-                        conn.busy_timeout(super::BUSY_TIMEOUT)?;
-                        // The read transaction starts at the head query and
-                        // holds this view for every chunk.
-                        conn.execute_batch("BEGIN")?;
-                        let seen: i64 =
-                            conn.query_row("SELECT coalesce(max(seq), 0) FROM event", [], |r| {
-                                r.get(0)
-                            })?;
-                        let same = seen == head;
-                        let _ = ready.send(same);
-                        if !same {
-                            return Err(WorkerError::Moved);
-                        }
+                        let conn = opened?;
                         let mut stmt = conn.prepare(sql)?;
                         let mut renderer = renderer();
                         let mut bodies = BodyMemo::new();
-                        let mut start = first + w as i64 * CHUNK;
-                        while start <= last {
+                        while let Some(taken) = dispatch.take() {
+                            let start = first + taken as i64 * CHUNK;
                             let end = (start + CHUNK - 1).min(last);
                             let mut cursor = stmt.query(params![start, end])?;
                             let mut count = 0u64;
@@ -171,19 +253,19 @@ impl Store {
                                 }
                             }
                             let bytes = renderer.take().map_err(WorkerError::Render)?;
-                            if send.send((Ok(bytes), count)).is_err() {
+                            if send.send((taken, Ok(bytes), count)).is_err() {
                                 return Ok(());
                             }
-                            start += workers as i64 * CHUNK;
                         }
                         Ok(())
                     })();
+                    // The writer stops at the first error, whichever chunk.
                     if let Err(e) = outcome {
-                        let _ = send.send((Err(e), 0));
+                        let _ = send.send((0, Err(e), 0));
                     }
                 });
             }
-            drop(ready_tx);
+            drop((ready_tx, rendered_tx));
             // Every worker reports whether it sees the caller's database
             // before any chunk is written.
             for _ in 0..workers {
@@ -191,16 +273,24 @@ impl Store {
                     return Err(WorkerError::Moved);
                 }
             }
+            // Chunks that came before their turn, by chunk number modulo
+            // the window, which no two chunks in flight share.
+            let mut early: Vec<Option<(Vec<u8>, u64)>> = vec![None; dispatch.window];
             let mut count = 0u64;
-            let chunks = ((last - first + 1).max(0) + CHUNK - 1) / CHUNK;
-            for chunk in 0..chunks as usize {
-                let (rendered, rows) = inboxes[chunk % workers].recv().map_err(|_| {
-                    WorkerError::Store(StoreError::Invalid("a report worker stopped".into()))
-                })?;
-                let bytes = rendered?;
+            for chunk in 0..chunks {
+                let slot = chunk % dispatch.window;
+                while early[slot].is_none() {
+                    let (taken, rendered, rows) = rendered_rx.recv().map_err(|_| {
+                        WorkerError::Store(StoreError::Invalid("a report worker stopped".into()))
+                    })?;
+                    early[taken % dispatch.window] = Some((rendered?, rows));
+                }
+                let (bytes, rows) = early[slot].take().unwrap_or_default();
                 write(&bytes).map_err(|e| WorkerError::Render(Box::new(e)))?;
                 count += rows;
+                dispatch.wrote(chunk + 1);
             }
+            drop(stop);
             Ok(count)
         })
     }
@@ -208,7 +298,7 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use super::{CHUNK, ChunkRenderer, RenderError, WorkerError};
+    use super::{CHUNK, ChunkRenderer, Dispatch, RenderError, WorkerError};
     use crate::domain::Decision;
     use crate::estate::EstateSpec;
     use crate::store::{ReportCells, ReportRows, Store};
@@ -315,5 +405,59 @@ mod tests {
         );
         assert!(matches!(outcome, Err(WorkerError::Moved)), "{outcome:?}");
         assert_eq!(written, 0, "nothing written before every worker agreed");
+    }
+
+    /// Chunks go out in order, never more than the window past the
+    /// writer; a worker waiting for one is let go when the writer stops.
+    #[test]
+    fn chunks_go_out_in_order_within_the_window_of_the_writer() {
+        let dispatch = Dispatch::new(5, 2);
+        assert_eq!(dispatch.take(), Some(0));
+        assert_eq!(dispatch.take(), Some(1));
+        std::thread::scope(|scope| {
+            let waiting = scope.spawn(|| dispatch.take());
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            assert!(!waiting.is_finished(), "chunk 2 waits for chunk 0 written");
+            dispatch.wrote(1);
+            assert_eq!(waiting.join().unwrap(), Some(2));
+        });
+        dispatch.wrote(3);
+        assert_eq!(dispatch.take(), Some(3));
+        assert_eq!(dispatch.take(), Some(4));
+        assert_eq!(dispatch.take(), None, "every chunk taken");
+
+        let stopped = Dispatch::new(5, 1);
+        assert_eq!(stopped.take(), Some(0));
+        std::thread::scope(|scope| {
+            let waiting = scope.spawn(|| stopped.take());
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            stopped.stop();
+            assert_eq!(waiting.join().unwrap(), None);
+        });
+    }
+
+    /// Workers that cannot open the file answer all the same: the caller
+    /// falls back rather than waiting.
+    #[test]
+    fn workers_that_cannot_open_the_file_leave_it_to_the_caller() {
+        let (dir, store, campaign) = several_chunks();
+        let range = crate::store::campaigns::item_range(&store.conn, campaign.id).unwrap();
+        let head = store.chain_head().unwrap().0 as i64;
+        std::fs::rename(dir.path().join("r.db"), dir.path().join("moved.db")).unwrap();
+        let outcome = store.render_on_workers(
+            (ReportRows::All, super::VersionLookup::Joined),
+            range,
+            head,
+            2,
+            &|| Lines(Vec::new()),
+            &mut |_| Ok(()),
+        );
+        assert!(matches!(outcome, Err(WorkerError::Moved)), "{outcome:?}");
+        let (count, _) = render(&store, &campaign, 2);
+        assert_eq!(
+            count,
+            2 * CHUNK as u64 + 500,
+            "rendered on the calling thread"
+        );
     }
 }
