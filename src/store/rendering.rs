@@ -3,11 +3,11 @@
 //! one core per connection, so each worker reads chunks of the campaign's
 //! id range through its own read-only connection and renders them; the
 //! caller writes the chunks in order. Workers take the next chunk as they
-//! finish one, so a worker the machine runs slower renders fewer, and the
-//! other never waits for it while a core is free. Every worker must see the database
-//! as the caller does: each compares the audit chain's head (every change
-//! appends an event) with the caller's, and any difference falls back to
-//! rendering on the calling thread.
+//! finish one, so a worker the machine runs slower renders fewer and the
+//! others do not wait for it while a core is free. Every worker must see
+//! the database as the caller does: each compares the audit chain's head
+//! (every change appends an event) with the caller's, and any difference
+//! falls back to rendering on the calling thread.
 
 use super::bodies::BodyMemo;
 use super::campaigns::item_range;
