@@ -363,19 +363,32 @@ fn copy_database(from: &Path, to: &Path) {
         let _ = std::fs::remove_file(&to);
         if from.exists() {
             std::fs::copy(&from, &to).expect("copy the database");
-            std::fs::File::open(&to)
-                .and_then(|f| f.sync_all())
-                .expect("sync the copy");
         }
     }
     let _ = std::fs::remove_file(format!("{}-shm", to.display()));
+    sync_database(to);
+}
+
+/// Waits for the database and its write-ahead log to be on disk.
+fn sync_database(db: &Path) {
+    for suffix in ["", "-wal"] {
+        let file = PathBuf::from(format!("{}{suffix}", db.display()));
+        if file.exists() {
+            std::fs::File::open(&file)
+                .and_then(|f| f.sync_all())
+                .expect("sync the database");
+        }
+    }
 }
 
 /// Writes the report `REPEATS` times, each to a path where no file is:
 /// replacing the previous run's 400 MB file would add the file system's
 /// work of deleting it (about 0.12 s at 1M, in `rename`) to every run but
-/// the first.
+/// the first. The database is synced first, as before campaign creation:
+/// the million decisions written just before would otherwise leave their
+/// pages for the kernel to write back during the runs.
 fn report(work: &Work, figures: &mut Figures) {
+    sync_database(&work.db());
     let runs = (0..REPEATS)
         .map(|_| {
             let _ = std::fs::remove_file(work.path("report.csv"));
