@@ -235,15 +235,10 @@ fn needs_quotes(bytes: &[u8]) -> bool {
         }
         found != 0
     }
-    let mut blocks = bytes.chunks_exact(BLOCK);
-    for block in &mut blocks {
-        if let Ok(block) = block.try_into()
-            && any_special(block)
-        {
-            return true;
-        }
+    let (blocks, rest) = bytes.as_chunks::<BLOCK>();
+    if blocks.iter().any(any_special) {
+        return true;
     }
-    let rest = blocks.remainder();
     let mut last = [0u8; BLOCK];
     last[..rest.len()].copy_from_slice(rest);
     any_special(&last)

@@ -8,9 +8,11 @@ use foldhash::{HashMap, HashMapExt};
 use serde::Deserialize;
 use std::borrow::Cow;
 
-/// Bodies remembered per reader: about 4 MB at most. Past that, bodies
-/// are parsed every time, as a campaign of mostly unique bodies needs.
+/// Bodies remembered per reader, and their bytes: a few MB at most, however
+/// long a ticket. Past either, bodies are parsed every time, as a campaign
+/// of mostly unique bodies (each with its own time on screen) needs.
 const MAX_BODIES: usize = 16_384;
+const MAX_BODY_BYTES: usize = 4 << 20;
 
 /// The facts a report needs from a decision body, borrowed from the body
 /// or from the memo.
@@ -61,6 +63,7 @@ pub(super) struct BodyMemo {
     /// UTF-8 before it was kept.
     index: HashMap<Box<[u8]>, usize>,
     facts: Vec<BodyFacts<'static>>,
+    bytes: usize,
 }
 
 impl BodyMemo {
@@ -68,6 +71,7 @@ impl BodyMemo {
         BodyMemo {
             index: HashMap::with_capacity(1024),
             facts: Vec::with_capacity(1024),
+            bytes: 0,
         }
     }
 
@@ -83,7 +87,8 @@ impl BodyMemo {
                 .unwrap_or_default());
         }
         let parsed = BodyFacts::parse(std::str::from_utf8(body)?);
-        if self.facts.len() < MAX_BODIES {
+        if self.facts.len() < MAX_BODIES && self.bytes + body.len() <= MAX_BODY_BYTES {
+            self.bytes += body.len();
             self.index.insert(body.into(), self.facts.len());
             self.facts.push(parsed.clone().into_owned());
         }
@@ -93,7 +98,7 @@ impl BodyMemo {
 
 #[cfg(test)]
 mod tests {
-    use super::{BodyFacts, BodyMemo, MAX_BODIES};
+    use super::{BodyFacts, BodyMemo, MAX_BODIES, MAX_BODY_BYTES};
     use std::borrow::Cow;
 
     const DECIDED: &str = r#"{"assigned_to":"a@x","recommendation":"revoke","against_recommendation":true,"self_review":false,"bulk":true,"seconds_on_screen":2.5}"#;
@@ -145,5 +150,21 @@ mod tests {
         let facts = memo.facts(EXCEPTION.as_bytes()).unwrap();
         assert_eq!(facts, BodyFacts::parse(EXCEPTION));
         assert_eq!(memo.index.len(), MAX_BODIES, "kept no more");
+    }
+
+    #[test]
+    fn long_bodies_are_kept_only_up_to_the_byte_bound() {
+        let mut memo = BodyMemo::new();
+        let ticket = "x".repeat(MAX_BODY_BYTES / 3);
+        for n in 0..4 {
+            let body = format!(r#"{{"ticket":"{n}{ticket}"}}"#);
+            let facts = memo.facts(body.as_bytes()).unwrap();
+            assert_eq!(
+                facts.ticket.as_deref(),
+                Some(format!("{n}{ticket}").as_str())
+            );
+        }
+        assert_eq!(memo.index.len(), 2, "a third would pass the bound");
+        assert!(memo.bytes <= MAX_BODY_BYTES);
     }
 }

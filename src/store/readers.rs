@@ -62,7 +62,8 @@ impl<'c> Readers<'c> {
         }
     }
 
-    /// The calling thread's connection, the one that will write.
+    /// The calling thread's connection (in campaign creation, the one that
+    /// will write).
     pub(super) fn main(&self) -> &'c Connection {
         self.main
     }
@@ -106,9 +107,11 @@ impl<'c> Readers<'c> {
                 .filter_map(|_| Some((self.path.as_deref()?, self.seen.as_ref()?)))
                 .filter_map(|(path, seen)| {
                     std::thread::Builder::new()
-                        .spawn_scoped(scope, move || match open_helper(path, seen) {
-                            Ok(conn) => drain(&conn),
-                            Err(_) => Vec::new(),
+                        .spawn_scoped(scope, move || {
+                            match open_helper(path, seen, HELPER_CACHE_KIB) {
+                                Ok(conn) => drain(&conn),
+                                Err(_) => Vec::new(),
+                            }
                         })
                         .ok()
                 })
@@ -130,9 +133,11 @@ impl<'c> Readers<'c> {
     }
 }
 
-/// The schema and the newest row of each table creation reads, and the
-/// newest audit event: equal on two connections to one database under the
-/// write lock, and unequal once anything was written on either side.
+/// The schema and the newest row of each table creation and reports read,
+/// and the newest audit event. Rows are only ever added and every change
+/// appends an event, so two connections to one database with equal
+/// fingerprints read the same rows: under the write lock, or in two read
+/// transactions with no commit between their starts.
 #[derive(Debug, PartialEq, Eq)]
 pub(super) struct Fingerprint {
     schema: i64,
@@ -152,12 +157,13 @@ pub(super) fn fingerprint(conn: &Connection) -> Result<Fingerprint> {
 }
 
 /// A read-only connection holding a read transaction (so every piece it
-/// reads comes from one snapshot) on a database that looks as `seen` says.
-fn open_helper(path: &str, seen: &Fingerprint) -> Result<Connection> {
+/// reads comes from one snapshot) on a database that looks as `seen` says,
+/// with a page cache of `cache_kib`.
+pub(super) fn open_helper(path: &str, seen: &Fingerprint, cache_kib: i64) -> Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags)?;
     conn.busy_timeout(super::BUSY_TIMEOUT)?;
-    conn.pragma_update(None, "cache_size", -HELPER_CACHE_KIB)?;
+    conn.pragma_update(None, "cache_size", -cache_kib)?;
     conn.execute_batch("BEGIN")?;
     if fingerprint(&conn)? != *seen {
         return Err(StoreError::Corrupt(format!(

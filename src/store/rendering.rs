@@ -5,23 +5,26 @@
 //! caller writes the chunks in order. Workers take the next chunk as they
 //! finish one, so a worker the machine runs slower renders fewer and the
 //! others do not wait for it while a core is free. Every worker must see
-//! the database as the caller does: each compares the audit chain's head
-//! (every change appends an event) with the caller's, and any difference
-//! falls back to rendering on the calling thread.
+//! the database as the caller does (see `readers::Fingerprint`); when one
+//! does not, or cannot open it, the calling thread renders everything.
 
 use super::bodies::BodyMemo;
 use super::campaigns::item_range;
+use super::readers::{Fingerprint, fingerprint, open_helper};
 use super::reporting::{ReportCells, VersionLookup, read_cells, report_select};
 use super::{CampaignId, ReportRows, Result, Store, StoreError};
-use rusqlite::{Connection, OpenFlags, params};
+use rusqlite::params;
 use std::error::Error;
 use std::sync::{Condvar, Mutex, mpsc};
 
 /// Items per chunk: big enough that a chunk's query is cheap beside its
 /// rows, small enough that chunks waiting to be written stay a few MB.
 const CHUNK: i64 = 4096;
-/// Chunks each worker may render ahead of the writer.
+/// Chunks rendered ahead of the writer, per worker: the window of
+/// [`Dispatch`], which the workers share.
 const AHEAD: usize = 2;
+/// A worker's page cache: SQLite's default.
+const WORKER_CACHE_KIB: i64 = 2000;
 /// Workers beyond the second add little: the writer and SQLite's shared
 /// file reads bound the rest.
 const MAX_WORKERS: usize = 4;
@@ -109,9 +112,23 @@ impl Drop for StopOnDrop<'_> {
     }
 }
 
+/// Stops the dispatch when a worker panics: the chunk it took never comes,
+/// the others must not wait for the writer to pass it, and once they have
+/// all stopped the writer sees its channel close and the panic is passed on.
+struct StopIfPanicking<'d>(&'d Dispatch);
+
+impl Drop for StopIfPanicking<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.stop();
+        }
+    }
+}
+
 #[derive(Debug)]
 enum WorkerError {
-    /// The worker saw another state of the database than the caller.
+    /// The worker saw another state of the database than the caller, or
+    /// could not open it.
     Moved,
     Store(StoreError),
     Render(RenderError),
@@ -123,21 +140,21 @@ impl From<rusqlite::Error> for WorkerError {
     }
 }
 
-/// A read-only connection in a read transaction that holds, for every
-/// chunk, the view in which the audit chain's newest event is `head`;
-/// [`WorkerError::Moved`] when the database has moved on from it.
-fn open_reader(path: &std::path::Path, head: i64) -> std::result::Result<Connection, WorkerError> {
-    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags(path, flags)?;
-    conn.busy_timeout(super::BUSY_TIMEOUT)?;
-    // The read transaction starts at the head query.
-    conn.execute_batch("BEGIN")?;
-    let seen: i64 = conn.query_row("SELECT coalesce(max(seq), 0) FROM event", [], |r| r.get(0))?;
-    if seen == head {
-        Ok(conn)
-    } else {
-        Err(WorkerError::Moved)
-    }
+/// How the parallel path runs: `workers` connections to the file at
+/// `path`, each of which must see `seen`, rendering at most `window`
+/// chunks ahead of the writer.
+#[derive(Clone, Copy)]
+struct Workers<'s> {
+    path: &'s str,
+    seen: &'s Fingerprint,
+    workers: usize,
+    window: usize,
+}
+
+/// Chunks in the items `first..=last`.
+fn chunks_in((first, last): (i64, i64)) -> usize {
+    let items = last.saturating_sub(first).saturating_add(1).max(0);
+    usize::try_from(items.saturating_add(CHUNK - 1) / CHUNK).unwrap_or(0)
 }
 
 impl Store {
@@ -167,15 +184,23 @@ impl Store {
         write: &mut dyn FnMut(&[u8]) -> std::io::Result<()>,
     ) -> Result<u64> {
         let (first, last) = item_range(&self.conn, campaign)?;
-        let head = self.chain_head()?.0 as i64;
-        let chunks = ((last - first + 1).max(0) + CHUNK - 1) / CHUNK;
-        let workers = workers.min(chunks as usize);
-        let on_disk = self.path.exists();
+        let chunks = chunks_in((first, last));
+        let workers = workers.min(chunks);
+        let path = self
+            .conn
+            .path()
+            .filter(|p| !p.is_empty() && self.path.exists());
         let versions = self.report_versions(rows, last - first + 1)?;
         let lookup = VersionLookup::of(versions.as_ref());
-        if workers > 1 && on_disk {
-            let range = (first, last);
-            match self.render_on_workers((rows, lookup), range, head, workers, renderer, write) {
+        if let Some(path) = path.filter(|_| workers > 1) {
+            let seen = fingerprint(&self.conn)?;
+            let on = Workers {
+                path,
+                seen: &seen,
+                workers,
+                window: workers * AHEAD,
+            };
+            match self.render_on_workers((rows, lookup), (first, last), on, renderer, write) {
                 Err(WorkerError::Moved) => {}
                 Err(WorkerError::Store(e)) => return Err(e),
                 Err(WorkerError::Render(e)) => return Err(StoreError::Invalid(e.to_string())),
@@ -210,8 +235,7 @@ impl Store {
         &self,
         (rows, lookup): (ReportRows, VersionLookup<'_>),
         (first, last): (i64, i64),
-        head: i64,
-        workers: usize,
+        on: Workers<'_>,
         renderer: &(impl Fn() -> R + Sync),
         write: &mut dyn FnMut(&[u8]) -> std::io::Result<()>,
     ) -> std::result::Result<u64, WorkerError> {
@@ -220,24 +244,24 @@ impl Store {
             report_select(lookup),
             rows.condition()
         );
-        let path = self.path.clone();
-        let chunks = (((last - first + 1).max(0) + CHUNK - 1) / CHUNK) as usize;
-        let dispatch = Dispatch::new(chunks, workers * AHEAD);
+        let chunks = chunks_in((first, last));
+        let dispatch = Dispatch::new(chunks, on.window);
         std::thread::scope(|scope| {
             let stop = StopOnDrop(&dispatch);
             let (rendered_tx, rendered_rx) = mpsc::channel::<(usize, Rendered, u64)>();
             let (ready_tx, ready_rx) = mpsc::channel::<bool>();
-            for _ in 0..workers {
-                let (sql, path, dispatch) = (&sql, &path, &dispatch);
+            for _ in 0..on.workers {
+                let (sql, dispatch) = (&sql, &dispatch);
                 let (send, ready) = (rendered_tx.clone(), ready_tx.clone());
                 scope.spawn(move || {
+                    let _stop = StopIfPanicking(dispatch);
                     // Every worker answers, whatever happens to it, so that
                     // the writer never waits for an answer that cannot come.
-                    let opened = open_reader(path, head);
+                    let opened = open_helper(on.path, on.seen, WORKER_CACHE_KIB);
                     let _ = ready.send(opened.is_ok());
                     drop(ready);
                     let outcome = (|| -> std::result::Result<(), WorkerError> {
-                        let conn = opened?;
+                        let conn = opened.map_err(|_| WorkerError::Moved)?;
                         let mut stmt = conn.prepare(sql)?;
                         let mut renderer = renderer();
                         let mut bodies = BodyMemo::new();
@@ -259,7 +283,8 @@ impl Store {
                         }
                         Ok(())
                     })();
-                    // The writer stops at the first error, whichever chunk.
+                    // The writer stops at the first error it receives, before
+                    // it looks at the chunk number, so any number will do.
                     if let Err(e) = outcome {
                         let _ = send.send((0, Err(e), 0));
                     }
@@ -268,7 +293,7 @@ impl Store {
             drop((ready_tx, rendered_tx));
             // Every worker reports whether it sees the caller's database
             // before any chunk is written.
-            for _ in 0..workers {
+            for _ in 0..on.workers {
                 if !ready_rx.recv().unwrap_or(false) {
                     return Err(WorkerError::Moved);
                 }
@@ -298,20 +323,32 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use super::{CHUNK, ChunkRenderer, Dispatch, RenderError, WorkerError};
+    use super::{CHUNK, ChunkRenderer, Dispatch, RenderError, WorkerError, Workers};
     use crate::domain::Decision;
     use crate::estate::EstateSpec;
-    use crate::store::{ReportCells, ReportRows, Store};
+    use crate::store::readers::fingerprint;
+    use crate::store::reporting::VersionLookup;
+    use crate::store::{CampaignSummary, ReportCells, ReportRows, Store};
     use crate::testing::{self, day};
 
-    /// Renders a line per row; enough to see order, content and gaps.
-    struct Lines(Vec<u8>);
+    /// Renders a line per row; enough to see order, content and gaps. It
+    /// dawdles over `slow` and panics at `panic`, items both.
+    #[derive(Default)]
+    struct Lines {
+        out: Vec<u8>,
+        slow: Option<i64>,
+        panic: Option<i64>,
+    }
 
     impl ChunkRenderer for Lines {
         fn row(&mut self, row: &ReportCells<'_>) -> Result<(), RenderError> {
             use std::io::Write;
+            if self.slow == Some(row.item) {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            assert_ne!(self.panic, Some(row.item), "a renderer panics");
             writeln!(
-                self.0,
+                self.out,
                 "{} {} {} {:?} {:?}",
                 row.item, row.identity_id, row.entitlement, row.decision, row.note
             )?;
@@ -319,12 +356,12 @@ mod tests {
         }
 
         fn take(&mut self) -> Result<Vec<u8>, RenderError> {
-            Ok(std::mem::take(&mut self.0))
+            Ok(std::mem::take(&mut self.out))
         }
     }
 
     /// A campaign of several chunks in a database file, some items decided.
-    fn several_chunks() -> (tempfile::TempDir, Store, crate::store::CampaignSummary) {
+    fn several_chunks() -> (tempfile::TempDir, Store, CampaignSummary) {
         let dir = tempfile::tempdir().unwrap();
         let (mut store, _) = Store::create(&dir.path().join("r.db")).unwrap();
         let mut csv = Vec::new();
@@ -350,18 +387,14 @@ mod tests {
         (dir, store, campaign)
     }
 
-    fn render(
-        store: &Store,
-        campaign: &crate::store::CampaignSummary,
-        workers: usize,
-    ) -> (u64, Vec<u8>) {
+    fn render(store: &Store, campaign: &CampaignSummary, workers: usize) -> (u64, Vec<u8>) {
         let mut out = Vec::new();
         let count = store
             .render_with(
                 campaign.id,
                 ReportRows::All,
                 workers,
-                &|| Lines(Vec::new()),
+                &Lines::default,
                 &mut |b| {
                     out.extend_from_slice(b);
                     Ok(())
@@ -369,6 +402,37 @@ mod tests {
             )
             .unwrap();
         (count, out)
+    }
+
+    /// The parallel path itself, with `workers` and `window` as given, each
+    /// worker seeing `seen` or else the store's state now.
+    fn render_on(
+        store: &Store,
+        campaign: &CampaignSummary,
+        (workers, window): (usize, usize),
+        seen: Option<&crate::store::readers::Fingerprint>,
+        lines: &(dyn Fn() -> Lines + Sync),
+    ) -> (Result<u64, WorkerError>, Vec<u8>) {
+        let range = crate::store::campaigns::item_range(&store.conn, campaign.id).unwrap();
+        let now = fingerprint(&store.conn).unwrap();
+        let on = Workers {
+            path: store.conn.path().unwrap(),
+            seen: seen.unwrap_or(&now),
+            workers,
+            window,
+        };
+        let mut out = Vec::new();
+        let outcome = store.render_on_workers(
+            (ReportRows::All, VersionLookup::Joined),
+            range,
+            on,
+            &lines,
+            &mut |b| {
+                out.extend_from_slice(b);
+                Ok(())
+            },
+        );
+        (outcome, out)
     }
 
     #[test]
@@ -384,27 +448,66 @@ mod tests {
                 "{workers} workers"
             );
         }
+        // The first chunk dawdles, so the next ones come before it, into
+        // slots that windows this narrow reuse.
+        let first = crate::store::campaigns::item_range(&store.conn, campaign.id)
+            .unwrap()
+            .0;
+        let slow_first = || Lines {
+            slow: Some(first),
+            ..Lines::default()
+        };
+        for (workers, window) in [(2, 1), (2, 2), (3, 2), (3, 3)] {
+            let (outcome, out) = render_on(&store, &campaign, (workers, window), None, &slow_first);
+            assert_eq!(
+                outcome.unwrap(),
+                count,
+                "{workers} workers, window {window}"
+            );
+            assert!(
+                out == one,
+                "{workers} workers, window {window}: not the same bytes"
+            );
+        }
     }
 
     #[test]
     fn a_worker_that_sees_another_state_stops_everything() {
-        let (_dir, store, campaign) = several_chunks();
-        let range = crate::store::campaigns::item_range(&store.conn, campaign.id).unwrap();
-        let head = store.chain_head().unwrap().0 as i64;
-        let mut written = 0;
-        let outcome = store.render_on_workers(
-            (ReportRows::All, super::VersionLookup::Joined),
-            range,
-            head - 1,
-            2,
-            &|| Lines(Vec::new()),
-            &mut |b| {
-                written += b.len();
-                Ok(())
-            },
+        let (_dir, mut store, campaign) = several_chunks();
+        let before = fingerprint(&store.conn).unwrap();
+        let first = crate::store::campaigns::item_range(&store.conn, campaign.id)
+            .unwrap()
+            .0;
+        let decision = Some(Decision::Revoke);
+        testing::decide(
+            &mut store,
+            &campaign,
+            "owner@x",
+            first + 1,
+            decision,
+            "later",
         );
+        let (outcome, out) = render_on(&store, &campaign, (2, 4), Some(&before), &Lines::default);
         assert!(matches!(outcome, Err(WorkerError::Moved)), "{outcome:?}");
-        assert_eq!(written, 0, "nothing written before every worker agreed");
+        assert!(out.is_empty(), "nothing written before every worker agreed");
+    }
+
+    /// A worker that panics takes the report down with it, whatever the
+    /// others were waiting for.
+    #[test]
+    fn a_worker_that_panics_stops_the_report_rather_than_hanging_it() {
+        let (_dir, store, campaign) = several_chunks();
+        let first = crate::store::campaigns::item_range(&store.conn, campaign.id)
+            .unwrap()
+            .0;
+        let panicking = || Lines {
+            panic: Some(first),
+            ..Lines::default()
+        };
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            render_on(&store, &campaign, (2, 1), None, &panicking)
+        }));
+        assert!(outcome.is_err(), "the worker's panic is passed on");
     }
 
     /// Chunks go out in order, never more than the window past the
@@ -441,22 +544,14 @@ mod tests {
     #[test]
     fn workers_that_cannot_open_the_file_leave_it_to_the_caller() {
         let (dir, store, campaign) = several_chunks();
-        let range = crate::store::campaigns::item_range(&store.conn, campaign.id).unwrap();
-        let head = store.chain_head().unwrap().0 as i64;
+        let (count, one) = render(&store, &campaign, 1);
         std::fs::rename(dir.path().join("r.db"), dir.path().join("moved.db")).unwrap();
-        let outcome = store.render_on_workers(
-            (ReportRows::All, super::VersionLookup::Joined),
-            range,
-            head,
-            2,
-            &|| Lines(Vec::new()),
-            &mut |_| Ok(()),
-        );
+        let (outcome, out) = render_on(&store, &campaign, (2, 4), None, &Lines::default);
         assert!(matches!(outcome, Err(WorkerError::Moved)), "{outcome:?}");
-        let (count, _) = render(&store, &campaign, 2);
+        assert!(out.is_empty());
         assert_eq!(
-            count,
-            2 * CHUNK as u64 + 500,
+            render(&store, &campaign, 2),
+            (count, one),
             "rendered on the calling thread"
         );
     }

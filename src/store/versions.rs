@@ -140,19 +140,14 @@ const PIECES_PER_READER: i64 = 4;
 /// `(lo, hi)` cut into at most `pieces` consecutive ranges of about the
 /// same length; none when it is empty.
 fn cut((lo, hi): (i64, i64), pieces: i64) -> impl Iterator<Item = (i64, i64)> {
-    let len = hi.saturating_sub(lo).saturating_add(1).max(0);
-    let step = (len / pieces.max(1)).max(1);
-    (0..pieces.max(1))
-        .map(move |k| {
-            let from = lo.saturating_add(k.saturating_mul(step));
-            let to = if k == pieces.max(1) - 1 {
-                hi
-            } else {
-                from.saturating_add(step - 1).min(hi)
-            };
-            (from, to)
-        })
-        .filter(move |&(from, to)| len > 0 && from <= to)
+    // In i128, as a range may span every i64.
+    let (lo, hi) = (i128::from(lo), i128::from(hi));
+    let len = (hi - lo + 1).max(0);
+    let pieces = i128::from(pieces.max(1)).min(len);
+    let bound = move |k: i128| lo + len * k / pieces;
+    // Every bound lies within lo..=hi + 1, so each end fits in an i64.
+    let narrow = |n: i128| i64::try_from(n).unwrap_or(i64::MAX);
+    (0..pieces).map(move |k| (narrow(bound(k)), narrow(bound(k + 1) - 1)))
 }
 
 /// Each table's lowest and highest id.
@@ -376,8 +371,8 @@ impl Part {
 }
 
 /// Every report row of `campaign` read with its versions joined, and read
-/// with them loaded (in two parts when the store is a file): for tests that
-/// the two agree.
+/// with them loaded (in pieces, on several connections when the store is
+/// a file): for tests that the two agree.
 #[cfg(test)]
 pub(super) fn rows_both_ways(
     store: &super::Store,
@@ -438,7 +433,7 @@ mod tests {
     /// than asked for.
     #[test]
     fn a_range_is_cut_into_consecutive_pieces_that_cover_it() {
-        for (lo, hi) in [
+        let ranges = [
             (1, 0),
             (5, 5),
             (1, 7),
@@ -446,23 +441,24 @@ mod tests {
             (1, 9),
             (3, 1002),
             (i64::MAX - 9, i64::MAX),
-        ] {
+            (i64::MIN, i64::MIN + 2),
+            (i64::MIN, i64::MAX),
+        ];
+        for (lo, hi) in ranges {
             for pieces in [1, 2, 3, 8, 16] {
                 let cut: Vec<_> = cut((lo, hi), pieces).collect();
-                assert!(
-                    cut.len() as i64 <= pieces,
-                    "{lo}..={hi} in {pieces}: {cut:?}"
-                );
-                let mut next = lo;
+                let label = format!("{lo}..={hi} in {pieces}: {cut:?}");
+                assert!(cut.len() as i64 <= pieces, "{label}");
+                let mut next = i128::from(lo);
                 for &(from, to) in &cut {
-                    assert_eq!(from, next, "{lo}..={hi} in {pieces}: {cut:?}");
-                    assert!(from <= to);
-                    next = to.saturating_add(1);
+                    assert_eq!(i128::from(from), next, "{label}");
+                    assert!(from <= to, "{label}");
+                    next = i128::from(to) + 1;
                 }
                 if lo <= hi {
-                    assert_eq!(cut.last().map(|&(_, to)| to), Some(hi));
+                    assert_eq!(next, i128::from(hi) + 1, "{label}");
                 } else {
-                    assert!(cut.is_empty());
+                    assert!(cut.is_empty(), "{label}");
                 }
             }
         }
