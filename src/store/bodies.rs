@@ -4,7 +4,7 @@
 //! them was a tenth of a report's work. A body is looked up by its whole
 //! text, so a remembered answer is exactly what parsing would give.
 
-use foldhash::{HashMap, HashMapExt};
+use foldhash::HashMap;
 use serde::Deserialize;
 use std::borrow::Cow;
 
@@ -67,14 +67,6 @@ pub(super) struct BodyMemo {
 }
 
 impl BodyMemo {
-    pub fn new() -> BodyMemo {
-        BodyMemo {
-            index: HashMap::with_capacity(1024),
-            facts: Vec::with_capacity(1024),
-            bytes: 0,
-        }
-    }
-
     /// The facts of `body`, as it is stored: bytes that are UTF-8 unless
     /// the database was edited by hand. A remembered body was checked when
     /// it was first seen, so a repeat is not checked again.
@@ -107,7 +99,7 @@ mod tests {
 
     #[test]
     fn remembered_facts_are_the_parsed_ones() {
-        let mut memo = BodyMemo::new();
+        let mut memo = BodyMemo::default();
         for body in [DECIDED, EXCEPTION, CLOSED, "not json", "{}"] {
             let parsed = BodyFacts::parse(body);
             assert_eq!(
@@ -133,7 +125,7 @@ mod tests {
 
     #[test]
     fn bodies_that_are_not_utf8_are_refused_first_time_and_every_time() {
-        let mut memo = BodyMemo::new();
+        let mut memo = BodyMemo::default();
         let broken = b"{\"ticket\":\"\xff\"}";
         assert!(memo.facts(broken).is_err());
         assert!(memo.facts(broken).is_err());
@@ -141,7 +133,7 @@ mod tests {
 
     #[test]
     fn a_full_memo_still_answers_for_bodies_it_does_not_keep() {
-        let mut memo = BodyMemo::new();
+        let mut memo = BodyMemo::default();
         for n in 0..MAX_BODIES {
             let body = format!(r#"{{"seconds_on_screen":{n}}}"#);
             memo.facts(body.as_bytes()).unwrap();
@@ -154,7 +146,7 @@ mod tests {
 
     #[test]
     fn long_bodies_are_kept_only_up_to_the_byte_bound() {
-        let mut memo = BodyMemo::new();
+        let mut memo = BodyMemo::default();
         let ticket = "x".repeat(MAX_BODY_BYTES / 3);
         for n in 0..4 {
             let body = format!(r#"{{"ticket":"{n}{ticket}"}}"#);

@@ -264,7 +264,7 @@ impl Store {
                         let conn = opened.map_err(|_| WorkerError::Moved)?;
                         let mut stmt = conn.prepare(sql)?;
                         let mut renderer = renderer();
-                        let mut bodies = BodyMemo::new();
+                        let mut bodies = BodyMemo::default();
                         while let Some(taken) = dispatch.take() {
                             let start = first + taken as i64 * CHUNK;
                             let end = (start + CHUNK - 1).min(last);
@@ -371,7 +371,7 @@ mod tests {
             .unwrap();
         testing::import(&mut store, std::str::from_utf8(&csv).unwrap());
         let campaign = testing::campaign(&mut store, "Q4", "2026-11-01");
-        let (first, _) = crate::store::campaigns::item_range(&store.conn, campaign.id).unwrap();
+        let first = first_item(&store, &campaign);
         for n in [0, CHUNK - 1, CHUNK, 2 * CHUNK + 7] {
             let item = first + n;
             let decision = Some(Decision::Attest);
@@ -385,6 +385,12 @@ mod tests {
             );
         }
         (dir, store, campaign)
+    }
+
+    fn first_item(store: &Store, campaign: &CampaignSummary) -> i64 {
+        crate::store::campaigns::item_range(&store.conn, campaign.id)
+            .unwrap()
+            .0
     }
 
     fn render(store: &Store, campaign: &CampaignSummary, workers: usize) -> (u64, Vec<u8>) {
@@ -450,9 +456,7 @@ mod tests {
         }
         // The first chunk dawdles, so the next ones come before it, into
         // slots that windows this narrow reuse.
-        let first = crate::store::campaigns::item_range(&store.conn, campaign.id)
-            .unwrap()
-            .0;
+        let first = first_item(&store, &campaign);
         let slow_first = || Lines {
             slow: Some(first),
             ..Lines::default()
@@ -475,9 +479,7 @@ mod tests {
     fn a_worker_that_sees_another_state_stops_everything() {
         let (_dir, mut store, campaign) = several_chunks();
         let before = fingerprint(&store.conn).unwrap();
-        let first = crate::store::campaigns::item_range(&store.conn, campaign.id)
-            .unwrap()
-            .0;
+        let first = first_item(&store, &campaign);
         let decision = Some(Decision::Revoke);
         testing::decide(
             &mut store,
@@ -497,9 +499,7 @@ mod tests {
     #[test]
     fn a_worker_that_panics_stops_the_report_rather_than_hanging_it() {
         let (_dir, store, campaign) = several_chunks();
-        let first = crate::store::campaigns::item_range(&store.conn, campaign.id)
-            .unwrap()
-            .0;
+        let first = first_item(&store, &campaign);
         let panicking = || Lines {
             panic: Some(first),
             ..Lines::default()

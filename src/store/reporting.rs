@@ -442,7 +442,7 @@ impl Store {
         );
         let mut stmt = self.conn.prepare(&sql)?;
         let mut cursor = stmt.query([first, last])?;
-        let mut bodies = BodyMemo::new();
+        let mut bodies = BodyMemo::default();
         while let Some(r) = cursor.next()? {
             if let Some(cells) = read_cells(r, lookup, &mut bodies)? {
                 visit(&cells).map_err(|e| StoreError::Invalid(e.to_string()))?;
