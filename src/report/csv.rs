@@ -78,8 +78,12 @@ impl Scratch {
         let mut head = Vec::new();
         let mut record = Record {
             out: &mut head,
-            terminal: ctx.to_terminal,
-            first: true,
+            quoting: if ctx.to_terminal {
+                Quoting::Sanitised
+            } else {
+                Quoting::PerCell
+            },
+            fields: 0,
         };
         record.field(&ctx.evidence.head_hash);
         Scratch {
@@ -128,13 +132,10 @@ struct CsvChunk<'a> {
 
 impl ChunkRenderer for CsvChunk<'_> {
     fn row(&mut self, row: &ReportCells<'_>) -> Result<(), RenderError> {
-        let mut record = Record {
-            out: &mut self.out,
-            terminal: self.ctx.to_terminal,
-            first: true,
-        };
-        write_row(&mut record, &mut self.scratch, self.ctx, row);
-        record.end();
+        let (scratch, ctx) = (&mut self.scratch, self.ctx);
+        write_record(&mut self.out, ctx.to_terminal, |record| {
+            write_row(record, scratch, ctx, row)
+        });
         Ok(())
     }
 
@@ -149,6 +150,41 @@ impl ChunkRenderer for CsvChunk<'_> {
     }
 }
 
+/// Appends the record that `write` writes, ended.
+fn write_record(out: &mut Vec<u8>, terminal: bool, mut write: impl FnMut(&mut Record<'_>)) {
+    let start = out.len();
+    if !terminal {
+        let mut record = Record {
+            out,
+            quoting: Quoting::Deferred,
+            fields: 0,
+        };
+        write(&mut record);
+        // A lone field is left to the careful path: csv quotes it when empty.
+        let fields = record.fields;
+        if fields > 1 && unquoted_separators(&out[start..]) == Some(fields - 1) {
+            out.push(b'\n');
+            return;
+        }
+        out.truncate(start);
+    }
+    let mut record = Record {
+        out,
+        quoting: if terminal {
+            Quoting::Sanitised
+        } else {
+            Quoting::PerCell
+        },
+        fields: 0,
+    };
+    write(&mut record);
+    if record.fields == 1 && record.out.len() == start {
+        // An empty line would read as no record at all.
+        record.out.extend_from_slice(b"\"\"");
+    }
+    record.end();
+}
+
 /// One CSV record written straight into a byte buffer, byte for byte as
 /// `csv::Writer` with its defaults writes it: a field is quoted only when
 /// it holds a comma, a quote, `\r` or `\n`, quotes inside are doubled, and
@@ -158,20 +194,44 @@ impl ChunkRenderer for CsvChunk<'_> {
 /// fields cost about as much as copying them out of the SQLite rows.
 struct Record<'o> {
     out: &'o mut Vec<u8>,
-    terminal: bool,
-    first: bool,
+    quoting: Quoting,
+    /// Fields written so far.
+    fields: usize,
+}
+
+/// How a [`Record`] decides which cells to quote.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Quoting {
+    /// Each cell is scanned as it is written.
+    PerCell,
+    /// Each cell is sanitised for a terminal, then scanned.
+    Sanitised,
+    /// Cells are written unquoted (neutralised still), for one scan of the
+    /// whole record afterwards: almost every record needs no quote at all,
+    /// and one pass over four hundred bytes costs less than thirty short
+    /// ones. A record the scan finds wanting is written again `PerCell`.
+    Deferred,
 }
 
 impl Record<'_> {
-    fn field(&mut self, cell: &str) {
-        if !self.first {
+    fn separate(&mut self) {
+        if self.fields > 0 {
             self.out.push(b',');
         }
-        self.first = false;
-        if self.terminal {
-            push_cell(self.out, &sanitize_multiline(cell));
-        } else {
-            push_cell(self.out, cell);
+        self.fields += 1;
+    }
+
+    fn field(&mut self, cell: &str) {
+        self.separate();
+        match self.quoting {
+            Quoting::PerCell => push_cell(self.out, cell),
+            Quoting::Sanitised => push_cell(self.out, &sanitize_multiline(cell)),
+            Quoting::Deferred => {
+                if starts_formula(cell.as_bytes()) {
+                    self.out.push(b'\'');
+                }
+                self.out.extend_from_slice(cell.as_bytes());
+            }
         }
     }
 
@@ -183,19 +243,13 @@ impl Record<'_> {
             !starts_formula(word.as_bytes()) && !needs_quotes(word.as_bytes()),
             "{word:?} is not a plain word"
         );
-        if !self.first {
-            self.out.push(b',');
-        }
-        self.first = false;
+        self.separate();
         self.out.extend_from_slice(word.as_bytes());
     }
 
     /// A cell already rendered as [`Record::field`] renders it.
     fn rendered(&mut self, cell: &[u8]) {
-        if !self.first {
-            self.out.push(b',');
-        }
-        self.first = false;
+        self.separate();
         self.out.extend_from_slice(cell);
     }
 
@@ -242,6 +296,36 @@ fn needs_quotes(bytes: &[u8]) -> bool {
     let mut last = [0u8; BLOCK];
     last[..rest.len()].copy_from_slice(rest);
     any_special(&last)
+}
+
+/// The commas in a record written [`Quoting::Deferred`], or `None` when
+/// it holds a quote, `\r` or `\n`. A record with one comma per separator
+/// and none of those has no cell that needs quoting, so it reads exactly
+/// as one written [`Quoting::PerCell`]. Blocks of 32 bytes, the last
+/// padded with NULs, as in [`needs_quotes`].
+fn unquoted_separators(record: &[u8]) -> Option<usize> {
+    const BLOCK: usize = 32;
+    #[inline(always)]
+    fn scan(block: &[u8; BLOCK]) -> (u8, u8) {
+        let mut commas = 0u8;
+        let mut special = 0u8;
+        for &b in block {
+            commas += u8::from(b == b',');
+            special |= u8::from((b == b'"') | (b == b'\n') | (b == b'\r'));
+        }
+        (commas, special)
+    }
+    let (blocks, rest) = record.as_chunks::<BLOCK>();
+    let mut last = [0u8; BLOCK];
+    last[..rest.len()].copy_from_slice(rest);
+    let mut commas = 0usize;
+    let mut special = 0u8;
+    for block in blocks.iter().chain(std::iter::once(&last)) {
+        let (c, s) = scan(block);
+        commas += usize::from(c);
+        special |= s;
+    }
+    (special == 0).then_some(commas)
 }
 
 fn push_cell(out: &mut Vec<u8>, cell: &str) {
@@ -384,37 +468,97 @@ mod tests {
         }
     }
 
+    const CELLS: [&str; 20] = [
+        "",
+        "plain",
+        "a,b",
+        "say \"hi\"",
+        "\"",
+        "\"\"",
+        "line\nbreak",
+        "cr\rhere",
+        "=1+1",
+        "=\"x\",y",
+        "-2",
+        "+3",
+        "@cmd",
+        "\tx",
+        "\rx",
+        "\r\n",
+        "'",
+        "ünï, ✓",
+        "a=b",
+        "- \"q\"\n",
+    ];
+
+    /// A record is written unquoted and scanned once, and written again
+    /// cell by cell when the scan finds anything: either way it reads as
+    /// `csv::Writer` writes it. Each cell above is tried at each place in
+    /// records longer and shorter than a scan block, among plain cells.
+    #[test]
+    fn records_are_written_as_csv_writer_writes_them_whatever_they_hold() {
+        let filler = "x".repeat(40);
+        for width in [1, 2, 5, 34] {
+            for cell in CELLS {
+                for at in 0..width {
+                    let fields: Vec<&str> = (0..width)
+                        .map(|i| if i == at { cell } else { filler.as_str() })
+                        .collect();
+                    let mut expected = ::csv::Writer::from_writer(Vec::new());
+                    let neutralised: Vec<_> = fields.iter().map(|f| neutralize(f)).collect();
+                    expected
+                        .write_record(neutralised.iter().map(|f| f.as_bytes()))
+                        .unwrap();
+                    let expected = expected.into_inner().unwrap();
+                    let mut ours = b"earlier rows\n".to_vec();
+                    write_record(&mut ours, false, |record| {
+                        fields.iter().for_each(|f| record.field(f))
+                    });
+                    assert_eq!(
+                        String::from_utf8_lossy(&ours["earlier rows\n".len()..]),
+                        String::from_utf8_lossy(&expected),
+                        "{cell:?} at {at} of {width}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_record_scan_counts_commas_and_finds_quotes_and_line_ends() {
+        for len in 0..=70 {
+            let plain = "x".repeat(len);
+            assert_eq!(unquoted_separators(plain.as_bytes()), Some(0));
+            for at in 0..len {
+                let mut record = plain.clone().into_bytes();
+                record[at] = b',';
+                assert_eq!(
+                    unquoted_separators(&record),
+                    Some(1),
+                    "comma at {at} of {len}"
+                );
+                record[len - 1 - at] = b',';
+                let commas = if len - 1 - at == at { 1 } else { 2 };
+                assert_eq!(unquoted_separators(&record), Some(commas));
+                for special in [b'"', b'\n', b'\r'] {
+                    let mut record = plain.clone().into_bytes();
+                    record[at] = special;
+                    assert_eq!(unquoted_separators(&record), None, "{special:?} at {at}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn cells_are_written_as_csv_writer_writes_them_neutralised() {
-        let cells = [
-            "",
-            "plain",
-            "a,b",
-            "say \"hi\"",
-            "\"",
-            "\"\"",
-            "line\nbreak",
-            "cr\rhere",
-            "=1+1",
-            "=\"x\",y",
-            "-2",
-            "+3",
-            "@cmd",
-            "\tx",
-            "\rx",
-            "\r\n",
-            "'",
-            "ünï, ✓",
-            "a=b",
-            "- \"q\"\n",
-        ];
+        let cells = CELLS;
         let numbers = [0, 7, -1, 42, i64::MAX, i64::MIN];
         let mut expected = ::csv::Writer::from_writer(Vec::new());
         let mut ours = Vec::new();
         let mut record = Record {
             out: &mut ours,
-            terminal: false,
-            first: true,
+            quoting: Quoting::PerCell,
+            fields: 0,
         };
         for cell in cells {
             expected.write_field(neutralize(cell).as_bytes()).unwrap();
