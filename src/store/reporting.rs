@@ -183,6 +183,20 @@ pub(super) fn read_cells<'r>(
     lookup: VersionLookup<'r>,
     bodies: &'r mut BodyMemo,
 ) -> rusqlite::Result<Option<ReportCells<'r>>> {
+    // The versions first: their rows are cache misses (items are in risk
+    // order, versions in import order), which the core can wait on while
+    // it reads the other columns.
+    let versions = match lookup {
+        VersionLookup::Joined => None,
+        VersionLookup::Loaded(versions) => {
+            let (Some(identity), Some(grant)) =
+                (versions.identity(r.get(16)?), versions.grant(r.get(17)?))
+            else {
+                return Ok(None);
+            };
+            Some((identity, grant))
+        }
+    };
     let body = match r.get_ref(11)?.as_bytes_or_null()? {
         Some(bytes) => bodies
             .facts(bytes)
@@ -222,8 +236,8 @@ pub(super) fn read_cells<'r>(
         remediation_snapshot: r.get(15)?,
         ..ReportCells::default()
     };
-    match lookup {
-        VersionLookup::Joined => {
+    match versions {
+        None => {
             cells.tenant = text(r, 16)?;
             cells.identity_id = text(r, 17)?;
             cells.identity_name = text(r, 18)?;
@@ -235,12 +249,7 @@ pub(super) fn read_cells<'r>(
             cells.entitlement = text(r, 24)?;
             cells.privileged = r.get(25)?;
         }
-        VersionLookup::Loaded(versions) => {
-            let (Some(identity), Some(grant)) =
-                (versions.identity(r.get(16)?), versions.grant(r.get(17)?))
-            else {
-                return Ok(None);
-            };
+        Some((identity, grant)) => {
             let (register_relationship, register_organization) =
                 (opt_text(r, 18)?, opt_text(r, 19)?);
             cells.tenant = identity.tenant;
