@@ -7,7 +7,7 @@
 
 use super::Result;
 use super::readers::{Readers, available_helpers};
-use super::reporting::{opt_text, text};
+use super::reporting::{bytes, opt_bytes, text};
 use foldhash::{HashMap, HashMapExt};
 use rusqlite::Connection;
 
@@ -119,7 +119,8 @@ pub(super) struct Versions {
 struct Part {
     from: i64,
     text: String,
-    interned: HashMap<Box<str>, Sym>,
+    /// By bytes: a string seen before is found without checking its UTF-8 again.
+    interned: HashMap<Box<[u8]>, Sym>,
     symbols: Vec<Span>,
     identities: ById<IdentityFields>,
     grants: ById<GrantFields>,
@@ -271,12 +272,12 @@ impl Part {
         while let Some(r) = rows.next()? {
             let fields = (|| {
                 Some(IdentityFields {
-                    tenant: self.intern(text(r, 1).ok()?)?,
+                    tenant: self.intern(bytes(r, 1).ok()?)?,
                     identity_id: self.push(text(r, 2).ok()?)?,
                     name: self.push(text(r, 3).ok()?)?,
-                    kind: self.intern(text(r, 4).ok()?)?,
-                    relationship: self.intern(text(r, 5).ok()?)?,
-                    organization: self.intern_opt(opt_text(r, 6).ok()?)?,
+                    kind: self.intern(bytes(r, 4).ok()?)?,
+                    relationship: self.intern(bytes(r, 5).ok()?)?,
+                    organization: self.intern_opt(opt_bytes(r, 6).ok()?)?,
                 })
             })();
             match fields {
@@ -296,9 +297,9 @@ impl Part {
         while let Some(r) = rows.next()? {
             let fields = (|| {
                 Some(GrantFields {
-                    system: self.intern(text(r, 1).ok()?)?,
-                    name: self.intern(text(r, 2).ok()?)?,
-                    environment: self.intern_opt(opt_text(r, 3).ok()?)?,
+                    system: self.intern(bytes(r, 1).ok()?)?,
+                    name: self.intern(bytes(r, 2).ok()?)?,
+                    environment: self.intern_opt(opt_bytes(r, 3).ok()?)?,
                     privileged: r.get(4).ok()?,
                 })
             })();
@@ -318,22 +319,22 @@ impl Part {
         Some(Span { start, len })
     }
 
-    fn intern(&mut self, s: &str) -> Option<Sym> {
-        if let Some(&sym) = self.interned.get(s) {
+    fn intern(&mut self, bytes: &[u8]) -> Option<Sym> {
+        if let Some(&sym) = self.interned.get(bytes) {
             return Some(sym);
         }
-        let span = self.push(s)?;
+        let span = self.push(std::str::from_utf8(bytes).ok()?)?;
         let sym = Sym::try_from(self.symbols.len())
             .ok()
             .filter(|&s| s != NO_SYM)?;
         self.symbols.push(span);
-        self.interned.insert(s.into(), sym);
+        self.interned.insert(bytes.into(), sym);
         Some(sym)
     }
 
     /// An absent value is [`NO_SYM`].
-    fn intern_opt(&mut self, s: Option<&str>) -> Option<Sym> {
-        s.map_or(Some(NO_SYM), |s| self.intern(s))
+    fn intern_opt(&mut self, bytes: Option<&[u8]>) -> Option<Sym> {
+        bytes.map_or(Some(NO_SYM), |b| self.intern(b))
     }
 
     fn span(&self, span: Span) -> &str {
@@ -516,5 +517,29 @@ mod tests {
         );
         let versions = Versions::load_for(&store.conn, items).unwrap().unwrap();
         assert!(versions.identities.len() > 1 && versions.grants.len() > 1);
+    }
+
+    /// Strings are interned by their bytes and checked as UTF-8 once each:
+    /// a version that is not UTF-8 still leaves the report to the joined
+    /// query, whose error names the column.
+    #[test]
+    fn a_version_that_is_not_utf8_is_not_loaded() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut store, _) = Store::create(&dir.path().join("v.db")).unwrap();
+        let mut estate = Vec::new();
+        EstateSpec::new(2000, 5, day("2026-11-01"))
+            .write_csv(&mut estate)
+            .unwrap();
+        testing::import(&mut store, &String::from_utf8(estate).unwrap());
+        let items = testing::campaign(&mut store, "Q3", "2026-11-01").items as i64;
+        assert!(Versions::load_for(&store.conn, items).unwrap().is_some());
+        store
+            .conn
+            .execute(
+                "UPDATE entitlement SET system = CAST(x'ff' AS TEXT) WHERE id = 1500",
+                [],
+            )
+            .unwrap();
+        assert!(Versions::load_for(&store.conn, items).unwrap().is_none());
     }
 }
