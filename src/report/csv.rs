@@ -150,7 +150,12 @@ impl ChunkRenderer for CsvChunk<'_> {
     }
 }
 
-/// Appends the record that `write` writes, ended.
+/// Appends the record that `write` writes, ended, byte for byte as
+/// `csv::Writer` with its defaults writes it: a field is quoted only when
+/// it holds a comma, a quote, `\r` or `\n`, quotes inside are doubled, a
+/// record with no bytes in it is written `""`, and the record ends in
+/// `\n`. `write` may be called twice (see [`Quoting::Deferred`]), so it
+/// must write the same cells each time.
 fn write_record(out: &mut Vec<u8>, terminal: bool, mut write: impl FnMut(&mut Record<'_>)) {
     let start = out.len();
     if !terminal {
@@ -160,7 +165,7 @@ fn write_record(out: &mut Vec<u8>, terminal: bool, mut write: impl FnMut(&mut Re
             fields: 0,
         };
         write(&mut record);
-        // A lone field is left to the careful path: csv quotes it when empty.
+        // A lone field may be empty, which the careful path quotes.
         let fields = record.fields;
         if fields > 1 && unquoted_separators(&out[start..]) == Some(fields - 1) {
             out.push(b'\n');
@@ -178,29 +183,27 @@ fn write_record(out: &mut Vec<u8>, terminal: bool, mut write: impl FnMut(&mut Re
         fields: 0,
     };
     write(&mut record);
-    if record.fields == 1 && record.out.len() == start {
+    if record.out.len() == start {
         // An empty line would read as no record at all.
         record.out.extend_from_slice(b"\"\"");
     }
     record.end();
 }
 
-/// One CSV record written straight into a byte buffer, byte for byte as
-/// `csv::Writer` with its defaults writes it: a field is quoted only when
-/// it holds a comma, a quote, `\r` or `\n`, quotes inside are doubled, and
-/// the record ends in `\n`. Every cell is neutralised as by [`neutralize`]
-/// and, for a terminal, sanitised first. `csv::Writer` copies each field
+/// One CSV record's cells written straight into a byte buffer, for
+/// [`write_record`] to finish. Every cell is neutralised as by
+/// [`neutralize`] and, for a terminal, sanitised first. `csv::Writer` copies each field
 /// through its own buffer and state machine, which at a million rows of 34
 /// fields cost about as much as copying them out of the SQLite rows.
 struct Record<'o> {
     out: &'o mut Vec<u8>,
     quoting: Quoting,
-    /// Fields written so far.
+    /// What the separators written must number, less one.
     fields: usize,
 }
 
 /// How a [`Record`] decides which cells to quote.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 enum Quoting {
     /// Each cell is scanned as it is written.
     PerCell,
@@ -494,31 +497,40 @@ mod tests {
     /// A record is written unquoted and scanned once, and written again
     /// cell by cell when the scan finds anything: either way it reads as
     /// `csv::Writer` writes it. Each cell above is tried at each place in
-    /// records longer and shorter than a scan block, among plain cells.
+    /// records longer and shorter than a scan block, among plain cells; a
+    /// record of plain cells is written once.
     #[test]
     fn records_are_written_as_csv_writer_writes_them_whatever_they_hold() {
         let filler = "x".repeat(40);
+        let check = |fields: &[&str]| {
+            let mut expected = ::csv::Writer::from_writer(Vec::new());
+            let neutralised: Vec<_> = fields.iter().map(|f| neutralize(f)).collect();
+            expected
+                .write_record(neutralised.iter().map(|f| f.as_bytes()))
+                .unwrap();
+            let expected = expected.into_inner().unwrap();
+            let mut ours = b"earlier rows\n".to_vec();
+            let mut writes = 0;
+            write_record(&mut ours, false, |record| {
+                writes += 1;
+                fields.iter().for_each(|f| record.field(f))
+            });
+            assert_eq!(
+                String::from_utf8_lossy(&ours["earlier rows\n".len()..]),
+                String::from_utf8_lossy(&expected),
+                "{fields:?}"
+            );
+            writes
+        };
+        assert_eq!(check(&[]), 2);
         for width in [1, 2, 5, 34] {
+            let plain = vec![filler.as_str(); width];
+            assert_eq!(check(&plain), if width > 1 { 1 } else { 2 }, "{width}");
             for cell in CELLS {
                 for at in 0..width {
-                    let fields: Vec<&str> = (0..width)
-                        .map(|i| if i == at { cell } else { filler.as_str() })
-                        .collect();
-                    let mut expected = ::csv::Writer::from_writer(Vec::new());
-                    let neutralised: Vec<_> = fields.iter().map(|f| neutralize(f)).collect();
-                    expected
-                        .write_record(neutralised.iter().map(|f| f.as_bytes()))
-                        .unwrap();
-                    let expected = expected.into_inner().unwrap();
-                    let mut ours = b"earlier rows\n".to_vec();
-                    write_record(&mut ours, false, |record| {
-                        fields.iter().for_each(|f| record.field(f))
-                    });
-                    assert_eq!(
-                        String::from_utf8_lossy(&ours["earlier rows\n".len()..]),
-                        String::from_utf8_lossy(&expected),
-                        "{cell:?} at {at} of {width}"
-                    );
+                    let mut fields = plain.clone();
+                    fields[at] = cell;
+                    check(&fields);
                 }
             }
         }
@@ -539,7 +551,11 @@ mod tests {
                 );
                 record[len - 1 - at] = b',';
                 let commas = if len - 1 - at == at { 1 } else { 2 };
-                assert_eq!(unquoted_separators(&record), Some(commas));
+                assert_eq!(
+                    unquoted_separators(&record),
+                    Some(commas),
+                    "commas at {at} of {len}"
+                );
                 for special in [b'"', b'\n', b'\r'] {
                     let mut record = plain.clone().into_bytes();
                     record[at] = special;

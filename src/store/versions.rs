@@ -521,7 +521,7 @@ mod tests {
 
     /// Strings are interned by their bytes and checked as UTF-8 once each:
     /// a version that is not UTF-8 still leaves the report to the joined
-    /// query, whose error names the column.
+    /// query.
     #[test]
     fn a_version_that_is_not_utf8_is_not_loaded() {
         let dir = tempfile::tempdir().unwrap();
