@@ -19,6 +19,7 @@ mod exceptions;
 mod identities;
 mod integrity;
 mod items;
+mod journal;
 mod lifecycle;
 mod query;
 mod readers;

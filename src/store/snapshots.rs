@@ -8,6 +8,7 @@
 
 use super::bulk::{Insert, Value};
 use super::events::{ChainWriter, NewEvent};
+use super::journal::BulkJournal;
 use super::{Result, SnapshotId, Store};
 use crate::domain::model::IdentityAttributes;
 use crate::domain::{EntitlementRecord, Stamp};
@@ -99,7 +100,8 @@ struct Warnings {
 /// How many warnings the audit event keeps in full.
 const KEPT_WARNINGS: usize = 100;
 
-/// The page cache an import may use. SQLite allocates it as pages are
+/// The page cache an import may use when it writes through the WAL (see
+/// [`BulkJournal`] for when it does not). SQLite allocates it as pages are
 /// read or dirtied, so a small import uses little of it. A million-row import
 /// dirties about 280 MB: with 64 MiB it spilled and re-read 67,000 pages
 /// through the WAL (a third of its page I/O); 256 MiB keeps most in memory,
@@ -188,6 +190,8 @@ impl<'a> Statements<'a> {
 /// rolls everything back.
 pub struct ImportSession<'a> {
     conn: &'a Connection,
+    /// Restored once the transaction ends, whichever way.
+    journal: BulkJournal,
     stmts: Statements<'a>,
     snapshot: SnapshotId,
     meta: SnapshotMeta,
@@ -231,9 +235,13 @@ pub struct ImportSession<'a> {
 impl Store {
     pub fn begin_import(&mut self, meta: SnapshotMeta) -> Result<ImportSession<'_>> {
         let conn = &self.conn;
-        conn.execute_batch("BEGIN IMMEDIATE")?;
+        let journal = BulkJournal::enter(conn)?;
+        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+            journal.leave(conn);
+            return Err(e.into());
+        }
         let started = (|| -> Result<(SnapshotId, (i64, i64), Statements<'_>)> {
-            conn.pragma_update(None, "cache_size", -IMPORT_CACHE_KIB)?;
+            conn.pragma_update(None, "cache_size", -journal.cache_kib(IMPORT_CACHE_KIB))?;
             conn.execute(
                 "INSERT INTO snapshot (file_name, sha256, format, imported_at, imported_by, partial)
                  VALUES (?1, '', ?2, ?3, ?4, ?5)",
@@ -257,11 +265,14 @@ impl Store {
             Ok(started) => started,
             Err(e) => {
                 let _ = conn.execute_batch("ROLLBACK");
+                let _ = conn.pragma_update(None, "cache_size", -2000);
+                journal.leave(conn);
                 return Err(e);
             }
         };
         Ok(ImportSession {
             conn,
+            journal,
             stmts,
             snapshot,
             meta,
@@ -783,9 +794,16 @@ impl<'a> ImportSession<'a> {
             &holds,
         )?;
         self.open = false;
-        self.conn
-            .execute_batch(if dry_run { "ROLLBACK" } else { "COMMIT" })?;
+        let ended = self
+            .conn
+            .execute_batch(if dry_run { "ROLLBACK" } else { "COMMIT" });
+        if ended.is_err() {
+            // Nothing may remain of an import whose commit failed either.
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
         let _ = self.conn.pragma_update(None, "cache_size", -2000);
+        self.journal.leave(self.conn);
+        ended?;
         Ok(c)
     }
 
@@ -922,6 +940,7 @@ impl Drop for ImportSession<'_> {
             // leaves SQLite to discard the transaction when the connection closes.
             let _ = self.conn.execute_batch("ROLLBACK");
             let _ = self.conn.pragma_update(None, "cache_size", -2000);
+            self.journal.leave(self.conn);
         }
     }
 }

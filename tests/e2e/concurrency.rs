@@ -346,3 +346,90 @@ fn the_console_shows_a_decision_made_elsewhere_instead_of_overwriting_it() {
         ]
     );
 }
+
+/// An import alone on the file runs under a rollback journal (its
+/// `-journal` file shows it, as private as the database); readers and a reviewer who arrive meanwhile
+/// wait for it and succeed, never seeing "locked"; the file ends in WAL with
+/// everything in it.
+#[test]
+fn readers_and_reviewers_arriving_during_an_import_wait_for_it() {
+    let sandbox = Sandbox::with_campaign();
+    let item = sandbox.sample_item("Q4", 1);
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+    let spec = recert::estate::EstateSpec::new(40_000, 11, today);
+    let estate = std::fs::File::create(sandbox.path("estate.csv")).unwrap();
+    let rows = spec.write_csv(estate).unwrap();
+    let mut import = sandbox
+        .std_cmd(&["import", "estate.csv"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let journal = sandbox.path("recert.db-journal");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !journal.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no rollback journal appeared"
+        );
+        assert!(
+            import.try_wait().unwrap().is_none(),
+            "the import ended before its journal was seen"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    #[cfg(unix)]
+    if let Ok(meta) = std::fs::metadata(&journal) {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600, "-journal");
+    }
+    let arrivals: Vec<Vec<&str>> = vec![
+        vec!["campaign", "list", "--json"],
+        vec!["items", "Q4", "--json"],
+        vec![
+            "decide",
+            "Q4",
+            &item,
+            "revoke",
+            "--note",
+            "during the import",
+        ],
+    ];
+    let arriving: Vec<_> = arrivals
+        .iter()
+        .map(|args| (args.clone(), sandbox.std_cmd(args).output().unwrap()))
+        .collect();
+    let import = import.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&import.stderr);
+    assert!(import.status.success(), "{stderr}");
+    assert!(
+        String::from_utf8_lossy(&import.stdout).contains(&format!("{rows} rows")),
+        "{}",
+        String::from_utf8_lossy(&import.stdout)
+    );
+    for (args, output) in &arriving {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "recert {args:?}: {stderr}");
+        assert!(
+            !stderr.contains("locked") && !stderr.contains("busy"),
+            "{stderr}"
+        );
+    }
+    assert!(!journal.exists(), "the journal is gone once committed");
+    let conn = rusqlite::Connection::open(sandbox.db()).unwrap();
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    let (snapshots, decided): (i64, i64) = conn
+        .query_row(
+            "SELECT (SELECT count(*) FROM snapshot),
+                    (SELECT count(*) FROM event WHERE item = ?1 AND kind = 'revoke')",
+            [&item],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((snapshots, decided), (2, 1));
+    let verify = sandbox.ok(&["verify"]);
+    assert!(verify.contains("audit chain intact"), "{verify}");
+}
