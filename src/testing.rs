@@ -28,6 +28,7 @@ pub fn register_meta() -> SnapshotMeta {
         imported_at: "2026-11-01T09:00:00.000Z".into(),
         imported_by: "importer@test".into(),
         partial: false,
+        source_bytes: None,
     }
 }
 
@@ -39,6 +40,7 @@ pub fn grant_meta() -> SnapshotMeta {
         imported_at: "2026-11-01T09:00:00.000Z".into(),
         imported_by: "importer@test".into(),
         partial: false,
+        source_bytes: None,
     }
 }
 
@@ -47,7 +49,7 @@ pub fn import(store: &mut Store, text: &str) -> ImportCounts {
     import_as(store, grant_meta(), text)
 }
 
-fn import_as(store: &mut Store, meta: SnapshotMeta, text: &str) -> ImportCounts {
+pub fn import_as(store: &mut Store, meta: SnapshotMeta, text: &str) -> ImportCounts {
     let mut session = store.begin_import(meta).expect("begin import");
     for row in canonical::Reader::new(text.as_bytes(), Defaults::default()).expect("header") {
         let (line, record) = row.expect("valid row");

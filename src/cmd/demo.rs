@@ -69,6 +69,7 @@ pub fn seed(store: &mut Store, env: &Env, reviewer: &str) -> Result<String> {
         NaiveDate::from_ymd_opt(WRITTEN_ON.0, WRITTEN_ON.1, WRITTEN_ON.2).unwrap_or(today);
     let shift = (today - written).num_days();
     for (name, text) in SOURCES {
+        let text = freshen(text, shift)?;
         let source = Source {
             shown_name: format!("demo/{name}"),
             file_name: name.to_string(),
@@ -76,8 +77,9 @@ pub fn seed(store: &mut Store, env: &Env, reviewer: &str) -> Result<String> {
             defaults: Defaults::default(),
             partial: false,
             dry_run: false,
+            bytes: Some(text.len() as u64),
         };
-        import_source(store, &source, freshen(text, shift)?.as_bytes(), env)?;
+        import_source(store, &source, text.as_bytes(), env)?;
     }
     let name = format!(
         "{} Q{} partner access review",

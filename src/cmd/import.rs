@@ -108,8 +108,18 @@ fn import_file(store: &mut Store, file: &File, args: &ImportArgs, env: &Env) -> 
         defaults: defaults(args),
         partial: args.partial,
         dry_run: args.dry_run,
+        bytes: regular_file_size(&file.path),
     };
     import_source(store, &source, input, env).map(drop)
+}
+
+/// The size of a regular file; `None` for a pipe, a device or anything
+/// whose size says nothing about what reading it takes.
+fn regular_file_size(path: &Path) -> Option<u64> {
+    std::fs::metadata(path)
+        .ok()
+        .filter(|m| m.is_file())
+        .map(|m| m.len())
 }
 
 /// Problems found in one snapshot's files: the first few rendered in full
@@ -171,6 +181,8 @@ pub(crate) struct Source {
     pub defaults: Defaults,
     pub partial: bool,
     pub dry_run: bool,
+    /// The source's size, when known (not for a pipe).
+    pub bytes: Option<u64>,
 }
 
 /// Feeds validated rows into the session; row problems and duplicates are
@@ -230,6 +242,7 @@ pub(crate) fn import_source(
         imported_at: env.now_stamp(),
         imported_by: env.actor.clone(),
         partial: source.partial,
+        source_bytes: source.bytes,
     };
     let mut problems = Problems::default();
     let mut warnings = Vec::new();
@@ -356,6 +369,7 @@ fn import_scim(store: &mut Store, files: &[&File], args: &ImportArgs, env: &Env)
         imported_at: env.now_stamp(),
         imported_by: env.actor.clone(),
         partial: args.partial,
+        source_bytes: files.iter().map(|f| regular_file_size(&f.path)).sum(),
     };
     let mut session = store.begin_import(meta)?;
     let (tenant, system) = directory.scope();
@@ -417,6 +431,7 @@ fn import_register(store: &mut Store, file: &File, args: &ImportArgs, env: &Env)
         imported_at: env.now_stamp(),
         imported_by: env.actor.clone(),
         partial: args.partial,
+        source_bytes: None,
     };
     let mut problems = Problems::default();
     let mut session = store.begin_register_import(meta)?;

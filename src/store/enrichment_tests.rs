@@ -18,6 +18,7 @@ fn meta(format: &str) -> SnapshotMeta {
         imported_at: "2026-11-01T09:00:00.000Z".into(),
         imported_by: "importer@test".into(),
         partial: false,
+        source_bytes: None,
     }
 }
 

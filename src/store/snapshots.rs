@@ -9,7 +9,7 @@
 use super::bulk::{Insert, Value};
 use super::events::{ChainWriter, NewEvent};
 use super::journal::BulkJournal;
-use super::{Result, SnapshotId, Store};
+use super::{Result, SnapshotId, Store, StoreError};
 use crate::domain::model::IdentityAttributes;
 use crate::domain::{EntitlementRecord, Stamp};
 use rusqlite::types::ValueRef;
@@ -25,6 +25,9 @@ pub struct SnapshotMeta {
     pub imported_at: String,
     pub imported_by: String,
     pub partial: bool,
+    /// The size of the source, when known: it decides whether the import
+    /// may hold the file to itself (see [`BulkJournal`]). Not recorded.
+    pub source_bytes: Option<u64>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -235,13 +238,14 @@ pub struct ImportSession<'a> {
 impl Store {
     pub fn begin_import(&mut self, meta: SnapshotMeta) -> Result<ImportSession<'_>> {
         let conn = &self.conn;
-        let journal = BulkJournal::enter(conn)?;
+        let journal = BulkJournal::enter(conn, meta.source_bytes)?;
         if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
             journal.leave(conn);
             return Err(e.into());
         }
         let started = (|| -> Result<(SnapshotId, (i64, i64), Statements<'_>)> {
-            conn.pragma_update(None, "cache_size", -journal.cache_kib(IMPORT_CACHE_KIB))?;
+            let cache = journal.cache_kib(conn, IMPORT_CACHE_KIB)?;
+            conn.pragma_update(None, "cache_size", -cache)?;
             conn.execute(
                 "INSERT INTO snapshot (file_name, sha256, format, imported_at, imported_by, partial)
                  VALUES (?1, '', ?2, ?3, ?4, ?5)",
@@ -803,8 +807,33 @@ impl<'a> ImportSession<'a> {
         }
         let _ = self.conn.pragma_update(None, "cache_size", -2000);
         self.journal.leave(self.conn);
-        ended?;
+        if let Err(e) = ended {
+            return Err(self.commit_failed(e));
+        }
         Ok(c)
+    }
+
+    /// Why a commit failed, and whether the snapshot is in the file anyway:
+    /// under a rollback journal the commit can fail after the journal is
+    /// gone (the directory's sync), when the data is already written.
+    fn commit_failed(&self, e: rusqlite::Error) -> StoreError {
+        let written = self
+            .conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM snapshot WHERE id = ?1)",
+                [self.snapshot],
+                |r| r.get::<_, bool>(0),
+            )
+            .unwrap_or(false);
+        if written {
+            StoreError::Invalid(format!(
+                "snapshot {} was written, but the disk failed to confirm it ({e}): \
+                 check the disk, then `recert verify`",
+                self.snapshot.0
+            ))
+        } else {
+            e.into()
+        }
     }
 
     /// Grants of a scope that held some before this snapshot, that this

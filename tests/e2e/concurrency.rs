@@ -348,15 +348,17 @@ fn the_console_shows_a_decision_made_elsewhere_instead_of_overwriting_it() {
 }
 
 /// An import alone on the file runs under a rollback journal (its
-/// `-journal` file shows it, as private as the database); readers and a reviewer who arrive meanwhile
-/// wait for it and succeed, never seeing "locked"; the file ends in WAL with
-/// everything in it.
+/// `-journal` file shows it, as private as the database) with a page cache
+/// smaller than its pages, so it writes into the file as it goes; readers
+/// and a reviewer who arrive meanwhile wait for it and succeed, never
+/// seeing "locked", and the file ends in WAL with everything in it.
 #[test]
 fn readers_and_reviewers_arriving_during_an_import_wait_for_it() {
+    use std::time::{Duration, Instant};
     let sandbox = Sandbox::with_campaign();
     let item = sandbox.sample_item("Q4", 1);
     let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
-    let spec = recert::estate::EstateSpec::new(40_000, 11, today);
+    let spec = recert::estate::EstateSpec::new(100_000, 11, today);
     let estate = std::fs::File::create(sandbox.path("estate.csv")).unwrap();
     let rows = spec.write_csv(estate).unwrap();
     let mut import = sandbox
@@ -366,26 +368,27 @@ fn readers_and_reviewers_arriving_during_an_import_wait_for_it() {
         .spawn()
         .unwrap();
     let journal = sandbox.path("recert.db-journal");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while !journal.exists() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no rollback journal appeared"
-        );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let journal_meta = loop {
+        assert!(Instant::now() < deadline, "no rollback journal appeared");
         assert!(
             import.try_wait().unwrap().is_none(),
             "the import ended before its journal was seen"
         );
-        std::thread::sleep(std::time::Duration::from_millis(1));
-    }
+        if let Ok(meta) = std::fs::metadata(&journal) {
+            break meta;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    };
     #[cfg(unix)]
-    if let Ok(meta) = std::fs::metadata(&journal) {
+    {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(meta.permissions().mode() & 0o777, 0o600, "-journal");
+        assert_eq!(journal_meta.permissions().mode() & 0o777, 0o600, "-journal");
     }
     let arrivals: Vec<Vec<&str>> = vec![
         vec!["campaign", "list", "--json"],
         vec!["items", "Q4", "--json"],
+        vec!["report", "Q4", "--format", "csv"],
         vec![
             "decide",
             "Q4",
@@ -397,8 +400,20 @@ fn readers_and_reviewers_arriving_during_an_import_wait_for_it() {
     ];
     let arriving: Vec<_> = arrivals
         .iter()
-        .map(|args| (args.clone(), sandbox.std_cmd(args).output().unwrap()))
+        .map(|args| {
+            let child = sandbox
+                .std_cmd(args)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            (args.clone(), child)
+        })
         .collect();
+    assert!(
+        import.try_wait().unwrap().is_none(),
+        "the import was still running when the others arrived"
+    );
     let import = import.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&import.stderr);
     assert!(import.status.success(), "{stderr}");
@@ -407,7 +422,8 @@ fn readers_and_reviewers_arriving_during_an_import_wait_for_it() {
         "{}",
         String::from_utf8_lossy(&import.stdout)
     );
-    for (args, output) in &arriving {
+    for (args, child) in arriving {
+        let output = child.wait_with_output().unwrap();
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(output.status.success(), "recert {args:?}: {stderr}");
         assert!(

@@ -335,3 +335,43 @@ fn imports_and_campaigns_killed_at_random_are_all_or_nothing() {
     }
     eprintln!("{completed} imports and {created} campaigns completed despite the kills");
 }
+
+/// An import killed after it has written pages into the database file (a
+/// rollback journal lets a small page cache spill there mid-transaction):
+/// the next recert rolls the journal back, and the file holds exactly what
+/// it held before, at its old size.
+#[test]
+fn an_import_killed_after_writing_into_the_file_is_rolled_back() {
+    let sandbox = Sandbox::with_campaign();
+    let before = sandbox.dump();
+    let size_before = std::fs::metadata(sandbox.db()).unwrap().len();
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+    let spec = recert::estate::EstateSpec::new(100_000, 5, today);
+    let estate = std::fs::File::create(sandbox.path("estate.csv")).unwrap();
+    spec.write_csv(estate).unwrap();
+    let mut import = sandbox
+        .std_cmd(&["import", "estate.csv"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let journal = sandbox.path("recert.db-journal");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    // Spilled: the file has grown while the journal says the transaction
+    // is still open.
+    while !(journal.exists() && std::fs::metadata(sandbox.db()).unwrap().len() > size_before) {
+        assert!(Instant::now() < deadline, "the import never spilled");
+        assert!(
+            import.try_wait().unwrap().is_none(),
+            "the import ended before it was seen writing into the file"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    import.kill().unwrap();
+    import.wait().unwrap();
+    assert!(journal.exists(), "a hot journal is left");
+    check_sound(&sandbox);
+    assert!(!journal.exists(), "rolled back by the next recert");
+    assert_eq!(sandbox.dump(), before, "exactly what was there before");
+    assert_eq!(std::fs::metadata(sandbox.db()).unwrap().len(), size_before);
+}
