@@ -53,6 +53,10 @@ pub fn run(args: &ImportArgs, env: &Env) -> Result<()> {
             format,
         });
     }
+    // One import after another holds the file with only moments between
+    // them, too short for a waiting reader to slip in: what decides whether
+    // others may be made to wait is everything this command imports.
+    let bytes: Option<u64> = files.iter().map(|f| regular_file_size(&f.path)).sum();
     let mut store = env.open()?;
     let scim: Vec<&File> = files.iter().filter(|f| f.format == Format::Scim).collect();
     let mut scim_done = false;
@@ -60,11 +64,11 @@ pub fn run(args: &ImportArgs, env: &Env) -> Result<()> {
         match file.format {
             Format::Scim if !scim_done => {
                 scim_done = true;
-                import_scim(&mut store, &scim, args, env)?;
+                import_scim(&mut store, &scim, args, bytes, env)?;
             }
             Format::Scim => {}
             Format::Register => import_register(&mut store, file, args, env)?,
-            Format::Canonical | Format::AwsIam => import_file(&mut store, file, args, env)?,
+            Format::Canonical | Format::AwsIam => import_file(&mut store, file, args, bytes, env)?,
         }
     }
     Ok(())
@@ -98,7 +102,14 @@ fn defaults(args: &ImportArgs) -> Defaults {
     }
 }
 
-fn import_file(store: &mut Store, file: &File, args: &ImportArgs, env: &Env) -> Result<()> {
+/// Imports one CSV grant file; `bytes` is everything the command imports.
+fn import_file(
+    store: &mut Store,
+    file: &File,
+    args: &ImportArgs,
+    bytes: Option<u64>,
+    env: &Env,
+) -> Result<()> {
     let input =
         std::fs::File::open(&file.path).wrap_err_with(|| format!("cannot open {}", file.shown))?;
     let source = Source {
@@ -108,7 +119,7 @@ fn import_file(store: &mut Store, file: &File, args: &ImportArgs, env: &Env) -> 
         defaults: defaults(args),
         partial: args.partial,
         dry_run: args.dry_run,
-        bytes: regular_file_size(&file.path),
+        bytes,
     };
     import_source(store, &source, input, env).map(drop)
 }
@@ -181,7 +192,8 @@ pub(crate) struct Source {
     pub defaults: Defaults,
     pub partial: bool,
     pub dry_run: bool,
-    /// The source's size, when known (not for a pipe).
+    /// The size of everything the command imports, this source included,
+    /// when known (not for a pipe): see `SnapshotMeta::source_bytes`.
     pub bytes: Option<u64>,
 }
 
@@ -337,7 +349,15 @@ fn print_conflicts(session: &ImportSession<'_>, shown_name: &str) {
 }
 
 /// Imports SCIM files (users, groups, pages of either) as one snapshot.
-fn import_scim(store: &mut Store, files: &[&File], args: &ImportArgs, env: &Env) -> Result<()> {
+/// Imports the SCIM files as one snapshot; `bytes` is everything the
+/// command imports.
+fn import_scim(
+    store: &mut Store,
+    files: &[&File],
+    args: &ImportArgs,
+    bytes: Option<u64>,
+    env: &Env,
+) -> Result<()> {
     let mut inputs = Vec::with_capacity(files.len());
     for file in files {
         let input = std::fs::File::open(&file.path)
@@ -369,7 +389,7 @@ fn import_scim(store: &mut Store, files: &[&File], args: &ImportArgs, env: &Env)
         imported_at: env.now_stamp(),
         imported_by: env.actor.clone(),
         partial: args.partial,
-        source_bytes: files.iter().map(|f| regular_file_size(&f.path)).sum(),
+        source_bytes: bytes,
     };
     let mut session = store.begin_import(meta)?;
     let (tenant, system) = directory.scope();

@@ -14,9 +14,11 @@
 //! The price is paid by whoever arrives meanwhile: a recert that opens the
 //! file waits for the import to end (its switch to WAL needs the lock the
 //! import holds), readers included, where under WAL only writers wait. So
-//! only a source small enough to be written well inside the 30 s others
-//! wait for the file takes this path ([`MAX_SOURCE_BYTES`]); a larger one,
-//! or one whose size is unknown, writes through the log. An import that
+//! only sources small enough to be written well inside the 30 s others
+//! wait for the file take this path ([`MAX_SOURCE_BYTES`], counted over
+//! everything one command imports, since its imports follow each other too
+//! closely for a waiting reader to slip in between); larger ones, or ones
+//! whose size is unknown, write through the log. An import that
 //! dies leaves a hot journal, which the next connection rolls back, and a
 //! file in rollback mode, which the next [`Store::open`](super::Store::open)
 //! sets to WAL.

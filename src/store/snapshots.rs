@@ -25,8 +25,9 @@ pub struct SnapshotMeta {
     pub imported_at: String,
     pub imported_by: String,
     pub partial: bool,
-    /// The size of the source, when known: it decides whether the import
-    /// may hold the file to itself (see [`BulkJournal`]). Not recorded.
+    /// The size of what the command imports, this source included, when
+    /// known: it decides whether the import may hold the file to itself
+    /// (see [`BulkJournal`]). Not recorded.
     pub source_bytes: Option<u64>,
 }
 
@@ -817,14 +818,17 @@ impl<'a> ImportSession<'a> {
     /// under a rollback journal the commit can fail after the journal is
     /// gone (the directory's sync), when the data is already written.
     fn commit_failed(&self, e: rusqlite::Error) -> StoreError {
-        let written = self
-            .conn
-            .query_row(
-                "SELECT EXISTS (SELECT 1 FROM snapshot WHERE id = ?1)",
-                [self.snapshot],
-                |r| r.get::<_, bool>(0),
-            )
-            .unwrap_or(false);
+        // Still in the transaction (the rollback failed too): nothing is
+        // committed, whatever the transaction itself can see.
+        let written = self.conn.is_autocommit()
+            && self
+                .conn
+                .query_row(
+                    "SELECT EXISTS (SELECT 1 FROM snapshot WHERE id = ?1)",
+                    [self.snapshot],
+                    |r| r.get::<_, bool>(0),
+                )
+                .unwrap_or(false);
         if written {
             StoreError::Invalid(format!(
                 "snapshot {} was written, but the disk failed to confirm it ({e}): \

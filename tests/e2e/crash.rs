@@ -370,8 +370,10 @@ fn an_import_killed_after_writing_into_the_file_is_rolled_back() {
     import.kill().unwrap();
     import.wait().unwrap();
     assert!(journal.exists(), "a hot journal is left");
-    check_sound(&sandbox);
+    let verify = sandbox.ok(&["verify"]);
+    assert!(verify.contains("audit chain intact"), "{verify}");
     assert!(!journal.exists(), "rolled back by the next recert");
+    check_sound(&sandbox);
     assert_eq!(sandbox.dump(), before, "exactly what was there before");
     assert_eq!(std::fs::metadata(sandbox.db()).unwrap().len(), size_before);
 }
