@@ -348,9 +348,8 @@ fn print_conflicts(session: &ImportSession<'_>, shown_name: &str) {
     }
 }
 
-/// Imports SCIM files (users, groups, pages of either) as one snapshot.
-/// Imports the SCIM files as one snapshot; `bytes` is everything the
-/// command imports.
+/// Imports SCIM files (users, groups, pages of either) as one snapshot;
+/// `bytes` is everything the command imports.
 fn import_scim(
     store: &mut Store,
     files: &[&File],

@@ -169,16 +169,13 @@ mod tests {
         journal.leave(&store.conn);
     }
 
-    /// Another connection keeps the file in WAL, and the attempt does not
-    /// wait for it.
+    /// Another connection keeps the file in WAL.
     #[test]
-    fn with_anyone_else_connected_the_log_is_kept_without_waiting() {
+    fn with_anyone_else_connected_the_log_is_kept() {
         let (dir, store) = file_store();
         let other = Store::open(&dir.path().join("r.db")).unwrap();
-        let started = std::time::Instant::now();
         let journal = BulkJournal::enter(&store.conn, SMALL).unwrap();
         assert_eq!(journal, BulkJournal::Usual);
-        assert!(started.elapsed() < std::time::Duration::from_secs(5));
         assert_eq!(mode(&store.conn), "wal");
         assert_eq!(synchronous(&store.conn), 2);
         journal.leave(&store.conn);

@@ -270,8 +270,7 @@ impl Store {
             Ok(started) => started,
             Err(e) => {
                 let _ = conn.execute_batch("ROLLBACK");
-                let _ = conn.pragma_update(None, "cache_size", -2000);
-                journal.leave(conn);
+                after_transaction(conn, journal);
                 return Err(e);
             }
         };
@@ -806,8 +805,7 @@ impl<'a> ImportSession<'a> {
             // Nothing may remain of an import whose commit failed either.
             let _ = self.conn.execute_batch("ROLLBACK");
         }
-        let _ = self.conn.pragma_update(None, "cache_size", -2000);
-        self.journal.leave(self.conn);
+        after_transaction(self.conn, self.journal);
         if let Err(e) = ended {
             return Err(self.commit_failed(e));
         }
@@ -972,10 +970,16 @@ impl Drop for ImportSession<'_> {
             // Nothing may remain of a rejected import; a failed rollback
             // leaves SQLite to discard the transaction when the connection closes.
             let _ = self.conn.execute_batch("ROLLBACK");
-            let _ = self.conn.pragma_update(None, "cache_size", -2000);
-            self.journal.leave(self.conn);
+            after_transaction(self.conn, self.journal);
         }
     }
+}
+
+/// Once an import's transaction has ended, whichever way: SQLite's default
+/// page cache, and the file's usual journal.
+fn after_transaction(conn: &Connection, journal: BulkJournal) {
+    let _ = conn.pragma_update(None, "cache_size", -2000);
+    journal.leave(conn);
 }
 
 #[cfg(test)]
