@@ -12,6 +12,7 @@ pub mod cmd;
 pub mod config;
 pub mod domain;
 pub mod estate;
+pub mod files;
 pub mod import;
 pub mod report;
 pub mod store;

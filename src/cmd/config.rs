@@ -7,11 +7,12 @@ use crate::config;
 use crate::domain::text::sanitize;
 use color_eyre::Result;
 use color_eyre::eyre::WrapErr;
+use std::path::Path;
 
 pub fn run(command: ConfigCommand, env: &Env) -> Result<()> {
     match command {
         ConfigCommand::Show { json } => show(json, env),
-        ConfigCommand::Init => init(),
+        ConfigCommand::Init => init(Some(&env.db)),
     }
 }
 
@@ -42,8 +43,10 @@ fn show(json: bool, env: &Env) -> Result<()> {
     Ok(())
 }
 
-/// Writes the default config where recert will look for it.
-pub(super) fn init() -> Result<()> {
+/// Writes the default config where recert will look for it, owner-only
+/// (and any directory it creates for it), never over an existing file nor
+/// over the database `db` or the files SQLite keeps beside it.
+pub(super) fn init(db: Option<&Path>) -> Result<()> {
     let (path, _) = config::location();
     let path = path.ok_or_else(|| {
         UsageError(format!(
@@ -52,19 +55,20 @@ pub(super) fn init() -> Result<()> {
         ))
     })?;
     let shown = sanitize(&path.display().to_string()).into_owned();
-    if path.exists() {
+    if let Some(db) = db {
+        crate::files::check_target(&path, db, "the config")?;
+    }
+    if path.symlink_metadata().is_ok() {
         return Err(UsageError(format!(
             "{shown} exists; edit it, or remove it first to start from the defaults"
         ))
         .into());
     }
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).wrap_err_with(|| format!("cannot create {shown}"))?;
+        crate::files::create_private_dirs(parent)
+            .wrap_err_with(|| format!("cannot create {shown}"))?;
     }
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&path)
+    crate::files::create_private_file(&path)
         .and_then(|mut f| std::io::Write::write_all(&mut f, config::DEFAULT_TEXT.as_bytes()))
         .wrap_err_with(|| format!("cannot write {shown}"))?;
     println!("wrote the default config to {shown}; edit it, then `recert config show`");

@@ -118,8 +118,11 @@ pub fn run(args: &DemoArgs, env: &Env) -> Result<()> {
         config: env.config.clone(),
     };
     let temp = tempfile::tempdir().wrap_err("cannot create a temporary directory")?;
+    if let Some(path) = &args.keep {
+        crate::files::check_target(path, &env.db, "the demo database")?;
+    }
     let path = match &args.keep {
-        Some(path) if path.exists() => {
+        Some(path) if path.symlink_metadata().is_ok() => {
             return Err(UsageError(format!(
                 "{} exists; --keep wants a new file",
                 crate::domain::text::sanitize(&path.display().to_string())

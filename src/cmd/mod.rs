@@ -127,7 +127,8 @@ pub(crate) fn filters_arg(texts: &[String]) -> Result<Vec<crate::domain::Filter>
 pub fn run(cli: Cli) -> Result<()> {
     // Writing the config file must work while there is none to read.
     if let Command::Config(crate::cli::ConfigCommand::Init) = cli.command {
-        return config::init();
+        let db = cli.db.clone().or_else(|| default_db_path().ok());
+        return config::init(db.as_deref());
     }
     let env = Env::from_cli(&cli)?;
     match cli.command {

@@ -1,6 +1,8 @@
 //! `recert report`: write a campaign's report (CSV, JSON, Markdown or
 //! HTML) to standard output or to a file created owner-only. A file appears
 //! complete or not at all: it is written beside its target and renamed.
+//! The target is never the database or a file SQLite keeps beside it, and
+//! never anything but a regular file ([`crate::files::check_target`]).
 
 use super::Env;
 use crate::cli::{ReportArgs, ReportFormat};
@@ -9,9 +11,11 @@ use crate::report::{Format, Generated};
 use color_eyre::Result;
 use color_eyre::eyre::{WrapErr, eyre};
 use std::io::{IsTerminal, Write};
-use std::path::Path;
 
 pub fn run(args: &ReportArgs, env: &Env) -> Result<()> {
+    if let Some(path) = &args.out {
+        crate::files::check_target(path, &env.db, WHAT)?;
+    }
     let store = env.open()?;
     // Fail on an unknown campaign before creating any file.
     store.campaign(&args.campaign)?;
@@ -47,7 +51,8 @@ pub fn run(args: &ReportArgs, env: &Env) -> Result<()> {
         }
         Some(path) => {
             let shown = sanitize(&path.display().to_string()).into_owned();
-            let file = owner_only_temp(path).wrap_err_with(|| format!("cannot write {shown}"))?;
+            let file = crate::files::private_temp_beside(path, ".recert-report-")
+                .wrap_err_with(|| format!("cannot write {shown}"))?;
             let n = std::thread::scope(|scope| -> Result<u64> {
                 let file = file.as_file();
                 let syncing = SyncAhead::start(scope, file, SYNC_EVERY, || file.sync_data());
@@ -59,6 +64,9 @@ pub fn run(args: &ReportArgs, env: &Env) -> Result<()> {
                 Ok(n)
             })?;
             file.as_file().sync_all()?;
+            // Again just before the rename: what is at the path may have
+            // changed while the report was written (a FIFO, a link made).
+            crate::files::check_target(path, &env.db, WHAT)?;
             file.persist(path)
                 .wrap_err_with(|| format!("cannot write {shown}"))?;
             eprintln!("wrote {n} items to {shown}");
@@ -66,6 +74,8 @@ pub fn run(args: &ReportArgs, env: &Env) -> Result<()> {
     }
     Ok(())
 }
+
+const WHAT: &str = "the report";
 
 /// Bytes written between requests to start writing them to disk.
 const SYNC_EVERY: u64 = 32 << 20;
@@ -145,25 +155,6 @@ impl Write for SyncAhead<'_> {
     fn flush(&mut self) -> std::io::Result<()> {
         (&*self.file).flush()
     }
-}
-
-/// A temporary file beside `path`, readable by its owner only (reports hold
-/// who-has-what), to be renamed over it once complete.
-fn owner_only_temp(path: &Path) -> std::io::Result<tempfile::NamedTempFile> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    let file = tempfile::Builder::new()
-        .prefix(".recert-report-")
-        .tempfile_in(dir)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        file.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    }
-    Ok(file)
 }
 
 /// A writer for text shown on a terminal: passes it through

@@ -2,6 +2,7 @@
 //! synchronous=FULL, foreign keys, busy timeout, owner-only file mode),
 //! migrates it, and offers typed operations to the rest of recert.
 
+mod access;
 mod bodies;
 mod bulk;
 mod campaigns;
@@ -109,6 +110,8 @@ pub enum StoreError {
     Missing(PathBuf),
     #[error("{path} is not a recert database ({detail}); it was left untouched")]
     NotADatabase { path: PathBuf, detail: String },
+    #[error("cannot use {path}: {detail}; nothing was changed")]
+    NoAccess { path: PathBuf, detail: String },
     #[error(
         "{path} is damaged ({detail}); recert cannot read it and left it untouched: \
          restore it from a backup"
@@ -200,24 +203,21 @@ pub struct Store {
 }
 
 impl Store {
-    /// Creates the database (owner-only permissions) if it does not exist
-    /// and brings its schema up to date. Returns whether it was created.
+    /// Creates the database if it does not exist, and the directories
+    /// above it, all owner-only whatever the umask, and brings its schema
+    /// up to date. Returns whether it was created. A path that exists must
+    /// be a regular file.
     pub fn create(path: &Path) -> Result<(Store, bool)> {
-        let created = !path.exists();
-        if !created {
-            make_empty_file_owner_only(path)?;
-        }
+        let created = !access::existing_file(path)?;
         if created {
             if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                std::fs::create_dir_all(parent).map_err(|e| StoreError::NotADatabase {
-                    path: path.to_path_buf(),
-                    detail: format!("cannot create {}: {e}", parent.display()),
-                })?;
+                crate::files::create_private_dirs(parent)
+                    .map_err(|e| access::refusal(path, access::Step::CreateDir(parent), &e))?;
             }
-            create_owner_only(path).map_err(|e| StoreError::NotADatabase {
-                path: path.to_path_buf(),
-                detail: format!("cannot create it: {e}"),
-            })?;
+            crate::files::create_private_file(path)
+                .map_err(|e| access::refusal(path, access::Step::Create, &e))?;
+        } else {
+            make_empty_file_owner_only(path)?;
         }
         let store = Store::connect(path, true)?;
         Ok((store, created))
@@ -225,7 +225,7 @@ impl Store {
 
     /// Opens an existing database, upgrading an older schema.
     pub fn open(path: &Path) -> Result<Store> {
-        if !path.exists() {
+        if !access::existing_file(path)? {
             return Err(StoreError::Missing(path.to_path_buf()));
         }
         Store::connect(path, false)
@@ -260,8 +260,21 @@ impl Store {
     }
 
     fn connect_once(path: &Path, initialising: bool) -> Result<Store> {
-        check_header(path)?;
+        access::check_header(path)?;
+        Store::connect_checked(path, initialising).map_err(|e| match e {
+            StoreError::Sqlite(e) => {
+                access::sqlite_refusal(path, &e).unwrap_or(StoreError::Sqlite(e))
+            }
+            other => other,
+        })
+    }
+
+    fn connect_checked(path: &Path, initialising: bool) -> Result<Store> {
+        // Refusals to access the files are named by `connect_once`.
         let not_db = |e: rusqlite::Error| match StoreError::from(e) {
+            StoreError::Sqlite(e) if access::sqlite_refusal(path, &e).is_some() => {
+                StoreError::Sqlite(e)
+            }
             StoreError::Sqlite(e)
                 if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseCorrupt) =>
             {
@@ -509,33 +522,6 @@ fn upgrade(conn: &mut Connection, known: usize) -> Result<()> {
     }
 }
 
-/// Refuses files that are not SQLite before SQLite gets a chance to treat
-/// them as an empty database and write to them.
-fn check_header(path: &Path) -> Result<()> {
-    use std::io::Read;
-    let mut header = [0u8; 16];
-    let mut file = std::fs::File::open(path).map_err(|e| StoreError::NotADatabase {
-        path: path.to_path_buf(),
-        detail: e.to_string(),
-    })?;
-    let read = file
-        .read(&mut header)
-        .map_err(|e| StoreError::NotADatabase {
-            path: path.to_path_buf(),
-            detail: e.to_string(),
-        })?;
-    if read == 0 {
-        return Ok(());
-    }
-    if read < 16 || &header != b"SQLite format 3\0" {
-        return Err(StoreError::NotADatabase {
-            path: path.to_path_buf(),
-            detail: "it does not start with the SQLite header".into(),
-        });
-    }
-    Ok(())
-}
-
 /// An existing empty file becomes the database: it must then be as private
 /// as one recert creates. A file with content is never touched here.
 fn make_empty_file_owner_only(path: &Path) -> Result<()> {
@@ -552,26 +538,6 @@ fn make_empty_file_owner_only(path: &Path) -> Result<()> {
     }
     let _ = empty;
     Ok(())
-}
-
-#[cfg(unix)]
-fn create_owner_only(path: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .map(drop)
-}
-
-#[cfg(not(unix))]
-fn create_owner_only(path: &Path) -> std::io::Result<()> {
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .map(drop)
 }
 
 #[cfg(test)]
