@@ -5,7 +5,8 @@
 //! with their data, even when several recerts open them at once.
 
 use crate::util::{Pty, Sandbox, fixture};
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+use std::os::unix::net::UnixListener;
 use std::path::Path;
 
 fn mode(path: &Path) -> u32 {
@@ -19,6 +20,13 @@ fn mode(path: &Path) -> u32 {
 /// Runs the binary under `umask 000`, where a file created without an
 /// explicit mode would be readable and writable by everyone.
 fn under_open_umask(sandbox: &Sandbox, args: &[&str]) -> std::process::Output {
+    open_umask_command(sandbox, args)
+        .output()
+        .expect("run recert")
+}
+
+/// The binary under `umask 000`, to run with more settings.
+fn open_umask_command(sandbox: &Sandbox, args: &[&str]) -> std::process::Command {
     let mut command = std::process::Command::new("sh");
     command
         .arg("-c")
@@ -31,7 +39,7 @@ fn under_open_umask(sandbox: &Sandbox, args: &[&str]) -> std::process::Output {
         .env("RECERT_NOW", crate::util::NOW)
         .env("HOME", sandbox.dir.path())
         .current_dir(sandbox.dir.path());
-    command.output().expect("run recert")
+    command
 }
 
 #[test]
@@ -78,6 +86,68 @@ fn reports_are_owner_only_even_over_an_existing_readable_file() {
     std::fs::set_permissions(&existing, std::fs::Permissions::from_mode(0o644)).unwrap();
     sandbox.ok(&["report", "Q4", "--out", "old.csv"]);
     assert_eq!(mode(&existing), 0o600);
+}
+
+/// Every directory from the sandbox down to `file`, which recert created,
+/// and `file`: each private to its owner.
+fn assert_private_down_to(sandbox: &Sandbox, file: &Path) {
+    assert_eq!(mode(file), 0o600, "{}", file.display());
+    let mut dir = file.parent().unwrap();
+    while dir != sandbox.dir.path() {
+        assert_eq!(mode(dir), 0o700, "{}", dir.display());
+        dir = dir.parent().unwrap();
+    }
+}
+
+/// Under `umask 000` the config and its directories, the database's
+/// directories (given or the default), and `demo --keep` are private to
+/// their owner: nobody else may read them, or move the database away.
+#[test]
+fn everything_recert_creates_is_owner_only_under_any_umask() {
+    let sandbox = Sandbox::bare();
+    let config = sandbox.path("settings/recert/config.toml");
+    let out = open_umask_command(&sandbox, &["config", "init"])
+        .env("RECERT_CONFIG", &config)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_private_down_to(&sandbox, &config);
+
+    let db = sandbox.path("data/deep/recert.db");
+    let out = open_umask_command(&sandbox, &["init"])
+        .env("RECERT_DB", &db)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_private_down_to(&sandbox, &db);
+
+    // The platform's places, under HOME: wherever recert says it wrote.
+    for args in [&["init"][..], &["config", "init"]] {
+        let out = open_umask_command(&sandbox, args)
+            .env_remove("RECERT_DB")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?} {out:?}");
+        let said = String::from_utf8(out.stdout).unwrap();
+        let written = said
+            .split_whitespace()
+            .find(|w| w.starts_with(sandbox.dir.path().to_str().unwrap()))
+            .unwrap_or_else(|| panic!("{args:?} names no file: {said}"))
+            .trim_end_matches(';');
+        assert_private_down_to(&sandbox, Path::new(written));
+    }
+
+    let mut demo = Pty::spawn_with_umask(
+        &sandbox,
+        "000",
+        &["demo", "--keep", "kept/demo.db"],
+        100,
+        30,
+    );
+    demo.wait_for("decided");
+    demo.send("q");
+    demo.wait_exit();
+    assert_private_down_to(&sandbox, &sandbox.path("kept/demo.db"));
 }
 
 /// Every command a user might run on a file, with `init` first.
@@ -404,4 +474,382 @@ fn several_recerts_opening_an_old_database_at_once_upgrade_it_once() {
         }
         sandbox.ok(&["verify"]);
     }
+}
+
+/// The names in `dir`, sorted: a refused write leaves no temporary file.
+fn names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Runs `command` to its end, or fails the test if it has not ended
+/// within 20 s: a path that makes recert wait forever fails rather than
+/// hangs the suite.
+fn output_within_deadline(mut command: std::process::Command) -> std::process::Output {
+    let mut child = command
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run recert");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while child.try_wait().expect("wait for recert").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("recert {command:?} did not end within 20 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("recert's output")
+}
+
+fn make_node(kind: &str, path: &Path) -> bool {
+    let mut command = std::process::Command::new(kind);
+    command.arg(path);
+    if kind == "mknod" {
+        command.args(["c", "1", "3"]);
+    }
+    command.output().is_ok_and(|o| o.status.success())
+}
+
+/// Special files of every kind in the sandbox, with what recert calls
+/// them. A character device only where the tests may make one (as root):
+/// never /dev/null itself, which a regression would replace.
+fn special_files(sandbox: &Sandbox, suffix: &str) -> (Vec<(String, &'static str)>, UnixListener) {
+    let fifo = format!("fifo{suffix}");
+    assert!(make_node("mkfifo", &sandbox.path(&fifo)), "mkfifo");
+    let socket = format!("socket{suffix}");
+    let listener = UnixListener::bind(sandbox.path(&socket)).unwrap();
+    let directory = format!("directory{suffix}");
+    std::fs::create_dir(sandbox.path(&directory)).unwrap();
+    let link = format!("link-to-fifo{suffix}");
+    std::os::unix::fs::symlink(&fifo, sandbox.path(&link)).unwrap();
+    let mut files = vec![
+        (fifo, "a FIFO (named pipe)"),
+        (link, "a FIFO (named pipe)"),
+        (socket, "a socket"),
+        (directory, "a directory"),
+    ];
+    let device = format!("null{suffix}");
+    if make_node("mknod", &sandbox.path(&device)) {
+        files.push((device, "a character device"));
+    }
+    (files, listener)
+}
+
+fn file_type(path: &Path) -> std::fs::FileType {
+    std::fs::metadata(path).unwrap().file_type()
+}
+
+fn same_kind(a: std::fs::FileType, b: std::fs::FileType) -> bool {
+    (
+        a.is_fifo(),
+        a.is_socket(),
+        a.is_dir(),
+        a.is_char_device(),
+        a.is_file(),
+    ) == (
+        b.is_fifo(),
+        b.is_socket(),
+        b.is_dir(),
+        b.is_char_device(),
+        b.is_file(),
+    )
+}
+
+/// `--out` naming the database under any name (itself, `./`, a symlink,
+/// a hard link) or a file SQLite keeps beside it is refused before
+/// anything is written: the database is byte for byte what it was, and no
+/// temporary file is left.
+#[test]
+fn a_report_is_never_written_over_the_database() {
+    let sandbox = Sandbox::with_campaign();
+    sandbox.ok(&["decide", "Q4", "1", "revoke", "--note", "contract ended"]);
+    let before = std::fs::read(sandbox.db()).unwrap();
+    std::os::unix::fs::symlink("recert.db", sandbox.path("link.db")).unwrap();
+    std::fs::hard_link(sandbox.db(), sandbox.path("hard.db")).unwrap();
+    std::fs::create_dir(sandbox.path("sub")).unwrap();
+    let listing = names(sandbox.dir.path());
+    let absolute = sandbox.db().to_str().unwrap().to_string();
+    for out in [
+        "recert.db",
+        "sub/../recert.db",
+        absolute.as_str(),
+        "link.db",
+        "hard.db",
+        "recert.db-journal",
+    ] {
+        let err = sandbox.fails(1, &["report", "Q4", "--out", out]);
+        assert!(
+            err.contains(&format!("{out} is the database"))
+                && err.contains("the report written there would replace it; nothing was written"),
+            "{out}: {err}"
+        );
+        assert_eq!(std::fs::read(sandbox.db()).unwrap(), before, "{out}");
+        assert_eq!(names(sandbox.dir.path()), listing, "{out}");
+    }
+    assert!(sandbox.ok(&["verify"]).contains("audit chain intact"));
+}
+
+/// With a console open the database's log holds acknowledged decisions:
+/// a report named after it (or the shared-memory index) is refused, and
+/// the decision is there once the console has closed.
+#[test]
+fn a_report_never_replaces_the_log_of_an_open_console() {
+    let sandbox = Sandbox::with_campaign();
+    let mut tui = Pty::spawn(&sandbox, &["review", "Q4"], 100, 30);
+    tui.wait_for("decided");
+    sandbox.ok(&["decide", "Q4", "1", "revoke", "--note", "contract ended"]);
+    let wal = sandbox.path("recert.db-wal");
+    let inode = std::fs::metadata(&wal).unwrap().ino();
+    for (out, role) in [
+        ("recert.db-wal", "is the database's write-ahead log"),
+        ("recert.db-shm", "is the database's shared-memory index"),
+    ] {
+        let err = sandbox.fails(1, &["report", "Q4", "--out", out]);
+        assert!(err.contains(role), "{out}: {err}");
+    }
+    assert_eq!(
+        std::fs::metadata(&wal).unwrap().ino(),
+        inode,
+        "the same log"
+    );
+    tui.send("q");
+    tui.wait_exit();
+    let items = sandbox.json(&["items", "Q4", "--json"]);
+    let first = items.as_array().unwrap().iter().find(|i| i["id"] == 1);
+    assert_eq!(first.unwrap()["state"], "revoked");
+    sandbox.ok(&["verify"]);
+}
+
+/// A report renamed over a FIFO, a socket or a device node would replace
+/// it; over a directory it cannot go. Each is refused, saying what it is,
+/// and stays what it was.
+#[test]
+fn a_report_is_written_only_to_a_regular_file() {
+    let sandbox = Sandbox::with_campaign();
+    let (files, _listener) = special_files(&sandbox, "");
+    let listing = names(sandbox.dir.path());
+    for (out, kind) in &files {
+        let before = file_type(&sandbox.path(out));
+        let output = output_within_deadline(sandbox.std_cmd(&["report", "Q4", "--out", out]));
+        let err = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{out}: {err}");
+        assert!(
+            err.contains(&format!(
+                "{out} is {kind}, not a regular file: the report is written only to a regular \
+                 file; nothing was written"
+            )),
+            "{out}: {err}"
+        );
+        assert!(same_kind(file_type(&sandbox.path(out)), before), "{out}");
+        assert_eq!(names(sandbox.dir.path()), listing, "{out}");
+    }
+}
+
+/// `demo --keep` and `config init` write where they are told, too: never
+/// as the database's log or journal, which SQLite would take for its own.
+#[test]
+fn demo_and_config_files_are_never_the_databases_own() {
+    let sandbox = Sandbox::new();
+    let err = sandbox.fails(1, &["demo", "--keep", "recert.db-wal"]);
+    assert!(
+        err.contains("recert.db-wal is the database's write-ahead log")
+            && err.contains("the demo database written there would replace it"),
+        "{err}"
+    );
+    assert!(!sandbox.path("recert.db-wal").exists());
+    let output = sandbox
+        .cmd()
+        .env("RECERT_CONFIG", sandbox.path("recert.db-journal"))
+        .args(["config", "init"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert!(err.contains("is the database's rollback journal"), "{err}");
+    assert!(!sandbox.path("recert.db-journal").exists());
+    sandbox.ok(&["verify"]);
+}
+
+/// A FIFO as the database made every command wait forever for a writer;
+/// a socket or a device is no database either. Each is refused at once,
+/// saying what it is, and left as it was.
+#[test]
+fn a_database_path_that_is_not_a_regular_file_is_refused_at_once() {
+    let sandbox = Sandbox::bare();
+    let (files, _listener) = special_files(&sandbox, ".db");
+    let sample = fixture("canonical/sample.csv");
+    let mut commands: Vec<Vec<&str>> = COMMANDS.iter().map(|c| c.to_vec()).collect();
+    commands.push(vec!["import", sample.to_str().unwrap()]);
+    for (name, kind) in &files {
+        let path = sandbox.path(name);
+        let before = file_type(&path);
+        for args in &commands {
+            let mut command = sandbox.std_cmd(args);
+            command.env("RECERT_DB", &path);
+            let output = output_within_deadline(command);
+            let err = String::from_utf8_lossy(&output.stderr);
+            assert_eq!(output.status.code(), Some(1), "{name} {args:?}: {err}");
+            assert!(
+                err.contains(&format!(
+                    "{name} is not a recert database (it is {kind}, not a regular file); it was \
+                     left untouched"
+                )),
+                "{name} {args:?}: {err}"
+            );
+            assert!(same_kind(file_type(&path), before), "{name} {args:?}");
+        }
+    }
+}
+
+/// Root passes every permission check, and the tests run as root here and
+/// in CI: recert then runs as `nobody` (uid and gid 65534), from a copy of
+/// the binary that user may run, on a sandbox it owns. Run by anyone else,
+/// it runs as they are.
+struct OrdinaryUser {
+    binary: std::path::PathBuf,
+    as_root: bool,
+    _copy: Option<tempfile::TempDir>,
+}
+
+const NOBODY: u32 = 65534;
+
+impl OrdinaryUser {
+    fn for_sandbox(sandbox: &Sandbox) -> OrdinaryUser {
+        let as_root = std::fs::metadata(sandbox.dir.path()).unwrap().uid() == 0;
+        if !as_root {
+            return OrdinaryUser {
+                binary: env!("CARGO_BIN_EXE_recert").into(),
+                as_root,
+                _copy: None,
+            };
+        }
+        let copy = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(copy.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let binary = copy.path().join("recert");
+        std::fs::copy(env!("CARGO_BIN_EXE_recert"), &binary).unwrap();
+        std::fs::set_permissions(&binary, std::fs::Permissions::from_mode(0o755)).unwrap();
+        for entry in std::iter::once(sandbox.dir.path().to_path_buf()).chain(
+            std::fs::read_dir(sandbox.dir.path())
+                .unwrap()
+                .map(|e| e.unwrap().path()),
+        ) {
+            std::os::unix::fs::lchown(&entry, Some(NOBODY), Some(NOBODY)).unwrap();
+        }
+        OrdinaryUser {
+            binary,
+            as_root,
+            _copy: Some(copy),
+        }
+    }
+
+    fn run(&self, sandbox: &Sandbox, db: &Path, args: &[&str]) -> (Option<i32>, String) {
+        use std::os::unix::process::CommandExt;
+        let mut command = std::process::Command::new(&self.binary);
+        command
+            .args(args)
+            .env_clear()
+            .env("RECERT_DB", db)
+            .env("RECERT_REVIEWER", crate::util::REVIEWER)
+            .env("RECERT_NOW", crate::util::NOW)
+            .env("HOME", sandbox.dir.path())
+            .current_dir(sandbox.dir.path());
+        if self.as_root {
+            command.uid(NOBODY).gid(NOBODY);
+        }
+        let output = output_within_deadline(command);
+        let err = String::from_utf8_lossy(&output.stderr).into_owned();
+        (output.status.code(), err)
+    }
+}
+
+fn set_mode(path: &Path, mode: u32) {
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// A database in a directory the user may not write (SQLite creates its
+/// -wal and -shm files beside it, even to read), a database file the user
+/// may not read or write, a directory on its path the user may not enter:
+/// each is named for what it is, never "not a recert database" or "run
+/// `recert init` first", and nothing is changed.
+#[test]
+fn a_database_the_user_may_not_use_is_named_for_what_it_is() {
+    let sandbox = Sandbox::with_campaign();
+    std::fs::create_dir(sandbox.path("locked")).unwrap();
+    std::fs::copy(sandbox.db(), sandbox.path("locked/recert.db")).unwrap();
+    let user = OrdinaryUser::for_sandbox(&sandbox);
+    let db = sandbox.db();
+    let before = std::fs::read(&db).unwrap();
+    let listing = names(sandbox.dir.path());
+    let dir = sandbox.dir.path().display().to_string();
+    let unchanged = |case: &str| {
+        assert_eq!(std::fs::read(&db).unwrap(), before, "{case}");
+        assert_eq!(
+            names(sandbox.dir.path()),
+            listing,
+            "{case}: no -wal or -shm left"
+        );
+    };
+
+    set_mode(sandbox.dir.path(), 0o555);
+    for args in [
+        &["campaign", "list"][..],
+        &["decide", "Q4", "1", "attest", "--note", "n"],
+    ] {
+        let (code, err) = user.run(&sandbox, &db, args);
+        assert_eq!(code, Some(1), "{err}");
+        assert!(
+            err.contains(&format!(
+                "cannot use {}: you may not write its directory {dir}, and SQLite must create \
+                 the -wal and -shm files beside the database there, even to read it; nothing \
+                 was changed",
+                db.display()
+            )),
+            "read-only directory {args:?}: {err}"
+        );
+    }
+    let (code, err) = user.run(&sandbox, &sandbox.path("new.db"), &["init"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains(&format!(
+            "cannot create it: permission denied: you may not write its directory {dir}; \
+             nothing was changed"
+        )),
+        "init in a read-only directory: {err}"
+    );
+    set_mode(sandbox.dir.path(), 0o755);
+    unchanged("read-only directory");
+
+    for mode in [0o400, 0o200, 0o000] {
+        set_mode(&db, mode);
+        let (code, err) = user.run(&sandbox, &db, &["campaign", "list"]);
+        assert_eq!(code, Some(1), "{mode:o}: {err}");
+        assert!(
+            err.contains(
+                "permission denied: you may not read and write it, and recert must, \
+                 even to show it; nothing was changed"
+            ),
+            "{mode:o}: {err}"
+        );
+        set_mode(&db, 0o600);
+        unchanged(&format!("mode {mode:o}"));
+    }
+
+    let locked = sandbox.path("locked");
+    set_mode(&locked, 0o600);
+    for args in [&["campaign", "list"][..], &["init"]] {
+        let (code, err) = user.run(&sandbox, &locked.join("recert.db"), args);
+        assert_eq!(code, Some(1), "{args:?}: {err}");
+        assert!(
+            err.contains("permission denied: you may not look into a directory on its path"),
+            "{args:?}: {err}"
+        );
+    }
+    set_mode(&locked, 0o755);
 }
