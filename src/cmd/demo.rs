@@ -117,10 +117,10 @@ pub fn run(args: &DemoArgs, env: &Env) -> Result<()> {
         now: env.now,
         config: env.config.clone(),
     };
-    let temp = tempfile::tempdir().wrap_err("cannot create a temporary directory")?;
     if let Some(path) = &args.keep {
         crate::files::check_target(path, &env.db, "the demo database")?;
     }
+    let temp = tempfile::tempdir().wrap_err("cannot create a temporary directory")?;
     let path = match &args.keep {
         Some(path) if path.symlink_metadata().is_ok() => {
             return Err(UsageError(format!(
