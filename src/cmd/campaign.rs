@@ -20,6 +20,7 @@ fn new(args: &CampaignNewArgs, env: &Env) -> Result<()> {
     if args.name.trim().is_empty() {
         return Err(UsageError("a campaign needs a name".into()).into());
     }
+    let owner = env.actor()?;
     let due = day_arg("--due", &args.due)?;
     let as_of = match &args.as_of {
         Some(text) => day_arg("--as-of", text)?,
@@ -41,7 +42,7 @@ fn new(args: &CampaignNewArgs, env: &Env) -> Result<()> {
         scope,
         reviewer_rule,
         on_close,
-        owner: env.actor.clone(),
+        owner: owner.to_string(),
         created_at: env.now_stamp(),
         policy: env.policy().clone(),
     };

@@ -9,11 +9,12 @@ use crate::store::Acting;
 use color_eyre::Result;
 
 pub fn run(args: &CloseArgs, env: &Env) -> Result<()> {
+    let actor = env.actor()?;
     let mut store = env.open()?;
     let campaign = store.campaign(&args.campaign)?;
     let at = env.now_stamp();
     let acting = Acting {
-        actor: &env.actor,
+        actor,
         at: &at,
         today: env.today(),
     };

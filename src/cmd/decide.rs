@@ -7,6 +7,7 @@
 
 use super::{CheckFailed, Env, UsageError, day_arg};
 use crate::cli::{DecideAction, DecideArgs};
+use crate::domain::people::same_person;
 use crate::domain::text::sanitize;
 use crate::domain::{Decision, DecisionKind};
 use crate::store::{Acting, DecisionRequest, EventSeq, ItemId, Store};
@@ -31,16 +32,17 @@ pub fn run(args: DecideArgs, env: &Env) -> Result<()> {
         DecideAction::Undo(n) => (None, n.note),
     };
     let expected = args.expect_event.as_deref().map(expect_event).transpose()?;
+    let actor = env.actor()?;
     let mut store = env.open()?;
     let campaign = store.campaign(&args.campaign)?;
     let item = ItemId(args.item);
     let seen_event = match expected {
         Some(seen) => Some(seen),
-        None => seen_unless_someone_elses(&store, campaign.id, item, &env.actor)?,
+        None => seen_unless_someone_elses(&store, campaign.id, item, actor)?,
     };
     let at = env.now_stamp();
     let acting = Acting {
-        actor: &env.actor,
+        actor,
         at: &at,
         today: env.today(),
     };
@@ -97,7 +99,7 @@ fn seen_unless_someone_elses(
     };
     if let (Some(kind), Some(by)) = (row.decision, &row.decided_by)
         && kind != DecisionKind::Reassign
-        && !by.trim().eq_ignore_ascii_case(actor.trim())
+        && !same_person(by, actor)
     {
         let last = row.last_event.map_or(0, |e| e.0);
         return Err(CheckFailed(format!(

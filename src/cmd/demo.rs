@@ -106,13 +106,13 @@ pub fn seed(store: &mut Store, env: &Env, reviewer: &str) -> Result<String> {
 
 pub fn run(args: &DemoArgs, env: &Env) -> Result<()> {
     let reviewer = if env.actor_given {
-        env.actor.clone()
+        env.actor()?.to_string()
     } else {
         DEMO_REVIEWER.to_string()
     };
     let env = Env {
         db: env.db.clone(),
-        actor: reviewer.clone(),
+        actor: Ok(reviewer.clone()),
         actor_given: true,
         now: env.now,
         config: env.config.clone(),

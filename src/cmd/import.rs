@@ -38,6 +38,8 @@ struct File {
 }
 
 pub fn run(args: &ImportArgs, env: &Env) -> Result<()> {
+    // The snapshot records who imported it: refused before any reading.
+    env.actor()?;
     // Every format is settled before anything is written, so that a file
     // recert cannot read does not leave the others half imported.
     let mut files = Vec::with_capacity(args.files.len());
@@ -252,7 +254,7 @@ pub(crate) fn import_source(
         file_name: source.file_name.clone(),
         format: source.format.as_str().into(),
         imported_at: env.now_stamp(),
-        imported_by: env.actor.clone(),
+        imported_by: env.actor()?.to_string(),
         partial: source.partial,
         source_bytes: source.bytes,
     };
@@ -386,7 +388,7 @@ fn import_scim(
             .join(", "),
         format: Format::Scim.as_str().into(),
         imported_at: env.now_stamp(),
-        imported_by: env.actor.clone(),
+        imported_by: env.actor()?.to_string(),
         partial: args.partial,
         source_bytes: bytes,
     };
@@ -448,7 +450,7 @@ fn import_register(store: &mut Store, file: &File, args: &ImportArgs, env: &Env)
         file_name: file_name(&file.path, shown),
         format: Format::Register.as_str().into(),
         imported_at: env.now_stamp(),
-        imported_by: env.actor.clone(),
+        imported_by: env.actor()?.to_string(),
         partial: args.partial,
         source_bytes: None,
     };

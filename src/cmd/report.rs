@@ -23,7 +23,7 @@ pub fn run(args: &ReportArgs, env: &Env) -> Result<()> {
     };
     let generated = Generated {
         at: env.now_stamp(),
-        by: env.actor.clone(),
+        by: env.actor()?.to_string(),
     };
     let write = |out: &mut dyn Write, to_terminal: bool| -> Result<u64> {
         crate::report::write(format, &store, &args.campaign, &generated, to_terminal, out)

@@ -13,11 +13,12 @@ use color_eyre::Result;
 use std::fmt::Write;
 
 pub fn run(args: &SignoffArgs, env: &Env) -> Result<()> {
+    let actor = env.actor()?;
     let mut store = env.open()?;
     let campaign = store.campaign(&args.campaign)?;
     let summary = store.signoff_summary(campaign.id, args.show)?;
-    let role = store.signer_role(campaign.id, &env.actor)?;
-    print!("{}", describe(&summary, &env.actor, role));
+    let role = store.signer_role(campaign.id, actor)?;
+    print!("{}", describe(&summary, actor, role));
     let name = sanitize(&campaign.name).into_owned();
     if args.preview {
         println!("\npreview only: nothing was signed");
@@ -40,7 +41,7 @@ pub fn run(args: &SignoffArgs, env: &Env) -> Result<()> {
     }
     let at = env.now_stamp();
     let acting = crate::store::Acting {
-        actor: &env.actor,
+        actor,
         at: &at,
         today: env.today(),
     };

@@ -9,6 +9,7 @@ mod files;
 mod hostile;
 mod insights;
 mod lifecycle;
+mod people;
 mod remediation;
 mod sources;
 mod tui_pty;
