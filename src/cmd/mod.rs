@@ -136,10 +136,17 @@ fn os_user() -> Option<String> {
         .filter(|u| !u.is_empty())
 }
 
-/// Parses a YYYY-MM-DD argument, naming the option when it is malformed.
+/// Parses a YYYY-MM-DD argument, naming the option when it is malformed
+/// or implausible.
 pub(crate) fn day_arg(option: &str, text: &str) -> Result<NaiveDate> {
-    crate::domain::date::parse_day(text)
-        .map_err(|_| UsageError(format!("{option} {text:?}: expected a date as YYYY-MM-DD")).into())
+    use crate::domain::date::{StampError, parse_input_day};
+    parse_input_day(text).map_err(|e| {
+        UsageError(match e {
+            StampError::Malformed(_) => format!("{option} {text:?}: expected a date as YYYY-MM-DD"),
+            StampError::OutOfRange(_) => format!("{option} {e}"),
+        })
+        .into()
+    })
 }
 
 /// Prints `value` as pretty JSON; characters a terminal would act on are

@@ -81,6 +81,17 @@ const CORPUS: &[(&str, &[&str], Outcome)] = &[
         ),
     ),
     (
+        "canonical-implausible-year.csv",
+        &[],
+        Rejected(
+            1,
+            // Year 0 at +14:00 is year -1 in UTC: stored, it would read
+            // back as no date at all and the grant would lose its flags.
+            "canonical-implausible-year.csv:3: expires_at: \"0000-01-01T00:00:00+14:00\" is not \
+             a plausible date: years 1900 to 9999 only",
+        ),
+    ),
+    (
         "canonical-sql.csv",
         &[],
         Accepted("canonical-sql.csv: 2 rows"),
@@ -114,6 +125,15 @@ const CORPUS: &[(&str, &[&str], Outcome)] = &[
         Rejected(
             1,
             "aws-bad-date.csv:3: user_creation_time: \"yesterday\" is not",
+        ),
+    ),
+    (
+        "aws-implausible-year.csv",
+        &[],
+        Rejected(
+            1,
+            "aws-implausible-year.csv:3: password_last_used: \"0000-01-01T00:00:00+14:00\" is not \
+             a plausible date: years 1900 to 9999 only",
         ),
     ),
     (
@@ -178,6 +198,14 @@ const CORPUS: &[(&str, &[&str], Outcome)] = &[
         "register-bad-date.csv",
         &[],
         Rejected(1, "register-bad-date.csv:2: contract_end: expected a date"),
+    ),
+    (
+        "register-implausible-year.csv",
+        &[],
+        Rejected(
+            1,
+            "register-implausible-year.csv:2: contract_end: \"1601-01-01\" is not a plausible date",
+        ),
     ),
     (
         "register-bom-crlf.csv",
