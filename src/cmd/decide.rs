@@ -74,8 +74,17 @@ fn expect_event(text: &str) -> Result<Option<EventSeq>> {
     if text.eq_ignore_ascii_case("none") {
         return Ok(None);
     }
+    let digits = text.strip_prefix('-').unwrap_or(text);
     match text.parse::<i64>() {
         Ok(seq) if seq > 0 => Ok(Some(EventSeq(seq))),
+        _ if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => {
+            Err(UsageError(format!(
+                "--expect-event {text}: no event has this number: events are numbered from 1 \
+                 to {} (`items --json` shows the item's last_event)",
+                i64::MAX
+            ))
+            .into())
+        }
         _ => Err(UsageError(format!(
             "--expect-event {text:?}: expected an event number (`items --json` shows the \
              item's last_event) or none"

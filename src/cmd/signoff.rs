@@ -16,7 +16,8 @@ pub fn run(args: &SignoffArgs, env: &Env) -> Result<()> {
     let actor = env.actor()?;
     let mut store = env.open()?;
     let campaign = store.campaign(&args.campaign)?;
-    let summary = store.signoff_summary(campaign.id, args.show)?;
+    let show = usize::try_from(args.show).unwrap_or(usize::MAX);
+    let summary = store.signoff_summary(campaign.id, show)?;
     let role = store.signer_role(campaign.id, actor)?;
     print!("{}", describe(&summary, actor, role));
     let name = sanitize(&campaign.name).into_owned();

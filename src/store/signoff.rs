@@ -129,7 +129,9 @@ fn list_items(
          LEFT JOIN event d ON d.seq = s.decided_event
          WHERE i.id BETWEEN ?1 AND ?2 AND {}
          ORDER BY i.id LIMIT {limit}",
-        listing.condition()
+        listing.condition(),
+        // Beyond i64 SQLite refuses the LIMIT as a type mismatch.
+        limit = limit.min(i64::MAX as usize)
     );
     let (first, last) = item_range(conn, campaign)?;
     let mut stmt = conn.prepare_cached(&sql)?;

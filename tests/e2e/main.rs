@@ -1,6 +1,7 @@
 //! End-to-end tests: the real `recert` binary, driven through its command
 //! line and, for the console, through a pseudo-terminal whose screen is read.
 
+mod arguments;
 mod audit;
 mod cli;
 mod concurrency;
