@@ -13,6 +13,7 @@ pub mod config;
 pub mod domain;
 pub mod estate;
 pub mod import;
+pub mod output;
 pub mod report;
 pub mod store;
 pub mod tui;

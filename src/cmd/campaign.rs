@@ -48,7 +48,7 @@ fn new(args: &CampaignNewArgs, env: &Env) -> Result<()> {
     };
     let mut store = env.open()?;
     let campaign = store.create_campaign(&spec)?;
-    println!(
+    outln!(
         "{}",
         sanitize(&format!(
             "created campaign {:?}: {} items, due {}, insights as of {}{}",
@@ -62,7 +62,7 @@ fn new(args: &CampaignNewArgs, env: &Env) -> Result<()> {
                 .map(|p| format!(", compared with {p:?}"))
                 .unwrap_or_default()
         ))
-    );
+    )?;
     Ok(())
 }
 
@@ -84,7 +84,7 @@ fn list(json: bool, env: &Env) -> Result<()> {
             c.owner.clone(),
         ]);
     }
-    print!("{}", table.render());
+    out!("{}", table.render())?;
     Ok(())
 }
 
@@ -95,7 +95,7 @@ fn show(name: &str, json: bool, env: &Env) -> Result<()> {
         super::print_json(&c)?;
         return Ok(());
     }
-    print!("{}", sanitize_lines(&describe(&c)));
+    out!("{}", sanitize_lines(&describe(&c)))?;
     let mut lifecycle = String::new();
     for s in store.signoffs(c.id)? {
         lifecycle.push_str(&format!(
@@ -112,7 +112,7 @@ fn show(name: &str, json: bool, env: &Env) -> Result<()> {
             closed.closed_by, closed.at, closed.seq
         ));
     }
-    print!("{}", sanitize_lines(&lifecycle));
+    out!("{}", sanitize_lines(&lifecycle))?;
     Ok(())
 }
 

@@ -39,7 +39,7 @@ fn show(json: bool, env: &Env) -> Result<()> {
         loaded.origin.describe(),
         config::to_toml(&loaded.config)
     );
-    print!("{}", crate::domain::text::sanitize_multiline(&text));
+    out!("{}", crate::domain::text::sanitize_multiline(&text))?;
     Ok(())
 }
 
@@ -68,6 +68,6 @@ pub(super) fn init() -> Result<()> {
         .open(&path)
         .and_then(|mut f| std::io::Write::write_all(&mut f, config::DEFAULT_TEXT.as_bytes()))
         .wrap_err_with(|| format!("cannot write {shown}"))?;
-    println!("wrote the default config to {shown}; edit it, then `recert config show`");
+    outln!("wrote the default config to {shown}; edit it, then `recert config show`")?;
     Ok(())
 }

@@ -56,7 +56,7 @@ pub fn run(args: DecideArgs, env: &Env) -> Result<()> {
     let outcome = store
         .decide(campaign.id, &acting, std::slice::from_ref(&request))?
         .remove(0);
-    println!(
+    outln!(
         "{}",
         sanitize(&format!(
             "item {}: {} (event {}), waiting on {}",
@@ -65,7 +65,7 @@ pub fn run(args: DecideArgs, env: &Env) -> Result<()> {
             outcome.seq,
             outcome.state.assignee
         ))
-    );
+    )?;
     Ok(())
 }
 

@@ -97,10 +97,11 @@ pub fn seed(store: &mut Store, env: &Env, reviewer: &str) -> Result<String> {
         created_at: env.now_stamp(),
         policy: env.policy().clone(),
     })?;
-    println!(
+    outln!(
         "created campaign {:?} with {} items",
-        campaign.name, campaign.items
-    );
+        campaign.name,
+        campaign.items
+    )?;
     Ok(name)
 }
 
@@ -134,8 +135,8 @@ pub fn run(args: &DemoArgs, env: &Env) -> Result<()> {
     let campaign = store.campaign(&name)?;
     crate::tui::run(&mut store, &campaign, reviewer, env.today())?;
     match &args.keep {
-        Some(path) => println!("the demo database is kept at {}", path.display()),
-        None => println!("the demo database was discarded"),
+        Some(path) => outln!("the demo database is kept at {}", path.display())?,
+        None => outln!("the demo database was discarded")?,
     }
     Ok(())
 }

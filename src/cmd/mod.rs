@@ -1,6 +1,24 @@
 //! One module per subcommand, each with a `run` that does its work through
 //! the store and prints for a person (or JSON for a program). Errors here
-//! decide the exit code: usage errors 2, everything else 1.
+//! decide the exit code: usage errors 2, everything else 1 (a reader of
+//! standard output gone away is no error: see `crate::output`).
+
+/// `println!` that returns the error instead of panicking: standard output
+/// closed by its reader ends the command quietly (see `crate::output`).
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)
+    }};
+}
+
+/// `print!` that returns the error instead of panicking, as [`outln!`].
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        write!(std::io::stdout().lock(), $($arg)*)
+    }};
+}
 
 mod campaign;
 mod close;
@@ -153,7 +171,7 @@ pub(crate) fn day_arg(option: &str, text: &str) -> Result<NaiveDate> {
 /// written as `\uXXXX` escapes, which JSON reads back as the same text.
 pub(crate) fn print_json(value: &impl serde::Serialize) -> Result<()> {
     let json = serde_json::to_string_pretty(value)?;
-    println!("{}", crate::domain::text::json_for_terminal(&json));
+    outln!("{}", crate::domain::text::json_for_terminal(&json))?;
     Ok(())
 }
 

@@ -26,8 +26,12 @@ pub fn run(args: &ReportArgs, env: &Env) -> Result<()> {
         by: env.actor()?.to_string(),
     };
     let write = |out: &mut dyn Write, to_terminal: bool| -> Result<u64> {
-        crate::report::write(format, &store, &args.campaign, &generated, to_terminal, out)
-            .map_err(|e| eyre!("{e}"))
+        crate::report::write(format, &store, &args.campaign, &generated, to_terminal, out).map_err(
+            |e| match crate::output::is_broken_pipe(&*e) {
+                true => std::io::Error::from(std::io::ErrorKind::BrokenPipe).into(),
+                false => eyre!("{e}"),
+            },
+        )
     };
     match &args.out {
         None => {

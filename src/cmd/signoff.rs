@@ -19,10 +19,10 @@ pub fn run(args: &SignoffArgs, env: &Env) -> Result<()> {
     let show = usize::try_from(args.show).unwrap_or(usize::MAX);
     let summary = store.signoff_summary(campaign.id, show)?;
     let role = store.signer_role(campaign.id, actor)?;
-    print!("{}", describe(&summary, actor, role));
+    out!("{}", describe(&summary, actor, role))?;
     let name = sanitize(&campaign.name).into_owned();
     if args.preview {
-        println!("\npreview only: nothing was signed");
+        outln!("\npreview only: nothing was signed")?;
         return Ok(());
     }
     if role.is_none() {
@@ -48,18 +48,18 @@ pub fn run(args: &SignoffArgs, env: &Env) -> Result<()> {
     };
     let note = args.note.as_deref().unwrap_or_default();
     let signed = store.sign_off(campaign.id, &acting, note, args.accept_undecided)?;
-    println!(
+    outln!(
         "\n{}",
         sanitize(&format!(
             "signed off {:?} as event {} (hash {}); decisions on it are now refused",
             campaign.name, signed.seq, signed.hash
         ))
-    );
+    )?;
     if signed.signer_reviewed() {
-        println!(
+        outln!(
             "note: you also made {} of the decisions you signed; every report says so",
             signed.signer_decisions
-        );
+        )?;
     }
     Ok(())
 }

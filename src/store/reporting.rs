@@ -476,7 +476,7 @@ impl Store {
         let mut bodies = BodyMemo::default();
         while let Some(r) = cursor.next()? {
             if let Some(cells) = read_cells(r, lookup, &mut bodies)? {
-                visit(&cells).map_err(|e| StoreError::Invalid(e.to_string()))?;
+                visit(&cells).map_err(|e| StoreError::from_output(&*e))?;
             }
         }
         Ok(())

@@ -11,6 +11,7 @@ mod hostile;
 mod insights;
 mod lifecycle;
 mod people;
+mod pipes;
 mod remediation;
 mod sources;
 mod tui_pty;
