@@ -187,11 +187,18 @@ pub struct ReviewArgs {
 #[derive(Debug, Args)]
 pub struct DecideArgs {
     pub campaign: String,
+    /// The item's id (`recert items` lists them)
+    #[arg(value_parser = item_id, allow_negative_numbers = true)]
     pub item: i64,
     /// Record only if the item's latest event is still SEQ (`items --json`
     /// shows it as last_event; `none` for an item without events). Without
     /// it, a decision someone else recorded is never replaced.
-    #[arg(long, global = true, value_name = "SEQ|none")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "SEQ|none",
+        allow_negative_numbers = true
+    )]
     pub expect_event: Option<String>,
     #[command(subcommand)]
     pub action: DecideAction,
@@ -263,14 +270,15 @@ pub struct SignoffArgs {
     #[arg(long, required_unless_present = "preview")]
     pub note: Option<String>,
     /// Sign although this many items are undecided (must be their exact number)
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = count, allow_negative_numbers = true)]
     pub accept_undecided: Option<u64>,
     /// Only show what would be signed
     #[arg(long)]
     pub preview: bool,
     /// How many items of each list to show
-    #[arg(long, default_value_t = 20, value_name = "N")]
-    pub show: usize,
+    #[arg(long, default_value_t = 20, value_name = "N", value_parser = count,
+          allow_negative_numbers = true)]
+    pub show: u64,
 }
 
 #[derive(Debug, Args)]
@@ -321,4 +329,69 @@ pub struct VerifyArgs {
     /// Only recompute the hash chain (and heads); skip the evidence checks
     #[arg(long)]
     pub chain_only: bool,
+}
+
+/// The largest id or count SQLite holds: numbers beyond it name nothing.
+const LARGEST: u64 = i64::MAX as u64;
+
+/// An item id: a whole number from 1. Anything else is refused here, with
+/// what an id is, rather than failing later as a database type error.
+fn item_id(text: &str) -> Result<i64, String> {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("expected an item id, a whole number (`recert items` lists them)".into());
+    }
+    match text.parse::<i64>() {
+        Ok(id) if id > 0 => Ok(id),
+        _ => Err(format!(
+            "no item has this id: item ids are whole numbers from 1 to {LARGEST} \
+             (`recert items` lists them)"
+        )),
+    }
+}
+
+/// A number of items: a whole number from 0 to the largest SQLite counts.
+fn count(text: &str) -> Result<u64, String> {
+    match text.parse::<u64>() {
+        Ok(n) if n <= LARGEST => Ok(n),
+        _ => Err(format!(
+            "expected a number of items, a whole number from 0 to {LARGEST}"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn item_ids_and_counts_are_whole_numbers_sqlite_can_hold() {
+        assert_eq!(item_id("42"), Ok(42));
+        assert_eq!(item_id("9223372036854775807"), Ok(i64::MAX));
+        for no_such in ["0", "-5", "9223372036854775808", "18446744073709551615"] {
+            assert!(
+                item_id(no_such)
+                    .unwrap_err()
+                    .starts_with("no item has this id")
+            );
+        }
+        for malformed in ["", "-", "4x", "1.5", " 3", "+3"] {
+            assert!(
+                item_id(malformed)
+                    .unwrap_err()
+                    .starts_with("expected an item id")
+            );
+        }
+        assert_eq!(count("0"), Ok(0));
+        assert_eq!(count("9223372036854775807"), Ok(LARGEST));
+        for bad in ["-1", "18446744073709551615", "9223372036854775808", "x", ""] {
+            assert!(count(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
 }

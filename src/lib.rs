@@ -14,6 +14,7 @@ pub mod domain;
 pub mod estate;
 pub mod files;
 pub mod import;
+pub mod output;
 pub mod report;
 pub mod store;
 pub mod tui;

@@ -1,10 +1,12 @@
 //! The `recert` binary: parse the command line, run the command, map the
-//! outcome to an exit code (0 success, 1 a failed check, 2 a usage error).
+//! outcome to an exit code (0 success, or standard output closed by its
+//! reader; 1 a failed check; 2 a usage error).
 
 use clap::Parser;
 use recert::cli::Cli;
 use recert::cmd::UsageError;
 use recert::domain::text::sanitize;
+use recert::output::is_broken_pipe;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -14,6 +16,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match recert::cmd::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader of standard output went away (`| head`): it has what
+        // it wanted; stop quietly, as ripgrep does (see recert::output).
+        Err(report) if report.chain().any(is_broken_pipe) => ExitCode::SUCCESS,
         Err(report) => {
             // Errors quote names, paths and values from the data: escaped
             // like any other imported text before they reach the terminal.

@@ -20,6 +20,7 @@ fn new(args: &CampaignNewArgs, env: &Env) -> Result<()> {
     if args.name.trim().is_empty() {
         return Err(UsageError("a campaign needs a name".into()).into());
     }
+    let owner = env.actor()?;
     let due = day_arg("--due", &args.due)?;
     let as_of = match &args.as_of {
         Some(text) => day_arg("--as-of", text)?,
@@ -41,13 +42,13 @@ fn new(args: &CampaignNewArgs, env: &Env) -> Result<()> {
         scope,
         reviewer_rule,
         on_close,
-        owner: env.actor.clone(),
+        owner: owner.to_string(),
         created_at: env.now_stamp(),
         policy: env.policy().clone(),
     };
     let mut store = env.open()?;
     let campaign = store.create_campaign(&spec)?;
-    println!(
+    outln!(
         "{}",
         sanitize(&format!(
             "created campaign {:?}: {} items, due {}, insights as of {}{}",
@@ -61,7 +62,7 @@ fn new(args: &CampaignNewArgs, env: &Env) -> Result<()> {
                 .map(|p| format!(", compared with {p:?}"))
                 .unwrap_or_default()
         ))
-    );
+    )?;
     Ok(())
 }
 
@@ -83,7 +84,7 @@ fn list(json: bool, env: &Env) -> Result<()> {
             c.owner.clone(),
         ]);
     }
-    print!("{}", table.render());
+    out!("{}", table.render())?;
     Ok(())
 }
 
@@ -94,7 +95,7 @@ fn show(name: &str, json: bool, env: &Env) -> Result<()> {
         super::print_json(&c)?;
         return Ok(());
     }
-    print!("{}", sanitize_lines(&describe(&c)));
+    out!("{}", sanitize_lines(&describe(&c)))?;
     let mut lifecycle = String::new();
     for s in store.signoffs(c.id)? {
         lifecycle.push_str(&format!(
@@ -111,7 +112,7 @@ fn show(name: &str, json: bool, env: &Env) -> Result<()> {
             closed.closed_by, closed.at, closed.seq
         ));
     }
-    print!("{}", sanitize_lines(&lifecycle));
+    out!("{}", sanitize_lines(&lifecycle))?;
     Ok(())
 }
 

@@ -9,11 +9,12 @@ use crate::store::Acting;
 use color_eyre::Result;
 
 pub fn run(args: &CloseArgs, env: &Env) -> Result<()> {
+    let actor = env.actor()?;
     let mut store = env.open()?;
     let campaign = store.campaign(&args.campaign)?;
     let at = env.now_stamp();
     let acting = Acting {
-        actor: &env.actor,
+        actor,
         at: &at,
         today: env.today(),
     };
@@ -30,23 +31,23 @@ pub fn run(args: &CloseArgs, env: &Env) -> Result<()> {
             closed.revoked
         )
     };
-    println!(
+    outln!(
         "{}",
         sanitize(&format!(
             "closed {:?} as event {}: {applied}; it accepts no more decisions",
             campaign.name, closed.seq
         ))
-    );
+    )?;
     let counts = store.remediation_counts(campaign.id)?;
     if counts.total() > 0 {
-        println!(
+        outln!(
             "{}",
             sanitize(&format!(
                 "{} to carry out: recert remediation {:?}",
                 count(counts.total(), "revocation"),
                 campaign.name
             ))
-        );
+        )?;
     }
     Ok(())
 }

@@ -22,24 +22,25 @@ fn show(json: bool, env: &Env) -> Result<()> {
         let value = serde_json::json!({
             "origin": loaded.origin,
             "reviewer": loaded.config.reviewer,
-            "acting_reviewer": env.actor,
+            "acting_reviewer": env.actor().ok(),
             "policy": loaded.config.policy,
         });
         super::print_json(&value)?;
         return Ok(());
     }
-    let reviewer = match &loaded.config.reviewer {
-        Some(r) if r == &env.actor => format!("{r} (from the config)"),
-        Some(r) => format!("{r} (overridden by --as or RECERT_REVIEWER: {})", env.actor),
-        None if env.actor_given => format!("{} (from --as or RECERT_REVIEWER)", env.actor),
-        None => format!("{} (the OS user; set reviewer in the config)", env.actor),
+    let reviewer = match (&loaded.config.reviewer, env.actor()) {
+        (_, Err(nobody)) => format!("nobody: {nobody}"),
+        (Some(_), Ok(actor)) if !env.actor_given => format!("{actor} (from the config)"),
+        (Some(r), Ok(actor)) => format!("{r} (overridden by --as or RECERT_REVIEWER: {actor})"),
+        (None, Ok(actor)) if env.actor_given => format!("{actor} (from --as or RECERT_REVIEWER)"),
+        (None, Ok(actor)) => format!("{actor} (the OS user; set reviewer in the config)"),
     };
     let text = format!(
         "# config: {}\n# acting reviewer: {reviewer}\n# `recert flags` lists the rules these settings drive.\n\n{}",
         loaded.origin.describe(),
         config::to_toml(&loaded.config)
     );
-    print!("{}", crate::domain::text::sanitize_multiline(&text));
+    out!("{}", crate::domain::text::sanitize_multiline(&text))?;
     Ok(())
 }
 
@@ -71,6 +72,6 @@ pub(super) fn init(db: Option<&Path>) -> Result<()> {
     crate::files::create_private_file(&path)
         .and_then(|mut f| std::io::Write::write_all(&mut f, config::DEFAULT_TEXT.as_bytes()))
         .wrap_err_with(|| format!("cannot write {shown}"))?;
-    println!("wrote the default config to {shown}; edit it, then `recert config show`");
+    outln!("wrote the default config to {shown}; edit it, then `recert config show`")?;
     Ok(())
 }

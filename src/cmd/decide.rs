@@ -7,6 +7,7 @@
 
 use super::{CheckFailed, Env, UsageError, day_arg};
 use crate::cli::{DecideAction, DecideArgs};
+use crate::domain::people::same_person;
 use crate::domain::text::sanitize;
 use crate::domain::{Decision, DecisionKind};
 use crate::store::{Acting, DecisionRequest, EventSeq, ItemId, Store};
@@ -31,16 +32,17 @@ pub fn run(args: DecideArgs, env: &Env) -> Result<()> {
         DecideAction::Undo(n) => (None, n.note),
     };
     let expected = args.expect_event.as_deref().map(expect_event).transpose()?;
+    let actor = env.actor()?;
     let mut store = env.open()?;
     let campaign = store.campaign(&args.campaign)?;
     let item = ItemId(args.item);
     let seen_event = match expected {
         Some(seen) => Some(seen),
-        None => seen_unless_someone_elses(&store, campaign.id, item, &env.actor)?,
+        None => seen_unless_someone_elses(&store, campaign.id, item, actor)?,
     };
     let at = env.now_stamp();
     let acting = Acting {
-        actor: &env.actor,
+        actor,
         at: &at,
         today: env.today(),
     };
@@ -54,7 +56,7 @@ pub fn run(args: DecideArgs, env: &Env) -> Result<()> {
     let outcome = store
         .decide(campaign.id, &acting, std::slice::from_ref(&request))?
         .remove(0);
-    println!(
+    outln!(
         "{}",
         sanitize(&format!(
             "item {}: {} (event {}), waiting on {}",
@@ -63,7 +65,7 @@ pub fn run(args: DecideArgs, env: &Env) -> Result<()> {
             outcome.seq,
             outcome.state.assignee
         ))
-    );
+    )?;
     Ok(())
 }
 
@@ -72,8 +74,17 @@ fn expect_event(text: &str) -> Result<Option<EventSeq>> {
     if text.eq_ignore_ascii_case("none") {
         return Ok(None);
     }
+    let digits = text.strip_prefix('-').unwrap_or(text);
     match text.parse::<i64>() {
         Ok(seq) if seq > 0 => Ok(Some(EventSeq(seq))),
+        _ if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => {
+            Err(UsageError(format!(
+                "--expect-event {text}: no event has this number: events are numbered from 1 \
+                 to {} (`items --json` shows the item's last_event)",
+                i64::MAX
+            ))
+            .into())
+        }
         _ => Err(UsageError(format!(
             "--expect-event {text:?}: expected an event number (`items --json` shows the \
              item's last_event) or none"
@@ -97,7 +108,7 @@ fn seen_unless_someone_elses(
     };
     if let (Some(kind), Some(by)) = (row.decision, &row.decided_by)
         && kind != DecisionKind::Reassign
-        && !by.trim().eq_ignore_ascii_case(actor.trim())
+        && !same_person(by, actor)
     {
         let last = row.last_event.map_or(0, |e| e.0);
         return Err(CheckFailed(format!(

@@ -97,22 +97,23 @@ pub fn seed(store: &mut Store, env: &Env, reviewer: &str) -> Result<String> {
         created_at: env.now_stamp(),
         policy: env.policy().clone(),
     })?;
-    println!(
+    outln!(
         "created campaign {:?} with {} items",
-        campaign.name, campaign.items
-    );
+        campaign.name,
+        campaign.items
+    )?;
     Ok(name)
 }
 
 pub fn run(args: &DemoArgs, env: &Env) -> Result<()> {
     let reviewer = if env.actor_given {
-        env.actor.clone()
+        env.actor()?.to_string()
     } else {
         DEMO_REVIEWER.to_string()
     };
     let env = Env {
         db: env.db.clone(),
-        actor: reviewer.clone(),
+        actor: Ok(reviewer.clone()),
         actor_given: true,
         now: env.now,
         config: env.config.clone(),
@@ -137,8 +138,8 @@ pub fn run(args: &DemoArgs, env: &Env) -> Result<()> {
     let campaign = store.campaign(&name)?;
     crate::tui::run(&mut store, &campaign, reviewer, env.today())?;
     match &args.keep {
-        Some(path) => println!("the demo database is kept at {}", path.display()),
-        None => println!("the demo database was discarded"),
+        Some(path) => outln!("the demo database is kept at {}", path.display())?,
+        None => outln!("the demo database was discarded")?,
     }
     Ok(())
 }

@@ -78,17 +78,19 @@ pub fn run(json: bool, env: &Env) -> Result<()> {
                 .join(" "),
         ]);
     }
-    print!("{}", table.render());
-    println!();
+    out!("{}", table.render())?;
+    outln!()?;
     for f in &flags {
-        println!("{:<17} {}", f.name, f.rule);
+        outln!("{:<17} {}", f.name, f.rule)?;
     }
-    println!();
+    outln!()?;
     for framework in mapping.frameworks() {
-        println!(
+        outln!(
             "{} {}: {}",
-            framework.name, framework.version, framework.url
-        );
+            framework.name,
+            framework.version,
+            framework.url
+        )?;
     }
     Ok(())
 }

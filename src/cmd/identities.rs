@@ -58,9 +58,9 @@ pub fn run(args: &IdentitiesArgs, env: &Env) -> Result<()> {
             ]);
         }
     }
-    print!("{}", table.render());
+    out!("{}", table.render())?;
     let cross = people.iter().filter(|p| p.is_cross_tenant()).count();
-    println!(
+    outln!(
         "{} {} ({} in more than one tenant)",
         people.len(),
         if people.len() == 1 {
@@ -69,6 +69,6 @@ pub fn run(args: &IdentitiesArgs, env: &Env) -> Result<()> {
             "people"
         },
         cross
-    );
+    )?;
     Ok(())
 }

@@ -10,6 +10,7 @@ use crate::domain::EntitlementRecord;
 use crate::domain::text::{count, sanitize};
 use crate::import::{Defaults, Format, HashingReader, Problem, Row, aws_iam, canonical, detect};
 use crate::import::{register, scim};
+use crate::output::unless_reader_gone;
 use crate::store::{ImportCounts, ImportSession, RowProblem, SnapshotId, SnapshotMeta, Store};
 use color_eyre::Result;
 use color_eyre::eyre::{WrapErr, eyre};
@@ -38,6 +39,8 @@ struct File {
 }
 
 pub fn run(args: &ImportArgs, env: &Env) -> Result<()> {
+    // The snapshot records who imported it: refused before any reading.
+    env.actor()?;
     // Every format is settled before anything is written, so that a file
     // recert cannot read does not leave the others half imported.
     let mut files = Vec::with_capacity(args.files.len());
@@ -252,7 +255,7 @@ pub(crate) fn import_source(
         file_name: source.file_name.clone(),
         format: source.format.as_str().into(),
         imported_at: env.now_stamp(),
-        imported_by: env.actor.clone(),
+        imported_by: env.actor()?.to_string(),
         partial: source.partial,
         source_bytes: source.bytes,
     };
@@ -312,12 +315,12 @@ pub(crate) fn import_source(
     let snapshot = session.snapshot();
     let counts = session.commit(&input.hex_digest(), source.dry_run)?;
     for note in notes {
-        println!("{}", sanitize(&note));
+        unless_reader_gone(outln!("{}", sanitize(&note)))?;
     }
-    println!(
+    unless_reader_gone(outln!(
         "{}",
         summary(shown_name, snapshot.0, &counts, source.dry_run)
-    );
+    ))?;
     if !source.dry_run {
         report_remediation(store, shown_name, snapshot)?;
     }
@@ -386,7 +389,7 @@ fn import_scim(
             .join(", "),
         format: Format::Scim.as_str().into(),
         imported_at: env.now_stamp(),
-        imported_by: env.actor.clone(),
+        imported_by: env.actor()?.to_string(),
         partial: args.partial,
         source_bytes: bytes,
     };
@@ -427,12 +430,12 @@ fn import_scim(
         .collect::<Vec<_>>()
         .join(" ");
     let counts = session.commit(&digests, args.dry_run)?;
-    println!(
+    unless_reader_gone(outln!(
         "{} ({} users, {} groups)",
         summary(&shown_all, snapshot.0, &counts, args.dry_run),
         directory.user_count(),
         directory.group_count()
-    );
+    ))?;
     if !args.dry_run {
         report_remediation(store, &shown_all, snapshot)?;
     }
@@ -448,7 +451,7 @@ fn import_register(store: &mut Store, file: &File, args: &ImportArgs, env: &Env)
         file_name: file_name(&file.path, shown),
         format: Format::Register.as_str().into(),
         imported_at: env.now_stamp(),
-        imported_by: env.actor.clone(),
+        imported_by: env.actor()?.to_string(),
         partial: args.partial,
         source_bytes: None,
     };
@@ -485,7 +488,7 @@ fn import_register(store: &mut Store, file: &File, args: &ImportArgs, env: &Env)
     }
     let snapshot = session.snapshot();
     let counts = session.commit(&input.hex_digest(), args.dry_run)?;
-    println!(
+    unless_reader_gone(outln!(
         "{}; it describes {} identit{} ({} classified), {} entr{} no identity yet",
         summary(shown, snapshot.0, &counts.rows, args.dry_run),
         counts.matched_identities,
@@ -501,7 +504,7 @@ fn import_register(store: &mut Store, file: &File, args: &ImportArgs, env: &Env)
         } else {
             "ies match"
         },
-    );
+    ))?;
     Ok(())
 }
 
@@ -511,10 +514,10 @@ fn report_remediation(store: &Store, file: &str, snapshot: SnapshotId) -> Result
     for (campaign, proved) in store.remediation_by_snapshot(snapshot)? {
         let campaign = sanitize(&campaign);
         if proved.verified > 0 {
-            println!(
+            unless_reader_gone(outln!(
                 "{file}: verified {} of campaign {campaign:?}: the grants are gone",
                 count(proved.verified, "revocation")
-            );
+            ))?;
         }
         if proved.still_effective > 0 {
             eprintln!(

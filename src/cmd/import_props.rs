@@ -80,7 +80,7 @@ impl Fixture {
         std::fs::write(&db, template()).unwrap();
         let env = Env {
             db,
-            actor: "importer@test".into(),
+            actor: Ok("importer@test".into()),
             actor_given: true,
             now: chrono::DateTime::parse_from_rfc3339("2026-11-22T10:00:00Z")
                 .unwrap()

@@ -10,9 +10,9 @@ pub fn run(env: &Env) -> Result<()> {
         .wrap_err_with(|| format!("cannot initialise {}", env.db.display()))?;
     let path = crate::domain::text::sanitize(&store.path().display().to_string()).into_owned();
     if created {
-        println!("created {path} (schema {})", store.schema_version()?);
+        outln!("created {path} (schema {})", store.schema_version()?)?;
     } else {
-        println!("{path} is ready (schema {})", store.schema_version()?);
+        outln!("{path} is ready (schema {})", store.schema_version()?)?;
     }
     Ok(())
 }

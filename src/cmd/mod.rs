@@ -1,6 +1,24 @@
 //! One module per subcommand, each with a `run` that does its work through
 //! the store and prints for a person (or JSON for a program). Errors here
-//! decide the exit code: usage errors 2, everything else 1.
+//! decide the exit code: usage errors 2, everything else 1 (a reader of
+//! standard output gone away is no error: see `crate::output`).
+
+/// `println!` that returns the error instead of panicking: standard output
+/// closed by its reader ends the command quietly (see `crate::output`).
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)
+    }};
+}
+
+/// `print!` that returns the error instead of panicking, as [`outln!`].
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        write!(std::io::stdout().lock(), $($arg)*)
+    }};
+}
 
 mod campaign;
 mod close;
@@ -23,6 +41,7 @@ mod table;
 mod verify;
 
 use crate::cli::{Cli, Command};
+use crate::domain::people::person_key;
 use crate::store::Store;
 use chrono::{DateTime, NaiveDate, Utc};
 use color_eyre::Result;
@@ -41,13 +60,19 @@ pub struct CheckFailed(pub String);
 /// What every command needs to know about its invocation.
 pub struct Env {
     pub db: PathBuf,
-    pub actor: String,
+    /// Who acts, as people are kept (`person_key`); or why nobody is
+    /// known, which every command that acts refuses (`Env::actor`).
+    actor: std::result::Result<String, String>,
     /// Whether `--as` (or its variable) named the actor explicitly.
     pub actor_given: bool,
     pub now: DateTime<Utc>,
     /// The config file's settings (or the defaults) and where they came from.
     pub config: crate::config::Loaded,
 }
+
+/// How a person names themselves, said wherever nobody is known.
+const NAME_YOURSELF: &str = "name yourself with --as EMAIL, RECERT_REVIEWER=EMAIL or \
+                             reviewer = \"EMAIL\" in the config";
 
 impl Env {
     pub fn from_cli(cli: &Cli) -> Result<Env> {
@@ -56,12 +81,30 @@ impl Env {
             None => default_db_path()?,
         };
         let config = crate::config::load()?;
-        let given = cli.actor.clone().filter(|a| !a.trim().is_empty());
-        let actor_given = given.is_some();
-        let actor = given
-            .or_else(|| config.config.reviewer.clone())
-            .or_else(os_user)
-            .unwrap_or_else(|| "unknown".to_string());
+        let actor_given = cli.actor.is_some();
+        // Every event records its actor, and self-review and authority are
+        // judged by it: an empty name is refused rather than recorded as
+        // somebody called "unknown".
+        let actor = match &cli.actor {
+            Some(given) => Some(person_key(given).into_owned())
+                .filter(|a| !a.is_empty())
+                .ok_or_else(|| {
+                    format!("--as (or RECERT_REVIEWER) is empty: who acts must be known; {NAME_YOURSELF}")
+                }),
+            None => config
+                .config
+                .reviewer
+                .as_deref()
+                .map(|r| person_key(r).into_owned())
+                .or_else(os_user)
+                .filter(|a| !a.is_empty())
+                .ok_or_else(|| {
+                    format!(
+                        "who acts must be known, and neither --as, RECERT_REVIEWER, the config's \
+                         reviewer nor the OS user ($USER) names anyone: {NAME_YOURSELF}"
+                    )
+                }),
+        };
         Ok(Env {
             db,
             actor,
@@ -69,6 +112,13 @@ impl Env {
             now: crate::clock::now(),
             config,
         })
+    }
+
+    /// Who acts; a usage error naming how to say it when nobody is known.
+    pub fn actor(&self) -> Result<&str> {
+        self.actor
+            .as_deref()
+            .map_err(|why| UsageError(why.clone()).into())
     }
 
     /// The policy new campaigns get: the config file's, or the defaults.
@@ -100,20 +150,28 @@ fn os_user() -> Option<String> {
     ["USER", "USERNAME", "LOGNAME"]
         .iter()
         .find_map(|var| std::env::var(var).ok())
-        .filter(|u| !u.trim().is_empty())
+        .map(|u| person_key(&u).into_owned())
+        .filter(|u| !u.is_empty())
 }
 
-/// Parses a YYYY-MM-DD argument, naming the option when it is malformed.
+/// Parses a YYYY-MM-DD argument, naming the option when it is malformed
+/// or implausible.
 pub(crate) fn day_arg(option: &str, text: &str) -> Result<NaiveDate> {
-    crate::domain::date::parse_day(text)
-        .map_err(|_| UsageError(format!("{option} {text:?}: expected a date as YYYY-MM-DD")).into())
+    use crate::domain::date::{StampError, parse_input_day};
+    parse_input_day(text).map_err(|e| {
+        UsageError(match e {
+            StampError::Malformed(_) => format!("{option} {text:?}: expected a date as YYYY-MM-DD"),
+            StampError::OutOfRange(_) => format!("{option} {e}"),
+        })
+        .into()
+    })
 }
 
 /// Prints `value` as pretty JSON; characters a terminal would act on are
 /// written as `\uXXXX` escapes, which JSON reads back as the same text.
 pub(crate) fn print_json(value: &impl serde::Serialize) -> Result<()> {
     let json = serde_json::to_string_pretty(value)?;
-    println!("{}", crate::domain::text::json_for_terminal(&json));
+    outln!("{}", crate::domain::text::json_for_terminal(&json))?;
     Ok(())
 }
 

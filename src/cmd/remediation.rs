@@ -10,6 +10,7 @@ use crate::domain::RemediationStatus;
 use crate::domain::text::{count, sanitize};
 use std::io::Write;
 
+use crate::store::{CampaignSummary, RemediationCounts, Store};
 use color_eyre::Result;
 
 pub fn run(args: &RemediationArgs, env: &Env) -> Result<()> {
@@ -21,9 +22,39 @@ pub fn run(args: &RemediationArgs, env: &Env) -> Result<()> {
         RemediationState::StillEffective => RemediationStatus::StillEffective,
     });
     let counts = store.remediation_counts(campaign.id)?;
+    // A reader that stops early (`| head`) ends the listing, not the
+    // warning and the verdict of --check below.
+    match list(&store, &campaign, status, counts, args.json) {
+        Err(e) if e.chain().any(crate::output::is_broken_pipe) => {}
+        listed => listed?,
+    }
+    if counts.still_effective > 0 {
+        eprintln!(
+            "warning: {} STILL EFFECTIVE: a snapshot imported after the revoke still holds \
+             the grant",
+            count(counts.still_effective, "revocation")
+        );
+        if args.check {
+            return Err(CheckFailed(format!(
+                "{} still effective",
+                count(counts.still_effective, "revocation")
+            ))
+            .into());
+        }
+    }
+    Ok(())
+}
+
+fn list(
+    store: &Store,
+    campaign: &CampaignSummary,
+    status: Option<RemediationStatus>,
+    counts: RemediationCounts,
+    json: bool,
+) -> Result<()> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    if args.json {
+    if json {
         // Streamed, so that a large campaign never sits in memory.
         let mut first = true;
         write!(out, "[")?;
@@ -86,20 +117,5 @@ pub fn run(args: &RemediationArgs, env: &Env) -> Result<()> {
         }
     }
     out.flush()?;
-    drop(out);
-    if counts.still_effective > 0 {
-        eprintln!(
-            "warning: {} STILL EFFECTIVE: a snapshot imported after the revoke still holds \
-             the grant",
-            count(counts.still_effective, "revocation")
-        );
-        if args.check {
-            return Err(CheckFailed(format!(
-                "{} still effective",
-                count(counts.still_effective, "revocation")
-            ))
-            .into());
-        }
-    }
     Ok(())
 }

@@ -27,11 +27,15 @@ pub fn run(args: &ReportArgs, env: &Env) -> Result<()> {
     };
     let generated = Generated {
         at: env.now_stamp(),
-        by: env.actor.clone(),
+        by: env.actor()?.to_string(),
     };
     let write = |out: &mut dyn Write, to_terminal: bool| -> Result<u64> {
-        crate::report::write(format, &store, &args.campaign, &generated, to_terminal, out)
-            .map_err(|e| eyre!("{e}"))
+        crate::report::write(format, &store, &args.campaign, &generated, to_terminal, out).map_err(
+            |e| match crate::output::is_broken_pipe(&*e) {
+                true => std::io::Error::from(std::io::ErrorKind::BrokenPipe).into(),
+                false => eyre!("{e}"),
+            },
+        )
     };
     match &args.out {
         None => {

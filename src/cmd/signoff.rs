@@ -13,14 +13,16 @@ use color_eyre::Result;
 use std::fmt::Write;
 
 pub fn run(args: &SignoffArgs, env: &Env) -> Result<()> {
+    let actor = env.actor()?;
     let mut store = env.open()?;
     let campaign = store.campaign(&args.campaign)?;
-    let summary = store.signoff_summary(campaign.id, args.show)?;
-    let role = store.signer_role(campaign.id, &env.actor)?;
-    print!("{}", describe(&summary, &env.actor, role));
+    let show = usize::try_from(args.show).unwrap_or(usize::MAX);
+    let summary = store.signoff_summary(campaign.id, show)?;
+    let role = store.signer_role(campaign.id, actor)?;
+    out!("{}", describe(&summary, actor, role))?;
     let name = sanitize(&campaign.name).into_owned();
     if args.preview {
-        println!("\npreview only: nothing was signed");
+        outln!("\npreview only: nothing was signed")?;
         return Ok(());
     }
     if role.is_none() {
@@ -40,24 +42,24 @@ pub fn run(args: &SignoffArgs, env: &Env) -> Result<()> {
     }
     let at = env.now_stamp();
     let acting = crate::store::Acting {
-        actor: &env.actor,
+        actor,
         at: &at,
         today: env.today(),
     };
     let note = args.note.as_deref().unwrap_or_default();
     let signed = store.sign_off(campaign.id, &acting, note, args.accept_undecided)?;
-    println!(
+    outln!(
         "\n{}",
         sanitize(&format!(
             "signed off {:?} as event {} (hash {}); decisions on it are now refused",
             campaign.name, signed.seq, signed.hash
         ))
-    );
+    )?;
     if signed.signer_reviewed() {
-        println!(
+        outln!(
             "note: you also made {} of the decisions you signed; every report says so",
             signed.signer_decisions
-        );
+        )?;
     }
     Ok(())
 }

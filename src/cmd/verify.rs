@@ -7,6 +7,7 @@
 use super::{CheckFailed, Env, UsageError};
 use crate::cli::VerifyArgs;
 use crate::domain::text::{count, sanitize};
+use crate::output::unless_reader_gone;
 use color_eyre::Result;
 
 pub fn run(args: &VerifyArgs, env: &Env) -> Result<()> {
@@ -23,11 +24,11 @@ pub fn run(args: &VerifyArgs, env: &Env) -> Result<()> {
     let v = store.verify(&args.heads, args.chain_only)?;
     let mut failed = Vec::new();
     match &v.chain.first_break {
-        None => println!(
+        None => unless_reader_gone(outln!(
             "audit chain intact: {} events, head {}",
             v.chain.events,
             sanitize(&v.chain.head)
-        ),
+        ))?,
         Some(broken) => {
             eprintln!(
                 "{}",
@@ -46,7 +47,7 @@ pub fn run(args: &VerifyArgs, env: &Env) -> Result<()> {
     }
     for head in &v.heads {
         match head.seq {
-            Some(seq) => println!(
+            Some(seq) => unless_reader_gone(outln!(
                 "head {} is event {seq} of {}: nothing up to it has changed{}",
                 head.hash.to_lowercase(),
                 v.chain.events,
@@ -54,7 +55,7 @@ pub fn run(args: &VerifyArgs, env: &Env) -> Result<()> {
                     0 => String::new(),
                     n => format!("; {} appended since", count(n, "event")),
                 }
-            ),
+            ))?,
             None => {
                 eprintln!(
                     "head {} is not in the {}audit chain: events up to it were deleted or \
@@ -72,13 +73,13 @@ pub fn run(args: &VerifyArgs, env: &Env) -> Result<()> {
     }
     if v.chain.first_break.is_none() && !args.chain_only {
         if v.discrepancy_count == 0 {
-            println!(
+            unless_reader_gone(outln!(
                 "evidence matches the log: {} ({}) match their creation digests, {} \
                  their imports; item states, tallies and remediation agree with the events",
                 count(v.campaigns, "campaign"),
                 count(v.items, "frozen item"),
                 count(v.snapshots, "snapshot")
-            );
+            ))?;
         } else {
             for d in &v.discrepancies {
                 let at = d.seq.map(|s| format!("event {s}: ")).unwrap_or_default();

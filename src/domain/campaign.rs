@@ -3,6 +3,8 @@
 
 use super::decision::{Decision, Recommendation};
 use super::model::vocabulary;
+use super::people::person_key;
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
@@ -67,7 +69,7 @@ impl FromStr for ReviewerRule {
             "technical_owner" => Ok(ReviewerRule::TechnicalOwner),
             _ => match text.strip_prefix("fixed:") {
                 Some(email) if !email.trim().is_empty() => {
-                    Ok(ReviewerRule::Fixed(email.trim().to_string()))
+                    Ok(ReviewerRule::Fixed(person_key(email).into_owned()))
                 }
                 _ => Err(format!(
                     "{text:?} is not a reviewer rule: use sponsor, business_owner, \
@@ -90,22 +92,25 @@ impl fmt::Display for ReviewerRule {
 }
 
 impl ReviewerRule {
-    /// The reviewer for an item; when the rule's person is unknown the
-    /// campaign owner reviews it, so that nothing falls through.
+    /// The reviewer for an item, as [`person_key`] keeps people; when the
+    /// rule's person is unknown the campaign owner reviews it, so that
+    /// nothing falls through. Queues look reviewers up exactly, so a sponsor
+    /// a source spells `A.Kowalski@…` is kept as the `a.kowalski@…` who
+    /// signs in.
     pub fn pick<'a>(
         &'a self,
         sponsor: Option<&'a str>,
         business_owner: Option<&'a str>,
         technical_owner: Option<&'a str>,
         owner: &'a str,
-    ) -> &'a str {
+    ) -> Cow<'a, str> {
         let chosen = match self {
             ReviewerRule::Sponsor => sponsor,
             ReviewerRule::BusinessOwner => business_owner,
             ReviewerRule::TechnicalOwner => technical_owner,
             ReviewerRule::Fixed(email) => Some(email.as_str()),
         };
-        chosen.filter(|s| !s.trim().is_empty()).unwrap_or(owner)
+        person_key(chosen.filter(|s| !s.trim().is_empty()).unwrap_or(owner))
     }
 }
 
@@ -121,6 +126,13 @@ mod tests {
         let fixed: ReviewerRule = "fixed:audit@x".parse().unwrap();
         assert_eq!(fixed.to_string(), "fixed:audit@x");
         assert_eq!(fixed.pick(Some("s@x"), None, None, "o@x"), "audit@x");
+        let fixed: ReviewerRule = "fixed: Audit@X ".parse().unwrap();
+        assert_eq!(fixed.to_string(), "fixed:audit@x", "kept as people are");
+        assert_eq!(
+            rule.pick(Some(" A.Kowalski@X"), None, None, "o@x"),
+            "a.kowalski@x"
+        );
+        assert_eq!(rule.pick(Some(" "), None, None, "O@x"), "o@x");
         assert!("fixed:".parse::<ReviewerRule>().is_err());
         assert!("manager".parse::<ReviewerRule>().is_err());
     }

@@ -12,18 +12,43 @@ pub enum Stamp {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("expected a date as YYYY-MM-DD or RFC 3339, found {0:?}")]
-pub struct StampError(pub String);
+pub enum StampError {
+    #[error("expected a date as YYYY-MM-DD or RFC 3339, found {0:?}")]
+    Malformed(String),
+    #[error(
+        "{0:?} is not a plausible date: years {first} to {last} only",
+        first = YEARS.start(),
+        last = YEARS.end()
+    )]
+    OutOfRange(String),
+}
+
+/// The years a date from a file or a person may fall in. Nobody held
+/// access before 1900, so an earlier year is a typo or a placeholder
+/// (`0000-01-01`, `1601-01-01` for "never"); and only four-digit years
+/// keep the stored text one that sorts and reads back: year -1, stored,
+/// read back as no date at all, would hide an expired grant's flags.
+pub const YEARS: std::ops::RangeInclusive<i32> = 1900..=9999;
 
 impl Stamp {
-    /// Accepts `YYYY-MM-DD` or an RFC 3339 date-time (any offset, stored in UTC).
+    /// Accepts `YYYY-MM-DD` or an RFC 3339 date-time (any offset, stored in
+    /// UTC), of any year: for reading what recert stored. Dates from files
+    /// and people go through [`Stamp::parse_input`].
     pub fn parse(text: &str) -> Result<Stamp, StampError> {
         if text.len() == 10 {
             return parse_day(text).map(Stamp::Day);
         }
         DateTime::parse_from_rfc3339(text)
             .map(|at| Stamp::At(at.with_timezone(&Utc)))
-            .map_err(|_| StampError(text.to_string()))
+            .map_err(|_| StampError::Malformed(text.to_string()))
+    }
+
+    /// [`Stamp::parse`] for a date an import or a person gives: its day,
+    /// in UTC as it will be stored, must fall in [`YEARS`].
+    pub fn parse_input(text: &str) -> Result<Stamp, StampError> {
+        let stamp = Stamp::parse(text)?;
+        check_year(stamp.day(), text)?;
+        Ok(stamp)
     }
 
     pub fn day(&self) -> NaiveDate {
@@ -80,11 +105,27 @@ impl fmt::Display for Stamp {
     }
 }
 
-/// Parses a `YYYY-MM-DD` argument such as `--due` or `--as-of`.
+/// Parses a `YYYY-MM-DD` argument such as `--due` or `--as-of`, or a day
+/// a person types: within [`YEARS`].
+pub fn parse_input_day(text: &str) -> Result<NaiveDate, StampError> {
+    let day = parse_day(text)?;
+    check_year(day, text)?;
+    Ok(day)
+}
+
+fn check_year(day: NaiveDate, text: &str) -> Result<(), StampError> {
+    if YEARS.contains(&day.year()) {
+        Ok(())
+    } else {
+        Err(StampError::OutOfRange(text.to_string()))
+    }
+}
+
+/// Parses a `YYYY-MM-DD` day of any year, as recert stored it.
 pub fn parse_day(text: &str) -> Result<NaiveDate, StampError> {
     // By hand: a million dates per import, and chrono's format parser
     // dominated the profile.
-    let fail = || StampError(text.to_string());
+    let fail = || StampError::Malformed(text.to_string());
     let bytes = text.as_bytes();
     if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
         return Err(fail());
@@ -166,6 +207,45 @@ mod tests {
         ] {
             assert!(Stamp::parse(bad).is_err(), "{bad} should be rejected");
         }
+    }
+
+    #[test]
+    fn dates_from_files_and_people_fall_in_plausible_years() {
+        for good in [
+            "1900-01-01",
+            "9999-12-31",
+            "2026-05-14T23:30:00-01:00",
+            "1900-01-01T00:00:00Z",
+        ] {
+            assert!(Stamp::parse_input(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "0000-01-01",
+            "1899-12-31",
+            "1601-01-01T00:00:00Z",
+            // Year 0 in its own zone, year -1 in UTC, as it would be stored.
+            "0000-01-01T00:00:00+14:00",
+            // 9999 in its own zone, 10000 in UTC.
+            "9999-12-31T23:00:00-05:00",
+            "1900-01-01T00:00:00+01:00",
+        ] {
+            let err = Stamp::parse_input(bad).unwrap_err();
+            assert_eq!(err, StampError::OutOfRange(bad.into()), "{bad}");
+            assert!(err.to_string().contains("years 1900 to 9999"), "{err}");
+        }
+        assert!(
+            Stamp::parse("0000-01-01T00:00:00+14:00").is_ok(),
+            "stored dates read back"
+        );
+        assert!(parse_input_day("2026-12-15").is_ok());
+        assert!(matches!(
+            parse_input_day("0001-01-01"),
+            Err(StampError::OutOfRange(_))
+        ));
+        assert!(matches!(
+            parse_input_day("soon"),
+            Err(StampError::Malformed(_))
+        ));
     }
 
     #[test]

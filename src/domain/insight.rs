@@ -6,6 +6,7 @@ use super::date::{days_between, describe_age};
 use super::decision::Recommendation;
 use super::flags::{Flag, FlagSet};
 use super::model::{IdentityKind, Relationship};
+use super::people::same_person;
 use super::policy::Policy;
 use chrono::NaiveDate;
 
@@ -57,7 +58,7 @@ pub struct Assessment {
 
 /// True when `reviewer` is the identity itself, by id or e-mail.
 pub fn is_self_review(identity_id: &str, email: Option<&str>, reviewer: &str) -> bool {
-    let same = |other: &str| !other.is_empty() && other.eq_ignore_ascii_case(reviewer);
+    let same = |other: &str| same_person(other, reviewer);
     same(identity_id) || email.is_some_and(same)
 }
 
@@ -607,6 +608,18 @@ mod tests {
             lapsed_exception: None,
         };
         assert!(assess(&subject(), &ctx).flags.contains(Flag::SelfReview));
+        let id = "l.brandt@copperline.example.com";
+        assert!(is_self_review(
+            id,
+            None,
+            " L.Brandt@copperline.example.com "
+        ));
+        assert!(is_self_review(
+            "u-1",
+            Some(id),
+            "\tl.brandt@COPPERLINE.example.com"
+        ));
+        assert!(!is_self_review("", Some(""), ""), "nobody reviews nobody");
     }
 
     #[test]

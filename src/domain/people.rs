@@ -4,7 +4,46 @@
 //! one-register-across-tenants view.
 
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
+
+/// The one form in which recert keeps and compares a person's e-mail or
+/// user name (an actor, a reviewer, a sponsor, an owner, a reassign
+/// target, an identity's e-mail): trimmed and lower-cased. People type
+/// " A.Kowalski@…" and sources disagree on case; were those different
+/// people, a self-review would go unflagged. Borrowed when `text` already
+/// is in that form, as nearly every stored value is: campaign creation
+/// asks this once per item.
+pub fn person_key(text: &str) -> Cow<'_, str> {
+    let text = text.trim();
+    if text.is_ascii() {
+        if text.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(text.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(text)
+        }
+    } else {
+        let lower = text.to_lowercase();
+        if lower == text {
+            Cow::Borrowed(text)
+        } else {
+            Cow::Owned(lower)
+        }
+    }
+}
+
+/// Whether `a` and `b` name the same person, as [`person_key`] sees them.
+/// An empty name is nobody, and the same as nobody else.
+pub fn same_person(a: &str, b: &str) -> bool {
+    let (a, b) = (a.trim(), b.trim());
+    if a.is_empty() {
+        return false;
+    }
+    if a.is_ascii() && b.is_ascii() {
+        return a.eq_ignore_ascii_case(b);
+    }
+    person_key(a) == person_key(b)
+}
 
 /// One identity in one tenant with the grants it still holds, its
 /// attributes as enriched by the identity register.
@@ -55,8 +94,8 @@ pub fn group(entries: Vec<IdentityEntry>) -> Vec<Person> {
     }
     let mut first_with: HashMap<String, usize> = HashMap::new();
     for (i, entry) in entries.iter().enumerate() {
-        let keys = std::iter::once(entry.identity_id.to_lowercase())
-            .chain(entry.email.as_deref().map(str::to_lowercase));
+        let keys = std::iter::once(person_key(&entry.identity_id).into_owned())
+            .chain(entry.email.as_deref().map(|e| person_key(e).into_owned()));
         for key in keys.filter(|k| !k.is_empty()) {
             match first_with.get(&key) {
                 Some(&other) => {
@@ -78,11 +117,13 @@ pub fn group(entries: Vec<IdentityEntry>) -> Vec<Person> {
         .map(|mut identities| {
             identities
                 .sort_by(|a, b| (&a.tenant, &a.identity_id).cmp(&(&b.tenant, &b.identity_id)));
-            let key = identities
-                .iter()
-                .find_map(|i| i.email.as_deref())
-                .unwrap_or(&identities[0].identity_id)
-                .to_lowercase();
+            let key = person_key(
+                identities
+                    .iter()
+                    .find_map(|i| i.email.as_deref())
+                    .unwrap_or(&identities[0].identity_id),
+            )
+            .into_owned();
             let tenants: BTreeSet<String> = identities.iter().map(|i| i.tenant.clone()).collect();
             Person {
                 key,
@@ -114,6 +155,28 @@ mod tests {
             contract_end: None,
             grants: 2,
         }
+    }
+
+    #[test]
+    fn people_are_named_trimmed_and_without_case() {
+        assert_eq!(
+            person_key(" A.Kowalski@Northwind.example.com\t"),
+            "a.kowalski@northwind.example.com"
+        );
+        assert!(matches!(person_key("m.santos@x"), Cow::Borrowed(_)));
+        assert!(matches!(
+            person_key(" m.santos@x "),
+            Cow::Borrowed("m.santos@x")
+        ));
+        assert_eq!(person_key("ÅSA@Örebro.example"), "åsa@örebro.example");
+        assert!(same_person(
+            " a.kowalski@northwind.example.com ",
+            "A.KOWALSKI@northwind.example.com"
+        ));
+        assert!(same_person("Åsa@x", "åsa@x"), "beyond ASCII too");
+        assert!(!same_person("a.kowalski@x", "a.kowalsky@x"));
+        assert!(!same_person("", ""), "nobody is not somebody");
+        assert!(!same_person("  ", "a@x"));
     }
 
     #[test]

@@ -40,9 +40,9 @@ impl RegisterEntry {
 }
 
 /// The key an identity id or e-mail is matched by: register entries and
-/// sources rarely agree on case.
+/// sources rarely agree on case (the one form people are compared in).
 pub fn match_key(text: &str) -> String {
-    text.trim().to_lowercase()
+    super::people::person_key(text).into_owned()
 }
 
 /// Which register entry describes an identity, most specific first: an

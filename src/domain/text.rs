@@ -1,31 +1,58 @@
 //! Imported text is hostile: before any of it reaches a terminal, control
-//! characters, escape sequences and bidirectional overrides are shown as
-//! visible escapes, so data can neither drive the terminal nor disguise
-//! itself.
+//! characters, escape sequences, bidirectional overrides and characters
+//! that draw nothing are shown as visible escapes, so data can neither
+//! drive the terminal nor disguise itself (`a\u{200d}@x` is not `a@x`).
 
 use std::borrow::Cow;
 use std::fmt::Write;
 
 /// True for characters that must never reach a terminal raw.
 fn is_unsafe(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{061C}'
-                | '\u{200B}'
-                | '\u{200E}'
-                | '\u{200F}'
-                | '\u{202A}'..='\u{202E}'
-                | '\u{2060}'
-                | '\u{2066}'..='\u{2069}'
-                | '\u{FEFF}'
-        )
+    if c.is_ascii() {
+        return c.is_ascii_control();
+    }
+    c.is_control() || is_invisible(c)
+}
+
+/// Characters that draw nothing, or change how their neighbours are drawn
+/// or ordered: a name holding one looks like another name, or hides text.
+/// Variation selectors are among them (an emoji's `U+FE0F` is shown as an
+/// escape too): they draw nothing of their own and can carry hidden data.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}' // soft hyphen
+            | '\u{034F}' // combining grapheme joiner
+            | '\u{061C}' // Arabic letter mark
+            | '\u{115F}' | '\u{1160}' // Hangul choseong and jungseong fillers
+            | '\u{17B4}' | '\u{17B5}' // Khmer inherent vowels
+            | '\u{180B}'..='\u{180F}' // Mongolian variation selectors, vowel separator
+            | '\u{200B}'..='\u{200F}' // zero-width space, (non-)joiner, LRM, RLM
+            | '\u{2028}' | '\u{2029}' // line and paragraph separators
+            | '\u{202A}'..='\u{202E}' // bidirectional embeddings and overrides
+            | '\u{2060}'..='\u{206F}' // word joiner, invisible operators, isolates
+            | '\u{3164}' // Hangul filler
+            | '\u{FE00}'..='\u{FE0F}' // variation selectors
+            | '\u{FEFF}' // zero-width no-break space (a BOM)
+            | '\u{FFA0}' // halfwidth Hangul filler
+            | '\u{FFF9}'..='\u{FFFB}' // interlinear annotation
+            | '\u{1D173}'..='\u{1D17A}' // musical formatting
+            | '\u{E0000}'..='\u{E007F}' // tags
+            | '\u{E0100}'..='\u{E01EF}' // variation selectors supplement
+    )
+}
+
+/// Printable ASCII only (and line feeds where `newlines`): nothing to
+/// escape. Checked first, byte by byte, as nearly all text is.
+fn is_plain(text: &str, newlines: bool) -> bool {
+    text.bytes()
+        .all(|b| (0x20..0x7f).contains(&b) || (newlines && b == b'\n'))
 }
 
 /// Text safe to draw on one line: every unsafe character becomes a visible
-/// escape (`\n`, `\x1b`, `\u{202e}`).
+/// escape (`\n`, `\x1b`, `\u{202e}`, `\u{200b}`).
 pub fn sanitize(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(is_unsafe) {
+    if is_plain(text, false) || !text.chars().any(is_unsafe) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);
@@ -51,18 +78,20 @@ pub fn sanitize(text: &str) -> Cow<'_, str> {
 
 /// JSON text made safe for a terminal without changing what it says.
 /// serde_json escapes C0 controls but writes DEL, C1 controls (U+009B is
-/// a CSI to some terminals) and bidirectional overrides raw; those can
-/// only occur inside strings, where `\uXXXX` means the same character.
+/// a CSI to some terminals), bidirectional overrides and invisible
+/// characters raw; those can only occur inside strings, where `\uXXXX`
+/// (a surrogate pair beyond the Basic Multilingual Plane) means the same.
 pub fn json_for_terminal(json: &str) -> Cow<'_, str> {
     let raw = |c: char| is_unsafe(c) && c as u32 >= 0x7f;
-    if !json.chars().any(raw) {
+    if is_plain(json, true) || !json.chars().any(raw) {
         return Cow::Borrowed(json);
     }
     let mut out = String::with_capacity(json.len() + 16);
     for c in json.chars() {
         if raw(c) {
-            // Every such character is in the Basic Multilingual Plane.
-            let _ = write!(out, "\\u{:04x}", c as u32);
+            for unit in c.encode_utf16(&mut [0; 2]) {
+                let _ = write!(out, "\\u{unit:04x}");
+            }
         } else {
             out.push(c);
         }
@@ -72,6 +101,9 @@ pub fn json_for_terminal(json: &str) -> Cow<'_, str> {
 
 /// Like [`sanitize`] but keeps line breaks, for multi-line notes.
 pub fn sanitize_multiline(text: &str) -> String {
+    if is_plain(text, true) {
+        return text.to_string();
+    }
     text.split('\n')
         .map(|line| sanitize(line).into_owned())
         .collect::<Vec<_>>()
@@ -103,7 +135,75 @@ mod tests {
 
     #[test]
     fn ordinary_text_is_untouched_and_borrowed() {
-        assert!(matches!(sanitize("Zoë Ångström — 東京"), Cow::Borrowed(_)));
+        for text in [
+            "Zoë Ångström — 東京",
+            "plain ascii@x",
+            "",
+            "한국어 नमस्ते 😀",
+            "مرحبا",
+        ] {
+            assert!(matches!(sanitize(text), Cow::Borrowed(_)), "{text}");
+            assert!(matches!(json_for_terminal(text), Cow::Borrowed(_)));
+            assert_eq!(sanitize_multiline(text), text);
+        }
+    }
+
+    /// One example of every class of invisible character, each shown.
+    const INVISIBLE: &[(char, &str)] = &[
+        ('\u{200B}', "zero-width space"),
+        ('\u{200C}', "zero-width non-joiner"),
+        ('\u{200D}', "zero-width joiner"),
+        ('\u{2060}', "word joiner"),
+        ('\u{2061}', "function application"),
+        ('\u{2062}', "invisible times"),
+        ('\u{2063}', "invisible separator"),
+        ('\u{2064}', "invisible plus"),
+        ('\u{2028}', "line separator"),
+        ('\u{2029}', "paragraph separator"),
+        ('\u{E0001}', "language tag"),
+        ('\u{E0041}', "tag latin capital a"),
+        ('\u{E007F}', "cancel tag"),
+        ('\u{00AD}', "soft hyphen"),
+        ('\u{115F}', "Hangul choseong filler"),
+        ('\u{1160}', "Hangul jungseong filler"),
+        ('\u{3164}', "Hangul filler"),
+        ('\u{FFA0}', "halfwidth Hangul filler"),
+        ('\u{FEFF}', "zero-width no-break space"),
+        ('\u{034F}', "combining grapheme joiner"),
+        ('\u{180E}', "Mongolian vowel separator"),
+        ('\u{180B}', "Mongolian free variation selector"),
+        ('\u{FE0F}', "variation selector 16"),
+        ('\u{E0100}', "variation selector 17"),
+        ('\u{17B4}', "Khmer inherent vowel"),
+        ('\u{FFF9}', "interlinear annotation anchor"),
+        ('\u{1D173}', "musical begin beam"),
+        ('\u{206A}', "inhibit symmetric swapping"),
+    ];
+
+    #[test]
+    fn invisible_characters_become_visible() {
+        for (c, name) in INVISIBLE {
+            let text = format!("a{c}@x");
+            let shown = sanitize(&text);
+            assert_eq!(shown, format!("a\\u{{{:x}}}@x", *c as u32), "{name}");
+            assert_eq!(sanitize_multiline(&text), shown, "{name}");
+        }
+        assert_eq!(sanitize("a\u{200d}@x"), "a\\u{200d}@x", "not a@x");
+        assert_eq!(sanitize("tag\u{E0041}\u{E007F}"), "tag\\u{e0041}\\u{e007f}");
+    }
+
+    #[test]
+    fn json_escapes_invisible_characters_as_the_same_string() {
+        for (c, name) in INVISIBLE {
+            let value = serde_json::json!({ "name": format!("a{c}@x") });
+            let json = serde_json::to_string_pretty(&value).unwrap();
+            let safe = json_for_terminal(&json);
+            assert!(!safe.contains(*c), "{name}: {safe}");
+            let back: serde_json::Value = serde_json::from_str(&safe).unwrap();
+            assert_eq!(back, value, "{name}");
+        }
+        let tag = json_for_terminal("\"\u{E0041}\"");
+        assert_eq!(tag, "\"\\udb40\\udc41\"", "a surrogate pair beyond the BMP");
     }
 
     #[test]

@@ -212,7 +212,7 @@ impl<R: Read> Reader<R> {
         let shared = boolean(col::SHARED, p);
         let date = |column: usize, p: &mut Vec<Problem>| -> Option<Stamp> {
             let value = self.value(column, line, p)?;
-            Stamp::parse(value)
+            Stamp::parse_input(value)
                 .map_err(|e| p.push(Problem::at_line(line, COLUMNS[column], e.to_string())))
                 .ok()
         };

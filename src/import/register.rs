@@ -133,7 +133,7 @@ impl<R: Read> Reader<R> {
         entry.business_owner = take(6);
         entry.technical_owner = take(7);
         entry.contract_end = take(8).and_then(|text| {
-            Stamp::parse(&text)
+            Stamp::parse_input(&text)
                 .map_err(|e| problems.push(Problem::at_line(line, "contract_end", e.to_string())))
                 .ok()
         });

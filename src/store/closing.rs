@@ -8,6 +8,7 @@ use super::events::{Acting, ChainWriter, DecisionBody, NewEvent};
 use super::lifecycle::{CampaignFacts, ClosedBody, Closure, closure, facts, role_of, signoffs};
 use super::{CampaignId, Result, Store, StoreError};
 use crate::domain::insight::is_self_review;
+use crate::domain::people::same_person;
 use crate::domain::{CampaignState, Decision, Recommendation};
 use rusqlite::{Connection, params};
 
@@ -46,7 +47,7 @@ impl Store {
             }
             let signed = signoffs(tx, campaign)?
                 .iter()
-                .any(|s| s.signer.eq_ignore_ascii_case(acting.actor));
+                .any(|s| same_person(&s.signer, acting.actor));
             if !signed && role_of(tx, campaign, &facts.owner, acting.actor)?.is_none() {
                 return Err(StoreError::Invalid(format!(
                     "only the owner of campaign {:?} ({}), a sponsor of its items or one of its \

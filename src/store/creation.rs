@@ -17,6 +17,7 @@ use super::register::{
 };
 use super::{CampaignId, Result, Store, StoreError};
 use crate::domain::insight::{self, Context, Subject};
+use crate::domain::people::person_key;
 use crate::domain::{Filter, Stamp};
 use chrono::NaiveDate;
 use foldhash::{HashMap, HashMapExt};
@@ -269,7 +270,7 @@ impl People {
     }
 
     fn add(&mut self, key: &str, tenant: u32) {
-        let key = lowercase(key);
+        let key = person_key(key);
         match self.by_key.get_mut(key.as_ref()) {
             Some(set) => set.add(tenant),
             None => {
@@ -391,19 +392,6 @@ fn text_offset(text: &str) -> Result<u32> {
     })
 }
 
-/// `key` lower-cased, borrowed when it already is (as most ids are).
-fn lowercase(key: &str) -> std::borrow::Cow<'_, str> {
-    if key.is_ascii() {
-        if key.bytes().any(|b| b.is_ascii_uppercase()) {
-            key.to_ascii_lowercase().into()
-        } else {
-            key.into()
-        }
-    } else {
-        key.to_lowercase().into()
-    }
-}
-
 /// One piece of the reading that precedes the assessment.
 enum Load {
     Identities((i64, i64)),
@@ -519,15 +507,9 @@ impl Surroundings {
         if self.tenants_by_person.is_empty() {
             return None;
         }
-        // (Only ASCII capitals are folded here, as the first release did:
-        // a key whose only capitals are not ASCII is looked up as it is.)
-        if key.bytes().any(|b| b.is_ascii_uppercase()) {
-            self.tenants_by_person
-                .get(key.to_lowercase().as_str())
-                .map(Vec::as_slice)
-        } else {
-            self.tenants_by_person.get(key).map(Vec::as_slice)
-        }
+        self.tenants_by_person
+            .get(&*person_key(key))
+            .map(Vec::as_slice)
     }
 
     fn other_tenants(&self, own: &str, id: &str, email: Option<&str>) -> Vec<String> {
@@ -833,6 +815,7 @@ impl<'a> Assessor<'a> {
             text(at::TECHNICAL_OWNER)?,
             &spec.owner,
         );
+        let reviewer = &*reviewer;
         let reviewer_index = self.reviewer_index(reviewer);
         let lapsed_exception = around.lapsed.get(&grant).copied();
         let subject = Subject {

@@ -9,6 +9,7 @@ use super::items::{ItemQuery, ItemRow, PageDirection};
 use super::register::EFFECTIVE_RELATIONSHIP;
 use super::{CampaignId, Result, Store, Tally};
 use crate::domain::decision::state_label;
+use crate::domain::people::person_key;
 use crate::domain::{DecisionKind, Field, Filter, Flag, FlagSet, Recommendation};
 use std::collections::{BTreeMap, HashMap};
 
@@ -84,13 +85,12 @@ impl Store {
             let reviewer: String = row.get(0)?;
             let decision: Option<String> = row.get(1)?;
             let decided = is_final(decision.as_deref());
-            let entry =
-                reviewers
-                    .entry(reviewer.to_lowercase())
-                    .or_insert_with(|| ReviewerProgress {
-                        reviewer,
-                        ..ReviewerProgress::default()
-                    });
+            let entry = reviewers
+                .entry(person_key(&reviewer).into_owned())
+                .or_insert_with(|| ReviewerProgress {
+                    reviewer,
+                    ..ReviewerProgress::default()
+                });
             entry.assigned += 1;
             entry.decided += u64::from(decided);
             if !decided {
@@ -112,7 +112,7 @@ impl Store {
             let actor: String = row.get(0)?;
             let n: i64 = row.get(1)?;
             reviewers
-                .entry(actor.to_lowercase())
+                .entry(person_key(&actor).into_owned())
                 .or_insert_with(|| ReviewerProgress {
                     reviewer: actor,
                     ..ReviewerProgress::default()

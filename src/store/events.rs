@@ -6,6 +6,7 @@ use super::{CampaignId, EventSeq, ItemId, Result, Store, StoreError};
 use crate::audit::{self, EventContent, Fault};
 use crate::domain::decision::{ItemState, Recorded, undo_target};
 use crate::domain::insight::is_self_review;
+use crate::domain::people::{person_key, same_person};
 use crate::domain::{CampaignState, Decision, DecisionKind, FlagSet, Policy, Recommendation};
 use chrono::NaiveDate;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -345,18 +346,19 @@ pub(super) fn record_decision(
             body.ticket = ticket.clone();
         }
         Some(Decision::Reassign { to }) => {
-            let to = to.trim();
+            // Kept as people are kept: the new reviewer's queue finds it.
+            let to = person_key(to);
             if to.is_empty() {
                 return Err(StoreError::Invalid(format!(
                     "item {item}: reassign needs the reviewer to hand it to"
                 )));
             }
-            if to.eq_ignore_ascii_case(&before.assignee) {
+            if same_person(&to, &before.assignee) {
                 return Err(StoreError::Invalid(format!(
                     "item {item} is already assigned to {to}"
                 )));
             }
-            body.to = Some(to.to_string());
+            body.to = Some(to.into_owned());
         }
         Some(Decision::Attest | Decision::Revoke) => {}
     }
@@ -376,6 +378,12 @@ pub(super) fn record_decision(
     )?;
     let mut history = history;
     history.push(match &request.decision {
+        Some(Decision::Reassign { .. }) => Recorded::decision(
+            seq.0,
+            Decision::Reassign {
+                to: body.to.clone().unwrap_or_default(),
+            },
+        ),
         Some(decision) => Recorded::decision(seq.0, decision.clone()),
         None => Recorded::undo(seq.0),
     });

@@ -102,7 +102,7 @@ impl Store {
                 note: r.get(12)?,
                 grant_removed: r.get(13)?,
             };
-            visit(&entry).map_err(|e| StoreError::Invalid(e.to_string()))?;
+            visit(&entry).map_err(|e| StoreError::from_output(&*e))?;
         }
         Ok(())
     }

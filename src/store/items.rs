@@ -369,7 +369,7 @@ impl Store {
         let mut rows = stmt.query(params_from_iter(values))?;
         while let Some(row) = rows.next()? {
             let item = read_row(row)?;
-            visit(&item).map_err(|e| StoreError::Invalid(e.to_string()))?;
+            visit(&item).map_err(|e| StoreError::from_output(&*e))?;
         }
         Ok(())
     }

@@ -7,6 +7,7 @@ use super::campaigns::Tally;
 use super::campaigns::item_range;
 use super::events::campaign_state;
 use super::{CampaignId, Result, Store, StoreError};
+use crate::domain::people::same_person;
 use crate::domain::{CampaignState, OnClose};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
@@ -184,7 +185,7 @@ pub(super) fn role_of(
         )?
         .query_row(params![first, last, actor], |r| r.get(0))?;
     let sponsored = sponsored.max(0) as u64;
-    Ok(if owner.eq_ignore_ascii_case(actor) {
+    Ok(if same_person(owner, actor) {
         Some((SignerRole::Owner, sponsored))
     } else if sponsored > 0 {
         Some((SignerRole::Sponsor, sponsored))

@@ -174,6 +174,22 @@ pub enum StoreError {
     Migration(#[from] rusqlite_migration::Error),
     #[error("stored data is unreadable: {0}")]
     Corrupt(String),
+    /// Standard output's reader went away while rows were written to it.
+    #[error("cannot write the output")]
+    ReaderGone(#[source] std::io::Error),
+}
+
+impl StoreError {
+    /// What an error from a caller's row visitor or writer becomes: a
+    /// broken pipe keeps its kind, so that `main` ends quietly on it; any
+    /// other failure is reported in words.
+    pub(crate) fn from_output(error: &(dyn std::error::Error + 'static)) -> StoreError {
+        if crate::output::is_broken_pipe(error) {
+            StoreError::ReaderGone(std::io::ErrorKind::BrokenPipe.into())
+        } else {
+            StoreError::Invalid(error.to_string())
+        }
+    }
 }
 
 /// SQLite's "database is locked" means another process outlasted the busy

@@ -48,10 +48,7 @@ fn column(field: Field, target: Target) -> Option<&'static str> {
         Sponsor => EFFECTIVE_SPONSOR,
         BusinessOwner => EFFECTIVE_BUSINESS_OWNER,
         TechnicalOwner => EFFECTIVE_TECHNICAL_OWNER,
-        // E-mail addresses are compared as people type them: case-blind.
-        Reviewer if matches!(target, Target::Items { .. }) => {
-            "coalesce(s.assignee, i.reviewer) COLLATE NOCASE"
-        }
+        Reviewer if matches!(target, Target::Items { .. }) => "coalesce(s.assignee, i.reviewer)",
         Recommendation if matches!(target, Target::Items { .. }) => "i.recommendation",
         Flag | State | Reviewer | Recommendation => return None,
     })
@@ -88,6 +85,9 @@ pub(crate) fn push_filters(
                 let column = column(field, target).ok_or(field)?;
                 let boolean = matches!(field, Field::Privileged | Field::Shared);
                 sql.push_str(column);
+                if is_person(field) {
+                    sql.push_str(" COLLATE NOCASE");
+                }
                 sql.push_str(" IN (");
                 for (n, value) in filter.values.iter().enumerate() {
                     sql.push_str(if n == 0 { "?" } else { ", ?" });
@@ -102,6 +102,16 @@ pub(crate) fn push_filters(
         }
     }
     Ok(())
+}
+
+/// Fields holding people, compared without case as people are
+/// (`people::same_person`): sources spell a sponsor in any case, and
+/// databases older than `people::person_key` hold reviewers as typed.
+fn is_person(field: Field) -> bool {
+    matches!(
+        field,
+        Field::Sponsor | Field::BusinessOwner | Field::TechnicalOwner | Field::Reviewer
+    )
 }
 
 fn state_condition(state: &str) -> &'static str {

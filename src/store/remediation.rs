@@ -190,7 +190,7 @@ impl Store {
         let mut rows = stmt.query(params![first, last])?;
         while let Some(row) = rows.next()? {
             let task = read_task(row)?;
-            visit(&task).map_err(|e| StoreError::Invalid(e.to_string()))?;
+            visit(&task).map_err(|e| StoreError::from_output(&*e))?;
         }
         Ok(())
     }

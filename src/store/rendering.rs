@@ -203,7 +203,7 @@ impl Store {
             match self.render_on_workers((rows, lookup), (first, last), on, renderer, write) {
                 Err(WorkerError::Moved) => {}
                 Err(WorkerError::Store(e)) => return Err(e),
-                Err(WorkerError::Render(e)) => return Err(StoreError::Invalid(e.to_string())),
+                Err(WorkerError::Render(e)) => return Err(StoreError::from_output(&*e)),
                 Ok(count) => return Ok(count),
             }
         }
@@ -220,10 +220,8 @@ impl Store {
             }
             Ok(())
         })?;
-        let rest = renderer
-            .take()
-            .map_err(|e| StoreError::Invalid(e.to_string()))?;
-        write(&rest).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let rest = renderer.take().map_err(|e| StoreError::from_output(&*e))?;
+        write(&rest).map_err(|e| StoreError::from_output(&e))?;
         Ok(count)
     }
 

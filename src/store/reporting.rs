@@ -13,6 +13,7 @@ use super::register::{EFFECTIVE_ORGANIZATION, EFFECTIVE_RELATIONSHIP};
 use super::remediation::RemediationCounts;
 use super::versions::Versions;
 use super::{CampaignId, Result, Store, StoreError};
+use crate::domain::people::{person_key, same_person};
 use crate::domain::signals::ReviewerSignals;
 use crate::domain::{DecisionKind, FlagSet, Recommendation, RemediationStatus};
 use rusqlite::Row;
@@ -387,9 +388,7 @@ impl CampaignEvidence {
     /// Whether `actor` signed the campaign off; a decision by a signer is
     /// one the same person both made and attested.
     pub fn is_signer(&self, actor: &str) -> bool {
-        self.signoffs
-            .iter()
-            .any(|s| s.signer.eq_ignore_ascii_case(actor))
+        self.signoffs.iter().any(|s| same_person(&s.signer, actor))
     }
 
     /// Signers who also made decisions in force, with how many.
@@ -400,7 +399,7 @@ impl CampaignEvidence {
                 let n: u64 = self
                     .reviewers
                     .iter()
-                    .filter(|r| r.reviewer.eq_ignore_ascii_case(&s.signer))
+                    .filter(|r| same_person(&r.reviewer, &s.signer))
                     .map(|r| r.decisions)
                     .sum();
                 (n > 0).then_some((s.signer.as_str(), n))
@@ -477,7 +476,7 @@ impl Store {
         let mut bodies = BodyMemo::default();
         while let Some(r) = cursor.next()? {
             if let Some(cells) = read_cells(r, lookup, &mut bodies)? {
-                visit(&cells).map_err(|e| StoreError::Invalid(e.to_string()))?;
+                visit(&cells).map_err(|e| StoreError::from_output(&*e))?;
             }
         }
         Ok(())
@@ -544,7 +543,7 @@ impl Store {
                 continue;
             }
             by_reviewer
-                .entry(actor.to_lowercase())
+                .entry(person_key(&actor).into_owned())
                 .or_insert_with(|| ReviewerSignals::new(actor.clone()))
                 .add(
                     body.bulk,

@@ -9,6 +9,7 @@ use super::events::{
 };
 use super::items::{ITEM_JOINS, ItemQuery, conditions};
 use super::{CampaignId, EventSeq, ItemId, Result, Store, StoreError};
+use crate::domain::people::same_person;
 use crate::domain::{CampaignState, Decision, DecisionKind, FlagSet, Recommendation};
 use rusqlite::params_from_iter;
 use rusqlite::types::Value;
@@ -207,7 +208,7 @@ impl Store {
             let assignee: String = row.get(4)?;
             let left = last_event.is_some_and(|e| e > selection.marked_at.0)
                 || (kind == DecisionKind::Undo && decided_event.is_none())
-                || reassign_to.is_some_and(|to| to.trim().eq_ignore_ascii_case(&assignee));
+                || reassign_to.is_some_and(|to| same_person(to, &assignee));
             if left {
                 preview.left_alone += 1;
                 continue;
@@ -292,7 +293,7 @@ impl Store {
                         continue;
                     }
                     if let Some(Decision::Reassign { to }) = decision
-                        && to.trim().eq_ignore_ascii_case(&candidate.assignee)
+                        && same_person(to, &candidate.assignee)
                     {
                         outcome.already_assigned += 1;
                         continue;

@@ -9,6 +9,7 @@ use super::events::{Acting, ChainWriter, NewEvent};
 use super::lifecycle::{SignOff, SignOffBody, facts, role_of, signoffs};
 use super::{CampaignId, Result, Store, StoreError};
 use crate::domain::campaign::note_names_undecided;
+use crate::domain::people::{person_key, same_person};
 use crate::domain::{CampaignState, Decision, OnClose, Recommendation};
 use rusqlite::{Connection, params};
 use serde::Serialize;
@@ -87,7 +88,7 @@ impl SignoffSummary {
     pub fn decisions_of(&self, actor: &str) -> u64 {
         self.decisions_by
             .iter()
-            .filter(|d| d.actor.eq_ignore_ascii_case(actor))
+            .filter(|d| same_person(&d.actor, actor))
             .map(|d| d.decisions)
             .sum()
     }
@@ -128,7 +129,9 @@ fn list_items(
          LEFT JOIN event d ON d.seq = s.decided_event
          WHERE i.id BETWEEN ?1 AND ?2 AND {}
          ORDER BY i.id LIMIT {limit}",
-        listing.condition()
+        listing.condition(),
+        // Beyond i64 SQLite refuses the LIMIT as a type mismatch.
+        limit = limit.min(i64::MAX as usize)
     );
     let (first, last) = item_range(conn, campaign)?;
     let mut stmt = conn.prepare_cached(&sql)?;
@@ -163,8 +166,7 @@ fn decisions_by(conn: &Connection, campaign: CampaignId) -> Result<Vec<Decisions
          FROM item_state s JOIN event d ON d.seq = s.decided_event
          WHERE s.campaign = ?1 AND s.decision IN ('attest', 'revoke', 'exception')
            AND json_extract(d.body, '$.close_action') IS NULL
-         GROUP BY d.actor COLLATE NOCASE
-         ORDER BY count(*) DESC, d.actor",
+         GROUP BY d.actor ORDER BY d.actor",
     )?;
     let rows = stmt.query_map([campaign], |r| {
         Ok(DecisionsBy {
@@ -174,7 +176,32 @@ fn decisions_by(conn: &Connection, campaign: CampaignId) -> Result<Vec<Decisions
             against_recommendation: r.get::<_, i64>(3)?.max(0) as u64,
         })
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    // SQL groups spellings exactly; one person (an older database may
+    // hold " A.Kowalski@…" beside "a.kowalski@…") is one line.
+    let mut people: Vec<DecisionsBy> = Vec::new();
+    for row in rows {
+        let row = row?;
+        match people
+            .iter_mut()
+            .find(|p| same_person(&p.actor, &row.actor))
+        {
+            Some(person) => {
+                person.decisions += row.decisions;
+                person.self_review += row.self_review;
+                person.against_recommendation += row.against_recommendation;
+            }
+            None => people.push(DecisionsBy {
+                actor: person_key(&row.actor).into_owned(),
+                ..row
+            }),
+        }
+    }
+    people.sort_by(|a, b| {
+        b.decisions
+            .cmp(&a.decisions)
+            .then_with(|| a.actor.cmp(&b.actor))
+    });
+    Ok(people)
 }
 
 fn close_preview(
@@ -274,7 +301,7 @@ impl Store {
                 })?;
             if let Some(earlier) = signoffs(tx, campaign)?
                 .into_iter()
-                .find(|s| s.signer.eq_ignore_ascii_case(acting.actor))
+                .find(|s| same_person(&s.signer, acting.actor))
             {
                 return Err(StoreError::Invalid(format!(
                     "{} already signed off campaign {:?} (event {}, {})",
@@ -316,7 +343,7 @@ impl Store {
                 undecided: waiting,
                 signer_decisions: by
                     .iter()
-                    .filter(|d| d.actor.eq_ignore_ascii_case(acting.actor))
+                    .filter(|d| same_person(&d.actor, acting.actor))
                     .map(|d| d.decisions)
                     .sum(),
                 self_review_decisions: by.iter().map(|d| d.self_review).sum(),

@@ -81,6 +81,22 @@ const CORPUS: &[(&str, &[&str], Outcome)] = &[
         ),
     ),
     (
+        "canonical-implausible-year.csv",
+        &[],
+        Rejected(
+            1,
+            // Year 0 at +14:00 is year -1 in UTC: stored, it would read
+            // back as no date at all and the grant would lose its flags.
+            "canonical-implausible-year.csv:3: expires_at: \"0000-01-01T00:00:00+14:00\" is not \
+             a plausible date: years 1900 to 9999 only",
+        ),
+    ),
+    (
+        "canonical-invisible.csv",
+        &[],
+        Accepted("canonical-invisible.csv: 5 rows"),
+    ),
+    (
         "canonical-sql.csv",
         &[],
         Accepted("canonical-sql.csv: 2 rows"),
@@ -114,6 +130,15 @@ const CORPUS: &[(&str, &[&str], Outcome)] = &[
         Rejected(
             1,
             "aws-bad-date.csv:3: user_creation_time: \"yesterday\" is not",
+        ),
+    ),
+    (
+        "aws-implausible-year.csv",
+        &[],
+        Rejected(
+            1,
+            "aws-implausible-year.csv:3: password_last_used: \"0000-01-01T00:00:00+14:00\" is not \
+             a plausible date: years 1900 to 9999 only",
         ),
     ),
     (
@@ -178,6 +203,14 @@ const CORPUS: &[(&str, &[&str], Outcome)] = &[
         "register-bad-date.csv",
         &[],
         Rejected(1, "register-bad-date.csv:2: contract_end: expected a date"),
+    ),
+    (
+        "register-implausible-year.csv",
+        &[],
+        Rejected(
+            1,
+            "register-implausible-year.csv:2: contract_end: \"1601-01-01\" is not a plausible date",
+        ),
     ),
     (
         "register-bom-crlf.csv",
@@ -353,13 +386,15 @@ fn big_fields_wide_files_and_runaway_quotes_are_refused_by_line_and_field() {
 
 /// Bytes that make a terminal do something: ESC (and so every escape
 /// sequence), BEL, CR, DEL, the C1 controls (U+0080–U+009F, CSI among
-/// them) and the bidirectional overrides and isolates.
+/// them) and the bidirectional overrides and isolates; and characters that
+/// draw nothing, with which a name passes for another.
 fn terminal_controls(bytes: &[u8]) -> Vec<String> {
     let text = String::from_utf8_lossy(bytes);
     text.char_indices()
         .filter(|(_, c)| {
             (c.is_control() && *c != '\n')
                 || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+                || is_invisible(*c)
         })
         .map(|(i, c)| {
             let start = text[..i].char_indices().rev().nth(20).map_or(0, |(j, _)| j);
@@ -368,11 +403,26 @@ fn terminal_controls(bytes: &[u8]) -> Vec<String> {
         .collect()
 }
 
+/// Characters that draw nothing: zero-width spaces and joiners, the word
+/// joiner and invisible operators, line and paragraph separators, tags,
+/// the soft hyphen, Hangul fillers, the BOM, the combining grapheme joiner,
+/// the Mongolian vowel separator and variation selectors (and the unused
+/// code points between tags and the supplement's selectors).
+fn is_invisible(c: char) -> bool {
+    let one_of = "\u{ad}\u{34f}\u{115f}\u{1160}\u{180e}\u{2028}\u{2029}\u{3164}\u{feff}\u{ffa0}";
+    one_of.contains(c)
+        || ('\u{200b}'..='\u{200d}').contains(&c)
+        || ('\u{2060}'..='\u{2064}').contains(&c)
+        || ('\u{fe00}'..='\u{fe0f}').contains(&c)
+        || ('\u{e0000}'..='\u{e01ef}').contains(&c)
+}
+
 /// A database full of hostile text, in every field that reaches a screen.
 fn hostile_sandbox() -> Sandbox {
     let sandbox = Sandbox::new();
     for name in [
         "canonical-terminal-escapes.csv",
+        "canonical-invisible.csv",
         "scim-terminal-escapes.json",
         "aws-unknown-column-escape.csv",
     ] {
@@ -406,6 +456,7 @@ fn hostile_text_reaches_no_terminal_raw_through_the_command_line() {
     let campaign = "Q4 \u{1b}[2J\u{202e}";
     let commands: Vec<Vec<&str>> = vec![
         vec!["import", "canonical-terminal-escapes.csv"],
+        vec!["import", "canonical-invisible.csv", "--partial"],
         vec!["import", "evil.csv", "--partial"],
         vec!["import", "scim-terminal-escapes.json"],
         vec!["import", "aws-unknown-column-escape.csv"],
@@ -495,6 +546,7 @@ fn hostile_text_reaches_no_terminal_raw_through_the_command_line() {
 fn hostile_text_reaches_no_terminal_raw_through_the_console() {
     let sandbox = hostile_sandbox();
     sandbox.ok(&["import", "canonical-terminal-escapes.csv"]);
+    sandbox.ok(&["import", "canonical-invisible.csv", "--partial"]);
     sandbox.ok(&["import", "evil.csv", "--partial"]);
     sandbox.ok(&["import", "register.csv"]);
     sandbox.ok(&[
@@ -530,6 +582,15 @@ fn hostile_text_reaches_no_terminal_raw_through_the_console() {
             "the console wrote {forbidden:?} from the data; screen:\n{screen}"
         );
     }
+    let invisible: Vec<char> = text.chars().filter(|c| is_invisible(*c)).collect();
+    assert!(
+        invisible.is_empty(),
+        "the console wrote {invisible:?} from the data; screen:\n{screen}"
+    );
+    assert!(
+        text.contains("Ann\\u{200b}Kowalski"),
+        "shown, escaped:\n{screen}"
+    );
 }
 
 /// A report written to a terminal is for reading: control characters are
@@ -538,6 +599,7 @@ fn hostile_text_reaches_no_terminal_raw_through_the_console() {
 fn a_report_printed_on_a_terminal_is_escaped() {
     let sandbox = hostile_sandbox();
     sandbox.ok(&["import", "canonical-terminal-escapes.csv"]);
+    sandbox.ok(&["import", "canonical-invisible.csv", "--partial"]);
     sandbox.ok(&["campaign", "new", "Q4", "--due", "2026-12-15"]);
     let mut tui = Pty::spawn(&sandbox, &["report", "Q4", "--format", "csv"], 200, 40);
     tui.wait_exit();
@@ -598,6 +660,10 @@ fn check_document_report(report: &str, _hostile: &[&str]) {
             .any(|c| (c.is_control() && c != '\n') || ('\u{202a}'..='\u{202e}').contains(&c)),
         "a control character survived"
     );
+    assert!(
+        !report.chars().any(is_invisible),
+        "an invisible character survived"
+    );
 }
 
 /// No cell a spreadsheet would run: the risky first characters get a `'`.
@@ -637,6 +703,7 @@ fn export_sandbox() -> (Sandbox, Vec<&'static str>) {
         "<script>alert(1)</script>",
         "\"quoted\", and, commas",
         "\u{1b}[2J\u{9b}\u{202e}\u{7f}",
+        "a\u{200d}@x\u{2028}\u{e0041}\u{ad}\u{3164}\u{fe0f}",
         "😀 \u{10ffff}",
         "back\\slash",
     ];

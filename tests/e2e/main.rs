@@ -1,6 +1,7 @@
 //! End-to-end tests: the real `recert` binary, driven through its command
 //! line and, for the console, through a pseudo-terminal whose screen is read.
 
+mod arguments;
 mod audit;
 mod cli;
 mod concurrency;
@@ -9,6 +10,8 @@ mod files;
 mod hostile;
 mod insights;
 mod lifecycle;
+mod people;
+mod pipes;
 mod remediation;
 mod sources;
 mod tui_pty;

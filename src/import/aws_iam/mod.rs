@@ -15,6 +15,7 @@ use super::{
     CsvReader, Defaults, Problem, Row, column_positions, csv_reader, field_text, next_data_row,
     read_header,
 };
+use crate::domain::date::StampError;
 use crate::domain::{EntitlementRecord, IdentityKind, Relationship, Stamp};
 use std::collections::VecDeque;
 use std::io::Read;
@@ -104,9 +105,14 @@ impl Fields<'_> {
 
     fn date(&mut self, column: usize) -> Option<Stamp> {
         let text = self.value(column)?.to_string();
-        match Stamp::parse(&text) {
+        match Stamp::parse_input(&text) {
             Ok(stamp) => Some(stamp),
-            Err(_) => {
+            Err(e @ StampError::OutOfRange(_)) => {
+                self.problems
+                    .push(Problem::at_line(self.line, COLUMNS[column], e.to_string()));
+                None
+            }
+            Err(StampError::Malformed(_)) => {
                 self.problems.push(Problem::at_line(
                     self.line,
                     COLUMNS[column],

@@ -237,7 +237,7 @@ pub fn parse_until(text: &str, today: NaiveDate) -> Result<NaiveDate, String> {
     }
     let invalid = || format!("{text:?} is not a date: use YYYY-MM-DD, or +30, +6w, +3m");
     let Some(span) = text.strip_prefix('+') else {
-        return NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| invalid());
+        return crate::domain::date::parse_input_day(text).map_err(|_| invalid());
     };
     let (digits, unit) = match span.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
         Some((at, _)) => span.split_at(at),
@@ -549,7 +549,16 @@ mod tests {
         assert_eq!(parse_until("+30d", today), Ok(day("2026-12-22")));
         assert_eq!(parse_until("+2w", today), Ok(day("2026-12-06")));
         assert_eq!(parse_until("+3m", today), Ok(day("2027-02-22")));
-        for bad in ["", "soon", "+", "+3y", "2027-02-30", "+-3", "31/01/2027"] {
+        for bad in [
+            "",
+            "soon",
+            "+",
+            "+3y",
+            "2027-02-30",
+            "+-3",
+            "31/01/2027",
+            "0000-01-01",
+        ] {
             assert!(parse_until(bad, today).is_err(), "{bad:?}");
         }
     }

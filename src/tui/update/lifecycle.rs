@@ -10,6 +10,7 @@ use super::decide::plural;
 use super::{detail_for_selection, reload, text_field};
 use crate::domain::CampaignState;
 use crate::domain::campaign::note_names_undecided;
+use crate::domain::people::same_person;
 use crate::store::{Closure, SignOff, SignerRole, SignoffSummary, Tally};
 use crate::tui::action::Action;
 use crate::tui::app::{App, Input, Lifecycle, Mode, Status, Step};
@@ -50,7 +51,7 @@ pub fn barrier(
     let signed = summary
         .signoffs
         .iter()
-        .find(|s| s.signer.eq_ignore_ascii_case(actor));
+        .find(|s| same_person(&s.signer, actor));
     match step {
         Step::SignOff if summary.state == CampaignState::Closed => {
             Some("The campaign is closed: sign-offs are over.".into())

@@ -6,6 +6,7 @@
 use super::{Theme, short_day, short_time};
 use crate::domain::date::describe_age;
 use crate::domain::framework::Mapping;
+use crate::domain::people::same_person;
 use crate::domain::text::{sanitize, sanitize_multiline};
 use crate::domain::{Flag, RemediationStatus, Stamp};
 use crate::store::{EarlierDecision, ItemDetail, RemediationTask};
@@ -83,7 +84,11 @@ fn outcome(e: &EarlierDecision) -> String {
     if let Some(at) = &e.at {
         text.push_str(&format!(" on {}", short_day(at)));
     }
-    if e.actor.as_deref() != Some(e.reviewer.as_str()) {
+    if !e
+        .actor
+        .as_deref()
+        .is_some_and(|actor| same_person(actor, &e.reviewer))
+    {
         text.push_str(&format!(" (reviewer {})", sanitize(&e.reviewer)));
     }
     text
