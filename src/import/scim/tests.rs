@@ -157,6 +157,63 @@ fn nested_groups_give_every_enclosing_membership() {
     );
 }
 
+/// A chain of 20,000 nested groups and a cycle of as many: storing every
+/// group's enclosing groups would hold 200 and 400 million of them.
+#[test]
+fn long_chains_and_cycles_of_nested_groups_resolve_per_user() {
+    const N: usize = 20_000;
+    let users = list(&[&user("deep", ""), &user("middle", ""), &user("looped", "")]);
+    let mut groups: Vec<String> = (0..N)
+        .map(|i| {
+            let inner = format!("chain{}", i + 1);
+            match i {
+                _ if i == N - 1 => group("chain-end", &[("deep", "User")]),
+                _ if i == N / 2 => group(
+                    &format!("chain{i}"),
+                    &[(&inner, "Group"), ("middle", "User")],
+                ),
+                _ => group(&format!("chain{i}"), &[(&inner, "Group")]),
+            }
+        })
+        .collect();
+    // chain0 … chain19998, and the innermost one under another id.
+    groups[N - 2] = group(&format!("chain{}", N - 2), &[("chain-end", "Group")]);
+    groups.extend((0..N).map(|i| {
+        let inner = format!("ring{}", (i + 1) % N);
+        if i == N / 3 {
+            group(
+                &format!("ring{i}"),
+                &[(&inner, "Group"), ("looped", "User")],
+            )
+        } else {
+            group(&format!("ring{i}"), &[(&inner, "Group")])
+        }
+    }));
+    let refs: Vec<&str> = groups.iter().map(String::as_str).collect();
+    let dir = read_all(&[&users, &list(&refs)]).unwrap();
+    assert!(dir.warnings().is_empty(), "{:?}", &dir.warnings()[..1]);
+    let mut of: HashMap<String, Vec<String>> = HashMap::new();
+    for (who, what) in grants(&dir) {
+        of.entry(who).or_default().push(what);
+    }
+    let deep = &of["deep@x.example"];
+    assert_eq!(deep.len(), N + 1, "the account and every enclosing group");
+    assert!(deep.contains(&"group:chain-end group".to_string()));
+    assert!(deep.contains(&"group:chain0 group".to_string()));
+    assert!(!deep.iter().any(|g| g.starts_with("group:ring")));
+    let middle = &of["middle@x.example"];
+    assert_eq!(
+        middle.len(),
+        N / 2 + 2,
+        "chain0 … chain10000 and the account"
+    );
+    assert!(middle.contains(&format!("group:chain{} group", N / 2)));
+    assert!(!middle.contains(&format!("group:chain{} group", N / 2 + 1)));
+    let looped = &of["looped@x.example"];
+    assert_eq!(looped.len(), N + 1, "every group of the ring, once");
+    assert!(looped.iter().skip(1).all(|g| g.starts_with("group:ring")));
+}
+
 #[test]
 fn dangling_members_and_unknown_managers_are_warnings_at_their_paths() {
     let manager = r#","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":
