@@ -15,6 +15,7 @@
 //! first (each resource held in compact form, never the JSON document);
 //! grants are then produced user by user.
 
+mod json;
 mod parse;
 #[cfg(test)]
 mod tests;

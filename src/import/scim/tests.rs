@@ -404,3 +404,120 @@ fn a_byte_order_mark_is_skipped_and_short_files_still_parse() {
     let problems = read_all(&["{"]).err().unwrap();
     assert!(problems[0].1.message.contains("ends early"), "{problems:?}");
 }
+
+const EXT: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+
+/// Reading `file` fails with exactly these problems (after `f.json:`).
+/// serde_json's map would keep the last of two values silently, and
+/// another JSON tool might read the first.
+fn assert_refused(file: &str, expected: &[&str]) {
+    let problems = read_all(&[file]).err().unwrap_or_default();
+    let expected: Vec<String> = expected.iter().map(|e| format!("f.json:{e}")).collect();
+    assert_eq!(rendered(&problems, &["f.json"]), expected, "{file}");
+}
+
+#[test]
+fn a_resource_naming_an_attribute_twice_in_any_case_is_refused() {
+    assert_refused(
+        &list(&[
+            &user("u1", ""),
+            &user("u2", r#","userName":"other@x.example""#),
+        ]),
+        &[r#"$.Resources[1]: duplicate attribute "userName""#],
+    );
+    assert_refused(
+        &list(&[&user("u1", r#","USERNAME":"other@x.example""#)]),
+        &[r#"$.Resources[0]: duplicate attribute "userName" (also "USERNAME")"#],
+    );
+    assert_refused(
+        &list(&[&user("u1", r#","active":true,"Active":false"#)]),
+        &[r#"$.Resources[0]: duplicate attribute "active" (also "Active")"#],
+    );
+    let upper = EXT.to_uppercase();
+    assert_refused(
+        &list(&[&user("u1", &format!(r#","{EXT}":{{}},"{upper}":{{}}"#))]),
+        &[&format!(
+            r#"$.Resources[0]: duplicate attribute "{EXT}" (also "{upper}")"#
+        )],
+    );
+}
+
+#[test]
+fn a_list_response_naming_resources_twice_is_refused() {
+    let (u1, u2) = (user("u1", ""), user("u2", ""));
+    assert_refused(
+        &format!(r#"{{"Resources":[{u1}],"totalResults":1,"RESOURCES":[{u2}]}}"#),
+        &[r#"$: duplicate attribute "Resources" (also "RESOURCES")"#],
+    );
+    assert_refused(
+        &format!(r#"{{"totalResults":1,"Resources":[{u1}],"totalResults":0}}"#),
+        &[r#"$: duplicate attribute "totalResults""#],
+    );
+}
+
+#[test]
+fn sub_objects_naming_an_attribute_twice_are_refused_at_their_path() {
+    assert_refused(
+        &list(&[&user(
+            "u1",
+            r#","name":{"givenName":"Ann","GivenName":"Bob"}"#,
+        )]),
+        &[r#"$.Resources[0].name: duplicate attribute "givenName" (also "GivenName")"#],
+    );
+    assert_refused(
+        &list(&[&user(
+            "u1",
+            r#","emails":[{"value":"a@x"},{"value":"b@x","primary":true,"VALUE":"c@x"}]"#,
+        )]),
+        &[r#"$.Resources[0].emails[1]: duplicate attribute "value" (also "VALUE")"#],
+    );
+    assert_refused(
+        &list(&[&user(
+            "u1",
+            &format!(r#","{EXT}":{{"organization":"A","organization":"B"}}"#),
+        )]),
+        &[&format!(
+            r#"$.Resources[0]["{EXT}"]: duplicate attribute "organization""#
+        )],
+    );
+    assert_refused(
+        &list(&[&user(
+            "u1",
+            &format!(r#","{EXT}":{{"manager":{{"value":"u1","Value":"u2"}}}}"#),
+        )]),
+        &[&format!(
+            r#"$.Resources[0]["{EXT}"].manager: duplicate attribute "value" (also "Value")"#
+        )],
+    );
+    assert_refused(
+        &list(&[
+            &user("u1", ""),
+            r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"id":"g",
+                "displayName":"G","members":[{"value":"u1"},{"value":"u1","Value":"g"}]}"#,
+        ]),
+        &[r#"$.Resources[1].members[1]: duplicate attribute "value" (also "Value")"#],
+    );
+    // meta.resourceType decides whether this is a user or a group.
+    assert_refused(
+        &list(&[r#"{"id":"x","userName":"x","displayName":"X",
+            "meta":{"resourceType":"User","ResourceType":"Group"}}"#]),
+        &[r#"$.Resources[0].meta: duplicate attribute "resourceType" (also "ResourceType")"#],
+    );
+}
+
+/// Past the names a small object searches, they are indexed: the same
+/// answers either way.
+#[test]
+fn wide_objects_naming_an_attribute_twice_are_refused() {
+    let wide: String = (0..40).map(|i| format!(r#","x{i}":{i}"#)).collect();
+    assert_refused(
+        &list(&[&user("u1", &format!(r#"{wide},"X20":0,"x39":1,"x0":2"#))]),
+        &[
+            r#"$.Resources[0]: duplicate attribute "x20" (also "X20")"#,
+            r#"$.Resources[0]: duplicate attribute "x39""#,
+            r#"$.Resources[0]: duplicate attribute "x0""#,
+        ],
+    );
+    let dir = read_all(&[&list(&[&user("u1", &wide)])]).unwrap();
+    assert_eq!(dir.user_count(), 1, "forty distinct names are fine");
+}
