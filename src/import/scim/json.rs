@@ -53,7 +53,8 @@ const INDEXED: usize = 16;
 
 impl Names {
     /// The spelling under which `object` (the names so far) already has
-    /// `key`; `None` when `key` is new, and then it is remembered.
+    /// `key`; `None` when `key` is new, which the caller then adds to
+    /// `object` (and which the index, once there is one, has recorded).
     pub fn earlier(&mut self, object: &Map<String, Value>, key: &str) -> Option<String> {
         if self.0.is_none() && object.len() < INDEXED {
             return object.keys().find(|k| k.eq_ignore_ascii_case(key)).cloned();
