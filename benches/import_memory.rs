@@ -1,6 +1,7 @@
 //! Peak memory of `recert import` as sources grow: canonical estates of
 //! 100k and 1M rows (a fresh import and a re-import), AWS credential
-//! reports and SCIM directories of growing size, and a file whose quote is
+//! reports and SCIM directories of growing size, one SCIM user at the
+//! bottom of a long chain of nested groups, and a file whose quote is
 //! never closed. Each import is the real binary in its own process; peak
 //! RSS comes from the kernel (`wait4`). Run with
 //!
@@ -8,7 +9,7 @@
 //!     cargo bench --bench import_memory -- --quick   # a tenth of them
 //!     cargo bench --bench import_memory -- --only canonical --keep /tmp/est
 //!
-//! (`--only canonical|aws|scim|runaway`; `--keep DIR` keeps the generated
+//! (`--only canonical|aws|scim|nested|runaway`; `--keep DIR` keeps the generated
 //! files there and reuses them.)
 //! and it prints a Markdown table.
 
@@ -145,6 +146,30 @@ fn scim_directory(users_path: &Path, groups_path: &Path, users: u64) {
     out.flush().unwrap();
 }
 
+/// `depth` groups, each holding the next, and one user in the innermost:
+/// that user holds all `depth` groups, which a resolution storing every
+/// group's enclosing groups would hold for every group (`depth`²/2).
+fn nested_chain(users_path: &Path, groups_path: &Path, depth: u64) {
+    std::fs::write(
+        users_path,
+        r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":1,"Resources":[{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"id":"u0","userName":"deep@example.com"}]}"#,
+    )
+    .unwrap();
+    let mut out = BufWriter::new(std::fs::File::create(groups_path).unwrap());
+    write!(out, r#"{{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":{depth},"Resources":["#).unwrap();
+    for i in 0..depth {
+        let sep = if i == 0 { "" } else { "," };
+        let member = if i + 1 < depth {
+            format!(r#"{{"value":"g{}","type":"Group"}}"#, i + 1)
+        } else {
+            r#"{"value":"u0","type":"User"}"#.to_string()
+        };
+        write!(out, r#"{sep}{{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"id":"g{i}","displayName":"Nested {i}","members":[{member}]}}"#).unwrap();
+    }
+    writeln!(out, "]}}").unwrap();
+    out.flush().unwrap();
+}
+
 /// A canonical file whose second row opens a quote that never closes,
 /// followed by `megabytes` of ordinary rows.
 fn runaway_quote(path: &Path, megabytes: u64) {
@@ -268,6 +293,26 @@ fn main() {
             done(&u);
             done(&g);
         }
+    }
+    if wanted("nested") {
+        let depth = scale(20_000);
+        let (u, g) = (
+            dir.join(format!("nested-users-{depth}.json")),
+            dir.join(format!("nested-groups-{depth}.json")),
+        );
+        if !u.exists() || !g.exists() {
+            nested_chain(&u, &g, depth);
+        }
+        let db = fresh_db(dir, &format!("nested-{depth}"));
+        let m = recert(&db, &["import", u.to_str().unwrap(), g.to_str().unwrap()]);
+        add(
+            "SCIM, one user in a chain of nested groups",
+            depth,
+            megabytes(&u) + megabytes(&g),
+            &m,
+        );
+        done(&u);
+        done(&g);
     }
     if wanted("runaway") {
         for size in [scale(256), scale(1024)] {

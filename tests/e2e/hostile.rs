@@ -172,6 +172,23 @@ const CORPUS: &[(&str, &[&str], Outcome)] = &[
         &[],
         Rejected(1, "scim-invalid-utf8.json:1:264: invalid JSON"),
     ),
+    (
+        "scim-duplicate-attribute.json",
+        &[],
+        Rejected(
+            1,
+            "scim-duplicate-attribute.json:$.Resources[1]: duplicate attribute \"userName\" \
+             (also \"USERNAME\")",
+        ),
+    ),
+    (
+        "scim-duplicate-resources.json",
+        &[],
+        Rejected(
+            1,
+            "scim-duplicate-resources.json:$: duplicate attribute \"Resources\"",
+        ),
+    ),
     ("scim-bom.json", &[], Accepted("scim-bom.json: 1 rows")),
     (
         "scim-nul.json",

@@ -15,6 +15,7 @@
 //! first (each resource held in compact form, never the JSON document);
 //! grants are then produced user by user.
 
+mod json;
 mod parse;
 #[cfg(test)]
 mod tests;
@@ -22,7 +23,7 @@ mod tests;
 use super::{Defaults, Problem};
 use crate::domain::{EntitlementRecord, IdentityKind, Relationship};
 use parse::{Group, User};
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 use std::io::Read;
 
 /// The system grants are recorded under unless `--system` says otherwise.
@@ -69,8 +70,10 @@ pub struct Directory {
     /// Per user, groups it names in its own `groups` that are not among
     /// the group resources (reported by the provider all the same).
     named_groups: Vec<Vec<String>>,
-    /// Per group, itself and every group that contains it, at any depth.
-    ancestors: Vec<Vec<usize>>,
+    /// Per group, the groups that contain it directly. Enclosing groups
+    /// at every depth are walked per user, never stored per group: a
+    /// chain of n nested groups would hold n²/2 of them.
+    parents: Vec<Vec<usize>>,
     group_names: Vec<String>,
     sponsors: Vec<Option<String>>,
     warnings: Vec<FileProblem>,
@@ -254,24 +257,6 @@ impl Directory {
                 }
             }
         }
-        let ancestors = (0..groups.len())
-            .map(|g| {
-                let mut order = vec![g];
-                let mut seen: HashSet<usize> = HashSet::from([g]);
-                let mut next = 0;
-                // Breadth-first over "contained in"; `seen` stops cycles.
-                while next < order.len() {
-                    for &parent in &parents[order[next]] {
-                        if seen.insert(parent) {
-                            order.push(parent);
-                        }
-                    }
-                    next += 1;
-                }
-                order
-            })
-            .collect();
-
         let sponsors = users
             .iter()
             .map(|user| {
@@ -318,7 +303,7 @@ impl Directory {
             groups,
             member_of,
             named_groups,
-            ancestors,
+            parents,
             group_names,
             sponsors,
             warnings,
@@ -343,14 +328,23 @@ impl Directory {
         (&self.tenant, &self.system)
     }
 
-    /// The grant names of one user, each once, in order.
-    fn grants_of(&self, u: usize) -> BTreeSet<String> {
+    /// The grant names of one user, each once, in order. The groups are
+    /// its own and, breadth-first up the `parents`, every group enclosing
+    /// one of them; `walk` marks those seen, so that a cycle ends and a
+    /// group reached twice is taken once. The work is the groups reached
+    /// and the memberships among them, for this user only.
+    fn grants_of(&self, u: usize, walk: &mut Walk) -> BTreeSet<String> {
         let user = &self.users[u];
         let mut names = BTreeSet::new();
         names.insert("account".to_string());
+        walk.start();
         for &direct in &self.member_of[u] {
-            for &g in &self.ancestors[direct] {
-                names.insert(format!("group:{}", self.group_names[g]));
+            walk.visit(direct);
+        }
+        while let Some(g) = walk.next() {
+            names.insert(format!("group:{}", self.group_names[g]));
+            for &parent in &self.parents[g] {
+                walk.visit(parent);
             }
         }
         for name in &self.named_groups[u] {
@@ -364,6 +358,7 @@ impl Directory {
     /// Every grant, user by user, with the user's 1-based position in its
     /// file's `Resources` as the source line.
     pub fn records(&self) -> impl Iterator<Item = (u64, EntitlementRecord)> + '_ {
+        let mut walk = Walk::new(self.groups.len());
         self.users.iter().enumerate().flat_map(move |(u, user)| {
             let mut base = EntitlementRecord::new(
                 self.system.clone(),
@@ -379,12 +374,62 @@ impl Directory {
             base.sponsor = self.sponsors[u].clone();
             base.active = user.active;
             let line = user.origin.index as u64 + 1;
-            self.grants_of(u).into_iter().map(move |entitlement| {
-                let mut record = base.clone();
-                record.entitlement = entitlement;
-                (line, record)
-            })
+            self.grants_of(u, &mut walk)
+                .into_iter()
+                .map(move |entitlement| {
+                    let mut record = base.clone();
+                    record.entitlement = entitlement;
+                    (line, record)
+                })
         })
+    }
+}
+
+/// One user's breadth-first walk over the groups. A group is marked with
+/// the number of the walk that reached it, so a new walk starts without
+/// clearing: one mark per group and a queue, for the whole import.
+struct Walk {
+    mark: Vec<u32>,
+    walk: u32,
+    queue: Vec<usize>,
+    next: usize,
+}
+
+impl Walk {
+    fn new(groups: usize) -> Walk {
+        Walk {
+            mark: vec![0; groups],
+            walk: 0,
+            queue: Vec::new(),
+            next: 0,
+        }
+    }
+
+    fn start(&mut self) {
+        self.queue.clear();
+        self.next = 0;
+        self.walk = match self.walk.checked_add(1) {
+            Some(walk) => walk,
+            None => {
+                // After 2^32 - 1 walks the marks are ambiguous: clear them.
+                self.mark.fill(0);
+                1
+            }
+        };
+    }
+
+    /// Queues `g` unless this walk has reached it already.
+    fn visit(&mut self, g: usize) {
+        if self.mark[g] != self.walk {
+            self.mark[g] = self.walk;
+            self.queue.push(g);
+        }
+    }
+
+    fn next(&mut self) -> Option<usize> {
+        let g = self.queue.get(self.next).copied()?;
+        self.next += 1;
+        Some(g)
     }
 }
 

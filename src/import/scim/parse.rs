@@ -1,9 +1,11 @@
 //! Reading SCIM ListResponses: the `Resources` array is walked one
 //! resource at a time (the document is never held whole), and each
 //! resource becomes a compact [`User`] or [`Group`], or problems at JSON
-//! paths. Attribute names match regardless of case (RFC 7643 §2.1).
+//! paths. Attribute names match regardless of case (RFC 7643 §2.1), and
+//! an object that names one twice is refused (see [`super::json`]).
 
 use super::classify_user_type;
+use super::json::{Names, Path, ValueSeed, duplicate};
 use crate::domain::{IdentityKind, Relationship};
 use crate::import::{MAX_FIELD_BYTES, Problem};
 use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -94,19 +96,23 @@ pub(super) fn read_file<R: Read>(file: usize, input: R) -> FileContents {
     };
     let mut total: Option<Value> = None;
     let mut saw_resources = false;
+    let mut top_problems = Vec::new();
     let mut de = serde_json::Deserializer::from_reader(input);
     let outcome = {
-        let mut on_resource = |index: usize, value: Value| {
+        let mut on_resource = |index: usize, value: Value, duplicates: Vec<Problem>| {
             contents.resources += 1;
+            contents.problems.extend(duplicates);
             resource(Origin { file, index }, value, &mut contents);
         };
         let seed = ListSeed {
             on_resource: &mut on_resource,
             total: &mut total,
             saw_resources: &mut saw_resources,
+            problems: &mut top_problems,
         };
         seed.deserialize(&mut de).and_then(|()| de.end())
     };
+    contents.problems.extend(top_problems);
     if let Err(e) = outcome {
         contents.problems.push(json_problem(&e));
         return contents;
@@ -169,20 +175,27 @@ fn json_problem(e: &serde_json::Error) -> Problem {
     }
 }
 
-struct ListSeed<'a, F: FnMut(usize, Value)> {
+/// A resource's place in `Resources`, its value, and the attributes it
+/// names twice.
+trait OnResource: FnMut(usize, Value, Vec<Problem>) {}
+impl<F: FnMut(usize, Value, Vec<Problem>)> OnResource for F {}
+
+struct ListSeed<'a, F: OnResource> {
     on_resource: &'a mut F,
     total: &'a mut Option<Value>,
     saw_resources: &'a mut bool,
+    /// Attributes of the ListResponse itself named twice.
+    problems: &'a mut Vec<Problem>,
 }
 
-impl<'de, F: FnMut(usize, Value)> DeserializeSeed<'de> for ListSeed<'_, F> {
+impl<'de, F: OnResource> DeserializeSeed<'de> for ListSeed<'_, F> {
     type Value = ();
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_map(self)
     }
 }
 
-impl<'de, F: FnMut(usize, Value)> Visitor<'de> for ListSeed<'_, F> {
+impl<'de, F: OnResource> Visitor<'de> for ListSeed<'_, F> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -190,7 +203,18 @@ impl<'de, F: FnMut(usize, Value)> Visitor<'de> for ListSeed<'_, F> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        // The names so far (their values are not kept), to refuse a second
+        // `Resources` rather than read both, or a second `totalResults`.
+        let mut seen = Map::new();
+        let mut names = Names::default();
         while let Some(key) = map.next_key::<String>()? {
+            if let Some(first) = names.earlier(&seen, &key) {
+                self.problems
+                    .push(duplicate(&Path::default(), &first, &key));
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            }
+            seen.insert(key.clone(), Value::Null);
             if key.eq_ignore_ascii_case("Resources") {
                 *self.saw_resources = true;
                 map.next_value_seed(ResourcesSeed {
@@ -206,18 +230,18 @@ impl<'de, F: FnMut(usize, Value)> Visitor<'de> for ListSeed<'_, F> {
     }
 }
 
-struct ResourcesSeed<'a, F: FnMut(usize, Value)> {
+struct ResourcesSeed<'a, F: OnResource> {
     on_resource: &'a mut F,
 }
 
-impl<'de, F: FnMut(usize, Value)> DeserializeSeed<'de> for ResourcesSeed<'_, F> {
+impl<'de, F: OnResource> DeserializeSeed<'de> for ResourcesSeed<'_, F> {
     type Value = ();
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_seq(self)
     }
 }
 
-impl<'de, F: FnMut(usize, Value)> Visitor<'de> for ResourcesSeed<'_, F> {
+impl<'de, F: OnResource> Visitor<'de> for ResourcesSeed<'_, F> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -226,8 +250,17 @@ impl<'de, F: FnMut(usize, Value)> Visitor<'de> for ResourcesSeed<'_, F> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let mut index = 0;
-        while let Some(value) = seq.next_element::<Value>()? {
-            (self.on_resource)(index, value);
+        loop {
+            let mut path = Path::resource(index);
+            let mut duplicates = Vec::new();
+            let seed = ValueSeed {
+                path: &mut path,
+                problems: &mut duplicates,
+            };
+            let Some(value) = seq.next_element_seed(seed)? else {
+                break;
+            };
+            (self.on_resource)(index, value, duplicates);
             index += 1;
         }
         Ok(())
@@ -243,7 +276,7 @@ fn get<'a>(object: &'a Map<String, Value>, name: &str) -> Option<(&'a str, &'a V
         .filter(|(_, value)| !value.is_null())
 }
 
-fn child(path: &str, key: &str) -> String {
+pub(super) fn child(path: &str, key: &str) -> String {
     if key
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')

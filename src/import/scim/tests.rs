@@ -157,6 +157,63 @@ fn nested_groups_give_every_enclosing_membership() {
     );
 }
 
+/// A chain of 20,000 nested groups and a cycle of as many: storing every
+/// group's enclosing groups would hold 200 and 400 million of them.
+#[test]
+fn long_chains_and_cycles_of_nested_groups_resolve_per_user() {
+    const N: usize = 20_000;
+    let users = list(&[&user("deep", ""), &user("middle", ""), &user("looped", "")]);
+    let mut groups: Vec<String> = (0..N)
+        .map(|i| {
+            let inner = format!("chain{}", i + 1);
+            match i {
+                _ if i == N - 1 => group("chain-end", &[("deep", "User")]),
+                _ if i == N / 2 => group(
+                    &format!("chain{i}"),
+                    &[(&inner, "Group"), ("middle", "User")],
+                ),
+                _ => group(&format!("chain{i}"), &[(&inner, "Group")]),
+            }
+        })
+        .collect();
+    // chain0 … chain19998, and the innermost one under another id.
+    groups[N - 2] = group(&format!("chain{}", N - 2), &[("chain-end", "Group")]);
+    groups.extend((0..N).map(|i| {
+        let inner = format!("ring{}", (i + 1) % N);
+        if i == N / 3 {
+            group(
+                &format!("ring{i}"),
+                &[(&inner, "Group"), ("looped", "User")],
+            )
+        } else {
+            group(&format!("ring{i}"), &[(&inner, "Group")])
+        }
+    }));
+    let refs: Vec<&str> = groups.iter().map(String::as_str).collect();
+    let dir = read_all(&[&users, &list(&refs)]).unwrap();
+    assert!(dir.warnings().is_empty(), "{:?}", &dir.warnings()[..1]);
+    let mut of: HashMap<String, Vec<String>> = HashMap::new();
+    for (who, what) in grants(&dir) {
+        of.entry(who).or_default().push(what);
+    }
+    let deep = &of["deep@x.example"];
+    assert_eq!(deep.len(), N + 1, "the account and every enclosing group");
+    assert!(deep.contains(&"group:chain-end group".to_string()));
+    assert!(deep.contains(&"group:chain0 group".to_string()));
+    assert!(!deep.iter().any(|g| g.starts_with("group:ring")));
+    let middle = &of["middle@x.example"];
+    assert_eq!(
+        middle.len(),
+        N / 2 + 2,
+        "chain0 … chain10000 and the account"
+    );
+    assert!(middle.contains(&format!("group:chain{} group", N / 2)));
+    assert!(!middle.contains(&format!("group:chain{} group", N / 2 + 1)));
+    let looped = &of["looped@x.example"];
+    assert_eq!(looped.len(), N + 1, "every group of the ring, once");
+    assert!(looped.iter().skip(1).all(|g| g.starts_with("group:ring")));
+}
+
 #[test]
 fn dangling_members_and_unknown_managers_are_warnings_at_their_paths() {
     let manager = r#","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":
@@ -346,4 +403,121 @@ fn a_byte_order_mark_is_skipped_and_short_files_still_parse() {
     assert_eq!(dir.user_count(), 1);
     let problems = read_all(&["{"]).err().unwrap();
     assert!(problems[0].1.message.contains("ends early"), "{problems:?}");
+}
+
+const EXT: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+
+/// Reading `file` fails with exactly these problems (after `f.json:`).
+/// serde_json's map would keep the last of two values silently, and
+/// another JSON tool might read the first.
+fn assert_refused(file: &str, expected: &[&str]) {
+    let problems = read_all(&[file]).err().unwrap_or_default();
+    let expected: Vec<String> = expected.iter().map(|e| format!("f.json:{e}")).collect();
+    assert_eq!(rendered(&problems, &["f.json"]), expected, "{file}");
+}
+
+#[test]
+fn a_resource_naming_an_attribute_twice_in_any_case_is_refused() {
+    assert_refused(
+        &list(&[
+            &user("u1", ""),
+            &user("u2", r#","userName":"other@x.example""#),
+        ]),
+        &[r#"$.Resources[1]: duplicate attribute "userName""#],
+    );
+    assert_refused(
+        &list(&[&user("u1", r#","USERNAME":"other@x.example""#)]),
+        &[r#"$.Resources[0]: duplicate attribute "userName" (also "USERNAME")"#],
+    );
+    assert_refused(
+        &list(&[&user("u1", r#","active":true,"Active":false"#)]),
+        &[r#"$.Resources[0]: duplicate attribute "active" (also "Active")"#],
+    );
+    let upper = EXT.to_uppercase();
+    assert_refused(
+        &list(&[&user("u1", &format!(r#","{EXT}":{{}},"{upper}":{{}}"#))]),
+        &[&format!(
+            r#"$.Resources[0]: duplicate attribute "{EXT}" (also "{upper}")"#
+        )],
+    );
+}
+
+#[test]
+fn a_list_response_naming_resources_twice_is_refused() {
+    let (u1, u2) = (user("u1", ""), user("u2", ""));
+    assert_refused(
+        &format!(r#"{{"Resources":[{u1}],"totalResults":1,"RESOURCES":[{u2}]}}"#),
+        &[r#"$: duplicate attribute "Resources" (also "RESOURCES")"#],
+    );
+    assert_refused(
+        &format!(r#"{{"totalResults":1,"Resources":[{u1}],"totalResults":0}}"#),
+        &[r#"$: duplicate attribute "totalResults""#],
+    );
+}
+
+#[test]
+fn sub_objects_naming_an_attribute_twice_are_refused_at_their_path() {
+    assert_refused(
+        &list(&[&user(
+            "u1",
+            r#","name":{"givenName":"Ann","GivenName":"Bob"}"#,
+        )]),
+        &[r#"$.Resources[0].name: duplicate attribute "givenName" (also "GivenName")"#],
+    );
+    assert_refused(
+        &list(&[&user(
+            "u1",
+            r#","emails":[{"value":"a@x"},{"value":"b@x","primary":true,"VALUE":"c@x"}]"#,
+        )]),
+        &[r#"$.Resources[0].emails[1]: duplicate attribute "value" (also "VALUE")"#],
+    );
+    assert_refused(
+        &list(&[&user(
+            "u1",
+            &format!(r#","{EXT}":{{"organization":"A","organization":"B"}}"#),
+        )]),
+        &[&format!(
+            r#"$.Resources[0]["{EXT}"]: duplicate attribute "organization""#
+        )],
+    );
+    assert_refused(
+        &list(&[&user(
+            "u1",
+            &format!(r#","{EXT}":{{"manager":{{"value":"u1","Value":"u2"}}}}"#),
+        )]),
+        &[&format!(
+            r#"$.Resources[0]["{EXT}"].manager: duplicate attribute "value" (also "Value")"#
+        )],
+    );
+    assert_refused(
+        &list(&[
+            &user("u1", ""),
+            r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"id":"g",
+                "displayName":"G","members":[{"value":"u1"},{"value":"u1","Value":"g"}]}"#,
+        ]),
+        &[r#"$.Resources[1].members[1]: duplicate attribute "value" (also "Value")"#],
+    );
+    // meta.resourceType decides whether this is a user or a group.
+    assert_refused(
+        &list(&[r#"{"id":"x","userName":"x","displayName":"X",
+            "meta":{"resourceType":"User","ResourceType":"Group"}}"#]),
+        &[r#"$.Resources[0].meta: duplicate attribute "resourceType" (also "ResourceType")"#],
+    );
+}
+
+/// Past the names a small object searches, they are indexed: the same
+/// answers either way.
+#[test]
+fn wide_objects_naming_an_attribute_twice_are_refused() {
+    let wide: String = (0..40).map(|i| format!(r#","x{i}":{i}"#)).collect();
+    assert_refused(
+        &list(&[&user("u1", &format!(r#"{wide},"X20":0,"x39":1,"x0":2"#))]),
+        &[
+            r#"$.Resources[0]: duplicate attribute "x20" (also "X20")"#,
+            r#"$.Resources[0]: duplicate attribute "x39""#,
+            r#"$.Resources[0]: duplicate attribute "x0""#,
+        ],
+    );
+    let dir = read_all(&[&list(&[&user("u1", &wide)])]).unwrap();
+    assert_eq!(dir.user_count(), 1, "forty distinct names are fine");
 }
