@@ -12,6 +12,10 @@ fn main() -> ExitCode {
         eprintln!("recert: cannot install the error handler: {e}");
     }
     let cli = Cli::parse();
+    // Before any command runs and before the console takes the screen.
+    if let Some(warning) = recert::clock::pin_warning() {
+        eprintln!("warning: {warning}");
+    }
     match recert::cmd::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(report) => {

@@ -343,3 +343,27 @@ fn usage_errors_exit_with_two() {
     sandbox.fails(2, &["campaign"]);
     sandbox.fails(2, &["decide", "Q4", "notanumber", "attest"]);
 }
+
+#[test]
+fn an_unreadable_recert_now_is_named_instead_of_silently_ignored() {
+    let sandbox = Sandbox::bare();
+    let output = sandbox
+        .cmd()
+        .env("RECERT_NOW", "next tuesday")
+        .arg("init")
+        .output()
+        .expect("run recert");
+    assert!(output.status.success(), "a warning, not a failure");
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        err.contains(
+            "warning: RECERT_NOW \"next tuesday\" is neither RFC 3339 nor YYYY-MM-DD: using the system clock"
+        ),
+        "{err}"
+    );
+    let pinned = sandbox.cmd().arg("flags").output().expect("run recert");
+    assert!(
+        !String::from_utf8_lossy(&pinned.stderr).contains("RECERT_NOW"),
+        "a readable pin is used without a word"
+    );
+}
