@@ -367,3 +367,58 @@ fn an_unreadable_recert_now_is_named_instead_of_silently_ignored() {
         "a readable pin is used without a word"
     );
 }
+
+/// Every report format carries, per item, the controls `items --json`
+/// names for it.
+#[test]
+fn every_report_format_carries_each_items_controls() {
+    let sandbox = Sandbox::with_campaign();
+    let items = sandbox.json(&["items", "Q4", "--json"]);
+    let controls: std::collections::HashMap<String, Vec<String>> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            let ids = i["controls"].as_array().unwrap();
+            let ids = ids.iter().map(|c| c.as_str().unwrap().to_string());
+            (i["id"].to_string(), ids.collect())
+        })
+        .collect();
+    assert!(controls.values().any(|c| c.len() > 1), "{controls:?}");
+
+    let csv = sandbox.ok(&["report", "Q4", "--format", "csv"]);
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let header = reader.headers().unwrap().clone();
+    let at = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let (item, column) = (at("item"), at("controls"));
+    let mut rows = 0;
+    for row in reader.records().map(Result::unwrap) {
+        assert_eq!(
+            row[column],
+            controls[&row[item]].join(" "),
+            "item {}",
+            &row[item]
+        );
+        rows += 1;
+    }
+    assert_eq!(rows, controls.len());
+
+    let json = sandbox.json(&["report", "Q4", "--format", "json"]);
+    assert_eq!(json["format"], "recert-report/1");
+    for row in json["items"].as_array().unwrap() {
+        let id = row["item"].to_string();
+        assert_eq!(
+            row["controls"],
+            serde_json::json!(controls[&id]),
+            "item {id}"
+        );
+    }
+
+    for format in ["md", "html"] {
+        let text = sandbox.ok(&["report", "Q4", "--format", format]);
+        assert!(text.contains("Controls"), "{format}");
+        for ids in controls.values().filter(|c| !c.is_empty()) {
+            assert!(text.contains(&ids.join(", ")), "{format}: {ids:?}");
+        }
+    }
+}
