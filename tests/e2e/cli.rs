@@ -422,3 +422,67 @@ fn every_report_format_carries_each_items_controls() {
         }
     }
 }
+
+/// A column recert does not read is named, ignored and kept in the audit
+/// log; one that looks like a known column misspelt rejects the file,
+/// naming the column it probably is.
+#[test]
+fn extra_columns_are_warned_about_and_misspelt_ones_refused() {
+    let sandbox = Sandbox::new();
+    sandbox.write(
+        "extra.csv",
+        "tenant,system,identity_id,identity_name,identity_kind,relationship,entitlement,cost_center\n\
+         nw,github,a@x,Ann,human,partner,org:owner,CC-12\n",
+    );
+    let output = sandbox
+        .cmd()
+        .args(["import", "extra.csv"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        err.contains(
+            "warning: extra.csv:1: cost_center: not a column recert reads: its values are not imported"
+        ),
+        "{err}"
+    );
+    assert!(
+        content(&sandbox).contains("cost_center: not a column recert reads"),
+        "the warning is in the audit log"
+    );
+    assert!(!content(&sandbox).contains("CC-12"), "its values are not");
+
+    let before = content(&sandbox);
+    sandbox.write(
+        "misspelt.csv",
+        "tenant,system,identity_id,identity_name,identity_kind,relationship,entitlement,Privileged\n\
+         nw,github,b@x,Bob,human,partner,org:owner,true\n",
+    );
+    let err = sandbox.fails(1, &["import", "misspelt.csv"]);
+    assert!(
+        err.contains("misspelt.csv:1: Privileged: not a column; did you mean privileged?"),
+        "{err}"
+    );
+    assert_eq!(content(&sandbox), before, "nothing was imported");
+
+    sandbox.write(
+        "register.csv",
+        "identity_id,relationship,notes\na@x,partner,met at the fair\n",
+    );
+    let output = sandbox
+        .cmd()
+        .args(["import", "register.csv"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        err.contains("warning: register.csv:1: notes: not a column"),
+        "{err}"
+    );
+    assert!(
+        content(&sandbox).contains("notes: not a column recert reads"),
+        "the register's warning is in the audit log too"
+    );
+}
