@@ -486,3 +486,47 @@ fn extra_columns_are_warned_about_and_misspelt_ones_refused() {
         "the register's warning is in the audit log too"
     );
 }
+
+/// The ticket of an exception is optional everywhere: in the help, on the
+/// command line and in the report, which shows it when there is one.
+#[test]
+fn an_exceptions_ticket_is_optional_and_shown_when_given() {
+    let sandbox = Sandbox::with_campaign();
+    let help = sandbox.ok(&["decide", "Q4", "1", "--help"]);
+    assert!(
+        help.contains("exception  Keep until a date, with an optional ticket"),
+        "{help}"
+    );
+    let help = sandbox.ok(&["decide", "Q4", "1", "exception", "--help"]);
+    assert!(help.contains("if there is one"), "{help}");
+    sandbox.ok(&[
+        "decide",
+        "Q4",
+        "1",
+        "exception",
+        "--until",
+        "2026-12-31",
+        "--note",
+        "migration",
+    ]);
+    sandbox.ok(&[
+        "decide",
+        "Q4",
+        "2",
+        "exception",
+        "--until",
+        "2026-12-31",
+        "--ticket",
+        "CHG-7",
+        "--note",
+        "migration",
+    ]);
+    let report = sandbox.json(&["report", "Q4", "--format", "json"]);
+    let ticket = |id: i64| {
+        let items = report["items"].as_array().unwrap();
+        let item = items.iter().find(|i| i["item"] == id).unwrap();
+        item["ticket"].clone()
+    };
+    assert_eq!(ticket(1), serde_json::Value::Null);
+    assert_eq!(ticket(2), "CHG-7");
+}
