@@ -38,7 +38,6 @@ fn recert(db: &Path, args: &[&str]) -> Measured {
         .env_remove("RUST_LIB_BACKTRACE")
         .env("RECERT_DB", db)
         .env("RECERT_REVIEWER", "bench@example.com")
-        .env("RECERT_NOW", "2026-11-22T09:00:00Z")
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     let start = Instant::now();

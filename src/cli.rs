@@ -217,10 +217,12 @@ pub enum DecideAction {
     Attest(NoteArg),
     /// Remove the access
     Revoke(NoteArg),
-    /// Keep until a date, with a ticket
+    /// Keep until a date, with an optional ticket
     Exception {
+        /// The last day the access is kept
         #[arg(long, value_name = "YYYY-MM-DD")]
         until: String,
+        /// The ticket that approved the exception, if there is one
         #[arg(long)]
         ticket: Option<String>,
         #[command(flatten)]

@@ -14,6 +14,10 @@ fn main() -> ExitCode {
         eprintln!("recert: cannot install the error handler: {e}");
     }
     let cli = Cli::parse();
+    // Before any command runs and before the console takes the screen.
+    if let Some(warning) = recert::clock::pin_warning() {
+        eprintln!("warning: {warning}");
+    }
     match recert::cmd::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         // The reader of standard output went away (`| head`): it has what

@@ -63,12 +63,14 @@ impl Work {
         self.recert_std()
     }
 
-    /// The release binary with this work's database, reviewer and clock.
+    /// The release binary with this work's database, reviewer and config.
+    /// Its clock is the system's (release builds ignore `RECERT_NOW`), so
+    /// the campaign names the estate's day with `--as-of`; nothing else
+    /// timed depends on the day.
     pub fn recert_std(&self) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_recert"));
         cmd.env("RECERT_DB", self.db())
             .env("RECERT_REVIEWER", "bench@example.com")
-            .env("RECERT_NOW", format!("{TODAY}T09:00:00Z"))
             .env("RECERT_CONFIG", self.path("default-config.toml"));
         cmd
     }

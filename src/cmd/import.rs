@@ -170,15 +170,15 @@ impl Problems {
 }
 
 /// Prints warnings (the first few in full) and records them all with the
-/// snapshot, where an auditor can find them later.
-fn warn(session: &mut ImportSession<'_>, warnings: impl IntoIterator<Item = String>) {
+/// snapshot (through `record`), where an auditor can find them later.
+fn warn(mut record: impl FnMut(String), warnings: impl IntoIterator<Item = String>) {
     let mut count = 0;
     for warning in warnings {
         if count < SHOWN_PROBLEMS {
             eprintln!("{}", sanitize(&format!("warning: {warning}")));
         }
         count += 1;
-        session.warn(warning);
+        record(warning);
     }
     if count > SHOWN_PROBLEMS {
         eprintln!("warning: … and {} more", count - SHOWN_PROBLEMS);
@@ -295,8 +295,12 @@ pub(crate) fn import_source(
         },
         Format::Canonical => match canonical::Reader::new(&mut input, source.defaults.clone()) {
             Err(header) => header.iter().for_each(|p| problems.push(shown_name, p)),
-            Ok(mut rows) => rows
-                .for_each_read_ahead(|row| add_row(&mut session, row, shown_name, &mut problems))?,
+            Ok(mut rows) => {
+                warnings.extend(rows.warnings().iter().map(|w| w.render(shown_name)));
+                rows.for_each_read_ahead(|row| {
+                    add_row(&mut session, row, shown_name, &mut problems)
+                })?;
+            }
         },
         // These read several files or write the register: their own paths.
         Format::Scim | Format::Register => {
@@ -311,7 +315,7 @@ pub(crate) fn import_source(
         return Err(problems.reject(shown_name));
     }
     print_conflicts(&session, shown_name);
-    warn(&mut session, warnings);
+    warn(|w| session.warn(w), warnings);
     let snapshot = session.snapshot();
     let counts = session.commit(&input.hex_digest(), source.dry_run)?;
     for note in notes {
@@ -421,7 +425,7 @@ fn import_scim(
         .iter()
         .map(|(file, w)| w.render(&files[*file].shown))
         .collect();
-    warn(&mut session, warnings);
+    warn(|w| session.warn(w), warnings);
     let snapshot = session.snapshot();
     // One digest per file, in the order of the file names recorded.
     let digests = inputs
@@ -456,10 +460,12 @@ fn import_register(store: &mut Store, file: &File, args: &ImportArgs, env: &Env)
         source_bytes: None,
     };
     let mut problems = Problems::default();
+    let mut warnings = Vec::new();
     let mut session = store.begin_register_import(meta)?;
     match register::Reader::new(&mut input, defaults(args)) {
         Err(header) => header.iter().for_each(|p| problems.push(shown, p)),
         Ok(rows) => {
+            warnings.extend(rows.warnings().iter().map(|w| w.render(shown)));
             for row in rows {
                 match row {
                     Ok((line, entry)) => {
@@ -486,6 +492,7 @@ fn import_register(store: &mut Store, file: &File, args: &ImportArgs, env: &Env)
         drop(session);
         return Err(problems.reject(shown));
     }
+    warn(|w| session.warn(w), warnings);
     let snapshot = session.snapshot();
     let counts = session.commit(&input.hex_digest(), args.dry_run)?;
     unless_reader_gone(outln!(

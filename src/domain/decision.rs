@@ -22,7 +22,7 @@ vocabulary!(
 pub enum Decision {
     Attest,
     Revoke,
-    /// Keep until a date, with the ticket that approved it.
+    /// Keep until a date, with the ticket that approved it if there is one.
     Exception {
         until: NaiveDate,
         ticket: Option<String>,

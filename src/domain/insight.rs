@@ -300,7 +300,7 @@ pub fn describe_rule(flag: Flag, policy: &Policy) -> String {
         ),
         Flag::UnrotatedCredential => format!(
             "credential rotated more than {} days ago; for an api_key or service_account \
-             without a rotation date, granted more than {0} days ago",
+             without a rotation date, granted more than {0} days ago or no date known at all",
             policy.rotation_days
         ),
         Flag::NoSponsor => "no sponsor for a partner, contractor, msp or vendor identity".into(),
@@ -580,6 +580,35 @@ mod tests {
     fn every_flag_has_a_rule() {
         for flag in Flag::ALL {
             assert!(!describe_rule(*flag, &Policy::default()).is_empty());
+        }
+    }
+
+    /// `recert flags` prints these rules: each exemption and edge the code
+    /// has, the rule says.
+    #[test]
+    fn the_rules_name_their_exemptions() {
+        let policy = Policy::default();
+        let machine = Subject {
+            kind: IdentityKind::ApiKey,
+            granted_at: None,
+            credential_rotated_at: None,
+            ..subject()
+        };
+        let ctx = Context {
+            today: today(),
+            policy: &policy,
+            reviewer: "m.santos@northwind.example.com",
+            other_tenants: &[],
+            lapsed_exception: None,
+        };
+        assert!(
+            assess(&machine, &ctx)
+                .flags
+                .contains(Flag::UnrotatedCredential)
+        );
+        assert!(describe_rule(Flag::UnrotatedCredential, &policy).contains("no date known at all"));
+        for flag in [Flag::Dormant, Flag::NeverUsed] {
+            assert!(describe_rule(flag, &policy).contains("break-glass accounts excepted"));
         }
     }
 

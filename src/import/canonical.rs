@@ -1,6 +1,7 @@
 //! recert's canonical CSV: a header row naming the columns in any order,
 //! UTF-8 (with or without a BOM), LF or CRLF. See DESIGN.md.
 
+use super::columns::{self, Unknown};
 use super::{
     CsvReader, Defaults, MAX_FIELD_BYTES, Problem, column_positions, csv_problem, csv_reader,
     next_data_row, read_record,
@@ -67,6 +68,8 @@ pub struct Reader<R: Read> {
     record: csv::ByteRecord,
     /// The file could not be read any further.
     finished: bool,
+    /// Columns the file has that recert does not read.
+    warnings: Vec<Problem>,
 }
 
 impl<R: Read> Reader<R> {
@@ -96,13 +99,17 @@ impl<R: Read> Reader<R> {
                 )),
             }
         }
-        let positions = column_positions(names, &COLUMNS, &mut problems, |name| {
-            Some(Problem::at_line(
-                1,
-                name,
-                format!("unknown column; the columns are {}", COLUMNS.join(", ")),
-            ))
-        });
+        let mut warnings = Vec::new();
+        let positions =
+            column_positions(names, &COLUMNS, &mut problems, |name| match columns::judge(
+                name, &COLUMNS,
+            ) {
+                Unknown::Misspelt(problem) => Some(problem),
+                Unknown::Extra(warning) => {
+                    warnings.push(warning);
+                    None
+                }
+            });
         for required in REQUIRED {
             let known = COLUMNS.iter().position(|c| *c == required).unwrap_or(0);
             if positions[known].is_none() {
@@ -119,7 +126,14 @@ impl<R: Read> Reader<R> {
             defaults,
             record: csv::ByteRecord::new(),
             finished: false,
+            warnings,
         })
+    }
+
+    /// Columns of the file that recert does not read (their values are not
+    /// imported); the caller prints them and records them with the snapshot.
+    pub fn warnings(&self) -> &[Problem] {
+        &self.warnings
     }
 
     fn field(&self, column: usize) -> Option<&[u8]> {
@@ -550,8 +564,13 @@ mod tests {
             ]
         );
         assert!(read("").unwrap_err()[0].message.contains("empty"));
-        let unknown = read(&format!("{HEADER},colour\n")).unwrap_err();
-        assert_eq!(unknown[0].field, "colour");
+        let misspelt = read(&format!("{HEADER},sahred\n")).unwrap_err();
+        assert_eq!(misspelt[0].field, "sahred");
+        assert!(misspelt[0].message.contains("did you mean shared?"));
+        let text = format!("{HEADER},colour\n");
+        let extra = Reader::new(text.as_bytes(), Defaults::default()).unwrap();
+        let warned: Vec<&str> = extra.warnings().iter().map(|w| w.field.as_str()).collect();
+        assert_eq!(warned, ["colour"]);
     }
 
     #[test]

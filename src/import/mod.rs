@@ -4,6 +4,7 @@
 
 pub mod aws_iam;
 pub mod canonical;
+mod columns;
 pub mod detect;
 pub mod register;
 pub mod scim;

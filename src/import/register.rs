@@ -9,6 +9,7 @@
 //! `email` lets an entry describe identities whose id is something else (a
 //! SCIM guest's UPN, an AWS user name).
 
+use super::columns::{self, Unknown};
 use super::{
     CsvReader, Defaults, Problem, column_positions, csv_reader, field_text, next_data_row,
     read_header,
@@ -47,6 +48,8 @@ pub struct Reader<R: Read> {
     tenant: Option<String>,
     record: csv::ByteRecord,
     finished: bool,
+    /// Columns the file has that recert does not read.
+    warnings: Vec<Problem>,
 }
 
 impl<R: Read> Reader<R> {
@@ -57,16 +60,17 @@ impl<R: Read> Reader<R> {
         let header = read_header(&mut csv)?;
         let mut problems = Vec::new();
         let names = header.iter().map(String::as_str).enumerate();
-        let positions = column_positions(names, &COLUMNS, &mut problems, |name| {
-            Some(Problem::at_line(
-                1,
-                name,
-                format!(
-                    "unknown column; the register's columns are {}",
-                    COLUMNS.join(", ")
-                ),
-            ))
-        });
+        let mut warnings = Vec::new();
+        let positions =
+            column_positions(names, &COLUMNS, &mut problems, |name| match columns::judge(
+                name, &COLUMNS,
+            ) {
+                Unknown::Misspelt(problem) => Some(problem),
+                Unknown::Extra(warning) => {
+                    warnings.push(warning);
+                    None
+                }
+            });
         if positions[1].is_none() {
             problems.push(Problem::at_line(
                 1,
@@ -84,7 +88,14 @@ impl<R: Read> Reader<R> {
             tenant: defaults.tenant,
             record: csv::ByteRecord::new(),
             finished: false,
+            warnings,
         })
+    }
+
+    /// Columns of the file that recert does not read (their values are not
+    /// imported); the caller prints them and records them with the snapshot.
+    pub fn warnings(&self) -> &[Problem] {
+        &self.warnings
     }
 
     fn parse_row(&self, line: u64) -> Result<RegisterEntry, Vec<Problem>> {
@@ -207,11 +218,14 @@ mod tests {
             second[0].render("reg.csv"),
             "reg.csv:3: identity_id: required value is empty"
         );
-        let header = Reader::new("relationship,colour\n".as_bytes(), Defaults::default())
+        let header = Reader::new("relationship,sponsr\n".as_bytes(), Defaults::default())
             .err()
             .unwrap();
         let fields: Vec<&str> = header.iter().map(|p| p.field.as_str()).collect();
-        assert_eq!(fields, ["colour", "identity_id"]);
+        assert_eq!(fields, ["sponsr", "identity_id"]);
+        let extra = Reader::new("identity_id,colour\n".as_bytes(), Defaults::default()).unwrap();
+        let warned: Vec<&str> = extra.warnings().iter().map(|w| w.field.as_str()).collect();
+        assert_eq!(warned, ["colour"]);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 use super::{Context, Error, push_decision_text};
 use crate::domain::FlagSet;
 use crate::domain::decision::state_label;
+use crate::domain::framework::control_ids;
 use crate::domain::text::sanitize_multiline;
 use crate::store::{ChunkRenderer, RenderError, ReportCells, ReportRows, Store};
 use foldhash::HashMap;
@@ -13,7 +14,7 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::Write;
 
-pub const HEADER: [&str; 33] = [
+pub const HEADER: [&str; 34] = [
     "item",
     "rank",
     "tenant",
@@ -47,6 +48,9 @@ pub const HEADER: [&str; 33] = [
     "remediation_snapshot",
     "event",
     "event_hash",
+    // Last but for the chain head, so that the columns before it keep the
+    // places they had before reports cited controls.
+    "controls",
 ];
 
 /// Prefixes a `'` to cells a spreadsheet would treat as a formula (those
@@ -66,8 +70,10 @@ fn yes(flag: bool) -> &'static str {
 /// million times thirty allocations.
 #[derive(Default)]
 struct Scratch {
-    /// Flag names by flag bits: few distinct sets recur across a campaign.
-    flags: HashMap<u32, String>,
+    /// The flags' cells by flag bits: few distinct sets recur across a
+    /// campaign, so a row costs one lookup instead of a walk through the
+    /// framework mapping.
+    flags: HashMap<u32, FlagCells>,
     text: String,
     /// The chain head, the last cell of every row, rendered once.
     head: Vec<u8>,
@@ -78,11 +84,7 @@ impl Scratch {
         let mut head = Vec::new();
         let mut record = Record {
             out: &mut head,
-            quoting: if ctx.to_terminal {
-                Quoting::Sanitised
-            } else {
-                Quoting::PerCell
-            },
+            quoting: cell_quoting(ctx.to_terminal),
             fields: 0,
         };
         record.field(&ctx.evidence.head_hash);
@@ -93,10 +95,29 @@ impl Scratch {
     }
 }
 
-fn flag_names(cache: &mut HashMap<u32, String>, flags: FlagSet) -> &str {
-    cache
-        .entry(flags.bits())
-        .or_insert_with(|| flags.names().join(" "))
+/// The cells one set of flags fills: their names, and the framework
+/// controls they evidence (ids, as `recert items --json` lists them).
+struct FlagCells {
+    names: String,
+    /// Rendered as [`Record::field`] renders it: the ids are data from
+    /// `assets/frameworks.toml`, not recert's own words.
+    controls: Vec<u8>,
+}
+
+fn flag_cells(cache: &mut HashMap<u32, FlagCells>, flags: FlagSet, terminal: bool) -> &FlagCells {
+    cache.entry(flags.bits()).or_insert_with(|| {
+        let mut controls = Vec::new();
+        let mut record = Record {
+            out: &mut controls,
+            quoting: cell_quoting(terminal),
+            fields: 0,
+        };
+        record.field(&control_ids(flags).join(" "));
+        FlagCells {
+            names: flags.names().join(" "),
+            controls,
+        }
+    })
 }
 
 /// Writes every item of the campaign; returns how many. The chain head is
@@ -175,11 +196,7 @@ fn write_record(out: &mut Vec<u8>, terminal: bool, mut write: impl FnMut(&mut Re
     }
     let mut record = Record {
         out,
-        quoting: if terminal {
-            Quoting::Sanitised
-        } else {
-            Quoting::PerCell
-        },
+        quoting: cell_quoting(terminal),
         fields: 0,
     };
     write(&mut record);
@@ -200,6 +217,16 @@ struct Record<'o> {
     quoting: Quoting,
     /// What the separators written must number, less one.
     fields: usize,
+}
+
+/// How a cell is rendered once for many rows ([`Record::rendered`]), and
+/// how a record [`Quoting::Deferred`] found wanting is written again.
+fn cell_quoting(terminal: bool) -> Quoting {
+    if terminal {
+        Quoting::Sanitised
+    } else {
+        Quoting::PerCell
+    }
 }
 
 /// How a [`Record`] decides which cells to quote.
@@ -372,7 +399,8 @@ fn write_row(
     record.field(row.system);
     record.field(row.environment.unwrap_or_default());
     record.field(row.entitlement);
-    record.word(flag_names(flags, row.flags));
+    let cells = flag_cells(flags, row.flags, ctx.to_terminal);
+    record.word(&cells.names);
     record.word(row.recommendation.as_str());
     record.word(state_label(row.decision));
     record.field(row.reviewer);
@@ -402,6 +430,7 @@ fn write_row(
     record.number(row.remediation_snapshot);
     record.number(row.decided_event);
     record.field(row.decided_hash.unwrap_or_default());
+    record.rendered(&cells.controls);
     record.rendered(head);
 }
 

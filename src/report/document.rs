@@ -4,9 +4,11 @@
 
 use super::{Context, Error, decision_text};
 use crate::domain::RemediationStatus;
+use crate::domain::framework::{Mapping, control_ids};
 use crate::domain::signals::percent;
 use crate::domain::text::count;
 use crate::store::{ReportRow, ReportRows, Store};
+use foldhash::HashMap;
 use std::io;
 
 /// One markup's syntax for the parts of the report.
@@ -73,7 +75,12 @@ pub fn write(store: &Store, ctx: &Context<'_>, r: &mut dyn Renderer) -> Result<u
 
     r.heading("Items")?;
     r.paragraph(
-        &format!("All {} items in risk order, riskiest first.", c.items),
+        &format!(
+            "All {} items in risk order, riskiest first. Controls are those the flags \
+             evidence: {}.",
+            c.items,
+            frameworks_cited()
+        ),
         false,
     )?;
     r.table_start(&[
@@ -82,6 +89,7 @@ pub fn write(store: &Store, ctx: &Context<'_>, r: &mut dyn Renderer) -> Result<u
         "System",
         "Entitlement",
         "Flags",
+        "Controls",
         "Recommendation",
         "Decision",
         "Reviewer",
@@ -92,6 +100,8 @@ pub fn write(store: &Store, ctx: &Context<'_>, r: &mut dyn Renderer) -> Result<u
         "Remarks",
     ])?;
     let mut count = 0u64;
+    // Few distinct sets of flags recur across a campaign.
+    let mut controls: HashMap<u32, String> = HashMap::default();
     store.for_each_report_row(c.id, ReportRows::All, |row| {
         let alert = row.remediation == Some(RemediationStatus::StillEffective);
         r.table_row(
@@ -101,6 +111,10 @@ pub fn write(store: &Store, ctx: &Context<'_>, r: &mut dyn Renderer) -> Result<u
                 row.system.clone(),
                 row.entitlement.clone(),
                 row.flags.names().join(", "),
+                controls
+                    .entry(row.flags.bits())
+                    .or_insert_with(|| control_ids(row.flags).join(", "))
+                    .clone(),
                 row.recommendation.label().to_string(),
                 decision_text(row),
                 row.reviewer.clone(),
@@ -131,6 +145,20 @@ pub fn write(store: &Store, ctx: &Context<'_>, r: &mut dyn Renderer) -> Result<u
     )?;
     r.end()?;
     Ok(count)
+}
+
+/// The frameworks the controls column cites, by name and version, for a
+/// reader who meets `PR.AA-05` without `recert flags` at hand.
+fn frameworks_cited() -> String {
+    match Mapping::embedded() {
+        Ok(mapping) => mapping
+            .frameworks()
+            .iter()
+            .map(|f| format!("{} {}", f.name, f.version))
+            .collect::<Vec<_>>()
+            .join(" and "),
+        Err(e) => format!("the framework mapping is unreadable ({e})"),
+    }
 }
 
 fn identity(row: &ReportRow) -> String {

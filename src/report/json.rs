@@ -5,6 +5,7 @@
 
 use super::{Context, Error, decision_text};
 use crate::domain::decision::state_label;
+use crate::domain::framework::control_ids;
 use crate::domain::signals::ReviewerSignals;
 use crate::store::{
     Assignment, CampaignSummary, Closure, RemediationCounts, ReportRow, ReportRows, SignOff, Store,
@@ -95,6 +96,9 @@ struct ItemOut<'a> {
     entitlement: &'a str,
     privileged: bool,
     flags: Vec<&'static str>,
+    /// The framework controls the flags evidence, as `recert items --json`
+    /// lists them; added within recert-report/1, which only gained a field.
+    controls: Vec<&'static str>,
     recommendation: &'static str,
     state: &'static str,
     decision: String,
@@ -132,6 +136,7 @@ fn item<'a>(ctx: &Context<'_>, row: &'a ReportRow) -> ItemOut<'a> {
         entitlement: &row.entitlement,
         privileged: row.privileged,
         flags: row.flags.names(),
+        controls: control_ids(row.flags),
         recommendation: row.recommendation.as_str(),
         state: state_label(row.decision),
         decision: decision_text(row),

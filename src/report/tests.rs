@@ -289,6 +289,7 @@ fn reference_csv(store: &Store, name: &str, to_terminal: bool) -> String {
                 number(row.remediation_snapshot),
                 number(row.decided_event),
                 text(&row.decided_hash),
+                crate::domain::framework::control_ids(row.flags).join(" "),
                 evidence.head_hash.clone(),
             ];
             for cell in cells {

@@ -3,7 +3,7 @@
 //! identities, and the SQL for an identity's effective attributes, where
 //! the register fills in what the source left unknown.
 
-use super::snapshots::{ImportCounts, RowProblem, SnapshotMeta};
+use super::snapshots::{ImportCounts, RowProblem, SnapshotMeta, Warnings};
 use super::{Result, SnapshotId, Store};
 use crate::domain::register::{RegisterEntry, best_match, match_key};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -45,6 +45,7 @@ pub struct RegisterImport<'a> {
     meta: SnapshotMeta,
     seen: HashMap<i64, u64>,
     counts: ImportCounts,
+    warnings: Warnings,
     open: bool,
 }
 
@@ -57,6 +58,7 @@ impl Store {
             meta,
             seen: HashMap::new(),
             counts: ImportCounts::default(),
+            warnings: Warnings::default(),
             open: true,
         };
         session.conn.execute(
@@ -136,6 +138,11 @@ impl RegisterImport<'_> {
 
     pub fn snapshot(&self) -> SnapshotId {
         self.snapshot
+    }
+
+    /// Records a warning about the file with the snapshot.
+    pub fn warn(&mut self, warning: String) {
+        self.warnings.push(warning);
     }
 
     /// Adds one validated entry read from `line`.
@@ -260,7 +267,7 @@ impl RegisterImport<'_> {
             classified_identities: classified as u64,
             unmatched_entries: unmatched as u64,
         };
-        let body = serde_json::json!({
+        let mut body = serde_json::json!({
             "snapshot": self.snapshot.0,
             "file": self.meta.file_name,
             "sha256": sha256,
@@ -269,6 +276,7 @@ impl RegisterImport<'_> {
             "counts": c,
             "matched_identities": counts.matched_identities,
         });
+        self.warnings.record_in(&mut body);
         super::snapshots::record_import(self.conn, &self.meta, &body)?;
         self.open = false;
         self.conn

@@ -93,12 +93,29 @@ fn attributes_at(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Iden
 const KEPT_CONFLICTS: usize = 100;
 
 /// Warnings the importer raised about the source (a dangling group member,
-/// an unresolved manager): recorded with the snapshot's audit event, the
-/// first ones in full.
+/// an unresolved manager, a column recert does not read): recorded with the
+/// snapshot's audit event, the first ones in full.
 #[derive(Default)]
-struct Warnings {
+pub(crate) struct Warnings {
     kept: Vec<String>,
     total: u64,
+}
+
+impl Warnings {
+    pub(crate) fn push(&mut self, warning: String) {
+        self.total += 1;
+        if self.kept.len() < KEPT_WARNINGS {
+            self.kept.push(warning);
+        }
+    }
+
+    /// Adds them to an import event's body, if there are any.
+    pub(crate) fn record_in(&self, body: &mut serde_json::Value) {
+        if self.total > 0 {
+            body["warnings"] = serde_json::json!(self.kept);
+            body["warning_count"] = serde_json::json!(self.total);
+        }
+    }
 }
 
 /// How many warnings the audit event keeps in full.
@@ -323,10 +340,7 @@ impl<'a> ImportSession<'a> {
 
     /// Records a warning about the source with the snapshot.
     pub fn warn(&mut self, warning: String) {
-        self.warnings.total += 1;
-        if self.warnings.kept.len() < KEPT_WARNINGS {
-            self.warnings.kept.push(warning);
-        }
+        self.warnings.push(warning);
     }
 
     /// Declares a (tenant, system) scope this snapshot speaks for even if it
@@ -780,10 +794,7 @@ impl<'a> ImportSession<'a> {
             "partial": self.meta.partial,
             "counts": c,
         });
-        if self.warnings.total > 0 {
-            body["warnings"] = serde_json::json!(self.warnings.kept);
-            body["warning_count"] = serde_json::json!(self.warnings.total);
-        }
+        self.warnings.record_in(&mut body);
         record_import(self.conn, &self.meta, &body)?;
         let scopes: std::collections::BTreeSet<(String, String)> = self
             .each_scope()

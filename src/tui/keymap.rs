@@ -103,7 +103,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(M::Browse, &[ch('K')], A::ScrollDetailUp, "scroll the detail up"),
     bind(M::Browse, &[ch('a')], A::Attest, "attest: keep the access (a note where policy asks)"),
     bind(M::Browse, &[ch('r')], A::Revoke, "revoke the access, with a note"),
-    bind(M::Browse, &[ch('e')], A::Exception, "exception: keep until a date, with ticket and note"),
+    bind(M::Browse, &[ch('e')], A::Exception, "exception: keep until a date, a note, an optional ticket"),
     bind(M::Browse, &[ch('g')], A::Reassign, "reassign to another reviewer, with a note"),
     bind(M::Browse, &[ch('u')], A::Undo, "undo the latest decision (recorded as a new event)"),
     bind(M::Browse, &[ch(' ')], A::ToggleMark, "mark or unmark the item for a bulk decision"),

@@ -343,3 +343,190 @@ fn usage_errors_exit_with_two() {
     sandbox.fails(2, &["campaign"]);
     sandbox.fails(2, &["decide", "Q4", "notanumber", "attest"]);
 }
+
+#[test]
+fn an_unreadable_recert_now_is_named_instead_of_silently_ignored() {
+    let sandbox = Sandbox::bare();
+    let output = sandbox
+        .cmd()
+        .env("RECERT_NOW", "next tuesday")
+        .arg("init")
+        .output()
+        .expect("run recert");
+    assert!(output.status.success(), "a warning, not a failure");
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        err.contains(
+            "warning: RECERT_NOW \"next tuesday\" is neither RFC 3339 nor YYYY-MM-DD: using the system clock"
+        ),
+        "{err}"
+    );
+    let pinned = sandbox.cmd().arg("flags").output().expect("run recert");
+    assert!(
+        !String::from_utf8_lossy(&pinned.stderr).contains("RECERT_NOW"),
+        "a readable pin is used without a word"
+    );
+}
+
+/// Every report format carries, per item, the controls `items --json`
+/// names for it.
+#[test]
+fn every_report_format_carries_each_items_controls() {
+    let sandbox = Sandbox::with_campaign();
+    let items = sandbox.json(&["items", "Q4", "--json"]);
+    let controls: std::collections::HashMap<String, Vec<String>> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            let ids = i["controls"].as_array().unwrap();
+            let ids = ids.iter().map(|c| c.as_str().unwrap().to_string());
+            (i["id"].to_string(), ids.collect())
+        })
+        .collect();
+    assert!(controls.values().any(|c| c.len() > 1), "{controls:?}");
+
+    let csv = sandbox.ok(&["report", "Q4", "--format", "csv"]);
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let header = reader.headers().unwrap().clone();
+    let at = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let (item, column) = (at("item"), at("controls"));
+    let mut rows = 0;
+    for row in reader.records().map(Result::unwrap) {
+        assert_eq!(
+            row[column],
+            controls[&row[item]].join(" "),
+            "item {}",
+            &row[item]
+        );
+        rows += 1;
+    }
+    assert_eq!(rows, controls.len());
+
+    let json = sandbox.json(&["report", "Q4", "--format", "json"]);
+    assert_eq!(json["format"], "recert-report/1");
+    for row in json["items"].as_array().unwrap() {
+        let id = row["item"].to_string();
+        assert_eq!(
+            row["controls"],
+            serde_json::json!(controls[&id]),
+            "item {id}"
+        );
+    }
+
+    for format in ["md", "html"] {
+        let text = sandbox.ok(&["report", "Q4", "--format", format]);
+        assert!(text.contains("Controls"), "{format}");
+        for ids in controls.values().filter(|c| !c.is_empty()) {
+            assert!(text.contains(&ids.join(", ")), "{format}: {ids:?}");
+        }
+    }
+}
+
+/// A column recert does not read is named, ignored and kept in the audit
+/// log; one that looks like a known column misspelt rejects the file,
+/// naming the column it probably is.
+#[test]
+fn extra_columns_are_warned_about_and_misspelt_ones_refused() {
+    let sandbox = Sandbox::new();
+    sandbox.write(
+        "extra.csv",
+        "tenant,system,identity_id,identity_name,identity_kind,relationship,entitlement,cost_center\n\
+         nw,github,a@x,Ann,human,partner,org:owner,CC-12\n",
+    );
+    let output = sandbox
+        .cmd()
+        .args(["import", "extra.csv"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        err.contains(
+            "warning: extra.csv:1: cost_center: not a column recert reads: its values are not imported"
+        ),
+        "{err}"
+    );
+    assert!(
+        content(&sandbox).contains("cost_center: not a column recert reads"),
+        "the warning is in the audit log"
+    );
+    assert!(!content(&sandbox).contains("CC-12"), "its values are not");
+
+    let before = content(&sandbox);
+    sandbox.write(
+        "misspelt.csv",
+        "tenant,system,identity_id,identity_name,identity_kind,relationship,entitlement,Privileged\n\
+         nw,github,b@x,Bob,human,partner,org:owner,true\n",
+    );
+    let err = sandbox.fails(1, &["import", "misspelt.csv"]);
+    assert!(
+        err.contains("misspelt.csv:1: Privileged: not a column; did you mean privileged?"),
+        "{err}"
+    );
+    assert_eq!(content(&sandbox), before, "nothing was imported");
+
+    sandbox.write(
+        "register.csv",
+        "identity_id,relationship,notes\na@x,partner,met at the fair\n",
+    );
+    let output = sandbox
+        .cmd()
+        .args(["import", "register.csv"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        err.contains("warning: register.csv:1: notes: not a column"),
+        "{err}"
+    );
+    assert!(
+        content(&sandbox).contains("notes: not a column recert reads"),
+        "the register's warning is in the audit log too"
+    );
+}
+
+/// The ticket of an exception is optional everywhere: in the help, on the
+/// command line and in the report, which shows it when there is one.
+#[test]
+fn an_exceptions_ticket_is_optional_and_shown_when_given() {
+    let sandbox = Sandbox::with_campaign();
+    let help = sandbox.ok(&["decide", "Q4", "1", "--help"]);
+    assert!(
+        help.contains("exception  Keep until a date, with an optional ticket"),
+        "{help}"
+    );
+    let help = sandbox.ok(&["decide", "Q4", "1", "exception", "--help"]);
+    assert!(help.contains("if there is one"), "{help}");
+    sandbox.ok(&[
+        "decide",
+        "Q4",
+        "1",
+        "exception",
+        "--until",
+        "2026-12-31",
+        "--note",
+        "migration",
+    ]);
+    sandbox.ok(&[
+        "decide",
+        "Q4",
+        "2",
+        "exception",
+        "--until",
+        "2026-12-31",
+        "--ticket",
+        "CHG-7",
+        "--note",
+        "migration",
+    ]);
+    let report = sandbox.json(&["report", "Q4", "--format", "json"]);
+    let ticket = |id: i64| {
+        let items = report["items"].as_array().unwrap();
+        let item = items.iter().find(|i| i["item"] == id).unwrap();
+        item["ticket"].clone()
+    };
+    assert_eq!(ticket(1), serde_json::Value::Null);
+    assert_eq!(ticket(2), "CHG-7");
+}

@@ -1,6 +1,15 @@
 //! End-to-end tests: the real `recert` binary, driven through its command
 //! line and, for the console, through a pseudo-terminal whose screen is read.
 
+// Every test pins the clock with RECERT_NOW, which a release binary ignores
+// (src/clock.rs): in release they would read the real clock and fail for
+// reasons that are not theirs.
+#[cfg(not(debug_assertions))]
+compile_error!(
+    "the end-to-end tests pin the clock, which release builds ignore: run them without --release \
+     (`cargo test --release --lib` runs the unit tests)"
+);
+
 mod arguments;
 mod audit;
 mod cli;
