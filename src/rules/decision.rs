@@ -3,7 +3,8 @@
 
 use super::Refusal;
 use crate::domain::insight::is_self_review;
-use crate::domain::{CampaignState, Decision, DecisionKind, FlagSet, Policy, Recommendation};
+use crate::domain::people::{person_key, same_person};
+use crate::domain::{CampaignState, Decision, DecisionKind, Flag, FlagSet, Policy, Recommendation};
 use chrono::NaiveDate;
 
 /// The campaign a decision is asked of, as the rules need it.
@@ -72,9 +73,7 @@ pub fn check(
     accepts_decisions(campaign)?;
     let kind = proposal.kind();
     if proposal.note().is_none()
-        && let Some(reason) = campaign
-            .policy
-            .note_required(kind, item.flags, item.recommendation)
+        && let Some(reason) = note_required(campaign.policy, kind, item.flags, item.recommendation)
     {
         return Err(Refusal::invalid(
             "note",
@@ -120,9 +119,10 @@ pub fn accepts_decisions(campaign: &CampaignFacts<'_>) -> Result<(), Refusal> {
     }
 }
 
-/// A reassign names someone other than who holds the item now.
+/// A reassign names someone other than who holds the item now; the target
+/// is kept as people are kept, so that their queue finds it.
 fn reassign_target(item: &ItemFacts<'_>, to: &str) -> Result<String, Refusal> {
-    let to = to.trim();
+    let to = person_key(to);
     if to.is_empty() {
         return Err(Refusal::invalid(
             "to",
@@ -132,13 +132,44 @@ fn reassign_target(item: &ItemFacts<'_>, to: &str) -> Result<String, Refusal> {
             ),
         ));
     }
-    if to.eq_ignore_ascii_case(item.assignee.trim()) {
+    if same_person(&to, item.assignee) {
         return Err(Refusal::invalid(
             "to",
             format!("item {} is already assigned to {to}", item.id),
         ));
     }
-    Ok(to.to_string())
+    Ok(to.into_owned())
+}
+
+/// Why a note is required for a decision of `kind` on an item with these
+/// flags and this recommendation, or `None` when it is optional.
+pub fn note_required(
+    policy: &Policy,
+    kind: DecisionKind,
+    flags: FlagSet,
+    recommendation: Recommendation,
+) -> Option<&'static str> {
+    let rules = &policy.notes;
+    match kind {
+        DecisionKind::Revoke if rules.revoke => return Some("a revoke needs a note"),
+        DecisionKind::Exception if rules.exception => return Some("an exception needs a note"),
+        DecisionKind::Reassign if rules.reassign => return Some("a reassign needs a note"),
+        DecisionKind::Undo => return None,
+        _ => {}
+    }
+    if rules.self_review && flags.contains(Flag::SelfReview) {
+        return Some("you are reviewing your own access: say why");
+    }
+    if rules.privileged && flags.contains(Flag::Privileged) {
+        return Some("privileged access needs a note");
+    }
+    if rules.attest_against_revoke
+        && kind == DecisionKind::Attest
+        && recommendation.suggests_revoke()
+    {
+        return Some("keeping access against the recommendation needs a note");
+    }
+    None
 }
 
 /// An exception must end in the future, within the policy's maximum.
@@ -165,10 +196,47 @@ pub fn replaces_anothers(
     actor: &str,
 ) -> bool {
     match (kind, decided_by) {
-        (Some(kind), Some(by)) => {
-            kind != DecisionKind::Reassign && !by.trim().eq_ignore_ascii_case(actor.trim())
-        }
+        (Some(kind), Some(by)) => kind != DecisionKind::Reassign && !same_person(by, actor),
         _ => false,
+    }
+}
+
+/// Why a decision on many marked items leaves one of them alone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LeftAlone {
+    /// Someone recorded something on it after it was marked: the bulk note
+    /// was not written with that in view.
+    ChangedSinceMarked,
+    /// An undo, and nothing is in force.
+    NothingToUndo,
+    /// A reassign to the person who already holds it.
+    AlreadyAssigned,
+}
+
+/// A marked item as a bulk decision meets it.
+#[derive(Clone, Copy, Debug)]
+pub struct Marked<'a> {
+    pub last_event: Option<i64>,
+    pub decided_event: Option<i64>,
+    pub assignee: &'a str,
+}
+
+/// Whether a bulk decision of `kind` (a reassign to `reassign_to`), marked
+/// when the log's head was `marked_at`, leaves `item` alone.
+pub fn left_alone(
+    item: &Marked<'_>,
+    marked_at: i64,
+    kind: DecisionKind,
+    reassign_to: Option<&str>,
+) -> Option<LeftAlone> {
+    if item.last_event.is_some_and(|e| e > marked_at) {
+        Some(LeftAlone::ChangedSinceMarked)
+    } else if kind == DecisionKind::Undo && item.decided_event.is_none() {
+        Some(LeftAlone::NothingToUndo)
+    } else if reassign_to.is_some_and(|to| same_person(to, item.assignee)) {
+        Some(LeftAlone::AlreadyAssigned)
+    } else {
+        None
     }
 }
 
@@ -311,7 +379,7 @@ mod tests {
         let to = |to: &str| Decision::Reassign { to: to.into() };
         for (target, expected) in [
             ("  ", "reassign needs the reviewer"),
-            (" Sponsor@X ", "already assigned to Sponsor@X"),
+            (" Sponsor@X ", "already assigned to sponsor@x"),
         ] {
             let decision = to(target);
             let refused = check(
@@ -356,6 +424,63 @@ mod tests {
             !verdict.against_recommendation,
             "a revoke follows the advice"
         );
+    }
+
+    #[test]
+    fn default_note_rules_follow_the_design() {
+        use DecisionKind::*;
+        let policy = Policy::default();
+        let none = FlagSet::default();
+        let keep = Recommendation::Keep;
+        let needs = |kind, flags, recommendation| {
+            note_required(&policy, kind, flags, recommendation).is_some()
+        };
+        assert!(!needs(Attest, none, keep));
+        assert!(needs(Revoke, none, keep));
+        assert!(needs(Exception, none, keep));
+        assert!(needs(Reassign, none, keep));
+        assert!(!needs(Undo, none, keep));
+        assert!(needs(
+            Attest,
+            [Flag::Privileged].into_iter().collect(),
+            keep
+        ));
+        assert!(needs(
+            Attest,
+            [Flag::SelfReview].into_iter().collect(),
+            keep
+        ));
+        assert!(needs(Attest, none, Recommendation::Revoke));
+        let mut relaxed = Policy::default();
+        relaxed.notes.revoke = false;
+        assert!(
+            note_required(&relaxed, Revoke, none, keep).is_none(),
+            "switched off"
+        );
+    }
+
+    #[test]
+    fn a_bulk_decision_leaves_alone_what_changed_or_needs_nothing() {
+        use DecisionKind::*;
+        let marked = Marked {
+            last_event: Some(10),
+            decided_event: None,
+            assignee: "a@x",
+        };
+        assert_eq!(left_alone(&marked, 10, Attest, None), None);
+        assert_eq!(
+            left_alone(&marked, 9, Attest, None),
+            Some(LeftAlone::ChangedSinceMarked)
+        );
+        assert_eq!(
+            left_alone(&marked, 10, Undo, None),
+            Some(LeftAlone::NothingToUndo)
+        );
+        assert_eq!(
+            left_alone(&marked, 10, Reassign, Some(" A@X")),
+            Some(LeftAlone::AlreadyAssigned)
+        );
+        assert_eq!(left_alone(&marked, 10, Reassign, Some("b@x")), None);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 use super::Refusal;
 use crate::domain::CampaignState;
 use crate::domain::campaign::note_names_undecided;
+use crate::domain::people::same_person;
 
 /// What entitles someone to sign off (and close) a campaign.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -28,7 +29,7 @@ impl SignerRole {
 /// The signer's role, if they may sign: the owner, or a sponsor of
 /// `sponsored` items.
 pub fn role(owner: &str, actor: &str, sponsored: u64) -> Option<SignerRole> {
-    if owner.trim().eq_ignore_ascii_case(actor.trim()) {
+    if same_person(owner, actor) {
         Some(SignerRole::Owner)
     } else if sponsored > 0 {
         Some(SignerRole::Sponsor)
