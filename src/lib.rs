@@ -16,6 +16,7 @@ pub mod files;
 pub mod import;
 pub mod output;
 pub mod report;
+pub mod rules;
 pub mod store;
 pub mod tui;
 

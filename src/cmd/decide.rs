@@ -7,9 +7,8 @@
 
 use super::{CheckFailed, Env, UsageError, day_arg};
 use crate::cli::{DecideAction, DecideArgs};
-use crate::domain::people::same_person;
+use crate::domain::Decision;
 use crate::domain::text::sanitize;
-use crate::domain::{Decision, DecisionKind};
 use crate::store::{Acting, DecisionRequest, EventSeq, ItemId, Store};
 use color_eyre::Result;
 
@@ -106,9 +105,8 @@ fn seen_unless_someone_elses(
     let Some(row) = store.item_row(campaign, item)? else {
         return Ok(None);
     };
-    if let (Some(kind), Some(by)) = (row.decision, &row.decided_by)
-        && kind != DecisionKind::Reassign
-        && !same_person(by, actor)
+    if crate::rules::decision::replaces_anothers(row.decision, row.decided_by.as_deref(), actor)
+        && let (Some(kind), Some(by)) = (row.decision, &row.decided_by)
     {
         let last = row.last_event.map_or(0, |e| e.0);
         return Err(CheckFailed(format!(

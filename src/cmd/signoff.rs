@@ -8,7 +8,8 @@ use super::table::Table;
 use super::{CheckFailed, Env};
 use crate::cli::SignoffArgs;
 use crate::domain::text::{count, sanitize, sanitize_multiline};
-use crate::store::{ItemList, SignerRole, SignoffSummary};
+use crate::rules::signoff::SignerRole;
+use crate::store::{ItemList, SignoffSummary};
 use color_eyre::Result;
 use std::fmt::Write;
 

@@ -2,8 +2,7 @@
 //! queue, and when a decision needs a note. Defaults are the design's; a
 //! config file may override any of them.
 
-use super::decision::{DecisionKind, Recommendation};
-use super::flags::{Flag, FlagSet};
+use super::flags::Flag;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -161,93 +160,9 @@ impl Weights {
     }
 }
 
-impl Policy {
-    /// Why a note is required for this decision on an item with these
-    /// flags and this recommendation, or `None` when it is optional.
-    pub fn note_required(
-        &self,
-        kind: DecisionKind,
-        flags: FlagSet,
-        recommendation: Recommendation,
-    ) -> Option<&'static str> {
-        let rules = &self.notes;
-        match kind {
-            DecisionKind::Revoke if rules.revoke => return Some("a revoke needs a note"),
-            DecisionKind::Exception if rules.exception => {
-                return Some("an exception needs a note");
-            }
-            DecisionKind::Reassign if rules.reassign => return Some("a reassign needs a note"),
-            DecisionKind::Undo => return None,
-            _ => {}
-        }
-        if rules.self_review && flags.contains(Flag::SelfReview) {
-            return Some("you are reviewing your own access: say why");
-        }
-        if rules.privileged && flags.contains(Flag::Privileged) {
-            return Some("privileged access needs a note");
-        }
-        if rules.attest_against_revoke
-            && kind == DecisionKind::Attest
-            && recommendation.suggests_revoke()
-        {
-            return Some("keeping access against the recommendation needs a note");
-        }
-        None
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn default_note_rules_follow_the_design() {
-        let policy = Policy::default();
-        let none = FlagSet::default();
-        let keep = Recommendation::Keep;
-        assert!(
-            policy
-                .note_required(DecisionKind::Attest, none, keep)
-                .is_none()
-        );
-        assert!(
-            policy
-                .note_required(DecisionKind::Revoke, none, keep)
-                .is_some()
-        );
-        assert!(
-            policy
-                .note_required(DecisionKind::Exception, none, keep)
-                .is_some()
-        );
-        assert!(
-            policy
-                .note_required(DecisionKind::Reassign, none, keep)
-                .is_some()
-        );
-        assert!(
-            policy
-                .note_required(DecisionKind::Undo, none, keep)
-                .is_none()
-        );
-        let privileged: FlagSet = [Flag::Privileged].into_iter().collect();
-        assert!(
-            policy
-                .note_required(DecisionKind::Attest, privileged, keep)
-                .is_some()
-        );
-        let own: FlagSet = [Flag::SelfReview].into_iter().collect();
-        assert!(
-            policy
-                .note_required(DecisionKind::Attest, own, keep)
-                .is_some()
-        );
-        assert!(
-            policy
-                .note_required(DecisionKind::Attest, none, Recommendation::Revoke)
-                .is_some()
-        );
-    }
 
     #[test]
     fn a_policy_from_before_a_weight_existed_still_reads() {
@@ -269,17 +184,5 @@ mod tests {
             let err = serde_json::from_str::<Policy>(bad).unwrap_err();
             assert!(err.to_string().contains("from 0 to"), "{bad}: {err}");
         }
-    }
-
-    #[test]
-    fn rules_can_be_switched_off() {
-        let mut policy = Policy::default();
-        policy.notes.revoke = false;
-        let none = FlagSet::default();
-        assert!(
-            policy
-                .note_required(DecisionKind::Revoke, none, Recommendation::Keep)
-                .is_none()
-        );
     }
 }

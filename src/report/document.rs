@@ -273,8 +273,8 @@ fn signoff(ctx: &Context<'_>, r: &mut dyn Renderer) -> io::Result<()> {
             "Signed off by {} as {} on {} (event {}): \"{}\".",
             s.signer,
             match s.role {
-                crate::store::SignerRole::Owner => "the campaign owner".to_string(),
-                crate::store::SignerRole::Sponsor => {
+                crate::rules::signoff::SignerRole::Owner => "the campaign owner".to_string(),
+                crate::rules::signoff::SignerRole::Sponsor => {
                     format!("sponsor of {}", count(s.sponsored_items, "item"))
                 }
             },

@@ -5,11 +5,13 @@
 use super::campaigns::item_range;
 use super::campaigns::tally;
 use super::events::{Acting, ChainWriter, DecisionBody, NewEvent};
-use super::lifecycle::{CampaignFacts, ClosedBody, Closure, closure, facts, role_of, signoffs};
+use super::lifecycle::{
+    CampaignFacts, ClosedBody, Closure, closure, facts, signoffs, sponsored_by,
+};
 use super::{CampaignId, Result, Store, StoreError};
-use crate::domain::insight::is_self_review;
 use crate::domain::people::same_person;
-use crate::domain::{CampaignState, Decision, Recommendation};
+use crate::domain::{Decision, Recommendation};
+use crate::rules::closing;
 use rusqlite::{Connection, params};
 
 /// How many items a close records per batch: the batch is read before it
@@ -28,33 +30,17 @@ impl Store {
     ) -> Result<Closure> {
         self.write(|tx| {
             let facts = facts(tx, campaign)?;
-            match facts.state {
-                CampaignState::Open => {
-                    return Err(StoreError::Invalid(format!(
-                        "campaign {:?} is open: it closes after its sign-off, so sign it off \
-                         first",
-                        facts.name
-                    )));
-                }
-                CampaignState::Closed => {
-                    let seq = closure(tx, campaign)?.map_or(0, |c| c.seq);
-                    return Err(StoreError::Invalid(format!(
-                        "campaign {:?} is already closed (event {seq})",
-                        facts.name
-                    )));
-                }
-                CampaignState::SignedOff => {}
-            }
-            let signed = signoffs(tx, campaign)?
-                .iter()
-                .any(|s| same_person(&s.signer, acting.actor));
-            if !signed && role_of(tx, campaign, &facts.owner, acting.actor)?.is_none() {
-                return Err(StoreError::Invalid(format!(
-                    "only the owner of campaign {:?} ({}), a sponsor of its items or one of its \
-                     signers can close it; {} is none of these",
-                    facts.name, facts.owner, acting.actor
-                )));
-            }
+            closing::check(&closing::CloseFacts {
+                campaign: &facts.name,
+                state: facts.state,
+                owner: &facts.owner,
+                actor: acting.actor,
+                sponsored: sponsored_by(tx, campaign, acting.actor)?,
+                signed: signoffs(tx, campaign)?
+                    .iter()
+                    .any(|s| same_person(&s.signer, acting.actor)),
+                closed_by_event: closure(tx, campaign)?.map(|c| c.seq),
+            })?;
             let before = tally(tx, campaign)?;
             let mut chain = ChainWriter::start(tx)?;
             let (kept, revoked) = apply_close_action(tx, &mut chain, campaign, &facts, acting)?;
@@ -142,13 +128,19 @@ fn apply_close_action(
         };
         after = last_waiting.id;
         for item in &batch {
-            let decision = facts.on_close.decision_for(item.recommendation);
+            let action = closing::close_action(
+                facts.on_close,
+                item.recommendation,
+                &item.identity_id,
+                item.email.as_deref(),
+                acting.actor,
+            );
+            let decision = action.decision;
             let body = DecisionBody {
                 assigned_to: item.assignee.clone(),
                 recommendation: item.recommendation.as_str().to_string(),
-                against_recommendation: decision == Decision::Attest
-                    && item.recommendation.suggests_revoke(),
-                self_review: is_self_review(&item.identity_id, item.email.as_deref(), acting.actor),
+                against_recommendation: action.against_recommendation,
+                self_review: action.self_review,
                 bulk: true,
                 close_action: Some(facts.on_close.as_str().to_string()),
                 ..DecisionBody::default()
@@ -275,7 +267,7 @@ mod tests {
         );
         assert!(matches!(
             store.sign_off(q4.id, &acting(SPONSOR), "late", Some(0)),
-            Err(StoreError::WrongState { .. })
+            Err(StoreError::Refused(crate::rules::Refusal::WrongState(_)))
         ));
         let verification = store.verify(&[], false).unwrap();
         assert!(verification.ok(), "{verification:?}");

@@ -5,9 +5,8 @@
 use super::{CampaignId, EventSeq, ItemId, Result, Store, StoreError};
 use crate::audit::{self, EventContent, Fault};
 use crate::domain::decision::{ItemState, Recorded, undo_target};
-use crate::domain::insight::is_self_review;
-use crate::domain::people::{person_key, same_person};
 use crate::domain::{CampaignState, Decision, DecisionKind, FlagSet, Policy, Recommendation};
+use crate::rules::decision;
 use chrono::NaiveDate;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
@@ -173,19 +172,13 @@ impl Store {
     ) -> Result<Vec<DecisionOutcome>> {
         let bulk = requests.len() > 1;
         self.write(|tx| {
-            let (name, state, policy) = campaign_for_decisions(tx, campaign)?;
-            if state != CampaignState::Open {
-                return Err(StoreError::WrongState {
-                    campaign: name,
-                    state: state.to_string(),
-                    what: "decisions".into(),
-                });
-            }
+            let deciding = campaign_for_decisions(tx, campaign)?;
+            decision::accepts_decisions(&deciding.facts())?;
             let mut chain = ChainWriter::start(tx)?;
             let mut outcomes = Vec::with_capacity(requests.len());
             for request in requests {
                 outcomes.push(record_decision(
-                    tx, &mut chain, campaign, &name, &policy, acting, bulk, request,
+                    tx, &mut chain, &deciding, acting, bulk, request,
                 )?);
             }
             Ok(outcomes)
@@ -193,10 +186,25 @@ impl Store {
     }
 }
 
-pub(super) fn campaign_for_decisions(
-    conn: &Connection,
-    campaign: CampaignId,
-) -> Result<(String, CampaignState, Policy)> {
+/// A campaign as deciding on its items needs it.
+pub(super) struct Deciding {
+    pub id: CampaignId,
+    pub name: String,
+    pub state: CampaignState,
+    pub policy: Policy,
+}
+
+impl Deciding {
+    pub fn facts(&self) -> decision::CampaignFacts<'_> {
+        decision::CampaignFacts {
+            name: &self.name,
+            state: self.state,
+            policy: &self.policy,
+        }
+    }
+}
+
+pub(super) fn campaign_for_decisions(conn: &Connection, campaign: CampaignId) -> Result<Deciding> {
     let (name, policy): (String, String) = conn
         .query_row(
             "SELECT name, policy FROM campaign WHERE id = ?1",
@@ -207,7 +215,12 @@ pub(super) fn campaign_for_decisions(
         .ok_or_else(|| StoreError::NoCampaign(format!("#{campaign}")))?;
     let policy: Policy = serde_json::from_str(&policy)
         .map_err(|e| StoreError::Corrupt(format!("campaign {name:?} policy: {e}")))?;
-    Ok((name, campaign_state(conn, campaign)?, policy))
+    Ok(Deciding {
+        id: campaign,
+        state: campaign_state(conn, campaign)?,
+        name,
+        policy,
+    })
 }
 
 /// A campaign's lifecycle state, derived from its events.
@@ -248,13 +261,10 @@ pub(crate) fn item_history(conn: &Connection, item: ItemId) -> Result<Vec<Record
     Ok(history)
 }
 
-#[allow(clippy::too_many_arguments)]
 pub(super) fn record_decision(
     conn: &Connection,
     chain: &mut ChainWriter,
-    campaign: CampaignId,
-    campaign_name: &str,
-    policy: &Policy,
+    deciding: &Deciding,
     acting: &Acting<'_>,
     bulk: bool,
     request: &DecisionRequest,
@@ -282,9 +292,9 @@ pub(super) fn record_decision(
             })
         })
         .optional()?
-        .filter(|f| f.campaign == campaign)
+        .filter(|f| f.campaign == deciding.id)
         .ok_or_else(|| StoreError::NoItem {
-            campaign: campaign_name.to_string(),
+            campaign: deciding.name.clone(),
             item: item.0,
         })?;
 
@@ -308,59 +318,43 @@ pub(super) fn record_decision(
         }
     }
 
-    let kind = request
-        .decision
-        .as_ref()
-        .map_or(DecisionKind::Undo, Decision::kind);
-    let note = request
-        .note
-        .as_deref()
-        .map(str::trim)
-        .filter(|n| !n.is_empty());
-    if note.is_none()
-        && let Some(reason) = policy.note_required(kind, facts.flags, facts.recommendation)
-    {
-        return Err(StoreError::Invalid(format!("item {item}: {reason}")));
-    }
-
     let history = item_history(conn, item)?;
     let before = ItemState::replay(&facts.reviewer, &history);
+    let proposal = decision::Proposal {
+        decision: request.decision.as_ref(),
+        note: request.note.as_deref(),
+        actor: acting.actor,
+        today: acting.today,
+    };
+    let verdict = decision::check(
+        &deciding.facts(),
+        &decision::ItemFacts {
+            id: item.0,
+            flags: facts.flags,
+            recommendation: facts.recommendation,
+            identity_id: &facts.identity_id,
+            identity_email: facts.email.as_deref(),
+            assignee: &before.assignee,
+            undo_target: undo_target(&history),
+        },
+        &proposal,
+    )?;
+    let kind = verdict.kind;
+    let note = proposal.note();
     let mut body = DecisionBody {
         assigned_to: before.assignee.clone(),
         recommendation: facts.recommendation.as_str().to_string(),
-        against_recommendation: kind == DecisionKind::Attest
-            && facts.recommendation.suggests_revoke(),
-        self_review: is_self_review(&facts.identity_id, facts.email.as_deref(), acting.actor),
+        against_recommendation: verdict.against_recommendation,
+        self_review: verdict.self_review,
         bulk,
         seconds_on_screen: request.seconds_on_screen,
+        undoes: verdict.undoes,
+        to: verdict.reassign_to,
         ..DecisionBody::default()
     };
-    match &request.decision {
-        None => {
-            body.undoes = Some(undo_target(&history).ok_or(StoreError::NothingToUndo(item.0))?);
-        }
-        Some(Decision::Exception { until, ticket }) => {
-            check_exception_end(*until, acting.today, policy)
-                .map_err(|msg| StoreError::Invalid(format!("item {item}: {msg}")))?;
-            body.until = Some(*until);
-            body.ticket = ticket.clone();
-        }
-        Some(Decision::Reassign { to }) => {
-            // Kept as people are kept: the new reviewer's queue finds it.
-            let to = person_key(to);
-            if to.is_empty() {
-                return Err(StoreError::Invalid(format!(
-                    "item {item}: reassign needs the reviewer to hand it to"
-                )));
-            }
-            if same_person(&to, &before.assignee) {
-                return Err(StoreError::Invalid(format!(
-                    "item {item} is already assigned to {to}"
-                )));
-            }
-            body.to = Some(to.into_owned());
-        }
-        Some(Decision::Attest | Decision::Revoke) => {}
+    if let Some(Decision::Exception { until, ticket }) = &request.decision {
+        body.until = Some(*until);
+        body.ticket = ticket.clone();
     }
     let body_json = serde_json::to_string(&body)
         .map_err(|e| StoreError::Corrupt(format!("decision body: {e}")))?;
@@ -368,7 +362,7 @@ pub(super) fn record_decision(
         conn,
         &NewEvent {
             kind: kind.as_str(),
-            campaign: Some(campaign),
+            campaign: Some(deciding.id),
             item: Some(item),
             actor: acting.actor,
             at: acting.at,
@@ -402,7 +396,7 @@ pub(super) fn record_decision(
     )?
     .execute(params![
         item,
-        campaign,
+        deciding.id,
         state.decision.as_ref().map(|d| d.kind().as_str()),
         state.decided_by_event,
         seq,
@@ -410,25 +404,6 @@ pub(super) fn record_decision(
         until
     ])?;
     Ok(DecisionOutcome { item, seq, state })
-}
-
-/// An exception must end in the future, within the policy's maximum.
-pub fn check_exception_end(
-    until: NaiveDate,
-    today: NaiveDate,
-    policy: &Policy,
-) -> std::result::Result<(), String> {
-    let latest = today + chrono::Duration::days(policy.exception_max_days);
-    if until < today {
-        Err(format!("the exception end {until} is in the past"))
-    } else if until > latest {
-        Err(format!(
-            "the exception end {until} is beyond the policy maximum of {} days ({latest})",
-            policy.exception_max_days
-        ))
-    } else {
-        Ok(())
-    }
 }
 
 /// Where verification found the chain broken.

@@ -7,29 +7,10 @@ use super::campaigns::Tally;
 use super::campaigns::item_range;
 use super::events::campaign_state;
 use super::{CampaignId, Result, Store, StoreError};
-use crate::domain::people::same_person;
 use crate::domain::{CampaignState, OnClose};
+use crate::rules::signoff::{self, SignerRole};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
-
-/// What entitles someone to sign off or close a campaign.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SignerRole {
-    /// The person who created the campaign.
-    Owner,
-    /// The sponsor of some of its items.
-    Sponsor,
-}
-
-impl SignerRole {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SignerRole::Owner => "owner",
-            SignerRole::Sponsor => "sponsor",
-        }
-    }
-}
 
 /// One recorded sign-off.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -167,13 +148,8 @@ pub(super) fn facts(conn: &Connection, campaign: CampaignId) -> Result<CampaignF
     })
 }
 
-/// The signer's role, if they may sign: the owner, or a sponsor of items.
-pub(super) fn role_of(
-    conn: &Connection,
-    campaign: CampaignId,
-    owner: &str,
-    actor: &str,
-) -> Result<Option<(SignerRole, u64)>> {
+/// How many of the campaign's items have an identity `actor` sponsors.
+pub(super) fn sponsored_by(conn: &Connection, campaign: CampaignId, actor: &str) -> Result<u64> {
     let (first, last) = item_range(conn, campaign)?;
     let sponsored: i64 = conn
         .prepare_cached(
@@ -184,14 +160,7 @@ pub(super) fn role_of(
                AND coalesce(idn.sponsor, r.sponsor) = ?3 COLLATE NOCASE",
         )?
         .query_row(params![first, last, actor], |r| r.get(0))?;
-    let sponsored = sponsored.max(0) as u64;
-    Ok(if same_person(owner, actor) {
-        Some((SignerRole::Owner, sponsored))
-    } else if sponsored > 0 {
-        Some((SignerRole::Sponsor, sponsored))
-    } else {
-        None
-    })
+    Ok(sponsored.max(0) as u64)
 }
 
 pub(super) fn signoffs(conn: &Connection, campaign: CampaignId) -> Result<Vec<SignOff>> {
@@ -282,7 +251,8 @@ impl Store {
             )
             .optional()?
             .ok_or_else(|| StoreError::NoCampaign(format!("#{campaign}")))?;
-        Ok(role_of(&self.conn, campaign, &owner, actor)?.map(|(role, _)| role))
+        let sponsored = sponsored_by(&self.conn, campaign, actor)?;
+        Ok(signoff::role(&owner, actor, sponsored))
     }
 
     /// Where the campaign stands now: open, signed off or closed. One

@@ -36,9 +36,7 @@ mod versions;
 
 pub use campaigns::{CampaignSummary, NewCampaign, Tally};
 pub use dashboard::{Dashboard, FACET_FIELDS, Facet, ReviewerProgress};
-pub use events::{
-    Acting, ChainBreak, ChainReport, DecisionOutcome, DecisionRequest, check_exception_end,
-};
+pub use events::{Acting, ChainBreak, ChainReport, DecisionOutcome, DecisionRequest};
 pub use items::{EarlierDecision, HistoryEntry, ItemDetail, ItemQuery, ItemRow, PageDirection};
 pub use register::{RegisterCounts, RegisterImport};
 pub use selection::{BulkOutcome, Selection, SelectionPreview};
@@ -46,7 +44,7 @@ pub use snapshots::{ImportCounts, ImportSession, RowProblem, SnapshotMeta};
 
 pub use exceptions::{ExceptionEntry, ExceptionFilter};
 pub use integrity::{Discrepancy, HeadCheck, Verification};
-pub use lifecycle::{Closure, SignOff, SignerRole};
+pub use lifecycle::{Closure, SignOff};
 pub use remediation::{RemediationCounts, RemediationTask, SnapshotRef};
 pub use rendering::{ChunkRenderer, RenderError};
 pub use reporting::{Assignment, CampaignEvidence, Detail, ReportCells, ReportRow, ReportRows};
@@ -143,12 +141,6 @@ pub enum StoreError {
     CampaignExists(String),
     #[error("item {item} is not in campaign {campaign:?}")]
     NoItem { campaign: String, item: i64 },
-    #[error("campaign {campaign:?} is {state}: it no longer accepts {what}")]
-    WrongState {
-        campaign: String,
-        state: String,
-        what: String,
-    },
     #[error("item {item} changed since you saw it: {actor} recorded {what} (event {seq})")]
     Conflict {
         item: i64,
@@ -158,8 +150,9 @@ pub enum StoreError {
     },
     #[error("{0}")]
     Invalid(String),
-    #[error("item {0} has no decision to undo")]
-    NothingToUndo(i64),
+    /// A process rule refused what was asked; see [`crate::rules`].
+    #[error(transparent)]
+    Refused(#[from] crate::rules::Refusal),
     #[error(
         "the database is busy: another recert held it for more than {} s; nothing was \
          changed, try again",

@@ -9,8 +9,8 @@ use super::events::{
 };
 use super::items::{ITEM_JOINS, ItemQuery, conditions};
 use super::{CampaignId, EventSeq, ItemId, Result, Store, StoreError};
-use crate::domain::people::same_person;
-use crate::domain::{CampaignState, Decision, DecisionKind, FlagSet, Recommendation};
+use crate::domain::{Decision, DecisionKind, FlagSet, Recommendation};
+use crate::rules::decision::{self, LeftAlone};
 use rusqlite::params_from_iter;
 use rusqlite::types::Value;
 
@@ -184,7 +184,7 @@ impl Store {
         kind: DecisionKind,
         reassign_to: Option<&str>,
     ) -> Result<SelectionPreview> {
-        let (_, _, policy) = campaign_for_decisions(&self.conn, selection.campaign)?;
+        let policy = campaign_for_decisions(&self.conn, selection.campaign)?.policy;
         let (conds, values) = selection_conditions(&self.conn, selection)?;
         let sql = format!(
             "SELECT i.flags, i.recommendation, s.last_event, s.decided_event,
@@ -206,10 +206,12 @@ impl Store {
             let last_event: Option<i64> = row.get(2)?;
             let decided_event: Option<i64> = row.get(3)?;
             let assignee: String = row.get(4)?;
-            let left = last_event.is_some_and(|e| e > selection.marked_at.0)
-                || (kind == DecisionKind::Undo && decided_event.is_none())
-                || reassign_to.is_some_and(|to| same_person(to, &assignee));
-            if left {
+            let marked = decision::Marked {
+                last_event,
+                decided_event,
+                assignee: &assignee,
+            };
+            if decision::left_alone(&marked, selection.marked_at.0, kind, reassign_to).is_some() {
                 preview.left_alone += 1;
                 continue;
             }
@@ -218,7 +220,8 @@ impl Store {
                 preview.against_recommendation += 1;
             }
             if preview.note_required.is_none() {
-                preview.note_required = policy.note_required(kind, flags, recommendation);
+                preview.note_required =
+                    decision::note_required(&policy, kind, flags, recommendation);
             }
         }
         Ok(preview)
@@ -244,14 +247,13 @@ impl Store {
         let campaign = selection.campaign;
         let (first, last) = item_range(&self.conn, campaign)?;
         self.write(|tx| {
-            let (name, state, policy) = campaign_for_decisions(tx, campaign)?;
-            if state != CampaignState::Open {
-                return Err(StoreError::WrongState {
-                    campaign: name,
-                    state: state.to_string(),
-                    what: "decisions".into(),
-                });
-            }
+            let deciding = campaign_for_decisions(tx, campaign)?;
+            decision::accepts_decisions(&deciding.facts())?;
+            let kind = decision.map_or(DecisionKind::Undo, Decision::kind);
+            let reassign_to = match decision {
+                Some(Decision::Reassign { to }) => Some(to.as_str()),
+                _ => None,
+            };
             let mut chain = ChainWriter::start(tx)?;
             let mut outcome = BulkOutcome::default();
             let mut next = first;
@@ -281,22 +283,25 @@ impl Store {
                 let Some(last) = batch.last() else { break };
                 next = last.item.0 + 1;
                 for candidate in batch {
-                    if candidate
-                        .last_event
-                        .is_some_and(|e| e > selection.marked_at.0)
-                    {
-                        outcome.changed_since_marked += 1;
-                        continue;
-                    }
-                    if decision.is_none() && candidate.decided_event.is_none() {
-                        outcome.nothing_to_undo += 1;
-                        continue;
-                    }
-                    if let Some(Decision::Reassign { to }) = decision
-                        && same_person(to, &candidate.assignee)
-                    {
-                        outcome.already_assigned += 1;
-                        continue;
+                    let marked = decision::Marked {
+                        last_event: candidate.last_event,
+                        decided_event: candidate.decided_event,
+                        assignee: &candidate.assignee,
+                    };
+                    match decision::left_alone(&marked, selection.marked_at.0, kind, reassign_to) {
+                        Some(LeftAlone::ChangedSinceMarked) => {
+                            outcome.changed_since_marked += 1;
+                            continue;
+                        }
+                        Some(LeftAlone::NothingToUndo) => {
+                            outcome.nothing_to_undo += 1;
+                            continue;
+                        }
+                        Some(LeftAlone::AlreadyAssigned) => {
+                            outcome.already_assigned += 1;
+                            continue;
+                        }
+                        None => {}
                     }
                     let request = DecisionRequest {
                         item: candidate.item,
@@ -305,9 +310,7 @@ impl Store {
                         seen_event: None,
                         seconds_on_screen: None,
                     };
-                    record_decision(
-                        tx, &mut chain, campaign, &name, &policy, acting, true, &request,
-                    )?;
+                    record_decision(tx, &mut chain, &deciding, acting, true, &request)?;
                     outcome.decided += 1;
                 }
             }
@@ -417,7 +420,13 @@ mod tests {
         let err = store
             .decide_selected(&acting(), &selection, Some(&Decision::Attest), None)
             .unwrap_err();
-        assert!(matches!(err, StoreError::Invalid(_)), "{err}");
+        assert!(
+            matches!(
+                err,
+                StoreError::Refused(crate::rules::Refusal::Invalid { field: "note", .. })
+            ),
+            "{err}"
+        );
         assert_eq!(store.tally(campaign.id).unwrap().attested, 0);
 
         // Someone decides one of the marked items after it was marked.
@@ -538,6 +547,12 @@ mod tests {
         let err = store
             .decide_selected(&acting(), &selection, Some(&Decision::Revoke), Some("x"))
             .unwrap_err();
-        assert!(matches!(err, StoreError::WrongState { .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                StoreError::Refused(crate::rules::Refusal::WrongState(_))
+            ),
+            "{err}"
+        );
     }
 }

@@ -6,11 +6,11 @@
 use super::campaigns::item_range;
 use super::campaigns::{Tally, tally};
 use super::events::{Acting, ChainWriter, NewEvent};
-use super::lifecycle::{SignOff, SignOffBody, facts, role_of, signoffs};
+use super::lifecycle::{SignOff, SignOffBody, facts, signoffs, sponsored_by};
 use super::{CampaignId, Result, Store, StoreError};
-use crate::domain::campaign::note_names_undecided;
 use crate::domain::people::{person_key, same_person};
 use crate::domain::{CampaignState, Decision, OnClose, Recommendation};
+use crate::rules::signoff;
 use rusqlite::{Connection, params};
 use serde::Serialize;
 
@@ -284,58 +284,30 @@ impl Store {
     ) -> Result<SignOff> {
         let seq = self.write(|tx| {
             let facts = facts(tx, campaign)?;
-            if facts.state == CampaignState::Closed {
-                return Err(StoreError::WrongState {
-                    campaign: facts.name,
-                    state: facts.state.to_string(),
-                    what: "sign-offs".into(),
-                });
-            }
-            let (role, sponsored) =
-                role_of(tx, campaign, &facts.owner, acting.actor)?.ok_or_else(|| {
-                    StoreError::Invalid(format!(
-                        "only the owner of campaign {:?} ({}) or a sponsor of its items can sign \
-                         it off; {} is neither",
-                        facts.name, facts.owner, acting.actor
-                    ))
-                })?;
-            if let Some(earlier) = signoffs(tx, campaign)?
+            let sponsored = sponsored_by(tx, campaign, acting.actor)?;
+            let earlier = signoffs(tx, campaign)?
                 .into_iter()
-                .find(|s| same_person(&s.signer, acting.actor))
-            {
-                return Err(StoreError::Invalid(format!(
-                    "{} already signed off campaign {:?} (event {}, {})",
-                    earlier.signer, facts.name, earlier.seq, earlier.at
-                )));
-            }
-            let note = note.trim();
-            if note.is_empty() {
-                return Err(StoreError::Invalid(
-                    "a sign-off needs a note saying what was checked".into(),
-                ));
-            }
+                .find(|s| same_person(&s.signer, acting.actor));
             let tally = tally(tx, campaign)?;
             let waiting = tally.undecided + tally.reassigned;
-            if waiting > 0 && accept_undecided != Some(waiting) {
-                return Err(StoreError::Invalid(format!(
-                    "{waiting} items of campaign {:?} are still undecided: a sign-off must \
-                     acknowledge exactly that number",
-                    facts.name
-                )));
-            }
-            if waiting > 0 && !note_names_undecided(note, waiting) {
-                return Err(StoreError::Invalid(format!(
-                    "{waiting} items of campaign {:?} are still undecided: the sign-off note \
-                     must say so (mention \"undecided\" or the number {waiting})",
-                    facts.name
-                )));
-            }
-            if waiting == 0 && accept_undecided.is_some_and(|n| n > 0) {
-                return Err(StoreError::Invalid(format!(
-                    "campaign {:?} has no undecided items to accept",
-                    facts.name
-                )));
-            }
+            let role = signoff::check(
+                &signoff::SignoffFacts {
+                    campaign: &facts.name,
+                    state: facts.state,
+                    owner: &facts.owner,
+                    actor: acting.actor,
+                    sponsored,
+                    earlier: earlier.as_ref().map(|s| signoff::Earlier {
+                        signer: &s.signer,
+                        seq: s.seq,
+                        at: &s.at,
+                    }),
+                    waiting,
+                },
+                note,
+                accept_undecided,
+            )?;
+            let note = note.trim();
             let by = decisions_by(tx, campaign)?;
             let body = SignOffBody {
                 role: Some(role.as_str().to_string()),
@@ -499,7 +471,13 @@ mod tests {
             seconds_on_screen: None,
         };
         let err = store.decide(q4.id, &acting(OWNER), &[late]).unwrap_err();
-        assert!(matches!(err, StoreError::WrongState { .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                StoreError::Refused(crate::rules::Refusal::WrongState(_))
+            ),
+            "{err}"
+        );
         let err = refuse(&mut store, OWNER, "again, 29 undecided", Some(29));
         assert!(err.contains("already signed off"), "{err}");
 
@@ -512,7 +490,7 @@ mod tests {
                 Some(29),
             )
             .unwrap();
-        assert_eq!(cosign.role, crate::store::SignerRole::Sponsor);
+        assert_eq!(cosign.role, crate::rules::signoff::SignerRole::Sponsor);
         assert!(cosign.sponsored_items > 0);
         assert!(!cosign.signer_reviewed());
         assert_eq!(store.signoffs(q4.id).unwrap().len(), 2);

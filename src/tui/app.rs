@@ -2,9 +2,10 @@
 //! Only `update` changes it; views only read it.
 
 use crate::domain::{CampaignState, DecisionKind, Field, Filter, Policy, RemediationStatus};
+use crate::rules::signoff::SignerRole;
 use crate::store::{
     CampaignSummary, Dashboard, EventSeq, Facet, ItemDetail, ItemId, ItemQuery, ItemRow,
-    RemediationCounts, RemediationTask, Selection, SignerRole, SignoffSummary, Tally,
+    RemediationCounts, RemediationTask, Selection, SignoffSummary, Tally,
 };
 use chrono::NaiveDate;
 use ratatui_textarea::TextArea;

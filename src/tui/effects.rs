@@ -5,6 +5,7 @@
 use super::app::Step;
 use super::update::{Msg, Pick, Select};
 use crate::domain::{Decision, DecisionKind, RemediationStatus};
+use crate::rules::Refusal;
 use crate::store::{
     Acting, CampaignId, DecisionRequest, EventSeq, ItemId, ItemQuery, PageDirection, Selection,
     Store, StoreError,
@@ -352,7 +353,7 @@ impl<'a> Runner<'a> {
     /// state along with the reason.
     fn refused(&self, error: StoreError) -> Result<Msg, StoreError> {
         match error {
-            StoreError::WrongState { .. } => Ok(Msg::NoLongerOpen {
+            StoreError::Refused(Refusal::WrongState(_)) => Ok(Msg::NoLongerOpen {
                 state: self.store.campaign_state(self.campaign)?,
                 message: error.to_string(),
             }),

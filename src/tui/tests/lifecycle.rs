@@ -5,7 +5,8 @@
 
 use super::{Console, OWNER, SPONSOR, ch, ctrl, key, partly_decided};
 use crate::domain::{CampaignState, Decision};
-use crate::store::{ItemId, SignerRole};
+use crate::rules::signoff::SignerRole;
+use crate::store::ItemId;
 use crate::testing::{acting, decide, sample_store};
 use crate::tui::app::{Input, Mode, Step};
 use ratatui::crossterm::event::KeyCode;

@@ -5,9 +5,10 @@
 
 use super::{Select, detail_for_selection, recount, reload, text_field};
 use crate::domain::{CampaignState, Decision, DecisionKind};
+use crate::rules::decision::{exception_end, note_required};
 use crate::store::{
     BulkOutcome, DecisionOutcome, DecisionRequest, EventSeq, ItemId, ItemRow, PageDirection,
-    SelectionPreview, Tally, check_exception_end,
+    SelectionPreview, Tally,
 };
 use crate::tui::action::Action;
 use crate::tui::app::{App, Confirm, Editor, Input, Marks, Mode, Status, Subject};
@@ -42,9 +43,7 @@ pub(super) fn begin(app: &mut App, kind: DecisionKind) -> Vec<Effect> {
         }
         return vec![Effect::Decide(request(row, None))];
     }
-    let required = app
-        .policy
-        .note_required(kind, row.flags, row.recommendation);
+    let required = note_required(&app.policy, kind, row.flags, row.recommendation);
     if kind == DecisionKind::Attest && required.is_none() {
         return vec![Effect::Decide(request(row, Some(Decision::Attest)))];
     }
@@ -280,7 +279,7 @@ fn save(app: &mut App) -> Vec<Effect> {
         DecisionKind::Exception => {
             let text = editor.text(Input::Until).unwrap_or_default();
             let until = match parse_until(&text, today)
-                .and_then(|until| check_exception_end(until, today, &policy).map(|()| until))
+                .and_then(|until| exception_end(until, today, &policy).map(|()| until))
             {
                 Ok(until) => until,
                 Err(message) => return refuse(editor, Input::Until, message),

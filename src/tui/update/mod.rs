@@ -19,10 +19,11 @@ use super::action::Action;
 use super::app::{App, Mode, Status, Step, View};
 use super::effects::Effect;
 use crate::domain::{CampaignState, DecisionKind, RemediationStatus};
+use crate::rules::signoff::SignerRole;
 use crate::store::{
     BulkOutcome, Closure, Dashboard, DecisionOutcome, EventSeq, Facet, ItemDetail, ItemId,
     ItemQuery, ItemRow, PageDirection, RemediationCounts, RemediationTask, Selection,
-    SelectionPreview, SignOff, SignerRole, SignoffSummary, Tally,
+    SelectionPreview, SignOff, SignoffSummary, Tally,
 };
 use ratatui::crossterm::event::KeyEvent;
 

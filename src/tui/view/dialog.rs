@@ -54,7 +54,7 @@ fn until_hint(editor: &Editor, app: &App) -> Option<Line<'static>> {
     }
     Some(
         match parse_until(&text, app.today).and_then(|until| {
-            crate::store::check_exception_end(until, app.today, &app.policy).map(|()| until)
+            crate::rules::decision::exception_end(until, app.today, &app.policy).map(|()| until)
         }) {
             Ok(until) => Line::from(format!(
                 "        = {until} ({})",

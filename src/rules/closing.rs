@@ -1,0 +1,149 @@
+//! Closing a campaign: only after its sign-off, only by its owner, a
+//! sponsor of its items or one of its signers; and the decision each item
+//! nobody decided gets.
+
+use super::Refusal;
+use super::signoff::{SignerRole, role};
+use crate::domain::insight::is_self_review;
+use crate::domain::{CampaignState, Decision, OnClose, Recommendation};
+
+/// What a close is asked of.
+#[derive(Clone, Copy, Debug)]
+pub struct CloseFacts<'a> {
+    pub campaign: &'a str,
+    pub state: CampaignState,
+    pub owner: &'a str,
+    pub actor: &'a str,
+    /// Items of the campaign whose identity the actor sponsors.
+    pub sponsored: u64,
+    /// Whether the actor signed the campaign off.
+    pub signed: bool,
+    /// The close event, when the campaign is already closed.
+    pub closed_by_event: Option<i64>,
+}
+
+/// Whether the actor may close the campaign now.
+pub fn check(facts: &CloseFacts<'_>) -> Result<(), Refusal> {
+    match facts.state {
+        CampaignState::Open => {
+            return Err(Refusal::WrongState(format!(
+                "campaign {:?} is open: it closes after its sign-off, so sign it off first",
+                facts.campaign
+            )));
+        }
+        CampaignState::Closed => {
+            return Err(Refusal::WrongState(format!(
+                "campaign {:?} is already closed (event {})",
+                facts.campaign,
+                facts.closed_by_event.unwrap_or_default()
+            )));
+        }
+        CampaignState::SignedOff => {}
+    }
+    let may: Option<SignerRole> = role(facts.owner, facts.actor, facts.sponsored);
+    if !facts.signed && may.is_none() {
+        return Err(Refusal::NotAllowed(format!(
+            "only the owner of campaign {:?} ({}), a sponsor of its items or one of its signers \
+             can close it; {} is none of these",
+            facts.campaign, facts.owner, facts.actor
+        )));
+    }
+    Ok(())
+}
+
+/// The decision an item nobody decided gets at close, with the facts its
+/// event records: whether it keeps access against the recommendation, and
+/// whether the closer closes on their own access.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CloseAction {
+    pub decision: Decision,
+    pub against_recommendation: bool,
+    pub self_review: bool,
+}
+
+pub fn close_action(
+    on_close: OnClose,
+    recommendation: Recommendation,
+    identity_id: &str,
+    identity_email: Option<&str>,
+    closer: &str,
+) -> CloseAction {
+    let decision = on_close.decision_for(recommendation);
+    CloseAction {
+        against_recommendation: decision == Decision::Attest && recommendation.suggests_revoke(),
+        self_review: is_self_review(identity_id, identity_email, closer),
+        decision,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn signed_off() -> CloseFacts<'static> {
+        CloseFacts {
+            campaign: "Q4",
+            state: CampaignState::SignedOff,
+            owner: "owner@x",
+            actor: "owner@x",
+            sponsored: 0,
+            signed: false,
+            closed_by_event: None,
+        }
+    }
+
+    #[test]
+    fn a_campaign_closes_once_after_its_sign_off() {
+        assert!(check(&signed_off()).is_ok());
+        for state in [CampaignState::Open, CampaignState::Closed] {
+            let facts = CloseFacts {
+                state,
+                ..signed_off()
+            };
+            assert!(
+                matches!(check(&facts), Err(Refusal::WrongState(_))),
+                "{state}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_owner_a_sponsor_or_a_signer_closes() {
+        let stranger = CloseFacts {
+            actor: "x@y",
+            ..signed_off()
+        };
+        assert!(matches!(check(&stranger), Err(Refusal::NotAllowed(_))));
+        assert!(
+            check(&CloseFacts {
+                signed: true,
+                ..stranger
+            })
+            .is_ok()
+        );
+        assert!(
+            check(&CloseFacts {
+                sponsored: 1,
+                ..stranger
+            })
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn the_close_action_follows_the_campaign_and_records_its_facts() {
+        let keep = close_action(OnClose::Keep, Recommendation::Revoke, "id", None, "o@x");
+        assert_eq!(keep.decision, Decision::Attest);
+        assert!(keep.against_recommendation);
+        let follow = close_action(
+            OnClose::Recommendation,
+            Recommendation::Revoke,
+            "o@x",
+            None,
+            "O@X",
+        );
+        assert_eq!(follow.decision, Decision::Revoke);
+        assert!(!follow.against_recommendation);
+        assert!(follow.self_review);
+    }
+}
