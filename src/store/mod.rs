@@ -12,17 +12,20 @@ mod creation;
 mod creation_tests;
 mod dashboard;
 mod derived;
+mod digest;
 #[cfg(test)]
 mod enrichment_tests;
 mod events;
 mod exceptions;
 mod identities;
+mod imported;
 mod integrity;
 mod items;
 mod journal;
 mod lifecycle;
 mod query;
 mod readers;
+mod refusals;
 mod register;
 mod remediation;
 mod rendering;
@@ -36,7 +39,8 @@ mod versions;
 pub use campaigns::{CampaignSummary, NewCampaign, Tally};
 pub use dashboard::{Dashboard, FACET_FIELDS, Facet, ReviewerProgress};
 pub use events::{
-    Acting, ChainBreak, ChainReport, DecisionOutcome, DecisionRequest, check_exception_end,
+    Acting, ChainBreak, ChainReport, DecisionOutcome, DecisionRequest, Misdated,
+    check_exception_end,
 };
 pub use items::{EarlierDecision, HistoryEntry, ItemDetail, ItemQuery, ItemRow, PageDirection};
 pub use register::{RegisterCounts, RegisterImport};

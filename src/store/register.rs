@@ -3,6 +3,8 @@
 //! identities, and the SQL for an identity's effective attributes, where
 //! the register fills in what the source left unknown.
 
+use super::bulk::Value;
+use super::digest::{Digests, Stream};
 use super::snapshots::{ImportCounts, RowProblem, SnapshotMeta};
 use super::{Result, SnapshotId, Store};
 use crate::domain::register::{RegisterEntry, best_match, match_key};
@@ -45,6 +47,8 @@ pub struct RegisterImport<'a> {
     meta: SnapshotMeta,
     seen: HashMap<i64, u64>,
     counts: ImportCounts,
+    /// What this import writes and marks, for its event.
+    digest: Digests,
     open: bool,
 }
 
@@ -57,6 +61,7 @@ impl Store {
             meta,
             seen: HashMap::new(),
             counts: ImportCounts::default(),
+            digest: Digests::default(),
             open: true,
         };
         session.conn.execute(
@@ -130,8 +135,48 @@ impl RegisterImport<'_> {
                 line as i64
             ])?;
         let id = self.conn.last_insert_rowid();
+        self.digest.row(
+            Stream::Register,
+            &[
+                id.into(),
+                entry.tenant.as_str().into(),
+                Value::from(&new[0]),
+                key.into(),
+                Value::from(&new[1]),
+                Value::from(&new[2]),
+                Value::from(&new[3]),
+                Value::from(&new[4]),
+                Value::from(&new[5]),
+                Value::from(&new[6]),
+                Value::from(&new[7]),
+                self.snapshot.0.into(),
+                (line as i64).into(),
+            ],
+        );
         self.seen.insert(id, line);
         Ok(id)
+    }
+
+    /// Logs what this snapshot changed about the entry version `entry`.
+    fn log_change(&mut self, entry: i64, kind: &str, detail: &str) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO register_change (snapshot, entry, kind, detail)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![self.snapshot, entry, kind, detail])?;
+        let id = self.conn.last_insert_rowid();
+        self.digest.row(
+            Stream::RegisterChange,
+            &[
+                id.into(),
+                self.snapshot.0.into(),
+                entry.into(),
+                kind.into(),
+                detail.into(),
+            ],
+        );
+        Ok(())
     }
 
     pub fn snapshot(&self) -> SnapshotId {
@@ -184,6 +229,7 @@ impl RegisterImport<'_> {
         self.conn
             .prepare_cached("UPDATE register_entry SET superseded = ?2 WHERE id = ?1")?
             .execute(params![id, self.snapshot])?;
+        self.digest.mark(Stream::RegisterSuperseded, id);
         self.insert_version(line, entry, &key, &new)?;
         let kind = if removed.is_some() {
             self.counts.restored += 1;
@@ -192,17 +238,7 @@ impl RegisterImport<'_> {
             self.counts.changed += 1;
             "changed"
         };
-        self.conn
-            .prepare_cached(
-                "INSERT INTO register_change (snapshot, entry, kind, detail)
-                 VALUES (?1, ?2, ?3, ?4)",
-            )?
-            .execute(params![
-                self.snapshot,
-                id,
-                kind,
-                serde_json::Value::Object(changes).to_string()
-            ])?;
+        self.log_change(id, kind, &serde_json::Value::Object(changes).to_string())?;
         Ok(None)
     }
 
@@ -219,16 +255,16 @@ impl RegisterImport<'_> {
                 )?
                 .query_map([], |r| r.get(0))?
                 .collect::<rusqlite::Result<_>>()?;
-            let mut log = self.conn.prepare(
-                "INSERT INTO register_change (snapshot, entry, kind, detail)
-                 VALUES (?1, ?2, 'removed', '{}')",
-            )?;
-            let mut mark = self
-                .conn
-                .prepare("UPDATE register_entry SET removed_snapshot = ?1 WHERE id = ?2")?;
-            for id in live.into_iter().filter(|id| !self.seen.contains_key(id)) {
-                log.execute(params![self.snapshot, id])?;
+            let conn = self.conn;
+            let mut mark =
+                conn.prepare("UPDATE register_entry SET removed_snapshot = ?1 WHERE id = ?2")?;
+            for id in live {
+                if self.seen.contains_key(&id) {
+                    continue;
+                }
+                self.log_change(id, "removed", "{}")?;
                 mark.execute(params![self.snapshot, id])?;
+                self.digest.mark(Stream::RegisterRemoved, id);
                 self.counts.removed += 1;
             }
         }
@@ -268,6 +304,7 @@ impl RegisterImport<'_> {
             "partial": self.meta.partial,
             "counts": c,
             "matched_identities": counts.matched_identities,
+            "written": std::mem::take(&mut self.digest).finish(),
         });
         super::snapshots::record_import(self.conn, &self.meta, &body)?;
         self.open = false;
