@@ -65,11 +65,15 @@ impl Store {
 impl CampaignRules {
     /// Why recording would have refused the decision, if it would have.
     pub(super) fn refused(&self, event: &DecisionEvent<'_>) -> Option<String> {
+        let kind = event.kind.as_str();
+        let article = if kind.starts_with(['a', 'e', 'u']) {
+            "an"
+        } else {
+            "a"
+        };
         let what = format!(
-            "a {} of item {} in campaign {:?}",
-            event.kind.as_str(),
-            event.item,
-            self.name
+            "{article} {kind} of item {} in campaign {:?}",
+            event.item, self.name
         );
         if let Some((closed, ..)) = &self.closed
             && event.seq > *closed

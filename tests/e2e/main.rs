@@ -5,6 +5,7 @@ mod audit;
 mod cli;
 mod concurrency;
 mod crash;
+mod evidence;
 mod files;
 mod hostile;
 mod insights;
