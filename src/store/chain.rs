@@ -358,6 +358,80 @@ mod tests {
         assert_eq!(report.events, edited as u64 - 1, "events before the break");
     }
 
+    /// Events appended at the given times, as the store appends them.
+    fn dated(times: &[&str]) -> Store {
+        let store = Store::open_in_memory().unwrap();
+        let mut chain = ChainWriter::start(&store.conn).unwrap();
+        for at in times {
+            let event = NewEvent {
+                kind: "test",
+                campaign: None,
+                item: None,
+                actor: "tester@x",
+                at,
+                note: None,
+                body: "{}".into(),
+            };
+            chain.append(&store.conn, &event).unwrap();
+        }
+        store
+    }
+
+    #[test]
+    fn times_may_fall_back_by_the_skew_but_no_further() {
+        let within = dated(&[
+            "2026-11-22T10:00:00.000Z",
+            "2026-11-22T09:55:00.000Z",
+            "2026-11-22T10:01:00Z",
+            "2026-11-22T11:00:00+01:00",
+        ]);
+        let report = within.verify_chain().unwrap();
+        assert_eq!((report.misdated, report.misdated_count), (vec![], 0));
+
+        let beyond = dated(&[
+            "2026-11-22T10:00:00.000Z",
+            "2026-11-22T09:54:59.999Z",
+            "2026-11-22T10:00:00.000Z",
+            "yesterday",
+            "2026-11-21T10:00:00.000Z",
+        ]);
+        let report = beyond.verify_chain().unwrap();
+        assert_eq!(report.first_break, None, "the chain itself is intact");
+        assert_eq!(report.misdated_count, 3);
+        let seqs: Vec<i64> = report.misdated.iter().map(|m| m.seq).collect();
+        assert_eq!(seqs, [2, 4, 5], "compared with the dated event before");
+        assert!(
+            report.misdated[0]
+                .to_string()
+                .contains("before event 1's 2026-11-22T10:00:00.000Z")
+        );
+        assert!(
+            report.misdated[1]
+                .to_string()
+                .contains("not a time recert writes")
+        );
+    }
+
+    #[test]
+    fn the_fast_reading_of_a_time_agrees_with_the_parser() {
+        for at in [
+            "1970-01-01T00:00:00.000Z",
+            "2026-11-22T10:00:00.000Z",
+            "2024-02-29T23:59:59.999Z",
+            "2100-12-31T12:34:56.789Z",
+        ] {
+            let parsed = chrono::DateTime::parse_from_rfc3339(at).unwrap();
+            assert_eq!(super::millis(at), Some(parsed.timestamp_millis()), "{at}");
+        }
+        for odd in [
+            "2026-13-01T00:00:00.000Z",
+            "2026-11-22T24:00:00.000Z",
+            "2026-11-22",
+        ] {
+            assert_eq!(super::millis(odd), None, "{odd}");
+        }
+    }
+
     #[test]
     fn a_deleted_event_is_missing_and_breaks_nothing_earlier() {
         let (store, _) = long_chain();

@@ -204,10 +204,10 @@ impl Store {
                 findings.add(
                     None,
                     format!(
-                        "{} of table {} name snapshot {snapshot}, which no import event \
-                         recorded: they were inserted",
-                        stream.rows,
-                        table_of(name)
+                        "table {} holds {} of snapshot {snapshot}, which no import event \
+                         recorded: they were inserted or moved",
+                        table_of(name),
+                        count(stream.rows, "row")
                     ),
                 );
             }
@@ -457,5 +457,249 @@ fn check_counts(
             );
             return;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::domain::Relationship;
+    use crate::domain::register::RegisterEntry;
+    use crate::store::integrity::tamper;
+    use crate::store::{SnapshotMeta, Store};
+    use crate::testing::{self, SAMPLE, import_file};
+
+    fn register(store: &mut Store, entries: &[(&str, Relationship)], at: &str) {
+        let meta = SnapshotMeta {
+            imported_at: at.into(),
+            ..testing::register_meta()
+        };
+        let mut session = store.begin_register_import(meta).unwrap();
+        for (n, (id, relationship)) in entries.iter().enumerate() {
+            let entry = RegisterEntry {
+                relationship: Some(*relationship),
+                ..RegisterEntry::new(*id)
+            };
+            assert!(session.add(n as u64 + 2, &entry).unwrap().is_none());
+        }
+        session.commit("0", false).unwrap();
+    }
+
+    /// Every kind of row an import writes or marks: the sample (snapshot
+    /// 1); again without two grants, with one grant and one identity
+    /// changed (2); a register (3); the register again, one entry changed
+    /// and the other gone (4).
+    fn store() -> Store {
+        let mut store = Store::open_in_memory().unwrap();
+        testing::import(&mut store, SAMPLE);
+        let next = testing::sample_without(&["SOW-104", "SOW-105"])
+            .replace("SOW-100", "SOW-100b")
+            .replace("Kenji Ito", "Kenji Itō");
+        import_file(&mut store, "next.csv", &next, false);
+        let (lena, kenji) = (
+            "l.brandt@copperline.example.com",
+            "k.ito@saltmarsh.example.net",
+        );
+        let at = "2026-11-26T09:00:00.000Z";
+        register(
+            &mut store,
+            &[(lena, Relationship::Vendor), (kenji, Relationship::Partner)],
+            at,
+        );
+        register(&mut store, &[(lena, Relationship::Contractor)], at);
+        store
+    }
+
+    #[test]
+    fn every_import_verifies_against_its_digest() {
+        let store = store();
+        let v = store.verify(&[], false).unwrap();
+        assert!(v.ok(), "{:?}", v.discrepancies);
+        assert_eq!(
+            (v.snapshots, v.imports_digested, v.imports_undigested),
+            (4, 4, 0)
+        );
+        let bodies: Vec<String> = store
+            .conn
+            .prepare("SELECT body FROM event WHERE kind = 'import'")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        let mut all = Vec::new();
+        for body in bodies {
+            let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+            all.extend(
+                body["written"]["streams"]
+                    .as_object()
+                    .unwrap()
+                    .keys()
+                    .cloned(),
+            );
+        }
+        for stream in super::Stream::ALL {
+            assert!(
+                all.contains(&stream.name().to_string()),
+                "{stream:?}: {all:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn each_kind_of_row_written_or_marked_is_bound_to_its_import() {
+        let cases = [
+            (
+                "UPDATE identity SET region = 'x' WHERE id = 1",
+                1,
+                "identity versions it wrote",
+            ),
+            (
+                "UPDATE identity SET superseded = 1 WHERE superseded = 2",
+                2,
+                "identity versions it superseded",
+            ),
+            (
+                "DELETE FROM entitlement WHERE id = 30",
+                1,
+                "grant versions it wrote",
+            ),
+            (
+                "UPDATE entitlement SET superseded = 1 WHERE superseded = 2",
+                2,
+                "grant versions it superseded",
+            ),
+            (
+                "UPDATE entitlement SET removed_snapshot = NULL WHERE id = 5",
+                2,
+                "grant versions it marked removed",
+            ),
+            (
+                "UPDATE entitlement_change SET detail = '{}' WHERE kind = 'changed'",
+                2,
+                "grant changes it logged",
+            ),
+            (
+                "DELETE FROM snapshot_scope WHERE snapshot = 2",
+                2,
+                "scopes it speaks for",
+            ),
+            (
+                "UPDATE register_entry SET contract_end = '2030-01-01' WHERE id = 1",
+                3,
+                "register entries it wrote",
+            ),
+            (
+                "UPDATE register_entry SET superseded = 3 WHERE id = 1",
+                4,
+                "register entries it superseded",
+            ),
+            (
+                "UPDATE register_entry SET removed_snapshot = 3 WHERE removed_snapshot = 4",
+                4,
+                "register entries it marked removed",
+            ),
+            (
+                "DELETE FROM register_change",
+                4,
+                "register changes it logged",
+            ),
+        ];
+        for (sql, snapshot, what) in cases {
+            let store = store();
+            tamper(&store, sql);
+            let v = store.verify(&[], false).unwrap();
+            let found: Vec<&str> = v.discrepancies.iter().map(|d| d.message.as_str()).collect();
+            let named = v.discrepancies.iter().any(|d| {
+                d.seq.is_some()
+                    && d.message
+                        .starts_with(&format!("import of snapshot {snapshot} "))
+                    && d.message
+                        .contains(&format!("the {what} do not match its digest"))
+            });
+            assert!(named, "{sql}: {found:#?}");
+        }
+    }
+
+    /// Migration 6: only a later import's first mark changes a version.
+    #[test]
+    fn imported_rows_refuse_deletion_and_change_but_a_first_mark() {
+        let store = store();
+        for sql in [
+            "DELETE FROM identity WHERE id = 1",
+            "UPDATE identity SET name = 'x' WHERE id = 1",
+            "UPDATE identity SET superseded = 4 WHERE superseded = 2",
+            "DELETE FROM entitlement WHERE id = 1",
+            "UPDATE entitlement SET privileged = 1 - privileged WHERE id = 1",
+            "UPDATE entitlement SET superseded = 3 WHERE superseded = 2",
+            "UPDATE entitlement SET removed_snapshot = NULL WHERE removed_snapshot = 2",
+            "DELETE FROM register_entry WHERE id = 2",
+            "UPDATE register_entry SET contract_end = '2030-01-01' WHERE id = 2",
+            "UPDATE register_entry SET superseded = 3 WHERE superseded = 4",
+            "UPDATE register_entry SET removed_snapshot = 3 WHERE removed_snapshot = 4",
+            "UPDATE entitlement_change SET detail = '{}'",
+            "DELETE FROM entitlement_change",
+            "UPDATE register_change SET kind = 'changed'",
+            "DELETE FROM register_change",
+            "UPDATE snapshot_scope SET system = 'x'",
+            "DELETE FROM snapshot_scope",
+        ] {
+            let err = store.conn.execute_batch(sql).unwrap_err().to_string();
+            assert!(
+                err.contains("imported evidence") || err.contains("once, by the import"),
+                "{sql}: {err}"
+            );
+        }
+        let v = store.verify(&[], false).unwrap();
+        assert!(v.ok(), "nothing was changed: {:?}", v.discrepancies);
+    }
+
+    #[test]
+    fn rows_of_a_snapshot_no_import_recorded_are_named() {
+        let store = store();
+        tamper(&store, "UPDATE entitlement SET snapshot = 99 WHERE id = 1");
+        let v = store.verify(&[], false).unwrap();
+        let found: Vec<&str> = v.discrepancies.iter().map(|d| d.message.as_str()).collect();
+        assert!(
+            found.contains(
+                &"table entitlement holds 1 row of snapshot 99, which no import event \
+                  recorded: they were inserted or moved"
+            ),
+            "{found:#?}"
+        );
+        assert!(
+            found.iter().any(|f| f.contains("(29 now, 30 recorded)")),
+            "{found:#?}"
+        );
+    }
+
+    #[test]
+    fn an_import_event_whose_counts_do_not_add_up_was_not_written_by_recert() {
+        let store = store();
+        let (seq, actor, at, body): (i64, String, String, String) = store
+            .conn
+            .query_row(
+                "SELECT seq, actor, at, body FROM event WHERE kind = 'import' ORDER BY seq
+                 LIMIT 1 OFFSET 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .unwrap();
+        let mut body: serde_json::Value = serde_json::from_str(&body).unwrap();
+        body["counts"]["removed"] = 1.into();
+        let import = super::Recorded {
+            seq,
+            actor,
+            at,
+            body: serde_json::from_value(body).unwrap(),
+        };
+        let written = import.body.written.clone().unwrap();
+        let mut findings = crate::store::integrity::Findings::default();
+        super::compare(2, &import, &written, &written, &mut findings);
+        let found = findings.messages();
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].contains("do not add up to the 2 grant versions it marked removed"),
+            "{found:?}"
+        );
     }
 }

@@ -85,6 +85,11 @@ pub(super) struct Findings {
 }
 
 impl Findings {
+    #[cfg(test)]
+    pub(super) fn messages(&self) -> Vec<&str> {
+        self.kept.iter().map(|d| d.message.as_str()).collect()
+    }
+
     pub(super) fn add(&mut self, seq: Option<i64>, message: String) {
         self.count += 1;
         if let Some(seq) = seq {
@@ -588,6 +593,34 @@ mod tests {
         assert!(found[0].contains("frozen items do not match"), "{found:?}");
         let v = store.verify(&[], false).unwrap();
         assert_eq!(v.discrepancies[0].seq, Some(2), "named: the creation event");
+    }
+
+    #[test]
+    fn the_policy_is_compared_as_a_policy_not_as_text() {
+        let store = busy_store();
+        tamper(
+            &store,
+            "UPDATE campaign SET policy = ' ' || policy || char(10)",
+        );
+        let v = store.verify(&[], false).unwrap();
+        assert!(
+            v.ok(),
+            "the same policy, reformatted: {:?}",
+            v.discrepancies
+        );
+        tamper(
+            &store,
+            "UPDATE campaign SET policy = json_set(policy, '$.weights.privileged', 0,
+                 '$.notes.self_review', json('false'))",
+        );
+        let found = problems(&store);
+        assert!(
+            found.iter().any(|p| p.starts_with(
+                "campaign \"Q4\": its policy differs from the one its creation event recorded: \
+                 notes.self_review false (recorded true), weights.privileged 0 (recorded "
+            ) && p.ends_with("): the campaign table was edited")),
+            "{found:?}"
+        );
     }
 
     #[test]

@@ -199,6 +199,52 @@ mod tests {
         assert!(rules.refused(&other_actor).is_some());
     }
 
+    /// As someone with recert's own code could: a decision appended with
+    /// the store's chain writer, correctly hashed, after the sign-off.
+    #[test]
+    fn a_correctly_hashed_decision_after_the_sign_off_is_named() {
+        use crate::store::ItemId;
+        use crate::store::events::{ChainWriter, NewEvent};
+        use crate::testing::{OWNER, acting, sample_store};
+        let (mut store, q4) = sample_store();
+        store
+            .sign_off(q4.id, &acting(OWNER), "30 undecided", Some(30))
+            .unwrap();
+        assert!(store.verify(&[], false).unwrap().ok());
+        let body = DecisionBody {
+            assigned_to: OWNER.into(),
+            recommendation: "keep".into(),
+            ..DecisionBody::default()
+        };
+        let mut chain = ChainWriter::start(&store.conn).unwrap();
+        let seq = chain
+            .append(
+                &store.conn,
+                &NewEvent {
+                    kind: "attest",
+                    campaign: Some(q4.id),
+                    item: Some(ItemId(1)),
+                    actor: OWNER,
+                    at: "2026-11-22T10:00:00.000Z",
+                    note: Some("still needed"),
+                    body: serde_json::to_string(&body).unwrap(),
+                },
+            )
+            .unwrap();
+        let v = store.verify(&[], false).unwrap();
+        assert!(v.chain.first_break.is_none(), "the chain itself verifies");
+        let refusal = v
+            .discrepancies
+            .iter()
+            .find(|d| d.seq == Some(seq.0))
+            .expect("the appended decision is named");
+        assert_eq!(
+            refusal.message,
+            "an attest of item 1 in campaign \"Q4\" recorded after the campaign was signed off \
+             (event 3): the rules refuse it"
+        );
+    }
+
     #[test]
     fn the_recorded_policy_is_replayed() {
         let rules = CampaignRules {

@@ -541,6 +541,48 @@ mod tests {
         let dump = store.dump().unwrap();
         assert!(dump.contains("old.csv"), "data survives the upgrade");
         assert!(dump.contains("## register_entry (0 rows)"), "{dump}");
+        // Upgraded or fresh, the same statements made the same schema, to
+        // the text that verify compares.
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let expected = super::expected_objects(super::latest_version()).unwrap();
+        let found = super::objects(&conn).unwrap();
+        assert_eq!(
+            super::object_differences(&found, &expected),
+            Vec::<String>::new()
+        );
+        assert_eq!(found, expected);
+    }
+
+    #[test]
+    fn every_object_difference_is_named_and_sqlites_own_are_not_objects() {
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        super::migrations().to_latest(&mut conn).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE extra (id INTEGER PRIMARY KEY AUTOINCREMENT, x TEXT UNIQUE);
+             INSERT INTO extra (x) VALUES ('a'); ANALYZE;
+             DROP TRIGGER item_no_delete; DROP INDEX item_by_grant;
+             DROP TRIGGER tally_on_change;
+             CREATE TRIGGER tally_on_change AFTER UPDATE OF decision ON item_state
+             BEGIN SELECT 1; END;",
+        )
+        .unwrap();
+        let found = super::objects(&conn).unwrap();
+        assert!(found.keys().all(|(_, name)| !name.starts_with("sqlite_")));
+        let expected = super::expected_objects(super::latest_version()).unwrap();
+        let differences = super::object_differences(&found, &expected);
+        assert_eq!(differences.len(), 4, "{differences:#?}");
+        for expected in [
+            "the schema has a table extra that recert does not create: CREATE TABLE extra",
+            "the schema's trigger tally_on_change on table item_state is not the one recert \
+             creates",
+            "the schema lacks recert's index item_by_grant on table item",
+            "the schema lacks recert's trigger item_no_delete on table item",
+        ] {
+            assert!(
+                differences.iter().any(|d| d.starts_with(expected)),
+                "{expected}: {differences:#?}"
+            );
+        }
     }
 
     #[test]
