@@ -236,6 +236,40 @@ impl Store {
         Ok(())
     }
 
+    /// Which register entry describes each identity, against the register
+    /// and identities it is derived from.
+    pub(super) fn check_register_matches(&self, findings: &mut Findings) -> Result<()> {
+        let expected: BTreeMap<i64, i64> = super::register::register_matches(&self.conn)?
+            .into_iter()
+            .collect();
+        let mut stored: BTreeMap<i64, i64> = BTreeMap::new();
+        let mut stmt = self
+            .conn
+            .prepare("SELECT identity, entry FROM identity_register")?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            stored.insert(row.get(0)?, row.get(1)?);
+        }
+        let show = |entry: Option<&i64>| entry.map_or("none".to_string(), |e| format!("entry {e}"));
+        let identities: std::collections::BTreeSet<&i64> =
+            expected.keys().chain(stored.keys()).collect();
+        for identity in identities {
+            let (now, derived) = (stored.get(identity), expected.get(identity));
+            if now != derived {
+                findings.add(
+                    None,
+                    format!(
+                        "identity {identity}: identity_register says {} describes it, the \
+                         register says {}: the identity_register table was edited",
+                        show(now),
+                        show(derived)
+                    ),
+                );
+            }
+        }
+        Ok(())
+    }
+
     /// Each campaign's tally against its item states.
     pub(super) fn check_tallies(&self, findings: &mut Findings) -> Result<()> {
         let mut expected: BTreeMap<(i64, String), i64> = BTreeMap::new();

@@ -654,6 +654,34 @@ mod tests {
     }
 
     #[test]
+    fn which_register_entry_describes_an_identity_is_recomputed() {
+        let store = store();
+        let (identity, entry): (i64, i64) = store
+            .conn
+            .query_row("SELECT identity, entry FROM identity_register", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        for (sql, says) in [
+            ("DELETE FROM identity_register", "none"),
+            ("UPDATE identity_register SET entry = 2", "entry 2"),
+        ] {
+            let store = super::tests::store();
+            tamper(&store, sql);
+            let v = store.verify(&[], false).unwrap();
+            let found: Vec<&str> = v.discrepancies.iter().map(|d| d.message.as_str()).collect();
+            assert_eq!(
+                found,
+                [format!(
+                    "identity {identity}: identity_register says {says} describes it, the \
+                     register says entry {entry}: the identity_register table was edited"
+                )],
+                "{sql}"
+            );
+        }
+    }
+
+    #[test]
     fn rows_of_a_snapshot_no_import_recorded_are_named() {
         let store = store();
         tamper(&store, "UPDATE entitlement SET snapshot = 99 WHERE id = 1");

@@ -3,8 +3,8 @@
 //! either: every campaign's frozen items still match the digest its
 //! creation event recorded, campaign rows (policy included) match their
 //! creation events, snapshots and everything imports wrote match their
-//! import events, every derived table (item state, tallies, remediation)
-//! agrees with a replay of the events, the replay finds nothing the rules
+//! import events, every derived table (item state, tallies, remediation,
+//! the register's matches) agrees with what it is derived from, the replay finds nothing the rules
 //! would have refused, and the schema is the one recert's migrations make.
 
 use super::campaigns::{self, item_range};
@@ -172,6 +172,7 @@ impl Store {
             self.check_item_states(&mut findings, &mut rules)?;
             self.check_tallies(&mut findings)?;
             self.check_campaign_reviewers(&mut findings)?;
+            self.check_register_matches(&mut findings)?;
             for misdated in &v.chain.misdated {
                 findings.add(
                     Some(misdated.seq),

@@ -326,19 +326,31 @@ impl Drop for RegisterImport<'_> {
 /// Rebuilds which live register entry describes each identity. Runs inside
 /// every import's transaction; costs nothing while the register is empty.
 pub(crate) fn refresh_register_matches(conn: &Connection) -> Result<()> {
-    let (entries, mapped): (i64, i64) = conn.query_row(
-        "SELECT (SELECT count(*) FROM register_entry
-                 WHERE removed_snapshot IS NULL AND superseded IS NULL),
-                (SELECT count(*) FROM identity_register)",
-        [],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
+    let mapped: i64 = conn.query_row("SELECT count(*) FROM identity_register", [], |r| r.get(0))?;
     if mapped > 0 {
         // Derived rows, rebuilt below from the entries and identities.
         conn.execute("DELETE FROM identity_register", [])?;
     }
+    let mut insert =
+        conn.prepare("INSERT INTO identity_register (identity, entry) VALUES (?1, ?2)")?;
+    for (identity, entry) in register_matches(conn)? {
+        insert.execute(params![identity, entry])?;
+    }
+    Ok(())
+}
+
+/// Which live register entry describes each current identity (by key), in
+/// the order identities are read: what `identity_register` holds after an
+/// import, and what verify expects of it.
+pub(crate) fn register_matches(conn: &Connection) -> Result<Vec<(i64, i64)>> {
+    let entries: i64 = conn.query_row(
+        "SELECT count(*) FROM register_entry WHERE removed_snapshot IS NULL AND superseded IS NULL",
+        [],
+        |r| r.get(0),
+    )?;
+    let mut matches = Vec::new();
     if entries == 0 {
-        return Ok(());
+        return Ok(matches);
     }
     let mut by_key: HashMap<(String, String), i64> = HashMap::new();
     let mut by_email: HashMap<(String, String), i64> = HashMap::new();
@@ -361,8 +373,6 @@ pub(crate) fn refresh_register_matches(conn: &Connection) -> Result<()> {
         let k = (tenant.to_string(), key.to_string());
         by_key.get(&k).or_else(|| by_email.get(&k)).copied()
     };
-    let mut insert =
-        conn.prepare("INSERT INTO identity_register (identity, entry) VALUES (?1, ?2)")?;
     let mut stmt = conn
         .prepare("SELECT key, tenant, identity_id, email FROM identity WHERE superseded IS NULL")?;
     let mut rows = stmt.query([])?;
@@ -375,10 +385,10 @@ pub(crate) fn refresh_register_matches(conn: &Connection) -> Result<()> {
         if let Some(entry) = best_match(&tenant, &identity_id, email.as_deref(), find)
             && done.insert(identity)
         {
-            insert.execute(params![identity, entry])?;
+            matches.push((identity, entry));
         }
     }
-    Ok(())
+    Ok(matches)
 }
 
 #[cfg(test)]
