@@ -366,15 +366,13 @@ impl Store {
                 );
             }
         }
-        if let Some(recorded) = &recorded_policy {
-            if let Some(problem) = policy_problem(&policy, recorded) {
-                findings.add(
-                    Some(seq),
-                    format!(
-                        "campaign {name:?}: its policy {problem}: the campaign table was edited"
-                    ),
-                );
-            }
+        if let Some(recorded) = &recorded_policy
+            && let Some(problem) = policy_problem(&policy, recorded)
+        {
+            findings.add(
+                Some(seq),
+                format!("campaign {name:?}: its policy {problem}: the campaign table was edited"),
+            );
         }
         if let Some(problem) = self.queue_order_problem(campaign)? {
             findings.add(Some(seq), format!("campaign {name:?}: {problem}"));
