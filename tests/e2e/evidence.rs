@@ -475,3 +475,51 @@ fn history_rewritten_wholesale_verifies_on_its_own_but_not_under_a_held_head() {
         "{err}"
     );
 }
+
+#[test]
+fn every_source_format_binds_what_it_wrote_to_its_import() {
+    let sandbox = Sandbox::new();
+    let aws = fixture("aws/credential-report-sample.csv");
+    let aws = aws.to_str().unwrap();
+    sandbox.ok(&["import", "--tenant", "northwind-aws", aws]);
+    // The account's empty report: every grant there is marked removed.
+    let header = std::fs::read_to_string(aws).unwrap();
+    let empty = sandbox.write("empty.csv", header.lines().next().unwrap());
+    sandbox.ok(&[
+        "import",
+        "--tenant",
+        "northwind-aws",
+        empty.to_str().unwrap(),
+    ]);
+    let (users, groups) = (
+        fixture("scim/users-sample.json"),
+        fixture("scim/groups-sample.json"),
+    );
+    sandbox.ok(&[
+        "import",
+        users.to_str().unwrap(),
+        groups.to_str().unwrap(),
+        "--tenant",
+        "northwind",
+    ]);
+    sandbox.ok(&["import", &sample()]);
+    sandbox.write("register.csv", "identity_id,relationship\nx@y,partner\n");
+    sandbox.ok(&["import", "register.csv"]);
+    let out = sandbox.ok(&["verify"]);
+    assert!(
+        out.contains("5 snapshots their imports, and what 5 imports wrote their digests"),
+        "{out}"
+    );
+    behind_recerts_back(
+        &sandbox,
+        "UPDATE entitlement SET active = 1 WHERE snapshot = 3 AND active = 0",
+    );
+    let err = sandbox.fails(1, &["verify"]);
+    assert!(
+        err.contains(
+            "event 3: import of snapshot 3 (users-sample.json, groups-sample.json): the grant \
+             versions it wrote do not match its digest"
+        ),
+        "{err}"
+    );
+}
