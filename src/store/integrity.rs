@@ -4,12 +4,13 @@
 //! creation event recorded, campaign rows (policy included) match their
 //! creation events, snapshots and everything imports wrote match their
 //! import events, every derived table (item state, tallies, remediation,
-//! the register's matches) agrees with what it is derived from, the replay finds nothing the rules
-//! would have refused, and the schema is the one recert's migrations make.
+//! the register's matches) agrees with what it is derived from, the replay
+//! finds nothing the rules would have refused, and the schema is the one
+//! recert's migrations make.
 
 use super::campaigns::{self, item_range};
-use super::derived::CampaignRules;
 use super::events::ChainReport;
+use super::refusals::CampaignRules;
 use super::register::EFFECTIVE_RELATIONSHIP;
 use super::{CampaignId, Result, Store, items, schema};
 use crate::domain::Policy;
