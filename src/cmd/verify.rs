@@ -1,6 +1,7 @@
-//! `recert verify`: recompute the audit chain, check the evidence and
-//! derived tables it protects, and check that chain heads taken from
-//! reports are still in it. Exit 1 names the first thing that is wrong.
+//! `recert verify`: recompute the audit chain, check the evidence, derived
+//! tables and schema it protects, replay the rules, and check that chain
+//! heads taken from reports are still in it with nothing up to them
+//! changed. Exit 1 names what is wrong, one line each.
 //! Everything read back is sanitised before it is printed: verify is the
 //! command run on a database nobody trusts.
 
@@ -46,8 +47,21 @@ pub fn run(args: &VerifyArgs, env: &Env) -> Result<()> {
         }
     }
     for head in &v.heads {
-        match head.seq {
-            Some(seq) => unless_reader_gone(outln!(
+        match (head.seq, head.changed_at) {
+            (Some(seq), Some(changed)) => {
+                eprintln!(
+                    "head {} is event {seq} of {}, but evidence recorded at or before it no \
+                     longer matches (event {changed}, below): it was changed after the report \
+                     that carries it was made",
+                    head.hash.to_lowercase(),
+                    v.chain.events
+                );
+                failed.push(format!(
+                    "evidence up to head {} was changed",
+                    head.hash.to_lowercase()
+                ));
+            }
+            (Some(seq), None) => unless_reader_gone(outln!(
                 "head {} is event {seq} of {}: nothing up to it has changed{}",
                 head.hash.to_lowercase(),
                 v.chain.events,
@@ -56,7 +70,7 @@ pub fn run(args: &VerifyArgs, env: &Env) -> Result<()> {
                     n => format!("; {} appended since", count(n, "event")),
                 }
             ))?,
-            None => {
+            (None, _) => {
                 eprintln!(
                     "head {} is not in the {}audit chain: events up to it were deleted or \
                      rewritten after the report that carries it was made",
@@ -74,11 +88,23 @@ pub fn run(args: &VerifyArgs, env: &Env) -> Result<()> {
     if v.chain.first_break.is_none() && !args.chain_only {
         if v.discrepancy_count == 0 {
             unless_reader_gone(outln!(
-                "evidence matches the log: {} ({}) match their creation digests, {} \
-                 their imports; item states, tallies and remediation agree with the events",
+                "evidence matches the log: {} ({}) match their creation digests and policies, \
+                 {} their imports, and what {} wrote {} digests; item states, tallies and \
+                 remediation agree with the events, and no event breaks the rules",
                 count(v.campaigns, "campaign"),
                 count(v.items, "frozen item"),
-                count(v.snapshots, "snapshot")
+                count(v.snapshots, "snapshot"),
+                count(v.imports_digested, "import"),
+                if v.imports_digested == 1 {
+                    "its"
+                } else {
+                    "their"
+                }
+            ))?;
+            unless_reader_gone(outln!(
+                "schema is recert's: {} tables, indexes, triggers and views as its migrations \
+                 make them",
+                v.schema_objects
             ))?;
         } else {
             for d in &v.discrepancies {
@@ -93,6 +119,25 @@ pub fn run(args: &VerifyArgs, env: &Env) -> Result<()> {
                 "the stored evidence disagrees with the log in {}",
                 count(v.discrepancy_count, "place")
             ));
+        }
+        // Not failures: what older recerts did not record cannot be checked.
+        if v.imports_undigested > 0 {
+            unless_reader_gone(outln!(
+                "not checked: what {} wrote ({} made before recert recorded import digests)",
+                count(v.imports_undigested, "import"),
+                if v.imports_undigested == 1 {
+                    "it was"
+                } else {
+                    "they were"
+                }
+            ))?;
+        }
+        if v.campaigns_without_policy > 0 {
+            unless_reader_gone(outln!(
+                "not checked: the policy of {} and decisions against it (created before \
+                 recert recorded policies)",
+                count(v.campaigns_without_policy, "campaign")
+            ))?;
         }
     }
     if failed.is_empty() {

@@ -3,7 +3,7 @@
 //! thread while a second thread hashes, so a million events cost the
 //! slower of the two rather than their sum.
 
-use super::events::{ChainBreak, ChainReport};
+use super::events::{ChainBreak, ChainReport, Misdated};
 use super::{Result, Store};
 use crate::audit::{self, EventContent};
 use std::ops::Range;
@@ -13,6 +13,17 @@ use std::sync::mpsc;
 const BATCH: usize = 2048;
 /// Batches read ahead of the hashing thread.
 const AHEAD: usize = 4;
+
+/// How far an event's time may fall before the time of the event before
+/// it. Several recert processes on one host append in sequence order, each
+/// with the time it read before it took the write lock: one that waited
+/// for another's transaction (the busy timeout is 30 s) commits after it
+/// with an earlier time. Five minutes covers that and a clock stepped by
+/// NTP, and is far less than any back-dating worth doing.
+const SKEW_MS: i64 = 5 * 60 * 1000;
+
+/// How many misdated events are kept in full; the rest are counted.
+const KEPT_MISDATED: usize = 50;
 
 /// Text columns of an event, in `EventBatch::text`.
 #[derive(Clone, Copy)]
@@ -68,6 +79,10 @@ impl EventBatch {
 struct Checker {
     previous: String,
     count: u64,
+    /// The previous event's time, in milliseconds, and its seq and text.
+    previous_time: Option<(i64, i64, String)>,
+    misdated: Vec<Misdated>,
+    misdated_count: u64,
 }
 
 impl Checker {
@@ -108,8 +123,96 @@ impl Checker {
             self.previous.clear();
             self.previous.push_str(stored_hash);
             self.count += 1;
+            self.check_time(event.seq, content.kind, content.at);
         }
         None
+    }
+}
+
+impl Checker {
+    fn new() -> Checker {
+        Checker {
+            previous: audit::GENESIS.to_string(),
+            count: 0,
+            previous_time: None,
+            misdated: Vec::new(),
+            misdated_count: 0,
+        }
+    }
+
+    /// Notes an event dated well before the event before it, or not dated.
+    fn check_time(&mut self, seq: i64, kind: &str, at: &str) {
+        let time = millis(at);
+        let misdated = match (time, &self.previous_time) {
+            (None, _) => Some(None),
+            (Some(t), Some((before, before_seq, before_at))) if t < before - SKEW_MS => {
+                Some(Some((*before_seq, before_at.clone())))
+            }
+            _ => None,
+        };
+        if let Some(previous) = misdated {
+            self.misdated_count += 1;
+            if self.misdated.len() < KEPT_MISDATED {
+                self.misdated.push(Misdated {
+                    seq,
+                    kind: kind.to_string(),
+                    at: at.to_string(),
+                    previous,
+                });
+            }
+        }
+        if let Some(t) = time {
+            match &mut self.previous_time {
+                Some((time, before_seq, before_at)) => {
+                    *time = t;
+                    *before_seq = seq;
+                    before_at.clear();
+                    before_at.push_str(at);
+                }
+                None => self.previous_time = Some((t, seq, at.to_string())),
+            }
+        }
+    }
+}
+
+/// Milliseconds since 1970 of an event's time. Recert writes
+/// `YYYY-MM-DDTHH:MM:SS.mmmZ`, read here without a parser's cost (verify
+/// reads a million); anything else RFC 3339 takes the parser.
+fn millis(at: &str) -> Option<i64> {
+    let b = at.as_bytes();
+    let shape_ok = b.len() == 24
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b[10] == b'T'
+        && b[13] == b':'
+        && b[16] == b':'
+        && b[19] == b'.'
+        && b[23] == b'Z';
+    let digits = |from: usize, to: usize| -> Option<i64> {
+        b[from..to].iter().try_fold(0i64, |n, d| {
+            d.is_ascii_digit().then(|| n * 10 + i64::from(d - b'0'))
+        })
+    };
+    let fast = shape_ok.then(|| {
+        let (y, mo, d) = (digits(0, 4)?, digits(5, 7)?, digits(8, 10)?);
+        let (h, mi, s, ms) = (
+            digits(11, 13)?,
+            digits(14, 16)?,
+            digits(17, 19)?,
+            digits(20, 23)?,
+        );
+        let date = chrono::NaiveDate::from_ymd_opt(y as i32, mo as u32, d as u32)?;
+        (h < 24 && mi < 60 && s < 60).then_some(())?;
+        let days = date
+            .signed_duration_since(chrono::NaiveDate::default())
+            .num_days();
+        Some(((days * 24 + h) * 60 + mi) * 60_000 + s * 1000 + ms)
+    });
+    match fast {
+        Some(time) => time,
+        None => chrono::DateTime::parse_from_rfc3339(at)
+            .ok()
+            .map(|t| t.timestamp_millis()),
     }
 }
 
@@ -120,10 +223,7 @@ impl Store {
         let (send, receive) = mpsc::sync_channel::<EventBatch>(AHEAD);
         std::thread::scope(|scope| {
             let hasher = scope.spawn(move || {
-                let mut checker = Checker {
-                    previous: audit::GENESIS.to_string(),
-                    count: 0,
-                };
+                let mut checker = Checker::new();
                 for batch in receive {
                     if let Some(first_break) = checker.check(&batch) {
                         // Dropping the receiver tells the reader to stop.
@@ -145,6 +245,8 @@ impl Store {
                 events: checker.count,
                 head: checker.previous,
                 first_break,
+                misdated: checker.misdated,
+                misdated_count: checker.misdated_count,
             })
         })
     }
@@ -254,6 +356,80 @@ mod tests {
         assert_eq!(first.seq, edited);
         assert!(matches!(first.fault, Fault::ContentMismatch { .. }));
         assert_eq!(report.events, edited as u64 - 1, "events before the break");
+    }
+
+    /// Events appended at the given times, as the store appends them.
+    fn dated(times: &[&str]) -> Store {
+        let store = Store::open_in_memory().unwrap();
+        let mut chain = ChainWriter::start(&store.conn).unwrap();
+        for at in times {
+            let event = NewEvent {
+                kind: "test",
+                campaign: None,
+                item: None,
+                actor: "tester@x",
+                at,
+                note: None,
+                body: "{}".into(),
+            };
+            chain.append(&store.conn, &event).unwrap();
+        }
+        store
+    }
+
+    #[test]
+    fn times_may_fall_back_by_the_skew_but_no_further() {
+        let within = dated(&[
+            "2026-11-22T10:00:00.000Z",
+            "2026-11-22T09:55:00.000Z",
+            "2026-11-22T10:01:00Z",
+            "2026-11-22T11:00:00+01:00",
+        ]);
+        let report = within.verify_chain().unwrap();
+        assert_eq!((report.misdated, report.misdated_count), (vec![], 0));
+
+        let beyond = dated(&[
+            "2026-11-22T10:00:00.000Z",
+            "2026-11-22T09:54:59.999Z",
+            "2026-11-22T10:00:00.000Z",
+            "yesterday",
+            "2026-11-21T10:00:00.000Z",
+        ]);
+        let report = beyond.verify_chain().unwrap();
+        assert_eq!(report.first_break, None, "the chain itself is intact");
+        assert_eq!(report.misdated_count, 3);
+        let seqs: Vec<i64> = report.misdated.iter().map(|m| m.seq).collect();
+        assert_eq!(seqs, [2, 4, 5], "compared with the dated event before");
+        assert!(
+            report.misdated[0]
+                .to_string()
+                .contains("before event 1's 2026-11-22T10:00:00.000Z")
+        );
+        assert!(
+            report.misdated[1]
+                .to_string()
+                .contains("not a time recert writes")
+        );
+    }
+
+    #[test]
+    fn the_fast_reading_of_a_time_agrees_with_the_parser() {
+        for at in [
+            "1970-01-01T00:00:00.000Z",
+            "2026-11-22T10:00:00.000Z",
+            "2024-02-29T23:59:59.999Z",
+            "2100-12-31T12:34:56.789Z",
+        ] {
+            let parsed = chrono::DateTime::parse_from_rfc3339(at).unwrap();
+            assert_eq!(super::millis(at), Some(parsed.timestamp_millis()), "{at}");
+        }
+        for odd in [
+            "2026-13-01T00:00:00.000Z",
+            "2026-11-22T24:00:00.000Z",
+            "2026-11-22",
+        ] {
+            assert_eq!(super::millis(odd), None, "{odd}");
+        }
     }
 
     #[test]

@@ -28,7 +28,7 @@ fn estate(generation: u32) -> String {
 
 /// Register entries for a few generated people: an e-mail the source
 /// lacks, a classification, a contract that ended, owners.
-fn register(store: &mut Store) {
+fn register(store: &mut Store, imported_at: &str) {
     let ids: Vec<(String, String)> = store
         .conn
         .prepare("SELECT tenant, identity_id FROM identity ORDER BY id LIMIT 40")
@@ -37,9 +37,11 @@ fn register(store: &mut Store) {
         .unwrap()
         .collect::<rusqlite::Result<_>>()
         .unwrap();
-    let mut session = store
-        .begin_register_import(testing::register_meta())
-        .unwrap();
+    let meta = crate::store::SnapshotMeta {
+        imported_at: imported_at.into(),
+        ..testing::register_meta()
+    };
+    let mut session = store.begin_register_import(meta).unwrap();
     for (n, (tenant, id)) in ids.iter().enumerate().step_by(3) {
         let mut entry = RegisterEntry::new(id.clone());
         entry.tenant = if n % 2 == 0 {
@@ -68,10 +70,25 @@ struct Created {
 /// lapsed), one scoped by tenant with business owners reviewing and one
 /// with a fixed reviewer; every campaign created with `split`.
 fn scenario(store: &mut Store, split: Split) -> Vec<Created> {
-    testing::import_file(store, "estate.csv", &estate(0), false);
-    register(store);
+    // Times in the order of events: verify refuses a log that goes back.
+    let first = crate::store::SnapshotMeta {
+        file_name: "estate.csv".into(),
+        imported_at: "2026-11-20T09:00:00.000Z".into(),
+        ..testing::grant_meta()
+    };
+    testing::import_as(store, first, &estate(0));
+    register(store, "2026-11-20T09:10:00.000Z");
     let mut created = Vec::new();
     let make = |store: &mut Store, spec: super::NewCampaign| {
+        let created_at = if spec.name == "Q3" {
+            "2026-11-20T09:30:00.000Z"
+        } else {
+            "2026-11-25T09:30:00.000Z"
+        };
+        let spec = super::NewCampaign {
+            created_at: created_at.into(),
+            ..spec
+        };
         store.create_campaign_split(&spec, split).unwrap()
     };
     let q3 = make(store, testing::new_campaign("Q3", "2026-11-22"));

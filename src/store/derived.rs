@@ -2,16 +2,19 @@
 //! and compared with its stored state and remediation outcome, and every
 //! campaign's tally with its items' states. Reports and queues read these
 //! tables, so an edit to them must show as plainly as an edit to an event.
+//! The replay also refuses decisions the rules would have refused (see
+//! `refusals`).
 
 use super::Result;
 use super::Store;
 use super::events::DecisionBody;
 use super::integrity::Findings;
-use crate::domain::RemediationStatus;
+use super::refusals::{CampaignRules, DecisionEvent};
 use crate::domain::decision::{ItemState, Recorded};
+use crate::domain::{FlagSet, Recommendation, RemediationStatus};
 use rusqlite::OptionalExtension;
 use serde::Deserialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 #[derive(Deserialize)]
 struct OutcomeBody {
@@ -34,9 +37,15 @@ impl Store {
     /// Replays every item's events and compares the result with the stored
     /// item state and remediation outcome: a merge of two streams in item
     /// order, so memory stays flat however many items there are.
-    pub(super) fn check_item_states(&self, findings: &mut Findings) -> Result<()> {
+    pub(super) fn check_item_states(
+        &self,
+        findings: &mut Findings,
+        rules: &mut HashMap<i64, CampaignRules>,
+    ) -> Result<()> {
+        self.load_lifecycle(rules)?;
         let mut events = self.conn.prepare(
-            "SELECT e.item, e.seq, e.kind, e.body, i.reviewer, i.campaign
+            "SELECT e.item, e.seq, e.kind, e.body, i.reviewer, i.campaign, e.actor, e.at,
+                    coalesce(trim(e.note) <> '', 0), i.flags, i.recommendation
              FROM event e JOIN item i ON i.id = e.item
              WHERE e.item IS NOT NULL ORDER BY e.item, e.seq",
         )?;
@@ -142,8 +151,31 @@ impl Store {
                 group = Some((item, row.get(4)?, row.get(5)?));
             }
             last_event = seq;
-            if let Some(recorded) = DecisionBody::recorded(seq, &kind, &body) {
-                history.push(recorded);
+            if let Some((kind, body)) = DecisionBody::parse(&kind, &body) {
+                let campaign: i64 = row.get(5)?;
+                if let Some(rules) = rules.get(&campaign) {
+                    let event = DecisionEvent {
+                        seq,
+                        item,
+                        kind,
+                        body: &body,
+                        actor: row.get_ref(6)?.as_str()?,
+                        at: row.get_ref(7)?.as_str()?,
+                        has_note: row.get(8)?,
+                        flags: FlagSet::from_bits(row.get::<_, i64>(9)? as u32),
+                        recommendation: row
+                            .get_ref(10)?
+                            .as_str()?
+                            .parse()
+                            .unwrap_or(Recommendation::ReviewWithCare),
+                    };
+                    if let Some(refusal) = rules.refused(&event) {
+                        findings.add(Some(seq), refusal);
+                    }
+                }
+                if let Some(recorded) = body.into_recorded(seq, kind) {
+                    history.push(recorded);
+                }
             } else if let Some(status) = RemediationStatus::from_event_kind(&kind) {
                 match serde_json::from_str::<OutcomeBody>(&body) {
                     Ok(b) => {
@@ -199,6 +231,40 @@ impl Store {
                      the campaign_reviewer table was edited"
                 ),
             );
+        }
+        Ok(())
+    }
+
+    /// Which register entry describes each identity, against the register
+    /// and identities it is derived from.
+    pub(super) fn check_register_matches(&self, findings: &mut Findings) -> Result<()> {
+        let expected: BTreeMap<i64, i64> = super::register::register_matches(&self.conn)?
+            .into_iter()
+            .collect();
+        let mut stored: BTreeMap<i64, i64> = BTreeMap::new();
+        let mut stmt = self
+            .conn
+            .prepare("SELECT identity, entry FROM identity_register")?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            stored.insert(row.get(0)?, row.get(1)?);
+        }
+        let show = |entry: Option<&i64>| entry.map_or("none".to_string(), |e| format!("entry {e}"));
+        let identities: std::collections::BTreeSet<&i64> =
+            expected.keys().chain(stored.keys()).collect();
+        for identity in identities {
+            let (now, derived) = (stored.get(identity), expected.get(identity));
+            if now != derived {
+                findings.add(
+                    None,
+                    format!(
+                        "identity {identity}: identity_register says {} describes it, the \
+                         register says {}: the identity_register table was edited",
+                        show(now),
+                        show(derived)
+                    ),
+                );
+            }
         }
         Ok(())
     }

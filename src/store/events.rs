@@ -106,16 +106,25 @@ pub(crate) struct DecisionBody {
 
 impl DecisionBody {
     pub fn recorded(seq: i64, kind: &str, body: &str) -> Option<Recorded> {
+        let (kind, body) = DecisionBody::parse(kind, body)?;
+        body.into_recorded(seq, kind)
+    }
+
+    /// A decision event's kind and body; `None` for other events.
+    pub fn parse(kind: &str, body: &str) -> Option<(DecisionKind, DecisionBody)> {
         let kind: DecisionKind = kind.parse().ok()?;
-        let body: DecisionBody = serde_json::from_str(body).ok()?;
+        Some((kind, serde_json::from_str(body).ok()?))
+    }
+
+    pub fn into_recorded(self, seq: i64, kind: DecisionKind) -> Option<Recorded> {
         let decision = match kind {
             DecisionKind::Attest => Decision::Attest,
             DecisionKind::Revoke => Decision::Revoke,
             DecisionKind::Exception => Decision::Exception {
-                until: body.until?,
-                ticket: body.ticket,
+                until: self.until?,
+                ticket: self.ticket,
             },
-            DecisionKind::Reassign => Decision::Reassign { to: body.to? },
+            DecisionKind::Reassign => Decision::Reassign { to: self.to? },
             DecisionKind::Undo => return Some(Recorded::undo(seq)),
         };
         Some(Recorded::decision(seq, decision))
@@ -419,6 +428,35 @@ pub struct ChainReport {
     pub events: u64,
     pub head: String,
     pub first_break: Option<ChainBreak>,
+    /// Events dated before the event before them beyond the skew allowed,
+    /// or not dated at all: the first ones, in sequence order.
+    pub misdated: Vec<Misdated>,
+    /// How many there were in all.
+    pub misdated_count: u64,
+}
+
+/// An event whose time the chain's order contradicts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Misdated {
+    pub seq: i64,
+    pub kind: String,
+    pub at: String,
+    /// The event before it and its time, when its own time was read.
+    pub previous: Option<(i64, String)>,
+}
+
+impl std::fmt::Display for Misdated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.previous {
+            Some((seq, at)) => write!(
+                f,
+                "its time {} is before event {seq}'s {at}, which it follows in the log: \
+                 it was back-dated or inserted",
+                self.at
+            ),
+            None => write!(f, "its time {:?} is not a time recert writes", self.at),
+        }
+    }
 }
 
 impl Store {

@@ -1,15 +1,19 @@
 //! Verification beyond the hash chain. The chain proves the log itself was
 //! not edited; these checks prove that what reports are read from was not
 //! either: every campaign's frozen items still match the digest its
-//! creation event recorded, campaign rows match their creation events,
-//! snapshots match their import events, and every derived table (item
-//! state, tallies, remediation) agrees with a replay of the events.
+//! creation event recorded, campaign rows (policy included) match their
+//! creation events, snapshots and everything imports wrote match their
+//! import events, every derived table (item state, tallies, remediation,
+//! the register's matches) agrees with what it is derived from, the replay
+//! finds nothing the rules would have refused, and the schema is the one
+//! recert's migrations make.
 
 use super::campaigns::{self, item_range};
 use super::events::ChainReport;
-use super::items;
+use super::refusals::CampaignRules;
 use super::register::EFFECTIVE_RELATIONSHIP;
-use super::{CampaignId, Result, Store};
+use super::{CampaignId, Result, Store, items, schema};
+use crate::domain::Policy;
 use rusqlite::{OptionalExtension, params};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -25,12 +29,21 @@ pub struct Discrepancy {
     pub message: String,
 }
 
-/// Whether a hash someone holds (from a report) is in the chain.
+/// Whether a hash someone holds (from a report) is in the chain, and the
+/// evidence recorded up to it unchanged.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HeadCheck {
     pub hash: String,
     /// Its event, when the verified chain contains it.
     pub seq: Option<i64>,
+    /// The first event at or before it whose evidence no longer matches.
+    pub changed_at: Option<i64>,
+}
+
+impl HeadCheck {
+    pub fn holds(&self) -> bool {
+        self.seq.is_some() && self.changed_at.is_none()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,13 +57,23 @@ pub struct Verification {
     pub campaigns: u64,
     pub items: u64,
     pub snapshots: u64,
+    /// Import events whose digest of what they wrote was recomputed.
+    pub imports_digested: u64,
+    /// Import events made before recert recorded such digests: what they
+    /// wrote is not checked.
+    pub imports_undigested: u64,
+    /// Campaigns whose creation event records no policy: their policy is
+    /// not checked, nor are their decisions against it.
+    pub campaigns_without_policy: u64,
+    /// Tables, indexes, triggers and views compared with the migrations'.
+    pub schema_objects: u64,
 }
 
 impl Verification {
     pub fn ok(&self) -> bool {
         self.chain.first_break.is_none()
             && self.discrepancy_count == 0
-            && self.heads.iter().all(|h| h.seq.is_some())
+            && self.heads.iter().all(HeadCheck::holds)
     }
 }
 
@@ -58,11 +81,21 @@ impl Verification {
 pub(super) struct Findings {
     kept: Vec<Discrepancy>,
     count: u64,
+    /// The earliest event any finding names, kept or not.
+    earliest: Option<i64>,
 }
 
 impl Findings {
+    #[cfg(test)]
+    pub(super) fn messages(&self) -> Vec<&str> {
+        self.kept.iter().map(|d| d.message.as_str()).collect()
+    }
+
     pub(super) fn add(&mut self, seq: Option<i64>, message: String) {
         self.count += 1;
+        if let Some(seq) = seq {
+            self.earliest = Some(self.earliest.map_or(seq, |e| e.min(seq)));
+        }
         if self.kept.len() < KEPT {
             self.kept.push(Discrepancy { seq, message });
         }
@@ -77,15 +110,13 @@ struct CreatedBody {
     scope: Vec<String>,
     reviewer_rule: String,
     on_close: String,
+    #[serde(default)]
+    previous: Option<String>,
     items: u64,
     items_sha256: String,
-}
-
-#[derive(Deserialize)]
-struct ImportBody {
-    snapshot: i64,
-    file: String,
-    sha256: String,
+    /// The policy in force; absent from campaigns made before it was recorded.
+    #[serde(default)]
+    policy: Option<serde_json::Value>,
 }
 
 impl Store {
@@ -112,31 +143,77 @@ impl Store {
             found_heads.push(HeadCheck {
                 hash: hash.clone(),
                 seq,
+                changed_at: None,
             });
         }
         let mut findings = Findings::default();
-        let (mut campaigns, mut items, mut snapshots) = (0, 0, 0);
+        let mut v = Verification {
+            chain,
+            heads: Vec::new(),
+            discrepancies: Vec::new(),
+            discrepancy_count: 0,
+            campaigns: 0,
+            items: 0,
+            snapshots: 0,
+            imports_digested: 0,
+            imports_undigested: 0,
+            campaigns_without_policy: 0,
+            schema_objects: 0,
+        };
         // Evidence is only compared with a log that verified.
-        if chain.first_break.is_none() && !chain_only {
-            (campaigns, items) = self.check_campaigns(&mut findings)?;
-            snapshots = self.check_snapshots(&mut findings)?;
-            self.check_item_states(&mut findings)?;
+        if v.chain.first_break.is_none() && !chain_only {
+            let mut rules = HashMap::new();
+            (v.campaigns, v.items) = self.check_campaigns(&mut findings, &mut rules)?;
+            v.campaigns_without_policy =
+                rules.values().filter(|r| r.policy.is_none()).count() as u64;
+            let imports = self.check_imports(&mut findings)?;
+            v.snapshots = imports.snapshots;
+            v.imports_digested = imports.digested;
+            v.imports_undigested = imports.undigested;
+            self.check_item_states(&mut findings, &mut rules)?;
             self.check_tallies(&mut findings)?;
             self.check_campaign_reviewers(&mut findings)?;
+            self.check_register_matches(&mut findings)?;
+            for misdated in &v.chain.misdated {
+                findings.add(
+                    Some(misdated.seq),
+                    format!("{} event: {misdated}", misdated.kind),
+                );
+            }
+            let unkept = v.chain.misdated_count - v.chain.misdated.len() as u64;
+            findings.count += unkept;
+            v.schema_objects = self.check_schema(&mut findings)?;
         }
-        Ok(Verification {
-            chain,
-            heads: found_heads,
-            discrepancies: findings.kept,
-            discrepancy_count: findings.count,
-            campaigns,
-            items,
-            snapshots,
-        })
+        for head in &mut found_heads {
+            head.changed_at = head
+                .seq
+                .and_then(|seq| findings.earliest.filter(|first| *first <= seq));
+        }
+        v.heads = found_heads;
+        v.discrepancies = findings.kept;
+        v.discrepancy_count = findings.count;
+        Ok(v)
     }
 
-    /// Campaign rows and their frozen items against their creation events.
-    fn check_campaigns(&self, findings: &mut Findings) -> Result<(u64, u64)> {
+    /// The schema against what this build's migrations make at its version:
+    /// every table, index, trigger and view, each difference named.
+    fn check_schema(&self, findings: &mut Findings) -> Result<u64> {
+        let version = self.schema_version()?;
+        let expected = schema::expected_objects(version)?;
+        let found = schema::objects(&self.conn)?;
+        for difference in schema::object_differences(&found, &expected) {
+            findings.add(None, difference);
+        }
+        Ok(expected.len() as u64)
+    }
+
+    /// Campaign rows and their frozen items against their creation events;
+    /// `rules` gets what the replay needs of each campaign.
+    fn check_campaigns(
+        &self,
+        findings: &mut Findings,
+        rules: &mut HashMap<i64, CampaignRules>,
+    ) -> Result<(u64, u64)> {
         let mut created: HashMap<i64, i64> = HashMap::new();
         let mut stmt = self.conn.prepare(
             "SELECT seq, campaign, actor, at, body FROM event
@@ -162,8 +239,17 @@ impl Store {
                 continue;
             };
             campaigns += 1;
-            items +=
+            let (n, policy) =
                 self.check_campaign(CampaignId(campaign), seq, &actor, &at, &body, findings)?;
+            items += n;
+            rules.insert(
+                campaign,
+                CampaignRules {
+                    name: body.name.clone(),
+                    policy,
+                    ..CampaignRules::default()
+                },
+            );
         }
         drop(rows);
         drop(stmt);
@@ -192,41 +278,52 @@ impl Store {
         at: &str,
         body: &CreatedBody,
         findings: &mut Findings,
-    ) -> Result<u64> {
-        type Row = (
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
-            i64,
-        );
+    ) -> Result<(u64, Option<Policy>)> {
+        type Row = ([String; 8], i64, Option<String>, String);
         let row: Option<Row> = self
             .conn
             .query_row(
-                "SELECT name, created_at, owner, as_of, due, scope, reviewer_rule, on_close,
-                        item_count
-                 FROM campaign WHERE id = ?1",
+                "SELECT c.name, c.created_at, c.owner, c.as_of, c.due, c.scope, c.reviewer_rule,
+                        c.on_close, c.item_count, p.name, c.policy
+                 FROM campaign c LEFT JOIN campaign p ON p.id = c.previous WHERE c.id = ?1",
                 [campaign],
                 |r| {
                     Ok((
-                        r.get(0)?,
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get(3)?,
-                        r.get(4)?,
-                        r.get(5)?,
-                        r.get(6)?,
-                        r.get(7)?,
+                        [
+                            r.get(0)?,
+                            r.get(1)?,
+                            r.get(2)?,
+                            r.get(3)?,
+                            r.get(4)?,
+                            r.get(5)?,
+                            r.get(6)?,
+                            r.get(7)?,
+                        ],
                         r.get(8)?,
+                        r.get(9)?,
+                        r.get(10)?,
                     ))
                 },
             )
             .optional()?;
-        let Some((name, created_at, owner, as_of, due, scope, rule, on_close, count)) = row else {
+        let recorded_policy = match &body.policy {
+            None => None,
+            Some(value) => match serde_json::from_value::<Policy>(value.clone()) {
+                Ok(policy) => Some(policy),
+                Err(e) => {
+                    findings.add(
+                        Some(seq),
+                        format!(
+                            "campaign {:?}: the policy its creation event recorded is \
+                             unreadable ({e})",
+                            body.name
+                        ),
+                    );
+                    None
+                }
+            },
+        };
+        let Some((fields, count, previous, policy)) = row else {
             findings.add(
                 Some(seq),
                 format!(
@@ -234,10 +331,12 @@ impl Store {
                     body.name
                 ),
             );
-            return Ok(0);
+            return Ok((0, recorded_policy));
         };
+        let [name, created_at, owner, as_of, due, scope, rule, on_close] = fields;
         let scope: Option<Vec<String>> = serde_json::from_str(&scope).ok();
-        let fields: [(&str, String, String); 9] = [
+        let show_previous = |p: &Option<String>| p.clone().unwrap_or_else(|| "(none)".into());
+        let fields: [(&str, String, String); 10] = [
             ("name", name.clone(), body.name.clone()),
             ("created_at", created_at, at.to_string()),
             ("owner", owner, actor.to_string()),
@@ -251,6 +350,11 @@ impl Store {
             ("reviewer_rule", rule, body.reviewer_rule.clone()),
             ("on_close", on_close, body.on_close.clone()),
             ("item_count", count.to_string(), body.items.to_string()),
+            (
+                "previous campaign",
+                show_previous(&previous),
+                show_previous(&body.previous),
+            ),
         ];
         for (field, stored, recorded) in fields {
             if stored != recorded {
@@ -262,6 +366,14 @@ impl Store {
                     ),
                 );
             }
+        }
+        if let Some(recorded) = &recorded_policy
+            && let Some(problem) = policy_problem(&policy, recorded)
+        {
+            findings.add(
+                Some(seq),
+                format!("campaign {name:?}: its policy {problem}: the campaign table was edited"),
+            );
         }
         if let Some(problem) = self.queue_order_problem(campaign)? {
             findings.add(Some(seq), format!("campaign {name:?}: {problem}"));
@@ -281,7 +393,7 @@ impl Store {
                 ),
             );
         }
-        Ok(n)
+        Ok((n, recorded_policy))
     }
 
     /// Items whose frozen relationship is not what their identity and
@@ -322,64 +434,77 @@ impl Store {
         let n = (last - first + 1).max(0) as u64;
         Ok((n, campaigns::items_digest(&self.conn, campaign)?))
     }
+}
 
-    /// Snapshot rows against their import events.
-    fn check_snapshots(&self, findings: &mut Findings) -> Result<u64> {
-        let mut recorded: HashMap<i64, (i64, ImportBody)> = HashMap::new();
-        let mut stmt = self
-            .conn
-            .prepare("SELECT seq, body FROM event WHERE kind = 'import' ORDER BY seq")?;
-        let mut rows = stmt.query([])?;
-        while let Some(row) = rows.next()? {
-            let seq: i64 = row.get(0)?;
-            let body: String = row.get(1)?;
-            match serde_json::from_str::<ImportBody>(&body) {
-                Ok(body) => {
-                    recorded.insert(body.snapshot, (seq, body));
-                }
-                Err(_) => findings.add(Some(seq), "its import body is unreadable".into()),
+/// How a campaign's stored policy differs from the one its creation event
+/// recorded, compared as policies (not as text): `None` when it does not.
+fn policy_problem(stored: &str, recorded: &Policy) -> Option<String> {
+    let stored: Policy = match serde_json::from_str(stored) {
+        Ok(policy) => policy,
+        Err(e) => return Some(format!("is unreadable ({e})")),
+    };
+    if stored == *recorded {
+        return None;
+    }
+    let (now, then) = (
+        serde_json::to_value(&stored).unwrap_or_default(),
+        serde_json::to_value(recorded).unwrap_or_default(),
+    );
+    let mut differences = Vec::new();
+    differing(&now, &then, "", &mut differences);
+    Some(format!(
+        "differs from the one its creation event recorded: {}",
+        differences.join(", ")
+    ))
+}
+
+/// The leaves where two JSON values differ, as `path now (recorded then)`.
+fn differing(now: &serde_json::Value, then: &serde_json::Value, path: &str, out: &mut Vec<String>) {
+    match (now, then) {
+        (serde_json::Value::Object(a), serde_json::Value::Object(b)) => {
+            let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+            for key in keys {
+                let null = serde_json::Value::Null;
+                let path = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
+                differing(
+                    a.get(key).unwrap_or(&null),
+                    b.get(key).unwrap_or(&null),
+                    &path,
+                    out,
+                );
             }
         }
-        drop(rows);
-        drop(stmt);
-        let mut stmt = self
+        (a, b) if a != b => out.push(format!("{path} {a} (recorded {b})")),
+        _ => {}
+    }
+}
+
+/// Runs raw SQL as someone with the `sqlite3` shell could: every trigger
+/// dropped first and put back afterwards exactly as it was, so that only
+/// what the SQL changed shows (the schema check would name a dropped one).
+#[cfg(test)]
+pub(crate) fn tamper(store: &Store, sql: &str) {
+    let triggers: Vec<(String, String)> = store
+        .conn
+        .prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'trigger'")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    for (name, _) in &triggers {
+        store
             .conn
-            .prepare("SELECT id, file_name, sha256 FROM snapshot ORDER BY id")?;
-        let mut rows = stmt.query([])?;
-        let mut n = 0u64;
-        while let Some(row) = rows.next()? {
-            n += 1;
-            let id: i64 = row.get(0)?;
-            let file: String = row.get(1)?;
-            let sha256: String = row.get(2)?;
-            match recorded.remove(&id) {
-                None => findings.add(
-                    None,
-                    format!(
-                        "snapshot {id} ({file}) has no import event in the log: it was inserted"
-                    ),
-                ),
-                Some((seq, body)) if body.file != file || body.sha256 != sha256 => findings.add(
-                    Some(seq),
-                    format!(
-                        "snapshot {id}: its file and SHA-256 ({file}, {sha256}) differ from its \
-                         import event ({}, {}): the snapshot table was edited",
-                        body.file, body.sha256
-                    ),
-                ),
-                Some(_) => {}
-            }
-        }
-        for (id, (seq, body)) in recorded {
-            findings.add(
-                Some(seq),
-                format!(
-                    "snapshot {id} ({}) was deleted from the snapshot table",
-                    body.file
-                ),
-            );
-        }
-        Ok(n)
+            .execute_batch(&format!("DROP TRIGGER \"{name}\""))
+            .unwrap();
+    }
+    store.conn.execute_batch(sql).unwrap();
+    for (_, sql) in &triggers {
+        store.conn.execute_batch(sql).unwrap();
     }
 }
 
@@ -418,30 +543,19 @@ mod tests {
             "IT",
         );
         import_file(&mut store, "december.csv", SAMPLE, false);
+        // Signed off after that import, as times in the log must run.
+        let after_import = crate::store::Acting {
+            at: "2026-11-25T10:00:00.000Z",
+            ..crate::testing::acting(OWNER)
+        };
         store
-            .sign_off(
-                q4.id,
-                &crate::testing::acting(OWNER),
-                "29 undecided",
-                Some(29),
-            )
+            .sign_off(q4.id, &after_import, "29 undecided", Some(29))
             .unwrap();
         store
     }
 
-    /// Runs raw SQL with the named tables' protective triggers dropped, as
-    /// someone with the `sqlite3` shell could.
     fn tamper(store: &Store, sql: &str) {
-        store
-            .conn
-            .execute_batch(
-                "DROP TRIGGER IF EXISTS item_no_update; DROP TRIGGER IF EXISTS item_no_delete;
-                 DROP TRIGGER IF EXISTS campaign_no_update;
-                 DROP TRIGGER IF EXISTS campaign_reviewer_no_update;
-                 DROP TRIGGER IF EXISTS campaign_reviewer_no_delete;",
-            )
-            .unwrap();
-        store.conn.execute_batch(sql).unwrap();
+        super::tamper(store, sql);
     }
 
     fn problems(store: &Store) -> Vec<String> {
@@ -479,6 +593,34 @@ mod tests {
         assert!(found[0].contains("frozen items do not match"), "{found:?}");
         let v = store.verify(&[], false).unwrap();
         assert_eq!(v.discrepancies[0].seq, Some(2), "named: the creation event");
+    }
+
+    #[test]
+    fn the_policy_is_compared_as_a_policy_not_as_text() {
+        let store = busy_store();
+        tamper(
+            &store,
+            "UPDATE campaign SET policy = ' ' || policy || char(10)",
+        );
+        let v = store.verify(&[], false).unwrap();
+        assert!(
+            v.ok(),
+            "the same policy, reformatted: {:?}",
+            v.discrepancies
+        );
+        tamper(
+            &store,
+            "UPDATE campaign SET policy = json_set(policy, '$.weights.privileged', 0,
+                 '$.notes.self_review', json('false'))",
+        );
+        let found = problems(&store);
+        assert!(
+            found.iter().any(|p| p.starts_with(
+                "campaign \"Q4\": its policy differs from the one its creation event recorded: \
+                 notes.self_review false (recorded true), weights.privileged 0 (recorded "
+            ) && p.ends_with("): the campaign table was edited")),
+            "{found:?}"
+        );
     }
 
     #[test]

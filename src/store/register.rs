@@ -3,6 +3,8 @@
 //! identities, and the SQL for an identity's effective attributes, where
 //! the register fills in what the source left unknown.
 
+use super::bulk::Value;
+use super::digest::{Digests, Stream};
 use super::snapshots::{ImportCounts, RowProblem, SnapshotMeta, Warnings};
 use super::{Result, SnapshotId, Store};
 use crate::domain::register::{RegisterEntry, best_match, match_key};
@@ -46,6 +48,8 @@ pub struct RegisterImport<'a> {
     seen: HashMap<i64, u64>,
     counts: ImportCounts,
     warnings: Warnings,
+    /// What this import writes and marks, for its event.
+    digest: Digests,
     open: bool,
 }
 
@@ -59,6 +63,7 @@ impl Store {
             seen: HashMap::new(),
             counts: ImportCounts::default(),
             warnings: Warnings::default(),
+            digest: Digests::default(),
             open: true,
         };
         session.conn.execute(
@@ -132,8 +137,48 @@ impl RegisterImport<'_> {
                 line as i64
             ])?;
         let id = self.conn.last_insert_rowid();
+        self.digest.row(
+            Stream::Register,
+            &[
+                id.into(),
+                entry.tenant.as_str().into(),
+                Value::from(&new[0]),
+                key.into(),
+                Value::from(&new[1]),
+                Value::from(&new[2]),
+                Value::from(&new[3]),
+                Value::from(&new[4]),
+                Value::from(&new[5]),
+                Value::from(&new[6]),
+                Value::from(&new[7]),
+                self.snapshot.0.into(),
+                (line as i64).into(),
+            ],
+        );
         self.seen.insert(id, line);
         Ok(id)
+    }
+
+    /// Logs what this snapshot changed about the entry version `entry`.
+    fn log_change(&mut self, entry: i64, kind: &str, detail: &str) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO register_change (snapshot, entry, kind, detail)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![self.snapshot, entry, kind, detail])?;
+        let id = self.conn.last_insert_rowid();
+        self.digest.row(
+            Stream::RegisterChange,
+            &[
+                id.into(),
+                self.snapshot.0.into(),
+                entry.into(),
+                kind.into(),
+                detail.into(),
+            ],
+        );
+        Ok(())
     }
 
     pub fn snapshot(&self) -> SnapshotId {
@@ -191,6 +236,7 @@ impl RegisterImport<'_> {
         self.conn
             .prepare_cached("UPDATE register_entry SET superseded = ?2 WHERE id = ?1")?
             .execute(params![id, self.snapshot])?;
+        self.digest.mark(Stream::RegisterSuperseded, id);
         self.insert_version(line, entry, &key, &new)?;
         let kind = if removed.is_some() {
             self.counts.restored += 1;
@@ -199,17 +245,7 @@ impl RegisterImport<'_> {
             self.counts.changed += 1;
             "changed"
         };
-        self.conn
-            .prepare_cached(
-                "INSERT INTO register_change (snapshot, entry, kind, detail)
-                 VALUES (?1, ?2, ?3, ?4)",
-            )?
-            .execute(params![
-                self.snapshot,
-                id,
-                kind,
-                serde_json::Value::Object(changes).to_string()
-            ])?;
+        self.log_change(id, kind, &serde_json::Value::Object(changes).to_string())?;
         Ok(None)
     }
 
@@ -226,16 +262,16 @@ impl RegisterImport<'_> {
                 )?
                 .query_map([], |r| r.get(0))?
                 .collect::<rusqlite::Result<_>>()?;
-            let mut log = self.conn.prepare(
-                "INSERT INTO register_change (snapshot, entry, kind, detail)
-                 VALUES (?1, ?2, 'removed', '{}')",
-            )?;
-            let mut mark = self
-                .conn
-                .prepare("UPDATE register_entry SET removed_snapshot = ?1 WHERE id = ?2")?;
-            for id in live.into_iter().filter(|id| !self.seen.contains_key(id)) {
-                log.execute(params![self.snapshot, id])?;
+            let conn = self.conn;
+            let mut mark =
+                conn.prepare("UPDATE register_entry SET removed_snapshot = ?1 WHERE id = ?2")?;
+            for id in live {
+                if self.seen.contains_key(&id) {
+                    continue;
+                }
+                self.log_change(id, "removed", "{}")?;
                 mark.execute(params![self.snapshot, id])?;
+                self.digest.mark(Stream::RegisterRemoved, id);
                 self.counts.removed += 1;
             }
         }
@@ -275,6 +311,7 @@ impl RegisterImport<'_> {
             "partial": self.meta.partial,
             "counts": c,
             "matched_identities": counts.matched_identities,
+            "written": std::mem::take(&mut self.digest).finish(),
         });
         self.warnings.record_in(&mut body);
         super::snapshots::record_import(self.conn, &self.meta, &body)?;
@@ -297,19 +334,31 @@ impl Drop for RegisterImport<'_> {
 /// Rebuilds which live register entry describes each identity. Runs inside
 /// every import's transaction; costs nothing while the register is empty.
 pub(crate) fn refresh_register_matches(conn: &Connection) -> Result<()> {
-    let (entries, mapped): (i64, i64) = conn.query_row(
-        "SELECT (SELECT count(*) FROM register_entry
-                 WHERE removed_snapshot IS NULL AND superseded IS NULL),
-                (SELECT count(*) FROM identity_register)",
-        [],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
+    let mapped: i64 = conn.query_row("SELECT count(*) FROM identity_register", [], |r| r.get(0))?;
     if mapped > 0 {
         // Derived rows, rebuilt below from the entries and identities.
         conn.execute("DELETE FROM identity_register", [])?;
     }
+    let mut insert =
+        conn.prepare("INSERT INTO identity_register (identity, entry) VALUES (?1, ?2)")?;
+    for (identity, entry) in register_matches(conn)? {
+        insert.execute(params![identity, entry])?;
+    }
+    Ok(())
+}
+
+/// Which live register entry describes each current identity (by key), in
+/// the order identities are read: what `identity_register` holds after an
+/// import, and what verify expects of it.
+pub(crate) fn register_matches(conn: &Connection) -> Result<Vec<(i64, i64)>> {
+    let entries: i64 = conn.query_row(
+        "SELECT count(*) FROM register_entry WHERE removed_snapshot IS NULL AND superseded IS NULL",
+        [],
+        |r| r.get(0),
+    )?;
+    let mut matches = Vec::new();
     if entries == 0 {
-        return Ok(());
+        return Ok(matches);
     }
     let mut by_key: HashMap<(String, String), i64> = HashMap::new();
     let mut by_email: HashMap<(String, String), i64> = HashMap::new();
@@ -332,8 +381,6 @@ pub(crate) fn refresh_register_matches(conn: &Connection) -> Result<()> {
         let k = (tenant.to_string(), key.to_string());
         by_key.get(&k).or_else(|| by_email.get(&k)).copied()
     };
-    let mut insert =
-        conn.prepare("INSERT INTO identity_register (identity, entry) VALUES (?1, ?2)")?;
     let mut stmt = conn
         .prepare("SELECT key, tenant, identity_id, email FROM identity WHERE superseded IS NULL")?;
     let mut rows = stmt.query([])?;
@@ -346,10 +393,10 @@ pub(crate) fn refresh_register_matches(conn: &Connection) -> Result<()> {
         if let Some(entry) = best_match(&tenant, &identity_id, email.as_deref(), find)
             && done.insert(identity)
         {
-            insert.execute(params![identity, entry])?;
+            matches.push((identity, entry));
         }
     }
-    Ok(())
+    Ok(matches)
 }
 
 #[cfg(test)]

@@ -307,6 +307,63 @@ const V5_ITEM_RELATIONSHIP: &str = r#"
 ALTER TABLE item ADD COLUMN relationship TEXT;
 "#;
 
+/// Imported evidence refuses change, as frozen items do: identity, grant
+/// and register versions, the changes logged and the scopes claimed are
+/// never deleted, and a version changes only when a later import marks it
+/// superseded or removed, once. Each import event's digest (see
+/// `store::digest`) is what proves them; these triggers stop a slip, not
+/// someone who drops them, and `verify` names a dropped one.
+const V6_IMPORTED_EVIDENCE: &str = r#"
+CREATE TRIGGER identity_no_delete BEFORE DELETE ON identity
+BEGIN SELECT RAISE(ABORT, 'identity versions are imported evidence: they cannot be deleted'); END;
+CREATE TRIGGER identity_no_update BEFORE UPDATE OF id, key, tenant, identity_id, name, kind,
+    relationship, organization, region, sponsor, email, snapshot ON identity
+BEGIN SELECT RAISE(ABORT, 'identity versions are imported evidence: they cannot be changed'); END;
+CREATE TRIGGER identity_superseded_once BEFORE UPDATE OF superseded ON identity
+WHEN OLD.superseded IS NOT NULL OR NEW.superseded IS NULL
+BEGIN SELECT RAISE(ABORT, 'an identity version is superseded once, by the import that replaced it'); END;
+
+CREATE TRIGGER entitlement_no_delete BEFORE DELETE ON entitlement
+BEGIN SELECT RAISE(ABORT, 'grant versions are imported evidence: they cannot be deleted'); END;
+CREATE TRIGGER entitlement_no_update BEFORE UPDATE OF id, key, identity, system, name,
+    environment, privileged, shared, business_owner, technical_owner, justification, granted_at,
+    expires_at, last_used_at, credential_rotated_at, ticket, snapshot, source_line, active
+    ON entitlement
+BEGIN SELECT RAISE(ABORT, 'grant versions are imported evidence: they cannot be changed'); END;
+CREATE TRIGGER entitlement_superseded_once BEFORE UPDATE OF superseded ON entitlement
+WHEN OLD.superseded IS NOT NULL OR NEW.superseded IS NULL
+BEGIN SELECT RAISE(ABORT, 'a grant version is superseded once, by the import that replaced it'); END;
+CREATE TRIGGER entitlement_removed_once BEFORE UPDATE OF removed_snapshot ON entitlement
+WHEN OLD.removed_snapshot IS NOT NULL OR NEW.removed_snapshot IS NULL
+BEGIN SELECT RAISE(ABORT, 'a grant version is marked removed once, by the import that lacked it'); END;
+
+CREATE TRIGGER register_entry_no_delete BEFORE DELETE ON register_entry
+BEGIN SELECT RAISE(ABORT, 'register entries are imported evidence: they cannot be deleted'); END;
+CREATE TRIGGER register_entry_no_update BEFORE UPDATE OF id, tenant, identity_id, match_id, email,
+    relationship, organization, sponsor, business_owner, technical_owner, contract_end, snapshot,
+    source_line ON register_entry
+BEGIN SELECT RAISE(ABORT, 'register entries are imported evidence: they cannot be changed'); END;
+CREATE TRIGGER register_entry_superseded_once BEFORE UPDATE OF superseded ON register_entry
+WHEN OLD.superseded IS NOT NULL OR NEW.superseded IS NULL
+BEGIN SELECT RAISE(ABORT, 'a register entry is superseded once, by the import that replaced it'); END;
+CREATE TRIGGER register_entry_removed_once BEFORE UPDATE OF removed_snapshot ON register_entry
+WHEN OLD.removed_snapshot IS NOT NULL OR NEW.removed_snapshot IS NULL
+BEGIN SELECT RAISE(ABORT, 'a register entry is marked removed once, by the import that lacked it'); END;
+
+CREATE TRIGGER entitlement_change_no_update BEFORE UPDATE ON entitlement_change
+BEGIN SELECT RAISE(ABORT, 'logged changes are imported evidence: they cannot be changed'); END;
+CREATE TRIGGER entitlement_change_no_delete BEFORE DELETE ON entitlement_change
+BEGIN SELECT RAISE(ABORT, 'logged changes are imported evidence: they cannot be deleted'); END;
+CREATE TRIGGER register_change_no_update BEFORE UPDATE ON register_change
+BEGIN SELECT RAISE(ABORT, 'logged changes are imported evidence: they cannot be changed'); END;
+CREATE TRIGGER register_change_no_delete BEFORE DELETE ON register_change
+BEGIN SELECT RAISE(ABORT, 'logged changes are imported evidence: they cannot be deleted'); END;
+CREATE TRIGGER snapshot_scope_no_update BEFORE UPDATE ON snapshot_scope
+BEGIN SELECT RAISE(ABORT, 'a snapshot''s scopes are imported evidence: they cannot be changed'); END;
+CREATE TRIGGER snapshot_scope_no_delete BEFORE DELETE ON snapshot_scope
+BEGIN SELECT RAISE(ABORT, 'a snapshot''s scopes are imported evidence: they cannot be deleted'); END;
+"#;
+
 pub fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(V1),
@@ -314,12 +371,13 @@ pub fn migrations() -> Migrations<'static> {
         M::up(V3_EVIDENCE),
         M::up(V4_REVIEWERS),
         M::up(V5_ITEM_RELATIONSHIP),
+        M::up(V6_IMPORTED_EVIDENCE),
     ])
 }
 
 /// The schema version this build writes.
 pub fn latest_version() -> usize {
-    5
+    6
 }
 
 /// Each table's columns (name and declared type), in order: what a
@@ -381,6 +439,80 @@ pub fn difference(found: &Shape, expected: &Shape) -> Option<String> {
         .map(|t| format!("it has a table {t} that was not expected"))
 }
 
+/// Every table, index, trigger and view, by (type, name): the table it
+/// belongs to and its SQL. SQLite's own objects (`sqlite_sequence`,
+/// `sqlite_stat1`, the indexes behind UNIQUE constraints) are left out:
+/// SQLite makes them, and no one else may name an object `sqlite_…`.
+pub type Objects = std::collections::BTreeMap<(String, String), (String, Option<String>)>;
+
+pub fn objects(conn: &rusqlite::Connection) -> rusqlite::Result<Objects> {
+    conn.prepare(
+        "SELECT type, name, tbl_name, sql FROM sqlite_schema
+         WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
+    )?
+    .query_map([], |r| Ok(((r.get(0)?, r.get(1)?), (r.get(2)?, r.get(3)?))))?
+    .collect()
+}
+
+/// The objects a database has at `version` when this build's migrations
+/// made it, fresh or upgraded: both run the same statements.
+pub fn expected_objects(version: usize) -> Result<Objects, rusqlite_migration::Error> {
+    let mut conn = rusqlite::Connection::open_in_memory()?;
+    migrations().to_version(&mut conn, version)?;
+    Ok(objects(&conn)?)
+}
+
+/// Every difference between a database's objects and the expected ones,
+/// one sentence each: extra first (what someone added is what launders
+/// evidence), then changed, then missing.
+pub fn object_differences(found: &Objects, expected: &Objects) -> Vec<String> {
+    let on = |kind: &str, table: &str| {
+        if kind == "table" || kind == "view" {
+            String::new()
+        } else {
+            format!(" on table {table}")
+        }
+    };
+    let excerpt = |sql: &Option<String>| {
+        let sql = sql.as_deref().unwrap_or("");
+        let flat: String = sql.split_whitespace().collect::<Vec<_>>().join(" ");
+        match flat.char_indices().nth(120) {
+            Some((at, _)) => format!("{}…", &flat[..at]),
+            None => flat,
+        }
+    };
+    let mut differences = Vec::new();
+    for ((kind, name), (table, sql)) in found {
+        if !expected.contains_key(&(kind.clone(), name.clone())) {
+            differences.push(format!(
+                "the schema has a {kind} {name}{} that recert does not create: {}",
+                on(kind, table),
+                excerpt(sql)
+            ));
+        }
+    }
+    for ((kind, name), (table, sql)) in found {
+        if let Some((expected_table, expected_sql)) = expected.get(&(kind.clone(), name.clone()))
+            && (table != expected_table || sql != expected_sql)
+        {
+            differences.push(format!(
+                "the schema's {kind} {name}{} is not the one recert creates: it reads {}",
+                on(kind, table),
+                excerpt(sql)
+            ));
+        }
+    }
+    for ((kind, name), (table, _)) in expected {
+        if !found.contains_key(&(kind.clone(), name.clone())) {
+            differences.push(format!(
+                "the schema lacks recert's {kind} {name}{}: it was dropped",
+                on(kind, table)
+            ));
+        }
+    }
+    differences
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -409,6 +541,48 @@ mod tests {
         let dump = store.dump().unwrap();
         assert!(dump.contains("old.csv"), "data survives the upgrade");
         assert!(dump.contains("## register_entry (0 rows)"), "{dump}");
+        // Upgraded or fresh, the same statements made the same schema, to
+        // the text that verify compares.
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let expected = super::expected_objects(super::latest_version()).unwrap();
+        let found = super::objects(&conn).unwrap();
+        assert_eq!(
+            super::object_differences(&found, &expected),
+            Vec::<String>::new()
+        );
+        assert_eq!(found, expected);
+    }
+
+    #[test]
+    fn every_object_difference_is_named_and_sqlites_own_are_not_objects() {
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        super::migrations().to_latest(&mut conn).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE extra (id INTEGER PRIMARY KEY AUTOINCREMENT, x TEXT UNIQUE);
+             INSERT INTO extra (x) VALUES ('a'); ANALYZE;
+             DROP TRIGGER item_no_delete; DROP INDEX item_by_grant;
+             DROP TRIGGER tally_on_change;
+             CREATE TRIGGER tally_on_change AFTER UPDATE OF decision ON item_state
+             BEGIN SELECT 1; END;",
+        )
+        .unwrap();
+        let found = super::objects(&conn).unwrap();
+        assert!(found.keys().all(|(_, name)| !name.starts_with("sqlite_")));
+        let expected = super::expected_objects(super::latest_version()).unwrap();
+        let differences = super::object_differences(&found, &expected);
+        assert_eq!(differences.len(), 4, "{differences:#?}");
+        for expected in [
+            "the schema has a table extra that recert does not create: CREATE TABLE extra",
+            "the schema's trigger tally_on_change on table item_state is not the one recert \
+             creates",
+            "the schema lacks recert's index item_by_grant on table item",
+            "the schema lacks recert's trigger item_no_delete on table item",
+        ] {
+            assert!(
+                differences.iter().any(|d| d.starts_with(expected)),
+                "{expected}: {differences:#?}"
+            );
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! allocation-free lookups and the fast path for scopes that hold nothing yet.
 
 use super::bulk::{Insert, Value};
+use super::digest::{Digests, Stream};
 use super::events::{ChainWriter, NewEvent};
 use super::journal::BulkJournal;
 use super::{Result, SnapshotId, Store, StoreError};
@@ -250,6 +251,8 @@ pub struct ImportSession<'a> {
     /// here on was written by this snapshot.
     first_entitlement: i64,
     next_identity: i64,
+    /// What this import writes and marks, for its event.
+    digest: Digests,
     open: bool,
 }
 
@@ -311,6 +314,7 @@ impl Store {
             next_entitlement,
             first_entitlement: next_entitlement,
             next_identity,
+            digest: Digests::default(),
             open: true,
         })
     }
@@ -410,7 +414,7 @@ impl<'a> ImportSession<'a> {
         let expires = stamp_into(expires, &r.expires_at).map(|_| expires.as_str());
         let used = stamp_into(used, &r.last_used_at).map(|_| used.as_str());
         let rotated = stamp_into(rotated, &r.credential_rotated_at).map(|_| rotated.as_str());
-        self.stmts.insert.execute(&[
+        let values = [
             id.into(),
             key.unwrap_or(id).into(),
             identity.into(),
@@ -430,7 +434,9 @@ impl<'a> ImportSession<'a> {
             self.snapshot.0.into(),
             (line as i64).into(),
             r.active.into(),
-        ])?;
+        ];
+        self.stmts.insert.execute(&values)?;
+        self.digest.row(Stream::Grant, &values);
         self.next_entitlement += 1;
         Ok(id)
     }
@@ -561,21 +567,36 @@ impl<'a> ImportSession<'a> {
             })
             .collect();
         self.stmts.supersede.execute(params![id, self.snapshot])?;
+        self.digest.mark(Stream::GrantSuperseded, id);
         let new_id = self.insert(Some(key), identity, line, record)?;
         self.mark_seen(new_id, line);
         let kind = if was_removed { "restored" } else { "changed" };
-        self.stmts.log_change.execute(params![
-            self.snapshot,
-            key,
-            kind,
-            serde_json::Value::Object(detail).to_string()
-        ])?;
+        self.log_change(key, kind, &serde_json::Value::Object(detail).to_string())?;
         if was_removed {
             self.counts.restored += 1;
         } else {
             self.counts.changed += 1;
         }
         Ok(None)
+    }
+
+    /// Logs what this snapshot changed about the grant `key`.
+    fn log_change(&mut self, key: i64, kind: &str, detail: &str) -> Result<()> {
+        self.stmts
+            .log_change
+            .execute(params![self.snapshot, key, kind, detail])?;
+        let id = self.conn.last_insert_rowid();
+        self.digest.row(
+            Stream::GrantChange,
+            &[
+                id.into(),
+                self.snapshot.0.into(),
+                key.into(),
+                kind.into(),
+                detail.into(),
+            ],
+        );
+        Ok(())
     }
 
     /// Whether this file mentioned the grant `key` (in any of its versions).
@@ -649,6 +670,7 @@ impl<'a> ImportSession<'a> {
                 self.stmts
                     .supersede_identity
                     .execute(params![version, self.snapshot])?;
+                self.digest.mark(Stream::IdentitySuperseded, version);
                 (
                     self.insert_identity(Some(key), record, &attributes)?,
                     line,
@@ -750,7 +772,7 @@ impl<'a> ImportSession<'a> {
     ) -> Result<i64> {
         let id = self.next_identity;
         let key = key.unwrap_or(id);
-        self.stmts.insert_identity.execute(&[
+        let values = [
             id.into(),
             key.into(),
             record.tenant.as_str().into(),
@@ -763,7 +785,9 @@ impl<'a> ImportSession<'a> {
             Value::from(&a.sponsor),
             Value::from(&a.email),
             self.snapshot.0.into(),
-        ])?;
+        ];
+        self.stmts.insert_identity.execute(&values)?;
+        self.digest.row(Stream::Identity, &values);
         self.next_identity += 1;
         Ok(key)
     }
@@ -781,8 +805,20 @@ impl<'a> ImportSession<'a> {
         let mut insert_scope = self
             .conn
             .prepare("INSERT INTO snapshot_scope (snapshot, tenant, system) VALUES (?1, ?2, ?3)")?;
-        for (tenant, system, _) in self.each_scope() {
-            insert_scope.execute(params![self.snapshot, tenant, system])?;
+        // The fields themselves, not `each_scope`: the digest is written to
+        // while they are read. In (tenant, system) order, as verify reads them.
+        for (tenant, systems) in &self.scopes {
+            for system in systems.keys() {
+                insert_scope.execute(params![self.snapshot, tenant, system])?;
+                self.digest.row(
+                    Stream::Scope,
+                    &[
+                        self.snapshot.0.into(),
+                        tenant.as_str().into(),
+                        system.as_str().into(),
+                    ],
+                );
+            }
         }
         drop(insert_scope);
         super::register::refresh_register_matches(self.conn)?;
@@ -793,6 +829,7 @@ impl<'a> ImportSession<'a> {
             "format": self.meta.format,
             "partial": self.meta.partial,
             "counts": c,
+            "written": std::mem::take(&mut self.digest).finish(),
         });
         self.warnings.record_in(&mut body);
         record_import(self.conn, &self.meta, &body)?;
@@ -893,9 +930,8 @@ impl<'a> ImportSession<'a> {
             self.stmts
                 .mark_removed
                 .execute(params![id, self.snapshot])?;
-            self.stmts
-                .log_change
-                .execute(params![self.snapshot, key, "removed", "{}"])?;
+            self.digest.mark(Stream::GrantRemoved, id);
+            self.log_change(key, "removed", "{}")?;
             self.counts.removed += 1;
         }
         Ok(())

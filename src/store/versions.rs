@@ -533,13 +533,10 @@ mod tests {
         testing::import(&mut store, &String::from_utf8(estate).unwrap());
         let items = testing::campaign(&mut store, "Q3", "2026-11-01").items as i64;
         assert!(Versions::load_for(&store.conn, items).unwrap().is_some());
-        store
-            .conn
-            .execute(
-                "UPDATE entitlement SET system = CAST(x'ff' AS TEXT) WHERE id = 1500",
-                [],
-            )
-            .unwrap();
+        crate::store::integrity::tamper(
+            &store,
+            "UPDATE entitlement SET system = CAST(x'ff' AS TEXT) WHERE id = 1500",
+        );
         assert!(Versions::load_for(&store.conn, items).unwrap().is_none());
     }
 }

@@ -1,7 +1,8 @@
 //! Tampering, end to end: someone with the database file drops the
 //! append-only triggers (as anyone with the `sqlite3` shell can) and edits,
 //! deletes, inserts or reorders events, or edits the evidence they protect.
-//! `recert verify` must name what was touched and exit 1.
+//! `recert verify` must name what was touched and exit 1. The evidence
+//! imports wrote, the schema and the rules are in `evidence.rs`.
 
 use crate::util::{REVIEWER, Sandbox};
 use recert::audit::{EventContent, event_hash};
@@ -63,6 +64,29 @@ fn tamper(sandbox: &Sandbox) -> Connection {
     )
     .unwrap();
     conn
+}
+
+/// Runs SQL on the file as a careful forger with the `sqlite3` shell
+/// would: every trigger dropped first and put back afterwards exactly as it
+/// was, so that the schema shows no trace.
+pub fn behind_recerts_back(sandbox: &Sandbox, sql: &str) {
+    let conn = Connection::open(sandbox.db()).unwrap();
+    let triggers: Vec<(String, String)> = conn
+        .prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'trigger'")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    for (name, _) in &triggers {
+        conn.execute_batch(&format!("DROP TRIGGER \"{name}\""))
+            .unwrap();
+    }
+    conn.execute_batch(&format!("PRAGMA foreign_keys = OFF; {sql}"))
+        .unwrap();
+    for (_, sql) in &triggers {
+        conn.execute_batch(sql).unwrap();
+    }
 }
 
 fn head(sandbox: &Sandbox) -> String {
@@ -136,23 +160,24 @@ fn a_deleted_last_event_is_caught_by_the_state_it_left_and_by_a_held_head() {
     );
 
     // The last event deleted: the item state it produced no longer agrees.
-    let conn = tamper(&sandbox);
-    conn.execute("DELETE FROM event WHERE seq = 9", []).unwrap();
+    behind_recerts_back(&sandbox, "DELETE FROM event WHERE seq = 9");
     let err = sandbox.fails(1, &["verify"]);
     assert!(
         err.contains(&format!("item {item} has a recorded state but no events")),
         "{err}"
     );
 
-    // A careful forger also removes the derived state: only the head an
-    // auditor holds from an earlier report still shows the cut.
-    conn.execute("DELETE FROM item_state WHERE item = ?1", [&item])
-        .unwrap();
-    conn.execute_batch(
-        "UPDATE tally SET n = n - 1 WHERE campaign = 2 AND state = 'revoke';
-         UPDATE tally SET n = n + 1 WHERE campaign = 2 AND state = 'undecided';",
-    )
-    .unwrap();
+    // A careful forger also removes the derived state and puts the
+    // triggers back: only the head an auditor holds from an earlier report
+    // still shows the cut.
+    behind_recerts_back(
+        &sandbox,
+        &format!(
+            "DELETE FROM item_state WHERE item = {item};
+             UPDATE tally SET n = n - 1 WHERE campaign = 2 AND state = 'revoke';
+             UPDATE tally SET n = n + 1 WHERE campaign = 2 AND state = 'undecided';"
+        ),
+    );
     let out = sandbox.ok(&["verify"]);
     assert!(out.contains("audit chain intact: 8 events"), "{out}");
     let err = sandbox.fails(1, &["verify", "--head", &held]);
@@ -231,14 +256,12 @@ fn swapped_events_are_named() {
 #[test]
 fn edited_evidence_is_caught_by_the_campaign_digest() {
     let sandbox = audited();
-    tamper(&sandbox)
-        .execute(
-            // The frozen evidence is the grant version the item points at.
-            "UPDATE entitlement SET last_used_at = '2026-11-20'
-             WHERE id = (SELECT entitlement FROM item WHERE id = 1)",
-            [],
-        )
-        .unwrap();
+    behind_recerts_back(
+        &sandbox,
+        // The frozen evidence is the grant version the item points at.
+        "UPDATE entitlement SET last_used_at = '2026-11-20'
+         WHERE id = (SELECT entitlement FROM item WHERE id = 1)",
+    );
     let err = sandbox.fails(1, &["verify"]);
     assert!(
         err.contains("event 2: campaign \"Q4\": its 30 frozen items do not match"),

@@ -253,7 +253,7 @@ fn anything_but_a_usable_recert_database_is_refused_and_left_untouched() {
     refused_untouched(
         &sandbox,
         &newer,
-        "has schema version 99, newer than this recert understands (5); use a newer recert",
+        "has schema version 99, newer than this recert understands (6); use a newer recert",
     );
 
     let directory = sandbox.path("a-directory");
@@ -342,7 +342,7 @@ fn the_first_releases_database_is_refused_untouched_rather_than_damaged() {
 /// A schema-1 database of today's lineage, holding an import, a campaign
 /// and decisions of every kind. No release left a database at this
 /// version (each wrote schema 2 at once), so it is made from a real one by
-/// removing exactly what migration 2 adds.
+/// removing exactly what migrations 2 to 6 add.
 fn schema_1_database(sandbox: &Sandbox) -> String {
     sandbox.ok(&["import", fixture("canonical/sample.csv").to_str().unwrap()]);
     sandbox.ok(&[
@@ -375,7 +375,16 @@ fn schema_1_database(sandbox: &Sandbox) -> String {
     let report = sandbox.ok(&["report", "Q4"]);
     let conn = rusqlite::Connection::open(sandbox.db()).unwrap();
     conn.execute_batch(
-        "DROP TRIGGER campaign_reviewer_no_update; DROP TRIGGER campaign_reviewer_no_delete;
+        "DROP TRIGGER identity_no_delete; DROP TRIGGER identity_no_update; DROP TRIGGER
+         identity_superseded_once; DROP TRIGGER entitlement_no_delete; DROP TRIGGER
+         entitlement_no_update; DROP TRIGGER entitlement_superseded_once; DROP TRIGGER
+         entitlement_removed_once; DROP TRIGGER register_entry_no_delete; DROP TRIGGER
+         register_entry_no_update; DROP TRIGGER register_entry_superseded_once; DROP TRIGGER
+         register_entry_removed_once; DROP TRIGGER entitlement_change_no_update; DROP TRIGGER
+         entitlement_change_no_delete; DROP TRIGGER register_change_no_update; DROP TRIGGER
+         register_change_no_delete; DROP TRIGGER snapshot_scope_no_update; DROP TRIGGER
+         snapshot_scope_no_delete;
+         DROP TRIGGER campaign_reviewer_no_update; DROP TRIGGER campaign_reviewer_no_delete;
          DROP TABLE campaign_reviewer;
          DROP TRIGGER item_no_update; DROP TRIGGER item_no_delete;
          DROP TRIGGER campaign_no_update; DROP TRIGGER campaign_no_delete;
@@ -407,7 +416,7 @@ fn a_schema_1_database_with_decisions_upgrades_and_still_verifies_and_reads() {
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 5, "upgraded to the latest version");
+    assert_eq!(version, 6, "upgraded to the latest version");
     assert_eq!(sandbox.ok(&["report", "Q4"]), report, "reads as it did");
     let items = sandbox.json(&["items", "Q4", "--json"]);
     let state = |id: i64| {

@@ -15,6 +15,7 @@ mod audit;
 mod cli;
 mod concurrency;
 mod crash;
+mod evidence;
 mod files;
 mod hostile;
 mod insights;

@@ -208,7 +208,13 @@ fn a_refused_signature_reads_the_campaign_again_and_keeps_the_note() {
 #[test]
 fn closing_applies_the_close_action_and_freezes_the_campaign() {
     let (mut store, q4) = partly_decided();
-    let mut console = Console::open_as(&mut store, &q4, (80, 24), OWNER);
+    // After the sign-off below (verify refuses a log whose times go back).
+    let after_signoff = || {
+        chrono::DateTime::parse_from_rfc3339("2026-11-22T11:00:00Z")
+            .expect("fixed time")
+            .with_timezone(&chrono::Utc)
+    };
+    let mut console = Console::open_at(&mut store, &q4, (80, 24), OWNER, after_signoff);
     console.send(ch('C'));
     assert!(matches!(console.app.mode, Mode::Browse));
     assert!(
@@ -255,7 +261,8 @@ fn closing_applies_the_close_action_and_freezes_the_campaign() {
     let last = history.last().unwrap();
     assert_eq!((last.kind.as_str(), last.actor.as_str()), ("attest", OWNER));
     assert!(last.note.as_deref().unwrap().contains("close action keep"));
-    assert!(store.verify(&[], false).unwrap().ok());
+    let v = store.verify(&[], false).unwrap();
+    assert!(v.ok(), "{:?}", v.discrepancies);
     let drawn = console.draw();
     assert!(drawn.contains("closed: 27 kept, 0 revoked"), "{drawn}");
     assert!(drawn.contains("Q4 · closed ·"), "{drawn}");

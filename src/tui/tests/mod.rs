@@ -64,9 +64,21 @@ impl<'a> Console<'a> {
         size: (u16, u16),
         reviewer: &str,
     ) -> Self {
+        Console::open_at(store, campaign, size, reviewer, fixed_now)
+    }
+
+    /// The console with its clock at `now`: a test whose store holds events
+    /// after the usual fixed time records later ones, as a real clock would.
+    pub fn open_at(
+        store: &'a mut Store,
+        campaign: &CampaignSummary,
+        size: (u16, u16),
+        reviewer: &str,
+        now: fn() -> DateTime<Utc>,
+    ) -> Self {
         let mut app = App::new(campaign, reviewer.into(), day("2026-11-01"), size, false);
-        let mut runner = Runner::new(store, campaign.id, reviewer.into(), day("2026-11-01"))
-            .with_clock(fixed_now);
+        let mut runner =
+            Runner::new(store, campaign.id, reviewer.into(), day("2026-11-01")).with_clock(now);
         let mut later = Deferred::default();
         let first = update::start();
         dispatch(&mut app, &mut runner, first, &mut later);

@@ -1,0 +1,293 @@
+//! The rules, replayed: a correctly hashed event proves only that it was
+//! appended, so verify also refuses decisions that recording would have
+//! refused: any decision after its campaign's sign-off (but the close
+//! actions its close records) or after its close, and, under the policy
+//! its creation event recorded, a decision without a note the policy
+//! requires or an exception beyond the policy's maximum.
+
+use super::events::DecisionBody;
+use super::{Result, Store};
+use crate::domain::{DecisionKind, FlagSet, Policy, Recommendation};
+use crate::rules::decision;
+use chrono::{DateTime, NaiveDate, Utc};
+use std::collections::HashMap;
+
+/// What the replay needs of a campaign: the rules its decisions were under.
+#[derive(Debug, Default)]
+pub(super) struct CampaignRules {
+    pub name: String,
+    /// The policy its creation event recorded, when it recorded one.
+    pub policy: Option<Policy>,
+    /// Its first sign-off, which froze its decisions.
+    pub signed_off: Option<i64>,
+    /// Its close, by whom and when.
+    pub closed: Option<(i64, String, String)>,
+}
+
+/// A decision event, as the replay reads it with its item.
+pub(super) struct DecisionEvent<'a> {
+    pub seq: i64,
+    pub item: i64,
+    pub kind: DecisionKind,
+    pub body: &'a DecisionBody,
+    pub actor: &'a str,
+    pub at: &'a str,
+    pub has_note: bool,
+    pub flags: FlagSet,
+    pub recommendation: Recommendation,
+}
+
+impl Store {
+    /// Adds each campaign's first sign-off and its close to `rules`.
+    pub(super) fn load_lifecycle(&self, rules: &mut HashMap<i64, CampaignRules>) -> Result<()> {
+        let mut stmt = self.conn.prepare(
+            "SELECT campaign, kind, seq, actor, at FROM event
+             WHERE item IS NULL AND campaign IS NOT NULL
+               AND kind IN ('campaign_signed_off', 'campaign_closed')
+             ORDER BY seq",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            let campaign: i64 = row.get(0)?;
+            let Some(rules) = rules.get_mut(&campaign) else {
+                continue;
+            };
+            let seq: i64 = row.get(2)?;
+            if row.get_ref(1)?.as_str()? == "campaign_signed_off" {
+                rules.signed_off.get_or_insert(seq);
+            } else if rules.closed.is_none() {
+                rules.closed = Some((seq, row.get(3)?, row.get(4)?));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl CampaignRules {
+    /// Why recording would have refused the decision, if it would have.
+    pub(super) fn refused(&self, event: &DecisionEvent<'_>) -> Option<String> {
+        let kind = event.kind.as_str();
+        let article = if kind.starts_with(['a', 'e', 'u']) {
+            "an"
+        } else {
+            "a"
+        };
+        let what = format!(
+            "{article} {kind} of item {} in campaign {:?}",
+            event.item, self.name
+        );
+        if let Some((closed, ..)) = &self.closed
+            && event.seq > *closed
+        {
+            return Some(format!(
+                "{what} recorded after the campaign was closed (event {closed}): the rules \
+                 refuse it"
+            ));
+        }
+        if event.body.close_action.is_some() {
+            // Close records these itself: after the sign-off, just before
+            // its own event, as the closer and at the close's time.
+            let by_the_close = self.signed_off.is_some_and(|s| event.seq > s)
+                && self.closed.as_ref().is_some_and(|(seq, actor, at)| {
+                    event.seq < *seq && actor == event.actor && at == event.at
+                });
+            return (!by_the_close).then(|| {
+                format!(
+                    "{what} marked as a close action that the campaign's close did not \
+                     record: the rules refuse it"
+                )
+            });
+        }
+        if let Some(signed) = self.signed_off
+            && event.seq > signed
+        {
+            return Some(format!(
+                "{what} recorded after the campaign was signed off (event {signed}): the \
+                 rules refuse it"
+            ));
+        }
+        let policy = self.policy.as_ref()?;
+        if !event.has_note
+            && let Some(reason) =
+                decision::note_required(policy, event.kind, event.flags, event.recommendation)
+        {
+            return Some(format!(
+                "{what} without a note, which the campaign's recorded policy requires \
+                 ({reason}): the rules refuse it"
+            ));
+        }
+        if let (DecisionKind::Exception, Some(until), Some(day)) =
+            (event.kind, event.body.until, day_of(event.at))
+            && let Err(why) = decision::exception_end(until, day, policy)
+        {
+            return Some(format!(
+                "{what} until {until}, refused by the recorded policy on its date {day} ({why}): \
+                 the rules refuse it"
+            ));
+        }
+        None
+    }
+}
+
+/// The day (UTC, as decisions date exceptions) of an event's time.
+fn day_of(at: &str) -> Option<NaiveDate> {
+    DateTime::parse_from_rfc3339(at)
+        .ok()
+        .map(|t| t.with_timezone(&Utc).date_naive())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules() -> CampaignRules {
+        CampaignRules {
+            name: "Q4".into(),
+            policy: Some(Policy::default()),
+            signed_off: Some(10),
+            closed: Some((20, "owner@x".into(), "2026-12-01T10:00:00.000Z".into())),
+        }
+    }
+
+    fn event<'a>(seq: i64, kind: DecisionKind, body: &'a DecisionBody) -> DecisionEvent<'a> {
+        DecisionEvent {
+            seq,
+            item: 3,
+            kind,
+            body,
+            actor: "owner@x",
+            at: "2026-12-01T10:00:00.000Z",
+            has_note: true,
+            flags: FlagSet::default(),
+            recommendation: Recommendation::Keep,
+        }
+    }
+
+    #[test]
+    fn decisions_after_the_sign_off_or_close_are_refused_but_the_close_actions() {
+        let rules = rules();
+        let plain = DecisionBody::default();
+        let close = DecisionBody {
+            close_action: Some("keep".into()),
+            ..DecisionBody::default()
+        };
+        assert_eq!(rules.refused(&event(9, DecisionKind::Attest, &plain)), None);
+        let after_signoff = rules.refused(&event(11, DecisionKind::Attest, &plain));
+        assert!(
+            after_signoff
+                .unwrap()
+                .contains("after the campaign was signed off (event 10)")
+        );
+        assert_eq!(
+            rules.refused(&event(15, DecisionKind::Attest, &close)),
+            None
+        );
+        let after_close = rules.refused(&event(21, DecisionKind::Attest, &close));
+        assert!(
+            after_close
+                .unwrap()
+                .contains("after the campaign was closed (event 20)")
+        );
+        let early = rules.refused(&event(5, DecisionKind::Revoke, &close));
+        assert!(early.unwrap().contains("close did not record"));
+        let other_actor = DecisionEvent {
+            actor: "someone@x",
+            ..event(15, DecisionKind::Attest, &close)
+        };
+        assert!(rules.refused(&other_actor).is_some());
+    }
+
+    /// As someone with recert's own code could: a decision appended with
+    /// the store's chain writer, correctly hashed, after the sign-off.
+    #[test]
+    fn a_correctly_hashed_decision_after_the_sign_off_is_named() {
+        use crate::store::ItemId;
+        use crate::store::events::{ChainWriter, NewEvent};
+        use crate::testing::{OWNER, acting, sample_store};
+        let (mut store, q4) = sample_store();
+        store
+            .sign_off(q4.id, &acting(OWNER), "30 undecided", Some(30))
+            .unwrap();
+        assert!(store.verify(&[], false).unwrap().ok());
+        let body = DecisionBody {
+            assigned_to: OWNER.into(),
+            recommendation: "keep".into(),
+            ..DecisionBody::default()
+        };
+        let mut chain = ChainWriter::start(&store.conn).unwrap();
+        let seq = chain
+            .append(
+                &store.conn,
+                &NewEvent {
+                    kind: "attest",
+                    campaign: Some(q4.id),
+                    item: Some(ItemId(1)),
+                    actor: OWNER,
+                    at: "2026-11-22T10:00:00.000Z",
+                    note: Some("still needed"),
+                    body: serde_json::to_string(&body).unwrap(),
+                },
+            )
+            .unwrap();
+        let v = store.verify(&[], false).unwrap();
+        assert!(v.chain.first_break.is_none(), "the chain itself verifies");
+        let refusal = v
+            .discrepancies
+            .iter()
+            .find(|d| d.seq == Some(seq.0))
+            .expect("the appended decision is named");
+        assert_eq!(
+            refusal.message,
+            "an attest of item 1 in campaign \"Q4\" recorded after the campaign was signed off \
+             (event 3): the rules refuse it"
+        );
+    }
+
+    #[test]
+    fn the_recorded_policy_is_replayed() {
+        let rules = CampaignRules {
+            signed_off: None,
+            closed: None,
+            ..rules()
+        };
+        let plain = DecisionBody::default();
+        let silent = DecisionEvent {
+            has_note: false,
+            ..event(5, DecisionKind::Revoke, &plain)
+        };
+        assert!(
+            rules
+                .refused(&silent)
+                .unwrap()
+                .contains("a revoke needs a note")
+        );
+        let within = DecisionBody {
+            until: NaiveDate::from_ymd_opt(2027, 12, 1),
+            ..DecisionBody::default()
+        };
+        assert_eq!(
+            rules.refused(&event(5, DecisionKind::Exception, &within)),
+            None
+        );
+        let beyond = DecisionBody {
+            until: NaiveDate::from_ymd_opt(2027, 12, 2),
+            ..DecisionBody::default()
+        };
+        let refused = rules
+            .refused(&event(5, DecisionKind::Exception, &beyond))
+            .unwrap();
+        assert!(
+            refused.contains("on its date 2026-12-01") && refused.contains("maximum of 365 days"),
+            "{refused}"
+        );
+        let unrecorded = CampaignRules {
+            policy: None,
+            ..CampaignRules::default()
+        };
+        assert_eq!(
+            unrecorded.refused(&silent),
+            None,
+            "no policy, nothing to replay"
+        );
+    }
+}
