@@ -13,6 +13,7 @@ pub mod model;
 pub mod people;
 pub mod policy;
 pub mod register;
+pub mod roster;
 pub mod remediation;
 pub mod signals;
 pub mod text;

@@ -10,6 +10,7 @@
 //! in words for the person who asked. Nothing here reads a database, a
 //! terminal or the clock, so every rule is unit-tested on its own.
 
+pub mod authority;
 pub mod closing;
 pub mod decision;
 pub mod refusal;
