@@ -9,8 +9,13 @@ use sha2::{Digest, Sha256};
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// Version of the serialisation below; bump it only with a migration that
-/// knows how to verify both.
+/// knows how to verify both. Format 1 events say who acted; format 2 events
+/// also say how that person was established (`actor_via`), which every
+/// event has recorded since schema 7. An event's format follows from
+/// whether it has `actor_via`, and the format is hashed, so one cannot be
+/// passed off as the other.
 const FORMAT: u32 = 1;
+const FORMAT_ESTABLISHED: u32 = 2;
 
 /// The hashed content of one event.
 #[derive(Clone, Copy, Debug)]
@@ -20,6 +25,9 @@ pub struct EventContent<'a> {
     pub campaign: Option<i64>,
     pub item: Option<i64>,
     pub actor: &'a str,
+    /// How the actor was established (`asserted`, `os_user:…`, `ssh_key:…`);
+    /// `None` on events recorded before recert kept it.
+    pub actor_via: Option<&'a str>,
     pub at: &'a str,
     pub note: Option<&'a str>,
     pub body: &'a str,
@@ -32,7 +40,8 @@ pub fn event_hash(prev_hash: &str, event: &EventContent<'_>) -> String {
     hex(&Sha256::digest(&canonical))
 }
 
-/// The canonical form: a compact JSON array, which encodes strings (quoted
+/// The canonical form: a compact JSON array (`actor_via` after the actor
+/// in format 2), which encodes strings (quoted
 /// and escaped) and absent values (null) unambiguously without a
 /// hand-written format. Written straight into `out`, byte for byte what
 /// `serde_json` makes of the same array, because verify hashes every event.
@@ -60,7 +69,11 @@ fn canonical_form(out: &mut Vec<u8>, prev_hash: &str, event: &EventContent<'_>) 
             None => out.extend_from_slice(b"null"),
         }
     }
-    let _ = write!(out, "[{FORMAT},{},", event.seq);
+    let format = match event.actor_via {
+        Some(_) => FORMAT_ESTABLISHED,
+        None => FORMAT,
+    };
+    let _ = write!(out, "[{format},{},", event.seq);
     text(out, Some(event.kind));
     out.push(b',');
     number(out, event.campaign);
@@ -69,6 +82,10 @@ fn canonical_form(out: &mut Vec<u8>, prev_hash: &str, event: &EventContent<'_>) 
     out.push(b',');
     text(out, Some(event.actor));
     out.push(b',');
+    if let Some(via) = event.actor_via {
+        text(out, Some(via));
+        out.push(b',');
+    }
     text(out, Some(event.at));
     out.push(b',');
     text(out, event.note);
@@ -106,6 +123,10 @@ pub enum Fault {
     /// Sequence numbers are dense from 1: a gap before it (events
     /// `expected` up to its own number) means events were deleted.
     Missing { expected: i64, found: i64 },
+    /// It does not say how its actor was established, though events since
+    /// `since` do: recert records it on every event, so something else
+    /// appended this one in the older format.
+    Unestablished { since: i64 },
 }
 
 impl std::fmt::Display for Fault {
@@ -131,6 +152,11 @@ impl std::fmt::Display for Fault {
                 f,
                 "events {expected} to {} before it are missing: they were deleted",
                 found - 1
+            ),
+            Fault::Unestablished { since } => write!(
+                f,
+                "it does not record how its actor was established, though every event since \
+                 {since} does: it was appended by something other than recert"
             ),
         }
     }
@@ -167,6 +193,7 @@ mod tests {
             campaign: Some(1),
             item: Some(7),
             actor: "a@x",
+            actor_via: None,
             at: "2026-11-22T10:00:00Z",
             note,
             body: "{}",
@@ -182,6 +209,15 @@ mod tests {
         assert_ne!(base, event_hash(GENESIS, &event(1, Some("ok "))));
         assert_ne!(base, event_hash(GENESIS, &event(1, None)));
         assert_ne!(base, event_hash(&base, &event(1, Some("ok"))));
+        let established = |via| EventContent {
+            actor_via: Some(via),
+            ..event(1, Some("ok"))
+        };
+        assert_ne!(base, event_hash(GENESIS, &established("asserted")));
+        assert_ne!(
+            event_hash(GENESIS, &established("asserted")),
+            event_hash(GENESIS, &established("os_user:a"))
+        );
     }
 
     #[test]
@@ -192,6 +228,7 @@ mod tests {
             campaign: None,
             item: Some(-3),
             actor: "Zoë \"quoted\" \\ 東京",
+            actor_via: Some("ssh_key:SHA256:a+b/c"),
             at: "2026-11-22T10:00:00.000Z",
             note: Some("line\nbreak \u{1b}[2J \u{7f} \u{2028}"),
             body: "{\"a\":[1,\"x\"]}",
@@ -207,18 +244,33 @@ mod tests {
         {
             let mut fast = Vec::new();
             canonical_form(&mut fast, GENESIS, &event);
-            let reference = serde_json::json!([
-                FORMAT,
-                event.seq,
-                event.kind,
-                event.campaign,
-                event.item,
-                event.actor,
-                event.at,
-                event.note,
-                event.body,
-                GENESIS,
-            ])
+            let reference = match event.actor_via {
+                None => serde_json::json!([
+                    FORMAT,
+                    event.seq,
+                    event.kind,
+                    event.campaign,
+                    event.item,
+                    event.actor,
+                    event.at,
+                    event.note,
+                    event.body,
+                    GENESIS,
+                ]),
+                Some(via) => serde_json::json!([
+                    FORMAT_ESTABLISHED,
+                    event.seq,
+                    event.kind,
+                    event.campaign,
+                    event.item,
+                    event.actor,
+                    via,
+                    event.at,
+                    event.note,
+                    event.body,
+                    GENESIS,
+                ]),
+            }
             .to_string();
             assert_eq!(String::from_utf8(fast).unwrap(), reference);
         }

@@ -27,6 +27,7 @@ pub fn register_meta() -> SnapshotMeta {
         format: "register".into(),
         imported_at: "2026-11-01T09:00:00.000Z".into(),
         imported_by: "importer@test".into(),
+        imported_via: "asserted".into(),
         partial: false,
         source_bytes: None,
     }
@@ -39,6 +40,7 @@ pub fn grant_meta() -> SnapshotMeta {
         format: "canonical".into(),
         imported_at: "2026-11-01T09:00:00.000Z".into(),
         imported_by: "importer@test".into(),
+        imported_via: "asserted".into(),
         partial: false,
         source_bytes: None,
     }
@@ -71,6 +73,7 @@ pub fn new_campaign(name: &str, as_of: &str) -> NewCampaign {
         reviewer_rule: ReviewerRule::Sponsor,
         on_close: OnClose::Keep,
         owner: "m.santos@northwind.example.com".into(),
+        owner_via: "asserted".into(),
         created_at: "2026-11-01T09:30:00.000Z".into(),
         policy: Policy::default(),
     }
@@ -153,6 +156,7 @@ pub fn sample_without(needles: &[&str]) -> String {
 pub fn acting(actor: &str) -> Acting<'_> {
     Acting {
         actor,
+        via: &crate::domain::roster::ASSERTED,
         at: "2026-11-22T10:00:00.000Z",
         today: day("2026-11-22"),
     }
@@ -173,6 +177,7 @@ pub fn decide(
         note: Some(note.to_string()).filter(|n| !n.is_empty()),
         seen_event: None,
         seconds_on_screen: None,
+        overriding: false,
     };
     store
         .decide(campaign.id, &acting(actor), &[request])

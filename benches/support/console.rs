@@ -195,6 +195,7 @@ pub fn commits(work: &Work, figures: &mut Figures, count: usize) {
     let at = format!("{}T10:00:00.000Z", super::TODAY);
     let acting = Acting {
         actor: "bench@example.com",
+        via: &recert::domain::roster::ASSERTED,
         at: &at,
         today: today(),
     };
@@ -219,6 +220,7 @@ pub fn commits(work: &Work, figures: &mut Figures, count: usize) {
             note: Some("bench: still needed".into()),
             seen_event: Some(row.last_event),
             seconds_on_screen: Some(1.0),
+            overriding: false,
         };
         let t = Instant::now();
         store
@@ -251,6 +253,7 @@ pub fn decide_everything(work: &Work) -> u64 {
     let at = format!("{}T11:00:00.000Z", super::TODAY);
     let acting = Acting {
         actor: "bench@example.com",
+        via: &recert::domain::roster::ASSERTED,
         at: &at,
         today: today(),
     };
@@ -282,6 +285,7 @@ pub fn decide_everything(work: &Work) -> u64 {
                 note: Some("bench: still needed".into()),
                 seen_event: None,
                 seconds_on_screen: None,
+                overriding: false,
             })
             .collect();
         decided += store

@@ -20,6 +20,7 @@ fn new(args: &CampaignNewArgs, env: &Env) -> Result<()> {
     if args.name.trim().is_empty() {
         return Err(UsageError("a campaign needs a name".into()).into());
     }
+    let mut store = env.open()?;
     let owner = env.actor()?;
     let due = day_arg("--due", &args.due)?;
     let as_of = match &args.as_of {
@@ -42,11 +43,11 @@ fn new(args: &CampaignNewArgs, env: &Env) -> Result<()> {
         scope,
         reviewer_rule,
         on_close,
-        owner: owner.to_string(),
+        owner: owner.email.clone(),
+        owner_via: owner.via.to_string(),
         created_at: env.now_stamp(),
         policy: env.policy().clone(),
     };
-    let mut store = env.open()?;
     let campaign = store.create_campaign(&spec)?;
     outln!(
         "{}",

@@ -5,19 +5,14 @@
 use super::Env;
 use crate::cli::CloseArgs;
 use crate::domain::text::{count, sanitize};
-use crate::store::Acting;
 use color_eyre::Result;
 
 pub fn run(args: &CloseArgs, env: &Env) -> Result<()> {
-    let actor = env.actor()?;
     let mut store = env.open()?;
+    let actor = env.actor()?;
     let campaign = store.campaign(&args.campaign)?;
     let at = env.now_stamp();
-    let acting = Acting {
-        actor,
-        at: &at,
-        today: env.today(),
-    };
+    let acting = env.acting(actor, &at);
     let closed = store.close_campaign(campaign.id, &acting, args.note.as_deref())?;
     let nobody = closed.kept + closed.revoked;
     let applied = if nobody == 0 {

@@ -22,13 +22,14 @@ fn show(json: bool, env: &Env) -> Result<()> {
         let value = serde_json::json!({
             "origin": loaded.origin,
             "reviewer": loaded.config.reviewer,
-            "acting_reviewer": env.actor().ok(),
+            "acting_reviewer": env.stated_actor().ok().map(|a| a.email),
             "policy": loaded.config.policy,
         });
         super::print_json(&value)?;
         return Ok(());
     }
-    let reviewer = match (&loaded.config.reviewer, env.actor()) {
+    let stated = env.stated_actor().map(|a| a.email);
+    let reviewer = match (&loaded.config.reviewer, stated) {
         (_, Err(nobody)) => format!("nobody: {nobody}"),
         (Some(_), Ok(actor)) if !env.actor_given => format!("{actor} (from the config)"),
         (Some(r), Ok(actor)) => format!("{r} (overridden by --as or RECERT_REVIEWER: {actor})"),

@@ -9,7 +9,7 @@ use super::{CheckFailed, Env, UsageError, day_arg};
 use crate::cli::{DecideAction, DecideArgs};
 use crate::domain::Decision;
 use crate::domain::text::sanitize;
-use crate::store::{Acting, DecisionRequest, EventSeq, ItemId, Store};
+use crate::store::{DecisionRequest, EventSeq, ItemId, Store};
 use color_eyre::Result;
 
 pub fn run(args: DecideArgs, env: &Env) -> Result<()> {
@@ -31,26 +31,23 @@ pub fn run(args: DecideArgs, env: &Env) -> Result<()> {
         DecideAction::Undo(n) => (None, n.note),
     };
     let expected = args.expect_event.as_deref().map(expect_event).transpose()?;
-    let actor = env.actor()?;
     let mut store = env.open()?;
+    let actor = env.actor()?;
     let campaign = store.campaign(&args.campaign)?;
     let item = ItemId(args.item);
     let seen_event = match expected {
         Some(seen) => Some(seen),
-        None => seen_unless_someone_elses(&store, campaign.id, item, actor)?,
+        None => seen_unless_someone_elses(&store, campaign.id, item, &actor.email)?,
     };
     let at = env.now_stamp();
-    let acting = Acting {
-        actor,
-        at: &at,
-        today: env.today(),
-    };
+    let acting = env.acting(actor, &at);
     let request = DecisionRequest {
         item,
         decision,
         note,
         seen_event,
         seconds_on_screen: None,
+        overriding: false,
     };
     let outcome = store
         .decide(campaign.id, &acting, std::slice::from_ref(&request))?

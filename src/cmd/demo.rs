@@ -94,6 +94,7 @@ pub fn seed(store: &mut Store, env: &Env, reviewer: &str) -> Result<String> {
         reviewer_rule: ReviewerRule::Sponsor,
         on_close: OnClose::Keep,
         owner: reviewer.to_string(),
+        owner_via: "asserted".into(),
         created_at: env.now_stamp(),
         policy: env.policy().clone(),
     })?;
@@ -107,17 +108,11 @@ pub fn seed(store: &mut Store, env: &Env, reviewer: &str) -> Result<String> {
 
 pub fn run(args: &DemoArgs, env: &Env) -> Result<()> {
     let reviewer = if env.actor_given {
-        env.actor()?.to_string()
+        env.stated_actor().map_err(super::refused)?.email
     } else {
         DEMO_REVIEWER.to_string()
     };
-    let env = Env {
-        db: env.db.clone(),
-        actor: Ok(reviewer.clone()),
-        actor_given: true,
-        now: env.now,
-        config: env.config.clone(),
-    };
+    let env = env.as_person(&reviewer);
     if let Some(path) = &args.keep {
         crate::files::check_target(path, &env.db, "the demo database")?;
     }
@@ -134,9 +129,11 @@ pub fn run(args: &DemoArgs, env: &Env) -> Result<()> {
         None => temp.path().join("demo.db"),
     };
     let (mut store, _) = Store::create(&path)?;
+    env.adopt(&store)?;
     let name = seed(&mut store, &env, &reviewer)?;
     let campaign = store.campaign(&name)?;
-    crate::tui::run(&mut store, &campaign, reviewer, env.today())?;
+    let via = env.actor()?.via.clone();
+    crate::tui::run(&mut store, &campaign, reviewer, via, env.today())?;
     match &args.keep {
         Some(path) => outln!("the demo database is kept at {}", path.display())?,
         None => outln!("the demo database was discarded")?,

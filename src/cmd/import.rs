@@ -39,8 +39,12 @@ struct File {
 }
 
 pub fn run(args: &ImportArgs, env: &Env) -> Result<()> {
-    // The snapshot records who imported it: refused before any reading.
-    env.actor()?;
+    // The snapshot records who imported it, and in a shared database only
+    // an admin imports: refused before any reading.
+    let mut store = env.open()?;
+    let actor = env.actor()?;
+    crate::rules::authority::require_admin(store.mode()?, actor, "importing")
+        .map_err(super::refused)?;
     // Every format is settled before anything is written, so that a file
     // recert cannot read does not leave the others half imported.
     let mut files = Vec::with_capacity(args.files.len());
@@ -60,7 +64,6 @@ pub fn run(args: &ImportArgs, env: &Env) -> Result<()> {
     // them, too short for a waiting reader to slip in: what decides whether
     // others may be made to wait is everything this command imports.
     let bytes: Option<u64> = files.iter().map(|f| regular_file_size(&f.path)).sum();
-    let mut store = env.open()?;
     let scim: Vec<&File> = files.iter().filter(|f| f.format == Format::Scim).collect();
     let mut scim_done = false;
     for file in &files {
@@ -255,7 +258,8 @@ pub(crate) fn import_source(
         file_name: source.file_name.clone(),
         format: source.format.as_str().into(),
         imported_at: env.now_stamp(),
-        imported_by: env.actor()?.to_string(),
+        imported_by: env.actor()?.email.clone(),
+        imported_via: env.actor()?.via.to_string(),
         partial: source.partial,
         source_bytes: source.bytes,
     };
@@ -393,7 +397,8 @@ fn import_scim(
             .join(", "),
         format: Format::Scim.as_str().into(),
         imported_at: env.now_stamp(),
-        imported_by: env.actor()?.to_string(),
+        imported_by: env.actor()?.email.clone(),
+        imported_via: env.actor()?.via.to_string(),
         partial: args.partial,
         source_bytes: bytes,
     };
@@ -455,7 +460,8 @@ fn import_register(store: &mut Store, file: &File, args: &ImportArgs, env: &Env)
         file_name: file_name(&file.path, shown),
         format: Format::Register.as_str().into(),
         imported_at: env.now_stamp(),
-        imported_by: env.actor()?.to_string(),
+        imported_by: env.actor()?.email.clone(),
+        imported_via: env.actor()?.via.to_string(),
         partial: args.partial,
         source_bytes: None,
     };

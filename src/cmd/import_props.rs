@@ -48,6 +48,7 @@ fn seed(db: &std::path::Path) {
             campaign.id,
             &crate::store::Acting {
                 actor: "r@x",
+                via: &crate::domain::roster::ASSERTED,
                 at: "2026-11-02T10:00:00.000Z",
                 today: crate::testing::day("2026-11-02"),
             },
@@ -57,6 +58,7 @@ fn seed(db: &std::path::Path) {
                 note: Some("n".into()),
                 seen_event: None,
                 seconds_on_screen: None,
+                overriding: false,
             }],
         )
         .unwrap();
@@ -78,18 +80,17 @@ impl Fixture {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("recert.db");
         std::fs::write(&db, template()).unwrap();
-        let env = Env {
+        let env = Env::new(
             db,
-            actor: Ok("importer@test".into()),
-            actor_given: true,
-            now: chrono::DateTime::parse_from_rfc3339("2026-11-22T10:00:00Z")
+            "importer@test",
+            chrono::DateTime::parse_from_rfc3339("2026-11-22T10:00:00Z")
                 .unwrap()
                 .into(),
-            config: crate::config::Loaded {
+            crate::config::Loaded {
                 config: crate::config::Config::default(),
                 origin: crate::config::Origin::Defaults { looked_at: None },
             },
-        };
+        );
         Fixture { dir, env }
     }
 

@@ -41,11 +41,14 @@ mod table;
 mod verify;
 
 use crate::cli::{Cli, Command};
-use crate::domain::people::person_key;
-use crate::store::Store;
+use crate::domain::roster::{Mode, Person};
+use crate::rules::Refusal;
+use crate::rules::authority::{self, Actor, Claim};
+use crate::store::{Acting, Store};
 use chrono::{DateTime, NaiveDate, Utc};
 use color_eyre::Result;
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
 /// The command line was understood but asks for something malformed.
 #[derive(Debug, thiserror::Error)]
@@ -60,19 +63,21 @@ pub struct CheckFailed(pub String);
 /// What every command needs to know about its invocation.
 pub struct Env {
     pub db: PathBuf,
-    /// Who acts, as people are kept (`person_key`); or why nobody is
-    /// known, which every command that acts refuses (`Env::actor`).
-    actor: std::result::Result<String, String>,
+    /// `--as` or `RECERT_REVIEWER`, as given.
+    given: Option<String>,
     /// Whether `--as` (or its variable) named the actor explicitly.
     pub actor_given: bool,
+    /// The person and key fingerprint of a session on a shared review
+    /// host (`recert session`), which establishes who acts.
+    pub session: Option<(Person, String)>,
     pub now: DateTime<Utc>,
     /// The config file's settings (or the defaults) and where they came from.
     pub config: crate::config::Loaded,
+    /// Who acts, established against the database when it is opened
+    /// ([`Env::open`]); or why nobody is, which every command that acts
+    /// refuses ([`Env::actor`]).
+    established: OnceLock<std::result::Result<Actor, Refusal>>,
 }
-
-/// How a person names themselves, said wherever nobody is known.
-const NAME_YOURSELF: &str = "name yourself with --as EMAIL, RECERT_REVIEWER=EMAIL or \
-                             reviewer = \"EMAIL\" in the config";
 
 impl Env {
     pub fn from_cli(cli: &Cli) -> Result<Env> {
@@ -80,45 +85,99 @@ impl Env {
             Some(path) => path.clone(),
             None => default_db_path()?,
         };
-        let config = crate::config::load()?;
-        let actor_given = cli.actor.is_some();
-        // Every event records its actor, and self-review and authority are
-        // judged by it: an empty name is refused rather than recorded as
-        // somebody called "unknown".
-        let actor = match &cli.actor {
-            Some(given) => Some(person_key(given).into_owned())
-                .filter(|a| !a.is_empty())
-                .ok_or_else(|| {
-                    format!("--as (or RECERT_REVIEWER) is empty: who acts must be known; {NAME_YOURSELF}")
-                }),
-            None => config
-                .config
-                .reviewer
-                .as_deref()
-                .map(|r| person_key(r).into_owned())
-                .or_else(os_user)
-                .filter(|a| !a.is_empty())
-                .ok_or_else(|| {
-                    format!(
-                        "who acts must be known, and neither --as, RECERT_REVIEWER, the config's \
-                         reviewer nor the OS user ($USER) names anyone: {NAME_YOURSELF}"
-                    )
-                }),
-        };
         Ok(Env {
             db,
-            actor,
-            actor_given,
+            given: cli.actor.clone(),
+            actor_given: cli.actor.is_some(),
+            session: None,
             now: crate::clock::now(),
-            config,
+            config: crate::config::load()?,
+            established: OnceLock::new(),
         })
     }
 
-    /// Who acts; a usage error naming how to say it when nobody is known.
-    pub fn actor(&self) -> Result<&str> {
-        self.actor
-            .as_deref()
-            .map_err(|why| UsageError(why.clone()).into())
+    /// An invocation on `db` by `actor` (as `--as` names someone) at `now`.
+    #[cfg(test)]
+    pub(crate) fn new(
+        db: PathBuf,
+        actor: &str,
+        now: DateTime<Utc>,
+        config: crate::config::Loaded,
+    ) -> Env {
+        Env {
+            db,
+            given: Some(actor.to_string()),
+            actor_given: true,
+            session: None,
+            now,
+            config,
+            established: OnceLock::new(),
+        }
+    }
+
+    /// The same invocation with `email` named as the actor (the demo's
+    /// reviewer).
+    pub fn as_person(&self, email: &str) -> Env {
+        Env {
+            db: self.db.clone(),
+            given: Some(email.to_string()),
+            actor_given: true,
+            session: self.session.clone(),
+            now: self.now,
+            config: self.config.clone(),
+            established: OnceLock::new(),
+        }
+    }
+
+    /// Who acts; refused (saying how to name yourself, or why recert cannot
+    /// take you for who you say) when nobody is established. Known once
+    /// the database is open.
+    pub fn actor(&self) -> Result<&Actor> {
+        match self.established.get() {
+            Some(Ok(actor)) => Ok(actor),
+            Some(Err(refusal)) => Err(refused(refusal.clone())),
+            None => Err(color_eyre::eyre::eyre!(
+                "who acts is established once the database is open"
+            )),
+        }
+    }
+
+    /// The name recert would take as stated, without a database to ask:
+    /// what `config show` reports.
+    pub fn stated_actor(&self) -> std::result::Result<Actor, Refusal> {
+        self.establish_with(Mode::Personal, None, |_| None)
+    }
+
+    fn establish_with(
+        &self,
+        mode: Mode,
+        os_person: Option<&Person>,
+        registered: impl Fn(&str) -> Option<Person>,
+    ) -> std::result::Result<Actor, Refusal> {
+        let os_user = os_account();
+        authority::establish(
+            mode,
+            &Claim {
+                given: self.given.as_deref(),
+                configured: self.config.config.reviewer.as_deref(),
+                os_user: os_user.as_deref(),
+                os_person,
+                session: self.session.as_ref().map(|(p, key)| (p, key.as_str())),
+            },
+            registered,
+        )
+    }
+
+    /// Establishes who acts against the database's mode and people register.
+    fn establish(&self, store: &Store) -> Result<std::result::Result<Actor, Refusal>> {
+        let mode = store.mode()?;
+        let os_person = match os_account() {
+            Some(user) => store.person_by_os_user(&user)?,
+            None => None,
+        };
+        Ok(self.establish_with(mode, os_person.as_ref(), |email| {
+            store.person(email).ok().flatten()
+        }))
     }
 
     /// The policy new campaigns get: the config file's, or the defaults.
@@ -134,8 +193,41 @@ impl Env {
         crate::clock::stamp(self.now)
     }
 
+    /// Opens the database and establishes who acts in it.
     pub fn open(&self) -> Result<Store> {
-        Ok(Store::open(&self.db)?)
+        let store = Store::open(&self.db)?;
+        self.adopt(&store)?;
+        Ok(store)
+    }
+
+    /// Establishes who acts against `store` (once per command).
+    pub fn adopt(&self, store: &Store) -> Result<()> {
+        if self.established.get().is_none() {
+            let _ = self.established.set(self.establish(store)?);
+        }
+        Ok(())
+    }
+
+    /// What an event needs of its actor, now.
+    pub fn acting<'a>(&self, actor: &'a Actor, at: &'a str) -> Acting<'a> {
+        Acting {
+            actor: &actor.email,
+            via: &actor.via,
+            at,
+            today: self.today(),
+        }
+    }
+}
+
+/// A rule's refusal as the command's error: a malformed or empty name is a
+/// usage error (exit 2), anything else a refusal (exit 1).
+pub(crate) fn refused(refusal: Refusal) -> color_eyre::Report {
+    match refusal {
+        Refusal::Invalid {
+            field: "as",
+            message,
+        } => UsageError(message).into(),
+        other => CheckFailed(other.to_string()).into(),
     }
 }
 
@@ -146,12 +238,19 @@ fn default_db_path() -> Result<PathBuf> {
     Ok(dirs.data_dir().join("recert.db"))
 }
 
-fn os_user() -> Option<String> {
+/// The OS account running recert, as the system knows it (not as `$USER`
+/// says, which anyone can set): in a shared database it establishes who
+/// acts. `$USER` and its kin are the fallback where the system has no name
+/// for the account.
+fn os_account() -> Option<String> {
+    #[cfg(unix)]
+    if let Ok(Some(user)) = nix::unistd::User::from_uid(nix::unistd::Uid::current()) {
+        return Some(user.name);
+    }
     ["USER", "USERNAME", "LOGNAME"]
         .iter()
         .find_map(|var| std::env::var(var).ok())
-        .map(|u| person_key(&u).into_owned())
-        .filter(|u| !u.is_empty())
+        .filter(|u| !u.trim().is_empty())
 }
 
 /// Parses a YYYY-MM-DD argument, naming the option when it is malformed

@@ -27,7 +27,7 @@ pub fn run(args: &ReportArgs, env: &Env) -> Result<()> {
     };
     let generated = Generated {
         at: env.now_stamp(),
-        by: env.actor()?.to_string(),
+        by: env.actor()?.email.clone(),
     };
     let write = |out: &mut dyn Write, to_terminal: bool| -> Result<u64> {
         crate::report::write(format, &store, &args.campaign, &generated, to_terminal, out).map_err(

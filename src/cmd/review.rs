@@ -6,8 +6,8 @@ use color_eyre::Result;
 use color_eyre::eyre::eyre;
 
 pub fn run(args: &ReviewArgs, env: &Env) -> Result<()> {
-    let actor = env.actor()?.to_string();
     let mut store = env.open()?;
+    let actor = env.actor()?.clone();
     let campaign = match &args.campaign {
         Some(name) => store.campaign(name)?,
         None => store.latest_campaign()?.ok_or_else(|| {
@@ -18,5 +18,5 @@ pub fn run(args: &ReviewArgs, env: &Env) -> Result<()> {
         Some(text) => day_arg("--as-of", text)?,
         None => env.today(),
     };
-    crate::tui::run(&mut store, &campaign, actor, today)
+    crate::tui::run(&mut store, &campaign, actor.email, actor.via, today)
 }

@@ -14,8 +14,8 @@ use color_eyre::Result;
 use std::fmt::Write;
 
 pub fn run(args: &SignoffArgs, env: &Env) -> Result<()> {
-    let actor = env.actor()?;
     let mut store = env.open()?;
+    let actor = &env.actor()?.email;
     let campaign = store.campaign(&args.campaign)?;
     let show = usize::try_from(args.show).unwrap_or(usize::MAX);
     let summary = store.signoff_summary(campaign.id, show)?;
@@ -42,11 +42,7 @@ pub fn run(args: &SignoffArgs, env: &Env) -> Result<()> {
         .into());
     }
     let at = env.now_stamp();
-    let acting = crate::store::Acting {
-        actor,
-        at: &at,
-        today: env.today(),
-    };
+    let acting = env.acting(env.actor()?, &at);
     let note = args.note.as_deref().unwrap_or_default();
     let signed = store.sign_off(campaign.id, &acting, note, args.accept_undecided)?;
     outln!(

@@ -13,8 +13,8 @@ pub mod model;
 pub mod people;
 pub mod policy;
 pub mod register;
-pub mod roster;
 pub mod remediation;
+pub mod roster;
 pub mod signals;
 pub mod text;
 

@@ -76,6 +76,9 @@ impl Established {
     }
 }
 
+/// An actor taken as stated, for callers that need a reference to one.
+pub static ASSERTED: Established = Established::Asserted;
+
 /// `asserted`, `os_user:NAME` or `ssh_key:SHA256:…`: how events store it.
 impl fmt::Display for Established {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -229,7 +232,10 @@ mod tests {
     fn keys_pasted_wrongly_are_refused_saying_why() {
         for (line, why) in [
             ("", "empty"),
-            ("command=\"x\" ssh-ed25519 AAAA", "not an SSH public key type"),
+            (
+                "command=\"x\" ssh-ed25519 AAAA",
+                "not an SSH public key type",
+            ),
             ("ssh-ed25519", "no key data"),
             ("ssh-ed25519 !!!notbase64", "not base64"),
             ("ssh-ed25519 AAAA", "truncated"),

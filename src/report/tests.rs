@@ -20,6 +20,7 @@ fn request(item: i64, decision: Decision, note: &str, seconds: f64) -> DecisionR
         note: Some(note.to_string()),
         seen_event: None,
         seconds_on_screen: Some(seconds),
+        overriding: false,
     }
 }
 
@@ -41,6 +42,7 @@ fn golden_store() -> Store {
             reviewer_rule: ReviewerRule::Sponsor,
             on_close: OnClose::Keep,
             owner: OWNER.into(),
+            owner_via: "asserted".into(),
             created_at: "2026-11-01T09:30:00.000Z".into(),
             policy: Policy::default(),
         })

@@ -315,7 +315,7 @@ pub fn closest<'a>(name: &str, known: &'a BTreeSet<String>, n: usize) -> Vec<&'a
             let part = edit_distance(&local(name), &local(k));
             (whole.min(part), k.as_str())
         })
-        .filter(|(d, k)| *d <= (k.len().max(name.len()) / 2).max(2))
+        .filter(|(d, k)| *d <= (local(k).len().min(local(name).len()) / 3).max(2))
         .collect();
     scored.sort();
     scored.into_iter().take(n).map(|(_, k)| k).collect()
@@ -379,7 +379,11 @@ mod tests {
         })
         .unwrap();
         assert_eq!(
-            (actor.email.as_str(), actor.via.clone(), actor.has(Role::Auditor)),
+            (
+                actor.email.as_str(),
+                actor.via.clone(),
+                actor.has(Role::Auditor)
+            ),
             ("lee@x", Established::Asserted, true)
         );
 
@@ -388,7 +392,10 @@ mod tests {
             ..Claim::default()
         };
         let actor = establish(Mode::Personal, &bare, nobody).unwrap();
-        assert_eq!((actor.email.as_str(), actor.via), ("someone", Established::Asserted));
+        assert_eq!(
+            (actor.email.as_str(), actor.via),
+            ("someone", Established::Asserted)
+        );
         assert!(establish(Mode::Personal, &Claim::default(), nobody).is_err());
         let empty = Claim {
             given: Some("  "),
@@ -416,7 +423,9 @@ mod tests {
         };
         let refused = establish(Mode::Shared, &foreign, nobody).unwrap_err();
         assert!(
-            refused.to_string().contains("recert takes you for dana@x (by the OS account dana)"),
+            refused
+                .to_string()
+                .contains("recert takes you for dana@x (by the OS account dana)"),
             "{refused}"
         );
         let stranger = Claim {
@@ -424,7 +433,10 @@ mod tests {
             ..Claim::default()
         };
         let refused = establish(Mode::Shared, &stranger, nobody).unwrap_err();
-        assert!(refused.to_string().contains("--os-user mallory"), "{refused}");
+        assert!(
+            refused.to_string().contains("--os-user mallory"),
+            "{refused}"
+        );
         let session = Claim {
             session: Some((&dana, "SHA256:k")),
             os_user: Some("recert"),
@@ -467,7 +479,10 @@ mod tests {
     #[test]
     fn the_reviewer_decides_and_in_shared_mode_nobody_else_without_authority() {
         let shared = facts(Mode::Shared, &[]);
-        assert_eq!(may_decide(&shared, "E.Hartley@x", false, None), Ok(Capacity::Reviewer));
+        assert_eq!(
+            may_decide(&shared, "E.Hartley@x", false, None),
+            Ok(Capacity::Reviewer)
+        );
         let refused = may_decide(&shared, "l.novak@x", false, None).unwrap_err();
         assert!(
             matches!(&refused, Refusal::NotAllowed(m) if m.contains("item 22 is e.hartley@x's to decide")
@@ -502,14 +517,22 @@ mod tests {
             today: day("2026-11-23"),
             ..shared
         };
-        assert!(may_decide(&later, "d.moreau@x", false, None).is_err(), "the day after");
+        assert!(
+            may_decide(&later, "d.moreau@x", false, None).is_err(),
+            "the day after"
+        );
         let elsewhere = DecideFacts {
             campaign: 2,
             ..shared
         };
         assert!(may_decide(&elsewhere, "d.moreau@x", false, None).is_err());
         let refused = may_decide(&shared, "x@y", false, None).unwrap_err();
-        assert!(refused.to_string().contains("(or their delegate d.moreau@x)"), "{refused}");
+        assert!(
+            refused
+                .to_string()
+                .contains("(or their delegate d.moreau@x)"),
+            "{refused}"
+        );
     }
 
     #[test]
@@ -540,7 +563,9 @@ mod tests {
         assert!(known_target(" D.Moreau@x", &known).is_ok());
         let refused = known_target("f.als", &known).unwrap_err().to_string();
         assert!(refused.contains("did you mean f.alves@x"), "{refused}");
-        let refused = known_target("zzzzzzzzzzzz@q", &known).unwrap_err().to_string();
+        let refused = known_target("zzzzzzzzzzzz@q", &known)
+            .unwrap_err()
+            .to_string();
         assert!(!refused.contains("did you mean"), "{refused}");
         assert_eq!(edit_distance("kitten", "sitting"), 3);
     }

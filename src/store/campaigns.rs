@@ -25,6 +25,8 @@ pub struct NewCampaign {
     pub reviewer_rule: ReviewerRule,
     pub on_close: OnClose,
     pub owner: String,
+    /// How the owner was established, as events record it.
+    pub owner_via: String,
     pub created_at: String,
     pub policy: Policy,
 }
@@ -367,6 +369,13 @@ mod tests {
                 .assigned_anything(campaign.id, "newcomer@example.com")
                 .unwrap()
         );
+        store
+            .set_people(
+                &testing::acting(testing::OWNER),
+                &[crate::domain::roster::Person::new("newcomer@example.com")],
+                None,
+            )
+            .unwrap();
         testing::decide(
             &mut store,
             &campaign,

@@ -30,6 +30,7 @@ const KEPT_MISDATED: usize = 50;
 enum Column {
     Kind,
     Actor,
+    ActorVia,
     At,
     Note,
     Body,
@@ -37,9 +38,10 @@ enum Column {
     Hash,
 }
 
-const TEXT_COLUMNS: [(Column, usize); 7] = [
+const TEXT_COLUMNS: [(Column, usize); 8] = [
     (Column::Kind, 1),
     (Column::Actor, 4),
+    (Column::ActorVia, 10),
     (Column::At, 5),
     (Column::Note, 6),
     (Column::Body, 7),
@@ -51,8 +53,8 @@ struct ReadEvent {
     seq: i64,
     campaign: Option<i64>,
     item: Option<i64>,
-    /// Byte ranges of the text columns; `None` for a NULL note.
-    text: [Option<Range<usize>>; 7],
+    /// Byte ranges of the text columns; `None` for a NULL note or actor_via.
+    text: [Option<Range<usize>>; 8],
 }
 
 /// Events with their text in one buffer: two allocations per batch
@@ -83,6 +85,9 @@ struct Checker {
     previous_time: Option<(i64, i64, String)>,
     misdated: Vec<Misdated>,
     misdated_count: u64,
+    /// The first event that recorded how its actor was established: every
+    /// event after it must too.
+    established_since: Option<i64>,
 }
 
 impl Checker {
@@ -107,6 +112,7 @@ impl Checker {
                 campaign: event.campaign,
                 item: event.item,
                 actor: batch.str(event, Column::Actor),
+                actor_via: batch.get(event, Column::ActorVia),
                 at: batch.str(event, Column::At),
                 note: batch.get(event, Column::Note),
                 body: batch.str(event, Column::Body),
@@ -119,6 +125,17 @@ impl Checker {
                     kind: kind(),
                     fault,
                 });
+            }
+            match (content.actor_via, self.established_since) {
+                (Some(_), None) => self.established_since = Some(event.seq),
+                (None, Some(since)) => {
+                    return Some(ChainBreak {
+                        seq: event.seq,
+                        kind: kind(),
+                        fault: audit::Fault::Unestablished { since },
+                    });
+                }
+                _ => {}
             }
             self.previous.clear();
             self.previous.push_str(stored_hash);
@@ -135,6 +152,7 @@ impl Checker {
             previous: audit::GENESIS.to_string(),
             count: 0,
             previous_time: None,
+            established_since: None,
             misdated: Vec::new(),
             misdated_count: 0,
         }
@@ -255,13 +273,13 @@ impl Store {
     /// hangs up.
     fn read_events(&self, send: &mpsc::SyncSender<EventBatch>) -> Result<()> {
         let mut stmt = self.conn.prepare(
-            "SELECT seq, kind, campaign, item, actor, at, note, body, prev_hash, hash
+            "SELECT seq, kind, campaign, item, actor, at, note, body, prev_hash, hash, actor_via
              FROM event ORDER BY seq",
         )?;
         let mut rows = stmt.query([])?;
         let mut batch = EventBatch::default();
         while let Some(row) = rows.next()? {
-            let mut text: [Option<Range<usize>>; 7] = Default::default();
+            let mut text: [Option<Range<usize>>; 8] = Default::default();
             for (column, index) in TEXT_COLUMNS {
                 if let Some(value) = row
                     .get_ref(index)?
@@ -312,6 +330,7 @@ mod tests {
                 campaign: None,
                 item: None,
                 actor: "tester@x",
+                actor_via: "asserted",
                 at: "2026-11-22T10:00:00.000Z",
                 note: (n % 3 != 0).then_some(note.as_str()),
                 body: "{}".into(),
@@ -368,6 +387,7 @@ mod tests {
                 campaign: None,
                 item: None,
                 actor: "tester@x",
+                actor_via: "asserted",
                 at,
                 note: None,
                 body: "{}".into(),

@@ -28,6 +28,7 @@ impl Store {
         acting: &Acting<'_>,
         note: Option<&str>,
     ) -> Result<Closure> {
+        let via = acting.via.to_string();
         self.write(|tx| {
             let facts = facts(tx, campaign)?;
             closing::check(&closing::CloseFacts {
@@ -59,6 +60,7 @@ impl Store {
                     campaign: Some(campaign),
                     item: None,
                     actor: acting.actor,
+                    actor_via: &via,
                     at: acting.at,
                     note: note.map(str::trim).filter(|n| !n.is_empty()),
                     body,
@@ -93,6 +95,7 @@ fn apply_close_action(
         "nobody decided this item before the campaign closed: close action {}",
         facts.on_close
     );
+    let via = acting.via.to_string();
     let (mut kept, mut revoked) = (0u64, 0u64);
     let (first, last) = item_range(conn, campaign)?;
     let mut after = first - 1;
@@ -155,6 +158,7 @@ fn apply_close_action(
                     campaign: Some(campaign),
                     item: Some(super::ItemId(item.id)),
                     actor: acting.actor,
+                    actor_via: &via,
                     at: acting.at,
                     note: Some(&note),
                     body,
@@ -211,7 +215,7 @@ mod tests {
             &q4,
             OWNER,
             7,
-            Some(Decision::Reassign { to: "it@x".into() }),
+            Some(Decision::Reassign { to: "t.nguyen@northwind.example.com".into() }),
             "IT's",
         );
         let err = store
@@ -240,7 +244,7 @@ mod tests {
             .item_detail(q4.id, crate::store::ItemId(7))
             .unwrap()
             .unwrap();
-        assert_eq!(seven.row.assignee, "it@x");
+        assert_eq!(seven.row.assignee, "t.nguyen@northwind.example.com");
         let last = seven.history.last().unwrap();
         assert_eq!((last.kind.as_str(), last.actor.as_str()), ("attest", OWNER));
         assert!(last.note.as_deref().unwrap().contains("close action keep"));
@@ -251,6 +255,7 @@ mod tests {
             note: Some("late".into()),
             seen_event: None,
             seconds_on_screen: None,
+            overriding: false,
         };
         let err = store.decide(q4.id, &acting(OWNER), &[late]).unwrap_err();
         assert_eq!(
@@ -285,6 +290,7 @@ mod tests {
                 reviewer_rule: ReviewerRule::Sponsor,
                 on_close: OnClose::Recommendation,
                 owner: OWNER.into(),
+                owner_via: "asserted".into(),
                 created_at: "2026-11-01T09:30:00.000Z".into(),
                 policy: Policy::default(),
             })

@@ -1306,6 +1306,7 @@ impl Store {
                     campaign: Some(campaign),
                     item: None,
                     actor: &spec.owner,
+                    actor_via: &spec.owner_via,
                     at: &spec.created_at,
                     note: None,
                     body: body.to_string(),

@@ -245,6 +245,7 @@ mod tests {
                 campaign.id,
                 &Acting {
                     actor: "owner@x",
+                    via: &crate::domain::roster::ASSERTED,
                     at: "2026-11-01T10:00:00.000Z",
                     today: day("2026-11-01"),
                 },
@@ -254,6 +255,7 @@ mod tests {
                     note: Some("shared login".into()),
                     seen_event: None,
                     seconds_on_screen: None,
+                    overriding: false,
                 }],
             )
             .unwrap();

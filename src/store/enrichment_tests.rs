@@ -17,6 +17,7 @@ fn meta(format: &str) -> SnapshotMeta {
         format: format.into(),
         imported_at: "2026-11-01T09:00:00.000Z".into(),
         imported_by: "importer@test".into(),
+        imported_via: "asserted".into(),
         partial: false,
         source_bytes: None,
     }
@@ -71,6 +72,7 @@ fn decide(
     let at = format!("{today}T10:00:00.000Z");
     let acting = Acting {
         actor: "m.santos@northwind.example.com",
+        via: &crate::domain::roster::ASSERTED,
         at: &at,
         today: day(today),
     };
@@ -80,6 +82,7 @@ fn decide(
         note: Some("reviewed".into()),
         seen_event: None,
         seconds_on_screen: None,
+        overriding: false,
     };
     store.decide(campaign.id, &acting, &[request]).unwrap();
 }

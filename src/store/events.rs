@@ -5,17 +5,24 @@
 use super::{CampaignId, EventSeq, ItemId, Result, Store, StoreError};
 use crate::audit::{self, EventContent, Fault};
 use crate::domain::decision::{ItemState, Recorded, undo_target};
+use crate::domain::roster::Mode;
 use crate::domain::{CampaignState, Decision, DecisionKind, FlagSet, Policy, Recommendation};
+use crate::rules::authority::{self, Capacity, Delegation};
 use crate::rules::decision;
 use chrono::NaiveDate;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
 
 pub(crate) struct NewEvent<'a> {
     pub kind: &'a str,
     pub campaign: Option<CampaignId>,
     pub item: Option<ItemId>,
     pub actor: &'a str,
+    /// How the actor was established, as [`Established`] writes it.
+    ///
+    /// [`Established`]: crate::domain::roster::Established
+    pub actor_via: &'a str,
     pub at: &'a str,
     pub note: Option<&'a str>,
     pub body: String,
@@ -52,14 +59,16 @@ impl ChainWriter {
             campaign: event.campaign.map(|c| c.0),
             item: event.item.map(|i| i.0),
             actor: event.actor,
+            actor_via: Some(event.actor_via),
             at: event.at,
             note: event.note,
             body: &event.body,
         };
         let hash = audit::event_hash(&self.prev_hash, &content);
         conn.prepare_cached(
-            "INSERT INTO event (seq, kind, campaign, item, actor, at, note, body, prev_hash, hash)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            "INSERT INTO event (seq, kind, campaign, item, actor, actor_via, at, note, body,
+                 prev_hash, hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         )?
         .execute(params![
             seq,
@@ -67,6 +76,7 @@ impl ChainWriter {
             event.campaign,
             event.item,
             event.actor,
+            event.actor_via,
             event.at,
             event.note,
             event.body,
@@ -102,6 +112,27 @@ pub(crate) struct DecisionBody {
     /// its close action (`keep`, `revoke` or `recommendation`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub close_action: Option<String>,
+    /// The reviewer someone else decided for, in a personal database.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_behalf_of: Option<String>,
+    /// The reviewer a delegate decided for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delegate_for: Option<String>,
+    /// The reviewer whose item the campaign owner decided (`--override`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub override_of: Option<String>,
+}
+
+impl DecisionBody {
+    /// Records in what capacity the decider decided.
+    fn set_capacity(&mut self, capacity: Capacity) {
+        match capacity {
+            Capacity::Reviewer => {}
+            Capacity::OnBehalf { of } => self.on_behalf_of = Some(of),
+            Capacity::Delegate { of } => self.delegate_for = Some(of),
+            Capacity::Override { of } => self.override_of = Some(of),
+        }
+    }
 }
 
 impl DecisionBody {
@@ -132,7 +163,7 @@ impl DecisionBody {
 }
 
 /// One decision to record.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DecisionRequest {
     pub item: ItemId,
     /// `None` undoes the item's decision in force.
@@ -143,12 +174,16 @@ pub struct DecisionRequest {
     /// rather than silently overwriting it.
     pub seen_event: Option<Option<EventSeq>>,
     pub seconds_on_screen: Option<f64>,
+    /// The campaign owner decides another reviewer's item (`--override`).
+    pub overriding: bool,
 }
 
 /// Who is acting, when, and what "today" is for date rules.
 #[derive(Clone, Debug)]
 pub struct Acting<'a> {
     pub actor: &'a str,
+    /// How the actor was established; every event records it.
+    pub via: &'a crate::domain::roster::Established,
     pub at: &'a str,
     pub today: NaiveDate,
 }
@@ -201,9 +236,25 @@ pub(super) struct Deciding {
     pub name: String,
     pub state: CampaignState,
     pub policy: Policy,
+    pub owner: String,
+    pub mode: Mode,
+    /// Every delegation recorded, in force or not: few, read once.
+    pub delegations: Vec<Delegation>,
+    /// Who a reassign may name, read at the first reassign.
+    known: std::cell::OnceCell<BTreeSet<String>>,
 }
 
 impl Deciding {
+    /// Who a reassign may name: the people register, and in a personal
+    /// database also the sponsors, owners and reviewers the estate names.
+    fn known(&self, conn: &Connection) -> Result<&BTreeSet<String>> {
+        if let Some(known) = self.known.get() {
+            return Ok(known);
+        }
+        let known = super::people::known_people(conn, self.mode == Mode::Personal)?;
+        Ok(self.known.get_or_init(|| known))
+    }
+
     pub fn facts(&self) -> decision::CampaignFacts<'_> {
         decision::CampaignFacts {
             name: &self.name,
@@ -214,11 +265,11 @@ impl Deciding {
 }
 
 pub(super) fn campaign_for_decisions(conn: &Connection, campaign: CampaignId) -> Result<Deciding> {
-    let (name, policy): (String, String) = conn
+    let (name, policy, owner): (String, String, String) = conn
         .query_row(
-            "SELECT name, policy FROM campaign WHERE id = ?1",
+            "SELECT name, policy, owner FROM campaign WHERE id = ?1",
             [campaign],
-            |row| Ok((row.get(0)?, row.get(1)?)),
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
         )
         .optional()?
         .ok_or_else(|| StoreError::NoCampaign(format!("#{campaign}")))?;
@@ -229,6 +280,10 @@ pub(super) fn campaign_for_decisions(conn: &Connection, campaign: CampaignId) ->
         state: campaign_state(conn, campaign)?,
         name,
         policy,
+        owner,
+        mode: super::people::mode(conn)?,
+        delegations: super::people::delegations(conn)?,
+        known: std::cell::OnceCell::new(),
     })
 }
 
@@ -348,6 +403,23 @@ pub(super) fn record_decision(
         },
         &proposal,
     )?;
+    let capacity = authority::may_decide(
+        &authority::DecideFacts {
+            mode: deciding.mode,
+            item: item.0,
+            campaign: deciding.id.0,
+            owner: &deciding.owner,
+            assignee: &before.assignee,
+            delegations: &deciding.delegations,
+            today: acting.today,
+        },
+        acting.actor,
+        request.overriding,
+        proposal.note(),
+    )?;
+    if let Some(to) = &verdict.reassign_to {
+        authority::known_target(to, deciding.known(conn)?)?;
+    }
     let kind = verdict.kind;
     let note = proposal.note();
     let mut body = DecisionBody {
@@ -365,6 +437,7 @@ pub(super) fn record_decision(
         body.until = Some(*until);
         body.ticket = ticket.clone();
     }
+    body.set_capacity(capacity);
     let body_json = serde_json::to_string(&body)
         .map_err(|e| StoreError::Corrupt(format!("decision body: {e}")))?;
     let seq = chain.append(
@@ -374,6 +447,7 @@ pub(super) fn record_decision(
             campaign: Some(deciding.id),
             item: Some(item),
             actor: acting.actor,
+            actor_via: &acting.via.to_string(),
             at: acting.at,
             note,
             body: body_json,

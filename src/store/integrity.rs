@@ -539,7 +539,7 @@ mod tests {
             &q4,
             OWNER,
             7,
-            Some(Decision::Reassign { to: "it@x".into() }),
+            Some(Decision::Reassign { to: "t.nguyen@northwind.example.com".into() }),
             "IT",
         );
         import_file(&mut store, "december.csv", SAMPLE, false);

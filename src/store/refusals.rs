@@ -223,6 +223,7 @@ mod tests {
                     campaign: Some(q4.id),
                     item: Some(ItemId(1)),
                     actor: OWNER,
+                    actor_via: "asserted",
                     at: "2026-11-22T10:00:00.000Z",
                     note: Some("still needed"),
                     body: serde_json::to_string(&body).unwrap(),

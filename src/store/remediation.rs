@@ -345,6 +345,7 @@ pub(crate) fn check_after_import(
                     campaign: Some(CampaignId(open.campaign)),
                     item: Some(ItemId(open.item)),
                     actor,
+                    actor_via: &meta.imported_via,
                     at,
                     note: Some(&note),
                     body: body.to_string(),

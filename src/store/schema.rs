@@ -364,6 +364,41 @@ CREATE TRIGGER snapshot_scope_no_delete BEFORE DELETE ON snapshot_scope
 BEGIN SELECT RAISE(ABORT, 'a snapshot''s scopes are imported evidence: they cannot be deleted'); END;
 "#;
 
+/// People and authority: how each event's actor was established, the
+/// people register and delegations, the last two derived from their events
+/// in the same transaction and replayed by `verify`.
+const V7_PEOPLE: &str = r#"
+-- How each event's actor was established: `asserted`, `os_user:NAME` or
+-- `ssh_key:SHA256:...`; NULL on events recorded before recert kept it. An
+-- event that has it is hashed in the chain's format 2, which covers it.
+ALTER TABLE event ADD COLUMN actor_via TEXT;
+
+-- The people register as its events left it. A removed person keeps their
+-- row, marked by the event that removed them.
+CREATE TABLE person (
+    email    TEXT PRIMARY KEY,
+    name     TEXT,
+    roles    TEXT NOT NULL,
+    os_user  TEXT,
+    ssh_keys TEXT NOT NULL,
+    event    INTEGER NOT NULL REFERENCES event(seq),
+    removed  INTEGER REFERENCES event(seq)
+) STRICT, WITHOUT ROWID;
+CREATE UNIQUE INDEX person_by_os_user ON person(os_user)
+    WHERE os_user IS NOT NULL AND removed IS NULL;
+
+-- Reviewers' hand-overs of their items, one per `delegated` event.
+CREATE TABLE delegation (
+    event       INTEGER PRIMARY KEY REFERENCES event(seq),
+    from_person TEXT NOT NULL,
+    to_person   TEXT NOT NULL,
+    until       TEXT NOT NULL,
+    campaign    INTEGER REFERENCES campaign(id)
+) STRICT;
+CREATE INDEX delegation_by_to ON delegation(to_person, until);
+CREATE INDEX delegation_by_from ON delegation(from_person, until);
+"#;
+
 pub fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(V1),
@@ -372,12 +407,13 @@ pub fn migrations() -> Migrations<'static> {
         M::up(V4_REVIEWERS),
         M::up(V5_ITEM_RELATIONSHIP),
         M::up(V6_IMPORTED_EVIDENCE),
+        M::up(V7_PEOPLE),
     ])
 }
 
 /// The schema version this build writes.
 pub fn latest_version() -> usize {
-    6
+    7
 }
 
 /// Each table's columns (name and declared type), in order: what a

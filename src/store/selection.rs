@@ -309,6 +309,7 @@ impl Store {
                         note: note.map(str::to_string),
                         seen_event: None,
                         seconds_on_screen: None,
+                        overriding: false,
                     };
                     record_decision(tx, &mut chain, &deciding, acting, true, &request)?;
                     outcome.decided += 1;
@@ -336,6 +337,7 @@ mod tests {
     fn acting() -> Acting<'static> {
         Acting {
             actor: "m.santos@northwind.example.com",
+            via: &crate::domain::roster::ASSERTED,
             at: "2026-11-01T10:00:00.000Z",
             today: day("2026-11-01"),
         }
@@ -450,6 +452,7 @@ mod tests {
                     note: Some("gone".into()),
                     seen_event: None,
                     seconds_on_screen: None,
+                    overriding: false,
                 }],
             )
             .unwrap();
@@ -508,6 +511,7 @@ mod tests {
                     note: Some("gone".into()),
                     seen_event: None,
                     seconds_on_screen: None,
+                    overriding: false,
                 }],
             )
             .unwrap();

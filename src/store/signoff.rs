@@ -330,6 +330,7 @@ impl Store {
                     campaign: Some(campaign),
                     item: None,
                     actor: acting.actor,
+                    actor_via: &acting.via.to_string(),
                     at: acting.at,
                     note: Some(note),
                     body,
@@ -469,6 +470,7 @@ mod tests {
             note: Some("late".into()),
             seen_event: None,
             seconds_on_screen: None,
+            overriding: false,
         };
         let err = store.decide(q4.id, &acting(OWNER), &[late]).unwrap_err();
         assert!(
@@ -507,6 +509,7 @@ mod tests {
                 note: Some("decommissioned".into()),
                 seen_event: None,
                 seconds_on_screen: Some(1.0),
+                overriding: false,
             })
             .collect();
         store.decide(q4.id, &acting(OWNER), &requests).unwrap();

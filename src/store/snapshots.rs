@@ -25,6 +25,8 @@ pub struct SnapshotMeta {
     pub format: String,
     pub imported_at: String,
     pub imported_by: String,
+    /// How the importer was established, as events record it.
+    pub imported_via: String,
     pub partial: bool,
     /// The size of what the command imports, this source included, when
     /// known: it decides whether the import may hold the file to itself
@@ -957,6 +959,7 @@ pub(super) fn record_import(
             campaign: None,
             item: None,
             actor: &meta.imported_by,
+            actor_via: &meta.imported_via,
             at: &meta.imported_at,
             note: None,
             body: body.to_string(),

@@ -4,6 +4,7 @@
 
 use super::app::Step;
 use super::update::{Msg, Pick, Select};
+use crate::domain::roster::Established;
 use crate::domain::{Decision, DecisionKind, RemediationStatus};
 use crate::rules::Refusal;
 use crate::store::{
@@ -138,6 +139,8 @@ pub struct Runner<'a> {
     pub store: &'a mut Store,
     pub campaign: CampaignId,
     pub actor: String,
+    /// How the actor was established, recorded with every event.
+    pub via: Established,
     pub today: NaiveDate,
     /// When decisions happen; the real clock, or a fixed one in tests.
     clock: fn() -> DateTime<Utc>,
@@ -159,10 +162,17 @@ impl<'a> Runner<'a> {
             store,
             campaign,
             actor,
+            via: Established::Asserted,
             today,
             clock: crate::clock::now,
             shown: None,
         }
+    }
+
+    /// The same runner recording how its actor was established.
+    pub fn with_via(mut self, via: Established) -> Self {
+        self.via = via;
+        self
     }
 
     /// The same runner with another clock, for reproducible tests.
@@ -175,6 +185,7 @@ impl<'a> Runner<'a> {
         let at = crate::clock::stamp((self.clock)());
         let acting = Acting {
             actor: &self.actor,
+            via: &self.via,
             at: &at,
             today: self.today,
         };

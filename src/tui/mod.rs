@@ -40,6 +40,7 @@ pub fn run(
     store: &mut Store,
     campaign: &CampaignSummary,
     reviewer: String,
+    via: crate::domain::roster::Established,
     today: NaiveDate,
 ) -> Result<()> {
     let mut terminal = ratatui::try_init()?;
@@ -52,7 +53,7 @@ pub fn run(
         (size.width, size.height),
         color_enabled(),
     );
-    let mut runner = Runner::new(store, campaign.id, reviewer, today);
+    let mut runner = Runner::new(store, campaign.id, reviewer, today).with_via(via);
     let mut later = Deferred::default();
     let first = update::start();
     dispatch(&mut app, &mut runner, first, &mut later);

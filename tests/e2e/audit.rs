@@ -208,6 +208,7 @@ fn an_inserted_event_is_named_even_with_a_correct_hash() {
         campaign: Some(1),
         item: Some(13),
         actor: REVIEWER,
+        actor_via: Some("asserted"),
         at: "2026-11-22T10:00:00.000Z",
         note: Some("approved"),
         body,

@@ -218,6 +218,7 @@ fn a_decision_someone_else_made_meanwhile_is_not_overwritten() {
             campaign.id,
             &crate::store::Acting {
                 actor: "other@x",
+                via: &crate::domain::roster::ASSERTED,
                 at: "2026-11-01T10:00:00.000Z",
                 today: day("2026-11-01"),
             },
@@ -227,6 +228,7 @@ fn a_decision_someone_else_made_meanwhile_is_not_overwritten() {
                 note: Some("theirs".into()),
                 seen_event: None,
                 seconds_on_screen: None,
+                overriding: false,
             }],
         )
         .unwrap();

@@ -170,6 +170,7 @@ fn items_changed_after_marking_are_left_as_they_are() {
             campaign.id,
             &Acting {
                 actor: "other@x",
+                via: &crate::domain::roster::ASSERTED,
                 at: "2026-11-01T10:05:00.000Z",
                 today: day("2026-11-01"),
             },
@@ -179,6 +180,7 @@ fn items_changed_after_marking_are_left_as_they_are() {
                 note: Some("this one goes".into()),
                 seen_event: None,
                 seconds_on_screen: None,
+                overriding: false,
             }],
         )
         .unwrap();

@@ -119,6 +119,7 @@ fn a_fully_decided_campaign_signs_with_a_note_alone() {
             note: Some("still needed".into()),
             seen_event: None,
             seconds_on_screen: Some(1.0),
+            overriding: false,
         })
         .collect();
     store.decide(q4.id, &acting(SPONSOR), &requests).unwrap();

@@ -96,6 +96,7 @@ fn the_view_pages_by_keyset_filters_by_status_and_shows_the_proof() {
             note: Some("decommissioned".into()),
             seen_event: None,
             seconds_on_screen: Some(1.0),
+            overriding: false,
         })
         .collect();
     store.decide(q4.id, &acting(OWNER), &requests).unwrap();

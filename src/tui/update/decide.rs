@@ -123,6 +123,7 @@ fn request(row: &ItemRow, decision: Option<Decision>) -> DecisionRequest {
         note: None,
         seen_event: Some(row.last_event),
         seconds_on_screen: None,
+        overriding: false,
     }
 }
 
@@ -319,6 +320,7 @@ fn save(app: &mut App) -> Vec<Effect> {
             note,
             seen_event: Some(*seen_event),
             seconds_on_screen: None,
+            overriding: false,
         })],
         Subject::Marked { .. } => vec![Effect::DecideMarked {
             selection,
