@@ -11,7 +11,8 @@ use recert::domain::Decision;
 use recert::store::{Acting, DecisionRequest, ItemId, ItemQuery, Store};
 use recert::tui::app::App;
 use recert::tui::effects::Runner;
-use recert::tui::update::{self, Msg};
+use recert::tui::message::Msg;
+use recert::tui::update;
 use recert::tui::{Deferred, dispatch, run_deferred, view};
 use std::time::{Duration, Instant};
 
@@ -190,7 +191,7 @@ pub fn measure(work: &Work, figures: &mut Figures) {
 /// Durable commits: one decision per transaction with synchronous=FULL.
 pub fn commits(work: &Work, figures: &mut Figures, count: usize) {
     let mut store = Store::open(&work.db()).expect("open");
-    store.defer_checkpoints().expect("defer checkpoints");
+    store.maintain_when_idle().expect("maintain when idle");
     let campaign = store.campaign("bench").expect("campaign");
     let at = format!("{}T10:00:00.000Z", super::TODAY);
     let acting = Acting {
@@ -226,7 +227,7 @@ pub fn commits(work: &Work, figures: &mut Figures, count: usize) {
             .expect("decide");
         samples.push(t.elapsed());
         // As the console does while the reviewer reads the next item.
-        store.checkpoint().expect("checkpoint");
+        store.idle_maintenance().expect("idle maintenance");
     }
     samples.sort();
     let p99 = percentile(&samples, 0.99);

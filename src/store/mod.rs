@@ -330,17 +330,18 @@ impl Store {
     }
 
     /// Leaves checkpoints (copying the write-ahead log into the database
-    /// file) to [`Store::checkpoint`], so that an interactive session pays
-    /// for them while the reviewer reads rather than inside a decision's
-    /// commit. A commit is durable in the log either way; other processes
-    /// keep checkpointing as usual.
-    pub fn defer_checkpoints(&self) -> Result<()> {
+    /// file) to [`Store::idle_maintenance`], so that an interactive session
+    /// pays for them while the reviewer reads rather than inside a
+    /// decision's commit. A commit is durable in the log either way; other
+    /// processes keep checkpointing as usual.
+    pub fn maintain_when_idle(&self) -> Result<()> {
         self.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         Ok(())
     }
 
-    /// Copies what the log holds into the database file, as far as other
-    /// readers allow, without waiting for them.
+    /// The upkeep an interactive session does while its user reads:
+    /// copies what the log holds into the database file (a checkpoint), as
+    /// far as other readers allow, without waiting for them.
     ///
     /// Once the file holds everything, the next write starts the log over,
     /// and SQLite syncs the new log's header before writing to it: a second
@@ -353,7 +354,7 @@ impl Store {
     /// it loses nothing. If another connection holds the write lock, it is
     /// skipped rather than waited for; if one still reads the old log,
     /// SQLite appends instead of starting over, which costs a frame.
-    pub fn checkpoint(&self) -> Result<()> {
+    pub fn idle_maintenance(&self) -> Result<()> {
         if !self.conn.is_autocommit() {
             return Ok(());
         }
@@ -595,7 +596,7 @@ mod checkpoint_tests {
             |store: &Store| (pragma(store, "synchronous"), pragma(store, "busy_timeout"));
         let full = (2, BUSY_TIMEOUT.as_millis() as i64);
         assert_eq!(settings(&store), full);
-        store.checkpoint().unwrap();
+        store.idle_maintenance().unwrap();
         assert_eq!(settings(&store), full, "after starting the log over");
 
         crate::testing::campaign(&mut store, "Q1", "2026-11-01");
@@ -603,7 +604,7 @@ mod checkpoint_tests {
         other.execute_batch("BEGIN IMMEDIATE").unwrap();
         // Busy at once (with the 30 s timeout this test would take 30 s),
         // and not an error: the log is simply not started over.
-        store.checkpoint().unwrap();
+        store.idle_maintenance().unwrap();
         assert_eq!(settings(&store), full, "after giving way");
         assert!(store.conn.is_autocommit());
         other.execute_batch("COMMIT").unwrap();

@@ -2,13 +2,9 @@
 //! that does it against the store and turns the results into messages.
 //! This is the only part of the console that performs I/O.
 
-use super::app::Step;
-use super::update::{Msg, Pick, Select};
-use crate::domain::{Decision, DecisionKind, RemediationStatus};
-use crate::store::{
-    Acting, CampaignId, DecisionRequest, EventSeq, ItemId, ItemQuery, PageDirection, Selection,
-    Store, StoreError,
-};
+use super::message::{Effect, Msg};
+use crate::domain::{Decision, DecisionKind};
+use crate::store::{Acting, CampaignId, EventSeq, ItemId, ItemQuery, Store, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
 use std::time::Instant;
 
@@ -18,119 +14,6 @@ pub const DASHBOARD_RISKIEST: usize = 8;
 /// How many of the riskiest exceptions, revocations and undecided items
 /// the sign-off screen lists (with how many more there are).
 pub const SIGNOFF_LISTED: usize = 8;
-
-#[derive(Clone, Debug, PartialEq)]
-pub enum Effect {
-    /// Whether the acting reviewer has anything in the campaign, which
-    /// decides the view the console opens on.
-    CheckAssigned,
-    LoadPage {
-        anchor: Option<i64>,
-        direction: PageDirection,
-        inclusive: bool,
-        select: Select,
-    },
-    LoadDetail(ItemId),
-    LoadTally,
-    Decide(DecisionRequest),
-    /// The audit log's head, which marks are taken against.
-    ChainHead,
-    /// Which of the rows on screen are marked.
-    LoadMarkedRows {
-        selection: Selection,
-        ids: Vec<ItemId>,
-    },
-    /// Marks everything `query` matches, bringing back those of `removed`
-    /// that it matches.
-    MarkAll {
-        query: ItemQuery,
-        removed: Vec<ItemId>,
-    },
-    PreviewMarked {
-        selection: Selection,
-        kind: DecisionKind,
-    },
-    DecideMarked {
-        selection: Selection,
-        decision: Option<Decision>,
-        note: Option<String>,
-    },
-    /// Where the campaign stands: open, signed off or closed; then, when
-    /// asked, the screen of the step the reviewer wants to take from there.
-    LoadCampaignState {
-        then: Option<Step>,
-    },
-    /// One page of remediation tasks after the risk rank `after`: up to
-    /// `limit`, and one more to know whether another page follows.
-    LoadRemediation {
-        status: Option<RemediationStatus>,
-        after: Option<i64>,
-        limit: usize,
-        pick: Pick,
-    },
-    SignOff {
-        note: String,
-        /// The number of undecided items the signer acknowledged.
-        accept: Option<u64>,
-    },
-    CloseCampaign {
-        note: Option<String>,
-    },
-    /// Any effect, run after the frame is drawn: a search typed key by
-    /// key costs one query when the typing pauses, not one per key.
-    Later(Box<Effect>),
-    // The ones below scan the campaign; they run after the frame is drawn
-    // and only while no key is waiting (see `is_deferred`).
-    CountMatches(ItemQuery),
-    CountMarked(Selection),
-    LoadFacets,
-    LoadDashboard,
-    /// Copies the write-ahead log into the database file, while the
-    /// reviewer reads rather than inside a decision's commit.
-    Checkpoint,
-    /// What a sign-off attests (or a close would do) and whether the
-    /// acting person may do it.
-    LoadLifecycle,
-    LoadRemediationCounts,
-}
-
-impl Effect {
-    /// Effects that may take a while on a large campaign: the console draws
-    /// first and runs these when the reviewer is not typing. A newer one of
-    /// the same kind replaces one still waiting.
-    pub fn is_deferred(&self) -> bool {
-        matches!(
-            self,
-            Effect::Later(_)
-                | Effect::CountMatches(_)
-                | Effect::CountMarked(_)
-                | Effect::LoadFacets
-                | Effect::LoadDashboard
-                | Effect::LoadLifecycle
-                | Effect::LoadRemediationCounts
-                | Effect::Checkpoint
-        )
-    }
-
-    /// Effects that write to the database, after which a checkpoint waits.
-    pub fn writes(&self) -> bool {
-        matches!(
-            self,
-            Effect::Decide(_)
-                | Effect::DecideMarked { .. }
-                | Effect::SignOff { .. }
-                | Effect::CloseCampaign { .. }
-        )
-    }
-
-    /// What a newer deferred effect replaces: one of the same kind.
-    pub fn kind(&self) -> std::mem::Discriminant<Effect> {
-        match self {
-            Effect::Later(inner) => inner.kind(),
-            other => std::mem::discriminant(other),
-        }
-    }
-}
 
 /// Runs effects for one console session.
 pub struct Runner<'a> {
@@ -151,9 +34,9 @@ impl<'a> Runner<'a> {
         actor: String,
         today: NaiveDate,
     ) -> Self {
-        // Checkpoints run as Effect::Checkpoint after writes; if SQLite
-        // refused this, it would checkpoint inside commits as usual.
-        let _ = store.defer_checkpoints();
+        // Maintenance runs as Effect::IdleMaintenance after writes; if the
+        // store refused this, it would do its upkeep inside commits as usual.
+        let _ = store.maintain_when_idle();
         Runner {
             store,
             campaign,
@@ -329,7 +212,7 @@ impl<'a> Runner<'a> {
                         })
                     })
             }
-            Effect::Checkpoint => store.checkpoint().map(|()| Msg::Checkpointed),
+            Effect::IdleMaintenance => store.idle_maintenance().map(|()| Msg::Maintained),
             Effect::LoadRemediationCounts => store
                 .remediation_counts(self.campaign)
                 .map(Msg::RemediationCounted),

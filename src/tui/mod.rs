@@ -7,6 +7,8 @@ pub mod action;
 pub mod app;
 pub mod effects;
 pub mod keymap;
+pub mod layout;
+pub mod message;
 pub mod update;
 pub mod view;
 
@@ -14,11 +16,11 @@ use crate::store::{CampaignSummary, Store};
 use app::App;
 use chrono::NaiveDate;
 use color_eyre::Result;
-use effects::{Effect, Runner};
+use effects::Runner;
+use message::{Effect, Msg};
 use ratatui::crossterm::event::{self, Event, KeyEventKind};
 use std::collections::VecDeque;
 use std::time::Duration;
-use update::Msg;
 
 /// Restores the terminal when dropped, for early returns with `?`; the
 /// panic hook installed by `ratatui::try_init` covers panics.
@@ -144,7 +146,7 @@ pub fn dispatch(
         let msg = runner.run(effect, &app.query, app.page_size());
         pending.extend(update::update(app, msg));
         if writes {
-            later.push(Effect::Checkpoint);
+            later.push(Effect::IdleMaintenance);
         }
     }
 }

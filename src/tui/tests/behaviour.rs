@@ -7,7 +7,7 @@ use crate::domain::{CampaignState, DecisionKind};
 use crate::store::{ItemId, ItemQuery, Store};
 use crate::testing::{day, sample_store};
 use crate::tui::app::{Input, Mode};
-use crate::tui::update::Msg;
+use crate::tui::message::Msg;
 use ratatui::crossterm::event::KeyCode;
 use ratatui::style::{Color, Modifier};
 
@@ -90,7 +90,7 @@ fn revoke_without_pausing(console: &mut Console<'_>, note: &str) {
 fn a_decision_reaches_the_database_file_when_the_reviewer_pauses() {
     let dir = tempfile::tempdir().unwrap();
     let (path, mut store, campaign) = crate::testing::sample_file_store(dir.path());
-    store.checkpoint().unwrap();
+    store.idle_maintenance().unwrap();
     // The database file alone, as a copy without its log sees it.
     let revokes_in_file = || {
         let copy = dir.path().join("copy.db");
@@ -531,7 +531,7 @@ fn hostile_text_from_the_data_is_drawn_escaped() {
 
 #[test]
 fn slow_counts_wait_for_the_frame_and_only_the_latest_runs() {
-    use crate::tui::effects::Effect;
+    use crate::tui::message::Effect;
     let (mut store, campaign) = sample_store();
     let mut console = Console::open(&mut store, &campaign, (80, 24));
     let effects = crate::tui::update::update(&mut console.app, ch('v'));
@@ -578,15 +578,15 @@ fn slow_counts_wait_for_the_frame_and_only_the_latest_runs() {
     assert_eq!(later.patience(), None);
     later.push(Effect::LoadFacets);
     assert_eq!(later.patience(), Some(std::time::Duration::ZERO));
-    later.push(page(crate::tui::update::Select::First));
+    later.push(page(crate::tui::message::Select::First));
     assert!(
         later.patience() > Some(std::time::Duration::ZERO),
         "waits for a pause"
     );
     later.push(Effect::LoadFacets);
-    later.push(page(crate::tui::update::Select::Last));
+    later.push(page(crate::tui::message::Select::Last));
     assert_eq!(later.pop(), Some(Effect::LoadFacets));
-    assert_eq!(later.pop(), Some(page(crate::tui::update::Select::Last)));
+    assert_eq!(later.pop(), Some(page(crate::tui::message::Select::Last)));
 }
 
 #[test]

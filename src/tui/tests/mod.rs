@@ -13,7 +13,8 @@ mod screens;
 
 use super::app::{App, Mode};
 use super::effects::Runner;
-use super::update::{self, Msg};
+use super::message::Msg;
+use super::update;
 use super::{Deferred, dispatch, run_deferred, view};
 use crate::store::{CampaignSummary, ItemRow, Store};
 use crate::testing::day;
