@@ -46,6 +46,7 @@ pub use snapshots::{ImportCounts, ImportSession, RowProblem, SnapshotMeta};
 pub use exceptions::{ExceptionEntry, ExceptionFilter};
 pub use integrity::{Discrepancy, HeadCheck, Verification};
 pub use lifecycle::{Closure, SignOff, SignerRole};
+pub use readers::Interrupter;
 pub use remediation::{RemediationCounts, RemediationTask, SnapshotRef};
 pub use rendering::{ChunkRenderer, RenderError};
 pub use reporting::{Assignment, CampaignEvidence, Detail, ReportCells, ReportRow, ReportRows};
@@ -608,5 +609,78 @@ mod checkpoint_tests {
         assert_eq!(settings(&store), full, "after giving way");
         assert!(store.conn.is_autocommit());
         other.execute_batch("COMMIT").unwrap();
+    }
+
+    /// Revokes the sample's riskiest item as the console would: a commit,
+    /// with checkpoints left to idle maintenance.
+    fn revoke(store: &mut Store, n: usize, note: &str) {
+        let campaign = store.campaign("Q4").unwrap();
+        let item = crate::testing::sample_item(store, &campaign, n);
+        crate::testing::decide(
+            store,
+            &campaign,
+            "m.santos@northwind.example.com",
+            item,
+            Some(crate::domain::Decision::Revoke),
+            note,
+        );
+    }
+
+    /// A decision is durable in the log when committed, and reaches the
+    /// database file itself with the next idle maintenance.
+    #[test]
+    fn idle_maintenance_copies_the_log_into_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, mut store, _) = crate::testing::sample_file_store(dir.path());
+        store.maintain_when_idle().unwrap();
+        store.idle_maintenance().unwrap();
+        // The database file alone, as a copy without its log sees it.
+        let revokes_in_file = || {
+            let copy = dir.path().join("copy.db");
+            std::fs::copy(&path, &copy).unwrap();
+            let conn = rusqlite::Connection::open(&copy).unwrap();
+            let n: i64 = conn
+                .query_row(
+                    "SELECT count(*) FROM event WHERE kind = 'revoke'",
+                    [],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            drop(conn);
+            std::fs::remove_file(&copy).unwrap();
+            n
+        };
+        revoke(&mut store, 1, "gone");
+        assert_eq!(revokes_in_file(), 0, "in the log, not yet in the file");
+        store.idle_maintenance().unwrap();
+        assert_eq!(revokes_in_file(), 1, "copied into the file");
+    }
+
+    /// Idle maintenance also starts the log over, so that the next
+    /// decision's commit appends to it and syncs once, instead of writing
+    /// and syncing a new log header first. The log's salt (bytes 16..24 of
+    /// its header) changes exactly when it starts over.
+    #[test]
+    fn after_idle_maintenance_the_next_commit_appends_to_the_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, mut store, _) = crate::testing::sample_file_store(dir.path());
+        let salt = || {
+            let log = std::fs::read(path.with_file_name("r.db-wal")).unwrap();
+            log[16..24].to_vec()
+        };
+        let version = store.schema_version().unwrap();
+        store.maintain_when_idle().unwrap();
+        revoke(&mut store, 1, "first");
+        store.idle_maintenance().unwrap();
+        let started_over = salt();
+        revoke(&mut store, 2, "second");
+        assert_eq!(salt(), started_over, "the commit appended to the log");
+        store.idle_maintenance().unwrap();
+        assert_ne!(salt(), started_over, "maintenance started it over again");
+        assert_eq!(
+            store.schema_version().unwrap(),
+            version,
+            "the write that starts the log over changes nothing"
+        );
     }
 }
