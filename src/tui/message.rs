@@ -245,6 +245,21 @@ impl Effect {
         )
     }
 
+    /// Effects that only read, which any connection to the database can
+    /// run: the background reader's as well as the console's own.
+    pub fn only_reads(&self) -> bool {
+        matches!(
+            self,
+            Effect::LoadPage { .. }
+                | Effect::CountMatches(_)
+                | Effect::CountMarked(_)
+                | Effect::LoadFacets
+                | Effect::LoadDashboard
+                | Effect::LoadLifecycle
+                | Effect::LoadRemediationCounts
+        )
+    }
+
     /// Effects that write to the database, after which idle maintenance waits.
     pub fn writes(&self) -> bool {
         matches!(

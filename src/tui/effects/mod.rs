@@ -8,6 +8,10 @@ use crate::store::{Acting, CampaignId, EventSeq, ItemId, ItemQuery, Store, Store
 use chrono::{DateTime, NaiveDate, Utc};
 use std::time::Instant;
 
+mod worker;
+
+pub use worker::{Answer, Gone, Job, Kind, Worker};
+
 /// How many of the riskiest undecided items the dashboard lists.
 pub const DASHBOARD_RISKIEST: usize = 8;
 
@@ -63,22 +67,18 @@ impl<'a> Runner<'a> {
         let store = &mut *self.store;
         let result: Result<Msg, StoreError> = match effect {
             Effect::Later(inner) => return self.run(*inner, query, page_size),
+            reading @ (Effect::LoadPage { .. }
+            | Effect::CountMatches(_)
+            | Effect::CountMarked(_)
+            | Effect::LoadFacets
+            | Effect::LoadDashboard
+            | Effect::LoadLifecycle
+            | Effect::LoadRemediationCounts) => {
+                return read(store, self.campaign, &self.actor, reading, query, page_size);
+            }
             Effect::CheckAssigned => store
                 .assigned_anything(self.campaign, &self.actor)
                 .map(Msg::Assigned),
-            Effect::LoadPage {
-                anchor,
-                direction,
-                inclusive,
-                select,
-            } => store
-                .page(query, anchor, direction, inclusive, page_size)
-                .map(|rows| Msg::PageLoaded {
-                    rows,
-                    anchor,
-                    direction,
-                    select,
-                }),
             Effect::LoadDetail(item) => {
                 if self.shown.is_none_or(|(shown, _)| shown != item) {
                     self.shown = Some((item, Instant::now()));
@@ -200,32 +200,7 @@ impl<'a> Runner<'a> {
                     Err(e) => Ok(Msg::LifecycleRefused(e.to_string())),
                 }
             }
-            Effect::LoadLifecycle => {
-                store
-                    .signer_role(self.campaign, &self.actor)
-                    .and_then(|role| {
-                        Ok(Msg::LifecycleLoaded {
-                            role,
-                            summary: Box::new(
-                                store.signoff_summary(self.campaign, SIGNOFF_LISTED)?,
-                            ),
-                        })
-                    })
-            }
             Effect::IdleMaintenance => store.idle_maintenance().map(|()| Msg::Maintained),
-            Effect::LoadRemediationCounts => store
-                .remediation_counts(self.campaign)
-                .map(Msg::RemediationCounted),
-            Effect::CountMatches(query) => store
-                .count_items(&query)
-                .map(|count| Msg::Counted { query, count }),
-            Effect::CountMarked(selection) => store
-                .count_selected(&selection)
-                .map(|count| Msg::MarksCounted { selection, count }),
-            Effect::LoadFacets => store.facets(self.campaign).map(Msg::FacetsLoaded),
-            Effect::LoadDashboard => store
-                .dashboard(self.campaign, DASHBOARD_RISKIEST)
-                .map(|d| Msg::DashboardLoaded(Box::new(d))),
         };
         result.unwrap_or_else(|e| Msg::Failed(e.to_string()))
     }
@@ -242,4 +217,54 @@ impl<'a> Runner<'a> {
             other => Err(other),
         }
     }
+}
+
+/// Runs an effect that only reads (see [`Effect::only_reads`]) on any
+/// connection to the database: the runner's own, or the background
+/// reader's. `query` and `page_size` are the view's when it was asked for.
+pub fn read(
+    store: &Store,
+    campaign: CampaignId,
+    actor: &str,
+    effect: Effect,
+    query: &ItemQuery,
+    page_size: usize,
+) -> Msg {
+    let result = match effect {
+        Effect::LoadPage {
+            anchor,
+            direction,
+            inclusive,
+            select,
+        } => store
+            .page(query, anchor, direction, inclusive, page_size)
+            .map(|rows| Msg::PageLoaded {
+                rows,
+                anchor,
+                direction,
+                select,
+            }),
+        Effect::CountMatches(query) => store
+            .count_items(&query)
+            .map(|count| Msg::Counted { query, count }),
+        Effect::CountMarked(selection) => store
+            .count_selected(&selection)
+            .map(|count| Msg::MarksCounted { selection, count }),
+        Effect::LoadFacets => store.facets(campaign).map(Msg::FacetsLoaded),
+        Effect::LoadDashboard => store
+            .dashboard(campaign, DASHBOARD_RISKIEST)
+            .map(|d| Msg::DashboardLoaded(Box::new(d))),
+        Effect::LoadLifecycle => store.signer_role(campaign, actor).and_then(|role| {
+            Ok(Msg::LifecycleLoaded {
+                role,
+                summary: Box::new(store.signoff_summary(campaign, SIGNOFF_LISTED)?),
+            })
+        }),
+        Effect::LoadRemediationCounts => store
+            .remediation_counts(campaign)
+            .map(Msg::RemediationCounted),
+        // Callers ask only for reads; anything else is refused, not run.
+        other => Ok(Msg::Failed(format!("{other:?} is not a read"))),
+    };
+    result.unwrap_or_else(|e| Msg::Failed(e.to_string()))
 }
