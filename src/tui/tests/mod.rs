@@ -8,6 +8,7 @@ mod background;
 mod behaviour;
 mod bulk;
 mod finding;
+mod layers;
 mod lifecycle;
 mod remediation;
 mod screens;
