@@ -116,8 +116,8 @@ impl Deferred {
     }
 
     /// Whether `effect` may go now, the keyboard quiet for `quiet`.
-    /// Maintenance waits for the worker's answers: it cannot start the
-    /// store's log over while the worker reads it.
+    /// Maintenance waits until the worker has answered: the store's upkeep
+    /// cannot finish while another connection reads.
     fn ready(&self, effect: &Effect, quiet: Duration) -> bool {
         match effect {
             Effect::Later(_) => quiet >= TYPING_PAUSE,

@@ -1,6 +1,7 @@
-//! Effects: what `update` asks the outside world to do, and the runner
-//! that does it against the store and turns the results into messages.
-//! This is the only part of the console that performs I/O.
+//! Effects (see `message::Effect`) done: the runner does them against the
+//! store on the console's own connection and turns the results into
+//! messages; `worker` does the slow reads on a connection of its own. This
+//! is the only part of the console that performs I/O.
 
 use super::message::{Effect, Msg};
 use crate::domain::{Decision, DecisionKind};
