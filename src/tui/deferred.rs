@@ -52,6 +52,11 @@ impl Deferred {
         }
     }
 
+    /// Hands the reads put off so far, and all after them, to `worker`.
+    pub fn attach(&mut self, worker: Option<Worker>) {
+        self.worker = worker;
+    }
+
     pub fn has_worker(&self) -> bool {
         self.worker.is_some()
     }

@@ -59,13 +59,16 @@ pub fn run(
         (size.width, size.height),
         color_enabled(),
     );
-    // Declared after the runner, so dropped (its reader closed) first.
     let mut runner = Runner::new(store, campaign.id, reviewer.clone(), today);
-    let mut later = Deferred::new(Worker::start(runner.store, campaign.id, &reviewer));
+    // Declared after the runner, so dropped (its reader closed) first.
+    let mut later = Deferred::default();
     let first = update::start();
     dispatch(&mut app, &mut runner, first, &mut later);
+    terminal.draw(|frame| view::render(&app, frame))?;
+    // The reader's connection is opened once the first frame is drawn.
+    later.attach(Worker::start(runner.store, campaign.id, &reviewer));
     let mut typed = Instant::now();
-    let mut stale = true;
+    let mut stale = false;
     while !app.quit {
         if stale {
             terminal.draw(|frame| view::render(&app, frame))?;
