@@ -229,8 +229,9 @@ pub enum Effect {
 
 impl Effect {
     /// Effects that may take a while on a large campaign: the console draws
-    /// first and runs these when the reviewer is not typing. A newer one of
-    /// the same kind replaces one still waiting.
+    /// first, then hands the reads to its background reader (or, without
+    /// one, runs them while no key waits). A newer one of the same kind
+    /// replaces one still waiting or under way.
     pub fn is_deferred(&self) -> bool {
         matches!(
             self,
