@@ -9,6 +9,7 @@ mod files;
 mod hostile;
 mod insights;
 mod lifecycle;
+mod readme;
 mod remediation;
 mod sources;
 mod tui_pty;
