@@ -4,6 +4,7 @@
 
 mod campaign;
 mod close;
+mod completions;
 mod config;
 mod decide;
 mod demo;
@@ -15,6 +16,7 @@ mod import;
 mod import_props;
 mod init;
 mod items;
+mod man;
 mod remediation;
 mod report;
 mod review;
@@ -125,9 +127,13 @@ pub(crate) fn filters_arg(texts: &[String]) -> Result<Vec<crate::domain::Filter>
 }
 
 pub fn run(cli: Cli) -> Result<()> {
-    // Writing the config file must work while there is none to read.
-    if let Command::Config(crate::cli::ConfigCommand::Init) = cli.command {
-        return config::init();
+    // Writing the config file must work while there is none to read, and
+    // describing the command line needs neither config nor database.
+    match &cli.command {
+        Command::Config(crate::cli::ConfigCommand::Init) => return config::init(),
+        Command::Completions(args) => return completions::run(args),
+        Command::Man(args) => return man::run(args),
+        _ => {}
     }
     let env = Env::from_cli(&cli)?;
     match cli.command {
@@ -147,5 +153,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Exceptions(args) => exceptions::run(&args, &env),
         Command::Verify(args) => verify::run(&args, &env),
         Command::Demo(args) => demo::run(&args, &env),
+        Command::Completions(args) => completions::run(&args),
+        Command::Man(args) => man::run(&args),
     }
 }
