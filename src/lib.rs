@@ -11,6 +11,8 @@ pub mod clock;
 pub mod cmd;
 pub mod config;
 pub mod domain;
+// For tests and benches only (see the feature in Cargo.toml).
+#[cfg(any(test, feature = "estate"))]
 pub mod estate;
 pub mod import;
 pub mod report;
