@@ -2,7 +2,7 @@
 //! `main.rs` is a thin shell over this library so that tests and benchmarks
 //! drive the same code.
 
-// The one exception, with its reasons, is `store::bulk`.
+// The exceptions, each with its reasons: `store::bulk`, `store::sqlite`.
 #![deny(unsafe_code)]
 
 pub mod audit;

@@ -31,6 +31,7 @@ mod schema;
 mod selection;
 mod signoff;
 mod snapshots;
+pub mod sqlite;
 mod versions;
 
 pub use campaigns::{CampaignSummary, NewCampaign, Tally};
