@@ -29,7 +29,8 @@ pub fn run(args: &ManArgs) -> Result<()> {
             main_page(&cli, &mut page)?;
             write_page(dir, &Man::new(cli.clone()).get_filename(), &page)?;
             let written = 1 + subcommand_pages(&cli, dir)?;
-            println!("{written} pages written to {}", dir.display());
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{written} pages written to {}", dir.display())?;
         }
     }
     Ok(())
