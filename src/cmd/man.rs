@@ -30,7 +30,8 @@ pub fn run(args: &ManArgs) -> Result<()> {
             write_page(dir, &Man::new(cli.clone()).get_filename(), &page)?;
             let written = 1 + subcommand_pages(&cli, dir)?;
             let mut out = std::io::stdout().lock();
-            writeln!(out, "{written} pages written to {}", dir.display())?;
+            let shown = crate::domain::text::sanitize(&dir.display().to_string()).into_owned();
+            writeln!(out, "{written} pages written to {shown}")?;
         }
     }
     Ok(())
