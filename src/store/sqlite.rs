@@ -4,10 +4,11 @@
 //! `.cargo/config.toml` compiles rusqlite's bundled SQLite with options
 //! from SQLite's list of recommended ones (https://sqlite.org/compile.html#rcmd;
 //! BENCHMARKS.md has what they save), through `LIBSQLITE3_FLAGS`, which
-//! libsqlite3-sys's build script reads. Cargo reads that file only for
-//! commands run inside this repository, and no build script of recert's
-//! can pass options to a dependency's: `cargo install` run from elsewhere,
-//! or a crate depending on recert, compiles SQLite without them. So:
+//! libsqlite3-sys's build script reads. Cargo reads that file for commands
+//! run inside this repository and for `cargo install --path` to it, and no
+//! build script of recert's can pass options to a dependency's:
+//! `cargo install --git`, a crate depending on recert, or `cargo build
+//! --manifest-path` run elsewhere compiles SQLite without them. So:
 //!
 //! - No global allocation statistics, which take a process-wide mutex on
 //!   every allocation (`SQLITE_DEFAULT_MEMSTATUS=0`): this has a run-time
