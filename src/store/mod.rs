@@ -35,6 +35,7 @@ mod schema;
 mod selection;
 mod signoff;
 mod snapshots;
+pub mod sqlite;
 mod versions;
 
 pub use campaigns::{CampaignSummary, NewCampaign, Tally};
