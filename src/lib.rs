@@ -2,7 +2,7 @@
 //! `main.rs` is a thin shell over this library so that tests and benchmarks
 //! drive the same code.
 
-// The one exception, with its reasons, is `store::bulk`.
+// The exceptions, each with its reasons: `store::bulk`, `store::sqlite`.
 #![deny(unsafe_code)]
 
 pub mod audit;
@@ -11,6 +11,8 @@ pub mod clock;
 pub mod cmd;
 pub mod config;
 pub mod domain;
+// For tests and benches only (see the feature in Cargo.toml).
+#[cfg(any(test, feature = "estate"))]
 pub mod estate;
 pub mod files;
 pub mod import;

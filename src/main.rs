@@ -10,6 +10,10 @@ use recert::output::is_broken_pipe;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // SAFETY: first in main, before any other thread exists and before
+    // anything has used SQLite. It cannot be refused then; if it were,
+    // SQLite would only go on counting its allocations.
+    let _ = unsafe { recert::store::sqlite::configure() };
     if let Err(e) = color_eyre::install() {
         eprintln!("recert: cannot install the error handler: {e}");
     }

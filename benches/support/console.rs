@@ -1,6 +1,8 @@
 //! The console's figures: first frame and key-to-frame latency, measured
-//! by driving the app's own update + draw loop against a TestBackend, and
-//! the latency of a durable decision commit.
+//! by driving the app's own update + draw loop against a TestBackend (its
+//! slow reads on the background reader, as in the real console), also
+//! while that reader computes the dashboard, filter values, a search and
+//! counts; and the latency of a durable decision commit.
 
 use super::{Figures, Work, ms};
 use chrono::NaiveDate;
@@ -10,9 +12,10 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use recert::domain::Decision;
 use recert::store::{Acting, DecisionRequest, ItemId, ItemQuery, Store};
 use recert::tui::app::App;
-use recert::tui::effects::Runner;
-use recert::tui::update::{self, Msg};
-use recert::tui::{Deferred, dispatch, run_deferred, view};
+use recert::tui::effects::{Runner, Worker};
+use recert::tui::message::Msg;
+use recert::tui::update;
+use recert::tui::{Deferred, TYPING_PAUSE, dispatch, idle, settle, view};
 use std::time::{Duration, Instant};
 
 pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -36,7 +39,15 @@ struct Session<'a> {
 }
 
 impl Session<'_> {
+    /// A key and its frame, as the event loop handles it; slow reads are
+    /// handed to the background reader after the frame (not timed here).
     fn key(&mut self, code: KeyCode) -> Duration {
+        let d = self.key_and_frame(code);
+        self.between_keys(Duration::ZERO);
+        d
+    }
+
+    fn key_and_frame(&mut self, code: KeyCode) -> Duration {
         let t = Instant::now();
         let effects = update::update(
             &mut self.app,
@@ -49,12 +60,27 @@ impl Session<'_> {
         t.elapsed()
     }
 
-    /// Runs what the console defers until the reviewer pauses; returns how long it took.
+    /// What the event loop does while no key waits, the keyboard quiet
+    /// for `quiet`: takes the reader's answers, sends it what may go.
+    fn between_keys(&mut self, quiet: Duration) {
+        idle(&mut self.app, &mut self.runner, &mut self.later, quiet);
+    }
+
+    /// A key pressed while the background reader reads, timed from the
+    /// moment the event loop is free for it as if it came just as answers
+    /// did: the answers taken first, then the key and its frame.
+    fn key_while_reading(&mut self, code: KeyCode) -> Duration {
+        let t = Instant::now();
+        self.between_keys(Duration::ZERO);
+        self.key_and_frame(code);
+        t.elapsed()
+    }
+
+    /// Waits until everything put off is read and shown, as while the
+    /// reviewer reads; returns how long it took.
     fn idle(&mut self) -> Duration {
         let t = Instant::now();
-        while !self.later.is_empty() {
-            run_deferred(&mut self.app, &mut self.runner, &mut self.later);
-        }
+        settle(&mut self.app, &mut self.runner, &mut self.later);
         self.terminal
             .draw(|f| view::render(&self.app, f))
             .expect("draw");
@@ -100,6 +126,10 @@ pub fn measure(work: &Work, figures: &mut Figures) {
     dispatch(&mut s.app, &mut s.runner, first_effects, &mut s.later);
     s.terminal.draw(|f| view::render(&s.app, f)).expect("draw");
     let first = started.elapsed();
+    // As the console does, once the first frame is drawn.
+    let worker = Worker::start(s.runner.store, campaign.id, "bench@example.com");
+    assert!(worker.is_some(), "the background reader opens");
+    s.later.attach(worker);
     figures.add(
         "open campaign to first frame (in-process, 160×48)",
         ms(first),
@@ -108,7 +138,7 @@ pub fn measure(work: &Work, figures: &mut Figures) {
     );
     let deferred = s.idle();
     figures.add(
-        "work deferred after the first frame",
+        "work read in the background after the first frame",
         ms(deferred),
         "runs while the reviewer reads",
         None,
@@ -154,7 +184,7 @@ pub fn measure(work: &Work, figures: &mut Figures) {
     }
     latency(figures, "filter change (apply in the panel)", filters);
     figures.add(
-        "filter panel values (deferred)",
+        "filter panel values (background)",
         ms(facets),
         "runs while the panel is read",
         None,
@@ -185,12 +215,62 @@ pub fn measure(work: &Work, figures: &mut Figures) {
         "(not a key press)",
         None,
     );
+
+    while_reading(&mut s, figures);
+}
+
+/// Keys while the background reader computes the dashboard, the filter
+/// panel's values, a search's page and its count: each round asks for all
+/// four (the keys that ask are timed too) and then scrolls until every
+/// answer is in, each key timed with the answers taken before it.
+fn while_reading(s: &mut Session<'_>, figures: &mut Figures) {
+    let mut samples = Vec::new();
+    let mut rounds = Duration::ZERO;
+    const ROUNDS: usize = 5;
+    for round in 0..ROUNDS {
+        let started = Instant::now();
+        samples.push(s.key_while_reading(KeyCode::Char('d')));
+        samples.push(s.key_while_reading(KeyCode::Char('d')));
+        samples.push(s.key_while_reading(KeyCode::Char('f')));
+        samples.push(s.key_while_reading(KeyCode::Esc));
+        samples.push(s.key_while_reading(KeyCode::Char('/')));
+        for c in format!("person {}", round * 7 + 3).chars() {
+            samples.push(s.key_while_reading(KeyCode::Char(c)));
+        }
+        // The typing pauses: the search's page and count are sent.
+        s.between_keys(TYPING_PAUSE);
+        samples.push(s.key_while_reading(KeyCode::Enter));
+        let scroll = [KeyCode::Char('j'), KeyCode::Char('k')];
+        let mut n = 0;
+        while !s.later.is_empty() && n < 100_000 {
+            samples.push(s.key_while_reading(scroll[n % 2]));
+            n += 1;
+        }
+        rounds += started.elapsed();
+        s.key(KeyCode::Char('c'));
+        s.idle();
+    }
+    let keys = samples.len();
+    latency(
+        figures,
+        "while the dashboard, filter values, a search and its count are read (j/k between)",
+        samples,
+    );
+    figures.add(
+        "those four read in the background, per round",
+        format!(
+            "{} ({ROUNDS} rounds, {keys} keys)",
+            ms(rounds / ROUNDS as u32)
+        ),
+        "keys go on meanwhile",
+        None,
+    );
 }
 
 /// Durable commits: one decision per transaction with synchronous=FULL.
 pub fn commits(work: &Work, figures: &mut Figures, count: usize) {
     let mut store = Store::open(&work.db()).expect("open");
-    store.defer_checkpoints().expect("defer checkpoints");
+    store.maintain_when_idle().expect("maintain when idle");
     let campaign = store.campaign("bench").expect("campaign");
     let at = format!("{}T10:00:00.000Z", super::TODAY);
     let acting = Acting {
@@ -228,7 +308,7 @@ pub fn commits(work: &Work, figures: &mut Figures, count: usize) {
             .expect("decide");
         samples.push(t.elapsed());
         // As the console does while the reviewer reads the next item.
-        store.checkpoint().expect("checkpoint");
+        store.idle_maintenance().expect("idle maintenance");
     }
     samples.sort();
     let p99 = percentile(&samples, 0.99);

@@ -22,6 +22,7 @@ macro_rules! out {
 
 mod campaign;
 mod close;
+mod completions;
 mod config;
 mod decide;
 mod demo;
@@ -33,6 +34,7 @@ mod import;
 mod import_props;
 mod init;
 mod items;
+mod man;
 mod remediation;
 mod report;
 mod review;
@@ -282,10 +284,16 @@ pub(crate) fn filters_arg(texts: &[String]) -> Result<Vec<crate::domain::Filter>
 }
 
 pub fn run(cli: Cli) -> Result<()> {
-    // Writing the config file must work while there is none to read.
-    if let Command::Config(crate::cli::ConfigCommand::Init) = cli.command {
-        let db = cli.db.clone().or_else(|| default_db_path().ok());
-        return config::init(db.as_deref());
+    // Writing the config file must work while there is none to read, and
+    // describing the command line needs neither config nor database.
+    match &cli.command {
+        Command::Config(crate::cli::ConfigCommand::Init) => {
+            let db = cli.db.clone().or_else(|| default_db_path().ok());
+            return config::init(db.as_deref());
+        }
+        Command::Completions(args) => return completions::run(args),
+        Command::Man(args) => return man::run(args),
+        _ => {}
     }
     let env = Env::from_cli(&cli)?;
     match cli.command {
@@ -305,5 +313,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Exceptions(args) => exceptions::run(&args, &env),
         Command::Verify(args) => verify::run(&args, &env),
         Command::Demo(args) => demo::run(&args, &env),
+        Command::Completions(args) => completions::run(&args),
+        Command::Man(args) => man::run(&args),
     }
 }

@@ -8,7 +8,8 @@
 //! BENCHMARKS.md). Here text is bound `SQLITE_STATIC`, which is sound only
 //! while the bound strings live: [`Insert::execute`] therefore borrows the
 //! values for the call and clears every binding before it returns, so no
-//! pointer into them survives it. This is the only unsafe code in recert.
+//! pointer into them survives it. With `store::sqlite`, the only unsafe
+//! code in recert.
 #![allow(unsafe_code)]
 
 use rusqlite::{Connection, ffi};

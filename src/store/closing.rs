@@ -215,7 +215,9 @@ mod tests {
             &q4,
             OWNER,
             7,
-            Some(Decision::Reassign { to: "t.nguyen@northwind.example.com".into() }),
+            Some(Decision::Reassign {
+                to: "t.nguyen@northwind.example.com".into(),
+            }),
             "IT's",
         );
         let err = store

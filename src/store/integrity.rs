@@ -539,7 +539,9 @@ mod tests {
             &q4,
             OWNER,
             7,
-            Some(Decision::Reassign { to: "t.nguyen@northwind.example.com".into() }),
+            Some(Decision::Reassign {
+                to: "t.nguyen@northwind.example.com".into(),
+            }),
             "IT",
         );
         import_file(&mut store, "december.csv", SAMPLE, false);

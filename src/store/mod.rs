@@ -36,6 +36,7 @@ mod schema;
 mod selection;
 mod signoff;
 mod snapshots;
+pub mod sqlite;
 mod versions;
 
 pub use campaigns::{CampaignSummary, NewCampaign, Tally};
@@ -50,6 +51,7 @@ pub use snapshots::{ImportCounts, ImportSession, RowProblem, SnapshotMeta};
 pub use exceptions::{ExceptionEntry, ExceptionFilter};
 pub use integrity::{Discrepancy, HeadCheck, Verification};
 pub use lifecycle::{Closure, SignOff};
+pub use readers::Interrupter;
 pub use remediation::{RemediationCounts, RemediationTask, SnapshotRef};
 pub use rendering::{ChunkRenderer, RenderError};
 pub use reporting::{Assignment, CampaignEvidence, Detail, ReportCells, ReportRow, ReportRows};
@@ -357,17 +359,18 @@ impl Store {
     }
 
     /// Leaves checkpoints (copying the write-ahead log into the database
-    /// file) to [`Store::checkpoint`], so that an interactive session pays
-    /// for them while the reviewer reads rather than inside a decision's
-    /// commit. A commit is durable in the log either way; other processes
-    /// keep checkpointing as usual.
-    pub fn defer_checkpoints(&self) -> Result<()> {
+    /// file) to [`Store::idle_maintenance`], so that an interactive session
+    /// pays for them while the reviewer reads rather than inside a
+    /// decision's commit. A commit is durable in the log either way; other
+    /// processes keep checkpointing as usual.
+    pub fn maintain_when_idle(&self) -> Result<()> {
         self.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         Ok(())
     }
 
-    /// Copies what the log holds into the database file, as far as other
-    /// readers allow, without waiting for them.
+    /// The upkeep an interactive session does while its user reads:
+    /// copies what the log holds into the database file (a checkpoint), as
+    /// far as other readers allow, without waiting for them.
     ///
     /// Once the file holds everything, the next write starts the log over,
     /// and SQLite syncs the new log's header before writing to it: a second
@@ -380,7 +383,7 @@ impl Store {
     /// it loses nothing. If another connection holds the write lock, it is
     /// skipped rather than waited for; if one still reads the old log,
     /// SQLite appends instead of starting over, which costs a frame.
-    pub fn checkpoint(&self) -> Result<()> {
+    pub fn idle_maintenance(&self) -> Result<()> {
         if !self.conn.is_autocommit() {
             return Ok(());
         }
@@ -575,7 +578,7 @@ mod checkpoint_tests {
             |store: &Store| (pragma(store, "synchronous"), pragma(store, "busy_timeout"));
         let full = (2, BUSY_TIMEOUT.as_millis() as i64);
         assert_eq!(settings(&store), full);
-        store.checkpoint().unwrap();
+        store.idle_maintenance().unwrap();
         assert_eq!(settings(&store), full, "after starting the log over");
 
         crate::testing::campaign(&mut store, "Q1", "2026-11-01");
@@ -583,9 +586,82 @@ mod checkpoint_tests {
         other.execute_batch("BEGIN IMMEDIATE").unwrap();
         // Busy at once (with the 30 s timeout this test would take 30 s),
         // and not an error: the log is simply not started over.
-        store.checkpoint().unwrap();
+        store.idle_maintenance().unwrap();
         assert_eq!(settings(&store), full, "after giving way");
         assert!(store.conn.is_autocommit());
         other.execute_batch("COMMIT").unwrap();
+    }
+
+    /// Revokes the sample's riskiest item as the console would: a commit,
+    /// with checkpoints left to idle maintenance.
+    fn revoke(store: &mut Store, n: usize, note: &str) {
+        let campaign = store.campaign("Q4").unwrap();
+        let item = crate::testing::sample_item(store, &campaign, n);
+        crate::testing::decide(
+            store,
+            &campaign,
+            "m.santos@northwind.example.com",
+            item,
+            Some(crate::domain::Decision::Revoke),
+            note,
+        );
+    }
+
+    /// A decision is durable in the log when committed, and reaches the
+    /// database file itself with the next idle maintenance.
+    #[test]
+    fn idle_maintenance_copies_the_log_into_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, mut store, _) = crate::testing::sample_file_store(dir.path());
+        store.maintain_when_idle().unwrap();
+        store.idle_maintenance().unwrap();
+        // The database file alone, as a copy without its log sees it.
+        let revokes_in_file = || {
+            let copy = dir.path().join("copy.db");
+            std::fs::copy(&path, &copy).unwrap();
+            let conn = rusqlite::Connection::open(&copy).unwrap();
+            let n: i64 = conn
+                .query_row(
+                    "SELECT count(*) FROM event WHERE kind = 'revoke'",
+                    [],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            drop(conn);
+            std::fs::remove_file(&copy).unwrap();
+            n
+        };
+        revoke(&mut store, 1, "gone");
+        assert_eq!(revokes_in_file(), 0, "in the log, not yet in the file");
+        store.idle_maintenance().unwrap();
+        assert_eq!(revokes_in_file(), 1, "copied into the file");
+    }
+
+    /// Idle maintenance also starts the log over, so that the next
+    /// decision's commit appends to it and syncs once, instead of writing
+    /// and syncing a new log header first. The log's salt (bytes 16..24 of
+    /// its header) changes exactly when it starts over.
+    #[test]
+    fn after_idle_maintenance_the_next_commit_appends_to_the_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, mut store, _) = crate::testing::sample_file_store(dir.path());
+        let salt = || {
+            let log = std::fs::read(path.with_file_name("r.db-wal")).unwrap();
+            log[16..24].to_vec()
+        };
+        let version = store.schema_version().unwrap();
+        store.maintain_when_idle().unwrap();
+        revoke(&mut store, 1, "first");
+        store.idle_maintenance().unwrap();
+        let started_over = salt();
+        revoke(&mut store, 2, "second");
+        assert_eq!(salt(), started_over, "the commit appended to the log");
+        store.idle_maintenance().unwrap();
+        assert_ne!(salt(), started_over, "maintenance started it over again");
+        assert_eq!(
+            store.schema_version().unwrap(),
+            version,
+            "the write that starts the log over changes nothing"
+        );
     }
 }

@@ -156,6 +156,59 @@ pub(super) fn fingerprint(conn: &Connection) -> Result<Fingerprint> {
     Ok(Fingerprint { schema, newest })
 }
 
+/// Page cache of the console's reader: SQLite's own default, since what
+/// it reads (counts, summaries, a search) is the console's usual reading.
+const READER_CACHE_KIB: i64 = 2000;
+
+impl super::Store {
+    /// Another connection to this database that only reads, for reading on
+    /// another thread beside this one: the console computes its counts,
+    /// filter values and summaries there while the reviewer goes on. Each
+    /// read sees what was committed when it began; it never takes the write
+    /// lock, so it never keeps this connection from writing. `None` for a
+    /// database in memory, which no other connection can see.
+    pub fn reader(&self) -> Result<Option<super::Store>> {
+        let Some(path) = self.conn.path().filter(|p| !p.is_empty()) else {
+            return Ok(None);
+        };
+        // Opened by name: it must find this database there, not a file
+        // since put in its place. A commit landing between the two looks
+        // the same, so that is tried again.
+        for _ in 0..3 {
+            let seen = fingerprint(&self.conn)?;
+            let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+            let conn = Connection::open_with_flags(path, flags)?;
+            conn.busy_timeout(super::BUSY_TIMEOUT)?;
+            conn.pragma_update(None, "cache_size", -READER_CACHE_KIB)?;
+            if fingerprint(&conn)? == seen {
+                return Ok(Some(super::Store {
+                    conn,
+                    path: self.path.clone(),
+                }));
+            }
+        }
+        Err(StoreError::Corrupt(format!(
+            "{path} is no longer the database being read"
+        )))
+    }
+
+    /// A handle that stops, from another thread, what this store is
+    /// reading now.
+    pub fn interrupter(&self) -> Interrupter {
+        Interrupter(self.conn.get_interrupt_handle())
+    }
+}
+
+/// Stops, from another thread, the statement a store is running: it fails
+/// with an error instead of finishing. Nothing happens when none runs.
+pub struct Interrupter(rusqlite::InterruptHandle);
+
+impl Interrupter {
+    pub fn interrupt(&self) {
+        self.0.interrupt();
+    }
+}
+
 /// A read-only connection holding a read transaction (so every piece it
 /// reads comes from one snapshot) on a database that looks as `seen` says,
 /// with a page cache of `cache_kib`.
@@ -262,5 +315,61 @@ mod tests {
             }
         });
         assert!(matches!(result, Err(StoreError::Invalid(m)) if m == "task 4"));
+    }
+
+    /// The console's reader: the same database, each commit seen by the
+    /// next read, and no way to write through it.
+    #[test]
+    fn a_reader_sees_each_commit_and_cannot_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, mut store, q4) = testing::sample_file_store(dir.path());
+        let reader = store.reader().unwrap().expect("a file can have a reader");
+        assert_eq!(reader.tally(q4.id).unwrap().decided(), 0);
+        let item = testing::sample_item(&store, &q4, 1);
+        testing::decide(
+            &mut store,
+            &q4,
+            "m.santos@northwind.example.com",
+            item,
+            Some(crate::domain::Decision::Revoke),
+            "gone",
+        );
+        assert_eq!(reader.tally(q4.id).unwrap().revoked, 1);
+        assert!(reader.conn.is_readonly("main").unwrap());
+        assert!(reader.conn.execute_batch("CREATE TABLE x (y)").is_err());
+        let (memory, _) = testing::sample_store();
+        assert!(
+            memory.reader().unwrap().is_none(),
+            "nobody else sees memory"
+        );
+    }
+
+    /// A read of minutes stops when interrupted from another thread, and
+    /// the connection reads as usual afterwards.
+    #[test]
+    fn an_interrupted_read_fails_and_the_next_one_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, store, q4) = testing::sample_file_store(dir.path());
+        let reader = store.reader().unwrap().unwrap();
+        let stop = reader.interrupter();
+        let endless = std::thread::spawn(move || {
+            let result: rusqlite::Result<i64> = reader.conn.query_row(
+                "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n LIMIT 2000000000)
+                 SELECT count(*) FROM n",
+                [],
+                |r| r.get(0),
+            );
+            (result, reader)
+        });
+        while !endless.is_finished() {
+            stop.interrupt();
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        let (result, reader) = endless.join().unwrap();
+        assert_eq!(
+            result.unwrap_err().sqlite_error_code(),
+            Some(rusqlite::ErrorCode::OperationInterrupted)
+        );
+        assert_eq!(reader.tally(q4.id).unwrap().total, 30);
     }
 }

@@ -1,12 +1,17 @@
 //! The review console. Keys become actions through the key map, `update`
 //! turns them into state changes and effects, the effect runner does the
-//! I/O, and the views draw the state. The terminal is restored on every
-//! exit path, a panic included.
+//! I/O, and the views draw the state. Slow reads go to a background reader
+//! with a connection of its own (`effects::Worker`), and their answers come
+//! back as messages (`deferred`). The terminal is restored on every exit
+//! path, a panic included.
 
 pub mod action;
 pub mod app;
+mod deferred;
 pub mod effects;
 pub mod keymap;
+pub mod layout;
+pub mod message;
 pub mod update;
 pub mod view;
 
@@ -14,11 +19,13 @@ use crate::store::{CampaignSummary, Store};
 use app::App;
 use chrono::NaiveDate;
 use color_eyre::Result;
-use effects::{Effect, Runner};
+use effects::{Runner, Worker};
+use message::{Effect, Msg};
 use ratatui::crossterm::event::{self, Event, KeyEventKind};
 use std::collections::VecDeque;
-use std::time::Duration;
-use update::Msg;
+use std::time::{Duration, Instant};
+
+pub use deferred::{ANSWER_POLL, Deferred, TYPING_PAUSE};
 
 /// Restores the terminal when dropped, for early returns with `?`; the
 /// panic hook installed by `ratatui::try_init` covers panics.
@@ -53,18 +60,28 @@ pub fn run(
         (size.width, size.height),
         color_enabled(),
     );
-    let mut runner = Runner::new(store, campaign.id, reviewer, today).with_via(via);
+    let mut runner = Runner::new(store, campaign.id, reviewer.clone(), today).with_via(via);
+    // Declared after the runner, so dropped (its reader closed) first.
     let mut later = Deferred::default();
     let first = update::start();
     dispatch(&mut app, &mut runner, first, &mut later);
+    terminal.draw(|frame| view::render(&app, frame))?;
+    // The reader's connection is opened once the first frame is drawn.
+    later.attach(Worker::start(runner.store, campaign.id, &reviewer));
+    let mut typed = Instant::now();
+    let mut stale = false;
     while !app.quit {
-        terminal.draw(|frame| view::render(&app, frame))?;
-        // Slow work (counts, dashboards) waits until the frame is drawn and
-        // the reviewer is not typing, so keys never queue behind a scan.
-        if let Some(patience) = later.patience()
+        if stale {
+            terminal.draw(|frame| view::render(&app, frame))?;
+            stale = false;
+        }
+        // Slow work is sent to the background reader once the frame is
+        // drawn, and its answers taken when no key is waiting, so a key
+        // never queues behind a scan.
+        if let Some(patience) = later.patience(typed.elapsed())
             && !event::poll(patience)?
         {
-            run_deferred(&mut app, &mut runner, &mut later);
+            stale |= idle(&mut app, &mut runner, &mut later, typed.elapsed());
             continue;
         }
         let msg = match event::read()? {
@@ -72,58 +89,50 @@ pub fn run(
             Event::Resize(width, height) => Msg::Resize(width, height),
             _ => continue,
         };
+        typed = Instant::now();
         let effects = update::update(&mut app, msg);
         dispatch(&mut app, &mut runner, effects, &mut later);
+        stale = true;
     }
     Ok(())
 }
 
-/// How long a pause in typing is, before a search reads its results.
-const TYPING_PAUSE: Duration = Duration::from_millis(150);
-
-/// Effects put off until the screen is drawn; a newer effect of a kind
-/// replaces one still waiting, since only the latest answer matters.
-#[derive(Debug, Default)]
-pub struct Deferred {
-    waiting: VecDeque<Effect>,
+/// What the event loop does while no key waits, the keyboard quiet for
+/// `quiet`: takes the background reader's answers, sends it what may go,
+/// and runs at most one put-off effect on the console's own connection.
+/// Whether the screen changed.
+pub fn idle(app: &mut App, runner: &mut Runner<'_>, later: &mut Deferred, quiet: Duration) -> bool {
+    let mut changed = false;
+    for msg in later.answers() {
+        let effects = update::update(app, msg);
+        dispatch(app, runner, effects, later);
+        changed = true;
+    }
+    later.send_ready(&app.query, app.page_size(), quiet);
+    if let Some(effect) = later.next_inline(quiet) {
+        let msg = runner.run(effect, &app.query, app.page_size());
+        let effects = update::update(app, msg);
+        dispatch(app, runner, effects, later);
+        changed = true;
+    }
+    changed
 }
 
-impl Deferred {
-    pub fn push(&mut self, effect: Effect) {
-        let kind = effect.kind();
-        self.waiting.retain(|e| e.kind() != kind);
-        self.waiting.push_back(effect);
-    }
-
-    pub fn pop(&mut self) -> Option<Effect> {
-        self.waiting.pop_front()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.waiting.is_empty()
-    }
-
-    /// How long the keyboard must stay quiet before the waiting work runs:
-    /// a pause in typing for a search, none for counts. `None` when
-    /// nothing waits.
-    pub fn patience(&self) -> Option<Duration> {
-        let typing = self.waiting.iter().any(|e| matches!(e, Effect::Later(_)));
-        match (self.waiting.is_empty(), typing) {
-            (true, _) => None,
-            (false, true) => Some(TYPING_PAUSE),
-            (false, false) => Some(Duration::ZERO),
+/// Runs everything put off, and waits for every answer, as if the
+/// reviewer paused for as long as that takes (tests and the bench).
+pub fn settle(app: &mut App, runner: &mut Runner<'_>, later: &mut Deferred) {
+    while !later.is_empty() {
+        if !idle(app, runner, later, Duration::MAX)
+            && !later.is_empty()
+            && !later.wait(SETTLE_PATIENCE)
+        {
+            return;
         }
     }
 }
 
-/// Runs the oldest deferred effect, and what follows from it.
-pub fn run_deferred(app: &mut App, runner: &mut Runner<'_>, later: &mut Deferred) {
-    if let Some(effect) = later.pop() {
-        let msg = runner.run(effect, &app.query, app.page_size());
-        let effects = update::update(app, msg);
-        dispatch(app, runner, effects, later);
-    }
-}
+/// How long `settle` waits for one answer before giving up on it.
+const SETTLE_PATIENCE: Duration = Duration::from_secs(120);
 
 /// Runs effects until none are left, feeding their results back through
 /// `update`. Effects run before the next frame is drawn, so nothing shows
@@ -141,12 +150,14 @@ pub fn dispatch(
             later.push(effect);
             continue;
         }
+        // A page read now answers for a search's page still to come.
+        later.supersede(effect.kind());
         let writes = effect.writes();
         let msg = runner.run(effect, &app.query, app.page_size());
-        pending.extend(update::update(app, msg));
         if writes {
-            later.push(Effect::Checkpoint);
+            later.wrote();
         }
+        pending.extend(update::update(app, msg));
     }
 }
 

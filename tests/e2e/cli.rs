@@ -530,3 +530,106 @@ fn an_exceptions_ticket_is_optional_and_shown_when_given() {
     assert_eq!(ticket(1), serde_json::Value::Null);
     assert_eq!(ticket(2), "CHG-7");
 }
+
+/// A sandbox whose config file cannot be read: a command that still
+/// works never loaded the config (nor, with no database, opened one).
+fn without_config_or_database(sandbox: &Sandbox, args: &[&str]) -> String {
+    let output = sandbox
+        .cmd()
+        .env("RECERT_CONFIG", sandbox.path("missing.toml"))
+        .args(args)
+        .output()
+        .expect("run recert");
+    assert!(
+        output.status.success(),
+        "recert {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(!sandbox.db().exists(), "recert {args:?} created a database");
+    String::from_utf8(output.stdout).expect("utf-8 output")
+}
+
+/// The visible subcommands and their own subcommands, as `man` names them.
+fn subcommand_pages() -> Vec<String> {
+    use clap::CommandFactory;
+    let cli = recert::cli::Cli::command();
+    let mut names = Vec::new();
+    for sub in cli.get_subcommands().filter(|s| !s.is_hide_set()) {
+        names.push(format!("recert-{}", sub.get_name()));
+        for nested in sub.get_subcommands().filter(|s| !s.is_hide_set()) {
+            names.push(format!("recert-{}-{}", sub.get_name(), nested.get_name()));
+        }
+    }
+    names
+}
+
+#[test]
+fn bash_completes_subcommands_and_their_options() {
+    let sandbox = Sandbox::bare();
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let script = without_config_or_database(&sandbox, &["completions", shell]);
+        for word in ["campaign", "remediation", "completions", "accept-undecided"] {
+            assert!(script.contains(word), "{shell} completion lacks {word}");
+        }
+    }
+    let script = sandbox.write(
+        "recert.bash",
+        &without_config_or_database(&sandbox, &["completions", "bash"]),
+    );
+    // Bash itself completes `recert ca` and `recert campaign `.
+    let complete = |words: &str, cword: usize| {
+        let program = format!(
+            "source {}; COMP_WORDS=({words}); COMP_CWORD={cword}; \
+             _recert recert \"${{COMP_WORDS[$COMP_CWORD]}}\" \"${{COMP_WORDS[$COMP_CWORD-1]}}\"; \
+             echo \"${{COMPREPLY[*]}}\"",
+            script.display()
+        );
+        let out = std::process::Command::new("bash")
+            .args(["--norc", "-c", &program])
+            .output()
+            .expect("run bash");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    assert_eq!(complete("recert ca", 1), "campaign");
+    let words = complete("recert campaign ''", 2);
+    for sub in ["new", "list", "show"] {
+        assert!(words.split(' ').any(|w| w == sub), "{sub} in {words}");
+    }
+}
+
+#[test]
+fn the_man_page_describes_every_subcommand() {
+    let sandbox = Sandbox::bare();
+    let page = without_config_or_database(&sandbox, &["man"]);
+    assert!(page.contains(".TH recert 1"), "{page}");
+    for name in subcommand_pages()
+        .iter()
+        .filter(|n| n.matches('-').count() == 1)
+    {
+        // roff writes a hyphen as `\-`.
+        let reference = format!("{}(1)", name.replace('-', "\\-"));
+        assert!(page.contains(&reference), "{reference} missing");
+    }
+    for section in [".SH ENVIRONMENT", ".SH FILES", ".SH \"EXIT STATUS\""] {
+        assert!(page.contains(section), "{section} missing:\n{page}");
+    }
+
+    let out = without_config_or_database(&sandbox, &["man", "--out-dir", "man1"]);
+    let pages = subcommand_pages();
+    assert!(out.contains(&format!("{} pages", pages.len() + 1)), "{out}");
+    assert_eq!(
+        std::fs::read_to_string(sandbox.path("man1/recert.1")).unwrap(),
+        page,
+        "the directory's recert.1 is the printed page"
+    );
+    for name in pages {
+        let text = std::fs::read_to_string(sandbox.path(&format!("man1/{name}.1")))
+            .unwrap_or_else(|e| panic!("{name}.1: {e}"));
+        assert!(text.contains(&format!(".TH {name} 1")), "{name}.1:\n{text}");
+    }
+}

@@ -22,6 +22,7 @@ mod insights;
 mod lifecycle;
 mod people;
 mod pipes;
+mod readme;
 mod remediation;
 mod sources;
 mod tui_pty;

@@ -7,7 +7,7 @@ use crate::domain::{CampaignState, DecisionKind};
 use crate::store::{ItemId, ItemQuery, Store};
 use crate::testing::{day, sample_store};
 use crate::tui::app::{Input, Mode};
-use crate::tui::update::Msg;
+use crate::tui::message::{Effect, Msg};
 use ratatui::crossterm::event::KeyCode;
 use ratatui::style::{Color, Modifier};
 
@@ -69,8 +69,8 @@ fn a_decision_is_committed_before_it_is_shown_and_survives_reopening() {
 }
 
 /// Revokes the current item with `note`, saving with Ctrl+S as the event
-/// loop handles it: effects run, the frame is drawn, deferred work (the
-/// checkpoint among it) waits for a pause.
+/// loop handles it: effects run, the frame is drawn, deferred work (idle
+/// maintenance among it) waits for a pause.
 fn revoke_without_pausing(console: &mut Console<'_>, note: &str) {
     console.send(ch('r'));
     console.type_text(note);
@@ -83,66 +83,22 @@ fn revoke_without_pausing(console: &mut Console<'_>, note: &str) {
     );
 }
 
-/// Checkpoints wait until the reviewer pauses: a decision is durable in
-/// the write-ahead log when it is shown, and reaches the database file
-/// itself once the console has nothing else to do.
+/// The store's upkeep after a write waits until the reviewer pauses: the
+/// decision is committed when it is shown, the upkeep comes after.
 #[test]
-fn a_decision_reaches_the_database_file_when_the_reviewer_pauses() {
-    let dir = tempfile::tempdir().unwrap();
-    let (path, mut store, campaign) = crate::testing::sample_file_store(dir.path());
-    store.checkpoint().unwrap();
-    // The database file alone, as a copy without its log sees it.
-    let revokes_in_file = || {
-        let copy = dir.path().join("copy.db");
-        std::fs::copy(&path, &copy).unwrap();
-        let conn = rusqlite::Connection::open(&copy).unwrap();
-        let n: i64 = conn
-            .query_row(
-                "SELECT count(*) FROM event WHERE kind = 'revoke'",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
-        drop(conn);
-        std::fs::remove_file(&copy).unwrap();
-        n
-    };
+fn a_decision_leaves_idle_maintenance_for_a_pause() {
+    let (mut store, campaign) = sample_store();
     let mut console = Console::open(&mut store, &campaign, (80, 24));
+    let maintenance = std::mem::discriminant(&Effect::IdleMaintenance);
+    assert!(!console.later.is_waiting(maintenance));
     revoke_without_pausing(&mut console, "gone");
     assert_eq!(console.app.tally.revoked, 1, "shown once committed");
-    assert_eq!(revokes_in_file(), 0, "in the log, not yet in the file");
-    console.settle();
-    assert_eq!(revokes_in_file(), 1, "copied into the file while idle");
-}
-
-/// A pause also starts the log over, so that the next decision's commit
-/// appends to it and syncs once, instead of writing and syncing a new
-/// log header first. The log's salt (bytes 16..24 of its header) changes
-/// exactly when it starts over.
-#[test]
-fn after_a_pause_the_next_decision_appends_to_the_log() {
-    let dir = tempfile::tempdir().unwrap();
-    let (path, mut store, campaign) = crate::testing::sample_file_store(dir.path());
-    let salt = || {
-        let log = std::fs::read(path.with_file_name("r.db-wal")).unwrap();
-        log[16..24].to_vec()
-    };
-    let version = store.schema_version().unwrap();
-    let mut console = Console::open(&mut store, &campaign, (80, 24));
-    revoke_without_pausing(&mut console, "first");
-    console.settle();
-    let started_over = salt();
-    revoke_without_pausing(&mut console, "second");
-    assert_eq!(console.app.tally.revoked, 2);
-    assert_eq!(salt(), started_over, "the commit appended to the log");
-    console.settle();
-    assert_ne!(salt(), started_over, "the pause started it over again");
-    drop(console);
-    assert_eq!(
-        store.schema_version().unwrap(),
-        version,
-        "the write that starts the log over changes nothing"
+    assert!(
+        console.later.is_waiting(maintenance),
+        "not before the pause"
     );
+    console.settle();
+    assert!(!console.later.is_waiting(maintenance), "done in the pause");
 }
 
 #[test]
@@ -533,7 +489,7 @@ fn hostile_text_from_the_data_is_drawn_escaped() {
 
 #[test]
 fn slow_counts_wait_for_the_frame_and_only_the_latest_runs() {
-    use crate::tui::effects::Effect;
+    use std::time::Duration;
     let (mut store, campaign) = sample_store();
     let mut console = Console::open(&mut store, &campaign, (80, 24));
     let effects = crate::tui::update::update(&mut console.app, ch('v'));
@@ -555,8 +511,12 @@ fn slow_counts_wait_for_the_frame_and_only_the_latest_runs() {
     later.push(Effect::CountMatches(query("a")));
     later.push(Effect::LoadFacets);
     later.push(Effect::CountMatches(query("ab")));
-    assert_eq!(later.pop(), Some(Effect::LoadFacets));
-    assert_eq!(later.pop(), Some(Effect::CountMatches(query("ab"))));
+    let quiet = Duration::ZERO;
+    assert_eq!(later.next_inline(quiet), Some(Effect::LoadFacets));
+    assert_eq!(
+        later.next_inline(quiet),
+        Some(Effect::CountMatches(query("ab")))
+    );
     assert!(later.is_empty());
 
     // Typing a search reads its page once the typing pauses: a key that
@@ -577,18 +537,25 @@ fn slow_counts_wait_for_the_frame_and_only_the_latest_runs() {
             select,
         }))
     };
-    assert_eq!(later.patience(), None);
+    assert_eq!(later.patience(quiet), None);
     later.push(Effect::LoadFacets);
-    assert_eq!(later.patience(), Some(std::time::Duration::ZERO));
-    later.push(page(crate::tui::update::Select::First));
-    assert!(
-        later.patience() > Some(std::time::Duration::ZERO),
-        "waits for a pause"
+    assert_eq!(later.patience(quiet), Some(Duration::ZERO));
+    assert_eq!(later.next_inline(quiet), Some(Effect::LoadFacets));
+    later.push(page(crate::tui::message::Select::First));
+    assert_eq!(later.patience(quiet), Some(crate::tui::TYPING_PAUSE));
+    assert_eq!(
+        later.patience(Duration::from_millis(100)),
+        Some(Duration::from_millis(50)),
+        "the pause counts from the last key"
     );
+    assert_eq!(later.next_inline(quiet), None, "waits for a pause");
     later.push(Effect::LoadFacets);
-    later.push(page(crate::tui::update::Select::Last));
-    assert_eq!(later.pop(), Some(Effect::LoadFacets));
-    assert_eq!(later.pop(), Some(page(crate::tui::update::Select::Last)));
+    later.push(page(crate::tui::message::Select::Last));
+    assert_eq!(later.next_inline(quiet), Some(Effect::LoadFacets));
+    assert_eq!(
+        later.next_inline(crate::tui::TYPING_PAUSE),
+        Some(page(crate::tui::message::Select::Last))
+    );
 }
 
 #[test]

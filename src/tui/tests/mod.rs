@@ -2,19 +2,22 @@
 //! the real runner and store, frames drawn on a `TestBackend`. `screens`
 //! holds the insta snapshots, `behaviour` what the decision and movement
 //! keys do, `finding` the views, search and filters, `bulk` the marks and
-//! bulk decisions.
+//! bulk decisions, `background` the slow reads on the background reader.
 
+mod background;
 mod behaviour;
 mod bulk;
 mod finding;
+mod layers;
 mod lifecycle;
 mod remediation;
 mod screens;
 
 use super::app::{App, Mode};
 use super::effects::Runner;
-use super::update::{self, Msg};
-use super::{Deferred, dispatch, run_deferred, view};
+use super::message::Msg;
+use super::update;
+use super::{Deferred, dispatch, view};
 use crate::store::{CampaignSummary, ItemRow, Store};
 use crate::testing::day;
 use chrono::{DateTime, Utc};
@@ -64,7 +67,14 @@ impl<'a> Console<'a> {
         size: (u16, u16),
         reviewer: &str,
     ) -> Self {
-        Console::open_at(store, campaign, size, reviewer, fixed_now)
+        Console::open_with(
+            store,
+            campaign,
+            size,
+            reviewer,
+            fixed_now,
+            Deferred::default(),
+        )
     }
 
     /// The console with its clock at `now`: a test whose store holds events
@@ -76,10 +86,40 @@ impl<'a> Console<'a> {
         reviewer: &str,
         now: fn() -> DateTime<Utc>,
     ) -> Self {
+        Console::open_with(store, campaign, size, reviewer, now, Deferred::default())
+    }
+
+    /// A console whose slow reads go to a background reader (the store must
+    /// be a file), which calls `hold` after each read before answering.
+    pub fn open_in_background(
+        store: &'a mut Store,
+        campaign: &CampaignSummary,
+        size: (u16, u16),
+        hold: Box<dyn FnMut() + Send>,
+    ) -> Self {
+        let worker = super::effects::Worker::held(store, campaign.id, SPONSOR, hold);
+        assert!(worker.is_some(), "a file store has a background reader");
+        Console::open_with(
+            store,
+            campaign,
+            size,
+            SPONSOR,
+            fixed_now,
+            Deferred::new(worker),
+        )
+    }
+
+    fn open_with(
+        store: &'a mut Store,
+        campaign: &CampaignSummary,
+        size: (u16, u16),
+        reviewer: &str,
+        now: fn() -> DateTime<Utc>,
+        mut later: Deferred,
+    ) -> Self {
         let mut app = App::new(campaign, reviewer.into(), day("2026-11-01"), size, false);
         let mut runner =
             Runner::new(store, campaign.id, reviewer.into(), day("2026-11-01")).with_clock(now);
-        let mut later = Deferred::default();
         let first = update::start();
         dispatch(&mut app, &mut runner, first, &mut later);
         let mut console = Console { app, runner, later };
@@ -88,11 +128,9 @@ impl<'a> Console<'a> {
     }
 
     /// Runs what the event loop runs once the frame is drawn and no key is
-    /// waiting.
+    /// waiting, and waits for the background reader's answers if it has one.
     pub fn settle(&mut self) {
-        while !self.later.is_empty() {
-            run_deferred(&mut self.app, &mut self.runner, &mut self.later);
-        }
+        super::settle(&mut self.app, &mut self.runner, &mut self.later);
     }
 
     /// One message, as if no key followed it before the next frame.

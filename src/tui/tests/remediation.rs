@@ -7,7 +7,7 @@ use crate::domain::{Decision, RemediationStatus};
 use crate::store::{DecisionRequest, ItemId};
 use crate::testing::{acting, import_file, sample_store, sample_without};
 use crate::tui::app::Mode;
-use crate::tui::update::Msg;
+use crate::tui::message::Msg;
 use ratatui::crossterm::event::KeyCode;
 use ratatui::style::{Color, Modifier};
 use std::collections::BTreeSet;

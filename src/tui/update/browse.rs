@@ -9,8 +9,8 @@ use crate::domain::DecisionKind;
 use crate::store::{ItemId, ItemQuery, Selection};
 use crate::tui::action::Action;
 use crate::tui::app::{App, FilterPanel, Marks, Mode, SearchBox, Status, Step, View};
-use crate::tui::effects::Effect;
 use crate::tui::keymap::{self, ModeKind};
+use crate::tui::message::Effect;
 use ratatui::crossterm::event::KeyEvent;
 use ratatui_textarea::CursorMove;
 

@@ -11,10 +11,9 @@ use crate::store::{
     SelectionPreview, Tally,
 };
 use crate::tui::action::Action;
-use crate::tui::app::{App, Confirm, Editor, Input, Marks, Mode, Status, Subject};
-use crate::tui::effects::Effect;
+use crate::tui::app::{App, Confirm, Editor, Input, Marks, Mode, Status, Subject, parse_until};
 use crate::tui::keymap::{self, ModeKind};
-use chrono::{Months, NaiveDate};
+use crate::tui::message::Effect;
 use ratatui::crossterm::event::KeyEvent;
 use ratatui::style::{Modifier, Style};
 
@@ -226,31 +225,6 @@ pub(super) fn on_editor_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             vec![]
         }
     }
-}
-
-/// An exception's end as a reviewer types it: a date, or a span from
-/// today (`+30` days, `+6w` weeks, `+3m` months).
-pub fn parse_until(text: &str, today: NaiveDate) -> Result<NaiveDate, String> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err("an exception needs its end date".into());
-    }
-    let invalid = || format!("{text:?} is not a date: use YYYY-MM-DD, or +30, +6w, +3m");
-    let Some(span) = text.strip_prefix('+') else {
-        return crate::domain::date::parse_input_day(text).map_err(|_| invalid());
-    };
-    let (digits, unit) = match span.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
-        Some((at, _)) => span.split_at(at),
-        None => (span, "d"),
-    };
-    let n: u32 = digits.parse().map_err(|_| invalid())?;
-    let end = match unit {
-        "d" => today.checked_add_days(chrono::Days::new(u64::from(n))),
-        "w" => today.checked_add_days(chrono::Days::new(7 * u64::from(n))),
-        "m" => today.checked_add_months(Months::new(n)),
-        _ => None,
-    };
-    end.ok_or_else(invalid)
 }
 
 /// Checks the dialog and asks the store to record the decision.
@@ -532,35 +506,4 @@ pub(super) fn on_conflict(
     let mut effects = reload(app);
     effects.extend(detail_for_selection(app));
     effects
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn day(text: &str) -> NaiveDate {
-        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
-    }
-
-    #[test]
-    fn exception_ends_are_dates_or_spans_from_today() {
-        let today = day("2026-11-22");
-        assert_eq!(parse_until("2027-01-31", today), Ok(day("2027-01-31")));
-        assert_eq!(parse_until(" +30 ", today), Ok(day("2026-12-22")));
-        assert_eq!(parse_until("+30d", today), Ok(day("2026-12-22")));
-        assert_eq!(parse_until("+2w", today), Ok(day("2026-12-06")));
-        assert_eq!(parse_until("+3m", today), Ok(day("2027-02-22")));
-        for bad in [
-            "",
-            "soon",
-            "+",
-            "+3y",
-            "2027-02-30",
-            "+-3",
-            "31/01/2027",
-            "0000-01-01",
-        ] {
-            assert!(parse_until(bad, today).is_err(), "{bad:?}");
-        }
-    }
 }

@@ -10,14 +10,13 @@ use super::decide::plural;
 use super::{detail_for_selection, reload, text_field};
 use crate::domain::CampaignState;
 use crate::domain::campaign::note_names_undecided;
-use crate::domain::people::same_person;
 use crate::rules::signoff::SignerRole;
 use crate::store::{Closure, SignOff, SignoffSummary, Tally};
 use crate::tui::action::Action;
 use crate::tui::app::{App, Input, Lifecycle, Mode, Status, Step};
-use crate::tui::effects::Effect;
 use crate::tui::keymap::{self, ModeKind};
-use crate::tui::view::{self, short_time};
+use crate::tui::message::Effect;
+use crate::tui::view::{self, barrier};
 use ratatui::crossterm::event::KeyEvent;
 use ratatui::style::{Modifier, Style};
 
@@ -39,49 +38,6 @@ pub(super) fn open(app: &mut App, step: Step) -> Vec<Effect> {
     }
     app.mode = Mode::Lifecycle(Box::new(Lifecycle::new(step)));
     vec![Effect::LoadLifecycle]
-}
-
-/// Why `actor` cannot take `step` on the campaign as `summary` shows it,
-/// if they cannot: the store's rules, said before anything is typed.
-pub fn barrier(
-    step: Step,
-    summary: &SignoffSummary,
-    role: Option<SignerRole>,
-    actor: &str,
-) -> Option<String> {
-    let signed = summary
-        .signoffs
-        .iter()
-        .find(|s| same_person(&s.signer, actor));
-    match step {
-        Step::SignOff if summary.state == CampaignState::Closed => {
-            Some("The campaign is closed: sign-offs are over.".into())
-        }
-        Step::SignOff if role.is_none() => Some(format!(
-            "Only the campaign's owner ({}) or a sponsor of its items can sign it off; {actor} \
-             is neither, so this is a preview.",
-            summary.owner
-        )),
-        Step::SignOff => signed.map(|s| {
-            format!(
-                "You signed this campaign off on {} (event {}); nobody signs twice.",
-                short_time(&s.at),
-                s.seq
-            )
-        }),
-        Step::Close if summary.state == CampaignState::Open => {
-            Some("The campaign is open: it closes after its sign-off.".into())
-        }
-        Step::Close if summary.state == CampaignState::Closed => {
-            Some("The campaign is already closed.".into())
-        }
-        Step::Close if role.is_none() && signed.is_none() => Some(format!(
-            "Only the campaign's owner ({}), a sponsor of its items or one of its signers can \
-             close it; {actor} is none of these.",
-            summary.owner
-        )),
-        Step::Close => None,
-    }
 }
 
 /// The fields the screen needs: the count of undecided items to

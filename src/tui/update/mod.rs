@@ -11,142 +11,10 @@ mod lifecycle;
 mod panels;
 mod remediation;
 
-pub use decide::parse_until;
-pub use lifecycle::barrier;
-pub use remediation::Pick;
-
 use super::action::Action;
-use super::app::{App, Mode, Status, Step, View};
-use super::effects::Effect;
-use crate::domain::{CampaignState, DecisionKind, RemediationStatus};
-use crate::rules::signoff::SignerRole;
-use crate::store::{
-    BulkOutcome, Closure, Dashboard, DecisionOutcome, EventSeq, Facet, ItemDetail, ItemId,
-    ItemQuery, ItemRow, PageDirection, RemediationCounts, RemediationTask, Selection,
-    SelectionPreview, SignOff, SignoffSummary, Tally,
-};
-use ratatui::crossterm::event::KeyEvent;
-
-#[derive(Debug)]
-pub enum Msg {
-    Key(KeyEvent),
-    /// Whether the acting reviewer has anything in the campaign.
-    Assigned(bool),
-    Resize(u16, u16),
-    PageLoaded {
-        rows: Vec<ItemRow>,
-        anchor: Option<i64>,
-        direction: PageDirection,
-        select: Select,
-    },
-    /// An item's detail, with its remediation task when it is revoked.
-    DetailLoaded(Option<Box<ItemDetail>>, Option<Box<RemediationTask>>),
-    TallyLoaded(Tally),
-    Decided {
-        kind: DecisionKind,
-        outcomes: Vec<DecisionOutcome>,
-        tally: Tally,
-    },
-    Failed(String),
-    /// The log was copied into the database file; nothing to show.
-    Checkpointed,
-    /// Someone recorded an event on the item since it was drawn.
-    Conflict {
-        item: ItemId,
-        seq: EventSeq,
-        message: String,
-    },
-    ChainHead(EventSeq),
-    MarkedRows {
-        ids: Vec<ItemId>,
-        marked: Vec<ItemId>,
-    },
-    MarkedAll {
-        query: ItemQuery,
-        rematched: Vec<ItemId>,
-    },
-    Previewed {
-        kind: DecisionKind,
-        preview: SelectionPreview,
-    },
-    BulkDecided {
-        kind: DecisionKind,
-        outcome: BulkOutcome,
-        tally: Tally,
-    },
-    Counted {
-        query: ItemQuery,
-        count: u64,
-    },
-    MarksCounted {
-        selection: Selection,
-        count: u64,
-    },
-    FacetsLoaded(Vec<Facet>),
-    DashboardLoaded(Box<Dashboard>),
-    StateLoaded {
-        state: CampaignState,
-        /// The step to open a screen for, now that the state is known.
-        then: Option<Step>,
-    },
-    /// A decision was refused: the campaign was signed off or closed
-    /// (in another terminal) since the console last looked.
-    NoLongerOpen {
-        state: CampaignState,
-        message: String,
-    },
-    LifecycleLoaded {
-        role: Option<SignerRole>,
-        summary: Box<SignoffSummary>,
-    },
-    /// The sign-off is committed.
-    SignedOff {
-        signoff: Box<SignOff>,
-        state: CampaignState,
-    },
-    /// The close is committed.
-    Closed {
-        closure: Box<Closure>,
-        tally: Tally,
-        state: CampaignState,
-    },
-    /// The store refused a sign-off or a close, saying why.
-    LifecycleRefused(String),
-    RemediationCounted(RemediationCounts),
-    RemediationPage {
-        status: Option<RemediationStatus>,
-        after: Option<i64>,
-        rows: Vec<RemediationTask>,
-        limit: usize,
-        pick: Pick,
-    },
-}
-
-/// Which row to select once a page has loaded.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Select {
-    First,
-    Last,
-    /// The same position on the new page (page up/down).
-    Index(usize),
-    AtOrAfter(i64),
-    After(i64),
-    Before(i64),
-}
-
-impl Select {
-    fn resolve(self, rows: &[ItemRow]) -> usize {
-        let last = rows.len().saturating_sub(1);
-        match self {
-            Select::First => 0,
-            Select::Last => last,
-            Select::Index(i) => i.min(last),
-            Select::AtOrAfter(rank) => rows.iter().position(|r| r.rank >= rank).unwrap_or(last),
-            Select::After(rank) => rows.iter().position(|r| r.rank > rank).unwrap_or(last),
-            Select::Before(rank) => rows.iter().rposition(|r| r.rank < rank).unwrap_or(0),
-        }
-    }
-}
+use super::app::{App, Mode, Status, View};
+use super::message::{Effect, Msg, Select};
+use crate::store::{ItemId, ItemRow, PageDirection};
 
 /// The effects that fill the screen when the console opens.
 pub fn start() -> Vec<Effect> {
@@ -210,7 +78,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             tally,
         } => decide::on_decided(app, kind, outcomes, tally),
         Msg::Conflict { item, seq, message } => decide::on_conflict(app, item, seq, message),
-        Msg::Checkpointed => vec![],
+        Msg::Maintained => vec![],
         Msg::Failed(message) => {
             match &mut app.mode {
                 Mode::Editor(editor) => editor.error = Some(message),

@@ -6,8 +6,8 @@ use crate::domain::{Field, Filter};
 use crate::store::FACET_FIELDS;
 use crate::tui::action::Action;
 use crate::tui::app::{App, Mode, Status, View};
-use crate::tui::effects::Effect;
 use crate::tui::keymap::{self, ModeKind};
+use crate::tui::message::Effect;
 use crate::tui::view;
 use ratatui::crossterm::event::KeyEvent;
 

@@ -7,30 +7,10 @@ use crate::domain::RemediationStatus;
 use crate::store::RemediationTask;
 use crate::tui::action::Action;
 use crate::tui::app::{App, Mode, RemediationList};
-use crate::tui::effects::Effect;
 use crate::tui::keymap::{self, ModeKind};
+use crate::tui::message::{Effect, Pick};
 use crate::tui::view;
 use ratatui::crossterm::event::KeyEvent;
-
-/// Which row to select once a page has loaded.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Pick {
-    First,
-    Last,
-    /// The same position on the new page.
-    Index(usize),
-}
-
-impl Pick {
-    fn resolve(self, len: usize) -> usize {
-        let last = len.saturating_sub(1);
-        match self {
-            Pick::First => 0,
-            Pick::Last => last,
-            Pick::Index(i) => i.min(last),
-        }
-    }
-}
 
 /// The order the status filter steps through: everything, then the
 /// failures first.

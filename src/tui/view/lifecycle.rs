@@ -12,7 +12,6 @@ use crate::store::{ItemList, ListedItem, SignoffSummary};
 use crate::tui::action::Action;
 use crate::tui::app::{App, Input, Lifecycle, Mode, Step};
 use crate::tui::keymap::{ModeKind, keys_for};
-use crate::tui::update::barrier;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -546,5 +545,48 @@ fn render_fields(
     }
     if let Some(error) = error {
         frame.render_widget(error, rows[at + 2]);
+    }
+}
+
+/// Why `actor` cannot take `step` on the campaign as `summary` shows it,
+/// if they cannot: the store's rules, said before anything is typed.
+pub fn barrier(
+    step: Step,
+    summary: &SignoffSummary,
+    role: Option<SignerRole>,
+    actor: &str,
+) -> Option<String> {
+    let signed = summary
+        .signoffs
+        .iter()
+        .find(|s| crate::domain::people::same_person(&s.signer, actor));
+    match step {
+        Step::SignOff if summary.state == CampaignState::Closed => {
+            Some("The campaign is closed: sign-offs are over.".into())
+        }
+        Step::SignOff if role.is_none() => Some(format!(
+            "Only the campaign's owner ({}) or a sponsor of its items can sign it off; {actor} \
+             is neither, so this is a preview.",
+            summary.owner
+        )),
+        Step::SignOff => signed.map(|s| {
+            format!(
+                "You signed this campaign off on {} (event {}); nobody signs twice.",
+                short_time(&s.at),
+                s.seq
+            )
+        }),
+        Step::Close if summary.state == CampaignState::Open => {
+            Some("The campaign is open: it closes after its sign-off.".into())
+        }
+        Step::Close if summary.state == CampaignState::Closed => {
+            Some("The campaign is already closed.".into())
+        }
+        Step::Close if role.is_none() && signed.is_none() => Some(format!(
+            "Only the campaign's owner ({}), a sponsor of its items or one of its signers can \
+             close it; {actor} is none of these.",
+            summary.owner
+        )),
+        Step::Close => None,
     }
 }

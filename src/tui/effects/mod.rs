@@ -1,18 +1,19 @@
-//! Effects: what `update` asks the outside world to do, and the runner
-//! that does it against the store and turns the results into messages.
-//! This is the only part of the console that performs I/O.
+//! Effects (see `message::Effect`) done: the runner does them against the
+//! store on the console's own connection and turns the results into
+//! messages; `worker` does the slow reads on a connection of its own. This
+//! is the only part of the console that performs I/O.
 
-use super::app::Step;
-use super::update::{Msg, Pick, Select};
+use super::message::{Effect, Msg};
 use crate::domain::roster::Established;
-use crate::domain::{Decision, DecisionKind, RemediationStatus};
+use crate::domain::{Decision, DecisionKind};
 use crate::rules::Refusal;
-use crate::store::{
-    Acting, CampaignId, DecisionRequest, EventSeq, ItemId, ItemQuery, PageDirection, Selection,
-    Store, StoreError,
-};
+use crate::store::{Acting, CampaignId, EventSeq, ItemId, ItemQuery, Store, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
 use std::time::Instant;
+
+mod worker;
+
+pub use worker::{Answer, Gone, Job, Kind, Worker};
 
 /// How many of the riskiest undecided items the dashboard lists.
 pub const DASHBOARD_RISKIEST: usize = 8;
@@ -20,119 +21,6 @@ pub const DASHBOARD_RISKIEST: usize = 8;
 /// How many of the riskiest exceptions, revocations and undecided items
 /// the sign-off screen lists (with how many more there are).
 pub const SIGNOFF_LISTED: usize = 8;
-
-#[derive(Clone, Debug, PartialEq)]
-pub enum Effect {
-    /// Whether the acting reviewer has anything in the campaign, which
-    /// decides the view the console opens on.
-    CheckAssigned,
-    LoadPage {
-        anchor: Option<i64>,
-        direction: PageDirection,
-        inclusive: bool,
-        select: Select,
-    },
-    LoadDetail(ItemId),
-    LoadTally,
-    Decide(DecisionRequest),
-    /// The audit log's head, which marks are taken against.
-    ChainHead,
-    /// Which of the rows on screen are marked.
-    LoadMarkedRows {
-        selection: Selection,
-        ids: Vec<ItemId>,
-    },
-    /// Marks everything `query` matches, bringing back those of `removed`
-    /// that it matches.
-    MarkAll {
-        query: ItemQuery,
-        removed: Vec<ItemId>,
-    },
-    PreviewMarked {
-        selection: Selection,
-        kind: DecisionKind,
-    },
-    DecideMarked {
-        selection: Selection,
-        decision: Option<Decision>,
-        note: Option<String>,
-    },
-    /// Where the campaign stands: open, signed off or closed; then, when
-    /// asked, the screen of the step the reviewer wants to take from there.
-    LoadCampaignState {
-        then: Option<Step>,
-    },
-    /// One page of remediation tasks after the risk rank `after`: up to
-    /// `limit`, and one more to know whether another page follows.
-    LoadRemediation {
-        status: Option<RemediationStatus>,
-        after: Option<i64>,
-        limit: usize,
-        pick: Pick,
-    },
-    SignOff {
-        note: String,
-        /// The number of undecided items the signer acknowledged.
-        accept: Option<u64>,
-    },
-    CloseCampaign {
-        note: Option<String>,
-    },
-    /// Any effect, run after the frame is drawn: a search typed key by
-    /// key costs one query when the typing pauses, not one per key.
-    Later(Box<Effect>),
-    // The ones below scan the campaign; they run after the frame is drawn
-    // and only while no key is waiting (see `is_deferred`).
-    CountMatches(ItemQuery),
-    CountMarked(Selection),
-    LoadFacets,
-    LoadDashboard,
-    /// Copies the write-ahead log into the database file, while the
-    /// reviewer reads rather than inside a decision's commit.
-    Checkpoint,
-    /// What a sign-off attests (or a close would do) and whether the
-    /// acting person may do it.
-    LoadLifecycle,
-    LoadRemediationCounts,
-}
-
-impl Effect {
-    /// Effects that may take a while on a large campaign: the console draws
-    /// first and runs these when the reviewer is not typing. A newer one of
-    /// the same kind replaces one still waiting.
-    pub fn is_deferred(&self) -> bool {
-        matches!(
-            self,
-            Effect::Later(_)
-                | Effect::CountMatches(_)
-                | Effect::CountMarked(_)
-                | Effect::LoadFacets
-                | Effect::LoadDashboard
-                | Effect::LoadLifecycle
-                | Effect::LoadRemediationCounts
-                | Effect::Checkpoint
-        )
-    }
-
-    /// Effects that write to the database, after which a checkpoint waits.
-    pub fn writes(&self) -> bool {
-        matches!(
-            self,
-            Effect::Decide(_)
-                | Effect::DecideMarked { .. }
-                | Effect::SignOff { .. }
-                | Effect::CloseCampaign { .. }
-        )
-    }
-
-    /// What a newer deferred effect replaces: one of the same kind.
-    pub fn kind(&self) -> std::mem::Discriminant<Effect> {
-        match self {
-            Effect::Later(inner) => inner.kind(),
-            other => std::mem::discriminant(other),
-        }
-    }
-}
 
 /// Runs effects for one console session.
 pub struct Runner<'a> {
@@ -155,9 +43,9 @@ impl<'a> Runner<'a> {
         actor: String,
         today: NaiveDate,
     ) -> Self {
-        // Checkpoints run as Effect::Checkpoint after writes; if SQLite
-        // refused this, it would checkpoint inside commits as usual.
-        let _ = store.defer_checkpoints();
+        // Maintenance runs as Effect::IdleMaintenance after writes; if the
+        // store refused this, it would do its upkeep inside commits as usual.
+        let _ = store.maintain_when_idle();
         Runner {
             store,
             campaign,
@@ -192,22 +80,18 @@ impl<'a> Runner<'a> {
         let store = &mut *self.store;
         let result: Result<Msg, StoreError> = match effect {
             Effect::Later(inner) => return self.run(*inner, query, page_size),
+            reading @ (Effect::LoadPage { .. }
+            | Effect::CountMatches(_)
+            | Effect::CountMarked(_)
+            | Effect::LoadFacets
+            | Effect::LoadDashboard
+            | Effect::LoadLifecycle
+            | Effect::LoadRemediationCounts) => {
+                return read(store, self.campaign, &self.actor, reading, query, page_size);
+            }
             Effect::CheckAssigned => store
                 .assigned_anything(self.campaign, &self.actor)
                 .map(Msg::Assigned),
-            Effect::LoadPage {
-                anchor,
-                direction,
-                inclusive,
-                select,
-            } => store
-                .page(query, anchor, direction, inclusive, page_size)
-                .map(|rows| Msg::PageLoaded {
-                    rows,
-                    anchor,
-                    direction,
-                    select,
-                }),
             Effect::LoadDetail(item) => {
                 if self.shown.is_none_or(|(shown, _)| shown != item) {
                     self.shown = Some((item, Instant::now()));
@@ -329,32 +213,7 @@ impl<'a> Runner<'a> {
                     Err(e) => Ok(Msg::LifecycleRefused(e.to_string())),
                 }
             }
-            Effect::LoadLifecycle => {
-                store
-                    .signer_role(self.campaign, &self.actor)
-                    .and_then(|role| {
-                        Ok(Msg::LifecycleLoaded {
-                            role,
-                            summary: Box::new(
-                                store.signoff_summary(self.campaign, SIGNOFF_LISTED)?,
-                            ),
-                        })
-                    })
-            }
-            Effect::Checkpoint => store.checkpoint().map(|()| Msg::Checkpointed),
-            Effect::LoadRemediationCounts => store
-                .remediation_counts(self.campaign)
-                .map(Msg::RemediationCounted),
-            Effect::CountMatches(query) => store
-                .count_items(&query)
-                .map(|count| Msg::Counted { query, count }),
-            Effect::CountMarked(selection) => store
-                .count_selected(&selection)
-                .map(|count| Msg::MarksCounted { selection, count }),
-            Effect::LoadFacets => store.facets(self.campaign).map(Msg::FacetsLoaded),
-            Effect::LoadDashboard => store
-                .dashboard(self.campaign, DASHBOARD_RISKIEST)
-                .map(|d| Msg::DashboardLoaded(Box::new(d))),
+            Effect::IdleMaintenance => store.idle_maintenance().map(|()| Msg::Maintained),
         };
         result.unwrap_or_else(|e| Msg::Failed(e.to_string()))
     }
@@ -371,4 +230,54 @@ impl<'a> Runner<'a> {
             other => Err(other),
         }
     }
+}
+
+/// Runs an effect that only reads (see [`Effect::only_reads`]) on any
+/// connection to the database: the runner's own, or the background
+/// reader's. `query` and `page_size` are the view's when it was asked for.
+pub fn read(
+    store: &Store,
+    campaign: CampaignId,
+    actor: &str,
+    effect: Effect,
+    query: &ItemQuery,
+    page_size: usize,
+) -> Msg {
+    let result = match effect {
+        Effect::LoadPage {
+            anchor,
+            direction,
+            inclusive,
+            select,
+        } => store
+            .page(query, anchor, direction, inclusive, page_size)
+            .map(|rows| Msg::PageLoaded {
+                rows,
+                anchor,
+                direction,
+                select,
+            }),
+        Effect::CountMatches(query) => store
+            .count_items(&query)
+            .map(|count| Msg::Counted { query, count }),
+        Effect::CountMarked(selection) => store
+            .count_selected(&selection)
+            .map(|count| Msg::MarksCounted { selection, count }),
+        Effect::LoadFacets => store.facets(campaign).map(Msg::FacetsLoaded),
+        Effect::LoadDashboard => store
+            .dashboard(campaign, DASHBOARD_RISKIEST)
+            .map(|d| Msg::DashboardLoaded(Box::new(d))),
+        Effect::LoadLifecycle => store.signer_role(campaign, actor).and_then(|role| {
+            Ok(Msg::LifecycleLoaded {
+                role,
+                summary: Box::new(store.signoff_summary(campaign, SIGNOFF_LISTED)?),
+            })
+        }),
+        Effect::LoadRemediationCounts => store
+            .remediation_counts(campaign)
+            .map(Msg::RemediationCounted),
+        // Callers ask only for reads; anything else is refused, not run.
+        other => Ok(Msg::Failed(format!("{other:?} is not a read"))),
+    };
+    result.unwrap_or_else(|e| Msg::Failed(e.to_string()))
 }
