@@ -215,8 +215,10 @@ fn an_inserted_event_is_named_even_with_a_correct_hash() {
     };
     let hash = event_hash(&prev, &forged);
     conn.execute(
-        "INSERT INTO event (seq, kind, campaign, item, actor, at, note, body, prev_hash, hash)
-         VALUES (4, 'attest', 1, 13, ?1, '2026-11-22T10:00:00.000Z', 'approved', ?2, ?3, ?4)",
+        "INSERT INTO event (seq, kind, campaign, item, actor, actor_via, at, note, body,
+             prev_hash, hash)
+         VALUES (4, 'attest', 1, 13, ?1, 'asserted', '2026-11-22T10:00:00.000Z', 'approved', ?2,
+             ?3, ?4)",
         params![REVIEWER, body, prev, hash],
     )
     .unwrap();
@@ -228,8 +230,10 @@ fn an_inserted_event_is_named_even_with_a_correct_hash() {
     let sandbox = audited();
     tamper(&sandbox)
         .execute(
-            "INSERT INTO event (seq, kind, campaign, item, actor, at, note, body, prev_hash, hash)
-             SELECT 8, 'attest', 1, 13, actor, at, 'ok', body, hash, hash FROM event WHERE seq = 7",
+            "INSERT INTO event (seq, kind, campaign, item, actor, actor_via, at, note, body,
+                 prev_hash, hash)
+             SELECT 8, 'attest', 1, 13, actor, actor_via, at, 'ok', body, hash, hash
+             FROM event WHERE seq = 7",
             [],
         )
         .unwrap();

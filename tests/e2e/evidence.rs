@@ -301,8 +301,9 @@ fn append_revoke(sandbox: &Sandbox, item: &str, at: &str, close_action: bool) ->
         body: &body,
     };
     conn.execute(
-        "INSERT INTO event (seq, kind, campaign, item, actor, at, note, body, prev_hash, hash)
-         VALUES (?1, 'revoke', 1, ?2, ?3, ?4, 'left in October', ?5, ?6, ?7)",
+        "INSERT INTO event (seq, kind, campaign, item, actor, actor_via, at, note, body,
+             prev_hash, hash)
+         VALUES (?1, 'revoke', 1, ?2, ?3, 'asserted', ?4, 'left in October', ?5, ?6, ?7)",
         params![
             seq + 1,
             item_id,

@@ -253,7 +253,7 @@ fn anything_but_a_usable_recert_database_is_refused_and_left_untouched() {
     refused_untouched(
         &sandbox,
         &newer,
-        "has schema version 99, newer than this recert understands (6); use a newer recert",
+        "has schema version 99, newer than this recert understands (7); use a newer recert",
     );
 
     let directory = sandbox.path("a-directory");
@@ -342,7 +342,8 @@ fn the_first_releases_database_is_refused_untouched_rather_than_damaged() {
 /// A schema-1 database of today's lineage, holding an import, a campaign
 /// and decisions of every kind. No release left a database at this
 /// version (each wrote schema 2 at once), so it is made from a real one by
-/// removing exactly what migrations 2 to 6 add.
+/// removing exactly what migrations 2 to 7 add (its events rehashed in the
+/// chain's format 1, which does not say how actors were established).
 fn schema_1_database(sandbox: &Sandbox) -> String {
     sandbox.ok(&["import", fixture("canonical/sample.csv").to_str().unwrap()]);
     sandbox.ok(&[
@@ -369,11 +370,32 @@ fn schema_1_database(sandbox: &Sandbox) -> String {
         "m",
     ]);
     sandbox.ok(&[
-        "decide", "Q4", "4", "reassign", "--to", "t@x", "--note", "yours",
+        "decide",
+        "Q4",
+        "4",
+        "reassign",
+        "--to",
+        "t.nguyen@northwind.example.com",
+        "--note",
+        "yours",
     ]);
     sandbox.ok(&["decide", "Q4", "2", "undo"]);
     let report = sandbox.ok(&["report", "Q4"]);
     let conn = rusqlite::Connection::open(sandbox.db()).unwrap();
+    let guard: String = conn
+        .query_row(
+            "SELECT sql FROM sqlite_schema WHERE name = 'event_no_update'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    conn.execute_batch(
+        "DROP TABLE person; DROP TABLE delegation; DROP TRIGGER event_no_update;
+         ALTER TABLE event DROP COLUMN actor_via;",
+    )
+    .unwrap();
+    rehash_in_format_1(&conn);
+    conn.execute_batch(&guard).unwrap();
     conn.execute_batch(
         "DROP TRIGGER identity_no_delete; DROP TRIGGER identity_no_update; DROP TRIGGER
          identity_superseded_once; DROP TRIGGER entitlement_no_delete; DROP TRIGGER
@@ -398,6 +420,63 @@ fn schema_1_database(sandbox: &Sandbox) -> String {
     report
 }
 
+/// Recomputes every event's hash as recert did before it recorded how
+/// actors were established.
+fn rehash_in_format_1(conn: &rusqlite::Connection) {
+    use recert::audit::{EventContent, GENESIS, event_hash};
+    type Row = (
+        i64,
+        String,
+        Option<i64>,
+        Option<i64>,
+        String,
+        String,
+        Option<String>,
+        String,
+    );
+    let events: Vec<Row> = conn
+        .prepare("SELECT seq, kind, campaign, item, actor, at, note, body FROM event ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+            ))
+        })
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    let mut prev = GENESIS.to_string();
+    for (seq, kind, campaign, item, actor, at, note, body) in events {
+        let hash = event_hash(
+            &prev,
+            &EventContent {
+                seq,
+                kind: &kind,
+                campaign,
+                item,
+                actor: &actor,
+                actor_via: None,
+                at: &at,
+                note: note.as_deref(),
+                body: &body,
+            },
+        );
+        conn.execute(
+            "UPDATE event SET prev_hash = ?1, hash = ?2 WHERE seq = ?3",
+            rusqlite::params![prev, hash, seq],
+        )
+        .unwrap();
+        prev = hash;
+    }
+}
+
 #[test]
 fn a_schema_1_database_with_decisions_upgrades_and_still_verifies_and_reads() {
     let sandbox = Sandbox::new();
@@ -416,8 +495,24 @@ fn a_schema_1_database_with_decisions_upgrades_and_still_verifies_and_reads() {
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 6, "upgraded to the latest version");
-    assert_eq!(sandbox.ok(&["report", "Q4"]), report, "reads as it did");
+    assert_eq!(version, 7, "upgraded to the latest version");
+    // The same, but for the hashes, which the format-1 chain has anew.
+    fn unhashed(report: &str) -> Vec<&str> {
+        report
+            .split([',', '\n'])
+            .map(
+                |cell| match cell.len() == 64 && cell.chars().all(|c| c.is_ascii_hexdigit()) {
+                    true => "HASH",
+                    false => cell,
+                },
+            )
+            .collect()
+    }
+    assert_eq!(
+        unhashed(&sandbox.ok(&["report", "Q4"])),
+        unhashed(&report),
+        "reads as it did"
+    );
     let items = sandbox.json(&["items", "Q4", "--json"]);
     let state = |id: i64| {
         items

@@ -546,9 +546,14 @@ fn hostile_text_reaches_no_terminal_raw_through_the_command_line() {
             ])
             .output()
             .unwrap();
-        assert!(output.status.success(), "{output:?}");
-        let found = terminal_controls(&output.stdout);
+        // Refused (nobody recert knows has that name), quoting it escaped.
+        assert_eq!(output.status.code(), Some(1), "{output:?}");
+        let found = terminal_controls(&output.stderr);
         assert!(found.is_empty(), "decide: {found:?}");
+        assert!(
+            String::from_utf8_lossy(&output.stderr).contains("\\x1b[8mnext@x"),
+            "{output:?}"
+        );
     }
     let output = sandbox.cmd().args(["items", campaign]).output().unwrap();
     assert!(terminal_controls(&output.stdout).is_empty());
