@@ -216,7 +216,7 @@ fn without_a_name_the_os_account_acts_as_stated() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|i| i["id"].to_string() == item)
+        .find(|i| i["id"] == item.parse::<i64>().unwrap())
         .unwrap()["decided_by"]
         .clone();
     assert_eq!(decided, serde_json::Value::String(account));
