@@ -51,6 +51,11 @@ pub enum Command {
     /// Show or create the config file (policy thresholds, weights, reviewer)
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// The people register: who takes part, their roles, OS account and SSH keys
+    #[command(subcommand)]
+    People(PeopleCommand),
+    /// Show whose database this is (personal or shared), or change it (an admin, audited)
+    Mode(ModeArgs),
     /// List the risk flags: rule, weight, recommendation and framework controls
     Flags {
         #[arg(long)]
@@ -158,6 +163,63 @@ pub enum CampaignCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum PeopleCommand {
+    /// Add or update people from a CSV file: email,name,roles,os_user,ssh_key (all-or-nothing)
+    Import {
+        file: PathBuf,
+        /// Check the file and say what would change; record nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Add a person, or update one: the options given replace what the register says
+    Add(PeopleAddArgs),
+    /// List the people register
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a person from the register (what they did stays theirs)
+    Remove { email: String },
+}
+
+#[derive(Debug, Args)]
+pub struct PeopleAddArgs {
+    /// The person's e-mail, their key in recert
+    pub email: String,
+    #[arg(long)]
+    pub name: Option<String>,
+    /// admin or auditor; repeat for both (replaces the person's roles)
+    #[arg(long = "role", value_name = "ROLE")]
+    pub roles: Vec<String>,
+    /// Remove every role
+    #[arg(long, conflicts_with = "roles")]
+    pub no_roles: bool,
+    /// The OS account that establishes the person on this host
+    #[arg(long, value_name = "NAME")]
+    pub os_user: Option<String>,
+    /// An SSH public key (`TYPE BASE64 [COMMENT]`); repeat for several; added to the person's keys
+    #[arg(long = "ssh-key", value_name = "KEY")]
+    pub ssh_keys: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModeValue {
+    /// One person's database: names are taken as stated (asserted)
+    Personal,
+    /// Many people's: each must be established by OS account or SSH key
+    Shared,
+}
+
+#[derive(Debug, Args)]
+pub struct ModeArgs {
+    /// The mode to switch to; without it, the current mode is shown
+    pub mode: Option<ModeValue>,
+    /// Why, recorded with the change
+    #[arg(long)]
+    pub note: Option<String>,
+}
+
 #[derive(Debug, Args)]
 pub struct CampaignNewArgs {
     pub name: String,
@@ -216,6 +278,9 @@ pub struct DecideArgs {
         allow_negative_numbers = true
     )]
     pub expect_event: Option<String>,
+    /// As the campaign's owner, decide another reviewer's item (a note says why)
+    #[arg(long = "override", global = true)]
+    pub overriding: bool,
     #[command(subcommand)]
     pub action: DecideAction,
 }

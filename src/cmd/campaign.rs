@@ -22,6 +22,8 @@ fn new(args: &CampaignNewArgs, env: &Env) -> Result<()> {
     }
     let mut store = env.open()?;
     let owner = env.actor()?;
+    crate::rules::authority::require_admin(store.mode()?, owner, "creating a campaign")
+        .map_err(super::refused)?;
     let due = day_arg("--due", &args.due)?;
     let as_of = match &args.as_of {
         Some(text) => day_arg("--as-of", text)?,

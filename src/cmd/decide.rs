@@ -47,7 +47,7 @@ pub fn run(args: DecideArgs, env: &Env) -> Result<()> {
         note,
         seen_event,
         seconds_on_screen: None,
-        overriding: false,
+        overriding: args.overriding,
     };
     let outcome = store
         .decide(campaign.id, &acting, std::slice::from_ref(&request))?

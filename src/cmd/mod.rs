@@ -35,6 +35,8 @@ mod import_props;
 mod init;
 mod items;
 mod man;
+mod mode;
+mod people;
 mod remediation;
 mod report;
 mod review;
@@ -205,7 +207,17 @@ impl Env {
     /// Establishes who acts against `store` (once per command).
     pub fn adopt(&self, store: &Store) -> Result<()> {
         if self.established.get().is_none() {
-            let _ = self.established.set(self.establish(store)?);
+            let established = self.establish(store)?;
+            // A name recert cannot take you for is refused whatever the
+            // command, reading included: a shared database answers to who
+            // acts, not to who is named.
+            if self.actor_given
+                && let Err(refusal) = &established
+                && store.mode()? == Mode::Shared
+            {
+                return Err(refused(refusal.clone()));
+            }
+            let _ = self.established.set(established);
         }
         Ok(())
     }
@@ -307,6 +319,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Close(args) => close::run(&args, &env),
         Command::Report(args) => report::run(&args, &env),
         Command::Config(command) => config::run(command, &env),
+        Command::People(command) => people::run(command, &env),
+        Command::Mode(args) => mode::run(&args, &env),
         Command::Flags { json } => flags::run(json, &env),
         Command::Identities(args) => identities::run(&args, &env),
         Command::Remediation(args) => remediation::run(&args, &env),

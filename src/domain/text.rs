@@ -18,7 +18,7 @@ fn is_unsafe(c: char) -> bool {
 /// or ordered: a name holding one looks like another name, or hides text.
 /// Variation selectors are among them (an emoji's `U+FE0F` is shown as an
 /// escape too): they draw nothing of their own and can carry hidden data.
-fn is_invisible(c: char) -> bool {
+pub fn is_invisible(c: char) -> bool {
     matches!(
         c,
         '\u{00AD}' // soft hyphen

@@ -6,6 +6,7 @@ pub mod aws_iam;
 pub mod canonical;
 mod columns;
 pub mod detect;
+pub mod people;
 pub mod register;
 pub mod scim;
 

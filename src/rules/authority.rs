@@ -166,6 +166,50 @@ pub fn require_admin(mode: Mode, actor: &Actor, what: &str) -> Result<(), Refusa
     )))
 }
 
+/// Whether `actor` may switch the database from `current` to `to`. Only an
+/// admin does; and a database becomes shared only at the hands of an admin
+/// that shared mode will recognise (by their OS account or their SSH key),
+/// so that nobody locks every admin out.
+pub fn may_change_mode(current: Mode, to: Mode, actor: &Actor) -> Result<(), Refusal> {
+    if current == to {
+        return Err(Refusal::invalid(
+            "mode",
+            format!("the database is {to} already; nothing was changed"),
+        ));
+    }
+    match to {
+        Mode::Personal => require_admin(current, actor, "changing the mode"),
+        Mode::Shared if !actor.has(Role::Admin) => Err(Refusal::NotAllowed(format!(
+            "only an admin makes a database shared, and {} is not one in the people register: \
+             `recert people add {} --role admin --os-user NAME` first",
+            actor.email, actor.email
+        ))),
+        Mode::Shared if !actor.via.is_authenticated() => Err(Refusal::NotAllowed(format!(
+            "in a shared database who acts must be established, and recert takes {} as stated: \
+             register the OS account you run recert as (`recert people add {} --os-user NAME`) \
+             and run this as that account, so that you can still act once it is shared",
+            actor.email, actor.email
+        ))),
+        Mode::Shared => Ok(()),
+    }
+}
+
+/// A shared database must keep an admin recert can establish (by OS
+/// account or SSH key): a register change that would leave none is
+/// refused, or nobody could change people, mode or imports again.
+pub fn keeps_an_admin(mode: Mode, people: &[Person]) -> Result<(), Refusal> {
+    let reachable =
+        |p: &&Person| p.has(Role::Admin) && (p.os_user.is_some() || !p.ssh_keys.is_empty());
+    if mode == Mode::Personal || people.iter().any(|p| reachable(&p)) {
+        return Ok(());
+    }
+    Err(Refusal::NotAllowed(
+        "this would leave the shared database without an admin recert can establish (one with an \
+         OS account or an SSH key): nothing was changed"
+            .into(),
+    ))
+}
+
 /// A reviewer's hand-over of their items to someone else for a while.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Delegation {
@@ -552,6 +596,36 @@ mod tests {
             may_decide(&shared, "l.novak@x", true, Some("why")),
             Err(Refusal::NotAllowed(_))
         ));
+    }
+
+    #[test]
+    fn a_database_becomes_shared_at_the_hands_of_an_established_admin() {
+        let mut actor = Actor {
+            email: "dana@x".into(),
+            via: Established::Asserted,
+            roles: BTreeSet::new(),
+        };
+        let shared = |a: &Actor| may_change_mode(Mode::Personal, Mode::Shared, a);
+        assert!(
+            matches!(shared(&actor), Err(Refusal::NotAllowed(m)) if m.contains("only an admin"))
+        );
+        actor.roles.insert(Role::Admin);
+        assert!(matches!(shared(&actor), Err(Refusal::NotAllowed(m)) if m.contains("as stated")));
+        actor.via = Established::OsUser("dana".into());
+        assert!(shared(&actor).is_ok());
+        assert!(may_change_mode(Mode::Shared, Mode::Shared, &actor).is_err());
+        assert!(may_change_mode(Mode::Shared, Mode::Personal, &actor).is_ok());
+        actor.roles.clear();
+        assert!(may_change_mode(Mode::Shared, Mode::Personal, &actor).is_err());
+    }
+
+    #[test]
+    fn a_shared_database_keeps_an_admin_it_can_establish() {
+        let admin = person("dana@x", &[Role::Admin], Some("dana"));
+        let unreachable = person("lee@x", &[Role::Admin], None);
+        assert!(keeps_an_admin(Mode::Shared, &[admin]).is_ok());
+        assert!(keeps_an_admin(Mode::Shared, std::slice::from_ref(&unreachable)).is_err());
+        assert!(keeps_an_admin(Mode::Personal, &[unreachable]).is_ok());
     }
 
     #[test]

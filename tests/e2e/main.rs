@@ -12,6 +12,7 @@ compile_error!(
 
 mod arguments;
 mod audit;
+mod authority;
 mod cli;
 mod concurrency;
 mod crash;
