@@ -247,6 +247,7 @@ impl Store {
                 CampaignRules {
                     name: body.name.clone(),
                     policy,
+                    on_close: body.on_close.parse().ok(),
                     ..CampaignRules::default()
                 },
             );
