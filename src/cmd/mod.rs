@@ -90,7 +90,8 @@ impl Env {
                 .filter(|a| !a.is_empty())
                 .ok_or_else(|| {
                     format!("--as (or RECERT_REVIEWER) is empty: who acts must be known; {NAME_YOURSELF}")
-                }),
+                })
+                .and_then(|a| readable(a, "--as (or RECERT_REVIEWER)")),
             None => config
                 .config
                 .reviewer
@@ -103,7 +104,8 @@ impl Env {
                         "who acts must be known, and neither --as, RECERT_REVIEWER, the config's \
                          reviewer nor the OS user ($USER) names anyone: {NAME_YOURSELF}"
                     )
-                }),
+                })
+                .and_then(|a| readable(a, "the config's reviewer (or $USER)")),
         };
         Ok(Env {
             db,
@@ -144,6 +146,19 @@ fn default_db_path() -> Result<PathBuf> {
         UsageError("cannot find a home directory for the database: pass --db PATH".into())
     })?;
     Ok(dirs.data_dir().join("recert.db"))
+}
+
+/// Refuses a name holding a control or a character that draws nothing:
+/// recorded as the actor, it would be somebody else who looks the same.
+fn readable(actor: String, given_as: &str) -> std::result::Result<String, String> {
+    if crate::domain::text::draws_as_is(&actor) {
+        return Ok(actor);
+    }
+    Err(format!(
+        "{given_as} \"{}\" holds a control character or one that draws nothing: who acts must \
+         be named as they read; {NAME_YOURSELF}",
+        crate::domain::text::sanitize(&actor)
+    ))
 }
 
 fn os_user() -> Option<String> {

@@ -49,6 +49,13 @@ fn is_plain(text: &str, newlines: bool) -> bool {
         .all(|b| (0x20..0x7f).contains(&b) || (newlines && b == b'\n'))
 }
 
+/// Whether `text` draws on one line as it is: nothing in it is a control
+/// or draws nothing. Who acts must be named so: `a\u{200b}@x` would be
+/// recorded as somebody who is not `a@x` and looks like her.
+pub fn draws_as_is(text: &str) -> bool {
+    matches!(sanitize(text), Cow::Borrowed(_))
+}
+
 /// Text safe to draw on one line: every unsafe character becomes a visible
 /// escape (`\n`, `\x1b`, `\u{202e}`, `\u{200b}`).
 pub fn sanitize(text: &str) -> Cow<'_, str> {
