@@ -35,10 +35,12 @@ fn is_invisible(c: char) -> bool {
             | '\u{FE00}'..='\u{FE0F}' // variation selectors
             | '\u{FEFF}' // zero-width no-break space (a BOM)
             | '\u{FFA0}' // halfwidth Hangul filler
-            | '\u{FFF9}'..='\u{FFFB}' // interlinear annotation
+            | '\u{FFF0}'..='\u{FFFB}' // reserved ignorables, interlinear annotation
+            | '\u{1BCA0}'..='\u{1BCA3}' // shorthand format controls
             | '\u{1D173}'..='\u{1D17A}' // musical formatting
-            | '\u{E0000}'..='\u{E007F}' // tags
-            | '\u{E0100}'..='\u{E01EF}' // variation selectors supplement
+            // Tags, variation selectors supplement, and the rest of the
+            // plane's block Unicode reserves as default-ignorable.
+            | '\u{E0000}'..='\u{E0FFF}'
     )
 }
 
@@ -185,6 +187,14 @@ mod tests {
         ('\u{FFF9}', "interlinear annotation anchor"),
         ('\u{1D173}', "musical begin beam"),
         ('\u{206A}', "inhibit symmetric swapping"),
+        ('\u{1BCA0}', "shorthand format letter overlap"),
+        ('\u{1BCA3}', "shorthand format up step"),
+        ('\u{FFF0}', "reserved default-ignorable"),
+        ('\u{E0080}', "reserved default-ignorable after the tags"),
+        (
+            '\u{E01F0}',
+            "reserved default-ignorable after the selectors",
+        ),
     ];
 
     #[test]
