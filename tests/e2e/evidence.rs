@@ -197,6 +197,34 @@ fn every_difference_from_recerts_schema_is_named() {
     assert!(!err.contains("sqlite_stat"), "SQLite's own tables: {err}");
 }
 
+/// SQLite refuses `CREATE TRIGGER sqlite_…`, but a row written into its
+/// schema table under that name loads and runs like any trigger.
+#[test]
+fn a_trigger_hidden_under_sqlites_own_prefix_is_named() {
+    let sandbox = imported();
+    let conn = Connection::open(sandbox.db()).unwrap();
+    conn.execute_batch(
+        "PRAGMA writable_schema = ON;
+         INSERT INTO sqlite_schema (type, name, tbl_name, rootpage, sql)
+         VALUES ('trigger', 'sqlite_hidden', 'event', 0,
+                 'CREATE TRIGGER sqlite_hidden BEFORE INSERT ON event
+                  WHEN NEW.kind = ''campaign_created''
+                  BEGIN SELECT RAISE(ABORT, ''the hidden trigger ran''); END');
+         PRAGMA writable_schema = OFF;",
+    )
+    .unwrap();
+    drop(conn);
+    let err = sandbox.fails(1, &["campaign", "new", "Q4", "--due", "2026-12-15"]);
+    assert!(err.contains("the hidden trigger ran"), "it runs: {err}");
+    let err = sandbox.fails(1, &["verify"]);
+    assert!(
+        err.contains(
+            "the schema has a trigger sqlite_hidden on table event that recert does not create"
+        ),
+        "{err}"
+    );
+}
+
 #[test]
 fn a_campaign_policy_edited_to_let_decisions_through_is_named_with_what_it_let_through() {
     let sandbox = Sandbox::with_campaign();
