@@ -496,6 +496,38 @@ fn a_forged_close_that_changes_a_signed_off_decision_is_refused() {
     assert!(!err.contains("item_state was edited"), "{err}");
 }
 
+#[test]
+fn a_forged_close_that_leaves_items_undecided_is_refused() {
+    let sandbox = Sandbox::with_campaign();
+    sandbox.ok(&[
+        "signoff",
+        "Q4",
+        "--note",
+        "30 undecided: the close revokes them",
+        "--accept-undecided",
+        "30",
+    ]);
+    let head = held_head(&sandbox);
+    // A close event that says what the close action did, without doing it.
+    let conn = Connection::open(sandbox.db()).unwrap();
+    let close = append_event(
+        &conn,
+        "campaign_closed",
+        None,
+        "closed",
+        r#"{"on_close":"keep","kept":30,"revoked":0}"#,
+    );
+    drop(conn);
+    let err = sandbox.fails(1, &["verify", "--head", &head]);
+    assert!(
+        err.contains(&format!(
+            "event {close}: campaign \"Q4\" was closed (event {close}) with 30 items nobody \
+             decided: a close gives each its close action, so the rules refuse this close"
+        )),
+        "{err}"
+    );
+}
+
 /// Rewrites the whole log as someone who can write the file can: each
 /// event's body through `edit`, every hash after it recomputed.
 fn rewrite_history(sandbox: &Sandbox, edit: impl Fn(&str, &mut serde_json::Value) -> bool) {
