@@ -20,6 +20,18 @@ macro_rules! out {
     }};
 }
 
+/// `eprintln!` that never panics: with standard error closed by its reader
+/// (`recert import bad.csv 2>&1 | head`), `eprintln!` panics, the panic
+/// report fails on the same pipe, and the process aborts. What a command
+/// says there is for a person who has gone; its exit code still says how
+/// it ended.
+macro_rules! errln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+
 mod campaign;
 mod close;
 mod completions;
@@ -92,7 +104,8 @@ impl Env {
                 .filter(|a| !a.is_empty())
                 .ok_or_else(|| {
                     format!("--as (or RECERT_REVIEWER) is empty: who acts must be known; {NAME_YOURSELF}")
-                }),
+                })
+                .and_then(|a| readable(a, "--as (or RECERT_REVIEWER)")),
             None => config
                 .config
                 .reviewer
@@ -105,7 +118,8 @@ impl Env {
                         "who acts must be known, and neither --as, RECERT_REVIEWER, the config's \
                          reviewer nor the OS user ($USER) names anyone: {NAME_YOURSELF}"
                     )
-                }),
+                })
+                .and_then(|a| readable(a, "the config's reviewer (or $USER)")),
         };
         Ok(Env {
             db,
@@ -146,6 +160,19 @@ fn default_db_path() -> Result<PathBuf> {
         UsageError("cannot find a home directory for the database: pass --db PATH".into())
     })?;
     Ok(dirs.data_dir().join("recert.db"))
+}
+
+/// Refuses a name holding a control or a character that draws nothing:
+/// recorded as the actor, it would be somebody else who looks the same.
+fn readable(actor: String, given_as: &str) -> std::result::Result<String, String> {
+    if crate::domain::text::draws_as_is(&actor) {
+        return Ok(actor);
+    }
+    Err(format!(
+        "{given_as} \"{}\" holds a control character or one that draws nothing: who acts must \
+         be named as they read; {NAME_YOURSELF}",
+        crate::domain::text::sanitize(&actor)
+    ))
 }
 
 fn os_user() -> Option<String> {
