@@ -106,6 +106,8 @@ pub fn seed(store: &mut Store, env: &Env, reviewer: &str) -> Result<String> {
 }
 
 pub fn run(args: &DemoArgs, env: &Env) -> Result<()> {
+    // Before anything is seeded: a demo that cannot open leaves nothing.
+    crate::tui::needs_a_terminal()?;
     let reviewer = if env.actor_given {
         env.actor()?.to_string()
     } else {
