@@ -106,8 +106,6 @@ pub fn seed(store: &mut Store, env: &Env, reviewer: &str) -> Result<String> {
 }
 
 pub fn run(args: &DemoArgs, env: &Env) -> Result<()> {
-    // Before anything is seeded: a demo that cannot open leaves nothing.
-    crate::tui::needs_a_terminal()?;
     let reviewer = if env.actor_given {
         env.actor()?.to_string()
     } else {
@@ -135,6 +133,8 @@ pub fn run(args: &DemoArgs, env: &Env) -> Result<()> {
         Some(path) => path.clone(),
         None => temp.path().join("demo.db"),
     };
+    // Before anything is seeded: a demo that cannot open leaves nothing.
+    crate::tui::needs_a_terminal()?;
     let (mut store, _) = Store::create(&path)?;
     let name = seed(&mut store, &env, &reviewer)?;
     let campaign = store.campaign(&name)?;
