@@ -128,6 +128,8 @@ pub fn run(args: &DemoArgs, env: &Env) -> Result<()> {
         Some(path) => path.clone(),
         None => temp.path().join("demo.db"),
     };
+    // Before anything is seeded: a demo that cannot open leaves nothing.
+    crate::tui::needs_a_terminal()?;
     let (mut store, _) = Store::create(&path)?;
     env.adopt(&store)?;
     let name = seed(&mut store, &env, &reviewer)?;

@@ -158,10 +158,10 @@ impl Problems {
     /// Prints the problems and turns them into the rejection of `what`.
     fn reject(self, what: &str) -> color_eyre::Report {
         for problem in &self.shown {
-            eprintln!("{}", sanitize(problem));
+            errln!("{}", sanitize(problem));
         }
         if self.total > self.shown.len() {
-            eprintln!("… and {} more problems", self.total - self.shown.len());
+            errln!("… and {} more problems", self.total - self.shown.len());
         }
         CheckFailed(format!(
             "{what} was rejected ({} problem{}); nothing was imported from it",
@@ -178,13 +178,13 @@ fn warn(mut record: impl FnMut(String), warnings: impl IntoIterator<Item = Strin
     let mut count = 0;
     for warning in warnings {
         if count < SHOWN_PROBLEMS {
-            eprintln!("{}", sanitize(&format!("warning: {warning}")));
+            errln!("{}", sanitize(&format!("warning: {warning}")));
         }
         count += 1;
         record(warning);
     }
     if count > SHOWN_PROBLEMS {
-        eprintln!("warning: … and {} more", count - SHOWN_PROBLEMS);
+        errln!("warning: … and {} more", count - SHOWN_PROBLEMS);
     }
 }
 
@@ -338,13 +338,13 @@ pub(crate) fn import_source(
 fn print_conflicts(session: &ImportSession<'_>, shown_name: &str) {
     for (n, conflict) in session.identity_conflicts().iter().enumerate() {
         if n == SHOWN_PROBLEMS {
-            eprintln!(
+            errln!(
                 "warning: … and {} more identity disagreements",
                 session.identity_conflict_total() - n
             );
             break;
         }
-        eprintln!(
+        errln!(
             "{}",
             sanitize(&format!(
                 "warning: {shown_name}:{}: {}: identity {} is {:?} here but {:?} on line {}",
@@ -533,7 +533,7 @@ fn report_remediation(store: &Store, file: &str, snapshot: SnapshotId) -> Result
             ))?;
         }
         if proved.still_effective > 0 {
-            eprintln!(
+            errln!(
                 "warning: {file}: {} of campaign {campaign:?} STILL EFFECTIVE: this snapshot \
                  still holds the revoked grants (recert remediation {campaign:?})",
                 count(proved.still_effective, "revocation")

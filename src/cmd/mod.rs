@@ -20,6 +20,18 @@ macro_rules! out {
     }};
 }
 
+/// `eprintln!` that never panics: with standard error closed by its reader
+/// (`recert import bad.csv 2>&1 | head`), `eprintln!` panics, the panic
+/// report fails on the same pipe, and the process aborts. What a command
+/// says there is for a person who has gone; its exit code still says how
+/// it ended.
+macro_rules! errln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+
 mod campaign;
 mod close;
 mod completions;

@@ -29,7 +29,7 @@ pub fn run(args: &RemediationArgs, env: &Env) -> Result<()> {
         listed => listed?,
     }
     if counts.still_effective > 0 {
-        eprintln!(
+        errln!(
             "warning: {} STILL EFFECTIVE: a snapshot imported after the revoke still holds \
              the grant",
             count(counts.still_effective, "revocation")

@@ -73,7 +73,7 @@ pub fn run(args: &ReportArgs, env: &Env) -> Result<()> {
             crate::files::check_target(path, &env.db, WHAT)?;
             file.persist(path)
                 .wrap_err_with(|| format!("cannot write {shown}"))?;
-            eprintln!("wrote {n} items to {shown}");
+            errln!("wrote {n} items to {shown}");
         }
     }
     Ok(())

@@ -31,14 +31,14 @@ pub fn run(args: &VerifyArgs, env: &Env) -> Result<()> {
             sanitize(&v.chain.head)
         ))?,
         Some(broken) => {
-            eprintln!(
+            errln!(
                 "{}",
                 sanitize(&format!(
                     "audit chain broken at event {} ({}): {}",
                     broken.seq, broken.kind, broken.fault
                 ))
             );
-            eprintln!(
+            errln!(
                 "the {} events before it verify; their head is {}",
                 v.chain.events,
                 sanitize(&v.chain.head)
@@ -49,7 +49,7 @@ pub fn run(args: &VerifyArgs, env: &Env) -> Result<()> {
     for head in &v.heads {
         match (head.seq, head.changed_at) {
             (Some(seq), Some(changed)) => {
-                eprintln!(
+                errln!(
                     "head {} is event {seq} of {}, but evidence recorded at or before it no \
                      longer matches (event {changed}, below): it was changed after the report \
                      that carries it was made",
@@ -71,7 +71,7 @@ pub fn run(args: &VerifyArgs, env: &Env) -> Result<()> {
                 }
             ))?,
             (None, _) => {
-                eprintln!(
+                errln!(
                     "head {} is not in the {}audit chain: events up to it were deleted or \
                      rewritten after the report that carries it was made",
                     head.hash.to_lowercase(),
@@ -109,11 +109,11 @@ pub fn run(args: &VerifyArgs, env: &Env) -> Result<()> {
         } else {
             for d in &v.discrepancies {
                 let at = d.seq.map(|s| format!("event {s}: ")).unwrap_or_default();
-                eprintln!("{}", sanitize(&format!("{at}{}", d.message)));
+                errln!("{}", sanitize(&format!("{at}{}", d.message)));
             }
             let hidden = v.discrepancy_count - v.discrepancies.len() as u64;
             if hidden > 0 {
-                eprintln!("… and {hidden} more");
+                errln!("… and {hidden} more");
             }
             failed.push(format!(
                 "the stored evidence disagrees with the log in {}",

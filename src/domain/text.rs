@@ -35,10 +35,12 @@ pub fn is_invisible(c: char) -> bool {
             | '\u{FE00}'..='\u{FE0F}' // variation selectors
             | '\u{FEFF}' // zero-width no-break space (a BOM)
             | '\u{FFA0}' // halfwidth Hangul filler
-            | '\u{FFF9}'..='\u{FFFB}' // interlinear annotation
+            | '\u{FFF0}'..='\u{FFFB}' // reserved ignorables, interlinear annotation
+            | '\u{1BCA0}'..='\u{1BCA3}' // shorthand format controls
             | '\u{1D173}'..='\u{1D17A}' // musical formatting
-            | '\u{E0000}'..='\u{E007F}' // tags
-            | '\u{E0100}'..='\u{E01EF}' // variation selectors supplement
+            // Tags, variation selectors supplement, and the rest of the
+            // plane's block Unicode reserves as default-ignorable.
+            | '\u{E0000}'..='\u{E0FFF}'
     )
 }
 
@@ -47,6 +49,13 @@ pub fn is_invisible(c: char) -> bool {
 fn is_plain(text: &str, newlines: bool) -> bool {
     text.bytes()
         .all(|b| (0x20..0x7f).contains(&b) || (newlines && b == b'\n'))
+}
+
+/// Whether `text` draws on one line as it is: nothing in it is a control
+/// or draws nothing. Who acts must be named so: `a\u{200b}@x` would be
+/// recorded as somebody who is not `a@x` and looks like her.
+pub fn draws_as_is(text: &str) -> bool {
+    matches!(sanitize(text), Cow::Borrowed(_))
 }
 
 /// Text safe to draw on one line: every unsafe character becomes a visible
@@ -178,6 +187,14 @@ mod tests {
         ('\u{FFF9}', "interlinear annotation anchor"),
         ('\u{1D173}', "musical begin beam"),
         ('\u{206A}', "inhibit symmetric swapping"),
+        ('\u{1BCA0}', "shorthand format letter overlap"),
+        ('\u{1BCA3}', "shorthand format up step"),
+        ('\u{FFF0}', "reserved default-ignorable"),
+        ('\u{E0080}', "reserved default-ignorable after the tags"),
+        (
+            '\u{E01F0}',
+            "reserved default-ignorable after the selectors",
+        ),
     ];
 
     #[test]

@@ -109,14 +109,14 @@ pub fn establish(
                     .map(|c| person_key(c).into_owned())
                     .filter(|c| !c.is_empty())
             });
-            match (named, proven) {
-                (Some(name), Some(actor)) if same_person(&name, &actor.email) => Ok(actor),
-                (Some(name), _) => Ok(Actor {
+            let actor = match (named, proven) {
+                (Some(name), Some(actor)) if same_person(&name, &actor.email) => actor,
+                (Some(name), _) => Actor {
                     roles: registered(&name).map(|p| p.roles).unwrap_or_default(),
                     email: name,
                     via: Established::Asserted,
-                }),
-                (None, Some(actor)) => Ok(actor),
+                },
+                (None, Some(actor)) => actor,
                 (None, None) => {
                     let os = claim
                         .os_user
@@ -132,15 +132,33 @@ pub fn establish(
                                 ),
                             )
                         })?;
-                    Ok(Actor {
+                    Actor {
                         roles: registered(&os).map(|p| p.roles).unwrap_or_default(),
                         email: os,
                         via: Established::Asserted,
-                    })
+                    }
                 }
-            }
+            };
+            readable(actor)
         }
     }
+}
+
+/// Refuses a stated name holding a control character or one that draws
+/// nothing: recorded as the actor, it would be somebody else who looks the
+/// same.
+fn readable(actor: Actor) -> Result<Actor, Refusal> {
+    if crate::domain::text::draws_as_is(&actor.email) {
+        return Ok(actor);
+    }
+    Err(Refusal::invalid(
+        "as",
+        format!(
+            "\"{}\" holds a control character or one that draws nothing: who acts must be named \
+             as they read; {NAME_YOURSELF}",
+            crate::domain::text::sanitize(&actor.email)
+        ),
+    ))
 }
 
 /// How someone was established, in words.

@@ -132,6 +132,17 @@ fn reassign_target(item: &ItemFacts<'_>, to: &str) -> Result<String, Refusal> {
             ),
         ));
     }
+    if !crate::domain::text::draws_as_is(&to) {
+        return Err(Refusal::invalid(
+            "to",
+            format!(
+                "item {}: the reviewer to hand it to, \"{}\", holds a control character or one \
+                 that draws nothing",
+                item.id,
+                crate::domain::text::sanitize(&to)
+            ),
+        ));
+    }
     if same_person(&to, item.assignee) {
         return Err(Refusal::invalid(
             "to",
@@ -380,6 +391,10 @@ mod tests {
         for (target, expected) in [
             ("  ", "reassign needs the reviewer"),
             (" Sponsor@X ", "already assigned to sponsor@x"),
+            (
+                "sponsor\u{200b}@x",
+                r#""sponsor\u{200b}@x", holds a control character"#,
+            ),
         ] {
             let decision = to(target);
             let refused = check(

@@ -58,13 +58,40 @@ pub(super) fn check_header(path: &Path) -> Result<()> {
             detail: e.to_string(),
         })?;
     if read == 0 {
-        return Ok(());
+        return check_companions(path);
     }
     if read < 16 || &header != b"SQLite format 3\0" {
         return Err(StoreError::NotADatabase {
             path: path.to_path_buf(),
             detail: "it does not start with the SQLite header".into(),
         });
+    }
+    check_companions(path)
+}
+
+/// Refuses a database whose `-journal`, `-wal` or `-shm` file is there but
+/// is not a regular file: SQLite opens a journal it finds to read it, and a
+/// FIFO in its place would hold every command forever.
+fn check_companions(path: &Path) -> Result<()> {
+    // SQLite keeps them beside the file a symlink leads to.
+    let real = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+    for suffix in ["-journal", "-wal", "-shm"] {
+        let mut name = real.clone().into_os_string();
+        name.push(suffix);
+        let companion = PathBuf::from(name);
+        if let Ok(meta) = std::fs::metadata(&companion)
+            && !meta.is_file()
+        {
+            return Err(StoreError::NoAccess {
+                path: path.to_path_buf(),
+                detail: format!(
+                    "{} beside it is {}, not a regular file, and SQLite would use it as the \
+                     database's {suffix} file",
+                    companion.display(),
+                    crate::files::kind(&meta)
+                ),
+            });
+        }
     }
     Ok(())
 }

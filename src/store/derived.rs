@@ -154,6 +154,18 @@ impl Store {
             if let Some((kind, body)) = DecisionBody::parse(&kind, &body) {
                 let campaign: i64 = row.get(5)?;
                 if let Some(rules) = rules.get(&campaign) {
+                    // Only a close action asks what was in force before it.
+                    let in_force = match (&body.close_action, &group) {
+                        (Some(_), Some((_, reviewer, _))) => {
+                            let state = ItemState::replay(reviewer, &history);
+                            state
+                                .decision
+                                .map(|d| d.kind())
+                                .filter(|k| *k != crate::domain::DecisionKind::Reassign)
+                                .zip(state.decided_by_event)
+                        }
+                        _ => None,
+                    };
                     let event = DecisionEvent {
                         seq,
                         item,
@@ -168,6 +180,7 @@ impl Store {
                             .as_str()?
                             .parse()
                             .unwrap_or(Recommendation::ReviewWithCare),
+                        in_force,
                     };
                     if let Some(refusal) = rules.refused(&event) {
                         findings.add(Some(seq), refusal);

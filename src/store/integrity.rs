@@ -171,6 +171,7 @@ impl Store {
             v.imports_digested = imports.digested;
             v.imports_undigested = imports.undigested;
             self.check_item_states(&mut findings, &mut rules)?;
+            self.check_closes(&mut findings, &rules)?;
             self.check_tallies(&mut findings)?;
             self.check_campaign_reviewers(&mut findings)?;
             self.check_register_matches(&mut findings)?;
@@ -247,6 +248,7 @@ impl Store {
                 CampaignRules {
                     name: body.name.clone(),
                     policy,
+                    on_close: body.on_close.parse().ok(),
                     ..CampaignRules::default()
                 },
             );

@@ -1,13 +1,15 @@
 //! The rules, replayed: a correctly hashed event proves only that it was
 //! appended, so verify also refuses decisions that recording would have
 //! refused: any decision after its campaign's sign-off (but the close
-//! actions its close records) or after its close, and, under the policy
-//! its creation event recorded, a decision without a note the policy
-//! requires or an exception beyond the policy's maximum.
+//! actions its close records, each on an item nobody had decided and as
+//! the campaign's recorded close action decides it) or after its close,
+//! a close that left an item undecided, and, under the policy its creation
+//! event recorded, a decision without a note the policy requires or an
+//! exception beyond the policy's maximum.
 
 use super::events::DecisionBody;
 use super::{Result, Store};
-use crate::domain::{DecisionKind, FlagSet, Policy, Recommendation};
+use crate::domain::{DecisionKind, FlagSet, OnClose, Policy, Recommendation};
 use crate::rules::decision;
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::HashMap;
@@ -18,6 +20,8 @@ pub(super) struct CampaignRules {
     pub name: String,
     /// The policy its creation event recorded, when it recorded one.
     pub policy: Option<Policy>,
+    /// The close action its creation event recorded.
+    pub on_close: Option<OnClose>,
     /// Its first sign-off, which froze its decisions.
     pub signed_off: Option<i64>,
     /// Its close, by whom and when.
@@ -35,6 +39,9 @@ pub(super) struct DecisionEvent<'a> {
     pub has_note: bool,
     pub flags: FlagSet,
     pub recommendation: Recommendation,
+    /// The decision in force on the item just before this event, if any
+    /// (a reassignment counts as none: the item still waits).
+    pub in_force: Option<(DecisionKind, i64)>,
 }
 
 impl Store {
@@ -57,6 +64,49 @@ impl Store {
                 rules.signed_off.get_or_insert(seq);
             } else if rules.closed.is_none() {
                 rules.closed = Some((seq, row.get(3)?, row.get(4)?));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Store {
+    /// A close gives every item nobody decided its close action, in the
+    /// same transaction as its own event: a closed campaign with an item
+    /// still waiting was closed by something other than recert, and the
+    /// access its close action should have kept or revoked is left as
+    /// nobody decided it.
+    pub(super) fn check_closes(
+        &self,
+        findings: &mut super::integrity::Findings,
+        rules: &HashMap<i64, CampaignRules>,
+    ) -> Result<()> {
+        let mut closed: Vec<(i64, i64, &str)> = rules
+            .iter()
+            .filter_map(|(id, r)| {
+                r.closed
+                    .as_ref()
+                    .map(|(seq, ..)| (*seq, *id, r.name.as_str()))
+            })
+            .collect();
+        closed.sort_unstable();
+        let mut waiting = self.conn.prepare(
+            "SELECT count(*) FROM item i LEFT JOIN item_state s ON s.item = i.id
+             WHERE i.id BETWEEN ?1 AND ?2 AND (s.decision IS NULL OR s.decision = 'reassign')",
+        )?;
+        for (seq, campaign, name) in closed {
+            let (first, last) =
+                super::campaigns::item_range(&self.conn, super::CampaignId(campaign))?;
+            let n: i64 = waiting.query_row([first, last], |r| r.get(0))?;
+            if n > 0 {
+                findings.add(
+                    Some(seq),
+                    format!(
+                        "campaign {name:?} was closed (event {seq}) with {n} items nobody \
+                         decided: a close gives each its close action, so the rules refuse \
+                         this close"
+                    ),
+                );
             }
         }
         Ok(())
@@ -91,12 +141,34 @@ impl CampaignRules {
                 && self.closed.as_ref().is_some_and(|(seq, actor, at)| {
                     event.seq < *seq && actor == event.actor && at == event.at
                 });
-            return (!by_the_close).then(|| {
-                format!(
+            if !by_the_close {
+                return Some(format!(
                     "{what} marked as a close action that the campaign's close did not \
                      record: the rules refuse it"
-                )
-            });
+                ));
+            }
+            // A close decides only what nobody decided, and only as the
+            // campaign says: otherwise a forged close rewrites outcomes
+            // that were signed off.
+            if let Some((decided, seq)) = event.in_force {
+                return Some(format!(
+                    "{what} marked as a close action, but the item was already decided \
+                     ({decided}, event {seq}) and a close decides only what nobody decided: \
+                     the rules refuse it"
+                ));
+            }
+            let on_close = self.on_close?;
+            let expected = on_close.decision_for(event.recommendation).kind();
+            if event.kind != expected
+                || event.body.close_action.as_deref() != Some(on_close.as_str())
+            {
+                return Some(format!(
+                    "{what} marked as close action {:?}, but the campaign's recorded close \
+                     action {on_close} gives this item {expected}: the rules refuse it",
+                    event.body.close_action.as_deref().unwrap_or_default()
+                ));
+            }
+            return None;
         }
         if let Some(signed) = self.signed_off
             && event.seq > signed
@@ -144,6 +216,7 @@ mod tests {
         CampaignRules {
             name: "Q4".into(),
             policy: Some(Policy::default()),
+            on_close: Some(OnClose::Keep),
             signed_off: Some(10),
             closed: Some((20, "owner@x".into(), "2026-12-01T10:00:00.000Z".into())),
         }
@@ -160,6 +233,7 @@ mod tests {
             has_note: true,
             flags: FlagSet::default(),
             recommendation: Recommendation::Keep,
+            in_force: None,
         }
     }
 
@@ -195,6 +269,62 @@ mod tests {
             ..event(15, DecisionKind::Attest, &close)
         };
         assert!(rules.refused(&other_actor).is_some());
+    }
+
+    #[test]
+    fn a_close_action_decides_only_what_nobody_decided_and_as_the_campaign_says() {
+        let rules = rules();
+        let keep = DecisionBody {
+            close_action: Some("keep".into()),
+            ..DecisionBody::default()
+        };
+        let over_a_revoke = DecisionEvent {
+            in_force: Some((DecisionKind::Revoke, 7)),
+            ..event(15, DecisionKind::Attest, &keep)
+        };
+        let refused = rules.refused(&over_a_revoke).unwrap();
+        assert!(
+            refused.contains("already decided (revoke, event 7)"),
+            "{refused}"
+        );
+        let revoked_on_keep = rules
+            .refused(&event(15, DecisionKind::Revoke, &keep))
+            .unwrap();
+        assert!(
+            revoked_on_keep.contains("close action keep gives this item attest"),
+            "{revoked_on_keep}"
+        );
+        let other_action = DecisionBody {
+            close_action: Some("revoke".into()),
+            ..DecisionBody::default()
+        };
+        assert!(
+            rules
+                .refused(&event(15, DecisionKind::Attest, &other_action))
+                .is_some()
+        );
+        let by_recommendation = CampaignRules {
+            on_close: Some(OnClose::Recommendation),
+            ..rules
+        };
+        let recommendation = DecisionBody {
+            close_action: Some("recommendation".into()),
+            ..DecisionBody::default()
+        };
+        let revoke_recommended = DecisionEvent {
+            recommendation: Recommendation::Revoke,
+            ..event(15, DecisionKind::Revoke, &recommendation)
+        };
+        assert_eq!(by_recommendation.refused(&revoke_recommended), None);
+        assert_eq!(
+            by_recommendation.refused(&event(15, DecisionKind::Attest, &recommendation)),
+            None
+        );
+        assert!(
+            by_recommendation
+                .refused(&event(15, DecisionKind::Revoke, &recommendation))
+                .is_some()
+        );
     }
 
     /// As someone with recert's own code could: a decision appended with

@@ -476,15 +476,20 @@ pub fn difference(found: &Shape, expected: &Shape) -> Option<String> {
 }
 
 /// Every table, index, trigger and view, by (type, name): the table it
-/// belongs to and its SQL. SQLite's own objects (`sqlite_sequence`,
-/// `sqlite_stat1`, the indexes behind UNIQUE constraints) are left out:
-/// SQLite makes them, and no one else may name an object `sqlite_…`.
+/// belongs to and its SQL. SQLite's own objects (`sqlite_sequence`, the
+/// `sqlite_stat` tables, the indexes behind UNIQUE constraints, which have
+/// no SQL) are left out by exactly those names: SQLite refuses to create
+/// anything else called `sqlite_…`, but an object written into the schema
+/// table under such a name (`PRAGMA writable_schema`) still loads and runs.
 pub type Objects = std::collections::BTreeMap<(String, String), (String, Option<String>)>;
 
 pub fn objects(conn: &rusqlite::Connection) -> rusqlite::Result<Objects> {
     conn.prepare(
         "SELECT type, name, tbl_name, sql FROM sqlite_schema
-         WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
+         WHERE NOT (type = 'table' AND name IN ('sqlite_sequence', 'sqlite_stat1',
+                        'sqlite_stat2', 'sqlite_stat3', 'sqlite_stat4'))
+           AND NOT (type = 'index' AND sql IS NULL
+                    AND name LIKE 'sqlite\\_autoindex\\_%' ESCAPE '\\')",
     )?
     .query_map([], |r| Ok(((r.get(0)?, r.get(1)?), (r.get(2)?, r.get(3)?))))?
     .collect()
@@ -520,8 +525,9 @@ pub fn object_differences(found: &Objects, expected: &Objects) -> Vec<String> {
     let mut differences = Vec::new();
     for ((kind, name), (table, sql)) in found {
         if !expected.contains_key(&(kind.clone(), name.clone())) {
+            let article = if kind == "index" { "an" } else { "a" };
             differences.push(format!(
-                "the schema has a {kind} {name}{} that recert does not create: {}",
+                "the schema has {article} {kind} {name}{} that recert does not create: {}",
                 on(kind, table),
                 excerpt(sql)
             ));
@@ -599,16 +605,32 @@ mod tests {
              DROP TRIGGER item_no_delete; DROP INDEX item_by_grant;
              DROP TRIGGER tally_on_change;
              CREATE TRIGGER tally_on_change AFTER UPDATE OF decision ON item_state
-             BEGIN SELECT 1; END;",
+             BEGIN SELECT 1; END;
+             CREATE INDEX extra_x ON extra (x);",
         )
         .unwrap();
         let found = super::objects(&conn).unwrap();
         assert!(found.keys().all(|(_, name)| !name.starts_with("sqlite_")));
+        // Under SQLite's own prefix, written into the schema table: it runs.
+        conn.execute_batch(
+            "PRAGMA writable_schema = ON;
+             INSERT INTO sqlite_schema (type, name, tbl_name, rootpage, sql)
+             VALUES ('trigger', 'sqlite_hidden', 'event', 0,
+                     'CREATE TRIGGER sqlite_hidden BEFORE INSERT ON event BEGIN SELECT 1; END');
+             PRAGMA writable_schema = OFF;",
+        )
+        .unwrap();
+        let hidden = super::objects(&conn).unwrap();
+        assert!(
+            hidden.contains_key(&("trigger".to_string(), "sqlite_hidden".to_string())),
+            "{hidden:#?}"
+        );
         let expected = super::expected_objects(super::latest_version()).unwrap();
         let differences = super::object_differences(&found, &expected);
-        assert_eq!(differences.len(), 4, "{differences:#?}");
+        assert_eq!(differences.len(), 5, "{differences:#?}");
         for expected in [
             "the schema has a table extra that recert does not create: CREATE TABLE extra",
+            "the schema has an index extra_x on table extra that recert does not create",
             "the schema's trigger tally_on_change on table item_state is not the one recert \
              creates",
             "the schema lacks recert's index item_by_grant on table item",

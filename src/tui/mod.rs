@@ -19,6 +19,7 @@ use crate::store::{CampaignSummary, Store};
 use app::App;
 use chrono::NaiveDate;
 use color_eyre::Result;
+use color_eyre::eyre::WrapErr;
 use effects::{Runner, Worker};
 use message::{Effect, Msg};
 use ratatui::crossterm::event::{self, Event, KeyEventKind};
@@ -42,6 +43,19 @@ pub fn color_enabled() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
+/// The console draws on standard output and reads keys from the terminal:
+/// refused at once when there is none (a pipe, cron, `ssh` without `-t`)
+/// rather than failing on the first write.
+pub fn needs_a_terminal() -> Result<()> {
+    if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        return Ok(());
+    }
+    Err(color_eyre::eyre::eyre!(
+        "the console needs a terminal, and standard output is not one: run it in a terminal \
+         (over SSH: ssh -t); `recert items` and `recert decide` work without one"
+    ))
+}
+
 /// Runs the console on `campaign` until the reviewer quits.
 pub fn run(
     store: &mut Store,
@@ -50,7 +64,9 @@ pub fn run(
     via: crate::domain::roster::Established,
     today: NaiveDate,
 ) -> Result<()> {
-    let mut terminal = ratatui::try_init()?;
+    needs_a_terminal()?;
+    let mut terminal = ratatui::try_init()
+        .wrap_err("the console needs a terminal, and recert could not take this one over")?;
     let _guard = TerminalGuard;
     let size = terminal.size()?;
     let mut app = App::new(

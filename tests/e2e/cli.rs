@@ -633,3 +633,16 @@ fn the_man_page_describes_every_subcommand() {
         assert!(text.contains(&format!(".TH {name} 1")), "{name}.1:\n{text}");
     }
 }
+
+/// The console on a pipe (cron, `ssh` without `-t`) is refused at once,
+/// saying why, and a demo that cannot open keeps nothing.
+#[test]
+fn the_console_without_a_terminal_says_so_and_leaves_nothing() {
+    let sandbox = Sandbox::with_campaign();
+    let err = sandbox.fails(1, &["review", "Q4"]);
+    assert!(err.contains("the console needs a terminal"), "{err}");
+    let kept = sandbox.path("kept.db");
+    let err = sandbox.fails(1, &["demo", "--keep", kept.to_str().unwrap()]);
+    assert!(err.contains("the console needs a terminal"), "{err}");
+    assert!(!kept.exists(), "the demo seeded nothing");
+}

@@ -197,6 +197,34 @@ fn every_difference_from_recerts_schema_is_named() {
     assert!(!err.contains("sqlite_stat"), "SQLite's own tables: {err}");
 }
 
+/// SQLite refuses `CREATE TRIGGER sqlite_…`, but a row written into its
+/// schema table under that name loads and runs like any trigger.
+#[test]
+fn a_trigger_hidden_under_sqlites_own_prefix_is_named() {
+    let sandbox = imported();
+    let conn = Connection::open(sandbox.db()).unwrap();
+    conn.execute_batch(
+        "PRAGMA writable_schema = ON;
+         INSERT INTO sqlite_schema (type, name, tbl_name, rootpage, sql)
+         VALUES ('trigger', 'sqlite_hidden', 'event', 0,
+                 'CREATE TRIGGER sqlite_hidden BEFORE INSERT ON event
+                  WHEN NEW.kind = ''campaign_created''
+                  BEGIN SELECT RAISE(ABORT, ''the hidden trigger ran''); END');
+         PRAGMA writable_schema = OFF;",
+    )
+    .unwrap();
+    drop(conn);
+    let err = sandbox.fails(1, &["campaign", "new", "Q4", "--due", "2026-12-15"]);
+    assert!(err.contains("the hidden trigger ran"), "it runs: {err}");
+    let err = sandbox.fails(1, &["verify"]);
+    assert!(
+        err.contains(
+            "the schema has a trigger sqlite_hidden on table event that recert does not create"
+        ),
+        "{err}"
+    );
+}
+
 #[test]
 fn a_campaign_policy_edited_to_let_decisions_through_is_named_with_what_it_let_through() {
     let sandbox = Sandbox::with_campaign();
@@ -380,6 +408,128 @@ fn a_decision_after_the_sign_off_is_refused_and_small_clock_differences_are_not(
         "{err}"
     );
     assert!(!err.contains("back-dated"), "{err}");
+}
+
+/// Appends a correctly hashed event as someone with recert's code could.
+fn append_event(conn: &Connection, kind: &str, item: Option<i64>, note: &str, body: &str) -> i64 {
+    let (seq, prev): (i64, String) = conn
+        .query_row(
+            "SELECT seq, hash FROM event ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    let at = "2026-11-22T10:00:00.000Z";
+    let content = EventContent {
+        seq: seq + 1,
+        kind,
+        campaign: Some(1),
+        item,
+        actor: REVIEWER,
+        actor_via: Some("asserted"),
+        at,
+        note: Some(note),
+        body,
+    };
+    conn.execute(
+        "INSERT INTO event (seq, kind, campaign, item, actor, actor_via, at, note, body,
+                            prev_hash, hash)
+         VALUES (?1, ?2, 1, ?3, ?4, 'asserted', ?5, ?6, ?7, ?8, ?9)",
+        params![
+            seq + 1,
+            kind,
+            item,
+            REVIEWER,
+            at,
+            note,
+            body,
+            prev,
+            event_hash(&prev, &content)
+        ],
+    )
+    .unwrap();
+    seq + 1
+}
+
+#[test]
+fn a_forged_close_that_changes_a_signed_off_decision_is_refused() {
+    let sandbox = Sandbox::with_campaign();
+    let item = sandbox.sample_item("Q4", 1);
+    let decided = sandbox.ok(&["decide", "Q4", &item, "revoke", "--note", "left in June"]);
+    assert!(decided.contains("(event 3)"), "{decided}");
+    sandbox.ok(&[
+        "signoff",
+        "Q4",
+        "--note",
+        "29 undecided: the rest keep",
+        "--accept-undecided",
+        "29",
+    ]);
+    let head = held_head(&sandbox);
+    // The close, as recert writes it, but its first close action keeps the
+    // revoked item: appended after the held head, all hashes correct.
+    let conn = Connection::open(sandbox.db()).unwrap();
+    let id: i64 = item.parse().unwrap();
+    let body = r#"{"assigned_to":"m.santos@northwind.example.com","recommendation":"revoke","against_recommendation":true,"self_review":false,"bulk":true,"close_action":"keep"}"#;
+    let forged = append_event(&conn, "attest", Some(id), "nobody decided this item", body);
+    conn.execute(
+        "UPDATE item_state SET decision = 'attest', decided_event = ?2, last_event = ?2
+         WHERE item = ?1",
+        params![id, forged],
+    )
+    .unwrap();
+    append_event(
+        &conn,
+        "campaign_closed",
+        None,
+        "closed",
+        r#"{"on_close":"keep","kept":1,"revoked":0}"#,
+    );
+    drop(conn);
+    let report = sandbox.json(&["report", "Q4", "--format", "json"]);
+    assert_eq!(report["campaign"]["state"], "closed", "{report}");
+    let err = sandbox.fails(1, &["verify", "--head", &head]);
+    assert!(
+        err.contains(&format!(
+            "event {forged}: an attest of item {item} in campaign \"Q4\" marked as a close \
+             action, but the item was already decided (revoke, event 3) and a close decides only \
+             what nobody decided: the rules refuse it"
+        )),
+        "{err}"
+    );
+    assert!(!err.contains("item_state was edited"), "{err}");
+}
+
+#[test]
+fn a_forged_close_that_leaves_items_undecided_is_refused() {
+    let sandbox = Sandbox::with_campaign();
+    sandbox.ok(&[
+        "signoff",
+        "Q4",
+        "--note",
+        "30 undecided: the close revokes them",
+        "--accept-undecided",
+        "30",
+    ]);
+    let head = held_head(&sandbox);
+    // A close event that says what the close action did, without doing it.
+    let conn = Connection::open(sandbox.db()).unwrap();
+    let close = append_event(
+        &conn,
+        "campaign_closed",
+        None,
+        "closed",
+        r#"{"on_close":"keep","kept":30,"revoked":0}"#,
+    );
+    drop(conn);
+    let err = sandbox.fails(1, &["verify", "--head", &head]);
+    assert!(
+        err.contains(&format!(
+            "event {close}: campaign \"Q4\" was closed (event {close}) with 30 items nobody \
+             decided: a close gives each its close action, so the rules refuse this close"
+        )),
+        "{err}"
+    );
 }
 
 /// Rewrites the whole log as someone who can write the file can: each

@@ -816,3 +816,31 @@ fn a_database_path_that_is_not_a_regular_file_is_refused_at_once() {
         }
     }
 }
+
+/// SQLite opens a `-journal` it finds beside the database to read it: a
+/// FIFO there held every command, readers too, forever. The database is
+/// refused at once, naming the file, and nothing is changed.
+#[test]
+fn a_special_file_beside_the_database_is_refused_at_once() {
+    let sandbox = Sandbox::with_campaign();
+    let before = sandbox.dump();
+    for suffix in ["-journal", "-wal", "-shm"] {
+        let companion = sandbox.path(&format!("recert.db{suffix}"));
+        let _ = std::fs::remove_file(&companion);
+        assert!(make_node("mkfifo", &companion), "mkfifo");
+        for args in COMMANDS.iter().filter(|c| c[0] != "init") {
+            let output = output_within_deadline(sandbox.std_cmd(args));
+            let err = String::from_utf8_lossy(&output.stderr);
+            assert_eq!(output.status.code(), Some(1), "{suffix} {args:?}: {err}");
+            assert!(
+                err.contains(&format!(
+                    "recert.db{suffix} beside it is a FIFO (named pipe), not a regular file"
+                )),
+                "{suffix} {args:?}: {err}"
+            );
+        }
+        assert!(file_type(&companion).is_fifo(), "{suffix} left as it was");
+        std::fs::remove_file(&companion).unwrap();
+    }
+    assert_eq!(sandbox.dump(), before, "nothing was changed");
+}

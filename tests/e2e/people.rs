@@ -183,6 +183,34 @@ fn nobody_acts_without_a_name() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
+    // A name that draws nothing, or with a character that draws nothing,
+    // is somebody else who looks the same: refused, not recorded.
+    for hidden in [
+        "\u{200b}",
+        "m.santos\u{200b}@northwind.example.com",
+        "a\u{1b}[2Jb@x",
+    ] {
+        let output = sandbox
+            .cmd()
+            .args(["--as", hidden, "decide", "Q4", &item, "attest"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{hidden:?}: {err}");
+        assert!(
+            err.contains("holds a control character or one that draws nothing"),
+            "{hidden:?}: {err}"
+        );
+        assert!(
+            !err.contains('\u{200b}') && !err.contains('\u{1b}'),
+            "{err}"
+        );
+    }
+    let to = [
+        "decide", "Q4", &item, "reassign", "--to", "\u{200b}", "--note", "n",
+    ];
+    let err = sandbox.fails(1, &to);
+    assert!(err.contains("holds a control character"), "{err}");
     assert_eq!(sandbox.dump(), before, "nothing was recorded");
     // Reading needs nobody.
     let output = nameless("--as \"\"").arg("verify").output().unwrap();

@@ -124,3 +124,58 @@ fn a_reader_that_stops_after_a_few_bytes_stops_a_large_report_quietly() {
         assert_quiet(args, &output);
     }
 }
+
+/// Standard error closed by its reader (`recert import bad.csv 2>&1 |
+/// head`): what a command says there goes to nobody, and its exit code
+/// still tells how it ended. It aborted (SIGABRT) as `eprintln!` panicked
+/// and the panic report failed on the same pipe.
+#[test]
+fn a_closed_standard_error_ends_each_command_with_its_own_exit_code() {
+    let sandbox = Sandbox::with_campaign();
+    let rejected = sandbox.write(
+        "bad.csv",
+        "tenant,system,identity_id,identity_name,identity_kind,relationship,entitlement\n\
+         nw,github,a@x,Ann,robot,partner,admin\n",
+    );
+    let extra = sandbox.write(
+        "extra.csv",
+        &std::fs::read_to_string(fixture("canonical/sample.csv"))
+            .unwrap()
+            .lines()
+            .enumerate()
+            .map(|(n, line)| format!("{line},{}\n", if n == 0 { "department" } else { "ops" }))
+            .collect::<String>(),
+    );
+    let report = sandbox.path("q4.csv");
+    let cases: &[(&[&str], i32)] = &[
+        (&["import", rejected.to_str().unwrap()], 1),
+        (&["items", "no such campaign"], 1),
+        (&["campaign", "new", "Q5", "--due", "not a date"], 2),
+        (&["report", "Q4", "--out", report.to_str().unwrap()], 0),
+    ];
+    let run = |args: &[&str]| {
+        let (reader, writer) = std::io::pipe().expect("a pipe");
+        drop(reader);
+        sandbox
+            .std_cmd(args)
+            .stdout(Stdio::null())
+            .stderr(writer)
+            .output()
+            .expect("run recert")
+    };
+    for (args, code) in cases {
+        assert_eq!(run(args).status.code(), Some(*code), "{args:?}");
+    }
+    assert!(report.exists(), "the report was written");
+    // A warning nobody reads does not undo the import it warned about.
+    assert_eq!(
+        run(&["import", extra.to_str().unwrap()]).status.code(),
+        Some(0)
+    );
+    // verify's verdict stands with nobody reading its findings.
+    let conn = rusqlite::Connection::open(sandbox.db()).unwrap();
+    conn.execute_batch("DROP TRIGGER event_no_update; UPDATE event SET note = 'x' WHERE seq = 1;")
+        .unwrap();
+    drop(conn);
+    assert_eq!(run(&["verify"]).status.code(), Some(1));
+}
