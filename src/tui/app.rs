@@ -1,6 +1,8 @@
 //! The console's state: what is on screen and what the reviewer is doing.
 //! Only `update` changes it; views only read it.
 
+use crate::domain::people::person_key;
+use crate::domain::roster::Established;
 use crate::domain::{CampaignState, DecisionKind, Field, Filter, Policy, RemediationStatus};
 use crate::rules::signoff::SignerRole;
 use crate::store::{
@@ -272,6 +274,11 @@ pub struct App {
     pub campaign: CampaignView,
     pub tally: Tally,
     pub reviewer: String,
+    /// How recert knows who `reviewer` is (stated, the OS account, an SSH
+    /// key), shown beside the name.
+    pub established: Established,
+    /// The people a reassign may name, which its field completes from.
+    pub known_people: Vec<String>,
     pub today: NaiveDate,
     pub policy: Policy,
     pub view: View,
@@ -319,6 +326,8 @@ impl App {
             },
             tally: campaign.tally,
             reviewer,
+            established: Established::Asserted,
+            known_people: Vec::new(),
             today,
             policy: campaign.policy.clone(),
             view: View::default(),
@@ -439,4 +448,20 @@ mod tests {
             assert!(parse_until(bad, today).is_err(), "{bad:?}");
         }
     }
+}
+
+/// The known people whose e-mail holds `typed` (ignoring case), those it
+/// begins first: what the reassign field offers and Tab completes to.
+pub fn completions<'k>(typed: &str, known: &'k [String]) -> Vec<&'k str> {
+    let typed = person_key(typed);
+    if typed.is_empty() {
+        return Vec::new();
+    }
+    let mut found: Vec<(bool, &str)> = known
+        .iter()
+        .filter(|k| person_key(k).contains(typed.as_ref()))
+        .map(|k| (!person_key(k).starts_with(typed.as_ref()), k.as_str()))
+        .collect();
+    found.sort();
+    found.into_iter().map(|(_, k)| k).collect()
 }

@@ -76,6 +76,8 @@ pub fn run(
         (size.width, size.height),
         color_enabled(),
     );
+    app.established = via.clone();
+    app.known_people = known_people(store)?;
     let mut runner = Runner::new(store, campaign.id, reviewer.clone(), today).with_via(via);
     // Declared after the runner, so dropped (its reader closed) first.
     let mut later = Deferred::default();
@@ -111,6 +113,13 @@ pub fn run(
         stale = true;
     }
     Ok(())
+}
+
+/// Whom a reassign may name: the people register, and in a personal
+/// database also everyone the estate and campaigns name.
+fn known_people(store: &Store) -> Result<Vec<String>> {
+    let personal = store.mode()? == crate::domain::roster::Mode::Personal;
+    Ok(store.known_people(personal)?.into_iter().collect())
 }
 
 /// What the event loop does while no key waits, the keyboard quiet for

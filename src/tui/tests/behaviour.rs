@@ -591,3 +591,80 @@ fn the_detail_shows_each_flags_controls_and_a_disabled_account() {
             .contains("Account     ✗ disabled at the source")
     );
 }
+
+/// Tab in the reassign field completes the first known person the text
+/// matches; once the field holds a known name, Tab moves on to the note,
+/// and the reassign is recorded to the completed name.
+#[test]
+fn tab_completes_a_reassign_target_from_known_people() {
+    let (mut store, campaign) = sample_store();
+    let mut console = Console::open(&mut store, &campaign, (120, 40));
+    console.app.known_people = vec![
+        "a.kowalski@northwind.example.com".into(),
+        "m.santos@northwind.example.com".into(),
+        "t.nguyen@northwind.example.com".into(),
+    ];
+    let first = console.current().id;
+    console.send(ch('g'));
+    console.type_text("NGUY");
+    console.send(key(KeyCode::Tab));
+    let Mode::Editor(editor) = &console.app.mode else {
+        panic!("the reassign dialog is open");
+    };
+    assert_eq!(
+        editor.text(Input::To).as_deref(),
+        Some("t.nguyen@northwind.example.com")
+    );
+    assert_eq!(editor.focused(), Input::To, "the first Tab only completes");
+    console.send(key(KeyCode::Tab));
+    let Mode::Editor(editor) = &console.app.mode else {
+        panic!("the reassign dialog is open");
+    };
+    assert_eq!(editor.focused(), Input::Note);
+    console.type_text("his system");
+    console.send(ctrl('s'));
+    assert!(!console.editing());
+    assert_eq!(
+        console.row(first).assignee,
+        "t.nguyen@northwind.example.com"
+    );
+}
+
+/// In a shared database a decision key on someone else's item records
+/// nothing and says whose the item is and who else may decide it.
+#[test]
+fn a_decision_on_an_item_i_may_not_decide_says_who_may() {
+    let (mut store, campaign) = sample_store();
+    store
+        .set_mode(
+            &crate::testing::acting(OWNER),
+            crate::domain::roster::Mode::Shared,
+            None,
+        )
+        .unwrap();
+    let mut console = Console::open(&mut store, &campaign, (160, 40));
+    console.send(ch('v')); // all items
+    let theirs = console
+        .app
+        .queue
+        .rows
+        .iter()
+        .position(|r| r.assignee == OWNER)
+        .expect("an item of the owner's");
+    for _ in 0..theirs {
+        console.send(key(KeyCode::Down));
+    }
+    let item = console.current().id;
+    console.send(ch('a'));
+    if console.editing() {
+        console.type_text("still needed");
+        console.send(ctrl('s'));
+    }
+    let screen = console.draw();
+    assert!(
+        screen.contains(&format!("item {} is {OWNER}'s to decide", item.0)),
+        "{screen}"
+    );
+    assert!(screen.contains("--override"), "{screen}");
+    assert_eq!(console.row(item).decision, None, "nothing was recorded");
+}

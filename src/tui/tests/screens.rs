@@ -222,3 +222,26 @@ fn detail_with_controls_register_and_contract() {
         snapshot("detail_controls", size, console.draw());
     }
 }
+
+/// A reassign: the field offers the known people its text matches, Tab
+/// completes the first, and the header says how the acting person is known.
+#[test]
+fn reassign_dialog_completes_known_people() {
+    for size in SIZES {
+        let (mut store, campaign) = sample_store();
+        let mut console = Console::open(&mut store, &campaign, size);
+        console.app.known_people = console
+            .runner
+            .store
+            .known_people(true)
+            .unwrap()
+            .into_iter()
+            .collect();
+        console.app.established = crate::domain::roster::Established::OsUser("akowalski".into());
+        console.send(ch('g'));
+        console.type_text("ngu");
+        snapshot("reassign_offering", size, console.draw());
+        console.send(key(KeyCode::Tab));
+        snapshot("reassign_completed", size, console.draw());
+    }
+}

@@ -4,6 +4,7 @@
 //! refused save loses nothing that was typed.
 
 use super::{Select, detail_for_selection, recount, reload, text_field};
+use crate::domain::people::same_person;
 use crate::domain::{CampaignState, Decision, DecisionKind};
 use crate::rules::decision::{exception_end, note_required};
 use crate::store::{
@@ -11,7 +12,9 @@ use crate::store::{
     SelectionPreview, Tally,
 };
 use crate::tui::action::Action;
-use crate::tui::app::{App, Confirm, Editor, Input, Marks, Mode, Status, Subject, parse_until};
+use crate::tui::app::{
+    App, Confirm, Editor, Input, Marks, Mode, Status, Subject, completions, parse_until,
+};
 use crate::tui::keymap::{self, ModeKind};
 use crate::tui::message::Effect;
 use ratatui::crossterm::event::KeyEvent;
@@ -202,6 +205,21 @@ pub(super) fn on_editor_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             vec![]
         }
         Some(Action::NextField) => {
+            // In the reassign field, Tab first completes a known name.
+            if editor.focused() == Input::To
+                && let Some(typed) = editor.text(Input::To)
+                && let Some(first) = completions(typed.trim(), &app.known_people).first()
+                && !same_person(typed.trim(), first)
+            {
+                let completed = first.to_string();
+                if let Some((_, field)) = editor.fields.iter_mut().find(|(i, _)| *i == Input::To) {
+                    field.move_cursor(ratatui_textarea::CursorMove::End);
+                    field.delete_line_by_head();
+                    field.insert_str(completed);
+                }
+                show_focus(editor);
+                return vec![];
+            }
             editor.focus = (editor.focus + 1) % count;
             show_focus(editor);
             vec![]

@@ -5,7 +5,7 @@ use super::{Theme, centered};
 use crate::domain::DecisionKind;
 use crate::domain::text::sanitize;
 use crate::tui::action::Action;
-use crate::tui::app::{App, Confirm, Editor, Input, Subject, parse_until};
+use crate::tui::app::{App, Confirm, Editor, Input, Subject, completions, parse_until};
 use crate::tui::keymap::{ModeKind, keys_for};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -64,6 +64,37 @@ fn until_hint(editor: &Editor, app: &App) -> Option<Line<'static>> {
     )
 }
 
+/// The known people the typed reassign target matches, the first of which
+/// Tab completes to; or that nobody recert knows matches it.
+fn known_hint(editor: &Editor, app: &App) -> Option<Line<'static>> {
+    let typed = editor.text(Input::To)?;
+    let typed = typed.trim();
+    if typed.is_empty() || app.known_people.is_empty() {
+        return None;
+    }
+    let found = completions(typed, &app.known_people);
+    Some(Line::from(match found.as_slice() {
+        [] => format!("        ✗ nobody recert knows matches {}", sanitize(typed)),
+        [only] if crate::domain::people::same_person(only, typed) => {
+            format!("        = {} (known)", sanitize(only))
+        }
+        many => format!(
+            "        {} completes: {}{}",
+            keys_for(ModeKind::Editor, Action::NextField),
+            many.iter()
+                .take(4)
+                .map(|k| sanitize(k).into_owned())
+                .collect::<Vec<_>>()
+                .join(", "),
+            if many.len() > 4 {
+                format!(" (+{} more)", many.len() - 4)
+            } else {
+                String::new()
+            }
+        ),
+    }))
+}
+
 pub fn render_editor(editor: &Editor, app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
     let width = area.width.saturating_sub(4).clamp(40, 100);
     let area = centered(area, width, 16);
@@ -107,6 +138,11 @@ pub fn render_editor(editor: &Editor, app: &App, theme: &Theme, frame: &mut Fram
         rows.push(Row::Field(*input, field));
         if *input == Input::Until
             && let Some(hint) = until_hint(editor, app)
+        {
+            rows.push(Row::Hint(hint));
+        }
+        if *input == Input::To
+            && let Some(hint) = known_hint(editor, app)
         {
             rows.push(Row::Hint(hint));
         }

@@ -3,6 +3,7 @@
 //! and the status bar (progress, the last message, key hints).
 
 use super::{Theme, fit};
+use crate::domain::roster::Established;
 use crate::domain::text::sanitize;
 use crate::domain::{CampaignState, RemediationStatus};
 use crate::tui::action::Action;
@@ -28,8 +29,28 @@ pub fn due_text(app: &App) -> (String, bool) {
 pub fn render_header(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
     let (due, overdue) = due_text(app);
     let due_style = if overdue { theme.danger() } else { theme.dim() };
-    let reviewer = format!(" as {} ", sanitize(&app.reviewer));
     let name = sanitize(&app.campaign.name).into_owned();
+    // How the acting person is known: in full where it fits beside the
+    // campaign's name, else briefly, else by the e-mail's local part.
+    let email = sanitize(&app.reviewer).into_owned();
+    let local = email.split('@').next().unwrap_or(&email).to_string();
+    let acting = |who: &str, long: bool| {
+        format!(" as {who} ({}) ", established_words(&app.established, long))
+    };
+    let fixed = format!(
+        " {name} · {} · {due}",
+        super::lifecycle::state_words(app.campaign.state)
+    );
+    let candidates = [
+        acting(&email, true),
+        acting(&email, false),
+        acting(&local, false),
+    ];
+    let reviewer = candidates
+        .iter()
+        .find(|r| r.chars().count() + fixed.chars().count() <= area.width as usize)
+        .unwrap_or(&candidates[2])
+        .clone();
     let state = super::lifecycle::state_words(app.campaign.state);
     let state_style = match app.campaign.state {
         CampaignState::Open => Style::default(),
@@ -64,6 +85,21 @@ pub fn render_header(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect
         .right_aligned(),
         right,
     );
+}
+
+/// How the acting person was established, briefly: a stated name is
+/// shown as such, so nobody mistakes it for a proven one.
+fn established_words(via: &Established, long: bool) -> String {
+    match (via, long) {
+        (Established::Asserted, _) => "asserted".to_string(),
+        (Established::OsUser(user), true) => format!("OS account {}", sanitize(user)),
+        (Established::OsUser(_), false) => "OS account".to_string(),
+        (Established::SshKey(fingerprint), true) => {
+            let short: String = fingerprint.chars().take(15).collect();
+            format!("SSH key {}…", sanitize(&short))
+        }
+        (Established::SshKey(_), false) => "SSH key".to_string(),
+    }
 }
 
 /// What the queue shows, in words: "my items · relationship=contractor ·
