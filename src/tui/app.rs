@@ -419,6 +419,22 @@ pub fn parse_until(text: &str, today: NaiveDate) -> Result<NaiveDate, String> {
     end.ok_or_else(invalid)
 }
 
+/// The known people whose e-mail holds `typed` (ignoring case), those it
+/// begins first: what the reassign field offers and Tab completes to.
+pub fn completions<'k>(typed: &str, known: &'k [String]) -> Vec<&'k str> {
+    let typed = person_key(typed);
+    if typed.is_empty() {
+        return Vec::new();
+    }
+    let mut found: Vec<(bool, &str)> = known
+        .iter()
+        .filter(|k| person_key(k).contains(typed.as_ref()))
+        .map(|k| (!person_key(k).starts_with(typed.as_ref()), k.as_str()))
+        .collect();
+    found.sort();
+    found.into_iter().map(|(_, k)| k).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -448,20 +464,17 @@ mod tests {
             assert!(parse_until(bad, today).is_err(), "{bad:?}");
         }
     }
-}
 
-/// The known people whose e-mail holds `typed` (ignoring case), those it
-/// begins first: what the reassign field offers and Tab completes to.
-pub fn completions<'k>(typed: &str, known: &'k [String]) -> Vec<&'k str> {
-    let typed = person_key(typed);
-    if typed.is_empty() {
-        return Vec::new();
+    #[test]
+    fn completions_are_known_names_holding_the_text_beginnings_first() {
+        let known: Vec<String> = ["a.nguyen@x", "t.nguyen@x", "nguyen.k@y", "m.santos@x"]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(
+            completions(" NGUY", &known),
+            ["nguyen.k@y", "a.nguyen@x", "t.nguyen@x"]
+        );
+        assert!(completions("", &known).is_empty());
+        assert!(completions("zz", &known).is_empty());
     }
-    let mut found: Vec<(bool, &str)> = known
-        .iter()
-        .filter(|k| person_key(k).contains(typed.as_ref()))
-        .map(|k| (!person_key(k).starts_with(typed.as_ref()), k.as_str()))
-        .collect();
-    found.sort();
-    found.into_iter().map(|(_, k)| k).collect()
 }
