@@ -263,3 +263,48 @@ fn a_personal_database_records_decisions_on_anothers_behalf() {
         "the item moved to Tom: Anna decides it on his behalf now: {body}"
     );
 }
+
+/// In a shared database the register, the mode, imports and new campaigns
+/// are an admin's: someone recert establishes who is not one is refused.
+#[test]
+fn a_shared_database_keeps_admin_work_for_admins() {
+    let sandbox = Sandbox::with_campaign();
+    let me = os_account();
+    sandbox.ok(&[
+        "people",
+        "add",
+        REVIEWER,
+        "--role",
+        "admin",
+        "--os-user",
+        &me,
+    ]);
+    // Another admin, reachable by an SSH key, so the last step keeps one.
+    sandbox.ok(&[
+        "people",
+        "add",
+        "d.moreau@northwind.example.com",
+        "--role",
+        "admin",
+        "--ssh-key",
+        KEY,
+    ]);
+    sandbox.ok(&["mode", "shared"]);
+    sandbox.ok(&["people", "add", REVIEWER, "--no-roles"]);
+    let before = sandbox.dump();
+    let sample = crate::util::fixture("canonical/sample.csv");
+    for args in [
+        vec!["import", sample.to_str().unwrap()],
+        vec!["people", "add", "x@northwind.example.com"],
+        vec!["mode", "personal"],
+        vec!["campaign", "new", "Q1", "--due", "2027-03-31"],
+    ] {
+        let err = sandbox.fails(1, &args);
+        assert!(err.contains("admin"), "{args:?}: {err}");
+        assert!(err.contains(REVIEWER), "says who was refused: {err}");
+    }
+    assert_eq!(sandbox.dump(), before, "nothing was recorded");
+    // Reading stays open to them.
+    sandbox.ok(&["items", "Q4"]);
+    sandbox.ok(&["verify"]);
+}
