@@ -36,6 +36,7 @@ mod schema;
 mod selection;
 mod signoff;
 mod snapshots;
+mod stalled;
 pub mod sqlite;
 mod versions;
 
@@ -46,6 +47,7 @@ pub use items::{EarlierDecision, HistoryEntry, ItemDetail, ItemQuery, ItemRow, P
 pub use people::PeopleCounts;
 pub use register::{RegisterCounts, RegisterImport};
 pub use selection::{BulkOutcome, Selection, SelectionPreview};
+pub use stalled::{DelegationEntry, StalledItem, Waiting};
 pub use snapshots::{ImportCounts, ImportSession, RowProblem, SnapshotMeta};
 
 pub use exceptions::{ExceptionEntry, ExceptionFilter};
