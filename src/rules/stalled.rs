@@ -30,7 +30,9 @@ pub fn may_delegate(
     if until < today {
         return Err(Refusal::invalid(
             "until",
-            format!("--until {until} is in the past (today is {today}): a delegation ends today or later"),
+            format!(
+                "--until {until} is in the past (today is {today}): a delegation ends today or later"
+            ),
         ));
     }
     known_target(to, known)
@@ -80,6 +82,25 @@ pub fn fallback(item: &Stalled<'_>, known: impl Fn(&str) -> bool) -> Option<Stri
                 && known(who)
         })
         .map(|who| who.into_owned())
+}
+
+/// Owner-only work on a campaign (escalating, reminding): anyone's in a
+/// personal database, the campaign owner's only in a shared one.
+pub fn require_owner(
+    mode: Mode,
+    actor: &Actor,
+    campaign: &str,
+    owner: &str,
+    what: &str,
+) -> Result<(), Refusal> {
+    if mode == Mode::Personal || same_person(&actor.email, owner) {
+        return Ok(());
+    }
+    Err(Refusal::NotAllowed(format!(
+        "{what} campaign {campaign:?} is for its owner, {owner}, in a shared database; {} is not \
+         the owner",
+        actor.email
+    )))
 }
 
 /// A campaign's recorded cancellation.
@@ -162,7 +183,13 @@ mod tests {
         assert!(may_delegate("e.hartley@x", "D.Moreau@x", today, today, &people).is_ok());
         let to_self = may_delegate("e.hartley@x", "E.Hartley@x", today, today, &people);
         assert!(matches!(to_self, Err(Refusal::Invalid { field: "to", .. })));
-        let past = may_delegate("e.hartley@x", "d.moreau@x", day("2026-11-21"), today, &people);
+        let past = may_delegate(
+            "e.hartley@x",
+            "d.moreau@x",
+            day("2026-11-21"),
+            today,
+            &people,
+        );
         assert!(matches!(past, Err(Refusal::Invalid { field: "until", .. })));
         let unknown = may_delegate("e.hartley@x", "d.moreu@x", today, today, &people)
             .unwrap_err()
@@ -226,6 +253,20 @@ mod tests {
             via: Established::Asserted,
             roles: roles.iter().copied().collect(),
         }
+    }
+
+    #[test]
+    fn owner_work_is_the_owners_in_a_shared_database() {
+        let lee = actor("lee@x", &[Role::Admin]);
+        assert!(require_owner(Mode::Personal, &lee, "Q4", "owner@x", "escalating").is_ok());
+        let refused = require_owner(Mode::Shared, &lee, "Q4", "owner@x", "escalating")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            refused.contains("escalating campaign \"Q4\" is for its owner, owner@x"),
+            "{refused}"
+        );
+        assert!(require_owner(Mode::Shared, &actor("OWNER@x", &[]), "Q4", "owner@x", "x").is_ok());
     }
 
     #[test]

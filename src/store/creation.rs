@@ -810,7 +810,9 @@ impl<'a> Assessor<'a> {
         let flag = |at: usize| -> Result<bool> { Ok(evidence[at].as_i64()? != 0) };
         let (email, sponsor) = (known.email, known.sponsor);
         let owners = [text(at::BUSINESS_OWNER)?, text(at::TECHNICAL_OWNER)?];
-        let reviewer = spec.reviewer_rule.pick(sponsor, owners[0], owners[1], &spec.owner);
+        let reviewer = spec
+            .reviewer_rule
+            .pick(sponsor, owners[0], owners[1], &spec.owner);
         let reviewer = crate::rules::routing::reviewer(
             spec.policy.effective_self_review(),
             reviewer,

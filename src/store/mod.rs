@@ -36,8 +36,8 @@ mod schema;
 mod selection;
 mod signoff;
 mod snapshots;
-mod stalled;
 pub mod sqlite;
+mod stalled;
 mod versions;
 
 pub use campaigns::{CampaignSummary, NewCampaign, Tally};
@@ -47,8 +47,8 @@ pub use items::{EarlierDecision, HistoryEntry, ItemDetail, ItemQuery, ItemRow, P
 pub use people::PeopleCounts;
 pub use register::{RegisterCounts, RegisterImport};
 pub use selection::{BulkOutcome, Selection, SelectionPreview};
-pub use stalled::{DelegationEntry, StalledItem, Waiting};
 pub use snapshots::{ImportCounts, ImportSession, RowProblem, SnapshotMeta};
+pub use stalled::{DelegationEntry, StalledItem, Waiting};
 
 pub use exceptions::{ExceptionEntry, ExceptionFilter};
 pub use integrity::{Discrepancy, HeadCheck, Verification};

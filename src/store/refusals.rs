@@ -117,7 +117,11 @@ impl Store {
                 format!(
                     "campaign {name:?} was cancelled (event {cancelled}), yet a {} was \
                      recorded after it (event {seq}): the rules refuse it",
-                    if kind == "campaign_closed" { "close" } else { "sign-off" }
+                    if kind == "campaign_closed" {
+                        "close"
+                    } else {
+                        "sign-off"
+                    }
                 ),
             );
         }

@@ -78,7 +78,10 @@ pub struct StalledItem {
 }
 
 /// The campaign's cancellation, if it was cancelled.
-pub(super) fn cancellation(conn: &Connection, campaign: CampaignId) -> Result<Option<Cancellation>> {
+pub(super) fn cancellation(
+    conn: &Connection,
+    campaign: CampaignId,
+) -> Result<Option<Cancellation>> {
     Ok(conn
         .prepare_cached(
             "SELECT seq, actor, at, note FROM event
@@ -298,7 +301,13 @@ impl Store {
                         kind: "items",
                         items,
                         delegated_by,
-                        riskiest: self.page(&query, None, PageDirection::Forward, true, riskiest)?,
+                        riskiest: self.page(
+                            &query,
+                            None,
+                            PageDirection::Forward,
+                            true,
+                            riskiest,
+                        )?,
                     });
                 }
             }
@@ -377,10 +386,7 @@ fn waiting_query(campaign: CampaignId, reviewer: &str) -> ItemQuery {
         campaign,
         filters: vec![
             Filter::new(Field::Reviewer, vec![reviewer.to_string()]),
-            Filter::new(
-                Field::State,
-                vec!["undecided".into(), "reassigned".into()],
-            ),
+            Filter::new(Field::State, vec!["undecided".into(), "reassigned".into()]),
         ],
         search: None,
     }
