@@ -262,6 +262,7 @@ mod tests {
             on_close: Some(OnClose::Keep),
             signed_off: Some(10),
             closed: Some((20, "owner@x".into(), "2026-12-01T10:00:00.000Z".into())),
+            ..CampaignRules::default()
         }
     }
 

@@ -464,3 +464,127 @@ pub(super) fn delegation_problems(conn: &Connection) -> Result<Vec<(Option<i64>,
     }
     Ok(problems)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::roster::Established;
+    use crate::testing::{self, OWNER, SPONSOR, acting, day};
+
+    fn owner() -> Actor {
+        Actor {
+            email: OWNER.into(),
+            via: Established::Asserted,
+            roles: Default::default(),
+        }
+    }
+
+    fn findings(store: &Store) -> Vec<String> {
+        let v = store.verify(&[], false).unwrap();
+        v.discrepancies.into_iter().map(|d| d.message).collect()
+    }
+
+    #[test]
+    fn a_cancelled_campaign_refuses_decisions_and_verify_refuses_one_forged_after() {
+        let (mut store, q4) = testing::sample_store();
+        let item = testing::sample_item(&store, &q4, 1);
+        store
+            .cancel_campaign(q4.id, &acting(OWNER), &owner(), "made by mistake")
+            .unwrap();
+        assert_eq!(
+            store.campaign("Q4").unwrap().state,
+            CampaignState::Cancelled
+        );
+        let refused = store
+            .decide(
+                q4.id,
+                &acting(SPONSOR),
+                &[super::super::DecisionRequest {
+                    item: super::super::ItemId(item),
+                    decision: Some(crate::domain::Decision::Attest),
+                    note: Some("x".into()),
+                    ..Default::default()
+                }],
+            )
+            .unwrap_err()
+            .to_string();
+        assert!(refused.contains("was cancelled by m.santos"), "{refused}");
+        assert!(findings(&store).is_empty(), "{:?}", findings(&store));
+        // A decision appended past the rules, correctly hashed.
+        let body = serde_json::json!({
+            "assigned_to": SPONSOR, "recommendation": "revoke",
+            "against_recommendation": true, "self_review": false, "bulk": false,
+        });
+        let mut chain = ChainWriter::start(&store.conn).unwrap();
+        chain
+            .append(
+                &store.conn,
+                &NewEvent {
+                    kind: "attest",
+                    campaign: Some(q4.id),
+                    item: Some(super::super::ItemId(item)),
+                    actor: SPONSOR,
+                    actor_via: "asserted",
+                    at: "2026-11-22T11:00:00.000Z",
+                    note: Some("forged"),
+                    body: body.to_string(),
+                },
+            )
+            .unwrap();
+        let found = findings(&store);
+        assert!(
+            found
+                .iter()
+                .any(|f| f.contains("after the campaign was cancelled")),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn a_cancelled_campaign_is_never_the_previous_one() {
+        let (mut store, q4) = testing::sample_store();
+        store
+            .cancel_campaign(q4.id, &acting(OWNER), &owner(), "wrong as-of date")
+            .unwrap();
+        let again = testing::campaign(&mut store, "Q4 again", "2026-11-01");
+        assert_eq!(again.previous, None);
+        assert_eq!(store.latest_campaign().unwrap().unwrap().name, "Q4 again");
+        let third = testing::campaign(&mut store, "Q4 third", "2026-11-01");
+        assert_eq!(third.previous.as_deref(), Some("Q4 again"));
+    }
+
+    #[test]
+    fn verify_holds_the_delegation_table_to_its_events() {
+        let (mut store, q4) = testing::sample_store();
+        store
+            .delegate(
+                &acting(SPONSOR),
+                "t.nguyen@northwind.example.com",
+                day("2026-11-30"),
+                Some(q4.id),
+                Some("on leave"),
+            )
+            .unwrap();
+        assert!(findings(&store).is_empty(), "{:?}", findings(&store));
+        let listed = store.delegations_in_force(day("2026-11-30")).unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].campaign.as_deref(), Some("Q4"));
+        assert!(
+            store
+                .delegations_in_force(day("2026-12-01"))
+                .unwrap()
+                .is_empty()
+        );
+        store
+            .conn
+            .execute("UPDATE delegation SET until = '2027-12-31'", [])
+            .unwrap();
+        let found = findings(&store);
+        assert!(
+            found
+                .iter()
+                .any(|f| f.contains("the delegation table was edited")),
+            "{found:?}"
+        );
+    }
+}
