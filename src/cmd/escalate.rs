@@ -76,7 +76,12 @@ pub fn run(args: &EscalateArgs, env: &Env) -> Result<()> {
     let known = store.reassign_targets()?;
     let mut moves = Vec::new();
     let mut stay: Vec<(i64, String)> = Vec::new();
+    let mut waiting_again = 0u64;
     for item in store.stalled_items(campaign.id)? {
+        if !stalled::had_its_time(item.reassigned_on, args.overdue_days, today) {
+            waiting_again += 1;
+            continue;
+        }
         let facts = Stalled {
             assignee: &item.assignee,
             identity_id: &item.identity_id,
@@ -122,6 +127,13 @@ pub fn run(args: &EscalateArgs, env: &Env) -> Result<()> {
                 "item {item} stays with {assignee}: nobody else qualifies (its business owner and \
                  the campaign owner are the identity, the reviewer, or unknown)"
             ))
+        )?;
+    }
+    if waiting_again > 0 {
+        outln!(
+            "{waiting_again} items reassigned in the last {} days stay: their new reviewers get \
+             that long too",
+            args.overdue_days
         )?;
     }
     if args.dry_run {

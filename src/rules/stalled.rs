@@ -50,6 +50,13 @@ pub fn escalates(due: NaiveDate, grace: u32, today: NaiveDate) -> bool {
     days_overdue(due, today) > i64::from(grace)
 }
 
+/// Whether an item reassigned on `reassigned_on` (its latest reassign,
+/// when it waits after one) has had its `grace` days with its new
+/// reviewer: otherwise a second run would pass it on again at once.
+pub fn had_its_time(reassigned_on: Option<NaiveDate>, grace: u32, today: NaiveDate) -> bool {
+    reassigned_on.is_none_or(|on| (today - on).num_days() > i64::from(grace))
+}
+
 /// One waiting item as escalation sees it.
 #[derive(Clone, Copy, Debug)]
 pub struct Stalled<'a> {
@@ -205,6 +212,9 @@ mod tests {
         assert!(!escalates(due, 7, day("2026-11-22")));
         assert!(escalates(due, 6, day("2026-11-22")));
         assert!(!escalates(due, 0, due));
+        assert!(had_its_time(None, 7, day("2026-11-22")));
+        assert!(!had_its_time(Some(day("2026-11-15")), 7, day("2026-11-22")));
+        assert!(had_its_time(Some(day("2026-11-14")), 7, day("2026-11-22")));
     }
 
     fn stalled<'a>(assignee: &'a str, business_owner: Option<&'a str>) -> Stalled<'a> {

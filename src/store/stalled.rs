@@ -75,6 +75,8 @@ pub struct StalledItem {
     pub identity_id: String,
     pub identity_email: Option<String>,
     pub business_owner: Option<String>,
+    /// The day of its latest reassign, when it waits after one.
+    pub reassigned_on: Option<NaiveDate>,
 }
 
 /// The campaign's cancellation, if it was cancelled.
@@ -352,10 +354,11 @@ impl Store {
         let (first, last) = item_range(&self.conn, campaign)?;
         let mut stmt = self.conn.prepare(&format!(
             "SELECT i.id, coalesce(s.assignee, i.reviewer), idn.identity_id, {EFFECTIVE_EMAIL},
-                 {EFFECTIVE_BUSINESS_OWNER}
+                 {EFFECTIVE_BUSINESS_OWNER}, CASE WHEN s.decision = 'reassign' THEN last.at END
              FROM item i JOIN identity idn ON idn.id = i.identity
              LEFT JOIN register_entry r ON r.id = i.register
              LEFT JOIN item_state s ON s.item = i.id
+             LEFT JOIN event last ON last.seq = s.last_event
              JOIN entitlement e ON e.id = i.entitlement
              WHERE i.id BETWEEN ?1 AND ?2 AND (s.decision IS NULL OR s.decision = 'reassign')
              ORDER BY i.id"
@@ -367,6 +370,9 @@ impl Store {
                 identity_id: r.get(2)?,
                 identity_email: r.get(3)?,
                 business_owner: r.get(4)?,
+                reassigned_on: r
+                    .get::<_, Option<String>>(5)?
+                    .and_then(|at| at.get(..10).and_then(|d| d.parse().ok())),
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
