@@ -56,6 +56,17 @@ pub enum Command {
     People(PeopleCommand),
     /// Show whose database this is (personal or shared), or change it (an admin, audited)
     Mode(ModeArgs),
+    /// Hand your items to someone for a while (audited), or list the delegations in force
+    Delegate(DelegateArgs),
+    /// What waits for you across open campaigns: items to decide, parts to sign; overdue first
+    Pending {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write one Markdown worklist per reviewer with items undecided, and index.csv for mail merge
+    Remind(RemindArgs),
+    /// As the owner, reassign the undecided items of a campaign past due to each item's fallback
+    Escalate(EscalateArgs),
     /// List the risk flags: rule, weight, recommendation and framework controls
     Flags {
         #[arg(long)]
@@ -161,6 +172,53 @@ pub enum CampaignCommand {
         #[arg(long)]
         json: bool,
     },
+    /// End a campaign made by mistake (its owner or an admin; audited): it takes no more decisions
+    Cancel {
+        name: String,
+        /// Why it ends; required
+        #[arg(long)]
+        note: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct DelegateArgs {
+    /// Who acts for you: someone recert knows
+    #[arg(long, value_name = "EMAIL", required_unless_present = "list")]
+    pub to: Option<String>,
+    /// The last day the delegation lasts
+    #[arg(long, value_name = "YYYY-MM-DD", required_unless_present = "list")]
+    pub until: Option<String>,
+    /// Only this campaign's items [default: every campaign's]
+    #[arg(long, value_name = "NAME")]
+    pub campaign: Option<String>,
+    /// Recorded with the delegation
+    #[arg(long)]
+    pub note: Option<String>,
+    /// List the delegations in force instead
+    #[arg(long, conflicts_with_all = ["to", "until", "campaign", "note"])]
+    pub list: bool,
+    #[arg(long, requires = "list")]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RemindArgs {
+    pub campaign: String,
+    /// The directory to write into (created owner-only; files in it must not exist yet)
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct EscalateArgs {
+    pub campaign: String,
+    /// Days past the due date before items escalate
+    #[arg(long, value_name = "N")]
+    pub overdue_days: u32,
+    /// Show what would move; record nothing
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,4 +1,4 @@
-//! `recert campaign new | list | show`.
+//! `recert campaign new | list | show | cancel`.
 
 use super::table::Table;
 use super::{Env, UsageError, day_arg, filters_arg};
@@ -13,6 +13,7 @@ pub fn run(command: CampaignCommand, env: &Env) -> Result<()> {
         CampaignCommand::New(args) => new(&args, env),
         CampaignCommand::List { json } => list(json, env),
         CampaignCommand::Show { name, json } => show(&name, json, env),
+        CampaignCommand::Cancel { name, note } => cancel(&name, &note, env),
     }
 }
 
@@ -38,6 +39,12 @@ fn new(args: &CampaignNewArgs, env: &Env) -> Result<()> {
         .parse()
         .map_err(|e: String| UsageError(format!("--on-close: {e}")))?;
     let scope = filters_arg(&args.filters)?;
+    // The policy records how self-reviews are handled, resolved here from
+    // the mode when the config leaves it unset, so the campaign keeps it.
+    let mut policy = env.policy().clone();
+    policy
+        .self_review
+        .get_or_insert(crate::rules::routing::self_review_default(store.mode()?));
     let spec = NewCampaign {
         name: args.name.trim().to_string(),
         due,
@@ -48,7 +55,7 @@ fn new(args: &CampaignNewArgs, env: &Env) -> Result<()> {
         owner: owner.email.clone(),
         owner_via: owner.via.to_string(),
         created_at: env.now_stamp(),
-        policy: env.policy().clone(),
+        policy,
     };
     let campaign = store.create_campaign(&spec)?;
     outln!(
@@ -115,7 +122,34 @@ fn show(name: &str, json: bool, env: &Env) -> Result<()> {
             closed.closed_by, closed.at, closed.seq
         ));
     }
+    if let Some(cancelled) = store.cancellation(c.id)? {
+        lifecycle.push_str(&format!(
+            "cancelled     by {} on {}, event {}: {}\n",
+            cancelled.by, cancelled.at, cancelled.seq, cancelled.note
+        ));
+    }
     out!("{}", sanitize_lines(&lifecycle))?;
+    Ok(())
+}
+
+/// Ends a campaign made by mistake, saying what it ended.
+fn cancel(name: &str, note: &str, env: &Env) -> Result<()> {
+    let mut store = env.open()?;
+    let actor = env.actor()?;
+    let campaign = store.campaign(name)?;
+    let at = env.now_stamp();
+    let cancelled = store.cancel_campaign(campaign.id, &env.acting(actor, &at), actor, note)?;
+    outln!(
+        "{}",
+        sanitize(&format!(
+            "cancelled campaign {:?} (event {}): it takes no more decisions, sign-offs or \
+             closes; {} of its {} items were decided",
+            campaign.name,
+            cancelled.seq,
+            campaign.tally.decided(),
+            campaign.items
+        ))
+    )?;
     Ok(())
 }
 

@@ -37,7 +37,9 @@ mod close;
 mod completions;
 mod config;
 mod decide;
+mod delegate;
 mod demo;
+mod escalate;
 mod exceptions;
 mod flags;
 mod identities;
@@ -48,8 +50,10 @@ mod init;
 mod items;
 mod man;
 mod mode;
+mod pending;
 mod people;
 mod remediation;
+mod remind;
 mod report;
 mod review;
 mod signoff;
@@ -333,6 +337,10 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Config(command) => config::run(command, &env),
         Command::People(command) => people::run(command, &env),
         Command::Mode(args) => mode::run(&args, &env),
+        Command::Delegate(args) => delegate::run(&args, &env),
+        Command::Pending { json } => pending::run(json, &env),
+        Command::Remind(args) => remind::run(&args, &env),
+        Command::Escalate(args) => escalate::run(&args, &env),
         Command::Flags { json } => flags::run(json, &env),
         Command::Identities(args) => identities::run(&args, &env),
         Command::Remediation(args) => remediation::run(&args, &env),

@@ -9,11 +9,13 @@ use std::fmt;
 use std::str::FromStr;
 
 vocabulary!(
-    /// The lifecycle: open → signed_off → closed.
+    /// The lifecycle: open → signed_off → closed; or, for a campaign made
+    /// by mistake, cancelled (from open or signed_off), which ends it.
     CampaignState {
         Open => "open",
         SignedOff => "signed_off",
         Closed => "closed",
+        Cancelled => "cancelled",
     }
 );
 

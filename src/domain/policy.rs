@@ -3,7 +3,21 @@
 //! config file may override any of them.
 
 use super::flags::Flag;
+use super::model::vocabulary;
 use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+vocabulary!(
+    /// What becomes of an item whose reviewer would be the identity itself:
+    /// `route` hands it to the business owner, then the technical owner,
+    /// then the campaign owner (the first who is not the identity); `flag`
+    /// leaves it with them, flagged, a note required.
+    SelfReview {
+        Route => "route",
+        Flag => "flag",
+    }
+);
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -20,6 +34,12 @@ pub struct Policy {
     /// The longest an exception may run, in days from the decision.
     #[serde(deserialize_with = "days")]
     pub exception_max_days: i64,
+    /// Unset in a config file means the mode's default (`route` in a
+    /// shared database, `flag` in a personal one), which campaign creation
+    /// resolves and records; unset in a campaign made before it existed
+    /// means `flag`, what recert did then.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub self_review: Option<SelfReview>,
     pub notes: NoteRules,
     pub weights: Weights,
 }
@@ -31,9 +51,18 @@ impl Default for Policy {
             never_used_days: 30,
             rotation_days: 90,
             exception_max_days: 365,
+            self_review: None,
             notes: NoteRules::default(),
             weights: Weights::default(),
         }
+    }
+}
+
+impl Policy {
+    /// How self-reviews are handled: a policy that does not say (a campaign
+    /// made before recert routed them) flags them, as recert then did.
+    pub fn effective_self_review(&self) -> SelfReview {
+        self.self_review.unwrap_or(SelfReview::Flag)
     }
 }
 

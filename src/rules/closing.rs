@@ -38,6 +38,12 @@ pub fn check(facts: &CloseFacts<'_>) -> Result<(), Refusal> {
                 facts.closed_by_event.unwrap_or_default()
             )));
         }
+        CampaignState::Cancelled => {
+            return Err(Refusal::WrongState(format!(
+                "campaign {:?} was cancelled: it takes no close",
+                facts.campaign
+            )));
+        }
         CampaignState::SignedOff => {}
     }
     let may: Option<SignerRole> = role(facts.owner, facts.actor, facts.sponsored);

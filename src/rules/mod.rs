@@ -14,6 +14,8 @@ pub mod authority;
 pub mod closing;
 pub mod decision;
 pub mod refusal;
+pub mod routing;
 pub mod signoff;
+pub mod stalled;
 
 pub use refusal::Refusal;

@@ -68,7 +68,10 @@ pub fn check(
     note: &str,
     accept_undecided: Option<u64>,
 ) -> Result<SignerRole, Refusal> {
-    if facts.state == CampaignState::Closed {
+    if matches!(
+        facts.state,
+        CampaignState::Closed | CampaignState::Cancelled
+    ) {
         return Err(Refusal::WrongState(format!(
             "campaign {:?} is {}: it no longer accepts sign-offs",
             facts.campaign, facts.state

@@ -243,11 +243,16 @@ impl Store {
         self.campaign_by_id(id)
     }
 
-    /// The most recently created campaign, for commands where it is implied.
+    /// The most recently created campaign not cancelled, for commands where
+    /// it is implied.
     pub fn latest_campaign(&self) -> Result<Option<CampaignSummary>> {
-        let id: Option<CampaignId> =
-            self.conn
-                .query_row("SELECT max(id) FROM campaign", [], |r| r.get(0))?;
+        let id: Option<CampaignId> = self.conn.query_row(
+            "SELECT max(id) FROM campaign WHERE NOT EXISTS (
+                 SELECT 1 FROM event WHERE event.campaign = campaign.id
+                     AND kind = 'campaign_cancelled' AND item IS NULL)",
+            [],
+            |r| r.get(0),
+        )?;
         id.map(|id| self.campaign_by_id(id)).transpose()
     }
 

@@ -31,6 +31,7 @@ impl Store {
         let via = acting.via.to_string();
         self.write(|tx| {
             let facts = facts(tx, campaign)?;
+            super::stalled::refuse_if_cancelled(tx, campaign, &facts.name, "closes")?;
             closing::check(&closing::CloseFacts {
                 campaign: &facts.name,
                 state: facts.state,

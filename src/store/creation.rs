@@ -809,11 +809,16 @@ impl<'a> Assessor<'a> {
         let text = |at: usize| evidence[at].as_str_or_null();
         let flag = |at: usize| -> Result<bool> { Ok(evidence[at].as_i64()? != 0) };
         let (email, sponsor) = (known.email, known.sponsor);
-        let reviewer = spec.reviewer_rule.pick(
-            sponsor,
-            text(at::BUSINESS_OWNER)?,
-            text(at::TECHNICAL_OWNER)?,
-            &spec.owner,
+        let owners = [text(at::BUSINESS_OWNER)?, text(at::TECHNICAL_OWNER)?];
+        let reviewer = spec
+            .reviewer_rule
+            .pick(sponsor, owners[0], owners[1], &spec.owner);
+        let reviewer = crate::rules::routing::reviewer(
+            spec.policy.effective_self_review(),
+            reviewer,
+            known.identity_id,
+            email,
+            [owners[0], owners[1], Some(&spec.owner)],
         );
         let reviewer = &*reviewer;
         let reviewer_index = self.reviewer_index(reviewer);
@@ -1236,7 +1241,10 @@ impl Store {
             let scope_json = serde_json::to_string(&scope).unwrap_or_default();
             let previous: Option<(i64, String)> = tx
                 .query_row(
-                    "SELECT id, name FROM campaign WHERE scope = ?1 ORDER BY id DESC LIMIT 1",
+                    "SELECT id, name FROM campaign WHERE scope = ?1 AND NOT EXISTS (
+                         SELECT 1 FROM event WHERE event.campaign = campaign.id
+                             AND kind = 'campaign_cancelled' AND item IS NULL)
+                     ORDER BY id DESC LIMIT 1",
                     [&scope_json],
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )

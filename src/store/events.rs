@@ -217,6 +217,7 @@ impl Store {
         let bulk = requests.len() > 1;
         self.write(|tx| {
             let deciding = campaign_for_decisions(tx, campaign)?;
+            super::stalled::refuse_if_cancelled(tx, campaign, &deciding.name, "decisions")?;
             decision::accepts_decisions(&deciding.facts())?;
             let mut chain = ChainWriter::start(tx)?;
             let mut outcomes = Vec::with_capacity(requests.len());
@@ -292,12 +293,13 @@ pub(crate) fn campaign_state(conn: &Connection, campaign: CampaignId) -> Result<
     let kind: Option<String> = conn
         .prepare_cached(
             "SELECT kind FROM event WHERE campaign = ?1 AND item IS NULL
-               AND kind IN ('campaign_signed_off', 'campaign_closed')
-             ORDER BY seq DESC LIMIT 1",
+               AND kind IN ('campaign_signed_off', 'campaign_closed', 'campaign_cancelled')
+             ORDER BY kind = 'campaign_cancelled' DESC, seq DESC LIMIT 1",
         )?
         .query_row([campaign], |row| row.get(0))
         .optional()?;
     Ok(match kind.as_deref() {
+        Some("campaign_cancelled") => CampaignState::Cancelled,
         Some("campaign_closed") => CampaignState::Closed,
         Some("campaign_signed_off") => CampaignState::SignedOff,
         _ => CampaignState::Open,

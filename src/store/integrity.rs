@@ -174,6 +174,9 @@ impl Store {
             self.check_closes(&mut findings, &rules)?;
             self.check_tallies(&mut findings)?;
             self.check_campaign_reviewers(&mut findings)?;
+            for (seq, problem) in super::stalled::delegation_problems(&self.conn)? {
+                findings.add(seq, problem);
+            }
             self.check_register_matches(&mut findings)?;
             for misdated in &v.chain.misdated {
                 findings.add(

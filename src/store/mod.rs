@@ -37,6 +37,7 @@ mod selection;
 mod signoff;
 mod snapshots;
 pub mod sqlite;
+mod stalled;
 mod versions;
 
 pub use campaigns::{CampaignSummary, NewCampaign, Tally};
@@ -47,6 +48,7 @@ pub use people::PeopleCounts;
 pub use register::{RegisterCounts, RegisterImport};
 pub use selection::{BulkOutcome, Selection, SelectionPreview};
 pub use snapshots::{ImportCounts, ImportSession, RowProblem, SnapshotMeta};
+pub use stalled::{DelegationEntry, StalledItem, Waiting};
 
 pub use exceptions::{ExceptionEntry, ExceptionFilter};
 pub use integrity::{Discrepancy, HeadCheck, Verification};

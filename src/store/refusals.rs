@@ -1,6 +1,7 @@
 //! The rules, replayed: a correctly hashed event proves only that it was
 //! appended, so verify also refuses decisions that recording would have
-//! refused: any decision after its campaign's sign-off (but the close
+//! refused: any decision, sign-off or close after its campaign's
+//! cancellation, any decision after its campaign's sign-off (but the close
 //! actions its close records, each on an item nobody had decided and as
 //! the campaign's recorded close action decides it) or after its close,
 //! a close that left an item undecided, and, under the policy its creation
@@ -26,6 +27,10 @@ pub(super) struct CampaignRules {
     pub signed_off: Option<i64>,
     /// Its close, by whom and when.
     pub closed: Option<(i64, String, String)>,
+    /// Its cancellation, which ended it.
+    pub cancelled: Option<i64>,
+    /// The first sign-off or close recorded after its cancellation.
+    pub after_cancel: Option<(i64, String)>,
 }
 
 /// A decision event, as the replay reads it with its item.
@@ -50,7 +55,7 @@ impl Store {
         let mut stmt = self.conn.prepare(
             "SELECT campaign, kind, seq, actor, at FROM event
              WHERE item IS NULL AND campaign IS NOT NULL
-               AND kind IN ('campaign_signed_off', 'campaign_closed')
+               AND kind IN ('campaign_signed_off', 'campaign_closed', 'campaign_cancelled')
              ORDER BY seq",
         )?;
         let mut rows = stmt.query([])?;
@@ -60,7 +65,15 @@ impl Store {
                 continue;
             };
             let seq: i64 = row.get(2)?;
-            if row.get_ref(1)?.as_str()? == "campaign_signed_off" {
+            let kind = row.get_ref(1)?.as_str()?;
+            if kind == "campaign_cancelled" {
+                rules.cancelled.get_or_insert(seq);
+                continue;
+            }
+            if rules.cancelled.is_some() && rules.after_cancel.is_none() {
+                rules.after_cancel = Some((seq, kind.to_string()));
+            }
+            if kind == "campaign_signed_off" {
                 rules.signed_off.get_or_insert(seq);
             } else if rules.closed.is_none() {
                 rules.closed = Some((seq, row.get(3)?, row.get(4)?));
@@ -90,6 +103,28 @@ impl Store {
             })
             .collect();
         closed.sort_unstable();
+        let mut ended: Vec<(i64, &str, &str, i64)> = rules
+            .values()
+            .filter_map(|r| {
+                let (seq, kind) = r.after_cancel.as_ref()?;
+                Some((*seq, kind.as_str(), r.name.as_str(), r.cancelled?))
+            })
+            .collect();
+        ended.sort_unstable();
+        for (seq, kind, name, cancelled) in ended {
+            findings.add(
+                Some(seq),
+                format!(
+                    "campaign {name:?} was cancelled (event {cancelled}), yet a {} was \
+                     recorded after it (event {seq}): the rules refuse it",
+                    if kind == "campaign_closed" {
+                        "close"
+                    } else {
+                        "sign-off"
+                    }
+                ),
+            );
+        }
         let mut waiting = self.conn.prepare(
             "SELECT count(*) FROM item i LEFT JOIN item_state s ON s.item = i.id
              WHERE i.id BETWEEN ?1 AND ?2 AND (s.decision IS NULL OR s.decision = 'reassign')",
@@ -126,6 +161,14 @@ impl CampaignRules {
             "{article} {kind} of item {} in campaign {:?}",
             event.item, self.name
         );
+        if let Some(cancelled) = self.cancelled
+            && event.seq > cancelled
+        {
+            return Some(format!(
+                "{what} recorded after the campaign was cancelled (event {cancelled}): the rules \
+                 refuse it"
+            ));
+        }
         if let Some((closed, ..)) = &self.closed
             && event.seq > *closed
         {
@@ -219,6 +262,7 @@ mod tests {
             on_close: Some(OnClose::Keep),
             signed_off: Some(10),
             closed: Some((20, "owner@x".into(), "2026-12-01T10:00:00.000Z".into())),
+            ..CampaignRules::default()
         }
     }
 

@@ -248,6 +248,7 @@ impl Store {
         let (first, last) = item_range(&self.conn, campaign)?;
         self.write(|tx| {
             let deciding = campaign_for_decisions(tx, campaign)?;
+            super::stalled::refuse_if_cancelled(tx, campaign, &deciding.name, "decisions")?;
             decision::accepts_decisions(&deciding.facts())?;
             let kind = decision.map_or(DecisionKind::Undo, Decision::kind);
             let reassign_to = match decision {

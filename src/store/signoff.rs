@@ -284,6 +284,7 @@ impl Store {
     ) -> Result<SignOff> {
         let seq = self.write(|tx| {
             let facts = facts(tx, campaign)?;
+            super::stalled::refuse_if_cancelled(tx, campaign, &facts.name, "sign-offs")?;
             let sponsored = sponsored_by(tx, campaign, acting.actor)?;
             let earlier = signoffs(tx, campaign)?
                 .into_iter()

@@ -26,5 +26,6 @@ mod pipes;
 mod readme;
 mod remediation;
 mod sources;
+mod stalled;
 mod tui_pty;
 mod util;

@@ -73,6 +73,7 @@ pub(super) fn begin(app: &mut App, kind: DecisionKind) -> Vec<Effect> {
 pub(super) fn not_open(state: CampaignState) -> String {
     match state {
         CampaignState::SignedOff => "signed off: no more decisions".into(),
+        CampaignState::Cancelled => "cancelled: no more decisions".into(),
         _ => "closed: no more decisions".into(),
     }
 }

@@ -30,6 +30,7 @@ pub(super) fn open(app: &mut App, step: Step) -> Vec<Effect> {
             keymap::keys_for(ModeKind::Browse, Action::SignOff)
         )),
         (Step::Close, CampaignState::Closed) => Some("already closed".into()),
+        (_, CampaignState::Cancelled) => Some("cancelled: it ended without a sign-off".into()),
         _ => None,
     };
     if let Some(refusal) = refusal {

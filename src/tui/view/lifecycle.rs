@@ -23,6 +23,7 @@ pub fn state_words(state: CampaignState) -> &'static str {
         CampaignState::Open => "open",
         CampaignState::SignedOff => "signed off",
         CampaignState::Closed => "closed",
+        CampaignState::Cancelled => "cancelled",
     }
 }
 
