@@ -14,6 +14,7 @@ pub mod authority;
 pub mod closing;
 pub mod decision;
 pub mod refusal;
+pub mod session;
 pub mod signoff;
 
 pub use refusal::Refusal;
