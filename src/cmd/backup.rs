@@ -14,7 +14,6 @@ use crate::rules::authority;
 use crate::store::Store;
 use color_eyre::Result;
 use color_eyre::eyre::WrapErr;
-use std::path::Path;
 
 const WHAT: &str = "the backup";
 
@@ -30,7 +29,7 @@ pub fn run(args: &BackupArgs, env: &Env) -> Result<()> {
         .into());
     }
     let store = env.open()?;
-    if store.mode()? == Mode::Shared && !owns(&env.db) {
+    if store.mode()? == Mode::Shared && !super::runs_as_owner(&env.db) {
         authority::require_admin(Mode::Shared, env.actor()?, "taking a backup").map_err(refused)?;
     }
     let copy = crate::files::private_temp_beside(target, ".recert-backup-")
@@ -56,19 +55,4 @@ pub fn run(args: &BackupArgs, env: &Env) -> Result<()> {
         ))
     })?;
     Ok(())
-}
-
-/// Whether this process runs as the OS account that owns `db`.
-fn owns(db: &Path) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        db.metadata()
-            .is_ok_and(|m| m.uid() == nix::unistd::Uid::effective().as_raw())
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = db;
-        false
-    }
 }

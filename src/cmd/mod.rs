@@ -298,6 +298,23 @@ fn os_account() -> Option<String> {
         .filter(|u| !u.trim().is_empty())
 }
 
+/// Whether this process runs as the OS account that owns the file `db`
+/// (a review host's service account), which can read and write all of it
+/// anyway.
+pub(crate) fn runs_as_owner(db: &std::path::Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        db.metadata()
+            .is_ok_and(|m| m.uid() == nix::unistd::Uid::effective().as_raw())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = db;
+        false
+    }
+}
+
 /// Parses a YYYY-MM-DD argument, naming the option when it is malformed
 /// or implausible.
 pub(crate) fn day_arg(option: &str, text: &str) -> Result<NaiveDate> {

@@ -21,6 +21,18 @@ use color_eyre::Result;
 use std::io::IsTerminal;
 
 pub fn run(args: &SessionArgs, env: &Env) -> Result<()> {
+    // Whoever runs a session becomes the person it names: only the
+    // service account sshd runs it as, which owns the file and could
+    // write anything into it anyway. Anyone else sharing the file (people
+    // established by their OS accounts) would otherwise become anyone.
+    if env.db.exists() && !super::runs_as_owner(&env.db) {
+        return Err(CheckFailed(
+            "`recert session` is the forced command of a review host's service account, and this \
+             OS account does not own the database: reach it with ssh"
+                .into(),
+        )
+        .into());
+    }
     let store = Store::open(&env.db)?;
     let email = person_key(&args.person).into_owned();
     let person = store.person(&email)?.ok_or_else(|| {

@@ -343,6 +343,33 @@ fn a_session_establishes_its_person_by_the_key_and_holds_them_to_their_items() {
     );
 }
 
+/// Whoever runs a session becomes the person it names: only the OS
+/// account that owns the database (the service account) may. Checked
+/// where the tests can give the file away, as root.
+#[cfg(unix)]
+#[test]
+fn a_session_is_the_service_accounts_alone() {
+    let sandbox = Sandbox::with_campaign();
+    shared_host(&sandbox, &ssh_key(1, "anna"), &ssh_key(2, "marta"));
+    assert!(session(&sandbox, ANNA, "items Q4", &[]).status.success());
+    if os_account() != "root" {
+        return;
+    }
+    let chown = Command::new("chown")
+        .arg("65534")
+        .arg(sandbox.db())
+        .status()
+        .unwrap();
+    assert!(chown.success());
+    let out = session(&sandbox, ANNA, "items Q4", &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("this OS account does not own the database"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
 #[test]
 fn a_session_needs_a_shared_database() {
     let sandbox = Sandbox::with_campaign();
