@@ -82,6 +82,10 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Open the review console on a throwaway database seeded with demo data
     Demo(DemoArgs),
+    /// The forced command of a shared review host: runs what the SSH client asked, as the key's person
+    Session(SessionArgs),
+    /// Copy the database to a new file while others work, then verify the copy
+    Backup(BackupArgs),
     /// Print the shell completion script for bash, zsh, fish, powershell or elvish
     Completions(CompletionsArgs),
     /// Print the man page (roff), or write one page per command into a directory
@@ -239,6 +243,29 @@ pub enum PeopleCommand {
     },
     /// Remove a person from the register (what they did stays theirs)
     Remove { email: String },
+    /// Print the review host's authorized_keys file: each person's keys, bound to `recert session`
+    AuthorizedKeys {
+        /// The recert the host runs [default: this one]
+        #[arg(long, value_name = "PATH")]
+        program: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct SessionArgs {
+    /// The person the key belongs to, as the people register has them
+    #[arg(long, value_name = "EMAIL")]
+    pub person: String,
+    /// The fingerprint of the key the authorized_keys line holds
+    #[arg(long, value_name = "SHA256:…")]
+    pub key: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The copy to create (created owner-only; never an existing file)
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -32,6 +32,7 @@ macro_rules! errln {
     }};
 }
 
+mod backup;
 mod campaign;
 mod close;
 mod completions;
@@ -56,6 +57,7 @@ mod remediation;
 mod remind;
 mod report;
 mod review;
+mod session;
 mod signoff;
 mod table;
 mod verify;
@@ -130,6 +132,23 @@ impl Env {
             actor_given: true,
             session: None,
             now,
+            config,
+            established: OnceLock::new(),
+        }
+    }
+
+    /// The invocation a review host session runs the client's command in:
+    /// the session's person, established by `fingerprint`, acts; no name
+    /// given or configured counts.
+    pub fn for_session(&self, person: Person, fingerprint: String) -> Env {
+        let mut config = self.config.clone();
+        config.config.reviewer = None;
+        Env {
+            db: self.db.clone(),
+            given: None,
+            actor_given: false,
+            session: Some((person, fingerprint)),
+            now: self.now,
             config,
             established: OnceLock::new(),
         }
@@ -283,6 +302,23 @@ fn os_account() -> Option<String> {
         .filter(|u| !u.trim().is_empty())
 }
 
+/// Whether this process runs as the OS account that owns the file `db`
+/// (a review host's service account), which can read and write all of it
+/// anyway.
+pub(crate) fn runs_as_owner(db: &std::path::Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        db.metadata()
+            .is_ok_and(|m| m.uid() == nix::unistd::Uid::effective().as_raw())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = db;
+        false
+    }
+}
+
 /// Parses a YYYY-MM-DD argument, naming the option when it is malformed
 /// or implausible.
 pub(crate) fn day_arg(option: &str, text: &str) -> Result<NaiveDate> {
@@ -324,29 +360,37 @@ pub fn run(cli: Cli) -> Result<()> {
         _ => {}
     }
     let env = Env::from_cli(&cli)?;
-    match cli.command {
-        Command::Init => init::run(&env),
-        Command::Import(args) => import::run(&args, &env),
-        Command::Campaign(command) => campaign::run(command, &env),
-        Command::Items(args) => items::run(&args, &env),
-        Command::Review(args) => review::run(&args, &env),
-        Command::Decide(args) => decide::run(args, &env),
-        Command::Signoff(args) => signoff::run(&args, &env),
-        Command::Close(args) => close::run(&args, &env),
-        Command::Report(args) => report::run(&args, &env),
-        Command::Config(command) => config::run(command, &env),
-        Command::People(command) => people::run(command, &env),
-        Command::Mode(args) => mode::run(&args, &env),
-        Command::Delegate(args) => delegate::run(&args, &env),
-        Command::Pending { json } => pending::run(json, &env),
-        Command::Remind(args) => remind::run(&args, &env),
-        Command::Escalate(args) => escalate::run(&args, &env),
-        Command::Flags { json } => flags::run(json, &env),
-        Command::Identities(args) => identities::run(&args, &env),
-        Command::Remediation(args) => remediation::run(&args, &env),
-        Command::Exceptions(args) => exceptions::run(&args, &env),
-        Command::Verify(args) => verify::run(&args, &env),
-        Command::Demo(args) => demo::run(&args, &env),
+    dispatch(cli.command, &env)
+}
+
+/// Runs `command` for `env`: the command line's, or a review host
+/// session's (`recert session`).
+pub(crate) fn dispatch(command: Command, env: &Env) -> Result<()> {
+    match command {
+        Command::Init => init::run(env),
+        Command::Import(args) => import::run(&args, env),
+        Command::Campaign(command) => campaign::run(command, env),
+        Command::Items(args) => items::run(&args, env),
+        Command::Review(args) => review::run(&args, env),
+        Command::Decide(args) => decide::run(args, env),
+        Command::Signoff(args) => signoff::run(&args, env),
+        Command::Close(args) => close::run(&args, env),
+        Command::Report(args) => report::run(&args, env),
+        Command::Config(command) => config::run(command, env),
+        Command::People(command) => people::run(command, env),
+        Command::Mode(args) => mode::run(&args, env),
+        Command::Delegate(args) => delegate::run(&args, env),
+        Command::Pending { json } => pending::run(json, env),
+        Command::Remind(args) => remind::run(&args, env),
+        Command::Escalate(args) => escalate::run(&args, env),
+        Command::Flags { json } => flags::run(json, env),
+        Command::Identities(args) => identities::run(&args, env),
+        Command::Remediation(args) => remediation::run(&args, env),
+        Command::Exceptions(args) => exceptions::run(&args, env),
+        Command::Verify(args) => verify::run(&args, env),
+        Command::Demo(args) => demo::run(&args, env),
+        Command::Session(args) => session::run(&args, env),
+        Command::Backup(args) => backup::run(&args, env),
         Command::Completions(args) => completions::run(&args),
         Command::Man(args) => man::run(&args),
     }

@@ -24,6 +24,7 @@ pub fn run(command: PeopleCommand, env: &Env) -> Result<()> {
         PeopleCommand::Add(args) => add(&args, env),
         PeopleCommand::List { json } => list(json, env),
         PeopleCommand::Remove { email } => remove(&email, env),
+        PeopleCommand::AuthorizedKeys { program } => authorized_keys(program.as_deref(), env),
     }
 }
 
@@ -225,6 +226,56 @@ fn remove(email: &str, env: &Env) -> Result<()> {
             "{email} removed from the people register (event {seq})"
         ))
     )?;
+    Ok(())
+}
+
+/// Prints the review host's `authorized_keys`: every key of every person,
+/// each bound to `PROGRAM --db DB session` as its person. Absolute paths:
+/// sshd runs the command from the service account's home.
+fn authorized_keys(program: Option<&Path>, env: &Env) -> Result<()> {
+    let (store, _) = as_admin(env, "writing the review host's authorized_keys")?;
+    let program = match program {
+        Some(path) => std::path::absolute(path)?,
+        None => std::env::current_exe()
+            .wrap_err("cannot tell where this recert is: pass --program PATH")?,
+    };
+    let db = std::path::absolute(&env.db)?;
+    let utf8 = |path: &Path, option: &str| {
+        path.to_str().map(str::to_string).ok_or_else(|| {
+            UsageError(format!(
+                "{option} {}: not UTF-8, which an authorized_keys line cannot carry safely",
+                sanitize(&path.display().to_string())
+            ))
+        })
+    };
+    let program = utf8(&program, "--program")?;
+    let db = utf8(&db, "--db")?;
+    // Every line is made before any is printed: a file cut short by a
+    // path that cannot be quoted would lock some people out unsaid.
+    let mut lines = Vec::new();
+    for person in store.people()? {
+        for key in &person.ssh_keys {
+            let key = SshKey::parse(key).map_err(|e| {
+                CheckFailed(format!(
+                    "{}'s SSH key in the people register: {e}",
+                    person.email
+                ))
+            })?;
+            lines.push(
+                crate::domain::ssh::authorized_keys_line(&program, &db, &person.email, &key)
+                    .map_err(|e| UsageError(format!("{e}; nothing was printed")))?,
+            );
+        }
+    }
+    if lines.is_empty() {
+        errln!(
+            "nobody in the people register has an SSH key: the file is empty, and nobody can \
+             reach the review host (`recert people add EMAIL --ssh-key KEY`)"
+        );
+    }
+    for line in lines {
+        outln!("{line}")?;
+    }
     Ok(())
 }
 

@@ -22,7 +22,13 @@ pub fn run(args: &VerifyArgs, env: &Env) -> Result<()> {
         }
     }
     let store = env.open()?;
-    let v = store.verify(&args.heads, args.chain_only)?;
+    check(&store, &args.heads, args.chain_only)
+}
+
+/// Verifies `store` (the database, or a backup of it) and says what was
+/// found, one line each; fails naming what does not verify.
+pub(crate) fn check(store: &crate::store::Store, heads: &[String], chain_only: bool) -> Result<()> {
+    let v = store.verify(heads, chain_only)?;
     let mut failed = Vec::new();
     match &v.chain.first_break {
         None => unless_reader_gone(outln!(
@@ -85,7 +91,7 @@ pub fn run(args: &VerifyArgs, env: &Env) -> Result<()> {
             }
         }
     }
-    if v.chain.first_break.is_none() && !args.chain_only {
+    if v.chain.first_break.is_none() && !chain_only {
         if v.discrepancy_count == 0 {
             unless_reader_gone(outln!(
                 "evidence matches the log: {} ({}) match their creation digests and policies, \

@@ -16,6 +16,7 @@ pub mod register;
 pub mod remediation;
 pub mod roster;
 pub mod signals;
+pub mod ssh;
 pub mod text;
 
 pub use campaign::{CampaignState, OnClose, ReviewerRule};

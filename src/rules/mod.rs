@@ -15,6 +15,7 @@ pub mod closing;
 pub mod decision;
 pub mod refusal;
 pub mod routing;
+pub mod session;
 pub mod signoff;
 pub mod stalled;
 

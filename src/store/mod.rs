@@ -3,6 +3,7 @@
 //! migrates it, and offers typed operations to the rest of recert.
 
 mod access;
+mod backup;
 mod bodies;
 mod bulk;
 mod campaigns;

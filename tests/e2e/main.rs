@@ -18,6 +18,7 @@ mod concurrency;
 mod crash;
 mod evidence;
 mod files;
+mod host;
 mod hostile;
 mod insights;
 mod lifecycle;
@@ -26,6 +27,8 @@ mod pipes;
 mod readme;
 mod remediation;
 mod sources;
+#[cfg(feature = "system-tests")]
+mod sshd;
 mod stalled;
 mod tui_pty;
 mod util;

@@ -149,6 +149,40 @@ impl Sandbox {
     }
 }
 
+/// The OS account the tests run as, as the system names it.
+pub fn os_account() -> String {
+    let out = std::process::Command::new("id")
+        .arg("-un")
+        .output()
+        .expect("id -un");
+    String::from_utf8(out.stdout)
+        .expect("utf-8 name")
+        .trim()
+        .to_string()
+}
+
+/// A well-formed ssh-ed25519 public key line, different for each `seed`
+/// (no private key exists for it: for the people register, not for sshd).
+pub fn ssh_key(seed: u8, comment: &str) -> String {
+    use base64::Engine;
+    let mut blob = Vec::new();
+    blob.extend_from_slice(&11u32.to_be_bytes());
+    blob.extend_from_slice(b"ssh-ed25519");
+    blob.extend_from_slice(&32u32.to_be_bytes());
+    blob.extend_from_slice(&[seed; 32]);
+    format!(
+        "ssh-ed25519 {} {comment}",
+        base64::engine::general_purpose::STANDARD.encode(blob)
+    )
+}
+
+/// The `SHA256:…` fingerprint of a public key line.
+pub fn fingerprint(key: &str) -> String {
+    recert::domain::roster::SshKey::parse(key)
+        .expect("a public key")
+        .fingerprint()
+}
+
 /// What the terminal was asked to do besides drawing: window titles.
 #[derive(Debug, Default)]
 pub struct Watch {
@@ -263,6 +297,20 @@ impl Pty {
     pub fn vt(&mut self) -> &vt100::Screen {
         self.pump();
         self.parser.screen()
+    }
+
+    /// SIGHUP, as the kernel sends when the terminal's other end goes (a
+    /// dropped SSH connection).
+    pub fn hangup(&mut self) {
+        let _ = self
+            .session
+            .get_process_mut()
+            .kill(expectrl::process::unix::Signal::SIGHUP);
+    }
+
+    /// Whether the program is still running.
+    pub fn is_alive(&mut self) -> bool {
+        self.session.get_process().is_alive().unwrap_or(false)
     }
 
     /// SIGKILL: no destructor, no terminal restore, no flush.
