@@ -2,11 +2,11 @@
 //! freezes, and the digest over a campaign's items that its creation event
 //! records and verification recomputes (creating one is `creation`'s).
 
-use super::events::campaign_state;
-use super::register::{
+use super::effective::{
     EFFECTIVE_BUSINESS_OWNER, EFFECTIVE_EMAIL, EFFECTIVE_ORGANIZATION, EFFECTIVE_RELATIONSHIP,
     EFFECTIVE_SPONSOR, EFFECTIVE_TECHNICAL_OWNER,
 };
+use super::events::campaign_state;
 use super::{CampaignId, Result, Store, StoreError};
 use crate::audit;
 use crate::domain::{CampaignState, Filter, OnClose, Policy, ReviewerRule};

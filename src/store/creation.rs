@@ -8,13 +8,13 @@ use super::campaigns::{
     CampaignSummary, EVIDENCE, ItemContext, NewCampaign, encode_value, fold_digest, item_hash,
     item_range, text_ref,
 };
-use super::events::{ChainWriter, NewEvent};
-use super::query::{Target, push_filters};
-use super::readers::Readers;
-use super::register::{
+use super::effective::{
     EFFECTIVE_EMAIL, EFFECTIVE_ORGANIZATION, EFFECTIVE_RELATIONSHIP, EFFECTIVE_SPONSOR,
     REGISTER_JOIN,
 };
+use super::events::{ChainWriter, NewEvent};
+use super::query::{Target, push_filters};
+use super::readers::Readers;
 use super::{CampaignId, Result, Store, StoreError};
 use crate::domain::insight::{self, Context, Subject};
 use crate::domain::people::person_key;

@@ -172,7 +172,7 @@ fn assert_relationships_frozen(store: &Store) {
             "SELECT i.id, i.relationship, {} FROM item i
              JOIN identity idn ON idn.id = i.identity
              LEFT JOIN register_entry r ON r.id = i.register",
-            super::register::EFFECTIVE_RELATIONSHIP
+            super::effective::EFFECTIVE_RELATIONSHIP
         ))
         .unwrap()
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))

@@ -2,11 +2,11 @@
 //! holds a grant, with its attributes as the identity register enriches
 //! them, for the MSP's one-register-across-tenants view.
 
-use super::query::{Target, push_filters};
-use super::register::{
+use super::effective::{
     EFFECTIVE_EMAIL, EFFECTIVE_ORGANIZATION, EFFECTIVE_RELATIONSHIP, EFFECTIVE_SPONSOR,
     REGISTER_JOIN,
 };
+use super::query::{Target, push_filters};
 use super::{Result, Store, StoreError};
 use crate::domain::Filter;
 use crate::domain::people::IdentityEntry;

@@ -9,9 +9,9 @@
 //! recert's migrations make.
 
 use super::campaigns::{self, item_range};
+use super::effective::EFFECTIVE_RELATIONSHIP;
 use super::events::ChainReport;
 use super::refusals::CampaignRules;
-use super::register::EFFECTIVE_RELATIONSHIP;
 use super::{CampaignId, Result, Store, items, schema};
 use crate::domain::Policy;
 use rusqlite::{OptionalExtension, params};

@@ -14,12 +14,14 @@ mod creation_tests;
 mod dashboard;
 mod derived;
 mod digest;
+mod effective;
 #[cfg(test)]
 mod enrichment_tests;
 mod events;
 mod exceptions;
 mod identities;
 mod imported;
+mod imports;
 mod integrity;
 mod items;
 mod journal;
@@ -33,6 +35,8 @@ mod rendering;
 mod reporting;
 mod schema;
 mod selection;
+#[cfg(test)]
+mod shape_tests;
 mod signoff;
 mod snapshots;
 mod versions;
@@ -40,10 +44,11 @@ mod versions;
 pub use campaigns::{CampaignSummary, NewCampaign, Tally};
 pub use dashboard::{Dashboard, FACET_FIELDS, Facet, ReviewerProgress};
 pub use events::{Acting, ChainBreak, ChainReport, DecisionOutcome, DecisionRequest, Misdated};
+pub use imports::{ImportCounts, RowProblem, SnapshotMeta};
 pub use items::{EarlierDecision, HistoryEntry, ItemDetail, ItemQuery, ItemRow, PageDirection};
 pub use register::{RegisterCounts, RegisterImport};
 pub use selection::{BulkOutcome, Selection, SelectionPreview};
-pub use snapshots::{ImportCounts, ImportSession, RowProblem, SnapshotMeta};
+pub use snapshots::ImportSession;
 
 pub use exceptions::{ExceptionEntry, ExceptionFilter};
 pub use integrity::{Discrepancy, HeadCheck, Verification};

@@ -8,46 +8,17 @@
 
 use super::bulk::{Insert, Value};
 use super::digest::{Digests, Stream};
-use super::events::{ChainWriter, NewEvent};
+use super::imports::{
+    ImportCounts, RowProblem, SnapshotMeta, Warnings, record_counts, record_import,
+};
 use super::journal::BulkJournal;
 use super::{Result, SnapshotId, Store, StoreError};
 use crate::domain::model::IdentityAttributes;
 use crate::domain::{EntitlementRecord, Stamp};
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Statement, params};
-use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{Hash, Hasher};
-
-#[derive(Clone, Debug)]
-pub struct SnapshotMeta {
-    pub file_name: String,
-    pub format: String,
-    pub imported_at: String,
-    pub imported_by: String,
-    pub partial: bool,
-    /// The size of what the command imports, this source included, when
-    /// known: it decides whether the import may hold the file to itself
-    /// (see [`BulkJournal`]). Not recorded.
-    pub source_bytes: Option<u64>,
-}
-
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct ImportCounts {
-    pub rows: u64,
-    pub added: u64,
-    pub restored: u64,
-    pub changed: u64,
-    pub unchanged: u64,
-    pub removed: u64,
-}
-
-/// Something wrong with one row that only the database can see.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum RowProblem {
-    /// The same (tenant, system, identity, entitlement) appeared earlier in this file.
-    Duplicate { first_line: u64 },
-}
 
 /// Two rows of one file that describe the same identity differently.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -92,35 +63,6 @@ fn attributes_at(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Iden
 
 /// How many identity disagreements are kept in full; the rest are counted.
 const KEPT_CONFLICTS: usize = 100;
-
-/// Warnings the importer raised about the source (a dangling group member,
-/// an unresolved manager, a column recert does not read): recorded with the
-/// snapshot's audit event, the first ones in full.
-#[derive(Default)]
-pub(crate) struct Warnings {
-    kept: Vec<String>,
-    total: u64,
-}
-
-impl Warnings {
-    pub(crate) fn push(&mut self, warning: String) {
-        self.total += 1;
-        if self.kept.len() < KEPT_WARNINGS {
-            self.kept.push(warning);
-        }
-    }
-
-    /// Adds them to an import event's body, if there are any.
-    pub(crate) fn record_in(&self, body: &mut serde_json::Value) {
-        if self.total > 0 {
-            body["warnings"] = serde_json::json!(self.kept);
-            body["warning_count"] = serde_json::json!(self.total);
-        }
-    }
-}
-
-/// How many warnings the audit event keeps in full.
-const KEPT_WARNINGS: usize = 100;
 
 /// The page cache an import may use when it writes through the WAL (see
 /// [`BulkJournal`] for when it does not). SQLite allocates it as pages are
@@ -942,50 +884,6 @@ impl<'a> ImportSession<'a> {
 enum NewValue<'a> {
     Text(&'a str),
     Int(i64),
-}
-
-/// Appends an import's audit event, its `body` saying what it found.
-pub(super) fn record_import(
-    conn: &Connection,
-    meta: &SnapshotMeta,
-    body: &serde_json::Value,
-) -> Result<()> {
-    ChainWriter::start(conn)?.append(
-        conn,
-        &NewEvent {
-            kind: "import",
-            campaign: None,
-            item: None,
-            actor: &meta.imported_by,
-            at: &meta.imported_at,
-            note: None,
-            body: body.to_string(),
-        },
-    )?;
-    Ok(())
-}
-
-/// Writes what an import found, and the file's SHA-256, on its snapshot.
-pub(super) fn record_counts(
-    conn: &Connection,
-    snapshot: SnapshotId,
-    c: &ImportCounts,
-    sha256: &str,
-) -> Result<()> {
-    conn.execute(
-        "UPDATE snapshot SET rows = ?2, added = ?3, changed = ?4, unchanged = ?5,
-             removed = ?6, sha256 = ?7 WHERE id = ?1",
-        params![
-            snapshot,
-            c.rows as i64,
-            (c.added + c.restored) as i64,
-            c.changed as i64,
-            c.unchanged as i64,
-            c.removed as i64,
-            sha256
-        ],
-    )?;
-    Ok(())
 }
 
 fn text_value(value: &Option<String>) -> Option<NewValue<'_>> {
