@@ -5,7 +5,7 @@
 //!
 //! Read from the source: the module that a production path (`super::x`,
 //! `crate::store::x`, before the file's first `#[cfg(test)]`) names. A
-//! directory module (`snapshots/`) is one module; its files' `super::`
+//! directory module (`snapshots/`) is one module; its children's `super::`
 //! paths stay inside it.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -29,7 +29,9 @@ fn modules(store: &Path) -> BTreeMap<String, Vec<(String, bool)>> {
             for inner in std::fs::read_dir(&path).expect("a module directory") {
                 let inner = inner.expect("an entry").path();
                 if inner.extension().is_some_and(|e| e == "rs") {
-                    files.push((read(&inner), true));
+                    // `mod.rs` is the module itself; the others, its children.
+                    let child = inner.file_stem().is_some_and(|s| s != "mod");
+                    files.push((read(&inner), child));
                 }
             }
             modules.insert(name, files);
@@ -78,20 +80,31 @@ fn named_after(code: &str, prefix: &str) -> Vec<String> {
     names
 }
 
+/// The source without comments and tests: a `#[cfg(test)]` module declared
+/// on one line is skipped, one written inline ends the production code.
+fn production(source: &str) -> String {
+    let mut code = String::new();
+    let mut lines = source.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() == "#[cfg(test)]" {
+            match lines.next() {
+                Some(item) if item.trim_end().ends_with(';') => continue,
+                _ => break,
+            }
+        }
+        code.push_str(line.split("//").next().unwrap_or_default());
+        code.push('\n');
+    }
+    code
+}
+
 fn use_graph(store: &Path) -> Graph {
     let modules = modules(store);
     let mut graph = Graph::new();
     for (name, files) in &modules {
         let uses = graph.entry(name.clone()).or_default();
         for (source, nested) in files {
-            let code: String = source
-                .split("#[cfg(test)]")
-                .next()
-                .unwrap_or_default()
-                .lines()
-                .map(|line| line.split("//").next().unwrap_or_default())
-                .collect::<Vec<_>>()
-                .join("\n");
+            let code = production(source);
             let parent = if *nested { "super::super::" } else { "super::" };
             let mut named = named_after(&code, "crate::store::");
             named.extend(named_after(&code, parent));
@@ -130,7 +143,10 @@ fn store_modules_use_one_another_in_one_direction() {
     let graph = use_graph(&store);
     assert!(graph.len() > 20, "found the store's modules: {graph:?}");
     assert!(
-        graph["creation"].contains("campaigns") && graph["register"].contains("imports"),
+        graph["creation"].contains("campaigns")
+            && graph["register"].contains("imports")
+            && graph["snapshots"].contains("register")
+            && graph["snapshots"].contains("digest"),
         "found the uses: {graph:?}"
     );
     let shown: Vec<String> = graph
@@ -160,4 +176,7 @@ fn paths_and_groups_name_their_first_module() {
     graph.insert("c".into(), ["a".into()].into());
     graph.insert("d".into(), ["a".into()].into());
     assert_eq!(in_cycles(&graph), ["a", "b", "c"].map(String::from).into());
+    let source = "use super::a; // super::b\n#[cfg(test)]\nmod t;\nuse super::c;\n\
+                  #[cfg(test)]\nmod tests {\n    use super::d;\n}\n";
+    assert_eq!(named_after(&production(source), "super::"), ["a", "c"]);
 }
