@@ -39,6 +39,7 @@ mod selection;
 mod shape_tests;
 mod signoff;
 mod snapshots;
+mod typed;
 mod versions;
 
 pub use campaigns::{CampaignSummary, NewCampaign, Tally};

@@ -5,11 +5,10 @@
 use super::evidence::{GRANT_EVIDENCE, IDENTITY_HEAD, PARTS, Part, at, cell, identity_cell};
 use super::surroundings::{IdentityPart, IdentityRow, Surroundings};
 use super::{Pending, Since, Split};
+use crate::audit;
 use crate::domain::Stamp;
 use crate::domain::insight::{self, Context, Subject};
-use crate::store::campaigns::{
-    EVIDENCE, ItemContext, NewCampaign, encode_value, item_hash, text_ref,
-};
+use crate::store::campaigns::{EVIDENCE, ItemContext, NewCampaign, item_hash};
 use crate::store::effective::REGISTER_JOIN;
 use crate::store::query::{Target, push_filters};
 use crate::store::readers::Readers;
@@ -146,7 +145,10 @@ impl<'a> Assessor<'a> {
         });
         let value = |at: usize| cell(identity_cell(at));
         for at in 0..IDENTITY_HEAD {
-            encode_value(&mut head, value(at).map_or(ValueRef::Null, text_ref));
+            audit::encode(
+                &mut head,
+                value(at).map_or(audit::Value::Null, audit::Value::text),
+            );
         }
         Some(Known {
             key,
@@ -179,7 +181,10 @@ impl<'a> Assessor<'a> {
             return Ok(None);
         };
         let (part, identity_row) = (known.part, known.row);
-        let from_identity = |n: usize| part.cell(identity_row, n).map_or(ValueRef::Null, text_ref);
+        let from_identity = |n: usize| {
+            part.cell(identity_row, n)
+                .map_or(ValueRef::Null, ValueRef::from)
+        };
         let granted = &row[3..];
         let mut evidence = [ValueRef::Null; EVIDENCE.len()];
         for (value, source) in evidence.iter_mut().zip(PARTS) {
@@ -267,7 +272,7 @@ impl<'a> Assessor<'a> {
         pending.encode_fields(reviewer, &mut self.encoded);
         self.encoded.extend_from_slice(&known.head);
         for value in &evidence[IDENTITY_HEAD..] {
-            encode_value(&mut self.encoded, *value);
+            audit::encode(&mut self.encoded, (*value).into());
         }
         pending.hash = item_hash(&self.encoded);
         self.last_identity = Some(known);

@@ -8,12 +8,12 @@
 //! the evidence comes from, `evidence`; the grants read and assessed,
 //! `assessment`; the items written and digested, `writing`.
 
-use super::campaigns::{CampaignSummary, NewCampaign, encode_value, text_ref};
+use super::campaigns::{CampaignSummary, NewCampaign};
 use super::events::{ChainWriter, NewEvent};
 use super::readers::Readers;
 use super::{CampaignId, Result, Store, StoreError};
+use crate::audit;
 use crate::domain::Filter;
-use rusqlite::types::ValueRef;
 use rusqlite::{OptionalExtension, params};
 use std::sync::Arc;
 
@@ -135,21 +135,22 @@ struct Pending {
 impl Pending {
     /// The item's own fields, in digest order (the evidence follows).
     fn encode_fields(&self, reviewer: &str, out: &mut Vec<u8>) {
-        let int = ValueRef::Integer;
-        encode_value(out, int(self.grant));
-        encode_value(out, int(self.entitlement));
-        encode_value(out, int(self.identity));
-        encode_value(out, self.register.map_or(ValueRef::Null, int));
-        encode_value(out, int(self.score));
-        encode_value(out, text_ref(reviewer));
-        encode_value(out, int(i64::from(self.flags)));
-        encode_value(
+        use audit::{Value, encode};
+        let int = Value::Integer;
+        encode(out, int(self.grant));
+        encode(out, int(self.entitlement));
+        encode(out, int(self.identity));
+        encode(out, self.register.map_or(Value::Null, int));
+        encode(out, int(self.score));
+        encode(out, Value::text(reviewer));
+        encode(out, int(i64::from(self.flags)));
+        encode(
             out,
-            self.context.as_deref().map_or(ValueRef::Null, text_ref),
+            self.context.as_deref().map_or(Value::Null, Value::text),
         );
-        encode_value(out, text_ref(self.recommendation.as_str()));
-        encode_value(out, text_ref(self.since.as_str()));
-        encode_value(out, self.previous.map_or(ValueRef::Null, int));
+        encode(out, Value::text(self.recommendation.as_str()));
+        encode(out, Value::text(self.since.as_str()));
+        encode(out, self.previous.map_or(Value::Null, int));
     }
 }
 
