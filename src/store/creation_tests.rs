@@ -415,3 +415,26 @@ fn a_grant_index_rebuilt_after_a_large_first_campaign_is_the_schema_s_and_whole(
         .unwrap();
     assert_eq!((indexed, items), (2 * ROWS as i64, 2 * ROWS as i64));
 }
+
+#[test]
+fn a_scope_on_a_field_of_reviews_is_refused_with_its_field() {
+    let mut store = Store::open_in_memory().unwrap();
+    testing::import(&mut store, testing::SAMPLE);
+    let spec = super::NewCampaign {
+        scope: vec![Filter::parse("flag=dormant").unwrap()],
+        ..testing::new_campaign("Q4", "2026-11-22")
+    };
+    let refused = store.create_campaign(&spec).unwrap_err();
+    assert!(
+        matches!(
+            &refused,
+            super::StoreError::Refused(crate::rules::Refusal::Invalid { field: "where", .. })
+        ),
+        "{refused:?}"
+    );
+    assert_eq!(
+        refused.to_string(),
+        "--where flag: a campaign's scope can only use register fields"
+    );
+    assert!(store.campaigns().unwrap().is_empty());
+}

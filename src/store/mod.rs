@@ -17,6 +17,8 @@ mod digest;
 mod effective;
 #[cfg(test)]
 mod enrichment_tests;
+#[cfg(test)]
+mod error_tests;
 mod events;
 mod exceptions;
 mod identities;
@@ -159,6 +161,23 @@ pub enum StoreError {
     },
     #[error("{0}")]
     Invalid(String),
+    /// An import's commit failed after its snapshot reached the file (the
+    /// disk did not confirm it): it is there, and should be verified.
+    #[error(
+        "snapshot {snapshot} was written, but the disk failed to confirm it ({error}): \
+         check the disk, then `recert verify`"
+    )]
+    Unconfirmed {
+        snapshot: SnapshotId,
+        error: rusqlite::Error,
+    },
+    /// More than one piece of work can hold (`what` names it).
+    #[error("{what} is too large to assess in one piece")]
+    TooLarge { what: &'static str },
+    /// A caller's row visitor or writer failed, other than on a closed
+    /// pipe: its message.
+    #[error("{0}")]
+    Output(String),
     /// A process rule refused what was asked; see [`crate::rules`].
     #[error(transparent)]
     Refused(#[from] crate::rules::Refusal),
@@ -189,7 +208,7 @@ impl StoreError {
         if crate::output::is_broken_pipe(error) {
             StoreError::ReaderGone(std::io::ErrorKind::BrokenPipe.into())
         } else {
-            StoreError::Invalid(error.to_string())
+            StoreError::Output(error.to_string())
         }
     }
 }

@@ -8,11 +8,12 @@ use super::{Pending, Since, Split};
 use crate::audit;
 use crate::domain::Stamp;
 use crate::domain::insight::{self, Context, Subject};
+use crate::rules::Refusal;
+use crate::store::Result;
 use crate::store::campaigns::{EVIDENCE, ItemContext, NewCampaign, item_hash};
 use crate::store::effective::REGISTER_JOIN;
 use crate::store::query::{Target, push_filters};
 use crate::store::readers::Readers;
-use crate::store::{Result, StoreError};
 use chrono::NaiveDate;
 use foldhash::{HashMap, HashMapExt};
 use rusqlite::types::{Value as SqlValue, ValueRef};
@@ -320,9 +321,10 @@ pub(super) fn compute_items(
     let mut sql = scope_sql(!spec.scope.is_empty());
     let mut values = Vec::new();
     push_filters(&spec.scope, Target::Register, &mut sql, &mut values).map_err(|field| {
-        StoreError::Invalid(format!(
-            "--where {field}: a campaign's scope can only use register fields"
-        ))
+        Refusal::invalid(
+            "where",
+            format!("--where {field}: a campaign's scope can only use register fields"),
+        )
     })?;
     // Unscoped, the scan is cut into ranges of grant ids read side by
     // side. A scope's filters can make SQLite start from an index on the

@@ -176,8 +176,8 @@ impl IdentityPart {
 }
 
 fn text_offset(text: &str) -> Result<u32> {
-    u32::try_from(text.len()).map_err(|_| {
-        StoreError::Invalid("the identities' evidence is too large to assess in one piece".into())
+    u32::try_from(text.len()).map_err(|_| StoreError::TooLarge {
+        what: "the identities' evidence",
     })
 }
 

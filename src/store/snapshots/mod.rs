@@ -604,11 +604,10 @@ impl<'a> ImportSession<'a> {
                 )
                 .unwrap_or(false);
         if written {
-            StoreError::Invalid(format!(
-                "snapshot {} was written, but the disk failed to confirm it ({e}): \
-                 check the disk, then `recert verify`",
-                self.snapshot.0
-            ))
+            StoreError::Unconfirmed {
+                snapshot: self.snapshot,
+                error: e,
+            }
         } else {
             e.into()
         }
