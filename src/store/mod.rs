@@ -14,12 +14,16 @@ mod creation_tests;
 mod dashboard;
 mod derived;
 mod digest;
+mod effective;
 #[cfg(test)]
 mod enrichment_tests;
+#[cfg(test)]
+mod error_tests;
 mod events;
 mod exceptions;
 mod identities;
 mod imported;
+mod imports;
 mod integrity;
 mod items;
 mod journal;
@@ -33,18 +37,22 @@ mod rendering;
 mod reporting;
 mod schema;
 mod selection;
+#[cfg(test)]
+mod shape_tests;
 mod signoff;
 mod snapshots;
 pub mod sqlite;
+mod typed;
 mod versions;
 
 pub use campaigns::{CampaignSummary, NewCampaign, Tally};
 pub use dashboard::{Dashboard, FACET_FIELDS, Facet, ReviewerProgress};
 pub use events::{Acting, ChainBreak, ChainReport, DecisionOutcome, DecisionRequest, Misdated};
+pub use imports::{ImportCounts, RowProblem, SnapshotMeta};
 pub use items::{EarlierDecision, HistoryEntry, ItemDetail, ItemQuery, ItemRow, PageDirection};
 pub use register::{RegisterCounts, RegisterImport};
 pub use selection::{BulkOutcome, Selection, SelectionPreview};
-pub use snapshots::{ImportCounts, ImportSession, RowProblem, SnapshotMeta};
+pub use snapshots::ImportSession;
 
 pub use exceptions::{ExceptionEntry, ExceptionFilter};
 pub use integrity::{Discrepancy, HeadCheck, Verification};
@@ -155,6 +163,23 @@ pub enum StoreError {
     },
     #[error("{0}")]
     Invalid(String),
+    /// An import's commit failed after its snapshot reached the file (the
+    /// disk did not confirm it): it is there, and should be verified.
+    #[error(
+        "snapshot {snapshot} was written, but the disk failed to confirm it ({error}): \
+         check the disk, then `recert verify`"
+    )]
+    Unconfirmed {
+        snapshot: SnapshotId,
+        error: rusqlite::Error,
+    },
+    /// More than one piece of work can hold (`what` names it).
+    #[error("{what} is too large to assess in one piece")]
+    TooLarge { what: &'static str },
+    /// A caller's row visitor or writer failed, other than on a closed
+    /// pipe: its message.
+    #[error("{0}")]
+    Output(String),
     /// A process rule refused what was asked; see [`crate::rules`].
     #[error(transparent)]
     Refused(#[from] crate::rules::Refusal),
@@ -185,7 +210,7 @@ impl StoreError {
         if crate::output::is_broken_pipe(error) {
             StoreError::ReaderGone(std::io::ErrorKind::BrokenPipe.into())
         } else {
-            StoreError::Invalid(error.to_string())
+            StoreError::Output(error.to_string())
         }
     }
 }
