@@ -5,7 +5,7 @@ use super::{Env, filters_arg};
 use crate::cli::ItemsArgs;
 use crate::domain::decision::state_label;
 use crate::domain::framework::control_ids;
-use crate::store::{EarlierDecision, ItemQuery, ItemRow};
+use crate::store::{EarlierDecision, EventSeq, ItemQuery, ItemView};
 use color_eyre::Result;
 use serde::Serialize;
 use std::io::Write;
@@ -29,7 +29,7 @@ pub struct ItemJson<'a> {
     pub state: &'static str,
     /// The item's latest event: what `decide --expect-event` names to
     /// record on top of exactly what was seen.
-    pub last_event: Option<i64>,
+    pub last_event: Option<EventSeq>,
     pub reviewer: &'a str,
     pub decided_by: Option<&'a str>,
     pub decided_at: Option<&'a str>,
@@ -47,33 +47,33 @@ pub struct ItemJson<'a> {
 
 impl<'a> ItemJson<'a> {
     pub fn of(
-        row: &'a ItemRow,
+        row: &ItemView<'a>,
         since_detail: Option<String>,
         previous: Option<EarlierDecision>,
     ) -> ItemJson<'a> {
         ItemJson {
             id: row.id.0,
             rank: row.rank,
-            tenant: &row.tenant,
-            identity_id: &row.identity_id,
-            identity_name: &row.identity_name,
-            kind: &row.kind,
-            relationship: &row.relationship,
-            system: &row.system,
-            entitlement: &row.entitlement,
+            tenant: row.tenant,
+            identity_id: row.identity_id,
+            identity_name: row.identity_name,
+            kind: row.kind,
+            relationship: row.relationship,
+            system: row.system,
+            entitlement: row.entitlement,
             flags: row.flags.names(),
             risk_score: row.score,
             recommendation: row.recommendation.as_str(),
             decision: row.decision.map(|d| d.as_str()),
             state: state_label(row.decision),
-            last_event: row.last_event.map(|e| e.0),
-            reviewer: &row.assignee,
-            decided_by: row.decided_by.as_deref(),
-            decided_at: row.decided_at.as_deref(),
-            note: row.note.as_deref(),
-            exception_until: row.exception_until.as_deref(),
+            last_event: row.last_event,
+            reviewer: row.assignee,
+            decided_by: row.decided_by,
+            decided_at: row.decided_at,
+            note: row.note,
+            exception_until: row.exception_until,
             controls: control_ids(row.flags),
-            since: &row.since,
+            since: row.since,
             since_detail,
             previous,
         }
@@ -101,7 +101,7 @@ pub fn run(args: &ItemsArgs, env: &Env) -> Result<()> {
                 Some(item) => store.earlier_outcome(item)?,
                 None => None,
             };
-            let since_detail = match row.since.as_str() {
+            let since_detail = match row.since {
                 "changed" => store.since_detail(row.id)?,
                 _ => None,
             };
@@ -134,13 +134,13 @@ pub fn run(args: &ItemsArgs, env: &Env) -> Result<()> {
         table.row(vec![
             row.id.to_string(),
             state_label(row.decision).to_string(),
-            row.since.clone(),
-            row.identity_name.clone(),
-            row.system.clone(),
-            row.entitlement.clone(),
+            row.since.to_string(),
+            row.identity_name.to_string(),
+            row.system.to_string(),
+            row.entitlement.to_string(),
             row.flags.codes(),
             row.recommendation.label().to_string(),
-            row.assignee.clone(),
+            row.assignee.to_string(),
         ]);
         Ok(())
     })?;
