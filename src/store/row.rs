@@ -219,11 +219,18 @@ pub(super) fn read_view<'r>(
         None => BodyFacts::default(),
     };
     let decision = opt_text(r, 6)?.and_then(|d| d.parse().ok());
-    let remediation = match opt_text(r, 15)? {
+    let outcome = opt_text(r, 15)?;
+    let remediation = match outcome {
         Some("verified") => Some(RemediationStatus::Verified),
         Some("still_effective") => Some(RemediationStatus::StillEffective),
         _ if decision == Some(DecisionKind::Revoke) => Some(RemediationStatus::Pending),
         _ => None,
+    };
+    // An outcome and its snapshot are one row's, both there or neither:
+    // most items have none, and a column not read costs nothing.
+    let remediation_snapshot = match outcome {
+        Some(_) => r.get(16)?,
+        None => None,
     };
     let mut view = ItemView {
         id: r.get(0)?,
@@ -249,7 +256,7 @@ pub(super) fn read_view<'r>(
         decided_event: r.get(13)?,
         decided_hash: opt_text(r, 14)?,
         remediation,
-        remediation_snapshot: r.get(16)?,
+        remediation_snapshot,
         since: text(r, 17)?,
         previous_item: r.get(18)?,
         ..ItemView::default()
