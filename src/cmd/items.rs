@@ -10,39 +10,40 @@ use color_eyre::Result;
 use serde::Serialize;
 use std::io::Write;
 
-/// The JSON shape of one item; stable for scripts.
+/// The JSON shape of one item, stable for scripts: what
+/// [`crate::store::ItemRow`] holds, in this command's words and order.
 #[derive(Serialize)]
 pub struct ItemJson<'a> {
-    pub id: i64,
-    pub rank: i64,
-    pub tenant: &'a str,
-    pub identity_id: &'a str,
-    pub identity_name: &'a str,
-    pub kind: &'a str,
-    pub relationship: &'a str,
-    pub system: &'a str,
-    pub entitlement: &'a str,
-    pub flags: Vec<&'static str>,
-    pub risk_score: i64,
-    pub recommendation: &'static str,
-    pub decision: Option<&'static str>,
-    pub state: &'static str,
+    id: i64,
+    rank: i64,
+    tenant: &'a str,
+    identity_id: &'a str,
+    identity_name: &'a str,
+    kind: &'a str,
+    relationship: &'a str,
+    system: &'a str,
+    entitlement: &'a str,
+    flags: Vec<&'static str>,
+    risk_score: i64,
+    recommendation: &'static str,
+    decision: Option<&'static str>,
+    state: &'static str,
     /// The item's latest event: what `decide --expect-event` names to
     /// record on top of exactly what was seen.
-    pub last_event: Option<EventSeq>,
-    pub reviewer: &'a str,
-    pub decided_by: Option<&'a str>,
-    pub decided_at: Option<&'a str>,
-    pub note: Option<&'a str>,
-    pub exception_until: Option<&'a str>,
+    last_event: Option<EventSeq>,
+    reviewer: &'a str,
+    decided_by: Option<&'a str>,
+    decided_at: Option<&'a str>,
+    note: Option<&'a str>,
+    exception_until: Option<&'a str>,
     /// The framework controls the item's flags evidence.
-    pub controls: Vec<&'static str>,
+    controls: Vec<&'static str>,
     /// `new`, `changed` or `unchanged` against the previous campaign of the
     /// same scope.
-    pub since: &'a str,
-    pub since_detail: Option<String>,
+    since: &'a str,
+    since_detail: Option<String>,
     /// The same grant's outcome in that previous campaign.
-    pub previous: Option<EarlierDecision>,
+    previous: Option<EarlierDecision>,
 }
 
 impl<'a> ItemJson<'a> {

@@ -25,7 +25,7 @@ const REGISTER_SUPPLIED: &str = "nullif(concat_ws(',',
 use super::bodies::BodyMemo;
 use super::events::DecisionBody;
 use super::query::{Target, like_pattern, push_filters};
-use super::row::{ITEM_JOINS, ItemRow, ItemView, VersionLookup, collect_rows, read_view, select};
+use super::row::{ITEM_JOINS, ItemRow, ItemView, VersionLookup, collect_rows, select, walk};
 use super::{CampaignId, EventSeq, ItemId, Result, Store, StoreError};
 use crate::domain::insight::{self, Context, Finding, Subject};
 use crate::domain::{DecisionKind, Filter, Policy};
@@ -266,14 +266,14 @@ impl Store {
         let (conds, values) = conditions(&self.conn, query)?;
         let sql = format!("{}{conds} ORDER BY i.id", select(VersionLookup::Joined));
         let mut stmt = self.conn.prepare(&sql)?;
-        let mut rows = stmt.query(params_from_iter(values))?;
         let mut bodies = BodyMemo::default();
-        while let Some(row) = rows.next()? {
-            if let Some(item) = read_view(row, VersionLookup::Joined, &mut bodies)? {
-                visit(&item).map_err(|e| StoreError::from_output(&*e))?;
-            }
-        }
-        Ok(())
+        walk(
+            &mut stmt,
+            params_from_iter(values),
+            VersionLookup::Joined,
+            &mut bodies,
+            |item| visit(item).map_err(|e| StoreError::from_output(&*e)),
+        )
     }
 
     /// How many items match; a scan, so not for every frame.

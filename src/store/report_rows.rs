@@ -13,10 +13,10 @@ use super::bodies::BodyMemo;
 use super::campaigns::item_range;
 use super::readers::{fingerprint, open_helper};
 use super::reporting::ReportRows;
-use super::row::{ItemView, VersionLookup, read_view, select};
+use super::row::{ItemView, VersionLookup, select, walk};
 use super::versions::Versions;
 use super::{CampaignId, Result, Store, StoreError};
-use rusqlite::{Connection, params};
+use rusqlite::Connection;
 use std::ops::Range;
 
 /// A reader's page cache: SQLite's default.
@@ -105,18 +105,12 @@ impl<'s> ReportSource<'s> {
     /// Visits every row in risk order, on the calling thread.
     pub fn for_each<E: From<StoreError>>(
         &self,
-        mut visit: impl FnMut(&ItemView<'_>) -> std::result::Result<(), E>,
+        visit: impl FnMut(&ItemView<'_>) -> std::result::Result<(), E>,
     ) -> std::result::Result<(), E> {
         let lookup = VersionLookup::of(self.versions.as_ref());
         let mut stmt = self.store.conn.prepare(&self.sql).map_err(db)?;
-        let mut cursor = stmt.query([self.first, self.last]).map_err(db)?;
-        let mut bodies = BodyMemo::default();
-        while let Some(r) = cursor.next().map_err(db)? {
-            if let Some(row) = read_view(r, lookup, &mut bodies).map_err(db)? {
-                visit(&row)?;
-            }
-        }
-        Ok(())
+        let range = [self.first, self.last];
+        walk(&mut stmt, range, lookup, &mut BodyMemo::default(), visit)
     }
 
     /// `count` readers, each on a read-only connection of its own that sees
@@ -156,7 +150,7 @@ impl RowReader<'_> {
     pub fn read<E: From<StoreError>>(
         &mut self,
         ranks: Range<u64>,
-        mut visit: impl FnMut(&ItemView<'_>) -> std::result::Result<(), E>,
+        visit: impl FnMut(&ItemView<'_>) -> std::result::Result<(), E>,
     ) -> std::result::Result<(), E> {
         let id = |rank: u64| {
             i64::try_from(rank)
@@ -169,13 +163,8 @@ impl RowReader<'_> {
             return Ok(());
         }
         let mut stmt = self.conn.prepare_cached(self.sql).map_err(db)?;
-        let mut cursor = stmt.query(params![start, end.min(self.last)]).map_err(db)?;
-        while let Some(r) = cursor.next().map_err(db)? {
-            if let Some(row) = read_view(r, self.lookup, &mut self.bodies).map_err(db)? {
-                visit(&row)?;
-            }
-        }
-        Ok(())
+        let range = [start, end.min(self.last)];
+        walk(&mut stmt, range, self.lookup, &mut self.bodies, visit)
     }
 }
 

@@ -10,7 +10,7 @@ use super::bodies::{BodyFacts, BodyMemo};
 use super::columns::{opt_text, text};
 use super::register::{EFFECTIVE_ORGANIZATION, EFFECTIVE_RELATIONSHIP};
 use super::versions::Versions;
-use super::{EventSeq, ItemId, Result, SnapshotId};
+use super::{EventSeq, ItemId, Result, SnapshotId, StoreError};
 use crate::domain::{DecisionKind, FlagSet, Recommendation, RemediationStatus};
 use rusqlite::{Params, Row, Statement};
 
@@ -192,7 +192,7 @@ pub(super) fn select(lookup: VersionLookup<'_>) -> String {
 /// Reads one row of [`select`]; `None` for an item whose versions are
 /// missing, which the joined query would not have returned either.
 /// `bodies` remembers the decision bodies read so far.
-pub(super) fn read_view<'r>(
+fn read_view<'r>(
     r: &'r Row<'_>,
     lookup: VersionLookup<'r>,
     bodies: &'r mut BodyMemo,
@@ -297,15 +297,32 @@ pub(super) fn read_view<'r>(
     Ok(Some(view))
 }
 
-/// Every row of a statement made from [`select`] (versions joined), owned.
-pub(super) fn collect_rows(stmt: &mut Statement<'_>, params: impl Params) -> Result<Vec<ItemRow>> {
-    let mut cursor = stmt.query(params)?;
-    let mut bodies = BodyMemo::default();
-    let mut rows = Vec::new();
-    while let Some(r) = cursor.next()? {
-        if let Some(view) = read_view(r, VersionLookup::Joined, &mut bodies)? {
-            rows.push(view.to_row());
+/// Reads every row a statement made from [`select`] returns for
+/// `params`, with its versions as `lookup` says, and hands each to `visit`.
+pub(super) fn walk<E: From<StoreError>>(
+    stmt: &mut Statement<'_>,
+    params: impl Params,
+    lookup: VersionLookup<'_>,
+    bodies: &mut BodyMemo,
+    mut visit: impl FnMut(&ItemView<'_>) -> std::result::Result<(), E>,
+) -> std::result::Result<(), E> {
+    let db = |e: rusqlite::Error| E::from(StoreError::from(e));
+    let mut cursor = stmt.query(params).map_err(db)?;
+    while let Some(r) = cursor.next().map_err(db)? {
+        if let Some(view) = read_view(r, lookup, bodies).map_err(db)? {
+            visit(&view)?;
         }
     }
+    Ok(())
+}
+
+/// Every row of a statement made from [`select`] (versions joined), owned.
+pub(super) fn collect_rows(stmt: &mut Statement<'_>, params: impl Params) -> Result<Vec<ItemRow>> {
+    let mut rows = Vec::new();
+    let mut bodies = BodyMemo::default();
+    walk(stmt, params, VersionLookup::Joined, &mut bodies, |view| {
+        rows.push(view.to_row());
+        Ok::<_, StoreError>(())
+    })?;
     Ok(rows)
 }
