@@ -5,8 +5,8 @@
 
 use super::campaigns::item_range;
 use super::effective::EFFECTIVE_RELATIONSHIP;
-use super::items::ITEM_JOINS;
-use super::items::{ItemQuery, ItemRow, PageDirection};
+use super::items::{ItemQuery, PageDirection};
+use super::row::{ITEM_JOINS, ItemRow};
 use super::{CampaignId, Result, Store, Tally};
 use crate::domain::decision::state_label;
 use crate::domain::people::person_key;

@@ -8,11 +8,6 @@ use super::imports::{
     ImportCounts, RowProblem, SnapshotMeta, Warnings, record_counts, record_import,
 };
 use super::{Result, SnapshotId, Store};
-// Where `items` and `reporting` still look for them; `effective` is their home.
-pub(crate) use super::effective::{
-    EFFECTIVE_BUSINESS_OWNER, EFFECTIVE_EMAIL, EFFECTIVE_ORGANIZATION, EFFECTIVE_RELATIONSHIP,
-    EFFECTIVE_SPONSOR, EFFECTIVE_TECHNICAL_OWNER,
-};
 use crate::domain::register::{RegisterEntry, best_match, match_key};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;

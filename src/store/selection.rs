@@ -7,7 +7,8 @@ use super::campaigns::item_range;
 use super::events::{
     Acting, ChainWriter, DecisionRequest, campaign_for_decisions, record_decision,
 };
-use super::items::{ITEM_JOINS, ItemQuery, conditions};
+use super::items::{ItemQuery, conditions};
+use super::row::ITEM_JOINS;
 use super::{CampaignId, EventSeq, ItemId, Result, Store};
 use crate::domain::{Decision, DecisionKind, FlagSet, Recommendation};
 use crate::rules::Refusal;
