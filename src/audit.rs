@@ -1,7 +1,9 @@
 //! The audit log's hash chain. Every event's hash covers a canonical
 //! serialisation of its content (sequence number included, so reordering
 //! shows) and the previous event's hash, so that editing, deleting,
-//! inserting or reordering any event breaks every hash after it.
+//! inserting or reordering any event breaks every hash after it. Also the
+//! encoding of typed values that the digests of campaigns' items and of
+//! imports' rows hash, so that it is defined once, apart from storage.
 
 use sha2::{Digest, Sha256};
 
@@ -110,6 +112,56 @@ pub fn hex(bytes: &[u8]) -> String {
 /// SHA-256 of a byte string, hex-encoded.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
+}
+
+/// One value of what a digest covers: an item's fields and evidence, a
+/// row an import wrote. These are the typed values recert stores; real
+/// numbers and bytes it never writes, but should a file hold one, its own
+/// tag makes it differ from anything recert wrote.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Value<'a> {
+    Null,
+    Integer(i64),
+    /// Text as stored: UTF-8 when recert wrote it, hashed as found when read.
+    Text(&'a [u8]),
+    Real(f64),
+    Bytes(&'a [u8]),
+}
+
+impl<'a> Value<'a> {
+    pub fn text(text: &'a str) -> Value<'a> {
+        Value::Text(text.as_bytes())
+    }
+}
+
+/// Appends `value` in the encoding that campaign and import digests hash:
+/// a tag (`n`, `i`, `t`, `r`, `b`), then a number's 8 bytes little-endian,
+/// or a text's (bytes') length as 8 bytes little-endian and the bytes
+/// themselves. Tagged and length-prefixed, so that no two different
+/// sequences of values encode alike. Every digest ever recorded rests on
+/// these bytes: they never change.
+#[inline]
+pub fn encode(out: &mut Vec<u8>, value: Value<'_>) {
+    match value {
+        Value::Null => out.push(b'n'),
+        Value::Integer(n) => {
+            out.push(b'i');
+            out.extend_from_slice(&n.to_le_bytes());
+        }
+        Value::Text(text) => length_prefixed(out, b't', text),
+        Value::Real(f) => {
+            out.push(b'r');
+            out.extend_from_slice(&f.to_le_bytes());
+        }
+        Value::Bytes(bytes) => length_prefixed(out, b'b', bytes),
+    }
+}
+
+#[inline]
+fn length_prefixed(out: &mut Vec<u8>, tag: u8, bytes: &[u8]) {
+    out.push(tag);
+    out.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+    out.extend_from_slice(bytes);
 }
 
 /// What is wrong with one event of a chain, if anything.
@@ -310,6 +362,28 @@ mod tests {
             many.to_string()
                 .starts_with("events 1 to 8 before it are missing")
         );
+    }
+
+    /// The bytes every recorded campaign and import digest was computed
+    /// over, pinned.
+    #[test]
+    fn values_encode_tagged_and_length_prefixed() {
+        let mut out = Vec::new();
+        for value in [
+            Value::Null,
+            Value::Integer(-2),
+            Value::text("Zoë"),
+            Value::Real(1.5),
+            Value::Bytes(b"\x00"),
+        ] {
+            encode(&mut out, value);
+        }
+        let mut expected = b"n".to_vec();
+        expected.extend(b"i\xfe\xff\xff\xff\xff\xff\xff\xff");
+        expected.extend(b"t\x04\0\0\0\0\0\0\0Zo\xc3\xab");
+        expected.extend(b"r\0\0\0\0\0\0\xf8\x3f");
+        expected.extend(b"b\x01\0\0\0\0\0\0\0\0");
+        assert_eq!(out, expected);
     }
 
     #[test]

@@ -5,75 +5,76 @@ use super::{Env, filters_arg};
 use crate::cli::ItemsArgs;
 use crate::domain::decision::state_label;
 use crate::domain::framework::control_ids;
-use crate::store::{EarlierDecision, ItemQuery, ItemRow};
+use crate::store::{EarlierDecision, EventSeq, ItemQuery, ItemView};
 use color_eyre::Result;
 use serde::Serialize;
 use std::io::Write;
 
-/// The JSON shape of one item; stable for scripts.
+/// The JSON shape of one item, stable for scripts: what
+/// [`crate::store::ItemRow`] holds, in this command's words and order.
 #[derive(Serialize)]
 pub struct ItemJson<'a> {
-    pub id: i64,
-    pub rank: i64,
-    pub tenant: &'a str,
-    pub identity_id: &'a str,
-    pub identity_name: &'a str,
-    pub kind: &'a str,
-    pub relationship: &'a str,
-    pub system: &'a str,
-    pub entitlement: &'a str,
-    pub flags: Vec<&'static str>,
-    pub risk_score: i64,
-    pub recommendation: &'static str,
-    pub decision: Option<&'static str>,
-    pub state: &'static str,
+    id: i64,
+    rank: i64,
+    tenant: &'a str,
+    identity_id: &'a str,
+    identity_name: &'a str,
+    kind: &'a str,
+    relationship: &'a str,
+    system: &'a str,
+    entitlement: &'a str,
+    flags: Vec<&'static str>,
+    risk_score: i64,
+    recommendation: &'static str,
+    decision: Option<&'static str>,
+    state: &'static str,
     /// The item's latest event: what `decide --expect-event` names to
     /// record on top of exactly what was seen.
-    pub last_event: Option<i64>,
-    pub reviewer: &'a str,
-    pub decided_by: Option<&'a str>,
-    pub decided_at: Option<&'a str>,
-    pub note: Option<&'a str>,
-    pub exception_until: Option<&'a str>,
+    last_event: Option<EventSeq>,
+    reviewer: &'a str,
+    decided_by: Option<&'a str>,
+    decided_at: Option<&'a str>,
+    note: Option<&'a str>,
+    exception_until: Option<&'a str>,
     /// The framework controls the item's flags evidence.
-    pub controls: Vec<&'static str>,
+    controls: Vec<&'static str>,
     /// `new`, `changed` or `unchanged` against the previous campaign of the
     /// same scope.
-    pub since: &'a str,
-    pub since_detail: Option<String>,
+    since: &'a str,
+    since_detail: Option<String>,
     /// The same grant's outcome in that previous campaign.
-    pub previous: Option<EarlierDecision>,
+    previous: Option<EarlierDecision>,
 }
 
 impl<'a> ItemJson<'a> {
     pub fn of(
-        row: &'a ItemRow,
+        row: &ItemView<'a>,
         since_detail: Option<String>,
         previous: Option<EarlierDecision>,
     ) -> ItemJson<'a> {
         ItemJson {
             id: row.id.0,
             rank: row.rank,
-            tenant: &row.tenant,
-            identity_id: &row.identity_id,
-            identity_name: &row.identity_name,
-            kind: &row.kind,
-            relationship: &row.relationship,
-            system: &row.system,
-            entitlement: &row.entitlement,
+            tenant: row.tenant,
+            identity_id: row.identity_id,
+            identity_name: row.identity_name,
+            kind: row.kind,
+            relationship: row.relationship,
+            system: row.system,
+            entitlement: row.entitlement,
             flags: row.flags.names(),
             risk_score: row.score,
             recommendation: row.recommendation.as_str(),
             decision: row.decision.map(|d| d.as_str()),
             state: state_label(row.decision),
-            last_event: row.last_event.map(|e| e.0),
-            reviewer: &row.assignee,
-            decided_by: row.decided_by.as_deref(),
-            decided_at: row.decided_at.as_deref(),
-            note: row.note.as_deref(),
-            exception_until: row.exception_until.as_deref(),
+            last_event: row.last_event,
+            reviewer: row.assignee,
+            decided_by: row.decided_by,
+            decided_at: row.decided_at,
+            note: row.note,
+            exception_until: row.exception_until,
             controls: control_ids(row.flags),
-            since: &row.since,
+            since: row.since,
             since_detail,
             previous,
         }
@@ -101,7 +102,7 @@ pub fn run(args: &ItemsArgs, env: &Env) -> Result<()> {
                 Some(item) => store.earlier_outcome(item)?,
                 None => None,
             };
-            let since_detail = match row.since.as_str() {
+            let since_detail = match row.since {
                 "changed" => store.since_detail(row.id)?,
                 _ => None,
             };
@@ -134,13 +135,13 @@ pub fn run(args: &ItemsArgs, env: &Env) -> Result<()> {
         table.row(vec![
             row.id.to_string(),
             state_label(row.decision).to_string(),
-            row.since.clone(),
-            row.identity_name.clone(),
-            row.system.clone(),
-            row.entitlement.clone(),
+            row.since.to_string(),
+            row.identity_name.to_string(),
+            row.system.to_string(),
+            row.entitlement.to_string(),
             row.flags.codes(),
             row.recommendation.label().to_string(),
-            row.assignee.clone(),
+            row.assignee.to_string(),
         ]);
         Ok(())
     })?;

@@ -30,12 +30,8 @@ pub fn run(args: &ReportArgs, env: &Env) -> Result<()> {
         by: env.actor()?.email.clone(),
     };
     let write = |out: &mut dyn Write, to_terminal: bool| -> Result<u64> {
-        crate::report::write(format, &store, &args.campaign, &generated, to_terminal, out).map_err(
-            |e| match crate::output::is_broken_pipe(&*e) {
-                true => std::io::Error::from(std::io::ErrorKind::BrokenPipe).into(),
-                false => eyre!("{e}"),
-            },
-        )
+        crate::report::write(format, &store, &args.campaign, &generated, to_terminal, out)
+            .map_err(typed)
     };
     match &args.out {
         None => {
@@ -233,10 +229,46 @@ impl<W: Write> Write for TerminalText<W> {
     }
 }
 
+/// A report's error as eyre carries it, its kind kept: `main` sees a
+/// closed pipe through the writers' own errors, and callers can branch on
+/// the store's. Only an error of some other kind goes by its message,
+/// which is all it has.
+fn typed(error: crate::report::Error) -> color_eyre::Report {
+    fn kept<E: std::error::Error + Send + Sync + 'static>(
+        error: crate::report::Error,
+    ) -> Result<color_eyre::Report, crate::report::Error> {
+        error.downcast::<E>().map(|e| color_eyre::Report::new(*e))
+    }
+    kept::<crate::store::StoreError>(error)
+        .or_else(kept::<std::io::Error>)
+        .or_else(kept::<csv::Error>)
+        .or_else(kept::<serde_json::Error>)
+        .unwrap_or_else(|other| eyre!("{other}"))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{SyncAhead, TerminalText};
+    use super::{SyncAhead, TerminalText, typed};
+    use crate::store::StoreError;
     use std::io::Write;
+
+    /// What the report's writers fail with reaches `main` as itself: a
+    /// closed pipe is seen through the CSV writer's error, the store's
+    /// kinds stay branchable, and the words are the same.
+    #[test]
+    fn a_report_error_keeps_its_kind() {
+        let missing = typed(Box::new(StoreError::NoCampaign("Q9".into())));
+        assert!(matches!(
+            missing.downcast_ref::<StoreError>(),
+            Some(StoreError::NoCampaign(_))
+        ));
+        assert_eq!(missing.to_string(), "no campaign named \"Q9\"");
+        let closed = csv::Error::from(std::io::Error::from(std::io::ErrorKind::BrokenPipe));
+        let closed = typed(Box::new(closed));
+        assert!(closed.chain().any(crate::output::is_broken_pipe));
+        let other = typed("a renderer gave up".into());
+        assert_eq!(other.to_string(), "a renderer gave up");
+    }
 
     #[test]
     fn syncing_ahead_writes_every_byte_in_order() {

@@ -101,11 +101,11 @@ fn describe(s: &SignoffSummary, actor: &str, role: Option<SignerRole>) -> String
     ];
     list(&mut body, "Exceptions", &s.exceptions, &headers, |i| {
         vec![
-            i.item.to_string(),
+            i.id.to_string(),
             i.identity_name.clone(),
             i.system.clone(),
             i.entitlement.clone(),
-            i.until.clone().unwrap_or_default(),
+            i.exception_until.clone().unwrap_or_default(),
             i.ticket.clone().unwrap_or_default(),
             i.decided_by.clone().unwrap_or_default(),
         ]
@@ -120,7 +120,7 @@ fn describe(s: &SignoffSummary, actor: &str, role: Option<SignerRole>) -> String
     ];
     list(&mut body, "Revocations", &s.revocations, &headers, |i| {
         vec![
-            i.item.to_string(),
+            i.id.to_string(),
             i.identity_name.clone(),
             i.system.clone(),
             i.entitlement.clone(),
@@ -138,12 +138,12 @@ fn describe(s: &SignoffSummary, actor: &str, role: Option<SignerRole>) -> String
     ];
     list(&mut body, "Undecided", &s.undecided, &headers, |i| {
         vec![
-            i.item.to_string(),
+            i.id.to_string(),
             i.identity_name.clone(),
             i.system.clone(),
             i.entitlement.clone(),
             i.assignee.clone(),
-            i.recommendation.replace('_', " "),
+            i.recommendation.as_str().replace('_', " "),
         ]
     });
 
@@ -207,7 +207,7 @@ fn list(
     title: &str,
     items: &ItemList,
     headers: &[&'static str],
-    cells: impl Fn(&crate::store::ListedItem) -> Vec<String>,
+    cells: impl Fn(&crate::store::ItemRow) -> Vec<String>,
 ) {
     let _ = writeln!(out, "\n{title} ({})", items.total);
     if items.total == 0 {

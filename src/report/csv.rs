@@ -3,12 +3,13 @@
 //! action, remediation, the deciding event and its hash, the chain head).
 //! Cells that a spreadsheet would run as a formula are neutralised.
 
+use super::chunks::{self, ChunkRenderer, RenderError};
 use super::{Context, Error, push_decision_text};
 use crate::domain::FlagSet;
 use crate::domain::decision::state_label;
 use crate::domain::framework::control_ids;
 use crate::domain::text::sanitize_multiline;
-use crate::store::{ChunkRenderer, RenderError, ReportCells, ReportRows, Store};
+use crate::store::{ItemView, ReportRows, Store};
 use foldhash::HashMap;
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -123,7 +124,7 @@ fn flag_cells(cache: &mut HashMap<u32, FlagCells>, flags: FlagSet, terminal: boo
 /// Writes every item of the campaign; returns how many. The chain head is
 /// the last column of every row, so that any extract of the file still
 /// names the log it came from. Rows are rendered on as many threads as
-/// the store reads with (see [`Store::render_report_rows`]).
+/// the store offers readers for (see [`chunks::render`]).
 pub fn write(store: &Store, ctx: &Context<'_>, out: &mut dyn Write) -> Result<u64, Error> {
     let mut writer = ::csv::Writer::from_writer(&mut *out);
     let mut header: Vec<&str> = HEADER.to_vec();
@@ -136,11 +137,13 @@ pub fn write(store: &Store, ctx: &Context<'_>, out: &mut dyn Write) -> Result<u6
         out: Vec::new(),
         scratch: Scratch::new(ctx),
     };
-    let count =
-        store.render_report_rows(ctx.campaign.id, ReportRows::All, renderer, &mut |bytes| {
-            out.write_all(bytes)
-        })?;
-    Ok(count)
+    chunks::render(
+        store,
+        ctx.campaign.id,
+        ReportRows::All,
+        renderer,
+        &mut |bytes| out.write_all(bytes),
+    )
 }
 
 /// One thread's share of the CSV: rows rendered into a buffer that the
@@ -152,7 +155,7 @@ struct CsvChunk<'a> {
 }
 
 impl ChunkRenderer for CsvChunk<'_> {
-    fn row(&mut self, row: &ReportCells<'_>) -> Result<(), RenderError> {
+    fn row(&mut self, row: &ItemView<'_>) -> Result<(), RenderError> {
         let (scratch, ctx) = (&mut self.scratch, self.ctx);
         write_record(&mut self.out, ctx.to_terminal, |record| {
             write_row(record, scratch, ctx, row)
@@ -211,7 +214,7 @@ fn write_record(out: &mut Vec<u8>, terminal: bool, mut write: impl FnMut(&mut Re
 /// [`write_record`] to finish. Every cell is neutralised as by
 /// [`neutralize`] and, for a terminal, sanitised first. `csv::Writer` copies each field
 /// through its own buffer and state machine, which at a million rows of 34
-/// fields cost about as much as copying them out of the SQLite rows.
+/// fields cost about as much as reading them from the store.
 struct Record<'o> {
     out: &'o mut Vec<u8>,
     quoting: Quoting,
@@ -385,10 +388,10 @@ fn write_row(
     record: &mut Record<'_>,
     scratch: &mut Scratch,
     ctx: &Context<'_>,
-    row: &ReportCells<'_>,
+    row: &ItemView<'_>,
 ) {
     let Scratch { flags, text, head } = scratch;
-    record.number(Some(row.item));
+    record.number(Some(row.id.0));
     record.number(Some(row.rank + 1));
     record.field(row.tenant);
     record.field(row.identity_id);
@@ -403,14 +406,14 @@ fn write_row(
     record.word(&cells.names);
     record.word(row.recommendation.as_str());
     record.word(state_label(row.decision));
-    record.field(row.reviewer);
+    record.field(row.assignee);
     record.field(row.decided_by.unwrap_or_default());
     record.field(row.decided_at.unwrap_or_default());
     record.field(row.note.unwrap_or_default());
     record.field(row.exception_until.unwrap_or_default());
-    record.field(row.ticket.as_deref().unwrap_or_default());
+    record.field(row.ticket.unwrap_or_default());
     record.word(yes(row.privileged));
-    record.number(Some(row.risk_score));
+    record.number(Some(row.score));
     text.clear();
     push_decision_text(text, row.decision, row.exception_until);
     record.field(text);
@@ -425,10 +428,10 @@ fn write_row(
         let _ = write!(text, "{seconds}");
     }
     record.field(text);
-    record.field(row.close_action.as_deref().unwrap_or_default());
+    record.field(row.close_action.unwrap_or_default());
     record.word(row.remediation.map_or("", |s| s.as_str()));
-    record.number(row.remediation_snapshot);
-    record.number(row.decided_event);
+    record.number(row.remediation_snapshot.map(|s| s.0));
+    record.number(row.decided_event.map(|e| e.0));
     record.field(row.decided_hash.unwrap_or_default());
     record.rendered(&cells.controls);
     record.rendered(head);

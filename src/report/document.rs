@@ -7,7 +7,7 @@ use crate::domain::RemediationStatus;
 use crate::domain::framework::{Mapping, control_ids};
 use crate::domain::signals::percent;
 use crate::domain::text::count;
-use crate::store::{ReportRow, ReportRows, Store};
+use crate::store::{ItemView, ReportRows, Store};
 use foldhash::HashMap;
 use std::io;
 
@@ -26,8 +26,8 @@ pub trait Renderer {
     fn end(&mut self) -> io::Result<()>;
 }
 
-fn opt(v: &Option<String>) -> String {
-    v.clone().unwrap_or_default()
+fn opt(v: Option<&str>) -> String {
+    v.unwrap_or_default().to_string()
 }
 
 /// Writes the whole document; returns how many items it lists.
@@ -106,10 +106,10 @@ pub fn write(store: &Store, ctx: &Context<'_>, r: &mut dyn Renderer) -> Result<u
         let alert = row.remediation == Some(RemediationStatus::StillEffective);
         r.table_row(
             &[
-                row.item.to_string(),
+                row.id.to_string(),
                 identity(row),
-                row.system.clone(),
-                row.entitlement.clone(),
+                row.system.to_string(),
+                row.entitlement.to_string(),
                 row.flags.names().join(", "),
                 controls
                     .entry(row.flags.bits())
@@ -117,11 +117,11 @@ pub fn write(store: &Store, ctx: &Context<'_>, r: &mut dyn Renderer) -> Result<u
                     .clone(),
                 row.recommendation.label().to_string(),
                 decision_text(row),
-                row.reviewer.clone(),
-                opt(&row.decided_by),
-                opt(&row.decided_at),
-                opt(&row.note),
-                opt(&row.ticket),
+                row.assignee.to_string(),
+                opt(row.decided_by),
+                opt(row.decided_at),
+                opt(row.note),
+                opt(row.ticket),
                 ctx.remarks(row).join(", "),
             ],
             alert,
@@ -161,9 +161,9 @@ fn frameworks_cited() -> String {
     }
 }
 
-fn identity(row: &ReportRow) -> String {
+fn identity(row: &ItemView<'_>) -> String {
     if row.identity_name == row.identity_id {
-        row.identity_id.clone()
+        row.identity_id.to_string()
     } else {
         format!("{} ({})", row.identity_name, row.identity_id)
     }
@@ -427,12 +427,12 @@ fn remediation(store: &Store, ctx: &Context<'_>, r: &mut dyn Renderer) -> Result
     store.for_each_report_row(ctx.campaign.id, ReportRows::StillEffective, |row| {
         r.table_row(
             &[
-                row.item.to_string(),
+                row.id.to_string(),
                 identity(row),
-                row.system.clone(),
-                row.entitlement.clone(),
-                opt(&row.decided_by),
-                opt(&row.decided_at),
+                row.system.to_string(),
+                row.entitlement.to_string(),
+                opt(row.decided_by),
+                opt(row.decided_at),
                 row.remediation_snapshot
                     .map(|s| s.to_string())
                     .unwrap_or_default(),
@@ -464,21 +464,21 @@ fn decision_list(
         "Note",
     ])?;
     store.for_each_report_row(ctx.campaign.id, rows, |row| {
-        let by = match &row.close_action {
-            Some(action) => format!("{} (close action {action})", opt(&row.decided_by)),
-            None => opt(&row.decided_by),
+        let by = match row.close_action {
+            Some(action) => format!("{} (close action {action})", opt(row.decided_by)),
+            None => opt(row.decided_by),
         };
         r.table_row(
             &[
-                row.item.to_string(),
+                row.id.to_string(),
                 identity(row),
-                row.system.clone(),
-                row.entitlement.clone(),
+                row.system.to_string(),
+                row.entitlement.to_string(),
                 row.recommendation.label().to_string(),
                 decision_text(row),
                 by,
-                opt(&row.decided_at),
-                opt(&row.note),
+                opt(row.decided_at),
+                opt(row.note),
             ],
             false,
         )?;

@@ -8,7 +8,8 @@ use crate::domain::decision::state_label;
 use crate::domain::framework::control_ids;
 use crate::domain::signals::ReviewerSignals;
 use crate::store::{
-    Assignment, CampaignSummary, Closure, RemediationCounts, ReportRow, ReportRows, SignOff, Store,
+    Assignment, CampaignSummary, Closure, EventSeq, ItemView, RemediationCounts, ReportRows,
+    SignOff, SnapshotId, Store,
 };
 use serde::Serialize;
 use std::io::Write;
@@ -115,47 +116,47 @@ struct ItemOut<'a> {
     seconds_on_screen: Option<f64>,
     close_action: Option<&'a str>,
     remediation: Option<&'static str>,
-    remediation_snapshot: Option<i64>,
-    event: Option<i64>,
+    remediation_snapshot: Option<SnapshotId>,
+    event: Option<EventSeq>,
     event_hash: Option<&'a str>,
 }
 
-fn item<'a>(ctx: &Context<'_>, row: &'a ReportRow) -> ItemOut<'a> {
+fn item<'a>(ctx: &Context<'_>, row: &ItemView<'a>) -> ItemOut<'a> {
     ItemOut {
-        item: row.item,
+        item: row.id.0,
         rank: row.rank + 1,
-        risk_score: row.risk_score,
-        tenant: &row.tenant,
-        identity_id: &row.identity_id,
-        identity_name: &row.identity_name,
-        kind: &row.kind,
-        relationship: &row.relationship,
-        organization: row.organization.as_deref(),
-        system: &row.system,
-        environment: row.environment.as_deref(),
-        entitlement: &row.entitlement,
+        risk_score: row.score,
+        tenant: row.tenant,
+        identity_id: row.identity_id,
+        identity_name: row.identity_name,
+        kind: row.kind,
+        relationship: row.relationship,
+        organization: row.organization,
+        system: row.system,
+        environment: row.environment,
+        entitlement: row.entitlement,
         privileged: row.privileged,
         flags: row.flags.names(),
         controls: control_ids(row.flags),
         recommendation: row.recommendation.as_str(),
         state: state_label(row.decision),
         decision: decision_text(row),
-        reviewer: &row.reviewer,
-        decided_by: row.decided_by.as_deref(),
-        decided_at: row.decided_at.as_deref(),
-        note: row.note.as_deref(),
-        exception_until: row.exception_until.as_deref(),
-        ticket: row.ticket.as_deref(),
+        reviewer: row.assignee,
+        decided_by: row.decided_by,
+        decided_at: row.decided_at,
+        note: row.note,
+        exception_until: row.exception_until,
+        ticket: row.ticket,
         self_review: row.self_review,
         reviewed_by_signer: ctx.reviewed_by_signer(row),
         against_recommendation: row.against_recommendation,
         bulk: row.bulk,
         seconds_on_screen: row.seconds_on_screen,
-        close_action: row.close_action.as_deref(),
+        close_action: row.close_action,
         remediation: row.remediation.map(|s| s.as_str()),
         remediation_snapshot: row.remediation_snapshot,
         event: row.decided_event,
-        event_hash: row.decided_hash.as_deref(),
+        event_hash: row.decided_hash,
     }
 }
 

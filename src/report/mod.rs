@@ -1,10 +1,12 @@
 //! Reports: one module per output format, each streaming a campaign's
-//! items from the store so that a million-item campaign never sits in
-//! memory. Markdown and HTML share one document (`document.rs`) written
-//! through a small renderer per syntax, so both say exactly the same.
-//! Everything a report reads comes from one read transaction, so its
+//! item rows as the store hands them over, so that a million-item campaign
+//! never sits in memory; the CSV renders them on several threads
+//! (`chunks.rs`). Markdown and HTML share one document (`document.rs`)
+//! written through a small renderer per syntax, so both say exactly the
+//! same. Everything a report reads comes from one read transaction, so its
 //! counts, rows and chain head describe one moment.
 
+mod chunks;
 pub mod csv;
 mod document;
 pub mod html;
@@ -15,7 +17,7 @@ mod tests;
 
 use crate::domain::DecisionKind;
 use crate::domain::decision::state_label;
-use crate::store::{CampaignEvidence, CampaignSummary, Detail, ReportRow, Store};
+use crate::store::{CampaignEvidence, CampaignSummary, Detail, ItemView, Store};
 use std::io::Write;
 
 pub type Error = Box<dyn std::error::Error>;
@@ -53,8 +55,8 @@ impl Context<'_> {
 
     /// Whether the decision on `row` was made by someone who also signed
     /// the campaign off (the single admin's case), close actions aside.
-    pub fn reviewed_by_signer(&self, row: &ReportRow) -> bool {
-        self.decided_by_signer(row.decided_by.as_deref(), row.close_action.is_some())
+    pub fn reviewed_by_signer(&self, row: &ItemView<'_>) -> bool {
+        self.decided_by_signer(row.decided_by, row.close_action.is_some())
     }
 
     /// [`Context::reviewed_by_signer`] from the two facts it looks at.
@@ -63,7 +65,7 @@ impl Context<'_> {
     }
 
     /// Short remarks an auditor should see beside an item.
-    pub fn remarks(&self, row: &ReportRow) -> Vec<&'static str> {
+    pub fn remarks(&self, row: &ItemView<'_>) -> Vec<&'static str> {
         let mut out = Vec::new();
         if row.self_review {
             out.push("self-review");
@@ -92,9 +94,9 @@ impl Context<'_> {
 }
 
 /// The decision in force, as every format words it.
-pub fn decision_text(row: &ReportRow) -> String {
+pub fn decision_text(row: &ItemView<'_>) -> String {
     let mut text = String::new();
-    push_decision_text(&mut text, row.decision, row.exception_until.as_deref());
+    push_decision_text(&mut text, row.decision, row.exception_until);
     text
 }
 

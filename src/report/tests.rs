@@ -224,10 +224,10 @@ fn csv_to_a_terminal_shows_control_characters_escaped() {
     assert!(text.contains("\\x1b[2J"));
 }
 
-/// The CSV as `csv::Writer` writes it from the owned rows the other
-/// formats read, cell by cell as the report's columns say: what the CSV
-/// report's own writer, reading borrowed rows on several threads, must
-/// reproduce byte for byte.
+/// The CSV as `csv::Writer` writes it from owned copies of the rows, cell
+/// by cell as the report's columns say: what the CSV report's own writer,
+/// rendering borrowed rows on several threads, must reproduce byte for
+/// byte.
 fn reference_csv(store: &Store, name: &str, to_terminal: bool) -> String {
     use super::csv::{HEADER, neutralize};
     use crate::domain::decision::state_label;
@@ -254,9 +254,10 @@ fn reference_csv(store: &Store, name: &str, to_terminal: bool) -> String {
     let yes = |flag: bool| if flag { "yes" } else { "" }.to_string();
     let number = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_default();
     store
-        .for_each_report_row(campaign.id, ReportRows::All, |row| {
+        .for_each_report_row(campaign.id, ReportRows::All, |view| {
+            let row = &view.to_row();
             let cells = [
-                row.item.to_string(),
+                row.id.to_string(),
                 (row.rank + 1).to_string(),
                 row.tenant.clone(),
                 row.identity_id.clone(),
@@ -270,17 +271,17 @@ fn reference_csv(store: &Store, name: &str, to_terminal: bool) -> String {
                 row.flags.names().join(" "),
                 row.recommendation.as_str().to_string(),
                 state_label(row.decision).to_string(),
-                row.reviewer.clone(),
+                row.assignee.clone(),
                 text(&row.decided_by),
                 text(&row.decided_at),
                 text(&row.note),
                 text(&row.exception_until),
                 text(&row.ticket),
                 yes(row.privileged),
-                row.risk_score.to_string(),
-                super::decision_text(row),
+                row.score.to_string(),
+                super::decision_text(&row.view()),
                 yes(row.self_review),
-                yes(ctx.reviewed_by_signer(row)),
+                yes(ctx.reviewed_by_signer(&row.view())),
                 yes(row.against_recommendation),
                 yes(row.bulk),
                 row.seconds_on_screen
@@ -288,8 +289,8 @@ fn reference_csv(store: &Store, name: &str, to_terminal: bool) -> String {
                     .unwrap_or_default(),
                 text(&row.close_action),
                 row.remediation.map_or("", |s| s.as_str()).to_string(),
-                number(row.remediation_snapshot),
-                number(row.decided_event),
+                number(row.remediation_snapshot.map(|s| s.0)),
+                number(row.decided_event.map(|e| e.0)),
                 text(&row.decided_hash),
                 crate::domain::framework::control_ids(row.flags).join(" "),
                 evidence.head_hash.clone(),
@@ -349,7 +350,7 @@ fn csv_from_several_workers_matches_csv_writer_on_the_owned_rows() {
     let mut items = Vec::new();
     store
         .for_each_report_row(q4.id, crate::store::ReportRows::All, |row| {
-            items.push(row.item);
+            items.push(row.id.0);
             Ok(())
         })
         .unwrap();

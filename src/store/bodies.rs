@@ -1,12 +1,12 @@
-//! The facts a report prints from a decision's JSON body, remembered by
-//! body. A campaign decided in bulk repeats a few thousand bodies (one per
+//! The facts an item row reads from its decision's JSON body (ticket,
+//! self-review, bulk, time on screen, close action), remembered by body
+//! for one pass over many rows. A campaign decided in bulk repeats a few thousand bodies (one per
 //! reviewer, recommendation and flag) across a million items, and parsing
 //! them was a tenth of a report's work. A body is looked up by its whole
 //! text, so a remembered answer is exactly what parsing would give.
 
 use foldhash::HashMap;
 use serde::Deserialize;
-use std::borrow::Cow;
 
 /// Bodies remembered per reader, and their bytes: a few MB at most, however
 /// long a ticket. Past either, bodies are parsed every time, as a campaign
@@ -14,12 +14,12 @@ use std::borrow::Cow;
 const MAX_BODIES: usize = 16_384;
 const MAX_BODY_BYTES: usize = 4 << 20;
 
-/// The facts a report needs from a decision body, borrowed from the body
-/// or from the memo.
+/// The facts an item row needs from its decision body: owned as parsed and
+/// remembered, `BodyFacts<&str>` as handed to a reader.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
-pub(super) struct BodyFacts<'a> {
-    #[serde(borrow, default)]
-    pub ticket: Option<Cow<'a, str>>,
+pub(super) struct BodyFacts<S = String> {
+    #[serde(default)]
+    pub ticket: Option<S>,
     #[serde(default)]
     pub self_review: bool,
     #[serde(default)]
@@ -28,30 +28,25 @@ pub(super) struct BodyFacts<'a> {
     pub against_recommendation: bool,
     #[serde(default)]
     pub seconds_on_screen: Option<f64>,
-    #[serde(borrow, default)]
-    pub close_action: Option<Cow<'a, str>>,
+    #[serde(default)]
+    pub close_action: Option<S>,
 }
 
-impl BodyFacts<'_> {
+impl BodyFacts {
     /// What a body that is not the JSON recert writes stands for: no facts,
     /// as the joined report has always shown it.
-    fn parse(body: &str) -> BodyFacts<'_> {
+    fn parse(body: &str) -> BodyFacts {
         serde_json::from_str(body).unwrap_or_default()
     }
 
-    fn into_owned(self) -> BodyFacts<'static> {
+    fn borrowed(&self) -> BodyFacts<&str> {
         BodyFacts {
-            ticket: self.ticket.map(|t| Cow::Owned(t.into_owned())),
-            close_action: self.close_action.map(|c| Cow::Owned(c.into_owned())),
-            ..self
-        }
-    }
-
-    fn borrowed(&self) -> BodyFacts<'_> {
-        BodyFacts {
-            ticket: self.ticket.as_deref().map(Cow::Borrowed),
-            close_action: self.close_action.as_deref().map(Cow::Borrowed),
-            ..*self
+            ticket: self.ticket.as_deref(),
+            self_review: self.self_review,
+            bulk: self.bulk,
+            against_recommendation: self.against_recommendation,
+            seconds_on_screen: self.seconds_on_screen,
+            close_action: self.close_action.as_deref(),
         }
     }
 }
@@ -62,15 +57,18 @@ pub(super) struct BodyMemo {
     /// Where in `facts` a body's are, by the body's bytes, each checked as
     /// UTF-8 before it was kept.
     index: HashMap<Box<[u8]>, usize>,
-    facts: Vec<BodyFacts<'static>>,
+    facts: Vec<BodyFacts>,
     bytes: usize,
+    /// The facts of the last body parsed but not kept: what the caller
+    /// borrows until it asks for the next.
+    spare: BodyFacts,
 }
 
 impl BodyMemo {
     /// The facts of `body`, as it is stored: bytes that are UTF-8 unless
     /// the database was edited by hand. A remembered body was checked when
     /// it was first seen, so a repeat is not checked again.
-    pub fn facts<'r>(&'r mut self, body: &'r [u8]) -> Result<BodyFacts<'r>, std::str::Utf8Error> {
+    pub fn facts(&mut self, body: &[u8]) -> Result<BodyFacts<&str>, std::str::Utf8Error> {
         if let Some(&at) = self.index.get(body) {
             return Ok(self
                 .facts
@@ -82,16 +80,21 @@ impl BodyMemo {
         if self.facts.len() < MAX_BODIES && self.bytes + body.len() <= MAX_BODY_BYTES {
             self.bytes += body.len();
             self.index.insert(body.into(), self.facts.len());
-            self.facts.push(parsed.clone().into_owned());
+            self.facts.push(parsed);
+            return Ok(self
+                .facts
+                .last()
+                .map(BodyFacts::borrowed)
+                .unwrap_or_default());
         }
-        Ok(parsed)
+        self.spare = parsed;
+        Ok(self.spare.borrowed())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::{BodyFacts, BodyMemo, MAX_BODIES, MAX_BODY_BYTES};
-    use std::borrow::Cow;
 
     const DECIDED: &str = r#"{"assigned_to":"a@x","recommendation":"revoke","against_recommendation":true,"self_review":false,"bulk":true,"seconds_on_screen":2.5}"#;
     const EXCEPTION: &str = r#"{"until":"2027-01-31","ticket":"CHG-\"7\"","assigned_to":"a@x","recommendation":"keep","against_recommendation":false,"self_review":true,"bulk":false}"#;
@@ -104,20 +107,20 @@ mod tests {
             let parsed = BodyFacts::parse(body);
             assert_eq!(
                 memo.facts(body.as_bytes()).unwrap(),
-                parsed,
+                parsed.borrowed(),
                 "first: {body}"
             );
             assert_eq!(
                 memo.facts(body.as_bytes()).unwrap(),
-                parsed,
+                parsed.borrowed(),
                 "again: {body}"
             );
         }
         let exception = memo.facts(EXCEPTION.as_bytes()).unwrap();
-        assert_eq!(exception.ticket, Some(Cow::Borrowed("CHG-\"7\"")));
+        assert_eq!(exception.ticket, Some("CHG-\"7\""));
         assert!(exception.self_review && !exception.bulk);
         let closed = memo.facts(CLOSED.as_bytes()).unwrap();
-        assert_eq!(closed.close_action.as_deref(), Some("keep"));
+        assert_eq!(closed.close_action, Some("keep"));
         let decided = memo.facts(DECIDED.as_bytes()).unwrap();
         assert!(decided.against_recommendation && decided.bulk);
         assert_eq!(decided.seconds_on_screen, Some(2.5));
@@ -140,7 +143,7 @@ mod tests {
         }
         assert_eq!(memo.index.len(), MAX_BODIES);
         let facts = memo.facts(EXCEPTION.as_bytes()).unwrap();
-        assert_eq!(facts, BodyFacts::parse(EXCEPTION));
+        assert_eq!(facts, BodyFacts::parse(EXCEPTION).borrowed());
         assert_eq!(memo.index.len(), MAX_BODIES, "kept no more");
     }
 
@@ -151,10 +154,7 @@ mod tests {
         for n in 0..4 {
             let body = format!(r#"{{"ticket":"{n}{ticket}"}}"#);
             let facts = memo.facts(body.as_bytes()).unwrap();
-            assert_eq!(
-                facts.ticket.as_deref(),
-                Some(format!("{n}{ticket}").as_str())
-            );
+            assert_eq!(facts.ticket, Some(format!("{n}{ticket}").as_str()));
         }
         assert_eq!(memo.index.len(), 2, "a third would pass the bound");
         assert!(memo.bytes <= MAX_BODY_BYTES);

@@ -2,16 +2,15 @@
 //! freezes, and the digest over a campaign's items that its creation event
 //! records and verification recomputes (creating one is `creation`'s).
 
-use super::events::campaign_state;
-use super::register::{
+use super::effective::{
     EFFECTIVE_BUSINESS_OWNER, EFFECTIVE_EMAIL, EFFECTIVE_ORGANIZATION, EFFECTIVE_RELATIONSHIP,
     EFFECTIVE_SPONSOR, EFFECTIVE_TECHNICAL_OWNER,
 };
+use super::events::campaign_state;
 use super::{CampaignId, Result, Store, StoreError};
 use crate::audit;
 use crate::domain::{CampaignState, Filter, OnClose, Policy, ReviewerRule};
 use chrono::NaiveDate;
-use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -110,31 +109,6 @@ pub(crate) struct ItemContext {
     pub lapsed_exception: Option<NaiveDate>,
 }
 
-/// Appends one value of an item's canonical encoding: tagged and
-/// length-prefixed, so that no two different items encode alike.
-pub(super) fn encode_value(out: &mut Vec<u8>, value: ValueRef<'_>) {
-    match value {
-        ValueRef::Null => out.push(b'n'),
-        ValueRef::Integer(n) => {
-            out.push(b'i');
-            out.extend_from_slice(&n.to_le_bytes());
-        }
-        ValueRef::Real(f) => {
-            out.push(b'r');
-            out.extend_from_slice(&f.to_le_bytes());
-        }
-        ValueRef::Text(t) | ValueRef::Blob(t) => {
-            out.push(b't');
-            out.extend_from_slice(&(t.len() as u64).to_le_bytes());
-            out.extend_from_slice(t);
-        }
-    }
-}
-
-pub(super) fn text_ref(text: &str) -> ValueRef<'_> {
-    ValueRef::Text(text.as_bytes())
-}
-
 /// The campaign digest: SHA-256 over the items' own hashes in queue order.
 pub(super) fn fold_digest(item_hashes: impl Iterator<Item = [u8; 32]>) -> String {
     let mut digest = Sha256::new();
@@ -173,7 +147,7 @@ pub(crate) fn items_digest(conn: &Connection, campaign: CampaignId) -> Result<St
     while let Some(row) = rows.next()? {
         encoded.clear();
         for i in 0..width {
-            encode_value(&mut encoded, row.get_ref(i)?);
+            audit::encode(&mut encoded, row.get_ref(i)?.into());
         }
         hashes.push(item_hash(&encoded));
     }

@@ -172,7 +172,7 @@ fn assert_relationships_frozen(store: &Store) {
             "SELECT i.id, i.relationship, {} FROM item i
              JOIN identity idn ON idn.id = i.identity
              LEFT JOIN register_entry r ON r.id = i.register",
-            super::register::EFFECTIVE_RELATIONSHIP
+            super::effective::EFFECTIVE_RELATIONSHIP
         ))
         .unwrap()
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
@@ -414,4 +414,27 @@ fn a_grant_index_rebuilt_after_a_large_first_campaign_is_the_schema_s_and_whole(
         )
         .unwrap();
     assert_eq!((indexed, items), (2 * ROWS as i64, 2 * ROWS as i64));
+}
+
+#[test]
+fn a_scope_on_a_field_of_reviews_is_refused_with_its_field() {
+    let mut store = Store::open_in_memory().unwrap();
+    testing::import(&mut store, testing::SAMPLE);
+    let spec = super::NewCampaign {
+        scope: vec![Filter::parse("flag=dormant").unwrap()],
+        ..testing::new_campaign("Q4", "2026-11-22")
+    };
+    let refused = store.create_campaign(&spec).unwrap_err();
+    assert!(
+        matches!(
+            &refused,
+            super::StoreError::Refused(crate::rules::Refusal::Invalid { field: "where", .. })
+        ),
+        "{refused:?}"
+    );
+    assert_eq!(
+        refused.to_string(),
+        "--where flag: a campaign's scope can only use register fields"
+    );
+    assert!(store.campaigns().unwrap().is_empty());
 }

@@ -4,9 +4,9 @@
 //! opens or is refreshed, never per frame.
 
 use super::campaigns::item_range;
-use super::items::ITEM_JOINS;
-use super::items::{ItemQuery, ItemRow, PageDirection};
-use super::register::EFFECTIVE_RELATIONSHIP;
+use super::effective::EFFECTIVE_RELATIONSHIP;
+use super::items::{ItemQuery, PageDirection};
+use super::row::{ITEM_JOINS, ItemRow};
 use super::{CampaignId, Result, Store, Tally};
 use crate::domain::decision::state_label;
 use crate::domain::people::person_key;

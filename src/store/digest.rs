@@ -15,9 +15,9 @@
 //! either the content or a marker shows.
 //!
 //! Values are serialised as the typed values recert binds (NULL, integer,
-//! text), tagged and length-prefixed, so that no two different rows
-//! serialise alike; the tables are STRICT, so what verify reads back is
-//! exactly what was bound. The digest is computed as rows are written, with
+//! text) in [`audit::encode`]'s encoding, tagged and length-prefixed, so
+//! that no two different rows serialise alike; the tables are STRICT, so
+//! what verify reads back is exactly what was bound. The digest is computed as rows are written, with
 //! no second pass over the tables at import time.
 
 use super::bulk::Value;
@@ -179,7 +179,7 @@ impl Running {
             // them in id order.
             self.ids.sort_unstable();
             for id in std::mem::take(&mut self.ids) {
-                encode(&mut self.buffer, Value::Int(id));
+                audit::encode(&mut self.buffer, audit::Value::Integer(id));
                 self.row_done();
             }
         }
@@ -206,7 +206,7 @@ impl Digests {
     pub(super) fn row(&mut self, stream: Stream, values: &[Value<'_>]) {
         let running = self.stream(stream);
         for value in values {
-            encode(&mut running.buffer, *value);
+            audit::encode(&mut running.buffer, (*value).into());
         }
         running.row_done();
     }
@@ -215,7 +215,7 @@ impl Digests {
     pub(super) fn row_read(&mut self, stream: Stream, values: &[ValueRef<'_>]) {
         let running = self.stream(stream);
         for value in values {
-            encode_read(&mut running.buffer, *value);
+            audit::encode(&mut running.buffer, (*value).into());
         }
         running.row_done();
     }
@@ -236,45 +236,6 @@ impl Digests {
         Written {
             format: FORMAT,
             streams,
-        }
-    }
-}
-
-/// Tags: NULL, integer (8 bytes little-endian), text (8-byte length, then
-/// its UTF-8).
-fn encode(out: &mut Vec<u8>, value: Value<'_>) {
-    match value {
-        Value::Null => out.push(b'n'),
-        Value::Int(n) => {
-            out.push(b'i');
-            out.extend_from_slice(&n.to_le_bytes());
-        }
-        Value::Text(text) => encode_text(out, text.as_bytes()),
-    }
-}
-
-fn encode_text(out: &mut Vec<u8>, text: &[u8]) {
-    out.push(b't');
-    out.extend_from_slice(&(text.len() as u64).to_le_bytes());
-    out.extend_from_slice(text);
-}
-
-/// The same for a value read back. Recert binds no real numbers or blobs
-/// and the tables are STRICT, so those cannot be there; should one be,
-/// its own tag makes it differ from anything recert wrote.
-fn encode_read(out: &mut Vec<u8>, value: ValueRef<'_>) {
-    match value {
-        ValueRef::Null => encode(out, Value::Null),
-        ValueRef::Integer(n) => encode(out, Value::Int(n)),
-        ValueRef::Text(text) => encode_text(out, text),
-        ValueRef::Real(f) => {
-            out.push(b'r');
-            out.extend_from_slice(&f.to_le_bytes());
-        }
-        ValueRef::Blob(bytes) => {
-            out.push(b'b');
-            out.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
-            out.extend_from_slice(bytes);
         }
     }
 }
@@ -365,7 +326,7 @@ mod tests {
         for row in &rows {
             d.row(Stream::Grant, row);
             for v in row {
-                encode(&mut whole, *v);
+                audit::encode(&mut whole, (*v).into());
             }
         }
         let w = d.finish();

@@ -144,7 +144,7 @@ fn register_values_are_frozen_on_items_with_where_they_came_from() {
 
     // A report that loads every version beforehand fills in the register's
     // values as the joined query does.
-    let (joined, loaded) = super::versions::rows_both_ways(&store, campaign.id);
+    let (joined, loaded) = super::report_rows::rows_both_ways(&store, campaign.id);
     let lena = joined.iter().find(|r| r.identity_id == "c.lena.brandt");
     assert_eq!(
         lena.map(|r| (r.relationship.as_str(), r.organization.as_deref())),
@@ -272,7 +272,7 @@ fn reports_keep_what_the_source_states_over_the_register() {
         }],
     );
     let campaign = testing::campaign(&mut store, "q4", "2026-11-22");
-    let (joined, loaded) = super::versions::rows_both_ways(&store, campaign.id);
+    let (joined, loaded) = super::report_rows::rows_both_ways(&store, campaign.id);
     let kenji: Vec<_> = loaded
         .iter()
         .filter(|r| r.identity_id == "k.ito@saltmarsh.example.net")

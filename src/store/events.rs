@@ -217,7 +217,7 @@ impl Store {
         let bulk = requests.len() > 1;
         self.write(|tx| {
             let deciding = campaign_for_decisions(tx, campaign)?;
-            super::stalled::refuse_if_cancelled(tx, campaign, &deciding.name, "decisions")?;
+            super::standing::refuse_if_cancelled(tx, campaign, &deciding.name, "decisions")?;
             decision::accepts_decisions(&deciding.facts())?;
             let mut chain = ChainWriter::start(tx)?;
             let mut outcomes = Vec::with_capacity(requests.len());
@@ -252,7 +252,7 @@ impl Deciding {
         if let Some(known) = self.known.get() {
             return Ok(known);
         }
-        let known = super::people::known_people(conn, self.mode == Mode::Personal)?;
+        let known = super::standing::known_people(conn, self.mode == Mode::Personal)?;
         Ok(self.known.get_or_init(|| known))
     }
 
@@ -282,8 +282,8 @@ pub(super) fn campaign_for_decisions(conn: &Connection, campaign: CampaignId) ->
         name,
         policy,
         owner,
-        mode: super::people::mode(conn)?,
-        delegations: super::people::delegations(conn)?,
+        mode: super::standing::mode(conn)?,
+        delegations: super::standing::delegations(conn)?,
         known: std::cell::OnceCell::new(),
     })
 }

@@ -2,14 +2,15 @@
 //! holds a grant, with its attributes as the identity register enriches
 //! them, for the MSP's one-register-across-tenants view.
 
-use super::query::{Target, push_filters};
-use super::register::{
+use super::effective::{
     EFFECTIVE_EMAIL, EFFECTIVE_ORGANIZATION, EFFECTIVE_RELATIONSHIP, EFFECTIVE_SPONSOR,
     REGISTER_JOIN,
 };
-use super::{Result, Store, StoreError};
+use super::query::{Target, push_filters};
+use super::{Result, Store};
 use crate::domain::Filter;
 use crate::domain::people::IdentityEntry;
+use crate::rules::Refusal;
 use rusqlite::params_from_iter;
 
 impl Store {
@@ -27,9 +28,10 @@ impl Store {
         );
         let mut values = Vec::new();
         push_filters(filters, Target::Register, &mut sql, &mut values).map_err(|field| {
-            StoreError::Invalid(format!(
-                "--where {field}: identities can only be filtered by register fields"
-            ))
+            Refusal::invalid(
+                "where",
+                format!("--where {field}: identities can only be filtered by register fields"),
+            )
         })?;
         sql.push_str(" GROUP BY idn.id ORDER BY idn.identity_id, idn.tenant");
         let mut stmt = self.conn.prepare(&sql)?;
@@ -55,7 +57,8 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use crate::domain::Filter;
-    use crate::store::Store;
+    use crate::rules::Refusal;
+    use crate::store::{Store, StoreError};
     use crate::testing;
 
     #[test]
@@ -69,10 +72,19 @@ mod tests {
             .unwrap();
         assert!(!contractors.is_empty());
         assert!(contractors.iter().all(|i| i.relationship == "contractor"));
+        let refused = store
+            .identities(&[Filter::parse("flag=dormant").unwrap()])
+            .unwrap_err();
         assert!(
-            store
-                .identities(&[Filter::parse("flag=dormant").unwrap()])
-                .is_err()
+            matches!(
+                &refused,
+                StoreError::Refused(Refusal::Invalid { field: "where", .. })
+            ),
+            "{refused:?}"
+        );
+        assert_eq!(
+            refused.to_string(),
+            "--where flag: identities can only be filtered by register fields"
         );
     }
 }

@@ -545,6 +545,26 @@ mod tests {
         }
     }
 
+    /// The digests every stream's rows get, pinned: what imports recorded
+    /// before must still be what verify computes, byte for byte.
+    #[test]
+    fn import_digests_are_what_earlier_releases_recorded() {
+        let store = store();
+        let written: Vec<String> = store
+            .conn
+            .prepare("SELECT body ->> '$.written' FROM event WHERE kind = 'import' ORDER BY seq")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(written.len(), 4);
+        assert_eq!(
+            crate::audit::sha256_hex(written.join("\n").as_bytes()),
+            "d12d06d899ae39317be55c27e8f49a6887b4525ea6c2a3e92f5e7a9051bfc38c"
+        );
+    }
+
     #[test]
     fn each_kind_of_row_written_or_marked_is_bound_to_its_import() {
         let cases = [

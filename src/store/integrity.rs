@@ -9,9 +9,9 @@
 //! recert's migrations make.
 
 use super::campaigns::{self, item_range};
+use super::effective::EFFECTIVE_RELATIONSHIP;
 use super::events::ChainReport;
 use super::refusals::CampaignRules;
-use super::register::EFFECTIVE_RELATIONSHIP;
 use super::{CampaignId, Result, Store, items, schema};
 use crate::domain::Policy;
 use rusqlite::{OptionalExtension, params};
@@ -213,6 +213,68 @@ impl Store {
 
     /// Campaign rows and their frozen items against their creation events;
     /// `rules` gets what the replay needs of each campaign.
+    /// A close gives every item nobody decided its close action, in the
+    /// same transaction as its own event: a closed campaign with an item
+    /// still waiting was closed by something other than recert, and the
+    /// access its close action should have kept or revoked is left as
+    /// nobody decided it.
+    fn check_closes(
+        &self,
+        findings: &mut Findings,
+        rules: &HashMap<i64, CampaignRules>,
+    ) -> Result<()> {
+        let mut closed: Vec<(i64, i64, &str)> = rules
+            .iter()
+            .filter_map(|(id, r)| {
+                r.closed
+                    .as_ref()
+                    .map(|(seq, ..)| (*seq, *id, r.name.as_str()))
+            })
+            .collect();
+        closed.sort_unstable();
+        let mut ended: Vec<(i64, &str, &str, i64)> = rules
+            .values()
+            .filter_map(|r| {
+                let (seq, kind) = r.after_cancel.as_ref()?;
+                Some((*seq, kind.as_str(), r.name.as_str(), r.cancelled?))
+            })
+            .collect();
+        ended.sort_unstable();
+        for (seq, kind, name, cancelled) in ended {
+            findings.add(
+                Some(seq),
+                format!(
+                    "campaign {name:?} was cancelled (event {cancelled}), yet a {} was \
+                     recorded after it (event {seq}): the rules refuse it",
+                    if kind == "campaign_closed" {
+                        "close"
+                    } else {
+                        "sign-off"
+                    }
+                ),
+            );
+        }
+        let mut waiting = self.conn.prepare(
+            "SELECT count(*) FROM item i LEFT JOIN item_state s ON s.item = i.id
+             WHERE i.id BETWEEN ?1 AND ?2 AND (s.decision IS NULL OR s.decision = 'reassign')",
+        )?;
+        for (seq, campaign, name) in closed {
+            let (first, last) = item_range(&self.conn, CampaignId(campaign))?;
+            let n: i64 = waiting.query_row([first, last], |r| r.get(0))?;
+            if n > 0 {
+                findings.add(
+                    Some(seq),
+                    format!(
+                        "campaign {name:?} was closed (event {seq}) with {n} items nobody \
+                         decided: a close gives each its close action, so the rules refuse \
+                         this close"
+                    ),
+                );
+            }
+        }
+        Ok(())
+    }
+
     fn check_campaigns(
         &self,
         findings: &mut Findings,

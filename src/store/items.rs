@@ -1,11 +1,11 @@
 //! Reading a campaign's items: keyset pages in risk order for the queue
 //! (never OFFSET, never the whole campaign in memory), one item's full
-//! evidence and history, and a streaming walk for listings and reports.
+//! evidence and history, and a streaming walk for listings. Each item is
+//! the one row model of `row.rs`.
 
 use super::campaigns::{EVIDENCE, ItemContext, item_range};
-use super::register::{
-    EFFECTIVE_BUSINESS_OWNER, EFFECTIVE_EMAIL, EFFECTIVE_ORGANIZATION, EFFECTIVE_RELATIONSHIP,
-    EFFECTIVE_SPONSOR, EFFECTIVE_TECHNICAL_OWNER,
+use super::effective::{
+    EFFECTIVE_BUSINESS_OWNER, EFFECTIVE_EMAIL, EFFECTIVE_SPONSOR, EFFECTIVE_TECHNICAL_OWNER,
 };
 
 /// Which of an item's fields the identity register supplied (the source
@@ -22,12 +22,13 @@ const REGISTER_SUPPLIED: &str = "nullif(concat_ws(',',
         CASE WHEN e.technical_owner IS NULL AND r.technical_owner IS NOT NULL
              THEN 'technical_owner' END,
         CASE WHEN r.contract_end IS NOT NULL THEN 'contract_end' END), '')";
+use super::bodies::BodyMemo;
 use super::events::DecisionBody;
 use super::query::{Target, like_pattern, push_filters};
+use super::row::{ITEM_JOINS, ItemRow, ItemView, VersionLookup, collect_rows, select, walk};
 use super::{CampaignId, EventSeq, ItemId, Result, Store, StoreError};
-use crate::domain::Policy;
 use crate::domain::insight::{self, Context, Finding, Subject};
-use crate::domain::{DecisionKind, Filter, FlagSet, Recommendation};
+use crate::domain::{DecisionKind, Filter, Policy};
 use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, Row, params, params_from_iter};
 
@@ -46,105 +47,6 @@ pub enum PageDirection {
     Forward,
     /// Descending risk rank from the anchor (returned in ascending order).
     Backward,
-}
-
-/// One item as the queue, listings and reports show it, with the decision
-/// in force.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ItemRow {
-    pub id: ItemId,
-    pub rank: i64,
-    pub score: i64,
-    pub tenant: String,
-    pub identity_id: String,
-    pub identity_name: String,
-    pub kind: String,
-    pub relationship: String,
-    pub organization: Option<String>,
-    pub system: String,
-    pub environment: Option<String>,
-    pub entitlement: String,
-    pub privileged: bool,
-    /// Who the item waits for now (the reviewer, or whom it was reassigned to).
-    pub assignee: String,
-    pub flags: FlagSet,
-    pub recommendation: Recommendation,
-    pub decision: Option<DecisionKind>,
-    /// The item's latest event, for detecting concurrent changes.
-    pub last_event: Option<EventSeq>,
-    pub decided_by: Option<String>,
-    pub decided_at: Option<String>,
-    pub note: Option<String>,
-    pub exception_until: Option<String>,
-    pub exception_ticket: Option<String>,
-    /// Against the previous campaign of the same scope: `new`, `changed`
-    /// or `unchanged`; [`Store::since_detail`] says what changed.
-    pub since: String,
-    /// The same grant's item in the previous campaign, whose outcome
-    /// [`Store::earlier_outcome`] gives.
-    pub previous_item: Option<ItemId>,
-}
-
-/// Joins an item's frozen versions: grant `e`, identity `idn`, register `r`.
-/// SQLite joins in this order and checks each filter as soon as its tables
-/// are joined, so the narrow rows most filters read come first and the
-/// wide grant row last: a filter that scans far past rows it rejects (a
-/// relationship low in risk order) reads no grant for them.
-pub(super) const ITEM_JOINS: &str = " JOIN identity idn ON idn.id = i.identity
-    LEFT JOIN register_entry r ON r.id = i.register
-    LEFT JOIN item_state s ON s.item = i.id
-    JOIN entitlement e ON e.id = i.entitlement";
-
-fn row_select() -> String {
-    format!(
-        "SELECT i.id, i.risk_rank, i.risk_score, idn.tenant, idn.identity_id,
-            idn.name, idn.kind, {EFFECTIVE_RELATIONSHIP}, {EFFECTIVE_ORGANIZATION}, e.system,
-            e.environment, e.name, e.privileged, coalesce(s.assignee, i.reviewer),
-            i.flags, i.recommendation, s.decision, s.last_event, d.actor, d.at, d.note,
-            s.exception_until, d.body, i.since, i.previous_item
-        FROM item i{ITEM_JOINS}
-        LEFT JOIN event d ON d.seq = s.decided_event
-        WHERE i.id BETWEEN ? AND ?"
-    )
-}
-
-fn read_row(row: &Row<'_>) -> rusqlite::Result<ItemRow> {
-    let body: Option<String> = row.get(22)?;
-    let exception_ticket = body
-        .and_then(|b| serde_json::from_str::<DecisionBody>(&b).ok())
-        .and_then(|b| b.ticket);
-    Ok(ItemRow {
-        id: row.get(0)?,
-        rank: row.get(1)?,
-        score: row.get(2)?,
-        tenant: row.get(3)?,
-        identity_id: row.get(4)?,
-        identity_name: row.get(5)?,
-        kind: row.get(6)?,
-        relationship: row.get(7)?,
-        organization: row.get(8)?,
-        system: row.get(9)?,
-        environment: row.get(10)?,
-        entitlement: row.get(11)?,
-        privileged: row.get(12)?,
-        assignee: row.get(13)?,
-        flags: FlagSet::from_bits(row.get::<_, i64>(14)? as u32),
-        recommendation: row
-            .get::<_, String>(15)?
-            .parse()
-            .unwrap_or(Recommendation::ReviewWithCare),
-        decision: row
-            .get::<_, Option<String>>(16)?
-            .and_then(|d| d.parse().ok()),
-        last_event: row.get(17)?,
-        decided_by: row.get(18)?,
-        decided_at: row.get(19)?,
-        note: row.get(20)?,
-        exception_until: row.get(21)?,
-        exception_ticket,
-        since: row.get(23)?,
-        previous_item: row.get(24)?,
-    })
 }
 
 /// Whether the campaign whose first item is `first` froze each item's
@@ -323,7 +225,7 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<ItemRow>> {
         let (conds, mut values) = conditions(&self.conn, query)?;
-        let mut sql = format!("{}{conds}", row_select());
+        let mut sql = format!("{}{conds}", select(VersionLookup::Joined));
         // Ranks are ids within the campaign's range, so the anchor narrows
         // the range itself: SQLite seeks on one bound per side, and a
         // separate `i.id > ?` would leave it scanning from the campaign's
@@ -348,9 +250,7 @@ impl Store {
         });
         sql.push_str(&limit.to_string());
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let mut rows: Vec<ItemRow> = stmt
-            .query_map(params_from_iter(values), read_row)?
-            .collect::<rusqlite::Result<_>>()?;
+        let mut rows = collect_rows(&mut stmt, params_from_iter(values))?;
         if direction == PageDirection::Backward {
             rows.reverse();
         }
@@ -361,17 +261,19 @@ impl Store {
     pub fn for_each_item(
         &self,
         query: &ItemQuery,
-        mut visit: impl FnMut(&ItemRow) -> std::result::Result<(), Box<dyn std::error::Error>>,
+        mut visit: impl FnMut(&ItemView<'_>) -> std::result::Result<(), Box<dyn std::error::Error>>,
     ) -> Result<()> {
         let (conds, values) = conditions(&self.conn, query)?;
-        let sql = format!("{}{conds} ORDER BY i.id", row_select());
+        let sql = format!("{}{conds} ORDER BY i.id", select(VersionLookup::Joined));
         let mut stmt = self.conn.prepare(&sql)?;
-        let mut rows = stmt.query(params_from_iter(values))?;
-        while let Some(row) = rows.next()? {
-            let item = read_row(row)?;
-            visit(&item).map_err(|e| StoreError::from_output(&*e))?;
-        }
-        Ok(())
+        let mut bodies = BodyMemo::default();
+        walk(
+            &mut stmt,
+            params_from_iter(values),
+            VersionLookup::Joined,
+            &mut bodies,
+            |item| visit(item).map_err(|e| StoreError::from_output(&*e)),
+        )
     }
 
     /// How many items match; a scan, so not for every frame.
@@ -388,13 +290,10 @@ impl Store {
 
     /// One item of a campaign, as the queue shows it.
     pub fn item_row(&self, campaign: CampaignId, item: ItemId) -> Result<Option<ItemRow>> {
-        let sql = format!("{} AND i.id = ?", row_select());
+        let sql = format!("{} AND i.id = ?", select(VersionLookup::Joined));
         let (first, last) = item_range(&self.conn, campaign)?;
-        Ok(self
-            .conn
-            .prepare_cached(&sql)?
-            .query_row(params![first, last, item], read_row)
-            .optional()?)
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        Ok(collect_rows(&mut stmt, params![first, last, item])?.pop())
     }
 
     pub fn item_detail(&self, campaign: CampaignId, item: ItemId) -> Result<Option<ItemDetail>> {
@@ -550,7 +449,7 @@ impl Store {
     }
 
     /// The outcome of an item (usually another campaign's, from
-    /// [`ItemRow::previous_item`]): its decision in force, reviewer, who
+    /// [`ItemRow`]'s `previous_item`): its decision in force, reviewer, who
     /// decided and the note.
     pub fn earlier_outcome(&self, item: ItemId) -> Result<Option<EarlierDecision>> {
         let sql = format!("{EARLIER_SELECT} WHERE p.id = ?1");
@@ -621,7 +520,7 @@ mod tests {
         let (conds, values) = super::conditions(&store.conn, &query).unwrap();
         let sql = format!(
             "EXPLAIN QUERY PLAN {}{conds} ORDER BY i.id LIMIT 40",
-            super::row_select()
+            super::select(super::VersionLookup::Joined)
         );
         let plan: Vec<String> = store
             .conn

@@ -9,18 +9,23 @@ mod bulk;
 mod campaigns;
 mod chain;
 mod closing;
+mod columns;
 mod creation;
 #[cfg(test)]
 mod creation_tests;
 mod dashboard;
 mod derived;
 mod digest;
+mod effective;
 #[cfg(test)]
 mod enrichment_tests;
+#[cfg(test)]
+mod error_tests;
 mod events;
 mod exceptions;
 mod identities;
 mod imported;
+mod imports;
 mod integrity;
 mod items;
 mod journal;
@@ -31,24 +36,30 @@ mod readers;
 mod refusals;
 mod register;
 mod remediation;
-mod rendering;
+mod report_rows;
 mod reporting;
+mod row;
 mod schema;
 mod selection;
+#[cfg(test)]
+mod shape_tests;
 mod signoff;
 mod snapshots;
 pub mod sqlite;
 mod stalled;
+mod standing;
+mod typed;
 mod versions;
 
 pub use campaigns::{CampaignSummary, NewCampaign, Tally};
 pub use dashboard::{Dashboard, FACET_FIELDS, Facet, ReviewerProgress};
 pub use events::{Acting, ChainBreak, ChainReport, DecisionOutcome, DecisionRequest, Misdated};
-pub use items::{EarlierDecision, HistoryEntry, ItemDetail, ItemQuery, ItemRow, PageDirection};
+pub use imports::{ImportCounts, RowProblem, SnapshotMeta};
+pub use items::{EarlierDecision, HistoryEntry, ItemDetail, ItemQuery, PageDirection};
 pub use people::PeopleCounts;
 pub use register::{RegisterCounts, RegisterImport};
 pub use selection::{BulkOutcome, Selection, SelectionPreview};
-pub use snapshots::{ImportCounts, ImportSession, RowProblem, SnapshotMeta};
+pub use snapshots::ImportSession;
 pub use stalled::{DelegationEntry, StalledItem, Waiting};
 
 pub use exceptions::{ExceptionEntry, ExceptionFilter};
@@ -56,9 +67,10 @@ pub use integrity::{Discrepancy, HeadCheck, Verification};
 pub use lifecycle::{Closure, SignOff};
 pub use readers::Interrupter;
 pub use remediation::{RemediationCounts, RemediationTask, SnapshotRef};
-pub use rendering::{ChunkRenderer, RenderError};
-pub use reporting::{Assignment, CampaignEvidence, Detail, ReportCells, ReportRow, ReportRows};
-pub use signoff::{ClosePreview, DecisionsBy, ItemList, ListedItem, SignoffSummary};
+pub use report_rows::{ReportSource, RowReader};
+pub use reporting::{Assignment, CampaignEvidence, Detail, ReportRows};
+pub use row::{Item, ItemRow, ItemView};
+pub use signoff::{ClosePreview, DecisionsBy, ItemList, SignoffSummary};
 
 use rusqlite::types::{FromSql, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags};
@@ -160,6 +172,23 @@ pub enum StoreError {
     },
     #[error("{0}")]
     Invalid(String),
+    /// An import's commit failed after its snapshot reached the file (the
+    /// disk did not confirm it): it is there, and should be verified.
+    #[error(
+        "snapshot {snapshot} was written, but the disk failed to confirm it ({error}): \
+         check the disk, then `recert verify`"
+    )]
+    Unconfirmed {
+        snapshot: SnapshotId,
+        error: rusqlite::Error,
+    },
+    /// More than one piece of work can hold (`what` names it).
+    #[error("{what} is too large to assess in one piece")]
+    TooLarge { what: &'static str },
+    /// A caller's row visitor or writer failed, other than on a closed
+    /// pipe: its message.
+    #[error("{0}")]
+    Output(String),
     /// A process rule refused what was asked; see [`crate::rules`].
     #[error(transparent)]
     Refused(#[from] crate::rules::Refusal),
@@ -190,7 +219,7 @@ impl StoreError {
         if crate::output::is_broken_pipe(error) {
             StoreError::ReaderGone(std::io::ErrorKind::BrokenPipe.into())
         } else {
-            StoreError::Invalid(error.to_string())
+            StoreError::Output(error.to_string())
         }
     }
 }

@@ -4,10 +4,11 @@
 //! table is what those events leave, written in their transaction.
 
 use super::events::{Acting, ChainWriter, NewEvent};
+pub(super) use super::standing::{ModeBody, delegations, known_people, mode, person};
+use super::standing::{PERSON_COLUMNS, read_person};
 use super::{EventSeq, Result, Store, StoreError};
 use crate::domain::people::person_key;
 use crate::domain::roster::{Mode, Person, Role};
-use crate::rules::authority::Delegation;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -31,51 +32,6 @@ pub(super) struct PeopleBody {
     pub people: Vec<Person>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub removed: Vec<String>,
-}
-
-/// The body of a `mode_changed` event.
-#[derive(Debug, Serialize, Deserialize)]
-pub(super) struct ModeBody {
-    pub mode: Mode,
-}
-
-fn read_person(row: &rusqlite::Row<'_>) -> rusqlite::Result<Person> {
-    let roles: String = row.get(2)?;
-    let keys: String = row.get(4)?;
-    Ok(Person {
-        email: row.get(0)?,
-        name: row.get(1)?,
-        roles: serde_json::from_str(&roles).unwrap_or_default(),
-        os_user: row.get(3)?,
-        ssh_keys: serde_json::from_str(&keys).unwrap_or_default(),
-    })
-}
-
-const PERSON_COLUMNS: &str = "email, name, roles, os_user, ssh_keys";
-
-pub(super) fn person(conn: &Connection, email: &str) -> Result<Option<Person>> {
-    Ok(conn
-        .prepare_cached(&format!(
-            "SELECT {PERSON_COLUMNS} FROM person WHERE email = ?1 AND removed IS NULL"
-        ))?
-        .query_row([person_key(email)], read_person)
-        .optional()?)
-}
-
-pub(super) fn mode(conn: &Connection) -> Result<Mode> {
-    let body: Option<String> = conn
-        .prepare_cached(
-            "SELECT body FROM event WHERE campaign IS NULL AND kind = 'mode_changed'
-             ORDER BY seq DESC LIMIT 1",
-        )?
-        .query_row([], |r| r.get(0))
-        .optional()?;
-    match body {
-        None => Ok(Mode::Personal),
-        Some(body) => serde_json::from_str::<ModeBody>(&body)
-            .map(|b| b.mode)
-            .map_err(|e| StoreError::Corrupt(format!("mode event: {e}"))),
-    }
 }
 
 /// Writes `person` as the register's current version, by event `seq`.
@@ -281,63 +237,6 @@ impl Store {
     pub fn known_people(&self, with_estate: bool) -> Result<BTreeSet<String>> {
         known_people(&self.conn, with_estate)
     }
-}
-
-pub(super) fn known_people(conn: &Connection, with_estate: bool) -> Result<BTreeSet<String>> {
-    let mut known: BTreeSet<String> = conn
-        .prepare_cached("SELECT email FROM person WHERE removed IS NULL")?
-        .query_map([], |r| r.get::<_, String>(0))?
-        .collect::<rusqlite::Result<_>>()?;
-    if with_estate {
-        let mut stmt = conn.prepare(
-            "SELECT sponsor FROM identity WHERE sponsor IS NOT NULL AND superseded IS NULL
-                 UNION SELECT business_owner FROM entitlement
-                     WHERE business_owner IS NOT NULL AND superseded IS NULL
-                 UNION SELECT technical_owner FROM entitlement
-                     WHERE technical_owner IS NOT NULL AND superseded IS NULL
-                 UNION SELECT sponsor FROM register_entry WHERE sponsor IS NOT NULL
-                 UNION SELECT business_owner FROM register_entry WHERE business_owner IS NOT NULL
-                 UNION SELECT technical_owner FROM register_entry WHERE technical_owner IS NOT NULL
-                 UNION SELECT owner FROM campaign
-                 UNION SELECT reviewer FROM campaign_reviewer",
-        )?;
-        let names = stmt.query_map([], |r| r.get::<_, String>(0))?;
-        for name in names {
-            let name = person_key(&name?).into_owned();
-            if !name.is_empty() {
-                known.insert(name);
-            }
-        }
-    }
-    Ok(known)
-}
-
-/// Every delegation recorded, oldest first.
-pub(super) fn delegations(conn: &Connection) -> Result<Vec<Delegation>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT from_person, to_person, until, campaign FROM delegation ORDER BY event",
-    )?;
-    let rows = stmt.query_map([], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, Option<i64>>(3)?,
-        ))
-    })?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (from, to, until, campaign) = row?;
-        let until = crate::domain::date::parse_day(&until)
-            .map_err(|_| StoreError::Corrupt(format!("delegation until {until:?}")))?;
-        out.push(Delegation {
-            from,
-            to,
-            until,
-            campaign,
-        });
-    }
-    Ok(out)
 }
 
 #[cfg(test)]

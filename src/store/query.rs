@@ -1,7 +1,7 @@
 //! Turns `--where` filters and searches into SQL conditions. Only fixed
 //! column expressions are spliced into the text; every value is bound.
 
-use super::register::{
+use super::effective::{
     EFFECTIVE_BUSINESS_OWNER, EFFECTIVE_ORGANIZATION, EFFECTIVE_RELATIONSHIP, EFFECTIVE_SPONSOR,
     EFFECTIVE_TECHNICAL_OWNER,
 };

@@ -309,12 +309,12 @@ mod tests {
         let tasks: Vec<i64> = (0..10).collect();
         let result = readers.run(&tasks, |_, &n| {
             if n >= 4 {
-                Err(StoreError::Invalid(format!("task {n}")))
+                Err(StoreError::Corrupt(format!("task {n}")))
             } else {
                 Ok(n)
             }
         });
-        assert!(matches!(result, Err(StoreError::Invalid(m)) if m == "task 4"));
+        assert!(matches!(result, Err(StoreError::Corrupt(m)) if m == "task 4"));
     }
 
     /// The console's reader: the same database, each commit seen by the

@@ -4,9 +4,9 @@
 //! cancellation, any decision after its campaign's sign-off (but the close
 //! actions its close records, each on an item nobody had decided and as
 //! the campaign's recorded close action decides it) or after its close,
-//! a close that left an item undecided, and, under the policy its creation
-//! event recorded, a decision without a note the policy requires or an
-//! exception beyond the policy's maximum.
+//! and, under the policy its creation event recorded, a decision without a
+//! note the policy requires or an exception beyond the policy's maximum.
+//! (A close that left an item undecided is integrity's `check_closes`.)
 
 use super::events::DecisionBody;
 use super::{Result, Store};
@@ -77,71 +77,6 @@ impl Store {
                 rules.signed_off.get_or_insert(seq);
             } else if rules.closed.is_none() {
                 rules.closed = Some((seq, row.get(3)?, row.get(4)?));
-            }
-        }
-        Ok(())
-    }
-}
-
-impl Store {
-    /// A close gives every item nobody decided its close action, in the
-    /// same transaction as its own event: a closed campaign with an item
-    /// still waiting was closed by something other than recert, and the
-    /// access its close action should have kept or revoked is left as
-    /// nobody decided it.
-    pub(super) fn check_closes(
-        &self,
-        findings: &mut super::integrity::Findings,
-        rules: &HashMap<i64, CampaignRules>,
-    ) -> Result<()> {
-        let mut closed: Vec<(i64, i64, &str)> = rules
-            .iter()
-            .filter_map(|(id, r)| {
-                r.closed
-                    .as_ref()
-                    .map(|(seq, ..)| (*seq, *id, r.name.as_str()))
-            })
-            .collect();
-        closed.sort_unstable();
-        let mut ended: Vec<(i64, &str, &str, i64)> = rules
-            .values()
-            .filter_map(|r| {
-                let (seq, kind) = r.after_cancel.as_ref()?;
-                Some((*seq, kind.as_str(), r.name.as_str(), r.cancelled?))
-            })
-            .collect();
-        ended.sort_unstable();
-        for (seq, kind, name, cancelled) in ended {
-            findings.add(
-                Some(seq),
-                format!(
-                    "campaign {name:?} was cancelled (event {cancelled}), yet a {} was \
-                     recorded after it (event {seq}): the rules refuse it",
-                    if kind == "campaign_closed" {
-                        "close"
-                    } else {
-                        "sign-off"
-                    }
-                ),
-            );
-        }
-        let mut waiting = self.conn.prepare(
-            "SELECT count(*) FROM item i LEFT JOIN item_state s ON s.item = i.id
-             WHERE i.id BETWEEN ?1 AND ?2 AND (s.decision IS NULL OR s.decision = 'reassign')",
-        )?;
-        for (seq, campaign, name) in closed {
-            let (first, last) =
-                super::campaigns::item_range(&self.conn, super::CampaignId(campaign))?;
-            let n: i64 = waiting.query_row([first, last], |r| r.get(0))?;
-            if n > 0 {
-                findings.add(
-                    Some(seq),
-                    format!(
-                        "campaign {name:?} was closed (event {seq}) with {n} items nobody \
-                         decided: a close gives each its close action, so the rules refuse \
-                         this close"
-                    ),
-                );
             }
         }
         Ok(())

@@ -1,31 +1,17 @@
 //! The identity register in the database: importing it (one snapshot per
-//! file, all-or-nothing, entries never deleted), matching its entries to
-//! identities, and the SQL for an identity's effective attributes, where
-//! the register fills in what the source left unknown.
+//! file, all-or-nothing, entries never deleted) and matching its entries to
+//! identities (what they then fill in is `effective`'s SQL).
 
 use super::bulk::Value;
 use super::digest::{Digests, Stream};
-use super::snapshots::{ImportCounts, RowProblem, SnapshotMeta, Warnings};
+use super::imports::{
+    ImportCounts, RowProblem, SnapshotMeta, Warnings, record_counts, record_import,
+};
 use super::{Result, SnapshotId, Store};
 use crate::domain::register::{RegisterEntry, best_match, match_key};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
-
-/// Joins the register entry describing `idn` (aliased `r`) into a query
-/// over identities.
-pub(crate) const REGISTER_JOIN: &str = " LEFT JOIN identity_register ir ON ir.identity = idn.key
-    LEFT JOIN register_entry r ON r.id = ir.entry";
-
-/// Effective attributes: the source's value when it has one, else the
-/// register's. `unknown` is what sources say when they do not know.
-pub(crate) const EFFECTIVE_RELATIONSHIP: &str = "(CASE WHEN idn.relationship = 'unknown'
-    AND r.relationship IS NOT NULL THEN r.relationship ELSE idn.relationship END)";
-pub(crate) const EFFECTIVE_ORGANIZATION: &str = "coalesce(idn.organization, r.organization)";
-pub(crate) const EFFECTIVE_SPONSOR: &str = "coalesce(idn.sponsor, r.sponsor)";
-pub(crate) const EFFECTIVE_EMAIL: &str = "coalesce(idn.email, r.email)";
-pub(crate) const EFFECTIVE_BUSINESS_OWNER: &str = "coalesce(e.business_owner, r.business_owner)";
-pub(crate) const EFFECTIVE_TECHNICAL_OWNER: &str = "coalesce(e.technical_owner, r.technical_owner)";
 
 /// What a register import did, beyond the usual counts.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -296,7 +282,7 @@ impl RegisterImport<'_> {
                 ))
             },
         )?;
-        super::snapshots::record_counts(self.conn, self.snapshot, &c, sha256)?;
+        record_counts(self.conn, self.snapshot, &c, sha256)?;
         let counts = RegisterCounts {
             rows: c,
             matched_identities: matched as u64,
@@ -314,7 +300,7 @@ impl RegisterImport<'_> {
             "written": std::mem::take(&mut self.digest).finish(),
         });
         self.warnings.record_in(&mut body);
-        super::snapshots::record_import(self.conn, &self.meta, &body)?;
+        record_import(self.conn, &self.meta, &body)?;
         self.open = false;
         self.conn
             .execute_batch(if dry_run { "ROLLBACK" } else { "COMMIT" })?;

@@ -7,9 +7,11 @@ use super::campaigns::item_range;
 use super::events::{
     Acting, ChainWriter, DecisionRequest, campaign_for_decisions, record_decision,
 };
-use super::items::{ITEM_JOINS, ItemQuery, conditions};
-use super::{CampaignId, EventSeq, ItemId, Result, Store, StoreError};
+use super::items::{ItemQuery, conditions};
+use super::row::ITEM_JOINS;
+use super::{CampaignId, EventSeq, ItemId, Result, Store};
 use crate::domain::{Decision, DecisionKind, FlagSet, Recommendation};
+use crate::rules::Refusal;
 use crate::rules::decision::{self, LeftAlone};
 use rusqlite::params_from_iter;
 use rusqlite::types::Value;
@@ -85,9 +87,7 @@ fn selection_conditions(
     let mut values = Vec::new();
     for query in &selection.queries {
         if query.campaign != selection.campaign {
-            return Err(StoreError::Invalid(
-                "a selection mixes campaigns".to_string(),
-            ));
+            return Err(Refusal::invalid("queries", "a selection mixes campaigns").into());
         }
         let (conds, query_values) = conditions(conn, query)?;
         sql.push_str(" OR (1");
@@ -325,6 +325,7 @@ impl Store {
 mod tests {
     use super::*;
     use crate::domain::Filter;
+    use crate::store::StoreError;
     use crate::testing::{day, sample_store};
 
     fn query(campaign: CampaignId, filters: &[&str]) -> ItemQuery {
@@ -342,6 +343,31 @@ mod tests {
             at: "2026-11-01T10:00:00.000Z",
             today: day("2026-11-01"),
         }
+    }
+
+    #[test]
+    fn a_selection_across_campaigns_is_refused_as_invalid() {
+        let (mut store, campaign) = sample_store();
+        let other = crate::testing::campaign(&mut store, "Q1", "2026-11-01");
+        let selection = Selection {
+            campaign: campaign.id,
+            queries: vec![query(campaign.id, &[]), query(other.id, &[])],
+            added: vec![],
+            removed: vec![],
+            marked_at: EventSeq(0),
+        };
+        let refused = store.count_selected(&selection).unwrap_err();
+        assert!(
+            matches!(
+                &refused,
+                StoreError::Refused(crate::rules::Refusal::Invalid {
+                    field: "queries",
+                    ..
+                })
+            ),
+            "{refused:?}"
+        );
+        assert_eq!(refused.to_string(), "a selection mixes campaigns");
     }
 
     #[test]

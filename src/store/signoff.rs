@@ -7,6 +7,7 @@ use super::campaigns::item_range;
 use super::campaigns::{Tally, tally};
 use super::events::{Acting, ChainWriter, NewEvent};
 use super::lifecycle::{SignOff, SignOffBody, facts, signoffs, sponsored_by};
+use super::row::{ItemRow, VersionLookup, collect_rows, select};
 use super::{CampaignId, Result, Store, StoreError};
 use crate::domain::people::{person_key, same_person};
 use crate::domain::{CampaignState, Decision, OnClose, Recommendation};
@@ -14,31 +15,12 @@ use crate::rules::signoff;
 use rusqlite::{Connection, params};
 use serde::Serialize;
 
-/// An item as the sign-off summary lists it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct ListedItem {
-    pub item: i64,
-    pub rank: i64,
-    pub identity_id: String,
-    pub identity_name: String,
-    pub system: String,
-    pub entitlement: String,
-    pub recommendation: String,
-    /// Who the item waits for, or who holds it.
-    pub assignee: String,
-    pub decided_by: Option<String>,
-    pub decided_at: Option<String>,
-    pub note: Option<String>,
-    pub until: Option<String>,
-    pub ticket: Option<String>,
-}
-
 /// A list of items, the first few of many.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ItemList {
     pub total: u64,
     /// The riskiest `limit` of them.
-    pub first: Vec<ListedItem>,
+    pub first: Vec<ItemRow>,
 }
 
 /// Decisions in force by one person.
@@ -58,7 +40,7 @@ pub struct ClosePreview {
 }
 
 /// What a sponsor is asked to sign: the campaign's outcome as it stands.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct SignoffSummary {
     pub campaign: String,
     pub state: CampaignState,
@@ -117,42 +99,17 @@ fn list_items(
     campaign: CampaignId,
     listing: Listing,
     limit: usize,
-) -> Result<Vec<ListedItem>> {
+) -> Result<Vec<ItemRow>> {
     let sql = format!(
-        "SELECT i.id, i.risk_rank, idn.identity_id, idn.name, e.system,
-                e.name, i.recommendation, coalesce(s.assignee, i.reviewer),
-                d.actor, d.at, d.note, s.exception_until, json_extract(d.body, '$.ticket')
-         FROM item i
-         JOIN entitlement e ON e.id = i.entitlement
-         JOIN identity idn ON idn.id = i.identity
-         LEFT JOIN item_state s ON s.item = i.id
-         LEFT JOIN event d ON d.seq = s.decided_event
-         WHERE i.id BETWEEN ?1 AND ?2 AND {}
-         ORDER BY i.id LIMIT {limit}",
+        "{} AND {} ORDER BY i.id LIMIT {limit}",
+        select(VersionLookup::Joined),
         listing.condition(),
         // Beyond i64 SQLite refuses the LIMIT as a type mismatch.
         limit = limit.min(i64::MAX as usize)
     );
     let (first, last) = item_range(conn, campaign)?;
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params![first, last], |r| {
-        Ok(ListedItem {
-            item: r.get(0)?,
-            rank: r.get(1)?,
-            identity_id: r.get(2)?,
-            identity_name: r.get(3)?,
-            system: r.get(4)?,
-            entitlement: r.get(5)?,
-            recommendation: r.get(6)?,
-            assignee: r.get(7)?,
-            decided_by: r.get(8)?,
-            decided_at: r.get(9)?,
-            note: r.get(10)?,
-            until: r.get(11)?,
-            ticket: r.get(12)?,
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    collect_rows(&mut stmt, params![first, last])
 }
 
 /// Decisions in force per person, with their self-review and
@@ -403,14 +360,14 @@ mod tests {
         assert_eq!(summary.waiting(), 26);
         assert_eq!(summary.undecided.total, 26);
         assert_eq!(summary.undecided.first.len(), 5, "only the riskiest few");
-        assert_eq!(summary.undecided.first[0].item, harbour, "riskiest first");
+        assert_eq!(summary.undecided.first[0].id.0, harbour, "riskiest first");
         let exc = &summary.exceptions.first[0];
         assert_eq!(
-            (exc.item, exc.until.as_deref()),
+            (exc.id.0, exc.exception_until.as_deref()),
             (kenji, Some("2027-01-31"))
         );
         assert_eq!(exc.ticket.as_deref(), Some("CHG-7"));
-        assert_eq!(summary.revocations.first[0].item, lena);
+        assert_eq!(summary.revocations.first[0].id.0, lena);
         assert_eq!(
             summary.revocations.first[0].note.as_deref(),
             Some("contract ended")

@@ -5,10 +5,12 @@
 //! takes no decisions, sign-offs or closes).
 
 use super::campaigns::item_range;
+use super::effective::{EFFECTIVE_BUSINESS_OWNER, EFFECTIVE_EMAIL};
 use super::events::{Acting, ChainWriter, NewEvent};
-use super::items::{ItemQuery, ItemRow, PageDirection};
+use super::items::{ItemQuery, PageDirection};
 use super::lifecycle::{facts, signoffs, sponsored_by};
-use super::register::{EFFECTIVE_BUSINESS_OWNER, EFFECTIVE_EMAIL};
+use super::row::ItemRow;
+pub(super) use super::standing::{cancellation, refuse_if_cancelled};
 use super::{CampaignId, EventSeq, Result, Store, StoreError};
 use crate::domain::people::{person_key, same_person};
 use crate::domain::roster::Mode;
@@ -77,42 +79,6 @@ pub struct StalledItem {
     pub business_owner: Option<String>,
     /// The day of its latest reassign, when it waits after one.
     pub reassigned_on: Option<NaiveDate>,
-}
-
-/// The campaign's cancellation, if it was cancelled.
-pub(super) fn cancellation(
-    conn: &Connection,
-    campaign: CampaignId,
-) -> Result<Option<Cancellation>> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT seq, actor, at, note FROM event
-             WHERE campaign = ?1 AND kind = 'campaign_cancelled' AND item IS NULL
-             ORDER BY seq LIMIT 1",
-        )?
-        .query_row([campaign], |r| {
-            Ok(Cancellation {
-                seq: r.get(0)?,
-                by: r.get(1)?,
-                at: r.get(2)?,
-                note: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
-            })
-        })
-        .optional()?)
-}
-
-/// Refuses `what` ("decisions", "sign-offs", …) on a cancelled campaign,
-/// saying by whom and when it was cancelled.
-pub(super) fn refuse_if_cancelled(
-    conn: &Connection,
-    campaign: CampaignId,
-    name: &str,
-    what: &str,
-) -> Result<()> {
-    match cancellation(conn, campaign)? {
-        Some(c) => Err(stalled::cancelled(name, &c, what).into()),
-        None => Ok(()),
-    }
 }
 
 fn campaign_name(conn: &Connection, campaign: i64) -> Result<Option<String>> {

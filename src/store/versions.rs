@@ -6,8 +6,8 @@
 //! looking versions up there costs a fraction of that.
 
 use super::Result;
+use super::columns::{bytes, opt_bytes, text};
 use super::readers::{Readers, available_helpers};
-use super::reporting::{bytes, opt_bytes, text};
 use foldhash::{HashMap, HashMapExt};
 use rusqlite::Connection;
 
@@ -371,40 +371,53 @@ impl Part {
     }
 }
 
-/// Every report row of `campaign` read with its versions joined, and read
-/// with them loaded (in pieces, on several connections when the store is
-/// a file): for tests that the two agree.
+/// Every version loaded, worth it or not: for tests that loaded versions
+/// read as joined ones.
 #[cfg(test)]
-pub(super) fn rows_both_ways(
-    store: &super::Store,
-    campaign: super::CampaignId,
-) -> (Vec<super::ReportRow>, Vec<super::ReportRow>) {
-    use super::reporting::VersionLookup;
-    let range = super::campaigns::item_range(&store.conn, campaign).unwrap();
-    let read = |lookup| {
-        let mut rows = Vec::new();
-        store
-            .walk_report_cells(range, super::ReportRows::All, lookup, |cells| {
-                let mut row = super::ReportRow::default();
-                cells.fill(&mut row);
-                rows.push(row);
-                Ok(())
-            })
-            .unwrap();
-        rows
-    };
-    let extent = Extent::read(&store.conn).unwrap();
-    let versions = Versions::load(&store.conn, extent).unwrap().unwrap();
-    (
-        read(VersionLookup::Joined),
-        read(VersionLookup::Loaded(&versions)),
-    )
+pub(super) fn load_all(conn: &Connection) -> Result<Option<Versions>> {
+    Versions::load(conn, Extent::read(conn)?)
+}
+
+/// An estate imported twice, the second time with identities renamed and
+/// grants changed, so that the first campaign (Q3, one item revoked)
+/// points at superseded versions and the second (Q4) at current ones; in
+/// a file, so that versions load in pieces on several connections.
+#[cfg(test)]
+pub(super) fn superseded_estate(
+    dir: &std::path::Path,
+) -> (super::Store, [super::CampaignSummary; 2]) {
+    use crate::domain::Decision;
+    use crate::estate::EstateSpec;
+    use crate::testing::{self, day};
+    let (mut store, _) = super::Store::create(&dir.join("v.db")).unwrap();
+    let mut first = Vec::new();
+    EstateSpec::new(3000, 11, day("2026-11-01"))
+        .write_csv(&mut first)
+        .unwrap();
+    let first = String::from_utf8(first).unwrap();
+    testing::import(&mut store, &first);
+    let q3 = testing::campaign(&mut store, "Q3", "2026-11-01");
+    let item = super::campaigns::item_range(&store.conn, q3.id).unwrap().0 + 3;
+    testing::decide(
+        &mut store,
+        &q3,
+        "owner@x",
+        item,
+        Some(Decision::Revoke),
+        "gone",
+    );
+    let second = first
+        .replace(",prod,", ",staging,")
+        .replacen(",Person ", ",Renamed ", 200);
+    assert_ne!(second, first);
+    testing::import_file(&mut store, "second.csv", &second, false);
+    let q4 = testing::campaign(&mut store, "Q4", "2026-11-15");
+    (store, [q3, q4])
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{ById, Extent, MAX_GAP, Versions, cut, rows_both_ways};
-    use crate::domain::Decision;
+    use super::{ById, Extent, MAX_GAP, Versions, cut};
     use crate::estate::EstateSpec;
     use crate::store::Store;
     use crate::testing::{self, day};
@@ -467,44 +480,13 @@ mod tests {
         assert_eq!(even, [(1, 250), (251, 500), (501, 750), (751, 1000)]);
     }
 
-    /// An estate imported twice, the second time with identities renamed
-    /// and grants changed, so that the first campaign's items point at
-    /// superseded versions; in a file, so that versions load in pieces on
-    /// several connections.
+    /// Loading pays only when the campaign covers much of what is loaded;
+    /// what it loads comes in pieces. (That loaded versions read as joined
+    /// ones is `report_rows`' test.)
     #[test]
-    fn loaded_versions_read_as_the_joined_query_does() {
+    fn versions_load_in_pieces_when_the_campaign_covers_enough_of_them() {
         let dir = tempfile::tempdir().unwrap();
-        let (mut store, _) = Store::create(&dir.path().join("v.db")).unwrap();
-        let mut first = Vec::new();
-        EstateSpec::new(3000, 11, day("2026-11-01"))
-            .write_csv(&mut first)
-            .unwrap();
-        let first = String::from_utf8(first).unwrap();
-        testing::import(&mut store, &first);
-        let q3 = testing::campaign(&mut store, "Q3", "2026-11-01");
-        let item = crate::store::campaigns::item_range(&store.conn, q3.id)
-            .unwrap()
-            .0
-            + 3;
-        testing::decide(
-            &mut store,
-            &q3,
-            "owner@x",
-            item,
-            Some(Decision::Revoke),
-            "gone",
-        );
-        let second = first
-            .replace(",prod,", ",staging,")
-            .replacen(",Person ", ",Renamed ", 200);
-        assert_ne!(second, first);
-        testing::import_file(&mut store, "second.csv", &second, false);
-        let q4 = testing::campaign(&mut store, "Q4", "2026-11-15");
-        for campaign in [&q3, &q4] {
-            let (joined, loaded) = rows_both_ways(&store, campaign.id);
-            assert_eq!(joined.len() as u64, campaign.items);
-            assert_eq!(joined, loaded, "{}", campaign.name);
-        }
+        let (store, [_, q4]) = super::superseded_estate(dir.path());
         let items = q4.items as i64;
         let extent = Extent::read(&store.conn).unwrap();
         assert!(extent.worth_loading(items));

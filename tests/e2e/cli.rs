@@ -222,6 +222,28 @@ fn campaign_scope_filters_freeze_only_matching_items() {
     sandbox.fails(2, &["campaign", "new", "x", "--due", "someday"]);
 }
 
+/// A field of reviews (flags, state, reviewer) means nothing to the grant
+/// register: a scope or an identity list filtered by one is refused with
+/// the option and field named, and nothing is created.
+#[test]
+fn filters_on_fields_the_register_lacks_are_refused_by_name() {
+    let sandbox = Sandbox::new();
+    sandbox.ok(&["import", fixture("canonical/sample.csv").to_str().unwrap()]);
+    let before = sandbox.dump();
+    let args = ["campaign", "new", "x", "--due", "2026-12-15"];
+    let err = sandbox.fails(1, &[&args[..], &["--where", "flag=dormant"]].concat());
+    assert_eq!(
+        err,
+        "recert: --where flag: a campaign's scope can only use register fields\n"
+    );
+    let err = sandbox.fails(1, &["identities", "--where", "reviewer=a@x"]);
+    assert_eq!(
+        err,
+        "recert: --where reviewer: identities can only be filtered by register fields\n"
+    );
+    assert_eq!(sandbox.dump(), before);
+}
+
 #[test]
 fn items_json_has_the_documented_fields_in_risk_order() {
     let sandbox = Sandbox::with_campaign();

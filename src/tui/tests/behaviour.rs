@@ -242,7 +242,7 @@ fn an_exception_needs_a_valid_end_date_within_policy() {
     let row = console.row(item);
     assert_eq!(row.decision, Some(DecisionKind::Exception));
     assert_eq!(row.exception_until.as_deref(), Some("2027-02-01"));
-    assert_eq!(row.exception_ticket.as_deref(), Some("CHG-42"));
+    assert_eq!(row.ticket.as_deref(), Some("CHG-42"));
     assert_eq!(row.note.as_deref(), Some("migration ends in January"));
 }
 

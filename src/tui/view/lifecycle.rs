@@ -8,7 +8,7 @@ use super::{Theme, areas_for, short_time, wrapped_height};
 use crate::domain::text::sanitize;
 use crate::domain::{CampaignState, DecisionKind};
 use crate::rules::signoff::SignerRole;
-use crate::store::{ItemList, ListedItem, SignoffSummary};
+use crate::store::{ItemList, ItemRow, SignoffSummary};
 use crate::tui::action::Action;
 use crate::tui::app::{App, Input, Lifecycle, Mode, Step};
 use crate::tui::keymap::{ModeKind, keys_for};
@@ -48,7 +48,7 @@ fn symbol(decision: Option<DecisionKind>) -> String {
         .to_string()
 }
 
-fn item_text(item: &ListedItem) -> String {
+fn item_text(item: &ItemRow) -> String {
     format!(
         "#{} {} · {} · {}",
         item.rank + 1,
@@ -70,7 +70,7 @@ fn list(
     theme: &Theme,
     title: &str,
     items: &ItemList,
-    line: impl Fn(&ListedItem) -> String,
+    line: impl Fn(&ItemRow) -> String,
 ) {
     out.push(Line::default());
     out.push(Line::styled(
@@ -99,7 +99,7 @@ fn exceptions(out: &mut Vec<Line<'static>>, theme: &Theme, s: &SignoffSummary) {
             "{} {} · until {}{} · by {}",
             symbol(Some(DecisionKind::Exception)),
             item_text(i),
-            i.until.as_deref().map_or("—".into(), sanitize),
+            i.exception_until.as_deref().map_or("—".into(), sanitize),
             i.ticket
                 .as_deref()
                 .map(|t| format!(" · ticket {}", sanitize(t)))
@@ -128,7 +128,7 @@ fn undecided(out: &mut Vec<Line<'static>>, theme: &Theme, s: &SignoffSummary) {
             symbol(None),
             item_text(i),
             sanitize(&i.assignee),
-            sanitize(&i.recommendation.replace('_', " "))
+            sanitize(&i.recommendation.as_str().replace('_', " "))
         )
     });
 }

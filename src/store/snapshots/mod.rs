@@ -8,121 +8,22 @@
 
 use super::bulk::{Insert, Value};
 use super::digest::{Digests, Stream};
-use super::events::{ChainWriter, NewEvent};
+use super::imports::{
+    ImportCounts, RowProblem, SnapshotMeta, Warnings, record_counts, record_import,
+};
 use super::journal::BulkJournal;
 use super::{Result, SnapshotId, Store, StoreError};
-use crate::domain::model::IdentityAttributes;
 use crate::domain::{EntitlementRecord, Stamp};
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Statement, params};
-use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::hash::{Hash, Hasher};
 
-#[derive(Clone, Debug)]
-pub struct SnapshotMeta {
-    pub file_name: String,
-    pub format: String,
-    pub imported_at: String,
-    pub imported_by: String,
-    /// How the importer was established, as events record it.
-    pub imported_via: String,
-    pub partial: bool,
-    /// The size of what the command imports, this source included, when
-    /// known: it decides whether the import may hold the file to itself
-    /// (see [`BulkJournal`]). Not recorded.
-    pub source_bytes: Option<u64>,
-}
+mod identities;
+#[cfg(test)]
+mod tests;
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct ImportCounts {
-    pub rows: u64,
-    pub added: u64,
-    pub restored: u64,
-    pub changed: u64,
-    pub unchanged: u64,
-    pub removed: u64,
-}
-
-/// Something wrong with one row that only the database can see.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum RowProblem {
-    /// The same (tenant, system, identity, entitlement) appeared earlier in this file.
-    Duplicate { first_line: u64 },
-}
-
-/// Two rows of one file that describe the same identity differently.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct IdentityConflict {
-    pub line: u64,
-    pub first_line: u64,
-    pub identity_id: String,
-    pub field: &'static str,
-    pub first_value: String,
-    pub value: String,
-}
-
-/// The identity of the latest row: its key and what the file first said
-/// of it. A file's rows for one identity usually come together, so this
-/// spares a lookup per row.
-struct SeenIdentity {
-    /// The identity's key, which grants refer to.
-    key: i64,
-    line: u64,
-    attributes: IdentityAttributes,
-}
-
-/// An identity's attributes from `name, kind, relationship, organization,
-/// region, sponsor, email` starting at column `first`.
-fn attributes_at(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<IdentityAttributes> {
-    Ok(IdentityAttributes {
-        name: row.get(first)?,
-        kind: row
-            .get::<_, String>(first + 1)?
-            .parse()
-            .unwrap_or(crate::domain::IdentityKind::Human),
-        relationship: row
-            .get::<_, String>(first + 2)?
-            .parse()
-            .unwrap_or(crate::domain::Relationship::Unknown),
-        organization: row.get(first + 3)?,
-        region: row.get(first + 4)?,
-        sponsor: row.get(first + 5)?,
-        email: row.get(first + 6)?,
-    })
-}
-
-/// How many identity disagreements are kept in full; the rest are counted.
-const KEPT_CONFLICTS: usize = 100;
-
-/// Warnings the importer raised about the source (a dangling group member,
-/// an unresolved manager, a column recert does not read): recorded with the
-/// snapshot's audit event, the first ones in full.
-#[derive(Default)]
-pub(crate) struct Warnings {
-    kept: Vec<String>,
-    total: u64,
-}
-
-impl Warnings {
-    pub(crate) fn push(&mut self, warning: String) {
-        self.total += 1;
-        if self.kept.len() < KEPT_WARNINGS {
-            self.kept.push(warning);
-        }
-    }
-
-    /// Adds them to an import event's body, if there are any.
-    pub(crate) fn record_in(&self, body: &mut serde_json::Value) {
-        if self.total > 0 {
-            body["warnings"] = serde_json::json!(self.kept);
-            body["warning_count"] = serde_json::json!(self.total);
-        }
-    }
-}
-
-/// How many warnings the audit event keeps in full.
-const KEPT_WARNINGS: usize = 100;
+pub use identities::IdentityConflict;
+use identities::SeenIdentity;
 
 /// The page cache an import may use when it writes through the WAL (see
 /// [`BulkJournal`] for when it does not). SQLite allocates it as pages are
@@ -331,17 +232,6 @@ fn stamp_into(buffer: &mut String, stamp: &Option<Stamp>) -> Option<usize> {
 impl<'a> ImportSession<'a> {
     pub fn snapshot(&self) -> SnapshotId {
         self.snapshot
-    }
-
-    /// Rows of this file that disagree with an earlier row about an
-    /// identity: the first ones (see [`Self::identity_conflict_total`]).
-    pub fn identity_conflicts(&self) -> &[IdentityConflict] {
-        &self.conflicts
-    }
-
-    /// How many disagreements there are in all.
-    pub fn identity_conflict_total(&self) -> usize {
-        self.conflict_total
     }
 
     /// Records a warning about the source with the snapshot.
@@ -630,170 +520,6 @@ impl<'a> ImportSession<'a> {
             .map(|line| u64::from(*line))
     }
 
-    /// The identity's key, its current version written anew when this file
-    /// describes it differently; disagreements within the file become conflicts.
-    fn identity(&mut self, line: u64, record: &EntitlementRecord) -> Result<i64> {
-        if let Some((tenant, id, seen)) = &self.last_identity
-            && *tenant == record.tenant
-            && *id == record.identity_id
-        {
-            let (key, first_line) = (seen.key, seen.line);
-            let differences = seen.attributes.differences(record);
-            self.conflicts_found(line, first_line, record, differences);
-            return Ok(key);
-        }
-        let mut attributes = record.identity_attributes();
-        attributes.email = record.effective_email().map(str::to_string);
-        let current = if self.certainly_new_identity(record)? {
-            None
-        } else {
-            self.stmts
-                .find_identity
-                .query_row(params![record.tenant, record.identity_id], |row| {
-                    Ok((
-                        row.get::<_, i64>(0)?,
-                        row.get::<_, i64>(1)?,
-                        attributes_at(row, 2)?,
-                    ))
-                })
-                .optional()?
-        };
-        let described = current
-            .as_ref()
-            .and_then(|(_, key, _)| self.described_at(*key));
-        let (key, first_line, attributes) = match (current, described) {
-            (Some((_, key, stored)), Some(first_line)) => {
-                let differences = stored.differences(record);
-                self.conflicts_found(line, first_line, record, differences);
-                (key, first_line, stored)
-            }
-            (Some((_, key, stored)), None) if stored == attributes => (key, line, attributes),
-            (Some((version, key, _)), None) => {
-                self.stmts
-                    .supersede_identity
-                    .execute(params![version, self.snapshot])?;
-                self.digest.mark(Stream::IdentitySuperseded, version);
-                (
-                    self.insert_identity(Some(key), record, &attributes)?,
-                    line,
-                    attributes,
-                )
-            }
-            (None, _) => (
-                self.insert_identity(None, record, &attributes)?,
-                line,
-                attributes,
-            ),
-        };
-        self.mark_described(key, first_line);
-        self.last_identity = Some((
-            record.tenant.clone(),
-            record.identity_id.clone(),
-            SeenIdentity {
-                key,
-                line: first_line,
-                attributes,
-            },
-        ));
-        Ok(key)
-    }
-
-    /// Whether the database cannot hold this identity yet: its tenant held
-    /// no identities before this import, and no earlier row of this file
-    /// named it. A first import is almost all such identities, and this
-    /// spares each a lookup. Names are remembered as 64-bit hashes: a
-    /// collision only costs the lookup.
-    fn certainly_new_identity(&mut self, record: &EntitlementRecord) -> Result<bool> {
-        let tenant_was_empty = match self.new_tenants.get(&record.tenant) {
-            Some(empty) => *empty,
-            None => {
-                let empty: bool = self
-                    .conn
-                    .prepare_cached(
-                        "SELECT NOT EXISTS (SELECT 1 FROM identity
-                                            WHERE tenant = ?1 AND superseded IS NULL)",
-                    )?
-                    .query_row([&record.tenant], |r| r.get(0))?;
-                self.new_tenants.insert(record.tenant.clone(), empty);
-                empty
-            }
-        };
-        if !tenant_was_empty {
-            return Ok(false);
-        }
-        let mut hasher = std::hash::DefaultHasher::new();
-        (&record.tenant, &record.identity_id).hash(&mut hasher);
-        Ok(self.named_in_new_tenants.insert(hasher.finish()))
-    }
-
-    fn conflicts_found(
-        &mut self,
-        line: u64,
-        first_line: u64,
-        record: &EntitlementRecord,
-        differences: Vec<(&'static str, String, String)>,
-    ) {
-        for (field, first_value, value) in differences {
-            self.conflict_total += 1;
-            if self.conflicts.len() < KEPT_CONFLICTS {
-                self.conflicts.push(IdentityConflict {
-                    line,
-                    first_line,
-                    identity_id: record.identity_id.clone(),
-                    field,
-                    first_value,
-                    value,
-                });
-            }
-        }
-    }
-
-    fn mark_described(&mut self, key: i64, line: u64) {
-        let index = key as usize;
-        if index >= self.described.len() {
-            self.described.resize(index + 1, 0);
-        }
-        if self.described[index] == 0 {
-            self.described[index] = line.max(1);
-        }
-    }
-
-    fn described_at(&self, key: i64) -> Option<u64> {
-        self.described
-            .get(key as usize)
-            .filter(|line| **line != 0)
-            .copied()
-    }
-
-    /// Writes a version of an identity; returns its key.
-    fn insert_identity(
-        &mut self,
-        key: Option<i64>,
-        record: &EntitlementRecord,
-        a: &IdentityAttributes,
-    ) -> Result<i64> {
-        let id = self.next_identity;
-        let key = key.unwrap_or(id);
-        let values = [
-            id.into(),
-            key.into(),
-            record.tenant.as_str().into(),
-            record.identity_id.as_str().into(),
-            a.name.as_str().into(),
-            a.kind.as_str().into(),
-            a.relationship.as_str().into(),
-            Value::from(&a.organization),
-            Value::from(&a.region),
-            Value::from(&a.sponsor),
-            Value::from(&a.email),
-            self.snapshot.0.into(),
-        ];
-        self.stmts.insert_identity.execute(&values)?;
-        self.digest.row(Stream::Identity, &values);
-        self.next_identity += 1;
-        Ok(key)
-    }
-
     /// Marks what the snapshot's scopes no longer hold as removed, records
     /// the snapshot (with the SHA-256 of the source, known only once it has
     /// been read) and its audit event, and commits. With `dry_run` the
@@ -878,11 +604,10 @@ impl<'a> ImportSession<'a> {
                 )
                 .unwrap_or(false);
         if written {
-            StoreError::Invalid(format!(
-                "snapshot {} was written, but the disk failed to confirm it ({e}): \
-                 check the disk, then `recert verify`",
-                self.snapshot.0
-            ))
+            StoreError::Unconfirmed {
+                snapshot: self.snapshot,
+                error: e,
+            }
         } else {
             e.into()
         }
@@ -946,51 +671,6 @@ enum NewValue<'a> {
     Int(i64),
 }
 
-/// Appends an import's audit event, its `body` saying what it found.
-pub(super) fn record_import(
-    conn: &Connection,
-    meta: &SnapshotMeta,
-    body: &serde_json::Value,
-) -> Result<()> {
-    ChainWriter::start(conn)?.append(
-        conn,
-        &NewEvent {
-            kind: "import",
-            campaign: None,
-            item: None,
-            actor: &meta.imported_by,
-            actor_via: &meta.imported_via,
-            at: &meta.imported_at,
-            note: None,
-            body: body.to_string(),
-        },
-    )?;
-    Ok(())
-}
-
-/// Writes what an import found, and the file's SHA-256, on its snapshot.
-pub(super) fn record_counts(
-    conn: &Connection,
-    snapshot: SnapshotId,
-    c: &ImportCounts,
-    sha256: &str,
-) -> Result<()> {
-    conn.execute(
-        "UPDATE snapshot SET rows = ?2, added = ?3, changed = ?4, unchanged = ?5,
-             removed = ?6, sha256 = ?7 WHERE id = ?1",
-        params![
-            snapshot,
-            c.rows as i64,
-            (c.added + c.restored) as i64,
-            c.changed as i64,
-            c.unchanged as i64,
-            c.removed as i64,
-            sha256
-        ],
-    )?;
-    Ok(())
-}
-
 fn text_value(value: &Option<String>) -> Option<NewValue<'_>> {
     value.as_deref().map(NewValue::Text)
 }
@@ -1030,177 +710,4 @@ impl Drop for ImportSession<'_> {
 fn after_transaction(conn: &Connection, journal: BulkJournal) {
     let _ = conn.pragma_update(None, "cache_size", -2000);
     journal.leave(conn);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::import::{Defaults, canonical};
-    use crate::testing::{grant_meta, import};
-
-    fn session_with(store: &mut Store, text: &str) -> (Vec<IdentityConflict>, usize) {
-        let mut session = store.begin_import(grant_meta()).unwrap();
-        for row in canonical::Reader::new(text.as_bytes(), Defaults::default()).unwrap() {
-            let (line, record) = row.unwrap();
-            assert_eq!(session.add(line, &record).unwrap(), None);
-        }
-        (
-            session.identity_conflicts().to_vec(),
-            session.identity_conflict_total(),
-        )
-    }
-
-    const HEADER: &str =
-        "tenant,system,identity_id,identity_name,identity_kind,relationship,entitlement";
-
-    /// Rows of one identity apart from each other still meet: the first
-    /// row's attributes are found again, and the disagreement names both
-    /// lines. The same id in another tenant is another identity.
-    #[test]
-    fn disagreements_name_both_lines_however_far_apart() {
-        let mut store = Store::open_in_memory().unwrap();
-        let text = format!(
-            "{HEADER}\nnw,gh,a@x,Ann,human,partner,e1\nnw,gh,b@x,Bob,human,partner,e1\n\
-             bf,gh,a@x,Someone,human,vendor,e1\nnw,gh,a@x,Anne,human,partner,e2\n"
-        );
-        let (conflicts, total) = session_with(&mut store, &text);
-        assert_eq!(total, 1);
-        assert_eq!(
-            conflicts,
-            [IdentityConflict {
-                line: 5,
-                first_line: 2,
-                identity_id: "a@x".into(),
-                field: "identity_name",
-                first_value: "Ann".into(),
-                value: "Anne".into(),
-            }]
-        );
-    }
-
-    /// An identity the file describes anew, on rows apart from each other:
-    /// the second row agrees with the first, not with the stored version
-    /// the first row replaced.
-    #[test]
-    fn a_changed_identity_named_again_later_agrees_with_its_first_row() {
-        let mut store = Store::open_in_memory().unwrap();
-        import(
-            &mut store,
-            &format!("{HEADER}\nnw,gh,a@x,Ann,human,partner,e1\n"),
-        );
-        let text = format!(
-            "{HEADER}\nnw,gh,a@x,Annie,human,partner,e1\nnw,gh,b@x,Bob,human,partner,e1\n\
-             nw,gh,a@x,Annie,human,partner,e2\n"
-        );
-        let (conflicts, total) = session_with(&mut store, &text);
-        assert_eq!((conflicts, total), (vec![], 0));
-    }
-
-    /// An address the identity id supplies is the same address written out
-    /// (the SCIM and IAM importers give one); a different address is a
-    /// disagreement with the first row's.
-    #[test]
-    fn emails_are_compared_as_stored() {
-        use crate::domain::{IdentityKind, Relationship};
-        let mut store = Store::open_in_memory().unwrap();
-        let mut session = store.begin_import(grant_meta()).unwrap();
-        let rows = [
-            ("a@x", "e1", None),
-            ("b@x", "e1", None),
-            ("a@x", "e2", Some("a@x")),
-            ("a@x", "e3", Some("ann@y")),
-        ];
-        for (line, (id, entitlement, email)) in (2..).zip(rows) {
-            let mut record = EntitlementRecord::new(
-                "gh",
-                id,
-                "Ann",
-                IdentityKind::Human,
-                Relationship::Partner,
-                entitlement,
-            );
-            record.tenant = "nw".into();
-            record.email = email.map(str::to_string);
-            assert_eq!(session.add(line, &record).unwrap(), None);
-        }
-        let conflicts = session.identity_conflicts();
-        assert_eq!(session.identity_conflict_total(), 1);
-        let c = &conflicts[0];
-        assert_eq!((c.line, c.first_line, c.field), (5, 2, "email"));
-        assert_eq!((c.first_value.as_str(), c.value.as_str()), ("a@x", "ann@y"));
-    }
-
-    /// A file speaks for the (tenant, system) scopes it holds: what it lacks
-    /// there is removed once, and other scopes keep their grants.
-    #[test]
-    fn removal_stays_within_the_scopes_the_file_holds() {
-        let mut store = Store::open_in_memory().unwrap();
-        let first = format!(
-            "{HEADER}\nnw,gh,a@x,Ann,human,partner,e1\nnw,gh,a@x,Ann,human,partner,e2\n\
-             nw,okta,a@x,Ann,human,partner,e1\nbf,gh,a@x,Al,human,vendor,e1\n"
-        );
-        assert_eq!(import(&mut store, &first).added, 4);
-        let later = format!("{HEADER}\nnw,gh,a@x,Ann,human,partner,e2\n");
-        let counts = import(&mut store, &later);
-        assert_eq!((counts.unchanged, counts.removed), (1, 1));
-        let again = import(&mut store, &later);
-        assert_eq!((again.unchanged, again.removed), (1, 0), "removed once");
-        let current: Vec<(String, String, bool)> = store
-            .conn
-            .prepare(
-                "SELECT i.tenant || '/' || e.system, e.name, e.removed_snapshot IS NOT NULL
-                 FROM entitlement e JOIN identity i ON i.key = e.identity
-                 WHERE e.superseded IS NULL AND i.superseded IS NULL ORDER BY 1, 2",
-            )
-            .unwrap()
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .unwrap()
-            .collect::<rusqlite::Result<_>>()
-            .unwrap();
-        let expected = [
-            ("bf/gh", "e1", false),
-            ("nw/gh", "e1", true),
-            ("nw/gh", "e2", false),
-            ("nw/okta", "e1", false),
-        ]
-        .map(|(scope, name, removed)| (scope.to_string(), name.to_string(), removed));
-        assert_eq!(current, expected);
-    }
-
-    /// Lines past 2^32 are named as they are: a file that large is rare,
-    /// but a conflict must point at the right row.
-    #[test]
-    fn conflicts_name_lines_past_four_billion() {
-        let mut store = Store::open_in_memory().unwrap();
-        let mut session = store.begin_import(grant_meta()).unwrap();
-        let text = format!(
-            "{HEADER}\nnw,gh,a@x,Ann,human,partner,e1\nnw,gh,b@x,Bob,human,partner,e1\n\
-             nw,gh,a@x,Annie,human,partner,e2\n"
-        );
-        let far = 5_000_000_000;
-        for (n, row) in canonical::Reader::new(text.as_bytes(), Defaults::default())
-            .unwrap()
-            .enumerate()
-        {
-            let (_, record) = row.unwrap();
-            assert_eq!(session.add(far + n as u64, &record).unwrap(), None);
-        }
-        let conflict = &session.identity_conflicts()[0];
-        assert_eq!((conflict.line, conflict.first_line), (far + 2, far));
-    }
-
-    /// A file that disagrees with itself on every row keeps the first
-    /// disagreements and counts the rest: memory does not grow with it.
-    #[test]
-    fn disagreements_are_kept_up_to_a_bound_and_counted() {
-        let mut store = Store::open_in_memory().unwrap();
-        let mut text = format!("{HEADER}\n");
-        for n in 0..250 {
-            text.push_str(&format!("nw,gh,a@x,Name {n},human,partner,e{n}\n"));
-        }
-        let (conflicts, total) = session_with(&mut store, &text);
-        assert_eq!(total, 249);
-        assert_eq!(conflicts.len(), KEPT_CONFLICTS);
-        assert_eq!(conflicts[0].first_value, "Name 0");
-    }
 }
