@@ -114,6 +114,7 @@ fn golden_store() -> Store {
             &acting(OWNER),
             "1 undecided: Anna's Salesforce admin waits for its owner",
             Some(1),
+            Some(1),
         )
         .unwrap();
     store.close_campaign(id, &acting(OWNER), None).unwrap();

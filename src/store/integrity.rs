@@ -553,7 +553,7 @@ mod tests {
             ..crate::testing::acting(OWNER)
         };
         store
-            .sign_off(q4.id, &after_import, "29 undecided", Some(29))
+            .sign_off(q4.id, &after_import, "29 undecided", Some(1), Some(29))
             .unwrap();
         store
     }

@@ -336,7 +336,7 @@ mod tests {
         use crate::testing::{OWNER, acting, sample_store};
         let (mut store, q4) = sample_store();
         store
-            .sign_off(q4.id, &acting(OWNER), "30 undecided", Some(30))
+            .sign_off(q4.id, &acting(OWNER), "30 undecided", Some(1), Some(30))
             .unwrap();
         assert!(store.verify(&[], false).unwrap().ok());
         let body = DecisionBody {

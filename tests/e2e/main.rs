@@ -25,6 +25,7 @@ mod people;
 mod pipes;
 mod readme;
 mod remediation;
+mod signoff;
 mod sources;
 mod tui_pty;
 mod util;

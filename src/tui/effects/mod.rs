@@ -189,7 +189,7 @@ impl<'a> Runner<'a> {
                     pick,
                 }),
             Effect::SignOff { note, accept } => {
-                match store.sign_off(self.campaign, &acting, &note, accept) {
+                match store.sign_off(self.campaign, &acting, &note, None, accept) {
                     Ok(signoff) => {
                         store
                             .campaign_state(self.campaign)

@@ -227,7 +227,13 @@ fn closing_applies_the_close_action_and_freezes_the_campaign() {
     console
         .runner
         .store
-        .sign_off(q4.id, &acting(OWNER), "27 undecided keep", Some(27))
+        .sign_off(
+            q4.id,
+            &acting(OWNER),
+            "27 undecided keep",
+            Some(1),
+            Some(27),
+        )
         .unwrap();
     // Signed off in another terminal: the console reads the state first.
     console.send(ch('C'));
@@ -289,7 +295,7 @@ fn a_decision_on_a_campaign_signed_off_meanwhile_says_so_and_records_nothing() {
     console
         .runner
         .store
-        .sign_off(q4.id, &acting(OWNER), "30 undecided", Some(30))
+        .sign_off(q4.id, &acting(OWNER), "30 undecided", Some(1), Some(30))
         .unwrap();
     console.send(ctrl('s'));
     assert!(matches!(console.app.mode, Mode::Browse));
@@ -339,6 +345,7 @@ fn a_sponsor_adds_her_own_sign_off_to_a_signed_off_campaign() {
             q4.id,
             &acting(OWNER),
             "30 undecided: owners decide",
+            Some(1),
             Some(30),
         )
         .unwrap();

@@ -175,6 +175,7 @@ fn close_confirmation() {
                 q4.id,
                 &crate::testing::acting(OWNER),
                 "checked; 27 undecided keep their access",
+                Some(1),
                 Some(27),
             )
             .unwrap();
