@@ -172,6 +172,7 @@ impl Store {
             v.imports_undigested = imports.undigested;
             self.check_item_states(&mut findings, &mut rules)?;
             self.check_closes(&mut findings, &rules)?;
+            self.check_signoffs(&mut findings, &rules)?;
             self.check_tallies(&mut findings)?;
             self.check_campaign_reviewers(&mut findings)?;
             self.check_register_matches(&mut findings)?;

@@ -3,6 +3,7 @@
 //! migrates it, and offers typed operations to the rest of recert.
 
 mod access;
+mod authority_replay;
 mod bodies;
 mod bulk;
 mod campaigns;

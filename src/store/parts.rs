@@ -107,7 +107,7 @@ pub(super) fn part_signoffs(
 
 /// Each sponsor's item and decision counts, as `signoff::part_of` groups
 /// them.
-fn counts(
+pub(super) fn counts(
     conn: &Connection,
     campaign: CampaignId,
     owner: &str,
