@@ -175,14 +175,15 @@ impl Store {
                 "the sign-off of {}'s part of campaign {name:?}",
                 signed.part
             );
-            if !parts_of.contains_key(&signed.campaign) {
-                let keys =
+            let parts = match parts_of.entry(signed.campaign) {
+                std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
+                std::collections::hash_map::Entry::Vacant(slot) => slot.insert(
                     super::parts::counts(&self.conn, CampaignId(signed.campaign), &campaign.owner)?
                         .into_keys()
-                        .collect();
-                parts_of.insert(signed.campaign, keys);
-            }
-            let problem = if !parts_of[&signed.campaign].contains(&signed.part) {
+                        .collect(),
+                ),
+            };
+            let problem = if !parts.contains(&signed.part) {
                 Some(format!(
                     "{what} names a part the campaign does not have: none of its items is \
                      sponsored by {}",
