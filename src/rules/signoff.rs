@@ -254,8 +254,9 @@ pub fn part_accepts_decisions(
     match signed {
         None => Ok(()),
         Some(s) => Err(Refusal::WrongState(format!(
-            "item {item} is in {sponsor}'s part of campaign {campaign:?}, signed off by {} on {} \
-             (event {}): its decisions are frozen, while the other parts still take theirs",
+            "item {item} is in a part signed off by {} on {} (event {}): {sponsor}'s part of \
+             campaign {campaign:?} takes no more decisions, while the other parts still take \
+             theirs",
             s.signer, s.at, s.seq
         ))),
     }
@@ -554,8 +555,8 @@ mod tests {
         assert!(matches!(err, Refusal::WrongState(_)));
         assert!(
             err.to_string().contains(
-                "item 3 is in s@x's part of campaign \"Q4\", signed off by s@x on \
-                 2026-11-22T10:00:00Z (event 9)"
+                "item 3 is in a part signed off by s@x on 2026-11-22T10:00:00Z (event 9): s@x's \
+                 part of campaign \"Q4\" takes no more decisions"
             ),
             "{err}"
         );

@@ -334,7 +334,7 @@ mod tests {
             .refused(&event(7, DecisionKind::Attest, &plain))
             .unwrap();
         assert!(
-            late.contains("after its part was signed off (item 3 is in s@x's part")
+            late.contains("after its part was signed off (item 3 is in a part signed off by s@x")
                 && late.contains("(event 6)"),
             "{late}"
         );

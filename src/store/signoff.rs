@@ -77,12 +77,30 @@ pub struct SignoffSummary {
     pub self_review_decisions: u64,
     pub against_recommendation: u64,
     pub signoffs: Vec<SignOff>,
+    /// Its parts by sponsor and where each one's sign-off stands.
+    pub parts: Vec<super::Part>,
+    /// Who items nobody decided wait for, and how many each, most first.
+    pub working: Vec<(String, u64)>,
 }
 
 impl SignoffSummary {
     /// Items without a final decision.
     pub fn waiting(&self) -> u64 {
         self.tally.undecided + self.tally.reassigned
+    }
+
+    /// The sponsors' parts nobody signed.
+    pub fn unsigned_parts(&self) -> impl Iterator<Item = &super::Part> {
+        self.parts
+            .iter()
+            .filter(|p| !p.owners_part && !p.is_signed())
+    }
+
+    /// The part `actor` signs as its sponsor, if any.
+    pub fn part_of(&self, actor: &str) -> Option<&super::Part> {
+        self.parts
+            .iter()
+            .find(|p| !p.owners_part && same_person(&p.sponsor, actor))
     }
 
     /// Decisions in force made by `actor`.
@@ -234,6 +252,21 @@ fn close_preview(
     Ok(preview)
 }
 
+/// Who the items nobody decided wait for, most first.
+fn working(conn: &Connection, campaign: CampaignId) -> Result<Vec<(String, u64)>> {
+    let (first, last) = item_range(conn, campaign)?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT coalesce(s.assignee, i.reviewer), count(*) FROM item i
+         LEFT JOIN item_state s ON s.item = i.id
+         WHERE i.id BETWEEN ?1 AND ?2 AND (s.decision IS NULL OR s.decision = 'reassign')
+         GROUP BY 1 ORDER BY 2 DESC, 1",
+    )?;
+    let rows = stmt.query_map([first, last], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?.max(0) as u64))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 fn summary(conn: &Connection, campaign: CampaignId, limit: usize) -> Result<SignoffSummary> {
     let facts = facts(conn, campaign)?;
     let tally = tally(conn, campaign)?;
@@ -256,6 +289,8 @@ fn summary(conn: &Connection, campaign: CampaignId, limit: usize) -> Result<Sign
         against_recommendation: decisions_by.iter().map(|d| d.against_recommendation).sum(),
         decisions_by,
         signoffs: signoffs(conn, campaign)?,
+        parts: parts::parts(conn, campaign)?,
+        working: working(conn, campaign)?,
         campaign: facts.name,
         state: facts.state,
         owner: facts.owner,

@@ -97,7 +97,9 @@ fn a_sponsors_part_is_signed_and_frozen_while_another_reviewer_keeps_deciding() 
     );
     assert!(
         err.contains(&format!(
-            "is in {ANNA}'s part of campaign \"Q4\", signed off by {ANNA} on 2026-11-22T10:00:00"
+            "is in a part signed off by {ANNA} on 2026-11-22T10:00:00"
+        )) && err.contains(&format!(
+            "{ANNA}'s part of campaign \"Q4\" takes no more decisions"
         )),
         "{err}"
     );
