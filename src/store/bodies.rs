@@ -30,6 +30,13 @@ pub(super) struct BodyFacts<'a> {
     pub seconds_on_screen: Option<f64>,
     #[serde(borrow, default)]
     pub close_action: Option<Cow<'a, str>>,
+    /// The reviewer someone else decided for, and in what capacity.
+    #[serde(borrow, default)]
+    pub on_behalf_of: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub override_of: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub delegate_for: Option<Cow<'a, str>>,
 }
 
 impl BodyFacts<'_> {
@@ -40,17 +47,27 @@ impl BodyFacts<'_> {
     }
 
     fn into_owned(self) -> BodyFacts<'static> {
+        let owned = |c: Option<Cow<'_, str>>| c.map(|c| Cow::Owned(c.into_owned()));
         BodyFacts {
-            ticket: self.ticket.map(|t| Cow::Owned(t.into_owned())),
-            close_action: self.close_action.map(|c| Cow::Owned(c.into_owned())),
+            ticket: owned(self.ticket),
+            close_action: owned(self.close_action),
+            on_behalf_of: owned(self.on_behalf_of),
+            override_of: owned(self.override_of),
+            delegate_for: owned(self.delegate_for),
             ..self
         }
     }
 
     fn borrowed(&self) -> BodyFacts<'_> {
+        fn borrowed<'b>(c: &'b Option<Cow<'_, str>>) -> Option<Cow<'b, str>> {
+            c.as_deref().map(Cow::Borrowed)
+        }
         BodyFacts {
-            ticket: self.ticket.as_deref().map(Cow::Borrowed),
-            close_action: self.close_action.as_deref().map(Cow::Borrowed),
+            ticket: borrowed(&self.ticket),
+            close_action: borrowed(&self.close_action),
+            on_behalf_of: borrowed(&self.on_behalf_of),
+            override_of: borrowed(&self.override_of),
+            delegate_for: borrowed(&self.delegate_for),
             ..*self
         }
     }

@@ -3,6 +3,7 @@
 //! migrates it, and offers typed operations to the rest of recert.
 
 mod access;
+mod acted;
 mod authority_replay;
 mod bodies;
 mod bulk;
@@ -41,6 +42,7 @@ mod snapshots;
 pub mod sqlite;
 mod versions;
 
+pub use acted::{ActedFor, Acting as ActingEvidence, ActorVia, Override};
 pub use campaigns::{CampaignSummary, NewCampaign, Tally};
 pub use dashboard::{Dashboard, FACET_FIELDS, Facet, ReviewerProgress};
 pub use events::{Acting, ChainBreak, ChainReport, DecisionOutcome, DecisionRequest, Misdated};
@@ -57,7 +59,9 @@ pub use parts::Part;
 pub use readers::Interrupter;
 pub use remediation::{RemediationCounts, RemediationTask, SnapshotRef};
 pub use rendering::{ChunkRenderer, RenderError};
-pub use reporting::{Assignment, CampaignEvidence, Detail, ReportCells, ReportRow, ReportRows};
+pub use reporting::{
+    Assignment, CampaignEvidence, Capacity, Detail, ReportCells, ReportRow, ReportRows,
+};
 pub use signoff::{ClosePreview, DecisionsBy, ItemList, ListedItem, SignoffSummary};
 
 use rusqlite::types::{FromSql, FromSqlResult, ToSql, ToSqlOutput, ValueRef};

@@ -59,6 +59,33 @@ pub struct ReportRow {
     pub decided_hash: Option<String>,
     pub remediation: Option<RemediationStatus>,
     pub remediation_snapshot: Option<i64>,
+    /// How the decider was established, as events store it.
+    pub decided_via: Option<String>,
+    /// The decision was made for another reviewer: in what capacity, whose.
+    pub acting_for: Option<(Capacity, String)>,
+    /// The identity's sponsor, whose part the item is in (the owner's when
+    /// none).
+    pub sponsor: Option<String>,
+}
+
+/// In what capacity a decision was made for another reviewer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Capacity {
+    Override,
+    OnBehalf,
+    Delegate,
+}
+
+impl Capacity {
+    /// How reports word it before the reviewer's name.
+    pub fn words(self) -> &'static str {
+        match self {
+            Capacity::Override => "override of",
+            Capacity::OnBehalf => "on behalf of",
+            Capacity::Delegate => "delegate of",
+        }
+    }
 }
 
 /// Which rows a pass over the report reads; fixed SQL conditions only.
@@ -114,13 +141,13 @@ pub(super) fn report_select(lookup: VersionLookup<'_>) -> String {
         VersionLookup::Joined => format!(
             "SELECT {DECISION_COLUMNS}, idn.tenant, idn.identity_id, idn.name, idn.kind,
                 {EFFECTIVE_RELATIONSHIP}, {EFFECTIVE_ORGANIZATION}, e.system, e.environment,
-                e.name, e.privileged
+                e.name, e.privileged, d.actor_via, coalesce(idn.sponsor, r.sponsor)
             FROM item i{ITEM_JOINS}{DECISION_JOINS}
             WHERE i.id BETWEEN ?1 AND ?2"
         ),
         VersionLookup::Loaded(_) => format!(
             "SELECT {DECISION_COLUMNS}, i.identity, i.entitlement, r.relationship,
-                r.organization
+                r.organization, d.actor_via, r.sponsor
             FROM item i
             LEFT JOIN register_entry r ON r.id = i.register
             LEFT JOIN item_state s ON s.item = i.id{DECISION_JOINS}
@@ -167,6 +194,9 @@ pub struct ReportCells<'r> {
     pub decided_hash: Option<&'r str>,
     pub remediation: Option<RemediationStatus>,
     pub remediation_snapshot: Option<i64>,
+    pub decided_via: Option<&'r str>,
+    pub acting_for: Option<(Capacity, Cow<'r, str>)>,
+    pub sponsor: Option<&'r str>,
 }
 
 pub(super) fn text<'r>(r: &'r Row<'_>, i: usize) -> rusqlite::Result<&'r str> {
@@ -258,6 +288,12 @@ pub(super) fn read_cells<'r>(
         decided_hash: opt_text(r, 13)?,
         remediation,
         remediation_snapshot: r.get(15)?,
+        acting_for: match (body.override_of, body.on_behalf_of, body.delegate_for) {
+            (Some(of), _, _) => Some((Capacity::Override, of)),
+            (_, Some(of), _) => Some((Capacity::OnBehalf, of)),
+            (_, _, Some(of)) => Some((Capacity::Delegate, of)),
+            _ => None,
+        },
         ..ReportCells::default()
     };
     match versions {
@@ -272,6 +308,8 @@ pub(super) fn read_cells<'r>(
             cells.environment = opt_text(r, 23)?;
             cells.entitlement = text(r, 24)?;
             cells.privileged = r.get(25)?;
+            cells.decided_via = opt_text(r, 26)?;
+            cells.sponsor = opt_text(r, 27)?;
         }
         Some((identity, grant)) => {
             let (register_relationship, register_organization) =
@@ -290,6 +328,8 @@ pub(super) fn read_cells<'r>(
             cells.environment = grant.environment;
             cells.entitlement = grant.name;
             cells.privileged = grant.privileged;
+            cells.decided_via = opt_text(r, 20)?;
+            cells.sponsor = identity.sponsor.or(opt_text(r, 21)?);
         }
     }
     Ok(Some(cells))
@@ -342,6 +382,12 @@ impl ReportCells<'_> {
         set_opt(&mut row.decided_hash, self.decided_hash);
         row.remediation = self.remediation;
         row.remediation_snapshot = self.remediation_snapshot;
+        set_opt(&mut row.decided_via, self.decided_via);
+        row.acting_for = self
+            .acting_for
+            .as_ref()
+            .map(|(capacity, of)| (*capacity, of.to_string()));
+        set_opt(&mut row.sponsor, self.sponsor);
     }
 }
 
@@ -366,6 +412,11 @@ pub struct Assignment {
 #[derive(Clone, Debug, PartialEq)]
 pub struct CampaignEvidence {
     pub signoffs: Vec<SignOff>,
+    /// The campaign's parts by sponsor and who signed each.
+    pub parts: Vec<super::Part>,
+    /// Who acted, how each was established, and what they decided for
+    /// other reviewers.
+    pub acting: super::ActingEvidence,
     pub closure: Option<Closure>,
     /// Who was asked to review, by items assigned.
     pub assignments: Vec<Assignment>,
@@ -504,6 +555,8 @@ impl Store {
         let (head_events, head_hash) = self.chain_head()?;
         let mut evidence = CampaignEvidence {
             signoffs: self.signoffs(campaign)?,
+            parts: self.parts(campaign)?,
+            acting: self.acting_evidence(campaign)?,
             closure: self.closure(campaign)?,
             assignments: Vec::new(),
             reviewers: Vec::new(),

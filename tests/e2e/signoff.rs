@@ -228,3 +228,71 @@ fn the_final_sign_off_acknowledges_unsigned_parts_and_undecided_items_then_close
     sandbox.ok(&["close", "Q4"]);
     assert!(sandbox.ok(&["verify"]).contains("audit chain intact"));
 }
+
+#[test]
+fn every_report_format_lists_parts_overrides_on_behalf_decisions_and_how_actors_were_established() {
+    let sandbox = three_parts();
+    let annas = items(&sandbox, [1, 2]);
+    sandbox.ok(&[
+        "decide",
+        "Q4",
+        &annas[0],
+        "revoke",
+        "--override",
+        "--note",
+        "Anna is away; contract ended",
+    ]);
+    // A personal database: Tom decides Anna's item on her behalf.
+    sandbox.ok(&[
+        "--as", TOM, "decide", "Q4", &annas[1], "attest", "--note", "I asked",
+    ]);
+    sandbox.ok(&[
+        "--as",
+        ANNA,
+        "signoff",
+        "Q4",
+        "--note",
+        "13 undecided left to the owner",
+        "--accept-undecided",
+        "13",
+    ]);
+    for format in ["csv", "json", "md", "html"] {
+        let text = sandbox.ok(&["report", "Q4", "--format", format]);
+        for expected in [
+            format!("override of {ANNA}"),
+            format!("on behalf of {ANNA}"),
+            "asserted".to_string(),
+        ] {
+            assert!(text.contains(&expected), "{format} lacks {expected:?}");
+        }
+        if format != "csv" {
+            assert!(
+                text.contains("13 undecided left to the owner"),
+                "{format}: the part's note"
+            );
+        }
+        if format == "md" || format == "html" {
+            assert!(
+                text.contains("Identities were asserted, not authenticated"),
+                "{format}"
+            );
+        }
+    }
+    let csv = sandbox.ok(&["report", "Q4", "--format", "csv"]);
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    let column = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let overridden = reader
+        .records()
+        .map(Result::unwrap)
+        .find(|r| r[0] == *annas[0])
+        .unwrap();
+    assert_eq!(&overridden[column("decided_via")], "asserted");
+    assert_eq!(&overridden[column("part")], ANNA);
+    assert_eq!(&overridden[column("part_signed_by")], ANNA);
+    let json = sandbox.json(&["report", "Q4", "--format", "json"]);
+    assert_eq!(json["parts"][0]["signer"], ANNA);
+    assert_eq!(json["acting"]["overrides"], 1);
+    assert_eq!(json["acting"]["on_behalf"], 1);
+    assert_eq!(json["acting"]["identities_authenticated"], false);
+}
