@@ -42,9 +42,9 @@ pub enum Command {
     Review(ReviewArgs),
     /// Record a decision on one item from a script
     Decide(DecideArgs),
-    /// Show what is being signed, then sign a campaign off as its owner or a sponsor
+    /// Show what is being signed, then sign your part as a sponsor, or the whole campaign as its owner (--final)
     Signoff(SignoffArgs),
-    /// Close a signed-off campaign: undecided items get its close action
+    /// Close a campaign after its final sign-off: undecided items get its close action
     Close(CloseArgs),
     /// Write a campaign report
     Report(ReportArgs),
@@ -437,9 +437,16 @@ pub struct SignoffArgs {
     /// What the signer checked; required to sign
     #[arg(long, required_unless_present = "preview")]
     pub note: Option<String>,
+    /// The owner's final sign-off: freezes the whole campaign (a sponsor signs only their part)
+    #[arg(long = "final")]
+    pub final_signoff: bool,
     /// Sign although this many items are undecided (must be their exact number)
     #[arg(long, value_name = "N", value_parser = count, allow_negative_numbers = true)]
     pub accept_undecided: Option<u64>,
+    /// With --final: sign although this many sponsors' parts are unsigned (their exact number)
+    #[arg(long, value_name = "N", value_parser = count, allow_negative_numbers = true,
+          requires = "final_signoff")]
+    pub accept_unsigned: Option<u64>,
     /// Only show what would be signed
     #[arg(long)]
     pub preview: bool,

@@ -5,7 +5,7 @@ use super::{Env, UsageError, day_arg, filters_arg};
 use crate::cli::{CampaignCommand, CampaignNewArgs};
 use crate::domain::text::sanitize;
 use crate::domain::{OnClose, ReviewerRule};
-use crate::store::{CampaignSummary, NewCampaign};
+use crate::store::{CampaignSummary, NewCampaign, Part};
 use color_eyre::Result;
 
 pub fn run(command: CampaignCommand, env: &Env) -> Result<()> {
@@ -101,11 +101,23 @@ fn list(json: bool, env: &Env) -> Result<()> {
 fn show(name: &str, json: bool, env: &Env) -> Result<()> {
     let store = env.open()?;
     let c = store.campaign(name)?;
+    let parts = store.parts(c.id)?;
     if json {
-        super::print_json(&c)?;
+        /// The campaign with its parts, as one object.
+        #[derive(serde::Serialize)]
+        struct Shown<'a> {
+            #[serde(flatten)]
+            campaign: &'a CampaignSummary,
+            parts: &'a [Part],
+        }
+        super::print_json(&Shown {
+            campaign: &c,
+            parts: &parts,
+        })?;
         return Ok(());
     }
     out!("{}", sanitize_lines(&describe(&c)))?;
+    out!("{}", sanitize_lines(&describe_parts(&parts)))?;
     let mut lifecycle = String::new();
     for s in store.signoffs(c.id)? {
         lifecycle.push_str(&format!(
@@ -182,6 +194,32 @@ fn describe(c: &CampaignSummary) -> String {
         t.exception,
         t.reassigned,
     )
+}
+
+/// Each part on a line: whose, how far decided, and who signed it.
+fn describe_parts(parts: &[Part]) -> String {
+    let mut out = String::from("parts         by sponsor; items without one are the owner's\n");
+    let mut table = Table::new(&["SPONSOR", "ITEMS", "DECIDED", "SIGNED BY", "ON", "NOTE"]);
+    for p in parts {
+        table.row(vec![
+            if p.owners_part {
+                format!("{} (owner)", p.sponsor)
+            } else {
+                p.sponsor.clone()
+            },
+            p.items.to_string(),
+            p.decided.to_string(),
+            p.signer.clone().unwrap_or_else(|| "unsigned".into()),
+            p.signed_at.clone().unwrap_or_default(),
+            p.note.clone().unwrap_or_default(),
+        ]);
+    }
+    for line in table.render().lines() {
+        out.push_str("  ");
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
 }
 
 fn sanitize_lines(text: &str) -> String {

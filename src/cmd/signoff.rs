@@ -1,15 +1,17 @@
 //! `recert signoff`: shows what is being signed (counts per decision,
 //! exceptions with their end dates, revocations, undecided items, who
-//! decided, single-admin and self-review facts), then records the
-//! sign-off. With undecided items the signer must pass their exact number
-//! with `--accept-undecided` and say so in the note.
+//! decided, single-admin and self-review facts, the parts by sponsor), then
+//! records a sponsor's sign-off of their part or, with `--final`, the
+//! owner's sign-off of the whole campaign. Undecided items (and, for the
+//! final one, parts nobody signed) are acknowledged by their exact number.
 
+use super::Env;
 use super::table::Table;
-use super::{CheckFailed, Env};
 use crate::cli::SignoffArgs;
+use crate::domain::people::same_person;
 use crate::domain::text::{count, sanitize, sanitize_multiline};
 use crate::rules::signoff::SignerRole;
-use crate::store::{ItemList, SignoffSummary};
+use crate::store::{ItemList, Part, SignoffSummary};
 use color_eyre::Result;
 use std::fmt::Write;
 
@@ -19,32 +21,42 @@ pub fn run(args: &SignoffArgs, env: &Env) -> Result<()> {
     let campaign = store.campaign(&args.campaign)?;
     let show = usize::try_from(args.show).unwrap_or(usize::MAX);
     let summary = store.signoff_summary(campaign.id, show)?;
+    let parts = store.parts(campaign.id)?;
     let role = store.signer_role(campaign.id, actor)?;
     out!("{}", describe(&summary, actor, role))?;
-    let name = sanitize(&campaign.name).into_owned();
+    out!(
+        "{}",
+        sanitize_multiline(&describe_parts(&parts, actor, args.final_signoff))
+    )?;
     if args.preview {
         outln!("\npreview only: nothing was signed")?;
         return Ok(());
     }
-    if role.is_none() {
-        return Err(CheckFailed(format!(
-            "only the owner of {name:?} or a sponsor of its items can sign it off; nothing was \
-             signed"
-        ))
-        .into());
-    }
-    let waiting = summary.waiting();
-    if waiting > 0 && args.accept_undecided != Some(waiting) {
-        return Err(CheckFailed(format!(
-            "{waiting} items of {name:?} are undecided: to sign off anyway, say so in --note \
-             and pass --accept-undecided {waiting}; nothing was signed"
-        ))
-        .into());
-    }
     let at = env.now_stamp();
     let acting = env.acting(env.actor()?, &at);
     let note = args.note.as_deref().unwrap_or_default();
-    let signed = store.sign_off(campaign.id, &acting, note, args.accept_undecided)?;
+    if !args.final_signoff {
+        let part = store.sign_part(campaign.id, &acting, note, args.accept_undecided)?;
+        outln!(
+            "\n{}",
+            sanitize(&format!(
+                "signed off your part of {:?} ({}, {} decided) as event {}; its items take no \
+                 more decisions, while the other parts still do until the owner's final sign-off",
+                campaign.name,
+                count(part.items, "item"),
+                part.decided,
+                part.event.unwrap_or_default()
+            ))
+        )?;
+        return Ok(());
+    }
+    let signed = store.sign_off(
+        campaign.id,
+        &acting,
+        note,
+        args.accept_unsigned,
+        args.accept_undecided,
+    )?;
     outln!(
         "\n{}",
         sanitize(&format!(
@@ -63,13 +75,60 @@ pub fn run(args: &SignoffArgs, env: &Env) -> Result<()> {
 
 fn role_text(actor: &str, role: Option<SignerRole>, summary: &SignoffSummary) -> String {
     match role {
-        Some(SignerRole::Owner) => format!("{actor} (campaign owner)"),
-        Some(SignerRole::Sponsor) => format!("{actor} (sponsor of items in it)"),
+        Some(SignerRole::Owner) => {
+            format!("{actor} (campaign owner), who signs the whole campaign off with --final")
+        }
+        Some(SignerRole::Sponsor) => {
+            format!("{actor} (sponsor of items in it), who signs their own part")
+        }
         None => format!(
             "{actor}, who may not sign: only the owner ({}) or a sponsor of its items can",
             summary.owner
         ),
     }
+}
+
+/// The campaign's parts and, for the owner's final sign-off, what it must
+/// acknowledge.
+fn describe_parts(parts: &[Part], actor: &str, final_signoff: bool) -> String {
+    let mut out = String::from("\nParts (by sponsor)\n");
+    let mut table = Table::new(&["SPONSOR", "ITEMS", "DECIDED", "SIGNED BY", "ON", "NOTE"]);
+    for p in parts {
+        let mut sponsor = p.sponsor.clone();
+        if p.owners_part {
+            sponsor.push_str(" (owner: no sponsor)");
+        } else if same_person(&p.sponsor, actor) {
+            sponsor.push_str(" (you)");
+        }
+        table.row(vec![
+            sponsor,
+            p.items.to_string(),
+            p.decided.to_string(),
+            p.signer.clone().unwrap_or_else(|| "-".into()),
+            p.signed_at.clone().unwrap_or_default(),
+            p.note.clone().unwrap_or_default(),
+        ]);
+    }
+    for line in table.render().lines() {
+        let _ = writeln!(out, "  {line}");
+    }
+    if final_signoff {
+        let unsigned: Vec<&Part> = parts
+            .iter()
+            .filter(|p| !p.owners_part && !p.is_signed())
+            .collect();
+        let waiting: u64 = parts.iter().map(Part::waiting).sum();
+        let _ = writeln!(
+            out,
+            "\nThe final sign-off acknowledges {} unsigned by their sponsors and {} \
+             undecided: --accept-unsigned {} --accept-undecided {}",
+            count(unsigned.len() as u64, "part"),
+            count(waiting, "item"),
+            unsigned.len(),
+            waiting
+        );
+    }
+    out
 }
 
 fn describe(s: &SignoffSummary, actor: &str, role: Option<SignerRole>) -> String {

@@ -54,6 +54,12 @@ pub const HEADER: [&str; 34] = [
     "controls",
 ];
 
+/// How the decider was established (`asserted`, `os_user`, `ssh_key`),
+/// whose item they decided when it was another reviewer's (`override of`,
+/// `on behalf of`, `delegate of`), and the item's part: its sponsor, and
+/// who signed the part.
+pub const WHO_ACTED: [&str; 4] = ["decided_via", "acting_for", "part", "part_signed_by"];
+
 /// Prefixes a `'` to cells a spreadsheet would treat as a formula (those
 /// starting with `=`, `+`, `-`, `@`, tab or carriage return).
 pub fn neutralize(cell: &str) -> Cow<'_, str> {
@@ -129,6 +135,8 @@ pub fn write(store: &Store, ctx: &Context<'_>, out: &mut dyn Write) -> Result<u6
     let mut writer = ::csv::Writer::from_writer(&mut *out);
     let mut header: Vec<&str> = HEADER.to_vec();
     header.push("chain_head");
+    // After the chain head, so that every column before keeps its place.
+    header.extend(WHO_ACTED);
     writer.write_record(&header)?;
     writer.flush()?;
     drop(writer);
@@ -435,6 +443,18 @@ fn write_row(
     record.field(row.decided_hash.unwrap_or_default());
     record.rendered(&cells.controls);
     record.rendered(head);
+    record.word(super::established_method(
+        row.decided_via,
+        row.decided_event.is_some(),
+    ));
+    text.clear();
+    if let Some((capacity, of)) = &row.acting_for {
+        let _ = write!(text, "{} {of}", capacity.words());
+    }
+    record.field(text);
+    let part = ctx.part_of(row.sponsor);
+    record.field(part.map_or("", |p| p.sponsor.as_str()));
+    record.field(part.and_then(|p| p.signer.as_deref()).unwrap_or_default());
 }
 
 #[cfg(test)]

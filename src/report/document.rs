@@ -48,6 +48,8 @@ pub fn write(store: &Store, ctx: &Context<'_>, r: &mut dyn Renderer) -> Result<u
     )?;
     summary(ctx, r)?;
     signoff(ctx, r)?;
+    parts(ctx, r)?;
+    who_acted(ctx, r)?;
     single_admin(store, ctx, r)?;
     reviewers(ctx, r)?;
     remediation(store, ctx, r)?;
@@ -288,7 +290,14 @@ fn signoff(ctx: &Context<'_>, r: &mut dyn Renderer) -> io::Result<()> {
                 count(s.undecided, "item")
             ));
         }
-        r.paragraph(&text, s.undecided > 0)?;
+        if !s.unsigned_parts.is_empty() {
+            text.push_str(&format!(
+                " {} unsigned by their sponsors ({}), acknowledged by the signer.",
+                count(s.unsigned_parts.len() as u64, "part"),
+                s.unsigned_parts.join(", ")
+            ));
+        }
+        r.paragraph(&text, s.undecided > 0 || !s.unsigned_parts.is_empty())?;
     }
     if let Some(cl) = &ev.closure {
         let mut text = format!(
@@ -306,6 +315,128 @@ fn signoff(ctx: &Context<'_>, r: &mut dyn Renderer) -> io::Result<()> {
             text.push_str(&format!(" Note: \"{note}\"."));
         }
         r.paragraph(&text, false)?;
+    }
+    Ok(())
+}
+
+/// Each part by sponsor: items, decided, who signed it, when, the note.
+fn parts(ctx: &Context<'_>, r: &mut dyn Renderer) -> io::Result<()> {
+    let ev = ctx.evidence;
+    r.heading("Parts by sponsor")?;
+    r.paragraph(
+        "A sponsor signs their own part, which then takes no more decisions; the items without a \
+         sponsor are the owner's part, signed by the final sign-off.",
+        false,
+    )?;
+    r.table_start(&[
+        "Sponsor",
+        "Items",
+        "Decided",
+        "Signed by",
+        "When",
+        "Note",
+        "Event",
+    ])?;
+    for p in &ev.parts {
+        let sponsor = if p.owners_part {
+            format!("{} (owner)", p.sponsor)
+        } else {
+            p.sponsor.clone()
+        };
+        r.table_row(
+            &[
+                sponsor,
+                p.items.to_string(),
+                p.decided.to_string(),
+                p.signer.clone().unwrap_or_else(|| "unsigned".into()),
+                opt(p.signed_at.as_deref()),
+                opt(p.note.as_deref()),
+                p.event.map(|e| e.to_string()).unwrap_or_default(),
+            ],
+            !p.is_signed(),
+        )?;
+    }
+    r.table_end()
+}
+
+/// Who acted and how recert knew them; decisions made for other reviewers.
+fn who_acted(ctx: &Context<'_>, r: &mut dyn Renderer) -> io::Result<()> {
+    let acting = &ctx.evidence.acting;
+    r.heading("Who acted, and how they were established")?;
+    if acting.any_asserted() {
+        r.paragraph(
+            "Identities were asserted, not authenticated: some actors below were taken as they \
+             named themselves (--as, RECERT_REVIEWER or the config), which nothing checked.",
+            true,
+        )?;
+    } else {
+        r.paragraph(
+            "Every actor was established by their OS account or the SSH key of their session.",
+            false,
+        )?;
+    }
+    r.table_start(&["Actor", "Established by", "Events"])?;
+    for a in &acting.actors {
+        let how = match a.established {
+            "asserted" => "asserted (not authenticated)",
+            "os_user" => "OS account",
+            _ => "SSH key",
+        };
+        r.table_row(
+            &[a.actor.clone(), how.to_string(), a.events.to_string()],
+            a.established != "os_user" && a.established != "ssh_key",
+        )?;
+    }
+    r.table_end()?;
+    r.heading("Overrides and decisions on another's behalf")?;
+    if acting.acted_for.is_empty() {
+        r.paragraph("Every decision was made by the item's own reviewer.", false)?;
+        return Ok(());
+    }
+    r.paragraph(
+        &format!(
+            "{} by the campaign owner, {} on a reviewer's behalf (a personal database), {} by \
+             a delegate.",
+            count(acting.count("override"), "override"),
+            count(acting.count("on_behalf"), "decision"),
+            count(acting.count("delegate"), "decision")
+        ),
+        acting.count("override") > 0,
+    )?;
+    r.table_start(&["Decided by", "For", "Decisions"])?;
+    for a in &acting.acted_for {
+        let capacity = match a.capacity {
+            "override" => "override of",
+            "on_behalf" => "on behalf of",
+            _ => "delegate of",
+        };
+        r.table_row(
+            &[
+                a.actor.clone(),
+                format!("{capacity} {}", a.of),
+                a.decisions.to_string(),
+            ],
+            a.capacity == "override",
+        )?;
+    }
+    r.table_end()?;
+    if !acting.overrides.is_empty() {
+        r.table_start(&["Item", "Decision", "By", "Over", "When", "Note", "Event"])?;
+        for o in &acting.overrides {
+            r.table_row(
+                &[
+                    o.item.to_string(),
+                    o.kind.clone(),
+                    o.actor.clone(),
+                    o.of.clone(),
+                    o.at.clone(),
+                    opt(o.note.as_deref()),
+                    o.event.to_string(),
+                ],
+                true,
+            )?;
+        }
+        r.table_end()?;
     }
     Ok(())
 }

@@ -1,5 +1,6 @@
-//! The JSON report: the campaign summary, sign-offs, close, single-admin
-//! and self-review facts, per-reviewer signals, remediation and the chain
+//! The JSON report: the campaign summary, sign-offs, parts, who acted and
+//! how each was established, overrides and decisions on another's behalf,
+//! close, single-admin and self-review facts, per-reviewer signals, remediation and the chain
 //! head first, then the items, streamed one per line. Valid JSON for any
 //! input: every string goes through serde_json.
 
@@ -8,8 +9,8 @@ use crate::domain::decision::state_label;
 use crate::domain::framework::control_ids;
 use crate::domain::signals::ReviewerSignals;
 use crate::store::{
-    Assignment, CampaignSummary, Closure, EventSeq, ItemView, RemediationCounts, ReportRows,
-    SignOff, SnapshotId, Store,
+    ActedFor, ActorVia, Assignment, CampaignSummary, Closure, EventSeq, ItemView, Override, Part,
+    RemediationCounts, ReportRows, SignOff, SnapshotId, Store,
 };
 use serde::Serialize;
 use std::io::Write;
@@ -27,11 +28,30 @@ struct Header<'a> {
     assignments: &'a [Assignment],
     reviewers: Vec<ReviewerOut<'a>>,
     signoffs: &'a [SignOff],
+    /// The parts by sponsor and who signed each; added within
+    /// recert-report/1, which only gained fields.
+    parts: &'a [Part],
+    /// How each actor was established, and decisions made for others
+    /// (overrides, on a reviewer's behalf, as a delegate).
+    acting: Acted<'a>,
     closed: Option<&'a Closure>,
     single_admin: SingleAdmin<'a>,
     against_recommendation: u64,
     close_actions: u64,
     remediation: RemediationCounts,
+}
+
+#[derive(Serialize)]
+struct Acted<'a> {
+    /// False when any actor was only asserted (taken as stated).
+    identities_authenticated: bool,
+    actors: &'a [ActorVia],
+    overrides: u64,
+    on_behalf: u64,
+    delegated: u64,
+    acted_for: &'a [ActedFor],
+    /// The overrides one by one (the first 500).
+    override_list: &'a [Override],
 }
 
 #[derive(Serialize)]
@@ -100,6 +120,12 @@ struct ItemOut<'a> {
     /// The framework controls the flags evidence, as `recert items --json`
     /// lists them; added within recert-report/1, which only gained a field.
     controls: Vec<&'static str>,
+    /// How the decider was established (asserted, os_user, ssh_key).
+    decided_via: &'static str,
+    /// `override of X`, `on behalf of X` or `delegate of X`.
+    acting_for: Option<String>,
+    /// The item's part: its sponsor (the owner's part when none).
+    part: Option<String>,
     recommendation: &'static str,
     state: &'static str,
     decision: String,
@@ -138,6 +164,17 @@ fn item<'a>(ctx: &Context<'_>, row: &ItemView<'a>) -> ItemOut<'a> {
         privileged: row.privileged,
         flags: row.flags.names(),
         controls: control_ids(row.flags),
+        decided_via: super::established_method(
+            row.decided_via.as_deref(),
+            row.decided_event.is_some(),
+        ),
+        acting_for: row
+            .acting_for
+            .as_ref()
+            .map(|(capacity, of)| format!("{} {of}", capacity.words())),
+        part: ctx
+            .part_of(row.sponsor.as_deref())
+            .map(|p| p.sponsor.clone()),
         recommendation: row.recommendation.as_str(),
         state: state_label(row.decision),
         decision: decision_text(row),
@@ -176,6 +213,16 @@ pub fn write(store: &Store, ctx: &Context<'_>, out: &mut dyn Write) -> Result<u6
         assignments: &ev.assignments,
         reviewers: ev.reviewers.iter().map(ReviewerOut::of).collect(),
         signoffs: &ev.signoffs,
+        parts: &ev.parts,
+        acting: Acted {
+            identities_authenticated: !ev.acting.any_asserted(),
+            actors: &ev.acting.actors,
+            overrides: ev.acting.count("override"),
+            on_behalf: ev.acting.count("on_behalf"),
+            delegated: ev.acting.count("delegate"),
+            acted_for: &ev.acting.acted_for,
+            override_list: &ev.acting.overrides,
+        },
         closed: ev.closure.as_ref(),
         single_admin: SingleAdmin {
             signers_who_reviewed: ev

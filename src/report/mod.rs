@@ -17,6 +17,8 @@ mod tests;
 
 use crate::domain::DecisionKind;
 use crate::domain::decision::state_label;
+use crate::domain::people::same_person;
+use crate::domain::roster::Established;
 use crate::store::{CampaignEvidence, CampaignSummary, Detail, ItemView, Store};
 use std::io::Write;
 
@@ -91,6 +93,31 @@ impl Context<'_> {
         }
         out
     }
+}
+
+impl Context<'_> {
+    /// The part an item with `sponsor` is in.
+    pub fn part_of(&self, sponsor: Option<&str>) -> Option<&crate::store::Part> {
+        let owner = &self.campaign.owner;
+        let sponsored = sponsor
+            .filter(|s| !s.trim().is_empty() && !same_person(s, owner))
+            .unwrap_or(owner);
+        self.evidence
+            .parts
+            .iter()
+            .find(|p| same_person(&p.sponsor, sponsored))
+    }
+}
+
+/// `asserted`, `os_user` or `ssh_key` from how the deciding event stored
+/// its actor; empty for an item nobody decided. Events written before
+/// recert recorded it stored nothing: their actors were all taken as stated.
+pub fn established_method(via: Option<&str>, decided: bool) -> &'static str {
+    if !decided {
+        return "";
+    }
+    via.and_then(Established::parse)
+        .map_or("asserted", |e| e.method())
 }
 
 /// The decision in force, as every format words it.

@@ -106,6 +106,26 @@ fn golden_store() -> Store {
             &[request(anna_m365, exception, "mailbox migration", 30.0)],
         )
         .unwrap();
+    // The owner overrides Anna on one of her items, with a note.
+    store
+        .decide(
+            id,
+            &acting(OWNER),
+            &[DecisionRequest {
+                overriding: true,
+                ..request(
+                    lena_snowflake,
+                    Decision::Revoke,
+                    "Anna is away; the key was leaked",
+                    8.0,
+                )
+            }],
+        )
+        .unwrap();
+    // Anna signs her part: Lena's three grants.
+    store
+        .sign_part(id, &anna, "checked Lena's access with Copperline", None)
+        .unwrap();
     // The next export still holds the revoked grant.
     import_file(&mut store, "december.csv", SAMPLE, false);
     store
@@ -113,6 +133,7 @@ fn golden_store() -> Store {
             id,
             &acting(OWNER),
             "1 undecided: Anna's Salesforce admin waits for its owner",
+            Some(0),
             Some(1),
         )
         .unwrap();
@@ -165,7 +186,11 @@ fn json_report() {
     let text = report(Format::Json);
     let parsed: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
     assert_eq!(parsed["items"].as_array().unwrap().len(), 6);
-    assert_eq!(parsed["remediation"]["still_effective"], 1);
+    // Lena's Salesforce and Snowflake revocations, both still in December's export.
+    assert_eq!(parsed["remediation"]["still_effective"], 2);
+    assert_eq!(parsed["parts"][0]["signer"], SPONSOR);
+    assert_eq!(parsed["acting"]["overrides"], 1);
+    assert_eq!(parsed["acting"]["identities_authenticated"], false);
     settings().bind(|| insta::assert_snapshot!(text));
 }
 
@@ -187,6 +212,35 @@ fn html_report() {
         "not self-contained"
     );
     settings().bind(|| insta::assert_snapshot!(text));
+}
+
+#[test]
+fn every_format_lists_parts_overrides_on_behalf_decisions_and_how_actors_were_established() {
+    for format in [Format::Csv, Format::Json, Format::Markdown, Format::Html] {
+        let text = report(format);
+        for expected in [
+            "checked Lena's access with Copperline",
+            &format!("override of {SPONSOR}"),
+            &format!("on behalf of {OWNER}"),
+            "asserted",
+        ] {
+            let expected = if format == Format::Html {
+                expected.replace('\'', "&#39;")
+            } else {
+                expected.to_string()
+            };
+            if format == Format::Csv && expected.starts_with("checked") {
+                continue; // rows only: the part's signer, not its note
+            }
+            assert!(text.contains(&expected), "{format:?} lacks {expected:?}");
+        }
+        if matches!(format, Format::Markdown | Format::Html) {
+            assert!(
+                text.contains("Identities were asserted, not authenticated"),
+                "{format:?}"
+            );
+        }
+    }
 }
 
 #[test]
@@ -249,6 +303,7 @@ fn reference_csv(store: &Store, name: &str, to_terminal: bool) -> String {
     let mut writer = ::csv::Writer::from_writer(Vec::new());
     let mut header: Vec<&str> = HEADER.to_vec();
     header.push("chain_head");
+    header.extend(super::csv::WHO_ACTED);
     writer.write_record(&header).unwrap();
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
     let yes = |flag: bool| if flag { "yes" } else { "" }.to_string();
@@ -294,6 +349,20 @@ fn reference_csv(store: &Store, name: &str, to_terminal: bool) -> String {
                 text(&row.decided_hash),
                 crate::domain::framework::control_ids(row.flags).join(" "),
                 evidence.head_hash.clone(),
+                super::established_method(row.decided_via.as_deref(), row.decided_event.is_some())
+                    .to_string(),
+                row.acting_for
+                    .as_ref()
+                    .map(|(capacity, of)| format!("{} {of}", capacity.words()))
+                    .unwrap_or_default(),
+                text(
+                    &ctx.part_of(row.sponsor.as_deref())
+                        .map(|p| p.sponsor.clone()),
+                ),
+                text(
+                    &ctx.part_of(row.sponsor.as_deref())
+                        .and_then(|p| p.signer.clone()),
+                ),
             ];
             for cell in cells {
                 let cell = if to_terminal {

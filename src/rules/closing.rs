@@ -1,15 +1,19 @@
-//! Closing a campaign: only after its sign-off, only by its owner, a
-//! sponsor of its items or one of its signers; and the decision each item
-//! nobody decided gets.
+//! Closing a campaign: only after its owner's final sign-off; in a shared
+//! database only by its owner, in a personal one also by a sponsor of its
+//! items or one of its signers; and the decision each item nobody decided
+//! gets.
 
 use super::Refusal;
 use super::signoff::{SignerRole, role};
 use crate::domain::insight::is_self_review;
+use crate::domain::people::same_person;
+use crate::domain::roster::Mode;
 use crate::domain::{CampaignState, Decision, OnClose, Recommendation};
 
 /// What a close is asked of.
 #[derive(Clone, Copy, Debug)]
 pub struct CloseFacts<'a> {
+    pub mode: Mode,
     pub campaign: &'a str,
     pub state: CampaignState,
     pub owner: &'a str,
@@ -27,8 +31,9 @@ pub fn check(facts: &CloseFacts<'_>) -> Result<(), Refusal> {
     match facts.state {
         CampaignState::Open => {
             return Err(Refusal::WrongState(format!(
-                "campaign {:?} is open: it closes after its sign-off, so sign it off first",
-                facts.campaign
+                "campaign {:?} is open: it closes after its owner's final sign-off, so sign it \
+                 off first (`recert signoff {:?} --final --note TEXT`)",
+                facts.campaign, facts.campaign
             )));
         }
         CampaignState::Closed => {
@@ -45,6 +50,13 @@ pub fn check(facts: &CloseFacts<'_>) -> Result<(), Refusal> {
             )));
         }
         CampaignState::SignedOff => {}
+    }
+    if facts.mode == Mode::Shared && !same_person(facts.owner, facts.actor) {
+        return Err(Refusal::NotAllowed(format!(
+            "only the owner of campaign {:?} ({}) closes it in a shared database; {} is not the \
+             owner",
+            facts.campaign, facts.owner, facts.actor
+        )));
     }
     let may: Option<SignerRole> = role(facts.owner, facts.actor, facts.sponsored);
     if !facts.signed && may.is_none() {
@@ -88,6 +100,7 @@ mod tests {
 
     fn signed_off() -> CloseFacts<'static> {
         CloseFacts {
+            mode: Mode::Personal,
             campaign: "Q4",
             state: CampaignState::SignedOff,
             owner: "owner@x",
@@ -134,6 +147,30 @@ mod tests {
             })
             .is_ok()
         );
+    }
+
+    #[test]
+    fn in_a_shared_database_only_the_owner_closes() {
+        let shared = CloseFacts {
+            mode: Mode::Shared,
+            ..signed_off()
+        };
+        assert!(check(&shared).is_ok());
+        let signer = CloseFacts {
+            actor: "s@x",
+            sponsored: 3,
+            signed: true,
+            ..shared
+        };
+        assert!(matches!(
+            check(&signer),
+            Err(Refusal::NotAllowed(m)) if m.contains("only the owner")
+        ));
+        let open = CloseFacts {
+            state: CampaignState::Open,
+            ..shared
+        };
+        assert!(check(&open).unwrap_err().to_string().contains("--final"));
     }
 
     #[test]

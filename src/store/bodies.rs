@@ -30,6 +30,13 @@ pub(super) struct BodyFacts<S = String> {
     pub seconds_on_screen: Option<f64>,
     #[serde(default)]
     pub close_action: Option<S>,
+    /// The reviewer someone else decided for, and in what capacity.
+    #[serde(default)]
+    pub on_behalf_of: Option<S>,
+    #[serde(default)]
+    pub override_of: Option<S>,
+    #[serde(default)]
+    pub delegate_for: Option<S>,
 }
 
 impl BodyFacts {
@@ -47,6 +54,9 @@ impl BodyFacts {
             against_recommendation: self.against_recommendation,
             seconds_on_screen: self.seconds_on_screen,
             close_action: self.close_action.as_deref(),
+            on_behalf_of: self.on_behalf_of.as_deref(),
+            override_of: self.override_of.as_deref(),
+            delegate_for: self.delegate_for.as_deref(),
         }
     }
 }

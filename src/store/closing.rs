@@ -33,6 +33,7 @@ impl Store {
             let facts = facts(tx, campaign)?;
             super::stalled::refuse_if_cancelled(tx, campaign, &facts.name, "closes")?;
             closing::check(&closing::CloseFacts {
+                mode: super::people::mode(tx)?,
                 campaign: &facts.name,
                 state: facts.state,
                 owner: &facts.owner,
@@ -197,11 +198,18 @@ mod tests {
 
     fn sign(store: &mut Store, campaign: &crate::store::CampaignSummary, waiting: u64) {
         let note = format!("{waiting} undecided: the close action applies");
+        let unsigned = store
+            .parts(campaign.id)
+            .unwrap()
+            .iter()
+            .filter(|p| !p.owners_part && !p.is_signed())
+            .count() as u64;
         store
             .sign_off(
                 campaign.id,
                 &acting(OWNER),
                 &note,
+                Some(unsigned),
                 Some(waiting).filter(|n| *n > 0),
             )
             .unwrap();
@@ -274,7 +282,7 @@ mod tests {
             "{err}"
         );
         assert!(matches!(
-            store.sign_off(q4.id, &acting(SPONSOR), "late", Some(0)),
+            store.sign_off(q4.id, &acting(SPONSOR), "late", None, Some(0)),
             Err(StoreError::Refused(crate::rules::Refusal::WrongState(_)))
         ));
         let verification = store.verify(&[], false).unwrap();

@@ -36,6 +36,8 @@ pub struct Dashboard {
     pub waiting_revoke_recommended: u64,
     /// The riskiest items without a final decision.
     pub riskiest_waiting: Vec<ItemRow>,
+    /// The campaign's parts by sponsor and whether each is signed.
+    pub parts: Vec<super::Part>,
 }
 
 /// The values one filter field takes in a campaign, with how many items
@@ -140,6 +142,7 @@ impl Store {
             waiting_by_flag: waiting_flags.into_iter().collect(),
             waiting_revoke_recommended: waiting_revoke,
             riskiest_waiting: self.page(&waiting, None, PageDirection::Forward, true, riskiest)?,
+            parts: self.parts(campaign)?,
         })
     }
 

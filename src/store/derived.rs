@@ -12,6 +12,7 @@ use super::integrity::Findings;
 use super::refusals::{CampaignRules, DecisionEvent};
 use crate::domain::decision::{ItemState, Recorded};
 use crate::domain::{FlagSet, Recommendation, RemediationStatus};
+use crate::rules::signoff;
 use rusqlite::OptionalExtension;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
@@ -43,10 +44,14 @@ impl Store {
         rules: &mut HashMap<i64, CampaignRules>,
     ) -> Result<()> {
         self.load_lifecycle(rules)?;
+        let authority = self.authority_replay()?;
         let mut events = self.conn.prepare(
             "SELECT e.item, e.seq, e.kind, e.body, i.reviewer, i.campaign, e.actor, e.at,
-                    coalesce(trim(e.note) <> '', 0), i.flags, i.recommendation
+                    coalesce(trim(e.note) <> '', 0), i.flags, i.recommendation,
+                    coalesce(idn.sponsor, r.sponsor)
              FROM event e JOIN item i ON i.id = e.item
+             JOIN identity idn ON idn.id = i.identity
+             LEFT JOIN register_entry r ON r.id = i.register
              WHERE e.item IS NOT NULL ORDER BY e.item, e.seq",
         )?;
         let mut states = self.conn.prepare(
@@ -166,6 +171,8 @@ impl Store {
                         }
                         _ => None,
                     };
+                    let sponsor: Option<String> = row.get(11)?;
+                    let part = signoff::part_of(sponsor.as_deref(), &rules.owner);
                     let event = DecisionEvent {
                         seq,
                         item,
@@ -181,8 +188,15 @@ impl Store {
                             .parse()
                             .unwrap_or(Recommendation::ReviewWithCare),
                         in_force,
+                        part: &part,
                     };
                     if let Some(refusal) = rules.refused(&event) {
+                        findings.add(Some(seq), refusal);
+                    } else if let Some((_, reviewer, _)) = &group
+                        && let Some(refusal) = authority.refused(rules, campaign, &event, || {
+                            ItemState::replay(reviewer, &history).assignee
+                        })
+                    {
                         findings.add(Some(seq), refusal);
                     }
                 }

@@ -8,7 +8,7 @@ use crate::domain::decision::{ItemState, Recorded, undo_target};
 use crate::domain::roster::Mode;
 use crate::domain::{CampaignState, Decision, DecisionKind, FlagSet, Policy, Recommendation};
 use crate::rules::authority::{self, Capacity, Delegation};
-use crate::rules::decision;
+use crate::rules::{decision, signoff};
 use chrono::NaiveDate;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
@@ -202,6 +202,7 @@ struct ItemFacts {
     email: Option<String>,
     flags: FlagSet,
     recommendation: Recommendation,
+    sponsor: Option<String>,
 }
 
 impl Store {
@@ -241,6 +242,8 @@ pub(super) struct Deciding {
     pub mode: Mode,
     /// Every delegation recorded, in force or not: few, read once.
     pub delegations: Vec<Delegation>,
+    /// The parts their sponsors signed, which take no more decisions.
+    pub(super) signed_parts: std::collections::BTreeMap<String, super::standing::PartSigned>,
     /// Who a reassign may name, read at the first reassign.
     known: std::cell::OnceCell<BTreeSet<String>>,
 }
@@ -284,6 +287,7 @@ pub(super) fn campaign_for_decisions(conn: &Connection, campaign: CampaignId) ->
         owner,
         mode: super::standing::mode(conn)?,
         delegations: super::standing::delegations(conn)?,
+        signed_parts: super::standing::part_signoffs(conn, campaign)?,
         known: std::cell::OnceCell::new(),
     })
 }
@@ -339,7 +343,7 @@ pub(super) fn record_decision(
     let facts = conn
         .prepare_cached(
             "SELECT i.campaign, i.reviewer, idn.identity_id, coalesce(idn.email, r.email),
-                 i.flags, i.recommendation
+                 i.flags, i.recommendation, coalesce(idn.sponsor, r.sponsor)
              FROM item i JOIN identity idn ON idn.id = i.identity
              LEFT JOIN register_entry r ON r.id = i.register
              WHERE i.id = ?1",
@@ -355,6 +359,7 @@ pub(super) fn record_decision(
                     .get::<_, String>(5)?
                     .parse()
                     .unwrap_or(Recommendation::ReviewWithCare),
+                sponsor: row.get(6)?,
             })
         })
         .optional()?
@@ -363,6 +368,17 @@ pub(super) fn record_decision(
             campaign: deciding.name.clone(),
             item: item.0,
         })?;
+    let part = signoff::part_of(facts.sponsor.as_deref(), &deciding.owner);
+    signoff::part_accepts_decisions(
+        &deciding.name,
+        item.0,
+        &part,
+        deciding.signed_parts.get(&part).map(|s| signoff::Earlier {
+            signer: &s.signer,
+            seq: s.seq,
+            at: &s.at,
+        }),
+    )?;
 
     let latest: Option<(i64, String, String)> = conn
         .prepare_cached(

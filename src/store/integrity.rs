@@ -172,6 +172,7 @@ impl Store {
             v.imports_undigested = imports.undigested;
             self.check_item_states(&mut findings, &mut rules)?;
             self.check_closes(&mut findings, &rules)?;
+            self.check_signoffs(&mut findings, &rules)?;
             self.check_tallies(&mut findings)?;
             self.check_campaign_reviewers(&mut findings)?;
             for (seq, problem) in super::stalled::delegation_problems(&self.conn)? {
@@ -618,7 +619,7 @@ mod tests {
             ..crate::testing::acting(OWNER)
         };
         store
-            .sign_off(q4.id, &after_import, "29 undecided", Some(29))
+            .sign_off(q4.id, &after_import, "29 undecided", Some(1), Some(29))
             .unwrap();
         store
     }

@@ -32,6 +32,9 @@ pub struct SignOff {
     pub self_review_decisions: u64,
     pub tally: Tally,
     pub hash: String,
+    /// Sponsors whose parts nobody had signed, acknowledged by the final
+    /// sign-off.
+    pub unsigned_parts: Vec<String>,
 }
 
 impl SignOff {
@@ -70,6 +73,11 @@ pub(super) struct SignOffBody {
     pub(super) self_review_decisions: u64,
     #[serde(default)]
     pub(super) tally: Option<TallyBody>,
+    /// Set by the owner's final sign-off; older sign-offs lack it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not", rename = "final")]
+    pub(super) final_signoff: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(super) unsigned_parts: Vec<String>,
 }
 
 /// A tally as event bodies carry it.
@@ -199,6 +207,7 @@ pub(super) fn signoffs(conn: &Connection, campaign: CampaignId) -> Result<Vec<Si
             self_review_decisions: body.self_review_decisions,
             tally: body.tally.map(Tally::from).unwrap_or_default(),
             hash,
+            unsigned_parts: body.unsigned_parts,
         });
     }
     Ok(out)
@@ -283,7 +292,13 @@ mod tests {
         let (mut store, q4) = sample_store();
         assert_eq!(store.campaign_state(q4.id).unwrap(), CampaignState::Open);
         store
-            .sign_off(q4.id, &acting(OWNER), "30 undecided: keep", Some(30))
+            .sign_off(
+                q4.id,
+                &acting(OWNER),
+                "30 undecided: keep",
+                Some(1),
+                Some(30),
+            )
             .unwrap();
         assert_eq!(
             store.campaign_state(q4.id).unwrap(),

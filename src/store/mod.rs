@@ -3,6 +3,8 @@
 //! migrates it, and offers typed operations to the rest of recert.
 
 mod access;
+mod acted;
+mod authority_replay;
 mod backup;
 mod bodies;
 mod bulk;
@@ -30,6 +32,7 @@ mod integrity;
 mod items;
 mod journal;
 mod lifecycle;
+mod parts;
 mod people;
 mod query;
 mod readers;
@@ -51,6 +54,7 @@ mod standing;
 mod typed;
 mod versions;
 
+pub use acted::{ActedFor, Acting as ActingEvidence, ActorVia, Override};
 pub use campaigns::{CampaignSummary, NewCampaign, Tally};
 pub use dashboard::{Dashboard, FACET_FIELDS, Facet, ReviewerProgress};
 pub use events::{Acting, ChainBreak, ChainReport, DecisionOutcome, DecisionRequest, Misdated};
@@ -65,10 +69,11 @@ pub use stalled::{DelegationEntry, StalledItem, Waiting};
 pub use exceptions::{ExceptionEntry, ExceptionFilter};
 pub use integrity::{Discrepancy, HeadCheck, Verification};
 pub use lifecycle::{Closure, SignOff};
+pub use parts::Part;
 pub use readers::Interrupter;
 pub use remediation::{RemediationCounts, RemediationTask, SnapshotRef};
 pub use report_rows::{ReportSource, RowReader};
-pub use reporting::{Assignment, CampaignEvidence, Detail, ReportRows};
+pub use reporting::{Assignment, CampaignEvidence, Capacity, Detail, ReportRows};
 pub use row::{Item, ItemRow, ItemView};
 pub use signoff::{ClosePreview, DecisionsBy, ItemList, SignoffSummary};
 

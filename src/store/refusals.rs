@@ -6,14 +6,18 @@
 //! the campaign's recorded close action decides it) or after its close,
 //! and, under the policy its creation event recorded, a decision without a
 //! note the policy requires or an exception beyond the policy's maximum.
-//! (A close that left an item undecided is integrity's `check_closes`.)
+//! Decisions on a part after its sponsor signed it are refused too, and in
+//! a shared database decisions by someone without authority over the item
+//! at that moment (see `authority_replay`, which also replays who signed
+//! what). (A close that left an item undecided is integrity's
+//! `check_closes`.)
 
 use super::events::DecisionBody;
 use super::{Result, Store};
 use crate::domain::{DecisionKind, FlagSet, OnClose, Policy, Recommendation};
-use crate::rules::decision;
+use crate::rules::{decision, signoff};
 use chrono::{DateTime, NaiveDate, Utc};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// What the replay needs of a campaign: the rules its decisions were under.
 #[derive(Debug, Default)]
@@ -31,6 +35,11 @@ pub(super) struct CampaignRules {
     pub cancelled: Option<i64>,
     /// The first sign-off or close recorded after its cancellation.
     pub after_cancel: Option<(i64, String)>,
+    /// Its owner, as the campaign records it.
+    pub owner: String,
+    /// Its parts' sign-offs by their sponsors: the first of each part, as
+    /// event, signer and time.
+    pub parts_signed: BTreeMap<String, (i64, String, String)>,
 }
 
 /// A decision event, as the replay reads it with its item.
@@ -47,6 +56,8 @@ pub(super) struct DecisionEvent<'a> {
     /// The decision in force on the item just before this event, if any
     /// (a reassignment counts as none: the item still waits).
     pub in_force: Option<(DecisionKind, i64)>,
+    /// Whose part the item is in (`signoff::part_of`).
+    pub part: &'a str,
 }
 
 impl Store {
@@ -77,6 +88,22 @@ impl Store {
                 rules.signed_off.get_or_insert(seq);
             } else if rules.closed.is_none() {
                 rules.closed = Some((seq, row.get(3)?, row.get(4)?));
+            }
+        }
+        let mut owners = self.conn.prepare("SELECT id, owner FROM campaign")?;
+        let mut rows = owners.query([])?;
+        while let Some(row) = rows.next()? {
+            if let Some(rules) = rules.get_mut(&row.get::<_, i64>(0)?) {
+                rules.owner = row.get(1)?;
+            }
+        }
+        for signed in self.part_signoff_events()? {
+            if let Some(rules) = rules.get_mut(&signed.campaign) {
+                rules.parts_signed.entry(signed.part).or_insert((
+                    signed.seq,
+                    signed.actor,
+                    signed.at,
+                ));
             }
         }
         Ok(())
@@ -156,6 +183,23 @@ impl CampaignRules {
                  rules refuse it"
             ));
         }
+        if let Some((signed, signer, at)) = self.parts_signed.get(event.part)
+            && event.seq > *signed
+            && let Err(refusal) = signoff::part_accepts_decisions(
+                &self.name,
+                event.item,
+                event.part,
+                Some(signoff::Earlier {
+                    signer,
+                    seq: *signed,
+                    at,
+                }),
+            )
+        {
+            return Some(format!(
+                "{what} recorded after its part was signed off ({refusal}): the rules refuse it"
+            ));
+        }
         let policy = self.policy.as_ref()?;
         if !event.has_note
             && let Some(reason) =
@@ -197,6 +241,7 @@ mod tests {
             on_close: Some(OnClose::Keep),
             signed_off: Some(10),
             closed: Some((20, "owner@x".into(), "2026-12-01T10:00:00.000Z".into())),
+            owner: "owner@x".into(),
             ..CampaignRules::default()
         }
     }
@@ -213,6 +258,7 @@ mod tests {
             flags: FlagSet::default(),
             recommendation: Recommendation::Keep,
             in_force: None,
+            part: "s@x",
         }
     }
 
@@ -248,6 +294,34 @@ mod tests {
             ..event(15, DecisionKind::Attest, &close)
         };
         assert!(rules.refused(&other_actor).is_some());
+    }
+
+    #[test]
+    fn a_decision_on_a_part_after_its_sponsor_signed_it_is_refused() {
+        let mut rules = CampaignRules {
+            signed_off: None,
+            closed: None,
+            ..rules()
+        };
+        rules.parts_signed.insert(
+            "s@x".into(),
+            (6, "s@x".into(), "2026-11-20T09:00:00Z".into()),
+        );
+        let plain = DecisionBody::default();
+        assert_eq!(rules.refused(&event(5, DecisionKind::Attest, &plain)), None);
+        let late = rules
+            .refused(&event(7, DecisionKind::Attest, &plain))
+            .unwrap();
+        assert!(
+            late.contains("after its part was signed off (item 3 is in a part signed off by s@x")
+                && late.contains("(event 6)"),
+            "{late}"
+        );
+        let other = DecisionEvent {
+            part: "owner@x",
+            ..event(7, DecisionKind::Attest, &plain)
+        };
+        assert_eq!(rules.refused(&other), None, "other parts keep deciding");
     }
 
     #[test]
@@ -315,7 +389,7 @@ mod tests {
         use crate::testing::{OWNER, acting, sample_store};
         let (mut store, q4) = sample_store();
         store
-            .sign_off(q4.id, &acting(OWNER), "30 undecided", Some(30))
+            .sign_off(q4.id, &acting(OWNER), "30 undecided", Some(1), Some(30))
             .unwrap();
         assert!(store.verify(&[], false).unwrap().ok());
         let body = DecisionBody {

@@ -14,6 +14,26 @@ use crate::domain::signals::ReviewerSignals;
 use serde::Serialize;
 use std::collections::HashMap;
 
+/// In what capacity a decision was made for another reviewer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Capacity {
+    Override,
+    OnBehalf,
+    Delegate,
+}
+
+impl Capacity {
+    /// How reports word it before the reviewer's name.
+    pub fn words(self) -> &'static str {
+        match self {
+            Capacity::Override => "override of",
+            Capacity::OnBehalf => "on behalf of",
+            Capacity::Delegate => "delegate of",
+        }
+    }
+}
+
 /// Which rows a pass over the report reads; fixed SQL conditions only.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReportRows {
@@ -57,6 +77,11 @@ pub struct Assignment {
 #[derive(Clone, Debug, PartialEq)]
 pub struct CampaignEvidence {
     pub signoffs: Vec<SignOff>,
+    /// The campaign's parts by sponsor and who signed each.
+    pub parts: Vec<super::Part>,
+    /// Who acted, how each was established, and what they decided for
+    /// other reviewers.
+    pub acting: super::ActingEvidence,
     pub closure: Option<Closure>,
     /// Who was asked to review, by items assigned.
     pub assignments: Vec<Assignment>,
@@ -133,6 +158,8 @@ impl Store {
         let (head_events, head_hash) = self.chain_head()?;
         let mut evidence = CampaignEvidence {
             signoffs: self.signoffs(campaign)?,
+            parts: self.parts(campaign)?,
+            acting: self.acting_evidence(campaign)?,
             closure: self.closure(campaign)?,
             assignments: Vec::new(),
             reviewers: Vec::new(),

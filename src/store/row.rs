@@ -9,6 +9,7 @@
 use super::bodies::{BodyFacts, BodyMemo};
 use super::columns::{opt_text, text};
 use super::effective::{EFFECTIVE_ORGANIZATION, EFFECTIVE_RELATIONSHIP};
+use super::reporting::Capacity;
 use super::versions::Versions;
 use super::{EventSeq, ItemId, Result, SnapshotId, StoreError};
 use crate::domain::{DecisionKind, FlagSet, Recommendation, RemediationStatus};
@@ -66,6 +67,13 @@ pub struct Item<S> {
     /// The same grant's item in the previous campaign, whose outcome
     /// `Store::earlier_outcome` gives.
     pub previous_item: Option<ItemId>,
+    /// How the decider was established, as events store it.
+    pub decided_via: Option<S>,
+    /// The decision was made for another reviewer: in what capacity, whose.
+    pub acting_for: Option<(Capacity, S)>,
+    /// The identity's sponsor, whose part the item is in (the owner's when
+    /// none).
+    pub sponsor: Option<S>,
 }
 
 /// An item row that owns its text: pages, lists and details that outlive
@@ -114,6 +122,9 @@ impl<S> Item<S> {
             remediation_snapshot: self.remediation_snapshot,
             since: f(&self.since),
             previous_item: self.previous_item,
+            decided_via: self.decided_via.as_ref().map(&mut f),
+            acting_for: self.acting_for.as_ref().map(|(c, of)| (*c, f(of))),
+            sponsor: self.sponsor.as_ref().map(&mut f),
         }
     }
 }
@@ -144,9 +155,9 @@ pub(super) const ITEM_JOINS: &str = " JOIN identity idn ON idn.id = i.identity
 const COLUMNS: &str = "i.id, i.risk_rank, i.risk_score, coalesce(s.assignee, i.reviewer),
     i.flags, i.recommendation, s.decision, s.last_event, d.actor, d.at, d.note,
     s.exception_until, d.body, d.seq, d.hash, rem.status, rem.snapshot, i.since,
-    i.previous_item";
+    i.previous_item, d.actor_via";
 /// The first of the versions' columns.
-const VERSIONS: usize = 19;
+const VERSIONS: usize = 20;
 /// The decision in force and its remediation.
 const DECISION_JOINS: &str = "
     LEFT JOIN event d ON d.seq = s.decided_event
@@ -175,12 +186,13 @@ pub(super) fn select(lookup: VersionLookup<'_>) -> String {
         VersionLookup::Joined => format!(
             "SELECT {COLUMNS}, idn.tenant, idn.identity_id, idn.name, idn.kind,
                 {EFFECTIVE_RELATIONSHIP}, {EFFECTIVE_ORGANIZATION}, e.system, e.environment,
-                e.name, e.privileged
+                e.name, e.privileged, coalesce(idn.sponsor, r.sponsor)
             FROM item i{ITEM_JOINS}{DECISION_JOINS}
             WHERE i.id BETWEEN ? AND ?"
         ),
         VersionLookup::Loaded(_) => format!(
-            "SELECT {COLUMNS}, i.identity, i.entitlement, r.relationship, r.organization
+            "SELECT {COLUMNS}, i.identity, i.entitlement, r.relationship, r.organization,
+                r.sponsor
             FROM item i
             LEFT JOIN register_entry r ON r.id = i.register
             LEFT JOIN item_state s ON s.item = i.id{DECISION_JOINS}
@@ -259,6 +271,13 @@ fn read_view<'r>(
         remediation_snapshot,
         since: text(r, 17)?,
         previous_item: r.get(18)?,
+        decided_via: opt_text(r, 19)?,
+        acting_for: match (body.override_of, body.on_behalf_of, body.delegate_for) {
+            (Some(of), _, _) => Some((Capacity::Override, of)),
+            (_, Some(of), _) => Some((Capacity::OnBehalf, of)),
+            (_, _, Some(of)) => Some((Capacity::Delegate, of)),
+            _ => None,
+        },
         ..ItemView::default()
     };
     let v = VERSIONS;
@@ -274,6 +293,7 @@ fn read_view<'r>(
             view.environment = opt_text(r, v + 7)?;
             view.entitlement = text(r, v + 8)?;
             view.privileged = r.get(v + 9)?;
+            view.sponsor = opt_text(r, v + 10)?;
         }
         Some((identity, grant)) => {
             let (register_relationship, register_organization) =
@@ -292,6 +312,7 @@ fn read_view<'r>(
             view.environment = grant.environment;
             view.entitlement = grant.name;
             view.privileged = grant.privileged;
+            view.sponsor = identity.sponsor.or(opt_text(r, v + 4)?);
         }
     }
     Ok(Some(view))

@@ -1,12 +1,13 @@
-//! Signing off: what a sponsor is shown (the campaign's outcome as it
-//! stands) and the recorded sign-off. A signed-off campaign takes no more
-//! decisions, so what was signed stays what was signed; other sponsors may
-//! still add their own sign-off until it closes.
+//! Signing off: what a signer is shown (the campaign's outcome as it
+//! stands) and the owner's final sign-off, after which the campaign takes
+//! no more decisions, so what was signed stays what was signed. Sponsors
+//! sign their own parts first (`parts.rs`).
 
 use super::campaigns::item_range;
 use super::campaigns::{Tally, tally};
 use super::events::{Acting, ChainWriter, NewEvent};
 use super::lifecycle::{SignOff, SignOffBody, facts, signoffs, sponsored_by};
+use super::parts;
 use super::row::{ItemRow, VersionLookup, collect_rows, select};
 use super::{CampaignId, Result, Store, StoreError};
 use crate::domain::people::{person_key, same_person};
@@ -58,12 +59,30 @@ pub struct SignoffSummary {
     pub self_review_decisions: u64,
     pub against_recommendation: u64,
     pub signoffs: Vec<SignOff>,
+    /// Its parts by sponsor and where each one's sign-off stands.
+    pub parts: Vec<super::Part>,
+    /// Who items nobody decided wait for, and how many each, most first.
+    pub working: Vec<(String, u64)>,
 }
 
 impl SignoffSummary {
     /// Items without a final decision.
     pub fn waiting(&self) -> u64 {
         self.tally.undecided + self.tally.reassigned
+    }
+
+    /// The sponsors' parts nobody signed.
+    pub fn unsigned_parts(&self) -> impl Iterator<Item = &super::Part> {
+        self.parts
+            .iter()
+            .filter(|p| !p.owners_part && !p.is_signed())
+    }
+
+    /// The part `actor` signs as its sponsor, if any.
+    pub fn part_of(&self, actor: &str) -> Option<&super::Part> {
+        self.parts
+            .iter()
+            .find(|p| !p.owners_part && same_person(&p.sponsor, actor))
     }
 
     /// Decisions in force made by `actor`.
@@ -190,6 +209,21 @@ fn close_preview(
     Ok(preview)
 }
 
+/// Who the items nobody decided wait for, most first.
+fn working(conn: &Connection, campaign: CampaignId) -> Result<Vec<(String, u64)>> {
+    let (first, last) = item_range(conn, campaign)?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT coalesce(s.assignee, i.reviewer), count(*) FROM item i
+         LEFT JOIN item_state s ON s.item = i.id
+         WHERE i.id BETWEEN ?1 AND ?2 AND (s.decision IS NULL OR s.decision = 'reassign')
+         GROUP BY 1 ORDER BY 2 DESC, 1",
+    )?;
+    let rows = stmt.query_map([first, last], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?.max(0) as u64))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 fn summary(conn: &Connection, campaign: CampaignId, limit: usize) -> Result<SignoffSummary> {
     let facts = facts(conn, campaign)?;
     let tally = tally(conn, campaign)?;
@@ -212,6 +246,8 @@ fn summary(conn: &Connection, campaign: CampaignId, limit: usize) -> Result<Sign
         against_recommendation: decisions_by.iter().map(|d| d.against_recommendation).sum(),
         decisions_by,
         signoffs: signoffs(conn, campaign)?,
+        parts: parts::parts(conn, campaign)?,
+        working: working(conn, campaign)?,
         campaign: facts.name,
         state: facts.state,
         owner: facts.owner,
@@ -227,47 +263,51 @@ impl Store {
     pub fn signoff_summary(&self, campaign: CampaignId, limit: usize) -> Result<SignoffSummary> {
         summary(&self.conn, campaign, limit)
     }
-    /// Records `acting.actor`'s sign-off of the campaign as it stands. The
-    /// signer must be its owner or a sponsor of its items; a note is
-    /// required; items nobody decided must be acknowledged by passing
-    /// their exact number as `accept_undecided`, so that a sign-off never
-    /// silently covers work that was not done.
+    /// Records the owner's final sign-off of the campaign as it stands,
+    /// which freezes it whole and signs the owner's own part. Sponsors'
+    /// parts nobody signed and items nobody decided must be acknowledged by
+    /// passing their exact numbers as `accept_unsigned` and
+    /// `accept_undecided` (and the note must name the undecided), so that
+    /// a sign-off never silently covers work that was not done.
     pub fn sign_off(
         &mut self,
         campaign: CampaignId,
         acting: &Acting<'_>,
         note: &str,
+        accept_unsigned: Option<u64>,
         accept_undecided: Option<u64>,
     ) -> Result<SignOff> {
         let seq = self.write(|tx| {
             let facts = facts(tx, campaign)?;
             super::stalled::refuse_if_cancelled(tx, campaign, &facts.name, "sign-offs")?;
             let sponsored = sponsored_by(tx, campaign, acting.actor)?;
-            let earlier = signoffs(tx, campaign)?
-                .into_iter()
-                .find(|s| same_person(&s.signer, acting.actor));
+            let earlier = signoffs(tx, campaign)?.into_iter().next();
             let tally = tally(tx, campaign)?;
             let waiting = tally.undecided + tally.reassigned;
-            let role = signoff::check(
-                &signoff::SignoffFacts {
+            let all = parts::parts(tx, campaign)?;
+            let unsigned = parts::unsigned(&all);
+            signoff::check_final(
+                &signoff::FinalFacts {
                     campaign: &facts.name,
                     state: facts.state,
                     owner: &facts.owner,
                     actor: acting.actor,
-                    sponsored,
-                    earlier: earlier.as_ref().map(|s| signoff::Earlier {
+                    unsigned: &unsigned,
+                    waiting,
+                    final_signoff: earlier.as_ref().map(|s| signoff::Earlier {
                         signer: &s.signer,
                         seq: s.seq,
                         at: &s.at,
                     }),
-                    waiting,
                 },
                 note,
+                accept_unsigned,
                 accept_undecided,
             )?;
+            let role = signoff::SignerRole::Owner;
             let note = note.trim();
             let by = decisions_by(tx, campaign)?;
-            let body = SignOffBody {
+            let mut body = SignOffBody {
                 role: Some(role.as_str().to_string()),
                 sponsored_items: sponsored,
                 undecided: waiting,
@@ -278,7 +318,9 @@ impl Store {
                     .sum(),
                 self_review_decisions: by.iter().map(|d| d.self_review).sum(),
                 tally: Some(tally.into()),
+                ..SignOffBody::default()
             };
+            parts::record_unsigned(&mut body, &unsigned);
             let body = serde_json::to_string(&body)
                 .map_err(|e| StoreError::Corrupt(format!("sign-off body: {e}")))?;
             let seq = ChainWriter::start(tx)?.append(
@@ -385,17 +427,26 @@ mod tests {
     }
 
     #[test]
-    fn only_the_owner_or_a_sponsor_signs_with_a_note_naming_what_is_undecided() {
+    fn only_the_owner_signs_off_whole_with_a_note_naming_what_is_undecided() {
         let (mut store, q4) = sample_store();
         decide(&mut store, &q4, OWNER, 1, Some(Decision::Revoke), "gone");
         let refuse = |store: &mut crate::store::Store, who, note, accept| {
             store
-                .sign_off(q4.id, &acting(who), note, accept)
+                .sign_off(q4.id, &acting(who), note, Some(1), accept)
                 .unwrap_err()
                 .to_string()
         };
         let err = refuse(&mut store, "intruder@x", "fine", Some(29));
         assert!(err.contains("only the owner"), "{err}");
+        let err = refuse(&mut store, SPONSOR, "29 undecided", Some(29));
+        assert!(
+            err.contains("only the owner"),
+            "a sponsor signs her part: {err}"
+        );
+        let err = store
+            .sign_off(q4.id, &acting(OWNER), "29 undecided", None, Some(29))
+            .unwrap_err();
+        assert!(err.to_string().contains("--accept-unsigned 1"), "{err}");
         let err = refuse(&mut store, OWNER, "  ", Some(29));
         assert!(err.contains("needs a note"), "{err}");
         let err = refuse(&mut store, OWNER, "29 undecided", None);
@@ -411,7 +462,13 @@ mod tests {
         );
 
         let signed = store
-            .sign_off(q4.id, &acting(OWNER), "29 left for next quarter", Some(29))
+            .sign_off(
+                q4.id,
+                &acting(OWNER),
+                "29 left for next quarter",
+                Some(1),
+                Some(29),
+            )
             .unwrap();
         assert_eq!(signed.undecided, 29);
         assert_eq!(signed.signer_decisions, 1, "the owner also reviewed");
@@ -441,19 +498,12 @@ mod tests {
         let err = refuse(&mut store, OWNER, "again, 29 undecided", Some(29));
         assert!(err.contains("already signed off"), "{err}");
 
-        // A sponsor may add their own sign-off.
-        let cosign = store
-            .sign_off(
-                q4.id,
-                &acting(SPONSOR),
-                "checked my partners; 29 undecided",
-                Some(29),
-            )
-            .unwrap();
-        assert_eq!(cosign.role, crate::rules::signoff::SignerRole::Sponsor);
-        assert!(cosign.sponsored_items > 0);
-        assert!(!cosign.signer_reviewed());
-        assert_eq!(store.signoffs(q4.id).unwrap().len(), 2);
+        // Sponsors sign their parts before the final sign-off, not after.
+        let late = store
+            .sign_part(q4.id, &acting(SPONSOR), "checked; 20 undecided", Some(20))
+            .unwrap_err();
+        assert!(late.to_string().contains("already signed off"), "{late}");
+        assert_eq!(store.signoffs(q4.id).unwrap().len(), 1);
         assert!(store.verify_chain().unwrap().first_break.is_none());
     }
 
@@ -472,12 +522,13 @@ mod tests {
             .collect();
         store.decide(q4.id, &acting(OWNER), &requests).unwrap();
         let err = store
-            .sign_off(q4.id, &acting(OWNER), "all done", Some(3))
+            .sign_off(q4.id, &acting(OWNER), "all done", Some(1), Some(3))
             .unwrap_err();
         assert!(err.to_string().contains("no undecided"), "{err}");
         let signed = store
-            .sign_off(q4.id, &acting(OWNER), "all done", None)
+            .sign_off(q4.id, &acting(OWNER), "all done", Some(1), None)
             .unwrap();
+        assert_eq!(signed.unsigned_parts, vec![SPONSOR.to_string()]);
         assert_eq!((signed.undecided, signed.tally.revoked), (0, 30));
         assert_eq!(
             store.signer_role(q4.id, "nobody@x").unwrap(),

@@ -1,8 +1,9 @@
 //! Who stands where, read only: the database's mode, the people register
 //! and the people recert knows, the delegations in force, a campaign's
-//! cancellation. Recording a decision asks these, and the modules that
-//! write them (people, stalled) record through events: a leaf, so neither
-//! leads back to the events that use it.
+//! cancellation, the sponsors' signatures of its parts. Recording a
+//! decision asks these, and the modules that write them (people, stalled,
+//! parts) record through events: a leaf, so none leads back to the events
+//! that use it.
 
 use super::{CampaignId, Result, StoreError};
 use crate::domain::people::person_key;
@@ -11,7 +12,7 @@ use crate::rules::authority::Delegation;
 use crate::rules::stalled::{self, Cancellation};
 use rusqlite::{Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The body of a `mode_changed` event.
 #[derive(Debug, Serialize, Deserialize)]
@@ -149,4 +150,57 @@ pub(super) fn refuse_if_cancelled(
         Some(c) => Err(stalled::cancelled(name, &c, what).into()),
         None => Ok(()),
     }
+}
+
+/// The body of a `part_signed_off` event: the part and how it stood.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub(super) struct PartSignOffBody {
+    pub(super) sponsor: String,
+    pub(super) items: u64,
+    pub(super) decided: u64,
+    pub(super) undecided: u64,
+}
+
+/// A part's recorded signature.
+#[derive(Clone, Debug)]
+pub(super) struct PartSigned {
+    pub(super) signer: String,
+    pub(super) at: String,
+    pub(super) note: String,
+    pub(super) seq: i64,
+}
+
+/// The sponsors' sign-offs of the campaign's parts, by part (as
+/// `signoff::part_of` names it), the first of each.
+pub(super) fn part_signoffs(
+    conn: &Connection,
+    campaign: CampaignId,
+) -> Result<BTreeMap<String, PartSigned>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, actor, at, note, body FROM event
+         WHERE campaign = ?1 AND kind = 'part_signed_off' AND item IS NULL ORDER BY seq",
+    )?;
+    let rows = stmt.query_map([campaign], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, Option<String>>(3)?,
+            r.get::<_, String>(4)?,
+        ))
+    })?;
+    let mut out = BTreeMap::new();
+    for row in rows {
+        let (seq, signer, at, note, body) = row?;
+        let body: PartSignOffBody = serde_json::from_str(&body)
+            .map_err(|e| StoreError::Corrupt(format!("part sign-off event {seq}: {e}")))?;
+        out.entry(crate::domain::people::person_key(&body.sponsor).into_owned())
+            .or_insert(PartSigned {
+                signer,
+                at,
+                note: note.unwrap_or_default(),
+                seq,
+            });
+    }
+    Ok(out)
 }

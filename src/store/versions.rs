@@ -33,6 +33,7 @@ struct IdentityFields {
     kind: Sym,
     relationship: Sym,
     organization: Sym,
+    sponsor: Sym,
     identity_id: Span,
     name: Span,
 }
@@ -53,6 +54,7 @@ pub(super) struct IdentityView<'v> {
     pub kind: &'v str,
     pub relationship: &'v str,
     pub organization: Option<&'v str>,
+    pub sponsor: Option<&'v str>,
 }
 
 /// One grant version's report fields.
@@ -265,7 +267,7 @@ impl Part {
     /// False when a row cannot be held (see [`Versions::load`]).
     fn load_identities(&mut self, conn: &Connection, (from, to): (i64, i64)) -> Result<bool> {
         let mut stmt = conn.prepare(
-            "SELECT id, tenant, identity_id, name, kind, relationship, organization
+            "SELECT id, tenant, identity_id, name, kind, relationship, organization, sponsor
              FROM identity WHERE id BETWEEN ?1 AND ?2 ORDER BY id",
         )?;
         let mut rows = stmt.query([from, to])?;
@@ -278,6 +280,7 @@ impl Part {
                     kind: self.intern(bytes(r, 4).ok()?)?,
                     relationship: self.intern(bytes(r, 5).ok()?)?,
                     organization: self.intern_opt(opt_bytes(r, 6).ok()?)?,
+                    sponsor: self.intern_opt(opt_bytes(r, 7).ok()?)?,
                 })
             })();
             match fields {
@@ -357,6 +360,7 @@ impl Part {
             kind: self.sym(fields.kind)?,
             relationship: self.sym(fields.relationship)?,
             organization: self.sym(fields.organization),
+            sponsor: self.sym(fields.sponsor),
         })
     }
 

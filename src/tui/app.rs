@@ -90,6 +90,9 @@ pub enum Input {
     To,
     /// The number of undecided items a sign-off acknowledges.
     Accept,
+    /// The number of sponsors' parts nobody signed that the owner's final
+    /// sign-off acknowledges.
+    Unsigned,
     Note,
 }
 
@@ -100,6 +103,7 @@ impl Input {
             Input::Ticket => "Ticket",
             Input::To => "To",
             Input::Accept => "Undecided",
+            Input::Unsigned => "Unsigned",
             Input::Note => "Note",
         }
     }
@@ -228,6 +232,24 @@ impl Lifecycle {
 
     pub fn focused(&self) -> Option<Input> {
         self.fields.get(self.focus).map(|(i, _)| *i)
+    }
+}
+
+/// What a sign-off acknowledges by number: the items nobody decided (of
+/// the sponsor's part, or for the owner of the whole campaign) and, for the
+/// owner's final sign-off, the sponsors' parts nobody signed.
+pub fn to_acknowledge(
+    role: Option<SignerRole>,
+    summary: &SignoffSummary,
+    actor: &str,
+) -> (u64, Option<u64>) {
+    match role {
+        Some(SignerRole::Owner) => (
+            summary.waiting(),
+            Some(summary.unsigned_parts().count() as u64),
+        ),
+        Some(SignerRole::Sponsor) => (summary.part_of(actor).map_or(0, |p| p.waiting()), None),
+        None => (summary.waiting(), None),
     }
 }
 

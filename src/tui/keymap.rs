@@ -115,7 +115,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(M::Browse, &[ch('v')], A::ToggleScope, "view my items / all items of the campaign"),
     bind(M::Browse, &[ch('d')], A::Dashboard, "campaign dashboard"),
     bind(M::Browse, &[ch('m')], A::Remediation, "remediation: each revocation pending, verified or STILL EFFECTIVE"),
-    bind(M::Browse, &[ch('S')], A::SignOff, "sign off the campaign (its owner or a sponsor of its items)"),
+    bind(M::Browse, &[ch('S')], A::SignOff, "sign off: a sponsor their part, the owner the whole campaign"),
     bind(M::Browse, &[ch('C')], A::CloseCampaign, "close the signed-off campaign: undecided items get the close action"),
     bind(M::Browse, &[ch('R')], A::Reload, "reload: show what others decided meanwhile"),
     bind(M::Browse, &[ch('?')], A::Help, "this help"),

@@ -89,6 +89,8 @@ pub enum Msg {
         signoff: Box<SignOff>,
         state: CampaignState,
     },
+    /// A sponsor's sign-off of their part is committed.
+    PartSigned(Box<crate::store::Part>),
     /// The close is committed.
     Closed {
         closure: Box<Closure>,
@@ -206,6 +208,9 @@ pub enum Effect {
         note: String,
         /// The number of undecided items the signer acknowledged.
         accept: Option<u64>,
+        /// The owner's final sign-off, with the number of sponsors' parts
+        /// nobody signed it acknowledges; `None` signs the sponsor's part.
+        whole: Option<u64>,
     },
     CloseCampaign {
         note: Option<String>,

@@ -40,6 +40,9 @@ fn audited() -> Sandbox {
     sandbox.ok(&[
         "signoff",
         "Q4",
+        "--final",
+        "--accept-unsigned",
+        "1",
         "--note",
         "26 undecided: owners away",
         "--accept-undecided",

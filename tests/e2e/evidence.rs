@@ -285,6 +285,9 @@ fn closed() -> Sandbox {
     sandbox.ok(&[
         "signoff",
         "Q4",
+        "--final",
+        "--accept-unsigned",
+        "1",
         "--note",
         "28 undecided: the rest keep",
         "--accept-undecided",
@@ -390,6 +393,9 @@ fn a_decision_after_the_sign_off_is_refused_and_small_clock_differences_are_not(
     sandbox.ok(&[
         "signoff",
         "Q4",
+        "--final",
+        "--accept-unsigned",
+        "1",
         "--note",
         "all undecided",
         "--accept-undecided",
@@ -460,6 +466,9 @@ fn a_forged_close_that_changes_a_signed_off_decision_is_refused() {
     sandbox.ok(&[
         "signoff",
         "Q4",
+        "--final",
+        "--accept-unsigned",
+        "1",
         "--note",
         "29 undecided: the rest keep",
         "--accept-undecided",
@@ -506,6 +515,9 @@ fn a_forged_close_that_leaves_items_undecided_is_refused() {
     sandbox.ok(&[
         "signoff",
         "Q4",
+        "--final",
+        "--accept-unsigned",
+        "1",
         "--note",
         "30 undecided: the close revokes them",
         "--accept-undecided",

@@ -70,13 +70,27 @@ fn signoff_shows_what_is_signed_and_demands_the_undecided_be_named() {
         );
     }
 
+    // The owner signs off whole, and is told so.
     let err = sandbox.fails(1, &["signoff", "Q4", "--note", "all good"]);
-    assert!(err.contains("pass --accept-undecided 26"), "{err}");
+    assert!(
+        err.contains("its owner signs it off whole with --final"),
+        "{err}"
+    );
+    let err = sandbox.fails(1, &["signoff", "Q4", "--final", "--note", "all good"]);
+    assert!(
+        err.contains(&format!(
+            "1 part unsigned by {ANNA} (21 items, 19 undecided)"
+        )) && err.contains("--accept-unsigned 1 --accept-undecided 26"),
+        "{err}"
+    );
     let err = sandbox.fails(
         1,
         &[
             "signoff",
             "Q4",
+            "--final",
+            "--accept-unsigned",
+            "1",
             "--note",
             "all good",
             "--accept-undecided",
@@ -91,6 +105,9 @@ fn signoff_shows_what_is_signed_and_demands_the_undecided_be_named() {
             "stranger@x",
             "signoff",
             "Q4",
+            "--final",
+            "--accept-unsigned",
+            "1",
             "--note",
             "26 undecided",
             "--accept-undecided",
@@ -105,6 +122,9 @@ fn signoff_shows_what_is_signed_and_demands_the_undecided_be_named() {
     let out = sandbox.ok(&[
         "signoff",
         "Q4",
+        "--final",
+        "--accept-unsigned",
+        "1",
         "--note",
         "26 undecided: owners away",
         "--accept-undecided",
@@ -142,6 +162,9 @@ fn close_applies_the_close_action_and_refuses_everything_after() {
     sandbox.ok(&[
         "signoff",
         "Q4",
+        "--final",
+        "--accept-unsigned",
+        "1",
         "--note",
         "26 undecided",
         "--accept-undecided",
@@ -193,6 +216,9 @@ fn every_report_format_shows_the_single_admin_and_self_review_flags() {
     sandbox.ok(&[
         "signoff",
         "Q4",
+        "--final",
+        "--accept-unsigned",
+        "1",
         "--note",
         "26 undecided",
         "--accept-undecided",

@@ -26,6 +26,7 @@ mod people;
 mod pipes;
 mod readme;
 mod remediation;
+mod signoff;
 mod sources;
 #[cfg(feature = "system-tests")]
 mod sshd;

@@ -299,7 +299,14 @@ fn sign_off_and_close_in_the_console_are_what_campaign_show_reports() {
     let mut tui = Pty::spawn(&sandbox, &["review", "Q4", "--as-of", "2026-11-01"], 80, 24);
     tui.wait_for_all(&["Queue", "Q4 · open"]);
     tui.send("S");
-    tui.wait_for_all(&["Sign off · Q4", "30 items nobody decided", "Undecided"]);
+    tui.wait_for_all(&[
+        "Sign off · Q4",
+        "1 sponsor's part nobody signed",
+        "30 items nobody decided",
+        "Undecided",
+    ]);
+    tui.send("1");
+    tui.send("\r");
     tui.send("30");
     tui.send("\r");
     tui.send("checked the partners; 30 undecided keep their access");
@@ -337,5 +344,51 @@ fn sign_off_and_close_in_the_console_are_what_campaign_show_reports() {
         "checked the partners; 30 undecided keep their access"
     );
     assert_eq!(signed["signoffs"][0]["undecided"], 30);
+    sandbox.ok(&["verify"]);
+}
+
+/// A sponsor signs her own part in the console: it is frozen, the campaign
+/// stays open for everyone else, and `campaign show` says who signed it.
+#[test]
+fn a_sponsor_signs_her_part_in_the_console() {
+    let sandbox = Sandbox::with_campaign();
+    let anna = "a.kowalski@northwind.example.com";
+    let mut tui = Pty::spawn(
+        &sandbox,
+        &["--as", anna, "review", "Q4", "--as-of", "2026-11-01"],
+        160,
+        40,
+    );
+    tui.wait_for_all(&["Queue", "Q4 · open"]);
+    tui.send("S");
+    tui.wait_for_all(&[
+        "Sign off · Q4",
+        "a sponsor: your part",
+        "21 items nobody decided in your part",
+    ]);
+    tui.send("21");
+    tui.send("\r");
+    tui.send("my partners checked; 21 undecided go to the owner");
+    tui.send(CTRL_S);
+    tui.wait_for_all(&["Q4 · open", "signed your part (event"]);
+
+    let shown = sandbox.json(&["campaign", "show", "Q4", "--json"]);
+    assert_eq!(shown["state"], "open", "only her part is signed");
+    assert_eq!(shown["parts"][0]["sponsor"], anna);
+    assert_eq!(shown["parts"][0]["signer"], anna);
+    assert_eq!(
+        shown["parts"][0]["note"],
+        "my partners checked; 21 undecided go to the owner"
+    );
+    assert_eq!(shown["parts"][1]["signer"], serde_json::Value::Null);
+
+    // Her items are frozen now; the console says why.
+    tui.send("a");
+    tui.wait_for("Attest · item");
+    tui.send("still needed");
+    tui.send(CTRL_S);
+    tui.wait_for("nothing was recorded: item 1 is in a part signed off by a.kowalski");
+    tui.send("q");
+    assert!(tui.wait_exit());
     sandbox.ok(&["verify"]);
 }

@@ -188,19 +188,27 @@ impl<'a> Runner<'a> {
                     limit,
                     pick,
                 }),
-            Effect::SignOff { note, accept } => {
-                match store.sign_off(self.campaign, &acting, &note, accept) {
-                    Ok(signoff) => {
-                        store
-                            .campaign_state(self.campaign)
-                            .map(|state| Msg::SignedOff {
-                                signoff: Box::new(signoff),
-                                state,
-                            })
-                    }
-                    Err(e) => Ok(Msg::LifecycleRefused(e.to_string())),
-                }
-            }
+            Effect::SignOff {
+                note,
+                accept,
+                whole: None,
+            } => match store.sign_part(self.campaign, &acting, &note, accept) {
+                Ok(part) => Ok(Msg::PartSigned(Box::new(part))),
+                Err(e) => Ok(Msg::LifecycleRefused(e.to_string())),
+            },
+            Effect::SignOff {
+                note,
+                accept,
+                whole: Some(unsigned),
+            } => match store.sign_off(self.campaign, &acting, &note, Some(unsigned), accept) {
+                Ok(signoff) => store
+                    .campaign_state(self.campaign)
+                    .map(|state| Msg::SignedOff {
+                        signoff: Box::new(signoff),
+                        state,
+                    }),
+                Err(e) => Ok(Msg::LifecycleRefused(e.to_string())),
+            },
             Effect::CloseCampaign { note } => {
                 match store.close_campaign(self.campaign, &acting, note.as_deref()) {
                     Ok(closure) => store.tally(self.campaign).and_then(|tally| {

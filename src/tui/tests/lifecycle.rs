@@ -29,7 +29,7 @@ fn clear_field(console: &mut Console<'_>) {
 }
 
 #[test]
-fn a_sign_off_needs_the_undecided_count_and_a_note_that_names_them() {
+fn the_final_sign_off_needs_the_unsigned_and_undecided_counts_and_a_note_that_names_them() {
     let (mut store, q4) = sample_store();
     let mut console = Console::open_as(&mut store, &q4, (80, 24), OWNER);
     console.send(ch('S'));
@@ -39,11 +39,18 @@ fn a_sign_off_needs_the_undecided_count_and_a_note_that_names_them() {
     assert_eq!(shown.summary.as_ref().unwrap().waiting(), 30);
     assert_eq!(
         shown.focused(),
-        Some(Input::Accept),
-        "the count comes first"
+        Some(Input::Unsigned),
+        "the counts come first"
     );
-    assert!(console.draw().contains("! 30 items nobody decided"));
-
+    let drawn = console.draw();
+    assert!(
+        drawn.contains("! 1 sponsor's part nobody signed"),
+        "Anna never signed hers: {drawn}"
+    );
+    console.send(ctrl('s'));
+    assert!(error(&console).contains("type 1"), "{}", error(&console));
+    console.type_text("1\n");
+    assert_eq!(screen(&console).focused(), Some(Input::Accept));
     console.send(ctrl('s'));
     assert!(error(&console).contains("type 30"), "{}", error(&console));
     console.type_text("29\nchecked the partners");
@@ -103,14 +110,14 @@ fn a_sign_off_needs_the_undecided_count_and_a_note_that_names_them() {
     assert!(screen(&console).fields.is_empty());
     assert!(console.draw().contains("You signed this campaign off"));
     console.send(ctrl('s'));
-    assert!(error(&console).contains("nobody signs twice"));
+    assert!(error(&console).contains("sign-offs are over"));
     console.send(key(KeyCode::Esc));
     assert!(console.draw().contains("cancelled: nothing was signed"));
     assert_eq!(console.runner.store.signoffs(q4.id).unwrap().len(), 1);
 }
 
 #[test]
-fn a_fully_decided_campaign_signs_with_a_note_alone() {
+fn a_sponsor_signs_her_fully_decided_part_with_a_note_alone() {
     let (mut store, q4) = sample_store();
     let requests: Vec<_> = (1..=30)
         .map(|item| crate::store::DecisionRequest {
@@ -128,7 +135,10 @@ fn a_fully_decided_campaign_signs_with_a_note_alone() {
     assert_eq!(screen(&console).role, Some(SignerRole::Sponsor));
     assert_eq!(screen(&console).focused(), Some(Input::Note), "no count");
     let drawn = console.draw();
-    assert!(drawn.contains("Every item has a decision."), "{drawn}");
+    assert!(
+        drawn.contains("Every item in your part has a decision."),
+        "{drawn}"
+    );
     for _ in 0..10 {
         console.send(key(KeyCode::PageDown));
     }
@@ -141,12 +151,29 @@ fn a_fully_decided_campaign_signs_with_a_note_alone() {
     assert!(error(&console).contains("needs a note"));
     console.type_text("all my partners checked");
     console.send(ctrl('s'));
-    let signed = console.runner.store.signoffs(q4.id).unwrap();
+    assert!(matches!(console.app.mode, Mode::Browse));
+    let parts = console.runner.store.parts(q4.id).unwrap();
     assert_eq!(
-        (signed[0].role, signed[0].undecided),
-        (SignerRole::Sponsor, 0)
+        (parts[0].signer.as_deref(), parts[0].note.as_deref()),
+        (Some(SPONSOR), Some("all my partners checked"))
     );
-    assert!(signed[0].signer_reviewed(), "she decided what she signed");
+    assert!(console.runner.store.signoffs(q4.id).unwrap().is_empty());
+    assert_eq!(
+        console.app.campaign.state,
+        CampaignState::Open,
+        "only her part"
+    );
+    let drawn = console.draw();
+    assert!(
+        drawn.contains(&format!(
+            "signed your part (event {}): its 21 items are frozen",
+            parts[0].event.unwrap()
+        )),
+        "{drawn}"
+    );
+    console.send(ch('S'));
+    assert!(screen(&console).fields.is_empty());
+    assert!(console.draw().contains("You signed your part on"));
 }
 
 #[test]
@@ -178,7 +205,7 @@ fn a_refused_signature_reads_the_campaign_again_and_keeps_the_note() {
     let (mut store, q4) = sample_store();
     let mut console = Console::open_as(&mut store, &q4, (80, 24), OWNER);
     console.send(ch('S'));
-    console.type_text("30\n30 undecided, checked the rest");
+    console.type_text("1\n30\n30 undecided, checked the rest");
     // Meanwhile someone decides an item: the count on screen is stale.
     decide(
         console.runner.store,
@@ -227,7 +254,13 @@ fn closing_applies_the_close_action_and_freezes_the_campaign() {
     console
         .runner
         .store
-        .sign_off(q4.id, &acting(OWNER), "27 undecided keep", Some(27))
+        .sign_off(
+            q4.id,
+            &acting(OWNER),
+            "27 undecided keep",
+            Some(1),
+            Some(27),
+        )
         .unwrap();
     // Signed off in another terminal: the console reads the state first.
     console.send(ch('C'));
@@ -289,7 +322,7 @@ fn a_decision_on_a_campaign_signed_off_meanwhile_says_so_and_records_nothing() {
     console
         .runner
         .store
-        .sign_off(q4.id, &acting(OWNER), "30 undecided", Some(30))
+        .sign_off(q4.id, &acting(OWNER), "30 undecided", Some(1), Some(30))
         .unwrap();
     console.send(ctrl('s'));
     assert!(matches!(console.app.mode, Mode::Browse));
@@ -332,13 +365,14 @@ fn a_summary_read_after_the_screen_was_left_changes_nothing() {
 }
 
 #[test]
-fn a_sponsor_adds_her_own_sign_off_to_a_signed_off_campaign() {
+fn after_the_final_sign_off_a_sponsor_signs_nothing_more() {
     let (mut store, q4) = sample_store();
     store
         .sign_off(
             q4.id,
             &acting(OWNER),
             "30 undecided: owners decide",
+            Some(1),
             Some(30),
         )
         .unwrap();
@@ -348,16 +382,18 @@ fn a_sponsor_adds_her_own_sign_off_to_a_signed_off_campaign() {
     assert_eq!(screen(&console).role, Some(SignerRole::Sponsor));
     let drawn = console.draw();
     assert!(
-        drawn.contains(&format!("Already signed off by {OWNER} (owner)")),
+        drawn.contains(&format!("{OWNER} signed this campaign off on"))
+            && drawn.contains("sign-offs are over"),
         "{drawn}"
     );
-    console.type_text("30\nmy partners checked; 30 undecided");
+    assert!(screen(&console).fields.is_empty());
+    console.type_text("my partners checked; 30 undecided");
     console.send(ctrl('s'));
-    let signed = console.runner.store.signoffs(q4.id).unwrap();
-    assert_eq!(signed.len(), 2);
-    assert_eq!(
-        (signed[1].signer.as_str(), signed[1].role),
-        (SPONSOR, SignerRole::Sponsor)
+    assert_eq!(console.runner.store.signoffs(q4.id).unwrap().len(), 1);
+    assert!(
+        console.runner.store.parts(q4.id).unwrap()[0]
+            .signer
+            .is_none()
     );
     assert_eq!(console.app.campaign.state, CampaignState::SignedOff);
 }

@@ -160,9 +160,23 @@ fn signoff_screen() {
         let (mut store, q4) = partly_decided();
         let mut console = Console::open_as(&mut store, &q4, size, OWNER);
         console.send(ch('S'));
-        console.type_text("27\n");
+        console.type_text("1\n27\n");
         console.type_text("checked exceptions and revocations; 27 undecided keep");
         snapshot("signoff", size, console.draw());
+    }
+}
+
+/// A sponsor signing her own part: the parts, which are signed, and who is
+/// still working.
+#[test]
+fn signoff_of_a_sponsors_part() {
+    for size in SIZES {
+        let (mut store, q4) = partly_decided();
+        let mut console = Console::open_as(&mut store, &q4, size, crate::testing::SPONSOR);
+        console.send(ch('S'));
+        console.type_text("19\n");
+        console.type_text("my partners checked; 19 undecided go to the owner");
+        snapshot("signoff_part", size, console.draw());
     }
 }
 
@@ -175,6 +189,7 @@ fn close_confirmation() {
                 q4.id,
                 &crate::testing::acting(OWNER),
                 "checked; 27 undecided keep their access",
+                Some(1),
                 Some(27),
             )
             .unwrap();

@@ -11,9 +11,9 @@ use super::{detail_for_selection, reload, text_field};
 use crate::domain::CampaignState;
 use crate::domain::campaign::note_names_undecided;
 use crate::rules::signoff::SignerRole;
-use crate::store::{Closure, SignOff, SignoffSummary, Tally};
+use crate::store::{Closure, Part, SignOff, SignoffSummary, Tally};
 use crate::tui::action::Action;
-use crate::tui::app::{App, Input, Lifecycle, Mode, Status, Step};
+use crate::tui::app::{App, Input, Lifecycle, Mode, Status, Step, to_acknowledge};
 use crate::tui::keymap::{self, ModeKind};
 use crate::tui::message::Effect;
 use crate::tui::view::{self, barrier};
@@ -41,20 +41,32 @@ pub(super) fn open(app: &mut App, step: Step) -> Vec<Effect> {
     vec![Effect::LoadLifecycle]
 }
 
-/// The fields the screen needs: the count of undecided items to
-/// acknowledge (a sign-off with items nobody decided), then the note.
-fn wanted(step: Step, waiting: u64) -> Vec<Input> {
-    match step {
-        Step::SignOff if waiting > 0 => vec![Input::Accept, Input::Note],
-        _ => vec![Input::Note],
+/// The fields the screen needs: the counts to acknowledge (parts nobody
+/// signed, items nobody decided), then the note.
+fn wanted(step: Step, waiting: u64, unsigned: Option<u64>) -> Vec<Input> {
+    let mut fields = Vec::new();
+    if step == Step::SignOff {
+        if unsigned.is_some_and(|n| n > 0) {
+            fields.push(Input::Unsigned);
+        }
+        if waiting > 0 {
+            fields.push(Input::Accept);
+        }
     }
+    fields.push(Input::Note);
+    fields
 }
 
 /// Sets up the fields for what the summary shows, keeping what was typed
 /// when the summary is read again (after a refusal).
-fn fit_fields(app: &App, screen: &mut Lifecycle, waiting: u64, allowed: bool) {
+fn fit_fields(
+    app: &App,
+    screen: &mut Lifecycle,
+    (waiting, unsigned): (u64, Option<u64>),
+    allowed: bool,
+) {
     let wanted = if allowed {
-        wanted(screen.step, waiting)
+        wanted(screen.step, waiting, unsigned)
     } else {
         vec![]
     };
@@ -71,6 +83,14 @@ fn fit_fields(app: &App, screen: &mut Lifecycle, waiting: u64, allowed: bool) {
         match input {
             Input::Accept => {
                 field.set_placeholder_text(format!("type {waiting} to sign with them undecided"));
+                field.set_cursor_line_style(Style::default());
+            }
+            Input::Unsigned => {
+                let n = unsigned.unwrap_or_default();
+                field.set_placeholder_text(format!(
+                    "type {n} to sign off without {}",
+                    plural(n, "that part", "those parts")
+                ));
                 field.set_cursor_line_style(Style::default());
             }
             _ => field.set_placeholder_text(match (screen.step, waiting) {
@@ -116,7 +136,8 @@ pub(super) fn on_loaded(
     app.campaign.state = summary.state;
     app.tally = summary.tally;
     let allowed = barrier(screen.step, &summary, role, &app.reviewer).is_none();
-    fit_fields(app, &mut screen, summary.waiting(), allowed);
+    let acknowledge = to_acknowledge(role, &summary, &app.reviewer);
+    fit_fields(app, &mut screen, acknowledge, allowed);
     screen.role = role;
     screen.summary = Some(summary);
     app.mode = Mode::Lifecycle(screen);
@@ -157,7 +178,9 @@ pub(super) fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             show_focus(screen);
             vec![]
         }
-        Some(Action::Enter) if screen.focused() == Some(Input::Accept) => {
+        Some(Action::Enter)
+            if matches!(screen.focused(), Some(Input::Accept | Input::Unsigned)) =>
+        {
             screen.focus = (screen.focus + 1) % count;
             show_focus(screen);
             vec![]
@@ -196,7 +219,7 @@ fn save(app: &mut App) -> Vec<Effect> {
         screen.error = Some(why);
         return vec![];
     }
-    let waiting = summary.waiting();
+    let (waiting, unsigned) = to_acknowledge(screen.role, summary, &actor);
     let note = screen
         .text(Input::Note)
         .map(|n| n.trim().to_string())
@@ -215,6 +238,20 @@ fn save(app: &mut App) -> Vec<Effect> {
             vec![Effect::CloseCampaign { note }]
         }
         Step::SignOff => {
+            if let Some(n) = unsigned.filter(|n| *n > 0) {
+                let typed = screen.text(Input::Unsigned).unwrap_or_default();
+                if typed.trim().parse::<u64>().ok() != Some(n) {
+                    return refuse(
+                        screen,
+                        Input::Unsigned,
+                        format!(
+                            "{n} {} nobody signed: type {n} to sign off without {}",
+                            plural(n, "sponsor's part", "sponsors' parts"),
+                            plural(n, "it", "them")
+                        ),
+                    );
+                }
+            }
             let accept = if waiting > 0 {
                 let typed = screen.text(Input::Accept).unwrap_or_default();
                 if typed.trim().parse::<u64>().ok() != Some(waiting) {
@@ -250,7 +287,11 @@ fn save(app: &mut App) -> Vec<Effect> {
                 );
             }
             screen.error = None;
-            vec![Effect::SignOff { note, accept }]
+            vec![Effect::SignOff {
+                note,
+                accept,
+                whole: unsigned,
+            }]
         }
     }
 }
@@ -264,6 +305,18 @@ pub(super) fn on_signed_off(app: &mut App, signoff: SignOff, state: CampaignStat
         "signed off (event {}) · {} closes",
         signoff.seq,
         keymap::keys_for(ModeKind::Browse, Action::CloseCampaign)
+    )));
+    vec![]
+}
+
+pub(super) fn on_part_signed(app: &mut App, part: Part) -> Vec<Effect> {
+    app.mode = Mode::Browse;
+    app.dashboard = None;
+    app.status = Some(Status::Info(format!(
+        "signed your part (event {}): its {} {} are frozen",
+        part.event.unwrap_or_default(),
+        part.items,
+        plural(part.items, "item", "items")
     )));
     vec![]
 }

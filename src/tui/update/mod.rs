@@ -138,6 +138,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::NoLongerOpen { state, message } => decide::on_no_longer_open(app, state, message),
         Msg::LifecycleLoaded { role, summary } => lifecycle::on_loaded(app, role, *summary),
         Msg::SignedOff { signoff, state } => lifecycle::on_signed_off(app, *signoff, state),
+        Msg::PartSigned(part) => lifecycle::on_part_signed(app, *part),
         Msg::Closed {
             closure,
             tally,

@@ -1,5 +1,6 @@
 //! The campaign dashboard: how far the review is, decisions by type and by
-//! reviewer, the risk still waiting for a decision, and the due date.
+//! reviewer, the parts by sponsor and their sign-offs, the risk still
+//! waiting for a decision, and the due date.
 //! Bars are drawn with characters and every figure is also a number, so
 //! nothing depends on colour.
 
@@ -145,16 +146,49 @@ fn render_reviewers(d: &Dashboard, theme: &Theme, frame: &mut Frame<'_>, area: R
     frame.render_widget(Paragraph::new(lines), area);
 }
 
+/// Each part by sponsor: how far it is decided and whether it is signed.
+fn parts(d: &Dashboard, theme: &Theme, width: usize, lines: &mut Vec<Line<'static>>) {
+    if d.parts.is_empty() {
+        return;
+    }
+    let signed = d.parts.iter().filter(|p| p.is_signed()).count();
+    lines.push(Line::from(vec![
+        Span::styled("Parts by sponsor: ", theme.heading()),
+        Span::raw(format!("{signed} of {} signed", d.parts.len())),
+    ]));
+    for p in &d.parts {
+        let who = if p.owners_part {
+            format!("{} (owner)", sanitize(&p.sponsor))
+        } else {
+            sanitize(&p.sponsor).into_owned()
+        };
+        let state = match (&p.signer, p.owners_part) {
+            (Some(signer), _) => format!("signed by {}", sanitize(signer)),
+            (None, true) => "the final sign-off signs it".into(),
+            (None, false) => "unsigned".into(),
+        };
+        let text = format!(
+            "  {} {who} · {}/{} decided · {state}",
+            if p.is_signed() { "✓" } else { "·" },
+            p.decided,
+            p.items
+        );
+        lines.push(Line::from(fit(&text, width)));
+    }
+}
+
 fn render_waiting(d: &Dashboard, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
     let width = area.width as usize;
     let waiting = d.tally.undecided + d.tally.reassigned;
-    let mut lines = vec![Line::from(vec![
+    let mut lines = Vec::new();
+    parts(d, theme, width, &mut lines);
+    lines.extend([Line::from(vec![
         Span::styled("Awaiting a decision: ", theme.heading()),
         Span::raw(format!(
             "{waiting} items, {} with a revoke recommendation",
             d.waiting_revoke_recommended
         )),
-    ])];
+    ])]);
     if !d.waiting_by_flag.is_empty() {
         let flags: Vec<String> = d
             .waiting_by_flag

@@ -27,11 +27,66 @@ pub fn state_words(state: CampaignState) -> &'static str {
     }
 }
 
-fn role_words(role: Option<SignerRole>) -> &'static str {
-    match role {
-        Some(SignerRole::Owner) => ", the campaign's owner",
-        Some(SignerRole::Sponsor) => ", a sponsor of items in it",
-        None => "",
+fn role_words(step: Step, role: Option<SignerRole>) -> &'static str {
+    match (step, role) {
+        (Step::SignOff, Some(SignerRole::Owner)) => {
+            ", the campaign's owner: the final sign-off, which freezes it whole"
+        }
+        (Step::SignOff, Some(SignerRole::Sponsor)) => {
+            ", a sponsor: your part, which freezes it while the others go on"
+        }
+        (_, Some(SignerRole::Owner)) => ", the campaign's owner",
+        (_, Some(SignerRole::Sponsor)) => ", a sponsor of items in it",
+        (_, None) => "",
+    }
+}
+
+/// Each part, whether it is signed, and who is still working.
+fn parts(out: &mut Vec<Line<'static>>, theme: &Theme, s: &SignoffSummary, actor: &str) {
+    out.push(Line::default());
+    out.push(Line::styled(
+        format!("Parts by sponsor ({})", s.parts.len()),
+        theme.heading(),
+    ));
+    for p in &s.parts {
+        let mut who = sanitize(&p.sponsor).into_owned();
+        if p.owners_part {
+            who.push_str(" (owner: no sponsor)");
+        } else if crate::domain::people::same_person(&p.sponsor, actor) {
+            who.push_str(" (yours)");
+        }
+        let state = match (&p.signer, &p.signed_at, p.owners_part) {
+            (Some(signer), Some(at), _) => format!(
+                "signed by {} on {} (event {})",
+                sanitize(signer),
+                short_time(at),
+                p.event.unwrap_or_default()
+            ),
+            (_, _, true) => "the owner's final sign-off signs it".into(),
+            _ => "unsigned".into(),
+        };
+        let line = format!(
+            "  {} {who} · {} · {} decided · {state}",
+            if p.is_signed() { "✓" } else { "·" },
+            plural(p.items, "item", "items"),
+            p.decided
+        );
+        out.push(if p.is_signed() || p.owners_part {
+            Line::from(line)
+        } else {
+            Line::styled(line, theme.warn())
+        });
+    }
+    if !s.working.is_empty() {
+        let who: Vec<String> = s
+            .working
+            .iter()
+            .map(|(reviewer, n)| format!("{} ({n})", sanitize(reviewer)))
+            .collect();
+        out.push(Line::from(format!(
+            "  Still working (undecided items): {}",
+            who.join(", ")
+        )));
     }
 }
 
@@ -165,7 +220,11 @@ pub fn summary_lines(
     let mut out = vec![Line::from(vec![
         Span::styled(format!("{verb} as "), theme.dim()),
         Span::styled(
-            format!("{}{}", sanitize(actor), role_words(screen.role)),
+            format!(
+                "{}{}",
+                sanitize(actor),
+                role_words(screen.step, screen.role)
+            ),
             theme.heading(),
         ),
     ])];
@@ -205,17 +264,37 @@ pub fn summary_lines(
         state_cell(None),
         t.undecided
     )));
-    let waiting = s.waiting();
+    let (waiting, unsigned) = crate::tui::app::to_acknowledge(screen.role, s, actor);
+    if screen.step == Step::SignOff
+        && let Some(n) = unsigned.filter(|n| *n > 0)
+    {
+        out.push(Line::styled(
+            format!(
+                "! {} nobody signed: to sign off without {}, type {n} below.",
+                plural(n, "sponsor's part", "sponsors' parts"),
+                if n == 1 { "it" } else { "them" }
+            ),
+            theme.warn(),
+        ));
+    }
+    let whose = if screen.role == Some(SignerRole::Sponsor) {
+        " in your part"
+    } else {
+        ""
+    };
     match screen.step {
         Step::SignOff if waiting > 0 => out.push(Line::styled(
             format!(
-                "! {} nobody decided: to sign anyway, type {waiting} below and say so in the \
-                 note.",
+                "! {} nobody decided{whose}: to sign anyway, type {waiting} below and say so \
+                 in the note.",
                 plural(waiting, "item", "items")
             ),
             theme.warn(),
         )),
-        Step::SignOff => out.push(Line::styled("Every item has a decision.", theme.good())),
+        Step::SignOff => out.push(Line::styled(
+            format!("Every item{whose} has a decision."),
+            theme.good(),
+        )),
         Step::Close => {}
     }
     out.push(match screen.step {
@@ -239,6 +318,9 @@ pub fn summary_lines(
             theme.dim(),
         ),
     });
+    if screen.step == Step::SignOff {
+        parts(&mut out, theme, s, actor);
+    }
     if screen.step == Step::Close {
         out.push(Line::from(format!(
             "After closing, the campaign takes no more decisions and no more sign-offs; {} \
@@ -517,7 +599,7 @@ fn render_fields(
         frame.render_widget(field, text);
         at += 1;
     }
-    let waiting = summary.waiting();
+    let (waiting, _) = crate::tui::app::to_acknowledge(screen.role, summary, &app.reviewer);
     let (requirement, style) = match screen.step {
         Step::SignOff if waiting > 0 => (
             format!(
@@ -561,6 +643,7 @@ pub fn barrier(
         .signoffs
         .iter()
         .find(|s| crate::domain::people::same_person(&s.signer, actor));
+    let part = summary.part_of(actor);
     match step {
         Step::SignOff if summary.state == CampaignState::Closed => {
             Some("The campaign is closed: sign-offs are over.".into())
@@ -570,15 +653,30 @@ pub fn barrier(
              is neither, so this is a preview.",
             summary.owner
         )),
-        Step::SignOff => signed.map(|s| {
+        Step::SignOff if !summary.signoffs.is_empty() => summary.signoffs.first().map(|s| {
             format!(
-                "You signed this campaign off on {} (event {}); nobody signs twice.",
+                "{} signed this campaign off on {} (event {}): sign-offs are over.",
+                if signed.is_some() {
+                    "You".to_string()
+                } else {
+                    sanitize(&s.signer).into_owned()
+                },
                 short_time(&s.at),
                 s.seq
             )
         }),
+        Step::SignOff if role == Some(SignerRole::Sponsor) => {
+            part.filter(|p| p.is_signed()).map(|p| {
+                format!(
+                    "You signed your part on {} (event {}); nobody signs twice.",
+                    short_time(p.signed_at.as_deref().unwrap_or_default()),
+                    p.event.unwrap_or_default()
+                )
+            })
+        }
+        Step::SignOff => None,
         Step::Close if summary.state == CampaignState::Open => {
-            Some("The campaign is open: it closes after its sign-off.".into())
+            Some("The campaign is open: it closes after its owner's final sign-off.".into())
         }
         Step::Close if summary.state == CampaignState::Closed => {
             Some("The campaign is already closed.".into())
