@@ -165,7 +165,7 @@ fn item<'a>(ctx: &Context<'_>, row: &ItemView<'a>) -> ItemOut<'a> {
         flags: row.flags.names(),
         controls: control_ids(row.flags),
         decided_via: super::established_method(
-            row.decided_via.as_deref(),
+            row.decided_via,
             row.decided_event.is_some(),
         ),
         acting_for: row
@@ -173,7 +173,7 @@ fn item<'a>(ctx: &Context<'_>, row: &ItemView<'a>) -> ItemOut<'a> {
             .as_ref()
             .map(|(capacity, of)| format!("{} {of}", capacity.words())),
         part: ctx
-            .part_of(row.sponsor.as_deref())
+            .part_of(row.sponsor)
             .map(|p| p.sponsor.clone()),
         recommendation: row.recommendation.as_str(),
         state: state_label(row.decision),
