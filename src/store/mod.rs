@@ -24,6 +24,7 @@ mod integrity;
 mod items;
 mod journal;
 mod lifecycle;
+mod memo;
 mod people;
 mod query;
 mod readers;

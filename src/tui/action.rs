@@ -51,6 +51,8 @@ actions!(
     /// Record the decision being edited.
     Save,
     Cancel,
+    /// Throw away what was typed in a dialog (asked first).
+    Discard,
     NextField,
     PreviousField,
     /// A new line in a note; the next field in a one-line field.

@@ -140,9 +140,21 @@ pub struct Editor {
     pub notice: Option<String>,
     /// Why the last save was refused, shown in the dialog.
     pub error: Option<String>,
+    /// Esc or Ctrl+D was pressed on typed text: the next one acts, any
+    /// other key goes on editing.
+    pub asking: bool,
+    /// A draft kept from before was filled in, to be cleared once saved.
+    pub drafted: bool,
 }
 
 impl Editor {
+    /// Whether anything has been typed in any field.
+    pub fn has_text(&self) -> bool {
+        self.fields
+            .iter()
+            .any(|(_, t)| t.lines().iter().any(|l| !l.trim().is_empty()))
+    }
+
     pub fn text(&self, input: Input) -> Option<String> {
         self.fields
             .iter()

@@ -43,8 +43,8 @@ pub const MODES: [(ModeKind, &str); 9] = [
 /// What the text fields (notes, search, dialog fields) do with the keys
 /// the map leaves to them; the editor is ratatui-textarea.
 pub const TEXT_KEYS: &str = "In text fields: ←/→/↑/↓ Home End move · Backspace Delete · \
-     Ctrl+W delete a word · Ctrl+K delete to the end · Ctrl+U undo · Ctrl+R redo · \
-     Ctrl+Y paste what was deleted";
+     Ctrl+W delete a word · Ctrl+U delete to the start · Ctrl+K delete to the end · \
+     Ctrl+Z undo · Ctrl+R redo · Ctrl+Y paste what was deleted · a terminal paste is taken whole";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Key {
@@ -121,7 +121,9 @@ pub const BINDINGS: &[Binding] = &[
     bind(M::Browse, &[ch('?')], A::Help, "this help"),
     bind(M::Browse, &[ch('q'), ctrl('c')], A::Quit, "quit (every decision is already saved)"),
     bind(M::Editor, &[ctrl('s')], A::Save, "save: record the decision"),
-    bind(M::Editor, &[plain(K::Esc)], A::Cancel, "cancel: nothing is recorded"),
+    bind(M::Editor, &[plain(K::Esc)], A::Cancel, "cancel: nothing is recorded (asks first when text was typed)"),
+    bind(M::Editor, &[ctrl('d')], A::Discard, "throw away what was typed (asks first)"),
+    bind(M::Editor, &[ctrl('c')], A::Quit, "quit, keeping a note on one item as a draft"),
     bind(M::Editor, &[plain(K::Tab)], A::NextField, "next field"),
     bind(M::Editor, &[plain(K::BackTab)], A::PreviousField, "previous field"),
     bind(M::Editor, &[plain(K::Enter)], A::Enter, "new line in the note; next field in the others"),

@@ -50,6 +50,7 @@ pub(super) fn begin(app: &mut App, kind: DecisionKind) -> Vec<Effect> {
         return vec![Effect::Decide(request(row, Some(Decision::Attest)))];
     }
     let notice = notice(kind, row);
+    let id = row.id;
     let subject = Subject::Item {
         id: row.id,
         seen_event: row.last_event,
@@ -64,7 +65,74 @@ pub(super) fn begin(app: &mut App, kind: DecisionKind) -> Vec<Effect> {
     if let Mode::Editor(editor) = &mut app.mode {
         editor.notice = notice;
     }
+    vec![Effect::LoadDraft(id)]
+}
+
+/// A draft kept from before fills the note of a dialog just opened on its
+/// item, and the dialog says so.
+pub(super) fn on_draft(app: &mut App, item: ItemId, note: Option<String>) -> Vec<Effect> {
+    let (Mode::Editor(editor), Some(note)) = (&mut app.mode, note) else {
+        return vec![];
+    };
+    let on_item = matches!(&editor.subject, Subject::Item { id, .. } if *id == item);
+    if !on_item || editor.text(Input::Note).is_some_and(|t| !t.is_empty()) {
+        return vec![];
+    }
+    if let Some((_, field)) = editor.fields.iter_mut().find(|(i, _)| *i == Input::Note) {
+        field.insert_str(note);
+    }
+    editor.drafted = true;
+    let said = format!(
+        "Your draft from before is filled in ({} throws it away).",
+        keymap::keys_for(ModeKind::Editor, Action::Discard)
+    );
+    editor.notice = Some(match editor.notice.take() {
+        Some(notice) => format!("{notice} {said}"),
+        None => said,
+    });
     vec![]
+}
+
+pub(super) fn on_paste(app: &mut App, text: &str) -> Vec<Effect> {
+    let Mode::Editor(editor) = &mut app.mode else {
+        return vec![];
+    };
+    editor.asking = false;
+    let single = editor.focused().is_single_line();
+    if let Some((_, field)) = editor.fields.get_mut(editor.focus) {
+        super::paste(field, text, single);
+    }
+    vec![]
+}
+
+/// What closing the dialog unsaved leaves: on one item, the note kept as
+/// a draft (or no draft, when `keep` is false or nothing is typed).
+fn close_unsaved(app: &mut App, keep: bool) -> Vec<Effect> {
+    let Mode::Editor(editor) = &app.mode else {
+        return vec![];
+    };
+    let note = editor.text(Input::Note).unwrap_or_default();
+    let typed = editor.has_text();
+    let (effects, said) = match &editor.subject {
+        Subject::Item { id, .. } if keep && !note.trim().is_empty() => (
+            vec![Effect::SaveDraft { item: *id, note }],
+            "; note kept as a draft",
+        ),
+        Subject::Item { id, .. } if editor.drafted => (
+            vec![Effect::SaveDraft {
+                item: *id,
+                note: String::new(),
+            }],
+            "; the draft thrown away",
+        ),
+        _ if typed => ((vec![]), "; what was typed thrown away"),
+        _ => (vec![], ""),
+    };
+    app.mode = Mode::Browse;
+    app.status = Some(Status::Info(format!(
+        "cancelled: nothing was recorded{said}"
+    )));
+    effects
 }
 
 /// Why a decision key does nothing on a campaign that is no longer open;
@@ -162,6 +230,7 @@ fn open_editor(
         _ => vec![],
     };
     let mut note = text_field(app, Vec::new());
+    note.set_wrap_mode(ratatui_textarea::WrapMode::WordOrGlyph);
     note.set_placeholder_text(match required {
         Some(_) => "Why? This note is evidence for the auditor.",
         None => "Optional note.",
@@ -175,6 +244,8 @@ fn open_editor(
         focus: 0,
         notice: None,
         error: None,
+        asking: false,
+        drafted: false,
     };
     show_focus(&mut editor);
     app.mode = Mode::Editor(Box::new(editor));
@@ -198,11 +269,36 @@ pub(super) fn on_editor_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         return vec![];
     };
     let count = editor.fields.len();
+    let asked = std::mem::take(&mut editor.asking);
+    if asked {
+        editor.error = None;
+    }
     match action {
-        Some(Action::Cancel) => {
-            app.mode = Mode::Browse;
-            app.status = Some(Status::Info("cancelled: nothing was recorded".into()));
+        Some(action @ (Action::Cancel | Action::Discard)) if editor.has_text() && !asked => {
+            editor.asking = true;
+            let one_item = matches!(editor.subject, Subject::Item { .. });
+            let (cancel, discard) = (
+                keymap::keys_for(ModeKind::Editor, Action::Cancel),
+                keymap::keys_for(ModeKind::Editor, Action::Discard),
+            );
+            editor.error = Some(match (action, one_item) {
+                (Action::Cancel, true) => format!(
+                    "Close? {cancel} again keeps the note as a draft for this item, \
+                     {discard} throws it away, any other key goes on editing"
+                ),
+                _ => format!(
+                    "Throw away what you typed? {} again does, any other key goes on editing",
+                    keymap::keys_for(ModeKind::Editor, action)
+                ),
+            });
             vec![]
+        }
+        Some(Action::Cancel) => close_unsaved(app, true),
+        Some(Action::Discard) => close_unsaved(app, false),
+        Some(Action::Quit) => {
+            let effects = close_unsaved(app, true);
+            app.quit = true;
+            effects
         }
         Some(Action::NextField) => {
             // In the reassign field, Tab first completes a known name.
@@ -238,7 +334,7 @@ pub(super) fn on_editor_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         _ => {
             let focus = editor.focus;
             if let Some((_, field)) = editor.fields.get_mut(focus) {
-                field.input(key);
+                super::edit(field, key);
             }
             vec![]
         }
@@ -412,10 +508,21 @@ pub(super) fn on_decided(
     tally: Tally,
 ) -> Vec<Effect> {
     app.tally = tally;
+    // The draft that was filled in is now a decision's note.
+    let mut effects = match &app.mode {
+        Mode::Editor(editor) if editor.drafted => match &editor.subject {
+            Subject::Item { id, .. } => vec![Effect::SaveDraft {
+                item: *id,
+                note: String::new(),
+            }],
+            Subject::Marked { .. } => vec![],
+        },
+        _ => vec![],
+    };
     app.mode = Mode::Browse;
     app.dashboard = None;
     let Some(outcome) = outcomes.last() else {
-        return vec![];
+        return effects;
     };
     app.status = Some(Status::Info(match kind {
         DecisionKind::Undo => format!(
@@ -429,7 +536,7 @@ pub(super) fn on_decided(
         ),
         _ => format!("item {}: {} — saved", outcome.item, outcome.state.label()),
     }));
-    let mut effects = recount(app);
+    effects.extend(recount(app));
     effects.extend(recount_remediation(app, kind));
     let decided_rank = app
         .queue
