@@ -48,6 +48,9 @@ pub struct SelectionPreview {
     /// Marked items left alone because they changed after being marked,
     /// have nothing to undo, or already belong to the reviewer named.
     pub left_alone: u64,
+    /// Of the items it applies to, those that already have a decision
+    /// (and its note) which this one would replace.
+    pub replacing: u64,
 }
 
 /// What a bulk decision did.
@@ -188,7 +191,7 @@ impl Store {
         let (conds, values) = selection_conditions(&self.conn, selection)?;
         let sql = format!(
             "SELECT i.flags, i.recommendation, s.last_event, s.decided_event,
-                    coalesce(s.assignee, i.reviewer) {}{conds}",
+                    coalesce(s.assignee, i.reviewer), s.decision {}{conds}",
             from_items()
         );
         let all = range_values(&self.conn, selection.campaign)?
@@ -216,6 +219,9 @@ impl Store {
                 continue;
             }
             preview.items += 1;
+            if kind != DecisionKind::Undo && row.get::<_, Option<String>>(5)?.is_some() {
+                preview.replacing += 1;
+            }
             if kind == DecisionKind::Attest && recommendation.suggests_revoke() {
                 preview.against_recommendation += 1;
             }

@@ -107,7 +107,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(M::Browse, &[ch('g')], A::Reassign, "reassign to another reviewer, with a note"),
     bind(M::Browse, &[ch('u')], A::Undo, "undo the latest decision (recorded as a new event)"),
     bind(M::Browse, &[ch(' ')], A::ToggleMark, "mark or unmark the item for a bulk decision"),
-    bind(M::Browse, &[ch('*')], A::MarkAll, "mark every item the current view shows"),
+    bind(M::Browse, &[ch('*')], A::MarkAll, "mark the undecided in view; again: the decided too"),
     bind(M::Browse, &[plain(K::Esc)], A::ClearMarks, "unmark everything"),
     bind(M::Browse, &[ch('/')], A::Search, "search identity, organization, system, entitlement, note"),
     bind(M::Browse, &[ch('f')], A::Filters, "filter panel"),

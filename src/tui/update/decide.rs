@@ -471,14 +471,31 @@ pub(super) fn on_preview(
         }));
         return vec![];
     }
-    if kind == DecisionKind::Attest && preview.against_recommendation > 0 {
+    let against = kind == DecisionKind::Attest && preview.against_recommendation > 0;
+    if against || preview.replacing > 0 {
+        let mut question = format!(
+            "{} {} marked {}?",
+            kind_verb(kind),
+            preview.items,
+            plural(preview.items, "item", "items"),
+        );
+        if preview.replacing > 0 {
+            let n = preview.replacing;
+            question.push_str(&format!(
+                " It replaces {n} existing {} and {} notes.",
+                plural(n, "decision", "decisions"),
+                plural(n, "its", "their")
+            ));
+        }
+        if against {
+            let n = preview.against_recommendation;
+            question.push_str(&format!(
+                " {n} of them {} a revoke recommendation.",
+                plural(n, "carries", "carry")
+            ));
+        }
         app.mode = Mode::Confirm(Confirm {
-            question: format!(
-                "Attest {} marked {}? {} of them carry a revoke recommendation.",
-                preview.items,
-                plural(preview.items, "item", "items"),
-                preview.against_recommendation
-            ),
+            question,
             kind,
             count: preview.items,
             required: preview.note_required,
@@ -495,6 +512,17 @@ pub(super) fn on_preview(
         preview.note_required,
     );
     vec![]
+}
+
+/// A decision kind as the first word of a question ("Revoke 3 items?").
+fn kind_verb(kind: DecisionKind) -> &'static str {
+    match kind {
+        DecisionKind::Attest => "Attest",
+        DecisionKind::Revoke => "Revoke",
+        DecisionKind::Exception => "Record an exception on",
+        DecisionKind::Reassign => "Reassign",
+        DecisionKind::Undo => "Undo the latest decision on",
+    }
 }
 
 pub(super) fn plural(n: u64, one: &'static str, many: &'static str) -> &'static str {
