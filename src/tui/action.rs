@@ -30,6 +30,8 @@ actions!(
     Exception,
     Reassign,
     Undo,
+    /// Undo the acting person's last action in this console.
+    UndoLast,
     ToggleMark,
     MarkAll,
     ClearMarks,

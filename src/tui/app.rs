@@ -264,6 +264,38 @@ impl RemediationList {
     }
 }
 
+/// A decision the acting person made in this console, which `U` undoes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Done {
+    One {
+        item: ItemId,
+        /// The decision's event: a later one means someone changed it.
+        seq: EventSeq,
+        kind: DecisionKind,
+    },
+    Bulk {
+        kind: DecisionKind,
+        items: Vec<ItemId>,
+        /// The log's head once it was recorded.
+        head: EventSeq,
+    },
+}
+
+impl Done {
+    /// What undoing it undoes, as the status line says it.
+    pub fn describe(&self) -> String {
+        match self {
+            Done::One { item, kind, .. } => format!("your {} of item {item}", kind.as_str()),
+            Done::Bulk { kind, items, .. } => format!(
+                "your bulk {} of {} {}",
+                kind.as_str(),
+                items.len(),
+                if items.len() == 1 { "item" } else { "items" }
+            ),
+        }
+    }
+}
+
 pub enum Mode {
     Browse,
     Editor(Box<Editor>),
@@ -307,6 +339,10 @@ pub struct App {
     /// Revocations per remediation status, once counted.
     pub remediation: Option<RemediationCounts>,
     pub marks: Marks,
+    /// What the acting person decided in this console, latest last.
+    pub done: Vec<Done>,
+    /// What a `U` under way undoes, for the status line once it is recorded.
+    pub undoing: Option<String>,
     pub facets: Option<Vec<Facet>>,
     pub dashboard: Option<Dashboard>,
     pub mode: Mode,
@@ -354,6 +390,8 @@ impl App {
             detail_scroll: 0,
             remediation: None,
             marks: Marks::default(),
+            done: Vec::new(),
+            undoing: None,
             facets: None,
             dashboard: None,
             mode: Mode::Browse,

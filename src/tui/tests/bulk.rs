@@ -301,3 +301,63 @@ fn star_marks_the_undecided_then_the_decided_and_the_question_counts_what_is_rep
         "nothing recorded"
     );
 }
+
+#[test]
+fn capital_u_undoes_my_last_action_a_bulk_one_included_naming_it() {
+    let (mut store, campaign) = sample_store();
+    let mut console = Console::open(&mut store, &campaign, (160, 48));
+    console.send(ch('U'));
+    assert!(
+        console
+            .draw()
+            .contains("nothing decided in this console yet")
+    );
+
+    let first = console.current().id;
+    console.send(ch('g'));
+    console.type_text("t.nguyen@northwind.example.com\nhis team now");
+    console.send(ctrl('s'));
+    contractors(&mut console);
+    console.send(ch('*'));
+    console.send(ch('r'));
+    console.type_text("contract over");
+    console.send(ctrl('s'));
+    assert_eq!(console.app.tally.revoked, 6);
+    console.send(key(KeyCode::End)); // the cursor is elsewhere: U does not care
+
+    console.send(ch('U'));
+    let screen = console.draw();
+    assert!(
+        screen.contains("undid your bulk revoke of 6 items: 6 items"),
+        "{screen}"
+    );
+    assert_eq!(console.app.tally.revoked, 0);
+    assert_eq!(
+        count(&console, &["state=undecided", "relationship=contractor"]),
+        6
+    );
+
+    console.send(ch('U'));
+    let screen = console.draw();
+    assert!(
+        screen.contains(&format!(
+            "undid your reassign of item {first}: now undecided"
+        )),
+        "{screen}"
+    );
+    assert_eq!(console.row(first).decision, None);
+    assert_eq!(
+        console.row(first).assignee,
+        super::SPONSOR,
+        "back with the sponsor"
+    );
+    let undos = console
+        .runner
+        .store
+        .item_events(first)
+        .unwrap()
+        .iter()
+        .filter(|e| e.kind == "undo")
+        .count();
+    assert_eq!(undos, 1, "the undo is an event");
+}

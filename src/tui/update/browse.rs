@@ -39,6 +39,7 @@ pub(super) fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         Action::Exception => decide::begin(app, DecisionKind::Exception),
         Action::Reassign => decide::begin(app, DecisionKind::Reassign),
         Action::Undo => decide::begin(app, DecisionKind::Undo),
+        Action::UndoLast => decide::undo_last(app),
         Action::ToggleMark => toggle_mark(app),
         Action::MarkAll => {
             if app.queue.rows.is_empty() {

@@ -9,11 +9,11 @@ use crate::domain::{CampaignState, Decision, DecisionKind};
 use crate::rules::decision::{exception_end, note_required};
 use crate::store::{
     BulkOutcome, DecisionOutcome, DecisionRequest, EventSeq, ItemId, ItemRow, PageDirection,
-    SelectionPreview, Tally,
+    Selection, SelectionPreview, Tally,
 };
 use crate::tui::action::Action;
 use crate::tui::app::{
-    App, Confirm, Editor, Input, Marks, Mode, Status, Subject, completions, parse_until,
+    App, Confirm, Done, Editor, Input, Marks, Mode, Status, Subject, completions, parse_until,
 };
 use crate::tui::keymap::{self, ModeKind};
 use crate::tui::message::Effect;
@@ -135,6 +135,43 @@ fn close_unsaved(app: &mut App, keep: bool) -> Vec<Effect> {
     effects
 }
 
+/// Undoes the acting person's last decision in this console (a bulk one
+/// as one), as new events; each `U` goes one further back.
+pub(super) fn undo_last(app: &mut App) -> Vec<Effect> {
+    if app.campaign.state != CampaignState::Open {
+        app.status = Some(Status::Error(not_open(app.campaign.state)));
+        return vec![];
+    }
+    let Some(done) = app.done.pop() else {
+        app.status = Some(Status::Info(
+            "nothing decided in this console yet to undo".into(),
+        ));
+        return vec![];
+    };
+    app.undoing = Some(done.describe());
+    match done {
+        Done::One { item, seq, .. } => vec![Effect::Decide(DecisionRequest {
+            item,
+            decision: None,
+            note: None,
+            seen_event: Some(Some(seq)),
+            seconds_on_screen: None,
+            overriding: false,
+        })],
+        Done::Bulk { items, head, .. } => vec![Effect::DecideMarked {
+            selection: Selection {
+                campaign: app.query.campaign,
+                queries: Vec::new(),
+                added: items,
+                removed: Vec::new(),
+                marked_at: head,
+            },
+            decision: None,
+            note: None,
+        }],
+    }
+}
+
 /// Why a decision key does nothing on a campaign that is no longer open;
 /// short, to fit beside the still-effective count at 80 columns (the key
 /// hints say what can be done instead).
@@ -152,6 +189,7 @@ pub(super) fn on_no_longer_open(
     state: CampaignState,
     message: String,
 ) -> Vec<Effect> {
+    app.undoing = None;
     app.campaign.state = state;
     if matches!(app.mode, Mode::Editor(_) | Mode::Confirm(_)) {
         app.mode = Mode::Browse;
@@ -552,7 +590,20 @@ pub(super) fn on_decided(
     let Some(outcome) = outcomes.last() else {
         return effects;
     };
+    let undoing = app.undoing.take();
+    if kind != DecisionKind::Undo {
+        app.done.push(Done::One {
+            item: outcome.item,
+            seq: outcome.seq,
+            kind,
+        });
+    }
     app.status = Some(Status::Info(match kind {
+        DecisionKind::Undo if let Some(what) = undoing => format!(
+            "undid {what}: now {} — saved ({} goes further back)",
+            outcome.state.label(),
+            keymap::keys_for(ModeKind::Browse, Action::UndoLast)
+        ),
         DecisionKind::Undo => format!(
             "item {}: undo recorded, now {} — saved",
             outcome.item,
@@ -610,7 +661,16 @@ pub(super) fn on_bulk_decided(
     app.queue.marked.clear();
     let n = outcome.decided;
     let items = plural(n, "item", "items");
+    let undoing = app.undoing.take();
+    if kind != DecisionKind::Undo && n > 0 {
+        app.done.push(Done::Bulk {
+            kind,
+            items: outcome.items.clone(),
+            head: outcome.head,
+        });
+    }
     let mut text = match kind {
+        DecisionKind::Undo if let Some(what) = &undoing => format!("undid {what}: {n} {items}"),
         DecisionKind::Attest => format!("attested {n} marked {items} in one step"),
         DecisionKind::Revoke => format!("revoked {n} marked {items} in one step"),
         DecisionKind::Exception => format!("recorded an exception on {n} marked {items}"),
@@ -618,7 +678,14 @@ pub(super) fn on_bulk_decided(
         DecisionKind::Undo => format!("undid the latest decision on {n} marked {items}"),
     };
     let left = [
-        (outcome.changed_since_marked, "changed since marked"),
+        (
+            outcome.changed_since_marked,
+            if undoing.is_some() {
+                "changed since"
+            } else {
+                "changed since marked"
+            },
+        ),
         (outcome.nothing_to_undo, "had nothing to undo"),
         (outcome.already_assigned, "already with that reviewer"),
     ];
@@ -640,6 +707,10 @@ pub(super) fn on_conflict(
     seq: EventSeq,
     message: String,
 ) -> Vec<Effect> {
+    let message = match app.undoing.take() {
+        Some(what) => format!("{what} was not undone: {message}"),
+        None => message,
+    };
     // Show their decision; an open dialog keeps what was typed and now
     // knows the latest event, so saving again is deliberate.
     match &mut app.mode {
