@@ -106,7 +106,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(M::Browse, &[ch('e')], A::Exception, "exception: keep until a date, a note, an optional ticket"),
     bind(M::Browse, &[ch('g')], A::Reassign, "reassign to another reviewer, with a note"),
     bind(M::Browse, &[ch('u')], A::Undo, "undo the latest decision (recorded as a new event)"),
-    bind(M::Browse, &[ch('U')], A::UndoLast, "undo my last action in this console, a bulk one too (as new events)"),
+    bind(M::Browse, &[ch('U')], A::UndoLast, "undo my last action here, a bulk one too (as new events)"),
     bind(M::Browse, &[ch(' ')], A::ToggleMark, "mark or unmark the item for a bulk decision"),
     bind(M::Browse, &[ch('*')], A::MarkAll, "mark the undecided in view; again: the decided too"),
     bind(M::Browse, &[plain(K::Esc)], A::ClearMarks, "unmark everything"),
