@@ -220,7 +220,8 @@ pub(super) fn on_marked_all(
     let again = keymap::keys_for(ModeKind::Browse, Action::MarkAll);
     app.status = Some(Status::Info(match undecided_of(&app.query) {
         Some(undecided) if undecided == query => {
-            format!("marked the undecided in view ({again} again adds the decided): {decide}")
+            // Short: the status line has 80 columns beside the progress.
+            format!("marked the undecided in view; {again} again adds the decided")
         }
         Some(_) => format!("marked all in view, the decided too: {decide}"),
         None => format!("marked all in view: {decide}"),
