@@ -164,17 +164,12 @@ fn item<'a>(ctx: &Context<'_>, row: &ItemView<'a>) -> ItemOut<'a> {
         privileged: row.privileged,
         flags: row.flags.names(),
         controls: control_ids(row.flags),
-        decided_via: super::established_method(
-            row.decided_via,
-            row.decided_event.is_some(),
-        ),
+        decided_via: super::established_method(row.decided_via, row.decided_event.is_some()),
         acting_for: row
             .acting_for
             .as_ref()
             .map(|(capacity, of)| format!("{} {of}", capacity.words())),
-        part: ctx
-            .part_of(row.sponsor)
-            .map(|p| p.sponsor.clone()),
+        part: ctx.part_of(row.sponsor).map(|p| p.sponsor.clone()),
         recommendation: row.recommendation.as_str(),
         state: state_label(row.decision),
         decision: decision_text(row),

@@ -32,6 +32,7 @@ mod integrity;
 mod items;
 mod journal;
 mod lifecycle;
+mod memo;
 mod parts;
 mod people;
 mod query;

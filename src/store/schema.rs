@@ -399,6 +399,25 @@ CREATE INDEX delegation_by_to ON delegation(to_person, until);
 CREATE INDEX delegation_by_from ON delegation(from_person, until);
 "#;
 
+const V8_CONSOLE_MEMO: &str = r#"
+-- What the console keeps for a person between sessions: a note being
+-- written on an item (item set) and where they were in the campaign (item
+-- NULL). Not evidence: nothing reads it but the console. Appended like
+-- everything else; the latest row for a key is what holds.
+CREATE TABLE console_memo (
+    seq      INTEGER PRIMARY KEY,
+    campaign INTEGER NOT NULL REFERENCES campaign(id),
+    person   TEXT NOT NULL,
+    item     INTEGER REFERENCES item(id),
+    body     TEXT NOT NULL
+) STRICT;
+CREATE INDEX console_memo_by_key ON console_memo(campaign, person, item, seq);
+CREATE TRIGGER console_memo_no_update BEFORE UPDATE ON console_memo
+BEGIN SELECT RAISE(ABORT, 'console memos are append-only'); END;
+CREATE TRIGGER console_memo_no_delete BEFORE DELETE ON console_memo
+BEGIN SELECT RAISE(ABORT, 'console memos are append-only'); END;
+"#;
+
 pub fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(V1),
@@ -408,12 +427,13 @@ pub fn migrations() -> Migrations<'static> {
         M::up(V5_ITEM_RELATIONSHIP),
         M::up(V6_IMPORTED_EVIDENCE),
         M::up(V7_PEOPLE),
+        M::up(V8_CONSOLE_MEMO),
     ])
 }
 
 /// The schema version this build writes.
 pub fn latest_version() -> usize {
-    7
+    8
 }
 
 /// Each table's columns (name and declared type), in order: what a

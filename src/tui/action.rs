@@ -30,6 +30,8 @@ actions!(
     Exception,
     Reassign,
     Undo,
+    /// Undo the acting person's last action in this console.
+    UndoLast,
     ToggleMark,
     MarkAll,
     ClearMarks,
@@ -51,6 +53,8 @@ actions!(
     /// Record the decision being edited.
     Save,
     Cancel,
+    /// Throw away what was typed in a dialog (asked first).
+    Discard,
     NextField,
     PreviousField,
     /// A new line in a note; the next field in a one-line field.

@@ -144,9 +144,21 @@ pub struct Editor {
     pub notice: Option<String>,
     /// Why the last save was refused, shown in the dialog.
     pub error: Option<String>,
+    /// Esc or Ctrl+D was pressed on typed text: the next one acts, any
+    /// other key goes on editing.
+    pub asking: bool,
+    /// A draft kept from before was filled in, to be cleared once saved.
+    pub drafted: bool,
 }
 
 impl Editor {
+    /// Whether anything has been typed in any field.
+    pub fn has_text(&self) -> bool {
+        self.fields
+            .iter()
+            .any(|(_, t)| t.lines().iter().any(|l| !l.trim().is_empty()))
+    }
+
     pub fn text(&self, input: Input) -> Option<String> {
         self.fields
             .iter()
@@ -274,6 +286,38 @@ impl RemediationList {
     }
 }
 
+/// A decision the acting person made in this console, which `U` undoes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Done {
+    One {
+        item: ItemId,
+        /// The decision's event: a later one means someone changed it.
+        seq: EventSeq,
+        kind: DecisionKind,
+    },
+    Bulk {
+        kind: DecisionKind,
+        items: Vec<ItemId>,
+        /// The log's head once it was recorded.
+        head: EventSeq,
+    },
+}
+
+impl Done {
+    /// What undoing it undoes, as the status line says it.
+    pub fn describe(&self) -> String {
+        match self {
+            Done::One { item, kind, .. } => format!("your {} of item {item}", kind.as_str()),
+            Done::Bulk { kind, items, .. } => format!(
+                "your bulk {} of {} {}",
+                kind.as_str(),
+                items.len(),
+                if items.len() == 1 { "item" } else { "items" }
+            ),
+        }
+    }
+}
+
 pub enum Mode {
     Browse,
     Editor(Box<Editor>),
@@ -317,6 +361,10 @@ pub struct App {
     /// Revocations per remediation status, once counted.
     pub remediation: Option<RemediationCounts>,
     pub marks: Marks,
+    /// What the acting person decided in this console, latest last.
+    pub done: Vec<Done>,
+    /// What a `U` under way undoes, for the status line once it is recorded.
+    pub undoing: Option<String>,
     pub facets: Option<Vec<Facet>>,
     pub dashboard: Option<Dashboard>,
     pub mode: Mode,
@@ -364,6 +412,8 @@ impl App {
             detail_scroll: 0,
             remediation: None,
             marks: Marks::default(),
+            done: Vec::new(),
+            undoing: None,
             facets: None,
             dashboard: None,
             mode: Mode::Browse,

@@ -43,8 +43,8 @@ pub const MODES: [(ModeKind, &str); 9] = [
 /// What the text fields (notes, search, dialog fields) do with the keys
 /// the map leaves to them; the editor is ratatui-textarea.
 pub const TEXT_KEYS: &str = "In text fields: ←/→/↑/↓ Home End move · Backspace Delete · \
-     Ctrl+W delete a word · Ctrl+K delete to the end · Ctrl+U undo · Ctrl+R redo · \
-     Ctrl+Y paste what was deleted";
+     Ctrl+W delete a word · Ctrl+U delete to the start · Ctrl+K delete to the end · \
+     Ctrl+Z undo · Ctrl+R redo · Ctrl+Y paste what was deleted · a terminal paste is taken whole";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Key {
@@ -106,8 +106,9 @@ pub const BINDINGS: &[Binding] = &[
     bind(M::Browse, &[ch('e')], A::Exception, "exception: keep until a date, a note, an optional ticket"),
     bind(M::Browse, &[ch('g')], A::Reassign, "reassign to another reviewer, with a note"),
     bind(M::Browse, &[ch('u')], A::Undo, "undo the latest decision (recorded as a new event)"),
+    bind(M::Browse, &[ch('U')], A::UndoLast, "undo my last action here, a bulk one too (as new events)"),
     bind(M::Browse, &[ch(' ')], A::ToggleMark, "mark or unmark the item for a bulk decision"),
-    bind(M::Browse, &[ch('*')], A::MarkAll, "mark every item the current view shows"),
+    bind(M::Browse, &[ch('*')], A::MarkAll, "mark the undecided in view; again: the decided too"),
     bind(M::Browse, &[plain(K::Esc)], A::ClearMarks, "unmark everything"),
     bind(M::Browse, &[ch('/')], A::Search, "search identity, organization, system, entitlement, note"),
     bind(M::Browse, &[ch('f')], A::Filters, "filter panel"),
@@ -121,7 +122,9 @@ pub const BINDINGS: &[Binding] = &[
     bind(M::Browse, &[ch('?')], A::Help, "this help"),
     bind(M::Browse, &[ch('q'), ctrl('c')], A::Quit, "quit (every decision is already saved)"),
     bind(M::Editor, &[ctrl('s')], A::Save, "save: record the decision"),
-    bind(M::Editor, &[plain(K::Esc)], A::Cancel, "cancel: nothing is recorded"),
+    bind(M::Editor, &[plain(K::Esc)], A::Cancel, "cancel: nothing is recorded (asks first when text was typed)"),
+    bind(M::Editor, &[ctrl('d')], A::Discard, "throw away what was typed (asks first)"),
+    bind(M::Editor, &[ctrl('c')], A::Quit, "quit, keeping a note on one item as a draft"),
     bind(M::Editor, &[plain(K::Tab)], A::NextField, "next field"),
     bind(M::Editor, &[plain(K::BackTab)], A::PreviousField, "previous field"),
     bind(M::Editor, &[plain(K::Enter)], A::Enter, "new line in the note; next field in the others"),

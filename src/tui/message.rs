@@ -15,6 +15,13 @@ use ratatui::crossterm::event::KeyEvent;
 #[derive(Debug)]
 pub enum Msg {
     Key(KeyEvent),
+    /// Text the terminal pasted in one piece (bracketed paste).
+    Paste(String),
+    /// The acting person's draft note on an item, if one is kept.
+    DraftLoaded {
+        item: ItemId,
+        note: Option<String>,
+    },
     /// Whether the acting reviewer has anything in the campaign.
     Assigned(bool),
     Resize(u16, u16),
@@ -167,6 +174,12 @@ pub enum Effect {
         select: Select,
     },
     LoadDetail(ItemId),
+    LoadDraft(ItemId),
+    /// Keeps a note being written on an item for later (empty: none).
+    SaveDraft {
+        item: ItemId,
+        note: String,
+    },
     LoadTally,
     Decide(DecisionRequest),
     /// The audit log's head, which marks are taken against.

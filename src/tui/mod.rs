@@ -34,6 +34,10 @@ struct TerminalGuard;
 
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
+        let _ = ratatui::crossterm::execute!(
+            std::io::stdout(),
+            ratatui::crossterm::event::DisableBracketedPaste
+        );
         ratatui::restore();
     }
 }
@@ -68,6 +72,12 @@ pub fn run(
     let mut terminal = ratatui::try_init()
         .wrap_err("the console needs a terminal, and recert could not take this one over")?;
     let _guard = TerminalGuard;
+    // A paste arrives as one piece: its line breaks do not act as Enter
+    // and its letters not as keys.
+    ratatui::crossterm::execute!(
+        std::io::stdout(),
+        ratatui::crossterm::event::EnableBracketedPaste
+    )?;
     let size = terminal.size()?;
     let mut app = App::new(
         campaign,
@@ -105,6 +115,7 @@ pub fn run(
         let msg = match event::read()? {
             Event::Key(key) if key.kind != KeyEventKind::Release => Msg::Key(key),
             Event::Resize(width, height) => Msg::Resize(width, height),
+            Event::Paste(text) => Msg::Paste(text),
             _ => continue,
         };
         typed = Instant::now();

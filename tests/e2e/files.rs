@@ -253,7 +253,7 @@ fn anything_but_a_usable_recert_database_is_refused_and_left_untouched() {
     refused_untouched(
         &sandbox,
         &newer,
-        "has schema version 99, newer than this recert understands (7); use a newer recert",
+        "has schema version 99, newer than this recert understands (8); use a newer recert",
     );
 
     let directory = sandbox.path("a-directory");
@@ -390,7 +390,8 @@ fn schema_1_database(sandbox: &Sandbox) -> String {
         )
         .unwrap();
     conn.execute_batch(
-        "DROP TABLE person; DROP TABLE delegation; DROP TRIGGER event_no_update;
+        "DROP TABLE console_memo; DROP TABLE person; DROP TABLE delegation;
+         DROP TRIGGER event_no_update;
          ALTER TABLE event DROP COLUMN actor_via;",
     )
     .unwrap();
@@ -495,7 +496,7 @@ fn a_schema_1_database_with_decisions_upgrades_and_still_verifies_and_reads() {
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 7, "upgraded to the latest version");
+    assert_eq!(version, 8, "upgraded to the latest version");
     // The same, but for the hashes, which the format-1 chain has anew.
     fn unhashed(report: &str) -> Vec<&str> {
         report

@@ -41,7 +41,7 @@ fn revoke_with_a_note_in_the_console_is_in_the_report() {
 }
 
 #[test]
-fn escape_cancels_the_note_and_records_nothing() {
+fn escape_asks_then_cancels_the_note_keeping_a_draft_and_records_nothing() {
     let sandbox = Sandbox::with_campaign();
     let mut tui = Pty::spawn(&sandbox, &["review", "Q4"], 80, 24);
     tui.wait_for("Queue");
@@ -49,7 +49,9 @@ fn escape_cancels_the_note_and_records_nothing() {
     tui.wait_for("Note required");
     tui.send("never mind");
     tui.send("\x1b");
-    tui.wait_for("cancelled");
+    tui.wait_for("Esc again keeps the note");
+    tui.send("\x1b");
+    tui.wait_for("note kept as a draft");
     tui.send("q");
     tui.wait_exit();
     let items = sandbox.json(&["items", "Q4", "--json", "--where", "state=decided"]);

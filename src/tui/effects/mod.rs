@@ -107,6 +107,12 @@ impl<'a> Runner<'a> {
                 })
             }
             Effect::LoadTally => store.tally(self.campaign).map(Msg::TallyLoaded),
+            Effect::LoadDraft(item) => store
+                .draft(self.campaign, &self.actor, item)
+                .map(|note| Msg::DraftLoaded { item, note }),
+            Effect::SaveDraft { item, note } => store
+                .save_draft(self.campaign, &self.actor, item, &note)
+                .map(|()| Msg::Maintained),
             Effect::Decide(mut request) => {
                 let kind = request
                     .decision

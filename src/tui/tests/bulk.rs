@@ -41,7 +41,11 @@ fn mark_all_keeps_a_query_not_a_list_of_ids() {
     let mut console = Console::open(&mut store, &campaign, (80, 24));
     contractors(&mut console);
     console.send(ch('*'));
-    assert_eq!(console.app.marks.queries, vec![console.app.query.clone()]);
+    let mut undecided = console.app.query.clone();
+    undecided
+        .filters
+        .push(Filter::parse("state=undecided").unwrap());
+    assert_eq!(console.app.marks.queries, vec![undecided]);
     assert!(console.app.marks.added.is_empty(), "no ids held");
     assert_eq!(console.app.marks.count, Some(6));
     assert!(console.draw().contains("● 6 marked"));
@@ -161,6 +165,9 @@ fn items_changed_after_marking_are_left_as_they_are() {
     let (path, mut store, campaign) = crate::testing::sample_file_store(dir.path());
     let mut console = Console::open(&mut store, &campaign, (160, 48));
     contractors(&mut console);
+    // Marked with the decided too, so that a decision made meanwhile
+    // still falls under the marks.
+    console.send(ch('*'));
     console.send(ch('*'));
     // Another reviewer decides one of them after it was marked.
     let theirs = console.current().id;
@@ -221,6 +228,8 @@ fn bulk_undo_and_bulk_reassign() {
     assert_eq!(console.app.tally.revoked, 6);
 
     console.send(ch('*'));
+    assert_eq!(console.app.marks.count, Some(0), "none is undecided");
+    console.send(ch('*'));
     console.send(ch('u'));
     assert!(console.editing(), "an optional note for the undo");
     console.send(ctrl('s'));
@@ -244,4 +253,111 @@ fn bulk_undo_and_bulk_reassign() {
         count(&console, &["reviewer=t.nguyen@northwind.example.com"]),
         6
     );
+}
+
+#[test]
+fn star_marks_the_undecided_then_the_decided_and_the_question_counts_what_is_replaced() {
+    let (mut store, campaign) = super::partly_decided();
+    let mut console = Console::open_as(&mut store, &campaign, (80, 24), super::OWNER);
+    if console.app.view.mine {
+        console.send(ch('v'));
+    }
+    console.send(ch('*'));
+    assert_eq!(
+        console.app.marks.count,
+        Some(27),
+        "the 3 decided are left out"
+    );
+    assert!(
+        console.draw().contains("again adds the decided"),
+        "{}",
+        console.draw()
+    );
+    console.send(ch('r'));
+    assert!(
+        console.editing(),
+        "nothing decided is replaced: no question"
+    );
+    console.send(key(KeyCode::Esc));
+    console.send(ch('*'));
+    assert_eq!(console.app.marks.count, Some(30));
+    assert!(
+        console.draw().contains("the decided too"),
+        "{}",
+        console.draw()
+    );
+    console.send(ch('r'));
+    let Mode::Confirm(confirm) = &console.app.mode else {
+        panic!("a question first: {}", console.draw());
+    };
+    assert_eq!(
+        confirm.question,
+        "Revoke 30 marked items? It replaces 3 existing decisions and their notes."
+    );
+    console.send(ch('n'));
+    assert_eq!(
+        console.runner.store.tally(campaign.id).unwrap().decided(),
+        3,
+        "nothing recorded"
+    );
+}
+
+#[test]
+fn capital_u_undoes_my_last_action_a_bulk_one_included_naming_it() {
+    let (mut store, campaign) = sample_store();
+    let mut console = Console::open(&mut store, &campaign, (160, 48));
+    console.send(ch('U'));
+    assert!(
+        console
+            .draw()
+            .contains("nothing decided in this console yet")
+    );
+
+    let first = console.current().id;
+    console.send(ch('g'));
+    console.type_text("t.nguyen@northwind.example.com\nhis team now");
+    console.send(ctrl('s'));
+    contractors(&mut console);
+    console.send(ch('*'));
+    console.send(ch('r'));
+    console.type_text("contract over");
+    console.send(ctrl('s'));
+    assert_eq!(console.app.tally.revoked, 6);
+    console.send(key(KeyCode::End)); // the cursor is elsewhere: U does not care
+
+    console.send(ch('U'));
+    let screen = console.draw();
+    assert!(
+        screen.contains("undid your bulk revoke of 6 items: 6 items"),
+        "{screen}"
+    );
+    assert_eq!(console.app.tally.revoked, 0);
+    assert_eq!(
+        count(&console, &["state=undecided", "relationship=contractor"]),
+        6
+    );
+
+    console.send(ch('U'));
+    let screen = console.draw();
+    assert!(
+        screen.contains(&format!(
+            "undid your reassign of item {first}: now undecided"
+        )),
+        "{screen}"
+    );
+    assert_eq!(console.row(first).decision, None);
+    assert_eq!(
+        console.row(first).assignee,
+        super::SPONSOR,
+        "back with the sponsor"
+    );
+    let undos = console
+        .runner
+        .store
+        .item_events(first)
+        .unwrap()
+        .iter()
+        .filter(|e| e.kind == "undo")
+        .count();
+    assert_eq!(undos, 1, "the undo is an event");
 }

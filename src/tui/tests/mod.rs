@@ -10,6 +10,7 @@ mod bulk;
 mod finding;
 mod layers;
 mod lifecycle;
+mod notes;
 mod remediation;
 mod screens;
 

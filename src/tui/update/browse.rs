@@ -5,7 +5,7 @@ use super::{
     decide, marked_rows, move_selection, panels, recount, reload, remediation, show_view,
     text_field,
 };
-use crate::domain::DecisionKind;
+use crate::domain::{DecisionKind, Field, Filter};
 use crate::store::{ItemId, ItemQuery, Selection};
 use crate::tui::action::Action;
 use crate::tui::app::{App, FilterPanel, Marks, Mode, SearchBox, Status, Step, View};
@@ -39,14 +39,22 @@ pub(super) fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         Action::Exception => decide::begin(app, DecisionKind::Exception),
         Action::Reassign => decide::begin(app, DecisionKind::Reassign),
         Action::Undo => decide::begin(app, DecisionKind::Undo),
+        Action::UndoLast => decide::undo_last(app),
         Action::ToggleMark => toggle_mark(app),
         Action::MarkAll => {
             if app.queue.rows.is_empty() {
                 app.status = Some(Status::Info("nothing in view to mark".into()));
                 return vec![];
             }
+            // The undecided first: a bulk decision should not replace what
+            // someone decided (and wrote) without being asked to.
+            let undecided = undecided_of(&app.query);
+            let query = match undecided {
+                Some(q) if !app.marks.queries.contains(&q) => q,
+                _ => app.query.clone(),
+            };
             vec![Effect::MarkAll {
-                query: app.query.clone(),
+                query,
                 removed: app.marks.removed.iter().copied().collect(),
             }]
         }
@@ -201,17 +209,39 @@ pub(super) fn on_marked_all(
         app.marks.removed.remove(&id);
     }
     if !app.marks.queries.contains(&query) {
-        app.marks.queries.push(query);
+        app.marks.queries.push(query.clone());
     }
     app.marks.count = None;
-    app.status = Some(Status::Info(format!(
-        "marked all in view: {} decide them, {} unmarks",
+    let decide = format!(
+        "{} decide them, {} unmarks",
         keymap::decision_keys(),
         keymap::keys_for(ModeKind::Browse, Action::ClearMarks)
-    )));
+    );
+    let again = keymap::keys_for(ModeKind::Browse, Action::MarkAll);
+    app.status = Some(Status::Info(match undecided_of(&app.query) {
+        Some(undecided) if undecided == query => {
+            // Short: the status line has 80 columns beside the progress.
+            format!("marked the undecided in view; {again} again adds the decided")
+        }
+        Some(_) => format!("marked all in view, the decided too: {decide}"),
+        None => format!("marked all in view: {decide}"),
+    }));
     effects.push(Effect::CountMarked(app.marks.selection(app.query.campaign)));
     effects.extend(marked_rows(app));
     effects
+}
+
+/// The undecided items of a view, unless the view already chose its
+/// states (then `*` marks what it shows).
+fn undecided_of(query: &ItemQuery) -> Option<ItemQuery> {
+    if query.filters.iter().any(|f| f.field == Field::State) {
+        return None;
+    }
+    let mut undecided = query.clone();
+    undecided
+        .filters
+        .push(Filter::new(Field::State, vec!["undecided".into()]));
+    Some(undecided)
 }
 
 /// Whether a counted selection is still what is marked (its baseline

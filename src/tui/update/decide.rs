@@ -9,11 +9,11 @@ use crate::domain::{CampaignState, Decision, DecisionKind};
 use crate::rules::decision::{exception_end, note_required};
 use crate::store::{
     BulkOutcome, DecisionOutcome, DecisionRequest, EventSeq, ItemId, ItemRow, PageDirection,
-    SelectionPreview, Tally,
+    Selection, SelectionPreview, Tally,
 };
 use crate::tui::action::Action;
 use crate::tui::app::{
-    App, Confirm, Editor, Input, Marks, Mode, Status, Subject, completions, parse_until,
+    App, Confirm, Done, Editor, Input, Marks, Mode, Status, Subject, completions, parse_until,
 };
 use crate::tui::keymap::{self, ModeKind};
 use crate::tui::message::Effect;
@@ -50,6 +50,7 @@ pub(super) fn begin(app: &mut App, kind: DecisionKind) -> Vec<Effect> {
         return vec![Effect::Decide(request(row, Some(Decision::Attest)))];
     }
     let notice = notice(kind, row);
+    let id = row.id;
     let subject = Subject::Item {
         id: row.id,
         seen_event: row.last_event,
@@ -64,7 +65,111 @@ pub(super) fn begin(app: &mut App, kind: DecisionKind) -> Vec<Effect> {
     if let Mode::Editor(editor) = &mut app.mode {
         editor.notice = notice;
     }
+    vec![Effect::LoadDraft(id)]
+}
+
+/// A draft kept from before fills the note of a dialog just opened on its
+/// item, and the dialog says so.
+pub(super) fn on_draft(app: &mut App, item: ItemId, note: Option<String>) -> Vec<Effect> {
+    let (Mode::Editor(editor), Some(note)) = (&mut app.mode, note) else {
+        return vec![];
+    };
+    let on_item = matches!(&editor.subject, Subject::Item { id, .. } if *id == item);
+    if !on_item || editor.text(Input::Note).is_some_and(|t| !t.is_empty()) {
+        return vec![];
+    }
+    if let Some((_, field)) = editor.fields.iter_mut().find(|(i, _)| *i == Input::Note) {
+        field.insert_str(note);
+    }
+    editor.drafted = true;
+    let said = format!(
+        "Your draft from before is filled in ({} throws it away).",
+        keymap::keys_for(ModeKind::Editor, Action::Discard)
+    );
+    editor.notice = Some(match editor.notice.take() {
+        Some(notice) => format!("{notice} {said}"),
+        None => said,
+    });
     vec![]
+}
+
+pub(super) fn on_paste(app: &mut App, text: &str) -> Vec<Effect> {
+    let Mode::Editor(editor) = &mut app.mode else {
+        return vec![];
+    };
+    editor.asking = false;
+    let single = editor.focused().is_single_line();
+    if let Some((_, field)) = editor.fields.get_mut(editor.focus) {
+        super::paste(field, text, single);
+    }
+    vec![]
+}
+
+/// What closing the dialog unsaved leaves: on one item, the note kept as
+/// a draft (or no draft, when `keep` is false or nothing is typed).
+fn close_unsaved(app: &mut App, keep: bool) -> Vec<Effect> {
+    let Mode::Editor(editor) = &app.mode else {
+        return vec![];
+    };
+    let note = editor.text(Input::Note).unwrap_or_default();
+    let typed = editor.has_text();
+    let (effects, said) = match &editor.subject {
+        Subject::Item { id, .. } if keep && !note.trim().is_empty() => (
+            vec![Effect::SaveDraft { item: *id, note }],
+            "; note kept as a draft",
+        ),
+        Subject::Item { id, .. } if editor.drafted => (
+            vec![Effect::SaveDraft {
+                item: *id,
+                note: String::new(),
+            }],
+            "; the draft thrown away",
+        ),
+        _ if typed => ((vec![]), "; what was typed thrown away"),
+        _ => (vec![], ""),
+    };
+    app.mode = Mode::Browse;
+    app.status = Some(Status::Info(format!(
+        "cancelled: nothing was recorded{said}"
+    )));
+    effects
+}
+
+/// Undoes the acting person's last decision in this console (a bulk one
+/// as one), as new events; each `U` goes one further back.
+pub(super) fn undo_last(app: &mut App) -> Vec<Effect> {
+    if app.campaign.state != CampaignState::Open {
+        app.status = Some(Status::Error(not_open(app.campaign.state)));
+        return vec![];
+    }
+    let Some(done) = app.done.pop() else {
+        app.status = Some(Status::Info(
+            "nothing decided in this console yet to undo".into(),
+        ));
+        return vec![];
+    };
+    app.undoing = Some(done.describe());
+    match done {
+        Done::One { item, seq, .. } => vec![Effect::Decide(DecisionRequest {
+            item,
+            decision: None,
+            note: None,
+            seen_event: Some(Some(seq)),
+            seconds_on_screen: None,
+            overriding: false,
+        })],
+        Done::Bulk { items, head, .. } => vec![Effect::DecideMarked {
+            selection: Selection {
+                campaign: app.query.campaign,
+                queries: Vec::new(),
+                added: items,
+                removed: Vec::new(),
+                marked_at: head,
+            },
+            decision: None,
+            note: None,
+        }],
+    }
 }
 
 /// Why a decision key does nothing on a campaign that is no longer open;
@@ -85,6 +190,7 @@ pub(super) fn on_no_longer_open(
     state: CampaignState,
     message: String,
 ) -> Vec<Effect> {
+    app.undoing = None;
     app.campaign.state = state;
     if matches!(app.mode, Mode::Editor(_) | Mode::Confirm(_)) {
         app.mode = Mode::Browse;
@@ -163,6 +269,7 @@ fn open_editor(
         _ => vec![],
     };
     let mut note = text_field(app, Vec::new());
+    note.set_wrap_mode(ratatui_textarea::WrapMode::WordOrGlyph);
     note.set_placeholder_text(match required {
         Some(_) => "Why? This note is evidence for the auditor.",
         None => "Optional note.",
@@ -176,6 +283,8 @@ fn open_editor(
         focus: 0,
         notice: None,
         error: None,
+        asking: false,
+        drafted: false,
     };
     show_focus(&mut editor);
     app.mode = Mode::Editor(Box::new(editor));
@@ -199,11 +308,36 @@ pub(super) fn on_editor_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         return vec![];
     };
     let count = editor.fields.len();
+    let asked = std::mem::take(&mut editor.asking);
+    if asked {
+        editor.error = None;
+    }
     match action {
-        Some(Action::Cancel) => {
-            app.mode = Mode::Browse;
-            app.status = Some(Status::Info("cancelled: nothing was recorded".into()));
+        Some(action @ (Action::Cancel | Action::Discard)) if editor.has_text() && !asked => {
+            editor.asking = true;
+            let one_item = matches!(editor.subject, Subject::Item { .. });
+            let (cancel, discard) = (
+                keymap::keys_for(ModeKind::Editor, Action::Cancel),
+                keymap::keys_for(ModeKind::Editor, Action::Discard),
+            );
+            editor.error = Some(match (action, one_item) {
+                (Action::Cancel, true) => format!(
+                    "Close? {cancel} again keeps the note as a draft for this item, \
+                     {discard} throws it away, any other key goes on editing"
+                ),
+                _ => format!(
+                    "Throw away what you typed? {} again does, any other key goes on editing",
+                    keymap::keys_for(ModeKind::Editor, action)
+                ),
+            });
             vec![]
+        }
+        Some(Action::Cancel) => close_unsaved(app, true),
+        Some(Action::Discard) => close_unsaved(app, false),
+        Some(Action::Quit) => {
+            let effects = close_unsaved(app, true);
+            app.quit = true;
+            effects
         }
         Some(Action::NextField) => {
             // In the reassign field, Tab first completes a known name.
@@ -239,7 +373,7 @@ pub(super) fn on_editor_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         _ => {
             let focus = editor.focus;
             if let Some((_, field)) = editor.fields.get_mut(focus) {
-                field.input(key);
+                super::edit(field, key);
             }
             vec![]
         }
@@ -376,14 +510,31 @@ pub(super) fn on_preview(
         }));
         return vec![];
     }
-    if kind == DecisionKind::Attest && preview.against_recommendation > 0 {
+    let against = kind == DecisionKind::Attest && preview.against_recommendation > 0;
+    if against || preview.replacing > 0 {
+        let mut question = format!(
+            "{} {} marked {}?",
+            kind_verb(kind),
+            preview.items,
+            plural(preview.items, "item", "items"),
+        );
+        if preview.replacing > 0 {
+            let n = preview.replacing;
+            question.push_str(&format!(
+                " It replaces {n} existing {} and {} notes.",
+                plural(n, "decision", "decisions"),
+                plural(n, "its", "their")
+            ));
+        }
+        if against {
+            let n = preview.against_recommendation;
+            question.push_str(&format!(
+                " {n} of them {} a revoke recommendation.",
+                plural(n, "carries", "carry")
+            ));
+        }
         app.mode = Mode::Confirm(Confirm {
-            question: format!(
-                "Attest {} marked {}? {} of them carry a revoke recommendation.",
-                preview.items,
-                plural(preview.items, "item", "items"),
-                preview.against_recommendation
-            ),
+            question,
             kind,
             count: preview.items,
             required: preview.note_required,
@@ -402,6 +553,17 @@ pub(super) fn on_preview(
     vec![]
 }
 
+/// A decision kind as the first word of a question ("Revoke 3 items?").
+fn kind_verb(kind: DecisionKind) -> &'static str {
+    match kind {
+        DecisionKind::Attest => "Attest",
+        DecisionKind::Revoke => "Revoke",
+        DecisionKind::Exception => "Record an exception on",
+        DecisionKind::Reassign => "Reassign",
+        DecisionKind::Undo => "Undo the latest decision on",
+    }
+}
+
 pub(super) fn plural(n: u64, one: &'static str, many: &'static str) -> &'static str {
     if n == 1 { one } else { many }
 }
@@ -413,12 +575,36 @@ pub(super) fn on_decided(
     tally: Tally,
 ) -> Vec<Effect> {
     app.tally = tally;
+    // The draft that was filled in is now a decision's note.
+    let mut effects = match &app.mode {
+        Mode::Editor(editor) if editor.drafted => match &editor.subject {
+            Subject::Item { id, .. } => vec![Effect::SaveDraft {
+                item: *id,
+                note: String::new(),
+            }],
+            Subject::Marked { .. } => vec![],
+        },
+        _ => vec![],
+    };
     app.mode = Mode::Browse;
     app.dashboard = None;
     let Some(outcome) = outcomes.last() else {
-        return vec![];
+        return effects;
     };
+    let undoing = app.undoing.take();
+    if kind != DecisionKind::Undo {
+        app.done.push(Done::One {
+            item: outcome.item,
+            seq: outcome.seq,
+            kind,
+        });
+    }
     app.status = Some(Status::Info(match kind {
+        DecisionKind::Undo if let Some(what) = undoing => format!(
+            "undid {what}: now {} — saved ({} goes further back)",
+            outcome.state.label(),
+            keymap::keys_for(ModeKind::Browse, Action::UndoLast)
+        ),
         DecisionKind::Undo => format!(
             "item {}: undo recorded, now {} — saved",
             outcome.item,
@@ -430,7 +616,7 @@ pub(super) fn on_decided(
         ),
         _ => format!("item {}: {} — saved", outcome.item, outcome.state.label()),
     }));
-    let mut effects = recount(app);
+    effects.extend(recount(app));
     effects.extend(recount_remediation(app, kind));
     let decided_rank = app
         .queue
@@ -476,7 +662,16 @@ pub(super) fn on_bulk_decided(
     app.queue.marked.clear();
     let n = outcome.decided;
     let items = plural(n, "item", "items");
+    let undoing = app.undoing.take();
+    if kind != DecisionKind::Undo && n > 0 {
+        app.done.push(Done::Bulk {
+            kind,
+            items: outcome.items.clone(),
+            head: outcome.head,
+        });
+    }
     let mut text = match kind {
+        DecisionKind::Undo if let Some(what) = &undoing => format!("undid {what}: {n} {items}"),
         DecisionKind::Attest => format!("attested {n} marked {items} in one step"),
         DecisionKind::Revoke => format!("revoked {n} marked {items} in one step"),
         DecisionKind::Exception => format!("recorded an exception on {n} marked {items}"),
@@ -484,7 +679,14 @@ pub(super) fn on_bulk_decided(
         DecisionKind::Undo => format!("undid the latest decision on {n} marked {items}"),
     };
     let left = [
-        (outcome.changed_since_marked, "changed since marked"),
+        (
+            outcome.changed_since_marked,
+            if undoing.is_some() {
+                "changed since"
+            } else {
+                "changed since marked"
+            },
+        ),
         (outcome.nothing_to_undo, "had nothing to undo"),
         (outcome.already_assigned, "already with that reviewer"),
     ];
@@ -506,6 +708,10 @@ pub(super) fn on_conflict(
     seq: EventSeq,
     message: String,
 ) -> Vec<Effect> {
+    let message = match app.undoing.take() {
+        Some(what) => format!("{what} was not undone: {message}"),
+        None => message,
+    };
     // Show their decision; an open dialog keeps what was typed and now
     // knows the latest event, so saving again is deliberate.
     match &mut app.mode {

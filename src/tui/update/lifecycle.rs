@@ -198,7 +198,7 @@ pub(super) fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         _ => {
             let focus = screen.focus;
             if let Some((_, field)) = screen.fields.get_mut(focus) {
-                field.input(key);
+                super::edit(field, key);
             }
             vec![]
         }

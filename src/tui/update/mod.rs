@@ -15,6 +15,7 @@ use super::action::Action;
 use super::app::{App, Mode, Status, View};
 use super::message::{Effect, Msg, Select};
 use crate::store::{ItemId, ItemRow, PageDirection};
+use ratatui::crossterm::event::KeyEvent;
 
 /// The effects that fill the screen when the console opens.
 pub fn start() -> Vec<Effect> {
@@ -40,6 +41,19 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             Mode::Remediation(_) => remediation::on_key(app, key),
             Mode::Help { .. } => panels::on_help_key(app, key),
         },
+        Msg::Paste(text) => match &mut app.mode {
+            Mode::Editor(_) => decide::on_paste(app, &text),
+            Mode::Search(_) => panels::on_paste(app, &text),
+            Mode::Lifecycle(screen) => {
+                let single = screen.focused().is_some_and(|i| i.is_single_line());
+                if let Some((_, field)) = screen.fields.get_mut(screen.focus) {
+                    paste(field, &text, single);
+                }
+                vec![]
+            }
+            _ => vec![],
+        },
+        Msg::DraftLoaded { item, note } => decide::on_draft(app, item, note),
         Msg::Assigned(true) => show_view(app),
         Msg::Assigned(false) => {
             app.opening = false;
@@ -298,6 +312,35 @@ fn text_field(app: &App, lines: Vec<String>) -> ratatui_textarea::TextArea<'stat
         field.set_selection_style(Style::default().add_modifier(Modifier::REVERSED));
     }
     field
+}
+
+/// A key for a text field: the editor's own keys, except that Ctrl+U
+/// deletes to the start of the line as in a shell and Ctrl+Z undoes.
+/// Whether the text changed.
+fn edit(field: &mut ratatui_textarea::TextArea<'static>, key: KeyEvent) -> bool {
+    use ratatui::crossterm::event::{KeyCode, KeyModifiers};
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    match key.code {
+        KeyCode::Char('u') if ctrl => field.delete_line_by_head(),
+        KeyCode::Char('z') if ctrl => field.undo(),
+        _ => field.input(key),
+    }
+}
+
+/// Pasted text into a field: a one-line field takes it on one line, and
+/// control characters (other than a note's line breaks) are left out.
+fn paste(field: &mut ratatui_textarea::TextArea<'static>, text: &str, single_line: bool) -> bool {
+    let text = text.replace("\r\n", "\n").replace('\r', "\n");
+    let clean: String = text
+        .chars()
+        .map(|c| match c {
+            '\n' if single_line => ' ',
+            '\t' => ' ',
+            c => c,
+        })
+        .filter(|c| *c == '\n' || !c.is_control())
+        .collect();
+    field.insert_str(clean)
 }
 
 /// Moves the selection; pages are fetched by keyset when it leaves the window.

@@ -35,25 +35,42 @@ pub(super) fn on_search_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         }
         Some(action @ (Action::Down | Action::Up)) => move_selection(app, action),
         _ => {
-            if !search.textarea.input(key) {
+            if !super::edit(&mut search.textarea, key) {
                 return vec![];
             }
-            // Incremental: every change of the text is a new first page,
-            // read once the typing pauses.
-            let text = search.textarea.lines().join(" ");
-            app.set_view(View {
-                search: text,
-                ..app.view.clone()
-            });
-            show_view(app)
-                .into_iter()
-                .map(|effect| match effect {
-                    Effect::LoadPage { .. } => Effect::Later(Box::new(effect)),
-                    other => other,
-                })
-                .collect()
+            search_changed(app)
         }
     }
+}
+
+pub(super) fn on_paste(app: &mut App, text: &str) -> Vec<Effect> {
+    let Mode::Search(search) = &mut app.mode else {
+        return vec![];
+    };
+    if !super::paste(&mut search.textarea, text, true) {
+        return vec![];
+    }
+    search_changed(app)
+}
+
+/// Incremental: every change of the text is a new first page, read once
+/// the typing pauses.
+fn search_changed(app: &mut App) -> Vec<Effect> {
+    let Mode::Search(search) = &app.mode else {
+        return vec![];
+    };
+    let text = search.textarea.lines().join(" ");
+    app.set_view(View {
+        search: text,
+        ..app.view.clone()
+    });
+    show_view(app)
+        .into_iter()
+        .map(|effect| match effect {
+            Effect::LoadPage { .. } => Effect::Later(Box::new(effect)),
+            other => other,
+        })
+        .collect()
 }
 
 /// The values the filter panel offers for its focused field.
