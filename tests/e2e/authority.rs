@@ -308,3 +308,100 @@ fn a_shared_database_keeps_admin_work_for_admins() {
     sandbox.ok(&["items", "Q4"]);
     sandbox.ok(&["verify"]);
 }
+
+/// The README's walkthrough as a single admin: no people register, a
+/// personal database, every decision and sign-off taken as stated, the
+/// owner deciding a sponsor's item on her behalf and signing off whole in
+/// one command, then close, a report and verify.
+#[test]
+fn a_single_admin_walks_the_readme_with_no_people_register() {
+    let sandbox = Sandbox::new();
+    let campaign = "Q4 partner review";
+    sandbox.ok(&["init"]);
+    let estate = crate::util::fixture("canonical/sample.csv");
+    sandbox.ok(&["import", estate.to_str().unwrap()]);
+    sandbox.ok(&[
+        "campaign",
+        "new",
+        campaign,
+        "--due",
+        "2026-12-15",
+        "--where",
+        "relationship=contractor,partner",
+        "--reviewer-rule",
+        "sponsor",
+    ]);
+    assert!(sandbox.ok(&["mode"]).starts_with("personal"));
+    assert_eq!(
+        sandbox.json(&["people", "list", "--json"]),
+        serde_json::json!([])
+    );
+    sandbox.ok(&["campaign", "list"]);
+    let dormant = sandbox.json(&["items", campaign, "--where", "flag=dormant", "--json"]);
+    let item = dormant[0]["id"].to_string();
+    assert_eq!(dormant[0]["reviewer"], ANNA, "Anna sponsors it");
+    // Anna's item, decided by the admin: on her behalf, as stated.
+    sandbox.ok(&[
+        "decide",
+        campaign,
+        &item,
+        "revoke",
+        "--note",
+        "contract ended in June",
+    ]);
+    let (actor, via, body) = last_event(&sandbox);
+    assert_eq!((actor.as_str(), via.as_str()), (REVIEWER, "asserted"));
+    assert!(
+        body.contains(&format!("\"on_behalf_of\":\"{ANNA}\"")),
+        "{body}"
+    );
+    sandbox.ok(&["signoff", campaign, "--preview"]);
+    // The owner without --final is told what to type.
+    let err = sandbox.fails(1, &["signoff", campaign, "--note", "done"]);
+    assert!(err.contains("--final"), "{err}");
+    let show = sandbox.json(&["campaign", "show", campaign, "--json"]);
+    let unsigned = show["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["owners_part"] == false && p["signer"].is_null())
+        .count()
+        .to_string();
+    let undecided = (show["items"].as_u64().unwrap() - 1).to_string();
+    sandbox.ok(&[
+        "signoff",
+        campaign,
+        "--final",
+        "--note",
+        &format!("checked; {undecided} undecided wait for owners"),
+        "--accept-unsigned",
+        &unsigned,
+        "--accept-undecided",
+        &undecided,
+    ]);
+    sandbox.ok(&["close", campaign]);
+    let report = sandbox.path("q4.html");
+    sandbox.ok(&[
+        "report",
+        campaign,
+        "--format",
+        "html",
+        "--out",
+        report.to_str().unwrap(),
+    ]);
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert!(
+        html.contains("asserted, not authenticated"),
+        "the report says so"
+    );
+    assert!(sandbox.ok(&["verify"]).contains("audit chain intact"));
+    let vias: Vec<String> = Connection::open(sandbox.db())
+        .unwrap()
+        .prepare("SELECT DISTINCT actor_via FROM event")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(vias, ["asserted"], "every event was taken as stated");
+}
