@@ -30,6 +30,13 @@ fn today() -> NaiveDate {
     NaiveDate::parse_from_str(super::TODAY, "%Y-%m-%d").expect("date")
 }
 
+/// When the bench's own decisions happen: now, as the release binary that
+/// created the campaign (and its events) read the clock. A time before
+/// them would be refused by `verify`'s replay as back-dated.
+fn now() -> String {
+    recert::clock::stamp(recert::clock::now())
+}
+
 /// One console session over the benchmark campaign.
 struct Session<'a> {
     app: App,
@@ -272,7 +279,7 @@ pub fn commits(work: &Work, figures: &mut Figures, count: usize) {
     let mut store = Store::open(&work.db()).expect("open");
     store.maintain_when_idle().expect("maintain when idle");
     let campaign = store.campaign("bench").expect("campaign");
-    let at = format!("{}T10:00:00.000Z", super::TODAY);
+    let at = now();
     let acting = Acting {
         actor: "bench@example.com",
         via: &recert::domain::roster::ASSERTED,
@@ -330,7 +337,7 @@ pub fn commits(work: &Work, figures: &mut Figures, count: usize) {
 pub fn decide_everything(work: &Work) -> u64 {
     let mut store = Store::open(&work.db()).expect("open");
     let campaign = store.campaign("bench").expect("campaign");
-    let at = format!("{}T11:00:00.000Z", super::TODAY);
+    let at = now();
     let acting = Acting {
         actor: "bench@example.com",
         via: &recert::domain::roster::ASSERTED,

@@ -202,7 +202,10 @@ impl Digests {
         &mut self.running[stream as usize]
     }
 
-    /// Adds a row written, as the values bound to its INSERT.
+    /// Adds a row written, as the values bound to its INSERT. Inlined
+    /// into the import's per-row writes: called from another module, it
+    /// was not, and the storing thread ran 0.5–0.8% more instructions.
+    #[inline]
     pub(super) fn row(&mut self, stream: Stream, values: &[Value<'_>]) {
         let running = self.stream(stream);
         for value in values {

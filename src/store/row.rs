@@ -296,18 +296,20 @@ fn read_view<'r>(
             view.sponsor = opt_text(r, v + 10)?;
         }
         Some((identity, grant)) => {
-            let (register_relationship, register_organization) =
-                (opt_text(r, v + 2)?, opt_text(r, v + 3)?);
             view.tenant = identity.tenant;
             view.identity_id = identity.identity_id;
             view.identity_name = identity.name;
             view.kind = identity.kind;
-            // As EFFECTIVE_RELATIONSHIP and EFFECTIVE_ORGANIZATION say.
-            view.relationship = match register_relationship {
-                Some(relationship) if identity.relationship == "unknown" => relationship,
-                _ => identity.relationship,
+            // As EFFECTIVE_RELATIONSHIP and EFFECTIVE_ORGANIZATION say; the
+            // register's columns are read only where the source left a gap.
+            view.relationship = match identity.relationship {
+                "unknown" => opt_text(r, v + 2)?.unwrap_or(identity.relationship),
+                known => known,
             };
-            view.organization = identity.organization.or(register_organization);
+            view.organization = match identity.organization {
+                None => opt_text(r, v + 3)?,
+                known => known,
+            };
             view.system = grant.system;
             view.environment = grant.environment;
             view.entitlement = grant.name;
