@@ -78,6 +78,8 @@ pub enum Command {
     Remediation(RemediationArgs),
     /// List exceptions in force, live and expired, across campaigns
     Exceptions(ExceptionsArgs),
+    /// Every campaign's items for one identity: decision, decider, when, note, remediation
+    History(HistoryArgs),
     /// Check the audit log's hash chain and the evidence it protects
     Verify(VerifyArgs),
     /// Open the review console on a throwaway database seeded with demo data
@@ -492,6 +494,17 @@ pub struct ExceptionsArgs {
     /// The day that decides what has expired [default: today]
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub as_of: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// The identity's id as its source names it (case ignored)
+    pub identity_id: String,
+    /// Only the identity of this tenant
+    #[arg(long)]
+    pub tenant: Option<String>,
     #[arg(long)]
     pub json: bool,
 }

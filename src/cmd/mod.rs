@@ -43,6 +43,7 @@ mod demo;
 mod escalate;
 mod exceptions;
 mod flags;
+mod history;
 mod identities;
 mod import;
 #[cfg(test)]
@@ -387,6 +388,7 @@ pub(crate) fn dispatch(command: Command, env: &Env) -> Result<()> {
         Command::Identities(args) => identities::run(&args, env),
         Command::Remediation(args) => remediation::run(&args, env),
         Command::Exceptions(args) => exceptions::run(&args, env),
+        Command::History(args) => history::run(&args, env),
         Command::Verify(args) => verify::run(&args, env),
         Command::Demo(args) => demo::run(&args, env),
         Command::Session(args) => session::run(&args, env),

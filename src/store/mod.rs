@@ -25,6 +25,7 @@ mod enrichment_tests;
 mod error_tests;
 mod events;
 mod exceptions;
+mod history;
 mod identities;
 mod imported;
 mod imports;
@@ -68,6 +69,7 @@ pub use snapshots::ImportSession;
 pub use stalled::{DelegationEntry, StalledItem, Waiting};
 
 pub use exceptions::{ExceptionEntry, ExceptionFilter};
+pub use history::IdentityHistoryEntry;
 pub use integrity::{Discrepancy, HeadCheck, Verification};
 pub use lifecycle::{Closure, SignOff};
 pub use parts::Part;
