@@ -180,6 +180,25 @@ impl Filter {
     }
 }
 
+/// A scope in one canonical form: each filter's values sorted without
+/// repeats, the filters sorted. Filters AND and a filter's values OR, so
+/// neither order changes what a scope selects, and campaigns of the same
+/// scope are found as one whatever order their flags were typed in.
+pub fn normalized(scope: &[Filter]) -> Vec<Filter> {
+    let mut scope: Vec<Filter> = scope
+        .iter()
+        .map(|f| {
+            let mut values = f.values.clone();
+            values.sort();
+            values.dedup();
+            Filter::new(f.field, values)
+        })
+        .collect();
+    scope.sort_by_key(|f| f.to_string());
+    scope.dedup();
+    scope
+}
+
 impl fmt::Display for Filter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}={}", self.field, self.values.join(","))
@@ -189,6 +208,24 @@ impl fmt::Display for Filter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_scope_in_any_order_is_one_scope() {
+        let parse = |texts: &[&str]| -> Vec<Filter> {
+            texts.iter().map(|t| Filter::parse(t).unwrap()).collect()
+        };
+        let one = normalized(&parse(&["relationship=partner,contractor", "tenant=nw"]));
+        let other = normalized(&parse(&[
+            "tenant=nw",
+            "relationship=contractor,partner,partner",
+        ]));
+        assert_eq!(one, other);
+        assert_eq!(
+            one.iter().map(Filter::to_string).collect::<Vec<_>>(),
+            ["relationship=contractor,partner", "tenant=nw"]
+        );
+        assert_ne!(one, normalized(&parse(&["relationship=contractor"])));
+    }
 
     #[test]
     fn parses_fields_and_checks_values() {

@@ -73,3 +73,51 @@ fn history_shows_an_identity_in_three_campaigns_with_each_outcome() {
         "{err}"
     );
 }
+
+/// The order of `--where` flags and of a filter's values never makes a new
+/// scope: the next campaign finds the last one's outcomes either way.
+#[test]
+fn a_scope_typed_in_another_order_is_the_same_scope() {
+    let sandbox = Sandbox::new();
+    sandbox.ok(&[
+        "import",
+        crate::util::fixture("canonical/sample.csv")
+            .to_str()
+            .unwrap(),
+    ]);
+    sandbox.ok(&[
+        "campaign",
+        "new",
+        "Q4",
+        "--due",
+        "2026-12-15",
+        "--as-of",
+        "2026-11-01",
+        "--where",
+        "relationship=partner,contractor",
+        "--where",
+        "tenant=northwind",
+    ]);
+    sandbox.ok(&[
+        "campaign",
+        "new",
+        "Q1",
+        "--due",
+        "2027-03-31",
+        "--as-of",
+        "2026-11-01",
+        "--where",
+        "tenant=northwind",
+        "--where",
+        "relationship=contractor,partner,partner",
+    ]);
+    let q4 = sandbox.json(&["campaign", "show", "Q4", "--json"]);
+    let q1 = sandbox.json(&["campaign", "show", "Q1", "--json"]);
+    assert_eq!(q1["previous"], "Q4", "{q1}");
+    assert_eq!(q1["scope"], q4["scope"]);
+    assert_eq!(
+        q1["scope"],
+        serde_json::json!(["relationship=contractor,partner", "tenant=northwind"])
+    );
+    assert!(sandbox.ok(&["verify"]).contains("audit chain intact"));
+}

@@ -14,7 +14,7 @@ use super::readers::Readers;
 use super::{CampaignId, Result, Store, StoreError};
 use crate::audit;
 use crate::domain::Filter;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use std::sync::Arc;
 
 mod assessment;
@@ -176,18 +176,12 @@ impl Store {
             if exists.is_some() {
                 return Err(StoreError::CampaignExists(spec.name.clone()));
             }
-            let scope: Vec<String> = spec.scope.iter().map(Filter::to_string).collect();
+            let scope: Vec<String> = crate::domain::filter::normalized(&spec.scope)
+                .iter()
+                .map(Filter::to_string)
+                .collect();
             let scope_json = serde_json::to_string(&scope).unwrap_or_default();
-            let previous: Option<(i64, String)> = tx
-                .query_row(
-                    "SELECT id, name FROM campaign WHERE scope = ?1 AND NOT EXISTS (
-                         SELECT 1 FROM event WHERE event.campaign = campaign.id
-                             AND kind = 'campaign_cancelled' AND item IS NULL)
-                     ORDER BY id DESC LIMIT 1",
-                    [&scope_json],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?;
+            let previous = previous_of_scope(tx, &scope)?;
             // Everything is read before anything is written, so helpers on
             // other connections see what this transaction sees.
             let readers = Readers::new(tx, split.helpers);
@@ -263,4 +257,32 @@ impl Store {
         })
         .and_then(|id| self.campaign_by_id(id))
     }
+}
+
+/// The latest campaign, not cancelled, whose scope is `scope` in canonical
+/// form: campaigns created before scopes were stored so are compared in
+/// that form too, so the order their filters were typed in never matters.
+fn previous_of_scope(tx: &Connection, scope: &[String]) -> Result<Option<(i64, String)>> {
+    let mut stmt = tx.prepare(
+        "SELECT id, name, scope FROM campaign WHERE NOT EXISTS (
+             SELECT 1 FROM event WHERE event.campaign = campaign.id
+                 AND kind = 'campaign_cancelled' AND item IS NULL)
+         ORDER BY id DESC",
+    )?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        let stored: String = row.get(2)?;
+        let filters: Option<Vec<Filter>> = serde_json::from_str::<Vec<String>>(&stored)
+            .ok()
+            .and_then(|texts| texts.iter().map(|t| Filter::parse(t).ok()).collect());
+        let Some(filters) = filters else { continue };
+        let theirs: Vec<String> = crate::domain::filter::normalized(&filters)
+            .iter()
+            .map(Filter::to_string)
+            .collect();
+        if theirs == scope {
+            return Ok(Some((row.get(0)?, row.get(1)?)));
+        }
+    }
+    Ok(None)
 }
