@@ -352,9 +352,20 @@ pub struct ReviewArgs {
 #[derive(Debug, Args)]
 pub struct DecideArgs {
     pub campaign: String,
-    /// The item's id (`recert items` lists them)
-    #[arg(value_parser = item_id, allow_negative_numbers = true)]
-    pub item: i64,
+    /// The item's id (`recert items` lists them); or --where for every item it matches
+    #[arg(
+        value_parser = item_id,
+        allow_negative_numbers = true,
+        required_unless_present = "filters"
+    )]
+    pub item: Option<i64>,
+    /// Decide every item the filters match (AND; values of one filter OR),
+    /// with --expect: attest or revoke only
+    #[arg(long = "where", value_name = "FIELD=V[,V…]", global = true)]
+    pub filters: Vec<String>,
+    /// With --where: how many items the filters must match, or nothing is recorded
+    #[arg(long, value_name = "N", global = true)]
+    pub expect: Option<u64>,
     /// Record only if the item's latest event is still SEQ (`items --json`
     /// shows it as last_event; `none` for an item without events). Without
     /// it, a decision someone else recorded is never replaced.

@@ -9,7 +9,7 @@ use super::{CheckFailed, Env, UsageError, day_arg};
 use crate::cli::{DecideAction, DecideArgs};
 use crate::domain::Decision;
 use crate::domain::text::sanitize;
-use crate::store::{DecisionRequest, EventSeq, ItemId, Store};
+use crate::store::{DecisionRequest, EventSeq, ItemId, ItemQuery, Selection, Store};
 use color_eyre::Result;
 
 pub fn run(args: DecideArgs, env: &Env) -> Result<()> {
@@ -34,7 +34,31 @@ pub fn run(args: DecideArgs, env: &Env) -> Result<()> {
     let mut store = env.open()?;
     let actor = env.actor()?;
     let campaign = store.campaign(&args.campaign)?;
-    let item = ItemId(args.item);
+    let item = match (args.item, args.filters.is_empty(), args.expect) {
+        (Some(_), false, _) => {
+            return Err(UsageError("name one ITEM or --where, not both".into()).into());
+        }
+        (_, false, None) => {
+            return Err(UsageError(
+                "--where needs --expect N, the number of items it must match".into(),
+            )
+            .into());
+        }
+        (Some(_), true, Some(_)) => {
+            return Err(UsageError("--expect goes with --where".into()).into());
+        }
+        (item, _, _) => item,
+    };
+    let Some(item) = item.map(ItemId) else {
+        return bulk(
+            (&args.filters, args.expect),
+            decision,
+            note,
+            &mut store,
+            campaign.id,
+            env,
+        );
+    };
     let seen_event = match expected {
         Some(seen) => Some(seen),
         None => seen_unless_someone_elses(&store, campaign.id, item, &actor.email)?,
@@ -61,6 +85,97 @@ pub fn run(args: DecideArgs, env: &Env) -> Result<()> {
             outcome.seq,
             outcome.state.assignee
         ))
+    )?;
+    Ok(())
+}
+
+/// `decide CAMPAIGN --where F… attest|revoke --note T --expect N`: one
+/// decision on exactly the items the filters match, recorded as a bulk
+/// decision in one transaction, or nothing when they are not N.
+fn bulk(
+    (filters, expect): (&[String], Option<u64>),
+    decision: Option<Decision>,
+    note: Option<String>,
+    store: &mut Store,
+    campaign: crate::store::CampaignId,
+    env: &Env,
+) -> Result<()> {
+    let decision = match decision {
+        Some(d @ (Decision::Attest | Decision::Revoke)) => d,
+        _ => {
+            return Err(UsageError(
+                "--where decides attest or revoke only; one item at a time for the others".into(),
+            )
+            .into());
+        }
+    };
+    let expect = expect.unwrap_or_default();
+    let filters = super::filters_arg(filters)?;
+    let (head, _) = store.chain_head()?;
+    let selection = Selection {
+        campaign,
+        queries: vec![ItemQuery {
+            campaign,
+            filters,
+            search: None,
+        }],
+        added: Vec::new(),
+        removed: Vec::new(),
+        marked_at: EventSeq(head as i64),
+    };
+    let kind = decision.kind();
+    let preview = store.preview_selected(&selection, kind, None)?;
+    if preview.items != expect || preview.left_alone > 0 {
+        return Err(CheckFailed(format!(
+            "--where matches {} items (--expect {expect}){}: nothing was recorded",
+            preview.items + preview.left_alone,
+            if preview.left_alone > 0 {
+                format!(", {} of them with nothing to change", preview.left_alone)
+            } else {
+                String::new()
+            }
+        ))
+        .into());
+    }
+    let note = note.map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
+    if let (Some(reason), None) = (preview.note_required, &note) {
+        return Err(CheckFailed(format!(
+            "--note is required: {reason}; nothing was recorded"
+        ))
+        .into());
+    }
+    let actor = env.actor()?;
+    let at = env.now_stamp();
+    let outcome = store.decide_selected(
+        &env.acting(actor, &at),
+        &selection,
+        Some(&decision),
+        note.as_deref(),
+    )?;
+    if outcome.decided != expect {
+        // Something changed between the count and the transaction.
+        outln!(
+            "{}",
+            format!(
+                "{} of {expect} items decided: {} changed meanwhile and were left as they are",
+                outcome.decided,
+                outcome.left_alone()
+            )
+        )?;
+        return Err(CheckFailed("not every matched item was decided".into()).into());
+    }
+    outln!(
+        "{} {} items in one bulk decision{}",
+        match kind {
+            crate::domain::DecisionKind::Attest => "attested",
+            _ => "revoked",
+        },
+        outcome.decided,
+        if preview.replacing > 0 {
+            format!(", replacing {} earlier decisions", preview.replacing)
+        } else {
+            String::new()
+        }
     )?;
     Ok(())
 }

@@ -121,3 +121,108 @@ fn a_scope_typed_in_another_order_is_the_same_scope() {
     );
     assert!(sandbox.ok(&["verify"]).contains("audit chain intact"));
 }
+
+/// `decide --where … --expect N` decides exactly what the filters match as
+/// one bulk decision, and records nothing when the count is not N.
+#[test]
+fn decide_where_records_one_bulk_decision_on_exactly_the_expected_items() {
+    let sandbox = Sandbox::with_campaign();
+    let before = sandbox.dump();
+    let dormant = sandbox.json(&["items", "Q4", "--where", "flag=dormant", "--json"]);
+    let n = dormant.as_array().unwrap().len();
+    assert!(n > 3);
+    let err = sandbox.fails(
+        1,
+        &[
+            "decide",
+            "Q4",
+            "--where",
+            "flag=dormant",
+            "revoke",
+            "--note",
+            "dormant",
+            "--expect",
+            "3",
+        ],
+    );
+    assert!(
+        err.contains(&format!(
+            "--where matches {n} items (--expect 3): nothing was recorded"
+        )),
+        "{err}"
+    );
+    assert_eq!(sandbox.dump(), before);
+    sandbox.fails(
+        2,
+        &[
+            "decide",
+            "Q4",
+            "--where",
+            "flag=dormant",
+            "revoke",
+            "--note",
+            "x",
+        ],
+    );
+    sandbox.fails(
+        2,
+        &[
+            "decide",
+            "Q4",
+            "5",
+            "attest",
+            "--where",
+            "flag=dormant",
+            "--expect",
+            "1",
+        ],
+    );
+    sandbox.fails(
+        2,
+        &[
+            "decide",
+            "Q4",
+            "--where",
+            "flag=dormant",
+            "exception",
+            "--until",
+            "2027-01-01",
+            "--note",
+            "x",
+            "--expect",
+            "9",
+        ],
+    );
+    let scope = ["--where", "flag=dormant", "--where", "system=github"];
+    let items = sandbox.json(&[&["items", "Q4"][..], &scope, &["--json"]].concat());
+    let m = items.as_array().unwrap().len().to_string();
+    let decide = [
+        &["decide", "Q4"][..],
+        &scope,
+        &["revoke", "--note", "dormant partner access", "--expect", &m],
+    ]
+    .concat();
+    let out = sandbox.ok(&decide);
+    assert!(
+        out.contains(&format!("revoked {m} items in one bulk decision")),
+        "{out}"
+    );
+    let items = sandbox.json(&[&["items", "Q4"][..], &scope, &["--json"]].concat());
+    assert!(
+        items
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["state"] == "revoked"),
+        "{items}"
+    );
+    let report = sandbox.json(&["report", "Q4", "--format", "json"]);
+    let bulk = report["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["bulk"] == true)
+        .count();
+    assert_eq!(bulk.to_string(), m, "recorded as bulk");
+    assert!(sandbox.ok(&["verify"]).contains("audit chain intact"));
+}
