@@ -323,11 +323,15 @@ pub enum Mode {
     Editor(Box<Editor>),
     Confirm(Confirm),
     Search(Box<SearchBox>),
+    /// The item id being typed after `:`.
+    GoTo(Box<TextArea<'static>>),
     Filter(FilterPanel),
     Dashboard,
     Lifecycle(Box<Lifecycle>),
     Remediation(Box<RemediationList>),
-    Help { scroll: u16 },
+    Help {
+        scroll: u16,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -13,6 +13,8 @@ pub enum ModeKind {
     Editor,
     Confirm,
     Search,
+    /// The item id typed after `:`.
+    GoTo,
     Filter,
     Dashboard,
     /// The sign-off and close screens, each with its note.
@@ -22,7 +24,7 @@ pub enum ModeKind {
 }
 
 /// Every mode with the heading its keys have in the help, in help order.
-pub const MODES: [(ModeKind, &str); 9] = [
+pub const MODES: [(ModeKind, &str); 10] = [
     (ModeKind::Browse, "Queue"),
     (
         ModeKind::Editor,
@@ -30,6 +32,7 @@ pub const MODES: [(ModeKind, &str); 9] = [
     ),
     (ModeKind::Confirm, "Confirmation"),
     (ModeKind::Search, "Search (typing edits the search)"),
+    (ModeKind::GoTo, "Go to an item (typing edits the id)"),
     (ModeKind::Filter, "Filter panel"),
     (ModeKind::Dashboard, "Dashboard"),
     (
@@ -99,6 +102,9 @@ pub const BINDINGS: &[Binding] = &[
     bind(M::Browse, &[plain(K::PageUp), ctrl('u')], A::PageUp, "previous page"),
     bind(M::Browse, &[plain(K::Home)], A::First, "first item"),
     bind(M::Browse, &[plain(K::End), ch('G')], A::Last, "last item"),
+    bind(M::Browse, &[ch('n')], A::NextUndecided, "next undecided item in view"),
+    bind(M::Browse, &[ch('N')], A::PreviousUndecided, "previous undecided item in view"),
+    bind(M::Browse, &[ch(':')], A::GoTo, "go to an item by its id"),
     bind(M::Browse, &[ch('J')], A::ScrollDetailDown, "scroll the detail down"),
     bind(M::Browse, &[ch('K')], A::ScrollDetailUp, "scroll the detail up"),
     bind(M::Browse, &[ch('a')], A::Attest, "attest: keep the access (a note where policy asks)"),
@@ -134,6 +140,8 @@ pub const BINDINGS: &[Binding] = &[
     bind(M::Search, &[plain(K::Esc)], A::Cancel, "cancel: back to the search before"),
     bind(M::Search, &[plain(K::Down)], A::Down, "next item"),
     bind(M::Search, &[plain(K::Up)], A::Up, "previous item"),
+    bind(M::GoTo, &[plain(K::Enter)], A::Apply, "go to the item"),
+    bind(M::GoTo, &[plain(K::Esc)], A::Cancel, "cancel"),
     bind(M::Filter, &[ch('j'), plain(K::Down)], A::Down, "next value"),
     bind(M::Filter, &[ch('k'), plain(K::Up)], A::Up, "previous value"),
     bind(M::Filter, &[ch('l'), plain(K::Right), plain(K::Tab)], A::NextField, "next field"),
@@ -380,7 +388,7 @@ mod tests {
         for binding in BINDINGS.iter().filter(|b| {
             matches!(
                 b.mode,
-                ModeKind::Editor | ModeKind::Search | ModeKind::Lifecycle
+                ModeKind::Editor | ModeKind::Search | ModeKind::GoTo | ModeKind::Lifecycle
             )
         }) {
             for key in binding.keys {

@@ -3,7 +3,7 @@
 //! messages; `worker` does the slow reads on a connection of its own. This
 //! is the only part of the console that performs I/O.
 
-use super::message::{Effect, Msg};
+use super::message::{Effect, Msg, Seek};
 use crate::domain::roster::Established;
 use crate::domain::{Decision, DecisionKind};
 use crate::rules::Refusal;
@@ -81,6 +81,8 @@ impl<'a> Runner<'a> {
         let result: Result<Msg, StoreError> = match effect {
             Effect::Later(inner) => return self.run(*inner, query, page_size),
             reading @ (Effect::LoadPage { .. }
+            | Effect::FindUndecided { .. }
+            | Effect::FindItem { .. }
             | Effect::CountMatches(_)
             | Effect::CountMarked(_)
             | Effect::LoadFacets
@@ -271,6 +273,33 @@ pub fn read(
                 direction,
                 select,
             }),
+        Effect::FindUndecided {
+            view,
+            undecided,
+            from,
+            direction,
+        } => store
+            .page(&undecided, Some(from), direction, false, 1)
+            .map(|rows| Msg::Found {
+                query: view,
+                seek: Seek::Undecided(direction),
+                rank: rows.first().map(|r| r.rank),
+            }),
+        Effect::FindItem { query, item, keep } => store.item_row(campaign, item).and_then(|row| {
+            let shown = match &row {
+                Some(_) => !store.matching_among(&query, &[item])?.is_empty(),
+                None => false,
+            };
+            Ok(Msg::Found {
+                query,
+                seek: Seek::Item {
+                    item,
+                    keep,
+                    in_campaign: row.is_some(),
+                },
+                rank: row.filter(|_| shown).map(|r| r.rank),
+            })
+        }),
         Effect::CountMatches(query) => store
             .count_items(&query)
             .map(|count| Msg::Counted { query, count }),

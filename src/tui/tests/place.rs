@@ -1,0 +1,114 @@
+//! Keeping and finding one's place: the next undecided item, an item by
+//! its id, and the selected item kept across a change of view.
+
+use super::{Console, OWNER, ch, key, partly_decided};
+use crate::testing::sample_item;
+use crate::tui::app::Status;
+use ratatui::crossterm::event::KeyCode;
+
+fn status(console: &Console<'_>) -> String {
+    match &console.app.status {
+        Some(Status::Info(s) | Status::Error(s)) => s.clone(),
+        None => String::new(),
+    }
+}
+
+#[test]
+fn n_and_shift_n_step_through_the_undecided_items_of_the_view_across_pages() {
+    let (mut store, q4) = partly_decided();
+    let mut console = Console::open_as(&mut store, &q4, (80, 24), OWNER);
+    console.send(ch('v'));
+    console.send(key(KeyCode::Home));
+    let mut visited = vec![console.current().rank];
+    loop {
+        console.send(ch('n'));
+        let row = console.current();
+        if row.rank == *visited.last().unwrap() {
+            break;
+        }
+        assert_eq!(row.decision, None, "n stops only on undecided items");
+        visited.push(row.rank);
+    }
+    assert_eq!(
+        status(&console),
+        "no undecided item in view after this one",
+        "{}",
+        console.draw()
+    );
+    // The sample has 30 items, 3 of them decided; the first may be either.
+    let undecided_after_first = visited.len() - 1;
+    assert!(undecided_after_first >= 26, "visited {visited:?}");
+    assert!(visited.windows(2).all(|w| w[0] < w[1]), "in order");
+    for &rank in visited[1..visited.len() - 1].iter().rev() {
+        console.send(ch('N'));
+        assert_eq!(console.current().rank, rank, "N goes back the same way");
+        assert_eq!(console.current().decision, None);
+    }
+}
+
+#[test]
+fn colon_and_an_id_go_to_that_item_or_say_it_is_not_in_view() {
+    let (mut store, q4) = partly_decided();
+    let lena = sample_item(&store, &q4, 1);
+    let last = sample_item(&store, &q4, 30);
+    let mut console = Console::open_as(&mut store, &q4, (80, 24), OWNER);
+    console.send(ch('v'));
+    console.send(ch(':'));
+    assert!(console.draw().contains("Go to item"), "{}", console.draw());
+    console.type_text(&last.to_string());
+    console.send(key(KeyCode::Enter));
+    assert_eq!(console.current().id.0, last, "{}", console.draw());
+    console.send(ch(':'));
+    console.type_text(&lena.to_string());
+    console.send(key(KeyCode::Enter));
+    assert_eq!(console.current().id.0, lena);
+    // A search that finds nothing: Lena's item is not in view.
+    console.send(ch('/'));
+    console.type_text("no such text anywhere");
+    console.send(key(KeyCode::Enter));
+    console.send(ch(':'));
+    console.type_text(&lena.to_string());
+    console.send(key(KeyCode::Enter));
+    assert!(
+        status(&console).starts_with(&format!("item {lena} is not in this view")),
+        "{}",
+        status(&console)
+    );
+    console.send(ch(':'));
+    console.type_text("999999");
+    console.send(key(KeyCode::Enter));
+    assert_eq!(status(&console), "item 999999 is not in this campaign");
+    console.send(ch(':'));
+    console.type_text("lena");
+    console.send(key(KeyCode::Enter));
+    assert!(status(&console).contains("is not an item id"));
+}
+
+#[test]
+fn v_and_c_keep_the_selected_item_when_the_new_view_shows_it() {
+    let (mut store, q4) = partly_decided();
+    let mut console = Console::open(&mut store, &q4, (80, 24));
+    // Deep in the reviewer's own queue, past the first page.
+    for _ in 0..15 {
+        console.send(ch('j'));
+    }
+    let kept = console.current().id;
+    assert_ne!(console.app.queue.selected, 0);
+    console.send(ch('v'));
+    assert!(!console.app.view.mine);
+    assert_eq!(console.current().id, kept, "{}", console.draw());
+    console.send(ch('v'));
+    assert_eq!(console.current().id, kept);
+    // A search that shows it, then c: still on it.
+    let name = console.current().identity_name.clone();
+    console.send(ch('/'));
+    console.type_text(&name);
+    console.send(key(KeyCode::Enter));
+    console.send(ch(':'));
+    console.type_text(&kept.0.to_string());
+    console.send(key(KeyCode::Enter));
+    assert_eq!(console.current().id, kept);
+    console.send(ch('c'));
+    assert!(!console.app.view.is_narrowed());
+    assert_eq!(console.current().id, kept, "{}", console.draw());
+}
