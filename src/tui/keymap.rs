@@ -100,7 +100,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(M::Browse, &[ch('k'), plain(K::Up)], A::Up, "previous item"),
     bind(M::Browse, &[plain(K::PageDown), ctrl('d')], A::PageDown, "next page"),
     bind(M::Browse, &[plain(K::PageUp), ctrl('u')], A::PageUp, "previous page"),
-    bind(M::Browse, &[plain(K::Home)], A::First, "first item"),
+    bind(M::Browse, &[plain(K::Home), ch('g')], A::First, "first item"),
     bind(M::Browse, &[plain(K::End), ch('G')], A::Last, "last item"),
     bind(M::Browse, &[ch('n')], A::NextUndecided, "next undecided item in view"),
     bind(M::Browse, &[ch('N')], A::PreviousUndecided, "previous undecided item in view"),
@@ -110,7 +110,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(M::Browse, &[ch('a')], A::Attest, "attest: keep the access (a note where policy asks)"),
     bind(M::Browse, &[ch('r')], A::Revoke, "revoke the access, with a note"),
     bind(M::Browse, &[ch('e')], A::Exception, "exception: keep until a date, a note, an optional ticket"),
-    bind(M::Browse, &[ch('g')], A::Reassign, "reassign to another reviewer, with a note"),
+    bind(M::Browse, &[ch('o')], A::Reassign, "reassign to another reviewer, with a note"),
     bind(M::Browse, &[ch('u')], A::Undo, "undo the latest decision (recorded as a new event)"),
     bind(M::Browse, &[ch('U')], A::UndoLast, "undo my last action here, a bulk one too (as new events)"),
     bind(M::Browse, &[ch(' ')], A::ToggleMark, "mark or unmark the item for a bulk decision"),
@@ -379,6 +379,42 @@ mod tests {
         );
         assert_eq!(keys_for(ModeKind::Editor, Action::Save), "Ctrl+S");
         assert_eq!(keys_for(ModeKind::Browse, Action::Quit), "q/Ctrl+C");
+    }
+
+    #[test]
+    fn keys_vim_and_less_users_type_by_habit_open_no_dialog() {
+        // `g g` and `G` are the top and the bottom there; `/`, `n`, `N`
+        // search; none of them may start a decision.
+        for c in [
+            'g', 'G', 'n', 'N', 'j', 'k', 'h', 'l', 'b', 'w', 'q', 'y', 'p', 'x', 'z', 'Z',
+        ] {
+            let action = resolve(
+                ModeKind::Browse,
+                &press(KeyCode::Char(c), KeyModifiers::NONE),
+            );
+            assert!(
+                !matches!(
+                    action,
+                    Some(
+                        Action::Attest
+                            | Action::Revoke
+                            | Action::Exception
+                            | Action::Reassign
+                            | Action::Undo
+                            | Action::UndoLast
+                            | Action::SignOff
+                            | Action::CloseCampaign
+                    )
+                ),
+                "{c} opens {action:?}"
+            );
+        }
+        let g = press(KeyCode::Char('g'), KeyModifiers::NONE);
+        assert_eq!(resolve(ModeKind::Browse, &g), Some(Action::First));
+        assert_eq!(
+            resolve(ModeKind::Browse, &press(KeyCode::Home, KeyModifiers::NONE)),
+            Some(Action::First)
+        );
     }
 
     #[test]

@@ -112,3 +112,26 @@ fn v_and_c_keep_the_selected_item_when_the_new_view_shows_it() {
     assert!(!console.app.view.is_narrowed());
     assert_eq!(console.current().id, kept, "{}", console.draw());
 }
+
+#[test]
+fn an_empty_view_says_what_to_do_next() {
+    let (mut store, q4) = partly_decided();
+    let mut console = Console::open(&mut store, &q4, (80, 24));
+    console.send(ch('/'));
+    console.type_text("no such text anywhere");
+    console.send(key(KeyCode::Enter));
+    let drawn = console.draw();
+    let flat: String = drawn
+        .lines()
+        .map(|l| l.trim_matches(|c| c == '"' || c == '│' || c == ' '))
+        .collect::<Vec<_>>()
+        .join(" ");
+    for step in [
+        "S signs off when your part is done",
+        "c clears the search and filters",
+        "v shows all items of the campaign",
+        "d the dashboard",
+    ] {
+        assert!(flat.contains(step), "{step:?} missing:\n{drawn}");
+    }
+}

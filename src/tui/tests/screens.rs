@@ -128,7 +128,7 @@ fn dashboard() {
         console.send(ch('r'));
         console.type_text("shared login");
         console.send(ctrl('s'));
-        console.send(ch('g'));
+        console.send(ch('o'));
         console.type_text("t.nguyen@northwind.example.com\nhis team");
         console.send(ctrl('s'));
         console.send(ch('d'));
@@ -258,7 +258,7 @@ fn reassign_dialog_completes_known_people() {
             .into_iter()
             .collect();
         console.app.established = crate::domain::roster::Established::OsUser("akowalski".into());
-        console.send(ch('g'));
+        console.send(ch('o'));
         console.type_text("ngu");
         snapshot("reassign_offering", size, console.draw());
         console.send(key(KeyCode::Tab));
