@@ -18,6 +18,8 @@ use std::collections::{BTreeMap, BTreeSet};
 pub struct CampaignView {
     pub name: String,
     pub due: NaiveDate,
+    /// The day the campaign's data describes, which flags count from.
+    pub as_of: NaiveDate,
     pub state: CampaignState,
     pub owner: String,
     /// The previous campaign of the same scope, which items compare with.
@@ -394,6 +396,7 @@ impl App {
             campaign: CampaignView {
                 name: campaign.name.clone(),
                 due: campaign.due,
+                as_of: campaign.as_of,
                 state: campaign.state,
                 owner: campaign.owner.clone(),
                 previous: campaign.previous.clone(),

@@ -135,3 +135,26 @@ fn an_empty_view_says_what_to_do_next() {
         assert!(flat.contains(step), "{step:?} missing:\n{drawn}");
     }
 }
+
+#[test]
+fn a_date_reads_as_one_age_counted_from_the_campaigns_as_of_date_and_says_so() {
+    use crate::testing::{SAMPLE, campaign, import};
+    let mut store = crate::store::Store::open_in_memory().unwrap();
+    import(&mut store, SAMPLE);
+    // Reviewed on 2026-11-01 (the console's day), describing 2026-08-01.
+    let q3 = campaign(&mut store, "Q3", "2026-08-01");
+    let console = Console::open(&mut store, &q3, (160, 48));
+    let drawn = console.draw();
+    assert!(
+        drawn.contains("Days ago as of 2026-08-01, the campaign's as-of date"),
+        "{drawn}"
+    );
+    assert!(
+        drawn.contains("expired on 2026-06-30 (32 days ago)"),
+        "{drawn}"
+    );
+    assert!(
+        drawn.contains("Expires     2026-06-30 (32 days ago)"),
+        "{drawn}"
+    );
+}
