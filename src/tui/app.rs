@@ -56,6 +56,37 @@ impl View {
     }
 }
 
+/// Where a person was in a campaign, kept when they quit and resumed when
+/// they reopen it: the view and the selected item.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Place {
+    pub mine: bool,
+    pub filters: Vec<Filter>,
+    pub search: String,
+    pub item: Option<i64>,
+}
+
+impl Place {
+    pub fn of(app: &App) -> Place {
+        Place {
+            mine: app.view.mine,
+            filters: app.view.filters.clone(),
+            search: app.view.search.clone(),
+            item: app.queue.current().map(|r| r.id.0),
+        }
+    }
+
+    pub fn to_text(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// A kept place, or `None` when the text is not one (an older or
+    /// damaged memo is no reason to refuse to open).
+    pub fn parse(text: &str) -> Option<Place> {
+        serde_json::from_str(text).ok()
+    }
+}
+
 /// Items marked for a bulk decision, kept as a selection (queries plus
 /// single items) so that marking a million costs nothing per item.
 #[derive(Clone, Debug, Default)]
@@ -381,6 +412,8 @@ pub struct App {
     /// Until the first page arrives: a reviewer with nothing assigned is
     /// shown the whole campaign instead of an empty queue.
     pub opening: bool,
+    /// The item to select once the view opens, from the kept place.
+    pub resume: Option<ItemId>,
     pub quit: bool,
 }
 
@@ -428,6 +461,7 @@ impl App {
             size,
             color,
             opening: true,
+            resume: None,
             quit: false,
         };
         app.set_view(View {

@@ -22,6 +22,8 @@ pub enum Msg {
         seek: Seek,
         rank: Option<i64>,
     },
+    /// Where the person was when they last quit this campaign's console.
+    PlaceLoaded(Option<String>),
     /// Text the terminal pasted in one piece (bracketed paste).
     Paste(String),
     /// The acting person's draft note on an item, if one is kept.
@@ -209,6 +211,10 @@ pub enum Effect {
         item: ItemId,
         keep: bool,
     },
+    /// Where the person was when they last quit (see `Msg::PlaceLoaded`).
+    LoadPlace,
+    /// Keeps where the person is, for when they reopen the campaign.
+    SavePlace(String),
     LoadDetail(ItemId),
     LoadDraft(ItemId),
     /// Keeps a note being written on an item for later (empty: none).

@@ -109,6 +109,12 @@ impl<'a> Runner<'a> {
                 })
             }
             Effect::LoadTally => store.tally(self.campaign).map(Msg::TallyLoaded),
+            Effect::LoadPlace => store
+                .place(self.campaign, &self.actor)
+                .map(Msg::PlaceLoaded),
+            Effect::SavePlace(text) => store
+                .save_place(self.campaign, &self.actor, &text)
+                .map(|()| Msg::Maintained),
             Effect::LoadDraft(item) => store
                 .draft(self.campaign, &self.actor, item)
                 .map(|note| Msg::DraftLoaded { item, note }),

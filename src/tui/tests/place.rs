@@ -158,3 +158,29 @@ fn a_date_reads_as_one_age_counted_from_the_campaigns_as_of_date_and_says_so() {
         "{drawn}"
     );
 }
+
+#[test]
+fn reopening_resumes_the_view_the_search_and_the_item_where_the_person_quit() {
+    let (mut store, q4) = partly_decided();
+    let item = {
+        let mut console = Console::open(&mut store, &q4, (80, 24));
+        console.send(ch('v'));
+        console.send(ch('/'));
+        console.type_text("m365");
+        console.send(key(KeyCode::Enter));
+        console.send(ch('j'));
+        console.send(ch('j'));
+        let item = console.current().id;
+        console.send(ch('q'));
+        assert!(console.app.quit);
+        item
+    };
+    let console = Console::open(&mut store, &q4, (80, 24));
+    assert!(!console.app.view.mine, "all items, as left");
+    assert_eq!(console.app.view.search, "m365");
+    assert_eq!(console.current().id, item, "{}", console.draw());
+    // Another person's place is their own.
+    drop(console);
+    let other = Console::open_as(&mut store, &q4, (80, 24), OWNER);
+    assert_eq!(other.app.view.search, "");
+}

@@ -163,10 +163,7 @@ pub(super) fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             app.mode = Mode::Help { scroll: 0 };
             vec![]
         }
-        Action::Quit => {
-            app.quit = true;
-            vec![]
-        }
+        Action::Quit => vec![super::quit(app)],
         _ => vec![],
     }
 }

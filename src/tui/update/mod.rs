@@ -12,7 +12,7 @@ mod panels;
 mod remediation;
 
 use super::action::Action;
-use super::app::{App, Mode, Status, View};
+use super::app::{App, Mode, Place, Status, View};
 use super::message::{Effect, Msg, Seek, Select};
 use crate::store::{ItemId, ItemQuery, ItemRow, PageDirection};
 use ratatui::crossterm::event::KeyEvent;
@@ -23,6 +23,7 @@ pub fn start() -> Vec<Effect> {
     // whether the reviewer has anything decides the view (see `Assigned`).
     vec![
         Effect::LoadTally,
+        Effect::LoadPlace,
         Effect::CheckAssigned,
         Effect::LoadRemediationCounts,
     ]
@@ -60,7 +61,18 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         },
         Msg::Found { query, seek, rank } => on_found(app, query, seek, rank),
         Msg::DraftLoaded { item, note } => decide::on_draft(app, item, note),
-        Msg::Assigned(true) => show_view(app),
+        Msg::PlaceLoaded(text) => {
+            if let Some(place) = text.as_deref().and_then(Place::parse) {
+                app.set_view(View {
+                    mine: place.mine,
+                    filters: place.filters,
+                    search: place.search,
+                });
+                app.resume = place.item.map(ItemId);
+            }
+            vec![]
+        }
+        Msg::Assigned(true) => open_view(app),
         Msg::Assigned(false) => {
             app.opening = false;
             show_everything(app)
@@ -191,7 +203,27 @@ fn show_everything(app: &mut App) -> Vec<Effect> {
         mine: false,
         ..app.view.clone()
     });
-    show_view(app)
+    open_view(app)
+}
+
+/// The view the console opens on, at the kept item when it is in view.
+fn open_view(app: &mut App) -> Vec<Effect> {
+    let Some(item) = app.resume.take() else {
+        return show_view(app);
+    };
+    let mut effects = vec![Effect::FindItem {
+        query: app.query.clone(),
+        item,
+        keep: true,
+    }];
+    effects.extend(recount(app));
+    effects
+}
+
+/// Quitting: where the person is, kept for when they come back.
+fn quit(app: &mut App) -> Effect {
+    app.quit = true;
+    Effect::SavePlace(Place::of(app).to_text())
 }
 
 /// Keys while an item id is typed after `:`.
