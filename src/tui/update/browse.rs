@@ -2,8 +2,7 @@
 //! Decisions start here and continue in `decide`.
 
 use super::{
-    decide, marked_rows, move_selection, panels, recount, reload, remediation, show_view,
-    text_field,
+    decide, marked_rows, move_selection, panels, recount, reload, remediation, text_field,
 };
 use crate::domain::{DecisionKind, Field, Filter};
 use crate::store::{ItemId, ItemQuery, PageDirection, Selection};
@@ -188,17 +187,9 @@ fn find_undecided(app: &mut App, direction: PageDirection) -> Vec<Effect> {
 
 /// The new view, on the item that was selected if the view still shows
 /// it, else from its top: changing the view should not lose the place.
-fn keep_or_show(app: &App, kept: Option<ItemId>) -> Vec<Effect> {
-    let Some(item) = kept else {
-        return show_view(app);
-    };
-    let mut effects = vec![Effect::FindItem {
-        query: app.query.clone(),
-        item,
-        keep: true,
-    }];
-    effects.extend(recount(app));
-    effects
+fn keep_or_show(app: &mut App, kept: Option<ItemId>) -> Vec<Effect> {
+    app.resume = kept;
+    super::open_view(app)
 }
 
 /// Marks or unmarks the selected item, then moves on, so that a run of
