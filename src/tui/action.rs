@@ -23,6 +23,11 @@ actions!(
     PageUp,
     First,
     Last,
+    /// The next or previous undecided item of the view.
+    NextUndecided,
+    PreviousUndecided,
+    /// Type an item's id to go to it.
+    GoTo,
     ScrollDetailDown,
     ScrollDetailUp,
     Attest,

@@ -18,6 +18,8 @@ use std::collections::{BTreeMap, BTreeSet};
 pub struct CampaignView {
     pub name: String,
     pub due: NaiveDate,
+    /// The day the campaign's data describes, which flags count from.
+    pub as_of: NaiveDate,
     pub state: CampaignState,
     pub owner: String,
     /// The previous campaign of the same scope, which items compare with.
@@ -51,6 +53,37 @@ pub struct View {
 impl View {
     pub fn is_narrowed(&self) -> bool {
         !self.filters.is_empty() || !self.search.trim().is_empty()
+    }
+}
+
+/// Where a person was in a campaign, kept when they quit and resumed when
+/// they reopen it: the view and the selected item.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Place {
+    pub mine: bool,
+    pub filters: Vec<Filter>,
+    pub search: String,
+    pub item: Option<i64>,
+}
+
+impl Place {
+    pub fn of(app: &App) -> Place {
+        Place {
+            mine: app.view.mine,
+            filters: app.view.filters.clone(),
+            search: app.view.search.clone(),
+            item: app.queue.current().map(|r| r.id.0),
+        }
+    }
+
+    pub fn to_text(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// A kept place, or `None` when the text is not one (an older or
+    /// damaged memo is no reason to refuse to open).
+    pub fn parse(text: &str) -> Option<Place> {
+        serde_json::from_str(text).ok()
     }
 }
 
@@ -323,11 +356,15 @@ pub enum Mode {
     Editor(Box<Editor>),
     Confirm(Confirm),
     Search(Box<SearchBox>),
+    /// The item id being typed after `:`.
+    GoTo(Box<TextArea<'static>>),
     Filter(FilterPanel),
     Dashboard,
     Lifecycle(Box<Lifecycle>),
     Remediation(Box<RemediationList>),
-    Help { scroll: u16 },
+    Help {
+        scroll: u16,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -375,6 +412,8 @@ pub struct App {
     /// Until the first page arrives: a reviewer with nothing assigned is
     /// shown the whole campaign instead of an empty queue.
     pub opening: bool,
+    /// The item to select once the view opens, from the kept place.
+    pub resume: Option<ItemId>,
     pub quit: bool,
 }
 
@@ -390,6 +429,7 @@ impl App {
             campaign: CampaignView {
                 name: campaign.name.clone(),
                 due: campaign.due,
+                as_of: campaign.as_of,
                 state: campaign.state,
                 owner: campaign.owner.clone(),
                 previous: campaign.previous.clone(),
@@ -421,6 +461,7 @@ impl App {
             size,
             color,
             opening: true,
+            resume: None,
             quit: false,
         };
         app.set_view(View {

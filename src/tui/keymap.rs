@@ -13,6 +13,8 @@ pub enum ModeKind {
     Editor,
     Confirm,
     Search,
+    /// The item id typed after `:`.
+    GoTo,
     Filter,
     Dashboard,
     /// The sign-off and close screens, each with its note.
@@ -22,7 +24,7 @@ pub enum ModeKind {
 }
 
 /// Every mode with the heading its keys have in the help, in help order.
-pub const MODES: [(ModeKind, &str); 9] = [
+pub const MODES: [(ModeKind, &str); 10] = [
     (ModeKind::Browse, "Queue"),
     (
         ModeKind::Editor,
@@ -30,6 +32,7 @@ pub const MODES: [(ModeKind, &str); 9] = [
     ),
     (ModeKind::Confirm, "Confirmation"),
     (ModeKind::Search, "Search (typing edits the search)"),
+    (ModeKind::GoTo, "Go to an item (typing edits the id)"),
     (ModeKind::Filter, "Filter panel"),
     (ModeKind::Dashboard, "Dashboard"),
     (
@@ -97,14 +100,17 @@ pub const BINDINGS: &[Binding] = &[
     bind(M::Browse, &[ch('k'), plain(K::Up)], A::Up, "previous item"),
     bind(M::Browse, &[plain(K::PageDown), ctrl('d')], A::PageDown, "next page"),
     bind(M::Browse, &[plain(K::PageUp), ctrl('u')], A::PageUp, "previous page"),
-    bind(M::Browse, &[plain(K::Home)], A::First, "first item"),
+    bind(M::Browse, &[plain(K::Home), ch('g')], A::First, "first item"),
     bind(M::Browse, &[plain(K::End), ch('G')], A::Last, "last item"),
+    bind(M::Browse, &[ch('n')], A::NextUndecided, "next undecided item in view"),
+    bind(M::Browse, &[ch('N')], A::PreviousUndecided, "previous undecided item in view"),
+    bind(M::Browse, &[ch(':')], A::GoTo, "go to an item by its id"),
     bind(M::Browse, &[ch('J')], A::ScrollDetailDown, "scroll the detail down"),
     bind(M::Browse, &[ch('K')], A::ScrollDetailUp, "scroll the detail up"),
     bind(M::Browse, &[ch('a')], A::Attest, "attest: keep the access (a note where policy asks)"),
     bind(M::Browse, &[ch('r')], A::Revoke, "revoke the access, with a note"),
     bind(M::Browse, &[ch('e')], A::Exception, "exception: keep until a date, a note, an optional ticket"),
-    bind(M::Browse, &[ch('g')], A::Reassign, "reassign to another reviewer, with a note"),
+    bind(M::Browse, &[ch('o')], A::Reassign, "reassign to another reviewer, with a note"),
     bind(M::Browse, &[ch('u')], A::Undo, "undo the latest decision (recorded as a new event)"),
     bind(M::Browse, &[ch('U')], A::UndoLast, "undo my last action here, a bulk one too (as new events)"),
     bind(M::Browse, &[ch(' ')], A::ToggleMark, "mark or unmark the item for a bulk decision"),
@@ -134,6 +140,8 @@ pub const BINDINGS: &[Binding] = &[
     bind(M::Search, &[plain(K::Esc)], A::Cancel, "cancel: back to the search before"),
     bind(M::Search, &[plain(K::Down)], A::Down, "next item"),
     bind(M::Search, &[plain(K::Up)], A::Up, "previous item"),
+    bind(M::GoTo, &[plain(K::Enter)], A::Apply, "go to the item"),
+    bind(M::GoTo, &[plain(K::Esc)], A::Cancel, "cancel"),
     bind(M::Filter, &[ch('j'), plain(K::Down)], A::Down, "next value"),
     bind(M::Filter, &[ch('k'), plain(K::Up)], A::Up, "previous value"),
     bind(M::Filter, &[ch('l'), plain(K::Right), plain(K::Tab)], A::NextField, "next field"),
@@ -374,13 +382,49 @@ mod tests {
     }
 
     #[test]
+    fn keys_vim_and_less_users_type_by_habit_open_no_dialog() {
+        // `g g` and `G` are the top and the bottom there; `/`, `n`, `N`
+        // search; none of them may start a decision.
+        for c in [
+            'g', 'G', 'n', 'N', 'j', 'k', 'h', 'l', 'b', 'w', 'q', 'y', 'p', 'x', 'z', 'Z',
+        ] {
+            let action = resolve(
+                ModeKind::Browse,
+                &press(KeyCode::Char(c), KeyModifiers::NONE),
+            );
+            assert!(
+                !matches!(
+                    action,
+                    Some(
+                        Action::Attest
+                            | Action::Revoke
+                            | Action::Exception
+                            | Action::Reassign
+                            | Action::Undo
+                            | Action::UndoLast
+                            | Action::SignOff
+                            | Action::CloseCampaign
+                    )
+                ),
+                "{c} opens {action:?}"
+            );
+        }
+        let g = press(KeyCode::Char('g'), KeyModifiers::NONE);
+        assert_eq!(resolve(ModeKind::Browse, &g), Some(Action::First));
+        assert_eq!(
+            resolve(ModeKind::Browse, &press(KeyCode::Home, KeyModifiers::NONE)),
+            Some(Action::First)
+        );
+    }
+
+    #[test]
     fn keys_the_text_fields_need_are_left_to_them() {
         // Letters typed into a note, a search or a dialog field must reach
         // the text, so those modes bind no plain letters.
         for binding in BINDINGS.iter().filter(|b| {
             matches!(
                 b.mode,
-                ModeKind::Editor | ModeKind::Search | ModeKind::Lifecycle
+                ModeKind::Editor | ModeKind::Search | ModeKind::GoTo | ModeKind::Lifecycle
             )
         }) {
             for key in binding.keys {

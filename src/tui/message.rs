@@ -15,6 +15,15 @@ use ratatui::crossterm::event::KeyEvent;
 #[derive(Debug)]
 pub enum Msg {
     Key(KeyEvent),
+    /// What a seek found: the rank of the item to select in the view
+    /// `query`, if it is there.
+    Found {
+        query: ItemQuery,
+        seek: Seek,
+        rank: Option<i64>,
+    },
+    /// Where the person was when they last quit this campaign's console.
+    PlaceLoaded(Option<String>),
     /// Text the terminal pasted in one piece (bracketed paste).
     Paste(String),
     /// The acting person's draft note on an item, if one is kept.
@@ -142,6 +151,21 @@ impl Select {
     }
 }
 
+/// What the console looks for in the view before moving there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Seek {
+    /// The nearest undecided item past the selected one.
+    Undecided(PageDirection),
+    /// An item by its id; `keep` when it is the selected item being kept
+    /// across a change of view (then, not in view, the view starts at its
+    /// top without a word).
+    Item {
+        item: ItemId,
+        keep: bool,
+        in_campaign: bool,
+    },
+}
+
 /// Which remediation task to select once a page has loaded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Pick {
@@ -173,6 +197,24 @@ pub enum Effect {
         inclusive: bool,
         select: Select,
     },
+    /// The nearest item of `undecided` (the view's undecided items) past
+    /// the rank `from`; `view` is the view it is shown in.
+    FindUndecided {
+        view: ItemQuery,
+        undecided: ItemQuery,
+        from: i64,
+        direction: PageDirection,
+    },
+    /// Whether `item` is in the view `query`, and its rank.
+    FindItem {
+        query: ItemQuery,
+        item: ItemId,
+        keep: bool,
+    },
+    /// Where the person was when they last quit (see `Msg::PlaceLoaded`).
+    LoadPlace,
+    /// Keeps where the person is, for when they reopen the campaign.
+    SavePlace(String),
     LoadDetail(ItemId),
     LoadDraft(ItemId),
     /// Keeps a note being written on an item for later (empty: none).
@@ -271,6 +313,8 @@ impl Effect {
         matches!(
             self,
             Effect::LoadPage { .. }
+                | Effect::FindUndecided { .. }
+                | Effect::FindItem { .. }
                 | Effect::CountMatches(_)
                 | Effect::CountMarked(_)
                 | Effect::LoadFacets

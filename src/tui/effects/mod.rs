@@ -3,7 +3,7 @@
 //! messages; `worker` does the slow reads on a connection of its own. This
 //! is the only part of the console that performs I/O.
 
-use super::message::{Effect, Msg};
+use super::message::{Effect, Msg, Seek};
 use crate::domain::roster::Established;
 use crate::domain::{Decision, DecisionKind};
 use crate::rules::Refusal;
@@ -81,6 +81,8 @@ impl<'a> Runner<'a> {
         let result: Result<Msg, StoreError> = match effect {
             Effect::Later(inner) => return self.run(*inner, query, page_size),
             reading @ (Effect::LoadPage { .. }
+            | Effect::FindUndecided { .. }
+            | Effect::FindItem { .. }
             | Effect::CountMatches(_)
             | Effect::CountMarked(_)
             | Effect::LoadFacets
@@ -107,6 +109,12 @@ impl<'a> Runner<'a> {
                 })
             }
             Effect::LoadTally => store.tally(self.campaign).map(Msg::TallyLoaded),
+            Effect::LoadPlace => store
+                .place(self.campaign, &self.actor)
+                .map(Msg::PlaceLoaded),
+            Effect::SavePlace(text) => store
+                .save_place(self.campaign, &self.actor, &text)
+                .map(|()| Msg::Maintained),
             Effect::LoadDraft(item) => store
                 .draft(self.campaign, &self.actor, item)
                 .map(|note| Msg::DraftLoaded { item, note }),
@@ -271,6 +279,33 @@ pub fn read(
                 direction,
                 select,
             }),
+        Effect::FindUndecided {
+            view,
+            undecided,
+            from,
+            direction,
+        } => store
+            .page(&undecided, Some(from), direction, false, 1)
+            .map(|rows| Msg::Found {
+                query: view,
+                seek: Seek::Undecided(direction),
+                rank: rows.first().map(|r| r.rank),
+            }),
+        Effect::FindItem { query, item, keep } => store.item_row(campaign, item).and_then(|row| {
+            let shown = match &row {
+                Some(_) => !store.matching_among(&query, &[item])?.is_empty(),
+                None => false,
+            };
+            Ok(Msg::Found {
+                query,
+                seek: Seek::Item {
+                    item,
+                    keep,
+                    in_campaign: row.is_some(),
+                },
+                rank: row.filter(|_| shown).map(|r| r.rank),
+            })
+        }),
         Effect::CountMatches(query) => store
             .count_items(&query)
             .map(|count| Msg::Counted { query, count }),

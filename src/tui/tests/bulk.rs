@@ -241,7 +241,7 @@ fn bulk_undo_and_bulk_reassign() {
     assert_eq!(console.app.tally.revoked, 0);
 
     console.send(ch('*'));
-    console.send(ch('g'));
+    console.send(ch('o'));
     console.type_text("t.nguyen@northwind.example.com\nhis team now");
     console.send(ctrl('s'));
     assert!(console.draw().contains("reassigned 6 marked items"));
@@ -314,7 +314,7 @@ fn capital_u_undoes_my_last_action_a_bulk_one_included_naming_it() {
     );
 
     let first = console.current().id;
-    console.send(ch('g'));
+    console.send(ch('o'));
     console.type_text("t.nguyen@northwind.example.com\nhis team now");
     console.send(ctrl('s'));
     contractors(&mut console);

@@ -106,7 +106,7 @@ fn ctrl_c_in_the_editor_quits_keeping_the_draft_and_ctrl_d_throws_it_away_after_
 fn a_paste_arrives_whole_and_a_one_line_field_takes_it_on_one_line() {
     let (mut store, campaign) = sample_store();
     let mut console = Console::open(&mut store, &campaign, (80, 24));
-    console.send(ch('g'));
+    console.send(ch('o'));
     console.send(Msg::Paste("someone\r\n@example.com".into()));
     console.send(key(KeyCode::Tab));
     let Mode::Editor(editor) = &console.app.mode else {

@@ -2,11 +2,10 @@
 //! Decisions start here and continue in `decide`.
 
 use super::{
-    decide, marked_rows, move_selection, panels, recount, reload, remediation, show_view,
-    text_field,
+    decide, marked_rows, move_selection, panels, recount, reload, remediation, text_field,
 };
 use crate::domain::{DecisionKind, Field, Filter};
-use crate::store::{ItemId, ItemQuery, Selection};
+use crate::store::{ItemId, ItemQuery, PageDirection, Selection};
 use crate::tui::action::Action;
 use crate::tui::app::{App, FilterPanel, Marks, Mode, SearchBox, Status, Step, View};
 use crate::tui::keymap::{self, ModeKind};
@@ -26,6 +25,15 @@ pub(super) fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         | Action::PageUp
         | Action::First
         | Action::Last => move_selection(app, action),
+        Action::NextUndecided => find_undecided(app, PageDirection::Forward),
+        Action::PreviousUndecided => find_undecided(app, PageDirection::Backward),
+        Action::GoTo => {
+            let mut field = text_field(app, vec![String::new()]);
+            field.set_cursor_line_style(ratatui::style::Style::default());
+            field.set_placeholder_text("an item id, as screens and reports quote it");
+            app.mode = Mode::GoTo(Box::new(field));
+            vec![]
+        }
         Action::ScrollDetailDown => {
             panels::scroll_detail(app, true);
             vec![]
@@ -98,14 +106,16 @@ pub(super) fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
                 app.status = Some(Status::Info("no search or filter to clear".into()));
                 return vec![];
             }
+            let kept = app.queue.current().map(|r| r.id);
             app.set_view(View {
                 mine: app.view.mine,
                 ..View::default()
             });
             app.status = Some(Status::Info("search and filters cleared".into()));
-            show_view(app)
+            keep_or_show(app, kept)
         }
         Action::ToggleScope => {
+            let kept = app.queue.current().map(|r| r.id);
             app.set_view(View {
                 mine: !app.view.mine,
                 ..app.view.clone()
@@ -115,7 +125,7 @@ pub(super) fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             } else {
                 "showing every item of the campaign".to_string()
             }));
-            show_view(app)
+            keep_or_show(app, kept)
         }
         Action::Dashboard => {
             app.mode = Mode::Dashboard;
@@ -152,12 +162,34 @@ pub(super) fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             app.mode = Mode::Help { scroll: 0 };
             vec![]
         }
-        Action::Quit => {
-            app.quit = true;
-            vec![]
-        }
+        Action::Quit => vec![super::quit(app)],
         _ => vec![],
     }
+}
+
+/// The nearest undecided item of the view past the selected one.
+fn find_undecided(app: &mut App, direction: PageDirection) -> Vec<Effect> {
+    let Some(from) = app.queue.current().map(|r| r.rank) else {
+        app.status = Some(Status::Info("nothing in view".into()));
+        return vec![];
+    };
+    let mut undecided = app.query.clone();
+    undecided
+        .filters
+        .push(Filter::new(Field::State, vec!["undecided".into()]));
+    vec![Effect::FindUndecided {
+        view: app.query.clone(),
+        undecided,
+        from,
+        direction,
+    }]
+}
+
+/// The new view, on the item that was selected if the view still shows
+/// it, else from its top: changing the view should not lose the place.
+fn keep_or_show(app: &mut App, kept: Option<ItemId>) -> Vec<Effect> {
+    app.resume = kept;
+    super::open_view(app)
 }
 
 /// Marks or unmarks the selected item, then moves on, so that a run of

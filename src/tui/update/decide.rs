@@ -335,8 +335,8 @@ pub(super) fn on_editor_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         Some(Action::Cancel) => close_unsaved(app, true),
         Some(Action::Discard) => close_unsaved(app, false),
         Some(Action::Quit) => {
-            let effects = close_unsaved(app, true);
-            app.quit = true;
+            let mut effects = close_unsaved(app, true);
+            effects.push(super::quit(app));
             effects
         }
         Some(Action::NextField) => {

@@ -12,9 +12,9 @@ mod panels;
 mod remediation;
 
 use super::action::Action;
-use super::app::{App, Mode, Status, View};
-use super::message::{Effect, Msg, Select};
-use crate::store::{ItemId, ItemRow, PageDirection};
+use super::app::{App, Mode, Place, Status, View};
+use super::message::{Effect, Msg, Seek, Select};
+use crate::store::{ItemId, ItemQuery, ItemRow, PageDirection};
 use ratatui::crossterm::event::KeyEvent;
 
 /// The effects that fill the screen when the console opens.
@@ -23,6 +23,7 @@ pub fn start() -> Vec<Effect> {
     // whether the reviewer has anything decides the view (see `Assigned`).
     vec![
         Effect::LoadTally,
+        Effect::LoadPlace,
         Effect::CheckAssigned,
         Effect::LoadRemediationCounts,
     ]
@@ -35,6 +36,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             Mode::Editor(_) => decide::on_editor_key(app, key),
             Mode::Confirm(_) => decide::on_confirm_key(app, key),
             Mode::Search(_) => panels::on_search_key(app, key),
+            Mode::GoTo(_) => on_goto_key(app, key),
             Mode::Filter(_) => panels::on_filter_key(app, key),
             Mode::Dashboard => panels::on_dashboard_key(app, key),
             Mode::Lifecycle(_) => lifecycle::on_key(app, key),
@@ -44,6 +46,10 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::Paste(text) => match &mut app.mode {
             Mode::Editor(_) => decide::on_paste(app, &text),
             Mode::Search(_) => panels::on_paste(app, &text),
+            Mode::GoTo(field) => {
+                paste(field, &text, true);
+                vec![]
+            }
             Mode::Lifecycle(screen) => {
                 let single = screen.focused().is_some_and(|i| i.is_single_line());
                 if let Some((_, field)) = screen.fields.get_mut(screen.focus) {
@@ -53,8 +59,20 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             }
             _ => vec![],
         },
+        Msg::Found { query, seek, rank } => on_found(app, query, seek, rank),
         Msg::DraftLoaded { item, note } => decide::on_draft(app, item, note),
-        Msg::Assigned(true) => show_view(app),
+        Msg::PlaceLoaded(text) => {
+            if let Some(place) = text.as_deref().and_then(Place::parse) {
+                app.set_view(View {
+                    mine: place.mine,
+                    filters: place.filters,
+                    search: place.search,
+                });
+                app.resume = place.item.map(ItemId);
+            }
+            vec![]
+        }
+        Msg::Assigned(true) => open_view(app),
         Msg::Assigned(false) => {
             app.opening = false;
             show_everything(app)
@@ -185,7 +203,118 @@ fn show_everything(app: &mut App) -> Vec<Effect> {
         mine: false,
         ..app.view.clone()
     });
-    show_view(app)
+    open_view(app)
+}
+
+/// The view the console opens on, at the kept item when it is in view.
+fn open_view(app: &mut App) -> Vec<Effect> {
+    let Some(item) = app.resume.take() else {
+        return show_view(app);
+    };
+    let mut effects = vec![Effect::FindItem {
+        query: app.query.clone(),
+        item,
+        keep: true,
+    }];
+    effects.extend(recount(app));
+    effects
+}
+
+/// Quitting: where the person is, kept for when they come back.
+fn quit(app: &mut App) -> Effect {
+    app.quit = true;
+    Effect::SavePlace(Place::of(app).to_text())
+}
+
+/// Keys while an item id is typed after `:`.
+fn on_goto_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
+    use super::keymap::{self, ModeKind};
+    let action = keymap::resolve(ModeKind::GoTo, &key);
+    let Mode::GoTo(field) = &mut app.mode else {
+        return vec![];
+    };
+    match action {
+        Some(Action::Cancel) => {
+            app.mode = Mode::Browse;
+            vec![]
+        }
+        Some(Action::Apply) => {
+            let typed = field.lines().join(" ");
+            app.mode = Mode::Browse;
+            let typed = typed.trim().trim_start_matches('#');
+            match typed.parse::<i64>() {
+                Ok(id) if id > 0 => vec![Effect::FindItem {
+                    query: app.query.clone(),
+                    item: ItemId(id),
+                    keep: false,
+                }],
+                _ => {
+                    app.status = Some(Status::Error(format!(
+                        "{:?} is not an item id: type its number, as screens and reports quote it",
+                        typed
+                    )));
+                    vec![]
+                }
+            }
+        }
+        _ => {
+            edit(field, key);
+            vec![]
+        }
+    }
+}
+
+/// Goes to what a seek found: on this page when it is here, else on a
+/// page that starts at it.
+fn on_found(app: &mut App, query: ItemQuery, seek: Seek, rank: Option<i64>) -> Vec<Effect> {
+    if query != app.query {
+        return vec![];
+    }
+    let Some(rank) = rank else {
+        let scope = super::keymap::keys_for(super::keymap::ModeKind::Browse, Action::ToggleScope);
+        let clear = super::keymap::keys_for(super::keymap::ModeKind::Browse, Action::ClearFilters);
+        match seek {
+            Seek::Undecided(direction) => {
+                let way = match direction {
+                    PageDirection::Forward => "after",
+                    PageDirection::Backward => "before",
+                };
+                app.status = Some(Status::Info(format!(
+                    "no undecided item in view {way} this one"
+                )));
+            }
+            Seek::Item { keep: true, .. } => return show_view(app),
+            Seek::Item {
+                item,
+                in_campaign: false,
+                ..
+            } => {
+                app.status = Some(Status::Error(format!(
+                    "item {item} is not in this campaign"
+                )));
+            }
+            Seek::Item { item, .. } => {
+                app.status = Some(Status::Info(format!(
+                    "item {item} is not in this view ({scope} all items, {clear} clears the filters)"
+                )));
+            }
+        }
+        return vec![];
+    };
+    // After a change of view the page on screen is the old view's.
+    let same_view = !matches!(seek, Seek::Item { keep: true, .. });
+    if let Some(at) = app.queue.rows.iter().position(|r| r.rank == rank)
+        && same_view
+    {
+        app.queue.selected = at;
+        return detail_for_selection(app);
+    }
+    vec![Effect::LoadPage {
+        anchor: Some(rank),
+        direction: PageDirection::Forward,
+        inclusive: true,
+        select: Select::AtOrAfter(rank),
+    }]
 }
 
 fn on_page(

@@ -27,7 +27,8 @@ fn or_dash(value: &Option<String>) -> String {
         .unwrap_or_else(|| "—".into())
 }
 
-/// "2026-05-14 (192 days ago)", or "never"/"—" when unknown.
+/// "2026-05-14 (192 days ago)", or "never"/"—" when unknown; the age
+/// counts from `today`, which the detail sets to the campaign's as-of date.
 fn dated(value: &Option<String>, today: NaiveDate, unknown: &str) -> String {
     match value.as_deref().map(Stamp::parse) {
         Some(Ok(stamp)) => format!("{} ({})", stamp.day(), describe_age(stamp.day(), today)),
@@ -123,7 +124,10 @@ fn remediation_line(task: &RemediationTask, theme: &Theme) -> Line<'static> {
 }
 
 pub(super) fn lines<'a>(app: &'a App, d: &'a ItemDetail, theme: &Theme) -> Vec<Line<'a>> {
-    let today = app.today;
+    // The flags' reasons were written counting from the campaign's as-of
+    // date; the fields count from it too, so that one date never reads as
+    // two ages. Said when it is not today.
+    let today = app.campaign.as_of;
     let r = &d.row;
     let mut out = vec![
         Line::from(vec![
@@ -138,6 +142,12 @@ pub(super) fn lines<'a>(app: &'a App, d: &'a ItemDetail, theme: &Theme) -> Vec<L
             or_dash(&d.region)
         )),
     ];
+    if today != app.today {
+        out.push(Line::styled(
+            format!("Days ago as of {today}, the campaign's as-of date"),
+            theme.dim(),
+        ));
+    }
     if d.findings.is_empty() {
         out.push(Line::styled("No risk flags.", theme.good()));
     }

@@ -2,6 +2,7 @@
 //! the event loop resolves keys with, so it cannot drift from behaviour.
 
 use super::{Theme, centered, wrapped_height};
+use crate::domain::Flag;
 use crate::tui::action::Action;
 use crate::tui::keymap::{MODES, ModeKind, TEXT_KEYS, help_for, keys_for};
 use ratatui::Frame;
@@ -37,6 +38,15 @@ pub fn lines(theme: &Theme) -> Vec<Line<'static>> {
     }
     out.push(Line::default());
     out.push(Line::styled(TEXT_KEYS, theme.dim()));
+    // The queue has room for three letters a flag; this says what they mean.
+    out.push(Line::default());
+    out.push(Line::styled("Flags in the queue", theme.heading()));
+    for flag in Flag::ALL {
+        out.push(Line::from(vec![
+            Span::styled(format!("  {:<KEYS_WIDTH$}", flag.code()), theme.title()),
+            Span::raw(flag.label()),
+        ]));
+    }
     out
 }
 

@@ -69,6 +69,7 @@ pub fn render(app: &App, frame: &mut Frame<'_>) {
         Mode::Help { scroll } => help::render(*scroll, &theme, frame),
         Mode::Browse
         | Mode::Search(_)
+        | Mode::GoTo(_)
         | Mode::Dashboard
         | Mode::Lifecycle(_)
         | Mode::Remediation(_) => {}

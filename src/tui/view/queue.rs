@@ -10,6 +10,39 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Borders, Cell, Row, Table, TableState};
 
+/// What to do when the view is empty, which is where a reviewer lands
+/// once their part is decided: the next step, then the ways to see more.
+fn empty_view_hint(app: &App) -> String {
+    use crate::domain::CampaignState;
+    use crate::tui::action::Action;
+    use crate::tui::keymap::{ModeKind, keys_for};
+    let key = |a| keys_for(ModeKind::Browse, a);
+    let mut steps = Vec::new();
+    if app.campaign.state == CampaignState::Open {
+        steps.push(format!(
+            "{} signs off when your part is done",
+            key(Action::SignOff)
+        ));
+    }
+    if app.view.is_narrowed() {
+        steps.push(format!(
+            "{} clears the search and filters",
+            key(Action::ClearFilters)
+        ));
+    }
+    steps.push(format!(
+        "{} shows {}",
+        key(Action::ToggleScope),
+        if app.view.mine {
+            "all items of the campaign"
+        } else {
+            "only your items"
+        }
+    ));
+    steps.push(format!("{} the dashboard", key(Action::Dashboard)));
+    format!("No items in this view. {}.", steps.join("; "))
+}
+
 /// The state of an item as a symbol and a word, never colour alone.
 pub fn state_cell(decision: Option<DecisionKind>) -> String {
     let symbol = match decision {
@@ -56,17 +89,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
         .title(Line::styled(" Queue · riskiest first ", theme.title()))
         .title_bottom(Line::from(position(app)).right_aligned());
     if app.queue.rows.is_empty() {
-        let hint = format!(
-            "No items in this view. {} clears the search and filters; {} switches between my items and all items.",
-            crate::tui::keymap::keys_for(
-                crate::tui::keymap::ModeKind::Browse,
-                crate::tui::action::Action::ClearFilters
-            ),
-            crate::tui::keymap::keys_for(
-                crate::tui::keymap::ModeKind::Browse,
-                crate::tui::action::Action::ToggleScope
-            ),
-        );
+        let hint = empty_view_hint(app);
         frame.render_widget(
             ratatui::widgets::Paragraph::new(hint)
                 .wrap(ratatui::widgets::Wrap { trim: true })

@@ -152,6 +152,26 @@ pub fn render_view_line(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: R
         frame.render_widget(Paragraph::new(Span::styled(hint, theme.dim())), hints);
         return;
     }
+    if let Mode::GoTo(field) = &app.mode {
+        let hint = format!(
+            " {} go · {} cancel ",
+            keys_for(ModeKind::GoTo, Action::Apply),
+            keys_for(ModeKind::GoTo, Action::Cancel),
+        );
+        let [label, field_area, hints] = Layout::horizontal([
+            Constraint::Length(15),
+            Constraint::Min(10),
+            Constraint::Length(hint.chars().count() as u16),
+        ])
+        .areas(area);
+        frame.render_widget(
+            Paragraph::new(Span::styled(" Go to item :", theme.heading())),
+            label,
+        );
+        frame.render_widget(&**field, field_area);
+        frame.render_widget(Paragraph::new(Span::styled(hint, theme.dim())), hints);
+        return;
+    }
     let mut spans = vec![Span::styled(" View: ", theme.heading())];
     spans.push(Span::raw(view_words(app).join(" · ")));
     if !app.marks.is_empty() {
