@@ -158,10 +158,12 @@ pub struct EarlierDecision {
     pub actor: Option<String>,
     pub at: Option<String>,
     pub note: Option<String>,
+    /// The decision was the campaign's close action, not a review.
+    pub close_action: bool,
 }
 
 const EARLIER_SELECT: &str = "SELECT c.name, p.id, s.decision, coalesce(s.assignee, p.reviewer),
-        d.actor, d.at, d.note
+        d.actor, d.at, d.note, coalesce(json_extract(d.body, '$.close_action') IS NOT NULL, 0)
     FROM item p JOIN campaign c ON c.id = p.campaign
     LEFT JOIN item_state s ON s.item = p.id
     LEFT JOIN event d ON d.seq = s.decided_event";
@@ -175,6 +177,7 @@ fn read_earlier(r: &Row<'_>) -> rusqlite::Result<EarlierDecision> {
         actor: r.get(4)?,
         at: r.get(5)?,
         note: r.get(6)?,
+        close_action: r.get(7)?,
     })
 }
 

@@ -226,3 +226,44 @@ fn decide_where_records_one_bulk_decision_on_exactly_the_expected_items() {
     assert_eq!(bulk.to_string(), m, "recorded as bulk");
     assert!(sandbox.ok(&["verify"]).contains("audit chain intact"));
 }
+
+/// An item nobody reviewed, kept by the close action, reads as that in the
+/// next campaign, not as a review.
+#[test]
+fn a_close_action_shows_as_one_in_the_next_campaign() {
+    let sandbox = Sandbox::with_campaign();
+    let show = sandbox.json(&["campaign", "show", "Q4", "--json"]);
+    let unsigned = show["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["owners_part"] == false)
+        .count()
+        .to_string();
+    let items = show["items"].to_string();
+    sandbox.ok(&[
+        "signoff",
+        "Q4",
+        "--final",
+        "--note",
+        &format!("{items} undecided"),
+        "--accept-unsigned",
+        &unsigned,
+        "--accept-undecided",
+        &items,
+    ]);
+    sandbox.ok(&["close", "Q4"]);
+    sandbox.ok(&[
+        "campaign",
+        "new",
+        "Q1",
+        "--due",
+        "2027-03-31",
+        "--as-of",
+        "2026-11-01",
+    ]);
+    let q1 = sandbox.json(&["items", "Q1", "--json"]);
+    let previous = &q1[0]["previous"];
+    assert_eq!(previous["campaign"], "Q4", "{previous}");
+    assert_eq!(previous["close_action"], true, "{previous}");
+}

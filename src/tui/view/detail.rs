@@ -78,6 +78,17 @@ pub fn controls_text(flag: Flag) -> Result<String, String> {
 
 /// An earlier outcome: "⧗ exception by X (reviewer Y)".
 fn outcome(e: &EarlierDecision) -> String {
+    if e.close_action {
+        // Nobody reviewed it: the close gave it the campaign's close action.
+        let what = match e.decision {
+            Some(crate::domain::DecisionKind::Revoke) => "✗ revoked",
+            _ => "✓ kept",
+        };
+        return match &e.at {
+            Some(at) => format!("{what} by the close action on {}", short_day(at)),
+            None => format!("{what} by the close action"),
+        };
+    }
     let mut text = super::queue::state_cell(e.decision);
     if let Some(actor) = &e.actor {
         text.push_str(&format!(" by {}", sanitize(actor)));
@@ -403,8 +414,26 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
 
 #[cfg(test)]
 mod tests {
-    use super::{controls_text, framework_prefix};
-    use crate::domain::Flag;
+    use super::{EarlierDecision, controls_text, framework_prefix, outcome};
+    use crate::domain::{DecisionKind, Flag};
+    use crate::store::ItemId;
+
+    #[test]
+    fn a_close_action_reads_as_one_not_as_a_review() {
+        let mut e = EarlierDecision {
+            campaign: "Q3".into(),
+            item: ItemId(7),
+            decision: Some(DecisionKind::Attest),
+            reviewer: "a@x".into(),
+            actor: Some("owner@x".into()),
+            at: Some("2026-09-30T10:00:00.000Z".into()),
+            note: None,
+            close_action: true,
+        };
+        assert_eq!(outcome(&e), "✓ kept by the close action on 2026-09-30");
+        e.close_action = false;
+        assert!(outcome(&e).contains("by owner@x"), "{}", outcome(&e));
+    }
 
     #[test]
     fn controls_read_compactly_grouped_by_framework() {
