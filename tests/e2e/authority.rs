@@ -2,21 +2,12 @@
 //! register (all-or-nothing, audited), switching to shared mode, who acts
 //! and how that was established, and who may decide an item.
 
-use crate::util::{REVIEWER, Sandbox};
+use crate::util::{REVIEWER, Sandbox, os_account};
 use rusqlite::Connection;
 
 const ANNA: &str = "a.kowalski@northwind.example.com";
 const KEY: &str =
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEwPfk5oJSAN6n5b7Tz3sR0K6K0bGv8+4qVfPzpr2wP3 dana@laptop";
-
-/// The OS account the tests run as, as the system names it.
-fn os_account() -> String {
-    let out = std::process::Command::new("id")
-        .arg("-un")
-        .output()
-        .unwrap();
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
 
 /// The latest event's actor, how it was established, and its body.
 fn last_event(sandbox: &Sandbox) -> (String, String, String) {

@@ -2,20 +2,11 @@
 //! person, reminders, escalation past due, cancelling a campaign, and
 //! self-reviews routed away from the identity.
 
-use crate::util::{REVIEWER, Sandbox, fixture};
+use crate::util::{REVIEWER, Sandbox, fixture, os_account};
 use rusqlite::Connection;
 
 const ANNA: &str = "a.kowalski@northwind.example.com";
 const TOM: &str = "t.nguyen@northwind.example.com";
-
-/// The OS account the tests run as, as the system names it.
-fn os_account() -> String {
-    let out = std::process::Command::new("id")
-        .arg("-un")
-        .output()
-        .unwrap();
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
 
 /// Makes the database shared, with the test's OS account established as
 /// REVIEWER, an admin.
