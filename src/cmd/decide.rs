@@ -44,6 +44,14 @@ pub fn run(args: DecideArgs, env: &Env) -> Result<()> {
             )
             .into());
         }
+        (None, false, Some(_)) if args.overriding => {
+            // An override is one item's, with a note saying why for it.
+            return Err(UsageError(
+                "--override decides one ITEM; --where decides only the acting reviewer's items"
+                    .into(),
+            )
+            .into());
+        }
         (Some(_), true, Some(_)) => {
             return Err(UsageError("--expect goes with --where".into()).into());
         }

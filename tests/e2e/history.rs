@@ -169,6 +169,21 @@ fn decide_where_records_one_bulk_decision_on_exactly_the_expected_items() {
         &[
             "decide",
             "Q4",
+            "--where",
+            "flag=dormant",
+            "revoke",
+            "--override",
+            "--note",
+            "x",
+            "--expect",
+            &n.to_string(),
+        ],
+    );
+    sandbox.fails(
+        2,
+        &[
+            "decide",
+            "Q4",
             "5",
             "attest",
             "--where",
