@@ -31,6 +31,8 @@ pub enum Field {
     State,
     Reviewer,
     Recommendation,
+    /// The item's grant against the previous campaign of its scope.
+    Since,
 }
 
 impl Field {
@@ -53,6 +55,7 @@ impl Field {
         Field::State,
         Field::Reviewer,
         Field::Recommendation,
+        Field::Since,
     ];
 
     pub fn name(self) -> &'static str {
@@ -75,6 +78,7 @@ impl Field {
             Field::State => "state",
             Field::Reviewer => "reviewer",
             Field::Recommendation => "recommendation",
+            Field::Since => "since",
         }
     }
 
@@ -82,8 +86,14 @@ impl Field {
     pub fn is_item_only(self) -> bool {
         matches!(
             self,
-            Field::Flag | Field::State | Field::Reviewer | Field::Recommendation
+            Field::Flag | Field::State | Field::Reviewer | Field::Recommendation | Field::Since
         )
+    }
+
+    /// Item fields a campaign's scope may use too: creation works them out
+    /// for each grant as it assesses it, before the grant becomes an item.
+    pub fn is_assessed(self) -> bool {
+        matches!(self, Field::Flag | Field::Since)
     }
 
     fn check(self, value: &str) -> Result<(), String> {
@@ -101,6 +111,10 @@ impl Field {
                 format!("{value:?} is not a state: use one of {}", STATES.join(", "))
             }),
             Field::Recommendation => value.parse::<Recommendation>().map(drop),
+            Field::Since => SINCE
+                .contains(&value)
+                .then_some(())
+                .ok_or_else(|| format!("{value:?} is not new, changed or unchanged")),
             _ => Ok(()),
         }
     }
@@ -115,6 +129,9 @@ pub const STATES: &[&str] = &[
     "exception",
     "reassigned",
 ];
+
+/// How an item's grant compares with the previous campaign of its scope.
+pub const SINCE: &[&str] = &["new", "changed", "unchanged"];
 
 impl FromStr for Field {
     type Err = String;

@@ -421,7 +421,7 @@ fn a_scope_on_a_field_of_reviews_is_refused_with_its_field() {
     let mut store = Store::open_in_memory().unwrap();
     testing::import(&mut store, testing::SAMPLE);
     let spec = super::NewCampaign {
-        scope: vec![Filter::parse("flag=dormant").unwrap()],
+        scope: vec![Filter::parse("state=undecided").unwrap()],
         ..testing::new_campaign("Q4", "2026-11-22")
     };
     let refused = store.create_campaign(&spec).unwrap_err();
@@ -434,7 +434,77 @@ fn a_scope_on_a_field_of_reviews_is_refused_with_its_field() {
     );
     assert_eq!(
         refused.to_string(),
-        "--where flag: a campaign's scope can only use register fields"
+        "--where state: a campaign's scope can use the register's fields, flag and since; \
+         state exists only once the campaign's items are there \
+         (`recert items --where state=…` filters them)"
     );
     assert!(store.campaigns().unwrap().is_empty());
+}
+
+/// Grants (system/identity/entitlement) of a campaign's items, with whether
+/// `flag` is set on each.
+fn grants_with(store: &Store, name: &str, flag: crate::domain::Flag) -> Vec<(String, bool)> {
+    let campaign = store.campaign(name).unwrap();
+    let query = crate::store::ItemQuery {
+        campaign: campaign.id,
+        ..Default::default()
+    };
+    let mut found = Vec::new();
+    store
+        .for_each_item(&query, |row| {
+            let key = format!("{}/{}/{}", row.system, row.identity_id, row.entitlement);
+            found.push((key, row.flags.contains(flag)));
+            Ok(())
+        })
+        .unwrap();
+    found.sort();
+    found
+}
+
+#[test]
+fn a_scope_narrows_by_flag_and_by_what_changed_since_the_last_campaign() {
+    use crate::domain::Flag;
+    let mut store = Store::open_in_memory().unwrap();
+    testing::import(&mut store, testing::SAMPLE);
+    let scoped = |name: &str, filters: &[&str]| super::NewCampaign {
+        scope: filters.iter().map(|f| Filter::parse(f).unwrap()).collect(),
+        ..testing::new_campaign(name, "2026-11-22")
+    };
+    store.create_campaign(&scoped("All", &[])).unwrap();
+    let all = grants_with(&store, "All", Flag::Dormant);
+    let dormant: Vec<_> = all.iter().filter(|(_, d)| *d).cloned().collect();
+    assert!(!dormant.is_empty() && dormant.len() < all.len());
+    store
+        .create_campaign(&scoped("Dormant", &["flag=dormant"]))
+        .unwrap();
+    assert_eq!(grants_with(&store, "Dormant", Flag::Dormant), dormant);
+    // Two flags in one filter: either; two filters: both.
+    store
+        .create_campaign(&scoped("Either", &["flag=dormant,privileged"]))
+        .unwrap();
+    let either = grants_with(&store, "Either", Flag::Dormant).len();
+    assert!(either > dormant.len(), "{either}");
+    store
+        .create_campaign(&scoped("Both", &["flag=dormant", "flag=privileged"]))
+        .unwrap();
+    assert!(
+        grants_with(&store, "Both", Flag::Dormant)
+            .iter()
+            .all(|(_, d)| *d)
+    );
+    assert!(grants_with(&store, "Both", Flag::Dormant).len() < dormant.len());
+
+    // Nothing changed since "All", the last campaign of the unfiltered scope.
+    store
+        .create_campaign(&scoped("New", &["since=new,changed"]))
+        .unwrap();
+    assert_eq!(store.campaign("New").unwrap().items, 0);
+    store
+        .create_campaign(&scoped("Same", &["since=unchanged"]))
+        .unwrap();
+    assert_eq!(grants_with(&store, "Same", Flag::Dormant), all);
+    assert_eq!(
+        store.campaign("Same").unwrap().previous.as_deref(),
+        Some("All")
+    );
 }

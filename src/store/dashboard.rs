@@ -51,7 +51,7 @@ pub struct Facet {
 }
 
 /// The fields the filter panel offers, in its order.
-pub const FACET_FIELDS: [Field; 9] = [
+pub const FACET_FIELDS: [Field; 10] = [
     Field::Relationship,
     Field::Kind,
     Field::Tenant,
@@ -61,6 +61,7 @@ pub const FACET_FIELDS: [Field; 9] = [
     Field::Flag,
     Field::State,
     Field::Reviewer,
+    Field::Since,
 ];
 
 /// More values than a person would scroll through; the command line's
@@ -154,7 +155,7 @@ impl Store {
         let (first, last) = item_range(&self.conn, campaign)?;
         let mut stmt = self.conn.prepare(&format!(
             "SELECT {EFFECTIVE_RELATIONSHIP}, idn.kind, idn.tenant, idn.region, e.environment,
-                    e.system, i.flags, s.decision, coalesce(s.assignee, i.reviewer)
+                    e.system, i.flags, s.decision, coalesce(s.assignee, i.reviewer), i.since
              FROM item i{ITEM_JOINS} WHERE i.id BETWEEN ?1 AND ?2"
         ))?;
         let mut rows = stmt.query([first, last])?;
@@ -198,6 +199,12 @@ fn facet(field: Field, counts: BTreeMap<String, u64>) -> Facet {
         Field::Flag => values.sort_by_key(|(name, _)| Flag::from_name(name)),
         Field::State => values.sort_by_key(|(name, _)| {
             crate::domain::filter::STATES
+                .iter()
+                .position(|s| s == name)
+                .unwrap_or(usize::MAX)
+        }),
+        Field::Since => values.sort_by_key(|(name, _)| {
+            crate::domain::filter::SINCE
                 .iter()
                 .position(|s| s == name)
                 .unwrap_or(usize::MAX)
@@ -319,6 +326,8 @@ mod tests {
             .collect();
         assert!(order.iter().all(Option::is_some));
         assert!(order.windows(2).all(|w| w[0] < w[1]), "flag order");
+        let since = facets.iter().find(|f| f.field == Field::Since).unwrap();
+        assert_eq!(since.values, vec![("new".to_string(), 30)]);
     }
 
     #[test]

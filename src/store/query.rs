@@ -50,7 +50,8 @@ fn column(field: Field, target: Target) -> Option<&'static str> {
         TechnicalOwner => EFFECTIVE_TECHNICAL_OWNER,
         Reviewer if matches!(target, Target::Items { .. }) => "coalesce(s.assignee, i.reviewer)",
         Recommendation if matches!(target, Target::Items { .. }) => "i.recommendation",
-        Flag | State | Reviewer | Recommendation => return None,
+        Since if matches!(target, Target::Items { .. }) => "i.since",
+        Flag | State | Reviewer | Recommendation | Since => return None,
     })
 }
 

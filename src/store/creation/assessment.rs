@@ -6,8 +6,9 @@ use super::evidence::{GRANT_EVIDENCE, IDENTITY_HEAD, PARTS, Part, at, cell, iden
 use super::surroundings::{IdentityPart, IdentityRow, Surroundings};
 use super::{Pending, Since, Split};
 use crate::audit;
-use crate::domain::Stamp;
+use crate::domain::filter::Field;
 use crate::domain::insight::{self, Context, Subject};
+use crate::domain::{Filter, Flag, FlagSet, Stamp};
 use crate::rules::Refusal;
 use crate::store::Result;
 use crate::store::campaigns::{EVIDENCE, ItemContext, NewCampaign, item_hash};
@@ -79,6 +80,7 @@ struct Known<'a> {
 /// one after the other.
 struct Assessor<'a> {
     spec: &'a NewCampaign,
+    narrowing: &'a Narrowing,
     around: &'a Surroundings,
     reviewers: Vec<String>,
     interned: HashMap<String, u32>,
@@ -88,9 +90,14 @@ struct Assessor<'a> {
 }
 
 impl<'a> Assessor<'a> {
-    fn new(spec: &'a NewCampaign, around: &'a Surroundings) -> Assessor<'a> {
+    fn new(
+        spec: &'a NewCampaign,
+        narrowing: &'a Narrowing,
+        around: &'a Surroundings,
+    ) -> Assessor<'a> {
         Assessor {
             spec,
+            narrowing,
             around,
             reviewers: Vec::new(),
             interned: HashMap::new(),
@@ -172,7 +179,8 @@ impl<'a> Assessor<'a> {
     }
 
     /// Assesses one row of the scope query; `None` for a grant whose
-    /// identity has no current version (which the scope's join leaves out).
+    /// identity has no current version (which the scope's join leaves out),
+    /// or whose flags or comparison the scope's `flag=` or `since=` leave out.
     fn assess(&mut self, row: &[ValueRef<'_>; SCAN_WIDTH]) -> Result<Option<Pending>> {
         let spec = self.spec;
         let around = self.around;
@@ -215,7 +223,6 @@ impl<'a> Assessor<'a> {
             [owners[0], owners[1], Some(&spec.owner)],
         );
         let reviewer = &*reviewer;
-        let reviewer_index = self.reviewer_index(reviewer);
         let lapsed_exception = around.lapsed.get(&grant).copied();
         let subject = Subject {
             identity_id: known.identity_id,
@@ -240,6 +247,19 @@ impl<'a> Assessor<'a> {
             lapsed_exception,
         };
         let flags = insight::flags(&subject, &ctx);
+        let versions = [Some(entitlement), Some(identity), register];
+        let (since, previous) = match around.previous.get(&grant) {
+            None => (Since::New, None),
+            Some((item, seen)) if *seen == versions => (Since::Unchanged, Some(*item)),
+            Some((item, _)) => (Since::Changed, Some(*item)),
+        };
+        if !self.narrowing.admits(flags.bits(), since) {
+            // Still the identity of the next row, most likely.
+            self.last_identity = Some(known);
+            return Ok(None);
+        }
+        // Interned only for the items kept: a reviewer of none is no reviewer.
+        let reviewer_index = self.reviewer_index(reviewer);
         let (score, recommendation) = insight::score(flags, &spec.policy);
         let context = match lapsed_exception {
             None => known.context.clone(),
@@ -252,12 +272,6 @@ impl<'a> Assessor<'a> {
                     serde_json::to_string(&context).unwrap_or_default(),
                 ))
             }
-        };
-        let versions = [Some(entitlement), Some(identity), register];
-        let (since, previous) = match around.previous.get(&grant) {
-            None => (Since::New, None),
-            Some((item, seen)) if *seen == versions => (Since::Unchanged, Some(*item)),
-            Some((item, _)) => (Since::Changed, Some(*item)),
         };
         let mut pending = Pending {
             hash: [0; 32],
@@ -315,6 +329,69 @@ impl<'a> Assessor<'a> {
     }
 }
 
+/// What a scope's `flag=` and `since=` filters keep, known only once a
+/// grant is assessed: each `flag=` filter a mask of which one flag must be
+/// set (filters AND, a filter's values OR), `since=` the comparisons
+/// allowed. Without them it admits everything, at the cost of a compare.
+#[derive(Debug, Default)]
+pub(super) struct Narrowing {
+    flags: Vec<u32>,
+    /// Bit per [`Since`]: set, the comparison is allowed.
+    since: u8,
+}
+
+const EVERY_SINCE: u8 = 0b111;
+
+fn since_bit(since: Since) -> u8 {
+    match since {
+        Since::New => 1,
+        Since::Changed => 2,
+        Since::Unchanged => 4,
+    }
+}
+
+impl Narrowing {
+    /// Splits a scope into what the assessment narrows and the filters on
+    /// the register, which the scan's SQL applies.
+    pub(super) fn of(scope: &[Filter]) -> (Narrowing, Vec<Filter>) {
+        let mut narrowing = Narrowing {
+            flags: Vec::new(),
+            since: EVERY_SINCE,
+        };
+        let mut register = Vec::new();
+        for filter in scope {
+            match filter.field {
+                Field::Flag => narrowing.flags.push(
+                    filter
+                        .values
+                        .iter()
+                        .filter_map(|v| Flag::from_name(v))
+                        .fold(0, |mask, flag| mask | FlagSet::mask(flag)),
+                ),
+                Field::Since => {
+                    let allowed = filter
+                        .values
+                        .iter()
+                        .map(|v| match v.as_str() {
+                            "new" => since_bit(Since::New),
+                            "changed" => since_bit(Since::Changed),
+                            "unchanged" => since_bit(Since::Unchanged),
+                            _ => 0,
+                        })
+                        .fold(0, |a, b| a | b);
+                    narrowing.since &= allowed;
+                }
+                _ => register.push(filter.clone()),
+            }
+        }
+        (narrowing, register)
+    }
+
+    fn admits(&self, flags: u32, since: Since) -> bool {
+        self.since & since_bit(since) != 0 && self.flags.iter().all(|mask| flags & mask != 0)
+    }
+}
+
 /// Assesses every in-scope grant; returns the items, each with the hash
 /// of what it will hold.
 pub(super) fn compute_items(
@@ -323,19 +400,24 @@ pub(super) fn compute_items(
     spec: &NewCampaign,
     around: &Surroundings,
 ) -> Result<Items> {
-    let mut sql = scope_sql(!spec.scope.is_empty());
+    let (narrowing, register) = Narrowing::of(&spec.scope);
+    let mut sql = scope_sql(!register.is_empty());
     let mut values = Vec::new();
-    push_filters(&spec.scope, Target::Register, &mut sql, &mut values).map_err(|field| {
+    push_filters(&register, Target::Register, &mut sql, &mut values).map_err(|field| {
         Refusal::invalid(
             "where",
-            format!("--where {field}: a campaign's scope can only use register fields"),
+            format!(
+                "--where {field}: a campaign's scope can use the register's fields, flag and \
+                 since; {field} exists only once the campaign's items are there \
+                 (`recert items --where {field}=…` filters them)"
+            ),
         )
     })?;
     // Unscoped, the scan is cut into ranges of grant ids read side by
     // side. A scope's filters can make SQLite start from an index on the
     // identities instead, and every range would then repeat that walk:
     // a scoped campaign is read in one go.
-    let pieces: Vec<Option<(i64, i64)>> = if spec.scope.is_empty() {
+    let pieces: Vec<Option<(i64, i64)>> = if register.is_empty() {
         let (lo, hi): (Option<i64>, Option<i64>) = readers.main().query_row(
             "SELECT (SELECT min(id) FROM entitlement), (SELECT max(id) FROM entitlement)",
             [],
@@ -357,7 +439,7 @@ pub(super) fn compute_items(
     };
     sql.push_str(" ORDER BY e.id");
     let assessed = readers.run(&pieces, |conn, grants| {
-        Assessor::new(spec, around).scan(conn, &sql, &values, *grants)
+        Assessor::new(spec, &narrowing, around).scan(conn, &sql, &values, *grants)
     })?;
     // One list of reviewers for all the pieces. The pieces themselves
     // stay where they are: gathering them into one vector would hold two

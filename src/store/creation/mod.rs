@@ -181,7 +181,7 @@ impl Store {
                 .map(Filter::to_string)
                 .collect();
             let scope_json = serde_json::to_string(&scope).unwrap_or_default();
-            let previous = previous_of_scope(tx, &scope)?;
+            let previous = previous_of_scope(tx, &baseline(&scope))?;
             // Everything is read before anything is written, so helpers on
             // other connections see what this transaction sees.
             let readers = Readers::new(tx, split.helpers);
@@ -257,6 +257,18 @@ impl Store {
         })
         .and_then(|id| self.campaign_by_id(id))
     }
+}
+
+/// The scope a campaign is compared with: its own without `since=`, which
+/// selects by that very comparison. So `relationship=contractor
+/// since=changed` is what changed since the last `relationship=contractor`
+/// campaign, and its items' outcomes are that campaign's.
+fn baseline(scope: &[String]) -> Vec<String> {
+    scope
+        .iter()
+        .filter(|f| !f.starts_with("since="))
+        .cloned()
+        .collect()
 }
 
 /// The latest campaign, not cancelled, whose scope is `scope` in canonical

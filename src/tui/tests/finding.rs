@@ -236,3 +236,19 @@ fn choosing_reviewers_in_the_panel_shows_their_items_not_only_mine() {
     );
     assert!(console.draw().contains("all items · reviewer=m.santos"));
 }
+
+#[test]
+fn the_panel_narrows_to_what_is_new_since_the_last_campaign() {
+    let (mut store, campaign) = sample_store();
+    let mut console = Console::open(&mut store, &campaign, (160, 48));
+    let before = console.app.matching_count();
+    console.send(ch('f'));
+    // The first campaign of its scope: everything in it is new.
+    let since = &console.app.facets.as_ref().unwrap();
+    let since = since.iter().find(|f| f.field == Field::Since).unwrap();
+    assert_eq!(since.values, vec![("new".to_string(), 30)]);
+    choose(&mut console, Field::Since, "new");
+    console.send(key(KeyCode::Enter));
+    assert_eq!(console.app.matching_count(), before);
+    assert!(console.draw().contains("since=new"));
+}
