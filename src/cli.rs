@@ -178,6 +178,14 @@ pub enum CampaignCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Scopes reviewed before, their last campaign and when the next is due; exit 1 if one is overdue
+    Due {
+        /// Only scopes due within this many days (overdue ones always)
+        #[arg(long, value_name = "DAYS")]
+        within: Option<u32>,
+        #[arg(long)]
+        json: bool,
+    },
     /// End a campaign made by mistake (its owner or an admin; audited): it takes no more decisions
     Cancel {
         name: String,
@@ -313,18 +321,21 @@ pub struct CampaignNewArgs {
     /// Due date, YYYY-MM-DD
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub due: String,
-    /// Scope filter FIELD=V[,V…]; repeat to combine
+    /// Scope filter FIELD=V[,V…]; repeat to combine [default: everything, or the --like campaign's scope]
     #[arg(long = "where", value_name = "FIELD=V[,V…]")]
     pub filters: Vec<String>,
-    /// Who reviews each item: sponsor, business_owner, technical_owner or fixed:EMAIL
-    #[arg(long, default_value = "sponsor")]
-    pub reviewer_rule: String,
+    /// Who reviews each item: sponsor, business_owner, technical_owner or fixed:EMAIL [default: sponsor, or the --like campaign's]
+    #[arg(long)]
+    pub reviewer_rule: Option<String>,
     /// Evaluate insights as of this day [default: today]
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub as_of: Option<String>,
-    /// What undecided items get at close
-    #[arg(long, default_value = "keep", value_parser = ["keep", "revoke", "recommendation"])]
-    pub on_close: String,
+    /// What undecided items get at close [default: keep, or the --like campaign's]
+    #[arg(long, value_parser = ["keep", "revoke", "recommendation"])]
+    pub on_close: Option<String>,
+    /// Repeat this campaign: its scope, reviewer rule, policy and close action, each replaced by an explicit option
+    #[arg(long, value_name = "PREVIOUS")]
+    pub like: Option<String>,
 }
 
 #[derive(Debug, Args)]

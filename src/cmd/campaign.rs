@@ -13,6 +13,7 @@ pub fn run(command: CampaignCommand, env: &Env) -> Result<()> {
         CampaignCommand::New(args) => new(&args, env),
         CampaignCommand::List { json } => list(json, env),
         CampaignCommand::Show { name, json } => show(&name, json, env),
+        CampaignCommand::Due { within, json } => super::campaign_due::run(within, json, env),
         CampaignCommand::Cancel { name, note } => cancel(&name, &note, env),
     }
 }
@@ -30,21 +31,51 @@ fn new(args: &CampaignNewArgs, env: &Env) -> Result<()> {
         Some(text) => day_arg("--as-of", text)?,
         None => env.today(),
     };
-    let reviewer_rule: ReviewerRule = args
+    // A repeated campaign starts from its predecessor; what is typed wins.
+    let like = args
+        .like
+        .as_deref()
+        .map(|n| store.campaign(n))
+        .transpose()?;
+    let rule_text = args
         .reviewer_rule
+        .as_deref()
+        .or(like.as_ref().map(|c| c.reviewer_rule.as_str()))
+        .unwrap_or("sponsor");
+    let reviewer_rule: ReviewerRule = rule_text
         .parse()
         .map_err(|e: String| UsageError(format!("--reviewer-rule: {e}")))?;
-    let on_close: OnClose = args
+    let close_text = args
         .on_close
+        .as_deref()
+        .or(like.as_ref().map(|c| c.on_close.as_str()))
+        .unwrap_or("keep");
+    let on_close: OnClose = close_text
         .parse()
         .map_err(|e: String| UsageError(format!("--on-close: {e}")))?;
-    let scope = filters_arg(&args.filters)?;
-    // The policy records how self-reviews are handled, resolved here from
-    // the mode when the config leaves it unset, so the campaign keeps it.
-    let mut policy = env.policy().clone();
-    policy
-        .self_review
-        .get_or_insert(crate::rules::routing::self_review_default(store.mode()?));
+    let scope = match &like {
+        Some(previous) if args.filters.is_empty() => filters_arg(&previous.scope).map_err(|e| {
+            color_eyre::eyre::eyre!(
+                "--like {:?}: its scope no longer reads ({e}); give the scope with --where",
+                previous.name
+            )
+        })?,
+        _ => filters_arg(&args.filters)?,
+    };
+    let policy = match &like {
+        // The predecessor's policy as it was, self-review handling included.
+        Some(previous) => previous.policy.clone(),
+        None => {
+            // The policy records how self-reviews are handled, resolved here
+            // from the mode when the config leaves it unset, so the
+            // campaign keeps it.
+            let mut policy = env.policy().clone();
+            policy
+                .self_review
+                .get_or_insert(crate::rules::routing::self_review_default(store.mode()?));
+            policy
+        }
+    };
     let spec = NewCampaign {
         name: args.name.trim().to_string(),
         due,

@@ -34,6 +34,7 @@ macro_rules! errln {
 
 mod backup;
 mod campaign;
+mod campaign_due;
 mod close;
 mod completions;
 mod config;

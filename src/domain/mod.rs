@@ -25,5 +25,5 @@ pub use decision::{Decision, DecisionKind, ItemState, Recommendation};
 pub use filter::{Field, Filter, FilterError};
 pub use flags::{Flag, FlagSet};
 pub use model::{EntitlementRecord, IdentityKind, Relationship};
-pub use policy::Policy;
+pub use policy::{Cadence, Policy};
 pub use remediation::RemediationStatus;

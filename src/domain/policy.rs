@@ -3,7 +3,7 @@
 //! config file may override any of them.
 
 use super::flags::Flag;
-use super::model::vocabulary;
+use super::model::{Relationship, vocabulary};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -42,6 +42,92 @@ pub struct Policy {
     pub self_review: Option<SelfReview>,
     pub notes: NoteRules,
     pub weights: Weights,
+    /// A scope reviewed before is due again this many days after its last
+    /// campaign was created (`recert campaign due`).
+    #[serde(deserialize_with = "days")]
+    pub cadence_days: i64,
+    /// Cadences of their own for privileged grants and for relationships.
+    #[serde(skip_serializing_if = "Cadence::is_empty")]
+    pub cadence: Cadence,
+}
+
+/// Cadences, in days, that replace `cadence_days` for a scope whose last
+/// campaign held privileged grants or identities of a relationship: the
+/// shortest that applies wins, so the most sensitive access sets the pace.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Cadence {
+    #[serde(
+        deserialize_with = "some_days",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub privileged: Option<i64>,
+    #[serde(
+        deserialize_with = "some_days",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub partner: Option<i64>,
+    #[serde(
+        deserialize_with = "some_days",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub contractor: Option<i64>,
+    #[serde(
+        deserialize_with = "some_days",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub msp: Option<i64>,
+    #[serde(
+        deserialize_with = "some_days",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub vendor: Option<i64>,
+    #[serde(
+        deserialize_with = "some_days",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub employee: Option<i64>,
+    #[serde(
+        deserialize_with = "some_days",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub unknown: Option<i64>,
+}
+
+impl Cadence {
+    fn is_empty(&self) -> bool {
+        *self == Cadence::default()
+    }
+
+    fn of(&self, relationship: Relationship) -> Option<i64> {
+        match relationship {
+            Relationship::Partner => self.partner,
+            Relationship::Contractor => self.contractor,
+            Relationship::Msp => self.msp,
+            Relationship::Vendor => self.vendor,
+            Relationship::Employee => self.employee,
+            Relationship::Unknown => self.unknown,
+        }
+    }
+}
+
+impl Policy {
+    /// Days between reviews of a scope whose last campaign held these
+    /// relationships and (`privileged`) any privileged grant: the shortest
+    /// cadence that applies, each relationship at `cadence_days` unless it
+    /// has its own.
+    pub fn cadence_for(&self, relationships: &[Relationship], privileged: bool) -> i64 {
+        relationships
+            .iter()
+            .map(|r| self.cadence.of(*r).unwrap_or(self.cadence_days))
+            .chain(privileged.then_some(self.cadence.privileged).flatten())
+            .min()
+            .unwrap_or(self.cadence_days)
+    }
+}
+
+fn some_days<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    days(d).map(Some)
 }
 
 impl Default for Policy {
@@ -54,6 +140,8 @@ impl Default for Policy {
             self_review: None,
             notes: NoteRules::default(),
             weights: Weights::default(),
+            cadence_days: 90,
+            cadence: Cadence::default(),
         }
     }
 }
@@ -192,6 +280,25 @@ impl Weights {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_shortest_cadence_that_applies_sets_the_pace() {
+        let policy: Policy = serde_json::from_str(
+            r#"{"cadence_days":120,"cadence":{"privileged":30,"msp":60,"partner":200}}"#,
+        )
+        .unwrap();
+        use Relationship::*;
+        assert_eq!(policy.cadence_for(&[Contractor], false), 120);
+        assert_eq!(policy.cadence_for(&[Contractor, Msp], false), 60);
+        assert_eq!(policy.cadence_for(&[Contractor, Msp], true), 30);
+        // A relationship of its own may be longer than the default.
+        assert_eq!(policy.cadence_for(&[Partner], false), 200);
+        assert_eq!(policy.cadence_for(&[Partner, Contractor], false), 120);
+        assert_eq!(policy.cadence_for(&[], false), 120);
+        assert_eq!(Policy::default().cadence_for(&[Msp], true), 90);
+        assert!(serde_json::from_str::<Policy>(r#"{"cadence":{"friend":3}}"#).is_err());
+        assert!(serde_json::from_str::<Policy>(r#"{"cadence":{"msp":-3}}"#).is_err());
+    }
 
     #[test]
     fn a_policy_from_before_a_weight_existed_still_reads() {

@@ -8,6 +8,7 @@ mod authority_replay;
 mod backup;
 mod bodies;
 mod bulk;
+mod cadence;
 mod campaigns;
 mod chain;
 mod closing;
@@ -57,6 +58,7 @@ mod typed;
 mod versions;
 
 pub use acted::{ActedFor, Acting as ActingEvidence, ActorVia, Override};
+pub use cadence::ScopeReviewed;
 pub use campaigns::{CampaignSummary, NewCampaign, Tally};
 pub use dashboard::{Dashboard, FACET_FIELDS, Facet, ReviewerProgress};
 pub use events::{Acting, ChainBreak, ChainReport, DecisionOutcome, DecisionRequest, Misdated};

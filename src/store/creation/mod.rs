@@ -275,26 +275,8 @@ fn baseline(scope: &[String]) -> Vec<String> {
 /// form: campaigns created before scopes were stored so are compared in
 /// that form too, so the order their filters were typed in never matters.
 fn previous_of_scope(tx: &Connection, scope: &[String]) -> Result<Option<(i64, String)>> {
-    let mut stmt = tx.prepare(
-        "SELECT id, name, scope FROM campaign WHERE NOT EXISTS (
-             SELECT 1 FROM event WHERE event.campaign = campaign.id
-                 AND kind = 'campaign_cancelled' AND item IS NULL)
-         ORDER BY id DESC",
-    )?;
-    let mut rows = stmt.query([])?;
-    while let Some(row) = rows.next()? {
-        let stored: String = row.get(2)?;
-        let filters: Option<Vec<Filter>> = serde_json::from_str::<Vec<String>>(&stored)
-            .ok()
-            .and_then(|texts| texts.iter().map(|t| Filter::parse(t).ok()).collect());
-        let Some(filters) = filters else { continue };
-        let theirs: Vec<String> = crate::domain::filter::normalized(&filters)
-            .iter()
-            .map(Filter::to_string)
-            .collect();
-        if theirs == scope {
-            return Ok(Some((row.get(0)?, row.get(1)?)));
-        }
-    }
-    Ok(None)
+    Ok(super::cadence::live_campaigns(tx)?
+        .into_iter()
+        .find(|(.., stored)| super::cadence::canonical(stored).as_deref() == Some(scope))
+        .map(|(id, name, ..)| (id, name)))
 }
