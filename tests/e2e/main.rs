@@ -27,6 +27,7 @@ mod people;
 mod pipes;
 mod readme;
 mod remediation;
+mod repeat;
 mod signoff;
 mod sources;
 #[cfg(feature = "system-tests")]
