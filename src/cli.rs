@@ -363,11 +363,11 @@ pub struct ReviewArgs {
 #[derive(Debug, Args)]
 pub struct DecideArgs {
     pub campaign: String,
-    /// The item's id (`recert items` lists them); or --where for every item it matches
+    /// The item's id (`recert items` lists them); or --where for every item it matches, or --from
     #[arg(
         value_parser = item_id,
         allow_negative_numbers = true,
-        required_unless_present = "filters"
+        required_unless_present_any = ["filters", "from"]
     )]
     pub item: Option<i64>,
     /// Decide every item the filters match (AND; values of one filter OR),
@@ -390,8 +390,18 @@ pub struct DecideArgs {
     /// As the campaign's owner, decide another reviewer's item (a note says why)
     #[arg(long = "override", global = true)]
     pub overriding: bool,
+    /// Decisions from a CSV file, all or none: columns id (or item), decision, note, until (or exception_until), ticket, to; a CSV report with its decision and note columns edited works
+    #[arg(
+        long,
+        value_name = "FILE.csv",
+        conflicts_with_all = ["item", "filters", "expect", "expect_event", "overriding"]
+    )]
+    pub from: Option<std::path::PathBuf>,
+    /// With --from: check every row and say what would be recorded; record nothing
+    #[arg(long, requires = "from")]
+    pub dry_run: bool,
     #[command(subcommand)]
-    pub action: DecideAction,
+    pub action: Option<DecideAction>,
 }
 
 #[derive(Debug, Args)]

@@ -13,7 +13,25 @@ use crate::store::{DecisionRequest, EventSeq, ItemId, ItemQuery, Selection, Stor
 use color_eyre::Result;
 
 pub fn run(args: DecideArgs, env: &Env) -> Result<()> {
-    let (decision, note) = match args.action {
+    let action = match (args.action, &args.from) {
+        (None, Some(file)) => {
+            return super::decide_from::run(&args.campaign, file, args.dry_run, env);
+        }
+        (Some(_), Some(_)) => {
+            return Err(UsageError(
+                "--from takes each row's decision from the file: name no decision".into(),
+            )
+            .into());
+        }
+        (None, None) => {
+            return Err(UsageError(
+                "name a decision: attest, revoke, exception, reassign or undo".into(),
+            )
+            .into());
+        }
+        (Some(action), None) => action,
+    };
+    let (decision, note) = match action {
         DecideAction::Attest(n) => (Some(Decision::Attest), n.note),
         DecideAction::Revoke(n) => (Some(Decision::Revoke), n.note),
         DecideAction::Exception {

@@ -39,6 +39,7 @@ mod close;
 mod completions;
 mod config;
 mod decide;
+mod decide_from;
 mod delegate;
 mod demo;
 mod escalate;

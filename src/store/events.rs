@@ -121,6 +121,18 @@ pub(crate) struct DecisionBody {
     /// The reviewer whose item the campaign owner decided (`--override`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub override_of: Option<String>,
+    /// The file the decision came from (`decide --from`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_file: Option<FromFile>,
+}
+
+/// Where in a file of decisions one came from: the file as named, its
+/// SHA-256 (which says exactly what was sent back), and the line.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct FromFile {
+    pub file: String,
+    pub sha256: String,
+    pub line: u64,
 }
 
 impl DecisionBody {
@@ -339,6 +351,19 @@ pub(super) fn record_decision(
     bulk: bool,
     request: &DecisionRequest,
 ) -> Result<DecisionOutcome> {
+    record_decision_from(conn, chain, deciding, acting, bulk, request, None)
+}
+
+/// Records a decision, from a file when `from_file` says which line.
+pub(super) fn record_decision_from(
+    conn: &Connection,
+    chain: &mut ChainWriter,
+    deciding: &Deciding,
+    acting: &Acting<'_>,
+    bulk: bool,
+    request: &DecisionRequest,
+    from_file: Option<FromFile>,
+) -> Result<DecisionOutcome> {
     let item = request.item;
     let facts = conn
         .prepare_cached(
@@ -449,6 +474,7 @@ pub(super) fn record_decision(
         seconds_on_screen: request.seconds_on_screen,
         undoes: verdict.undoes,
         to: verdict.reassign_to,
+        from_file,
         ..DecisionBody::default()
     };
     if let Some(Decision::Exception { until, ticket }) = &request.decision {
