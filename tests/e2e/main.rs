@@ -18,6 +18,7 @@ mod concurrency;
 mod crash;
 mod evidence;
 mod files;
+mod from_file;
 mod history;
 mod host;
 mod hostile;
