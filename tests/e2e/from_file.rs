@@ -38,7 +38,7 @@ fn item<'a>(items: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
         .as_array()
         .unwrap()
         .iter()
-        .find(|i| i["id"].to_string() == id)
+        .find(|i| i["id"].as_i64().map(|n| n.to_string()).as_deref() == Some(id))
         .unwrap()
 }
 
