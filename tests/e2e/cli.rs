@@ -231,10 +231,12 @@ fn filters_on_fields_the_register_lacks_are_refused_by_name() {
     sandbox.ok(&["import", fixture("canonical/sample.csv").to_str().unwrap()]);
     let before = sandbox.dump();
     let args = ["campaign", "new", "x", "--due", "2026-12-15"];
-    let err = sandbox.fails(1, &[&args[..], &["--where", "flag=dormant"]].concat());
+    let err = sandbox.fails(1, &[&args[..], &["--where", "state=undecided"]].concat());
     assert_eq!(
         err,
-        "recert: --where flag: a campaign's scope can only use register fields\n"
+        "recert: --where state: a campaign's scope can use the register's fields, flag and \
+         since; state exists only once the campaign's items are there (`recert items --where \
+         state=…` filters them)\n"
     );
     let err = sandbox.fails(1, &["identities", "--where", "reviewer=a@x"]);
     assert_eq!(
