@@ -463,3 +463,64 @@ pub fn run(campaign: &str, path: &Path, dry_run: bool, env: &Env) -> Result<()> 
     )?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn neutralised_cells_read_back_as_they_were_typed() {
+        for (cell, was) in [
+            ("'=SUM(A1)", "=SUM(A1)"),
+            ("'+1", "+1"),
+            ("'-gone", "-gone"),
+            ("'@home", "@home"),
+            ("'quoted", "'quoted"),
+            ("plain", "plain"),
+            ("'", "'"),
+        ] {
+            assert_eq!(restored(cell), was, "{cell}");
+        }
+    }
+
+    #[test]
+    fn the_reports_words_are_decisions_too() {
+        let decided = |text: &str, until: &str| match asked(text, until, "", "") {
+            Ok(Asked::Decision(d)) => Some(d),
+            Ok(Asked::Nothing) => None,
+            Err((field, message)) => panic!("{text}: {field}: {message}"),
+        };
+        assert_eq!(decided("Attested", ""), Some(Decision::Attest));
+        assert_eq!(decided(" revoke ", ""), Some(Decision::Revoke));
+        assert_eq!(decided("undecided", ""), None);
+        assert_eq!(decided("", ""), None);
+        let until = chrono::NaiveDate::from_ymd_opt(2027, 3, 31).unwrap();
+        let exception = Some(Decision::Exception {
+            until,
+            ticket: None,
+        });
+        assert_eq!(decided("exception until 2027-03-31", ""), exception);
+        assert_eq!(
+            decided("exception until 2026-01-01", "2027-03-31"),
+            exception
+        );
+        let refused = |text: &str, until: &str, to: &str| {
+            asked(text, until, "", to).err().map(|(field, _)| field)
+        };
+        assert_eq!(refused("exception", "", ""), Some("until"));
+        assert_eq!(refused("exception until soon", "", ""), Some("decision"));
+        assert_eq!(refused("exception", "2027-02-30", ""), Some("until"));
+        assert_eq!(refused("reassign", "", ""), Some("to"));
+        assert_eq!(refused("rotate", "", ""), Some("decision"));
+        assert_eq!(refused("reassign", "", "d@x"), None);
+    }
+
+    #[test]
+    fn lines_are_counted_whatever_ends_them() {
+        let text = "h\r\n\r\na,\"b\r\nc\"\r\nd\n";
+        let mut lines = LineCounter::new(text);
+        // The reader places records at the line end before them.
+        assert_eq!(lines.at(1), 3);
+        assert_eq!(lines.at(14), 5);
+    }
+}
