@@ -13,6 +13,11 @@ use crate::store::{DecisionRequest, EventSeq, ItemId, ItemQuery, Selection, Stor
 use color_eyre::Result;
 
 pub fn run(args: DecideArgs, env: &Env) -> Result<()> {
+    // Clap leaves `requires` unchecked when a decision follows: a dry run
+    // that silently recorded would be the worst way to find out.
+    if args.dry_run && args.from.is_none() {
+        return Err(UsageError("--dry-run goes with --from; nothing was recorded".into()).into());
+    }
     let action = match (args.action, &args.from) {
         (None, Some(file)) => {
             return super::decide_from::run(&args.campaign, file, args.dry_run, env);

@@ -200,6 +200,13 @@ fn every_problem_in_a_file_is_named_with_its_line_and_nothing_is_recorded() {
     );
     let err = sandbox.fails(2, &["decide", "Q4", "1", "attest", "--from", "x.csv"]);
     assert!(err.contains("--from"), "{err}");
+    // A dry run is never a real one in disguise.
+    let err = sandbox.fails(
+        2,
+        &["decide", "Q4", "--dry-run", &one, "attest", "--note", "x"],
+    );
+    assert!(err.contains("--dry-run goes with --from"), "{err}");
+    assert_eq!(sandbox.dump(), before);
 }
 
 #[test]
