@@ -25,6 +25,7 @@ mod enrichment_tests;
 mod error_tests;
 mod events;
 mod exceptions;
+mod grouping;
 mod history;
 mod identities;
 mod imported;
@@ -69,6 +70,7 @@ pub use snapshots::ImportSession;
 pub use stalled::{DelegationEntry, StalledItem, Waiting};
 
 pub use exceptions::{ExceptionEntry, ExceptionFilter};
+pub use grouping::PersonRow;
 pub use history::IdentityHistoryEntry;
 pub use integrity::{Discrepancy, HeadCheck, Verification};
 pub use lifecycle::{Closure, SignOff};

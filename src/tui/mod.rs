@@ -12,6 +12,7 @@ pub mod effects;
 pub mod keymap;
 pub mod layout;
 pub mod message;
+pub mod palette;
 pub mod update;
 pub mod view;
 
@@ -42,9 +43,9 @@ impl Drop for TerminalGuard {
     }
 }
 
-/// Whether to use colours: `NO_COLOR` (any value) turns them off.
+/// Whether to use colours, decided once (see `palette`).
 pub fn color_enabled() -> bool {
-    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    palette::use_color(&palette::detect())
 }
 
 /// The console draws on standard output and reads keys from the terminal:

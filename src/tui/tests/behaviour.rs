@@ -194,6 +194,8 @@ fn a_decision_someone_else_made_meanwhile_is_not_overwritten() {
     console.send(ctrl('s'));
     let screen = console.draw();
     assert!(screen.contains("other@x recorded revoke"), "{screen}");
+    // Their decision counts at once, and still after Esc keeps theirs.
+    assert!(screen.contains(" 1/30 decided"), "{screen}");
     assert!(console.editing(), "the note is kept");
     assert_eq!(console.row(item).note.as_deref(), Some("theirs"));
 
@@ -335,7 +337,7 @@ fn the_detail_scrolls_within_what_it_holds() {
 #[test]
 fn help_lists_every_key_of_the_map_and_scrolls() {
     let (mut store, campaign) = sample_store();
-    let mut console = Console::open(&mut store, &campaign, (120, 120));
+    let mut console = Console::open(&mut store, &campaign, (120, 200));
     console.send(ch('?'));
     let screen = console.draw();
     for binding in crate::tui::keymap::BINDINGS {

@@ -84,7 +84,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
     let [types, reviewers] =
         Layout::horizontal([Constraint::Percentage(40), Constraint::Percentage(60)]).areas(middle);
     render_types(d, theme, frame, types);
-    render_reviewers(d, theme, frame, reviewers);
+    render_reviewers(d, app.dashboard_scroll, theme, frame, reviewers);
     render_waiting(d, theme, frame, bottom);
 }
 
@@ -111,24 +111,35 @@ fn render_types(d: &Dashboard, theme: &Theme, frame: &mut Frame<'_>, area: Rect)
     frame.render_widget(Paragraph::new(lines), area);
 }
 
-fn render_reviewers(d: &Dashboard, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
+/// The reviewers from the `from`th on, as many as fit below the heading
+/// and the legend, and how many there are above and below.
+fn render_reviewers(d: &Dashboard, from: usize, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
     let width = area.width as usize;
     let name_width = width.saturating_sub(30).clamp(8, 40);
     let bar_width = width.saturating_sub(name_width + 24).min(20);
-    let mut lines = vec![Line::styled(
-        format!(
-            "{:<name_width$} {:<bar_width$} {:>9} {:>8}",
-            "By reviewer", "", "done", "recorded"
+    let mut lines = vec![
+        Line::styled(
+            format!(
+                "{:<name_width$} {:<bar_width$} {:>9} {:>8}",
+                "By reviewer", "", "done", "recorded"
+            ),
+            theme.heading(),
         ),
-        theme.heading(),
-    )];
-    let room = (area.height as usize).saturating_sub(1);
-    let shown = if d.reviewers.len() > room {
+        Line::styled(fit("done: their own items decided", width), theme.dim()),
+        Line::styled(
+            fit("recorded: their decisions in force, on any item", width),
+            theme.dim(),
+        ),
+    ];
+    let from = from.min(d.reviewers.len().saturating_sub(1));
+    let room = (area.height as usize).saturating_sub(lines.len());
+    let rest = d.reviewers.len() - from;
+    let shown = if rest > room {
         room.saturating_sub(1)
     } else {
         room
     };
-    for r in d.reviewers.iter().take(shown) {
+    for r in d.reviewers.iter().skip(from).take(shown) {
         lines.push(Line::from(format!(
             "{:<name_width$} {} {:>9} {:>8}",
             fit(&sanitize(&r.reviewer), name_width),
@@ -137,9 +148,24 @@ fn render_reviewers(d: &Dashboard, theme: &Theme, frame: &mut Frame<'_>, area: R
             r.recorded
         )));
     }
-    if d.reviewers.len() > shown {
+    let below = rest.saturating_sub(shown);
+    if below > 0 || from > 0 {
+        let keys = format!(
+            "{}/{}",
+            crate::tui::keymap::keys_for(
+                crate::tui::keymap::ModeKind::Dashboard,
+                crate::tui::action::Action::Down
+            ),
+            crate::tui::keymap::keys_for(
+                crate::tui::keymap::ModeKind::Dashboard,
+                crate::tui::action::Action::Up
+            )
+        );
         lines.push(Line::styled(
-            format!("… {} more reviewers", d.reviewers.len() - shown),
+            fit(
+                &format!("… {below} more below, {from} above ({keys} scrolls)"),
+                width,
+            ),
             theme.dim(),
         ));
     }
