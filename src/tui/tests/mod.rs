@@ -11,6 +11,7 @@ mod finding;
 mod layers;
 mod lifecycle;
 mod notes;
+mod people;
 mod place;
 mod remediation;
 mod screens;

@@ -521,9 +521,9 @@ pub(super) fn on_preview(
         if preview.replacing > 0 {
             let n = preview.replacing;
             question.push_str(&format!(
-                " It replaces {n} existing {} and {} notes.",
+                " It replaces {n} existing {} and {}.",
                 plural(n, "decision", "decisions"),
-                plural(n, "its", "their")
+                plural(n, "its note", "their notes")
             ));
         }
         if against {
@@ -554,7 +554,7 @@ pub(super) fn on_preview(
 
 /// How many of `items` marked items carry a revoke recommendation, as
 /// the confirmation says it: "It carries" for one item, "All 4 carry"
-/// when every one does, "1 of them carries" otherwise.
+/// when every one does, "One of them carries", "4 of them carry".
 pub(crate) fn against_words(n: u64, items: u64) -> String {
     let what = "a revoke recommendation.";
     match (n, items) {

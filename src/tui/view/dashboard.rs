@@ -9,7 +9,9 @@ use super::{Theme, fit};
 use crate::domain::DecisionKind;
 use crate::domain::text::sanitize;
 use crate::store::Dashboard;
+use crate::tui::action::Action;
 use crate::tui::app::App;
+use crate::tui::keymap::{ModeKind, keys_for};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -40,9 +42,12 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
         return;
     };
     let width = inner.width as usize;
+    // The reviewers take up to half the height, so a tall terminal shows
+    // more of them before they scroll.
+    let middle_height = (d.reviewers.len() as u16 + 4).clamp(8, (inner.height / 2).max(8));
     let [top, middle, bottom] = Layout::vertical([
         Constraint::Length(3),
-        Constraint::Length(8),
+        Constraint::Length(middle_height),
         Constraint::Min(0),
     ])
     .areas(inner);
@@ -150,20 +155,14 @@ fn render_reviewers(d: &Dashboard, from: usize, theme: &Theme, frame: &mut Frame
     }
     let below = rest.saturating_sub(shown);
     if below > 0 || from > 0 {
-        let keys = format!(
-            "{}/{}",
-            crate::tui::keymap::keys_for(
-                crate::tui::keymap::ModeKind::Dashboard,
-                crate::tui::action::Action::Down
-            ),
-            crate::tui::keymap::keys_for(
-                crate::tui::keymap::ModeKind::Dashboard,
-                crate::tui::action::Action::Up
-            )
-        );
+        let first = |a| {
+            let keys = keys_for(ModeKind::Dashboard, a);
+            keys.split('/').next().unwrap_or_default().to_string()
+        };
+        let keys = format!("{}/{}", first(Action::Down), first(Action::Up));
         lines.push(Line::styled(
             fit(
-                &format!("… {below} more below, {from} above ({keys} scrolls)"),
+                &format!("… {below} more below, {from} above ({keys} scroll)"),
                 width,
             ),
             theme.dim(),

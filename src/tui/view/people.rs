@@ -17,6 +17,12 @@ fn counts(p: &PersonRow) -> String {
     format!("{} decided · {} waiting", p.decided(), p.undecided)
 }
 
+/// Decided of all, the column's short form: "1/3", "✓ 3/3" when done.
+fn done(p: &PersonRow) -> String {
+    let mark = if p.undecided == 0 { "✓" } else { "·" };
+    format!("{mark} {}/{}", p.decided(), p.grants)
+}
+
 pub fn render(people: &People, app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
     let title = Line::styled(" People · riskiest first ", theme.title());
     let mut block = Block::default().borders(Borders::ALL).title(title);
@@ -56,7 +62,7 @@ pub fn render(people: &People, app: &App, theme: &Theme, frame: &mut Frame<'_>, 
         .map(|p| sanitize(&p.identity_id).into_owned())
         .collect();
     let grants: Vec<String> = shown.iter().map(|p| p.grants.to_string()).collect();
-    let states: Vec<String> = shown.iter().map(counts).collect();
+    let states: Vec<String> = shown.iter().map(done).collect();
     let flags: Vec<String> = shown.iter().map(|p| p.flags.codes()).collect();
     let natural = |h: &str, c: &[String]| Want::new(h, c.iter().map(String::as_str), 0).natural;
     let (grants_w, states_w, flags_w) = (
