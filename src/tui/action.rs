@@ -59,6 +59,8 @@ actions!(
     Reload,
     Help,
     Quit,
+    /// Give the terminal back to the shell until `fg` (Ctrl+Z).
+    Suspend,
     /// Record the decision being edited.
     Save,
     Cancel,

@@ -475,6 +475,9 @@ pub struct App {
     /// The item to select once the view opens, from the kept place.
     pub resume: Option<ItemId>,
     pub quit: bool,
+    /// The event loop gives the terminal back to the shell (Ctrl+Z), then
+    /// clears this when the console is brought back.
+    pub suspend: bool,
 }
 
 impl App {
@@ -526,6 +529,7 @@ impl App {
             opening: true,
             resume: None,
             quit: false,
+            suspend: false,
         };
         app.set_view(View {
             mine: true,

@@ -10,7 +10,7 @@ use crate::store::{
     ItemId, ItemQuery, ItemRow, PageDirection, PersonRow, RemediationCounts, RemediationTask,
     Selection, SelectionPreview, SignOff, SignoffSummary, Tally,
 };
-use ratatui::crossterm::event::KeyEvent;
+use ratatui::crossterm::event::{KeyEvent, MouseEvent};
 
 #[derive(Debug)]
 pub enum Msg {
@@ -26,6 +26,8 @@ pub enum Msg {
     PlaceLoaded(Option<String>),
     /// Text the terminal pasted in one piece (bracketed paste).
     Paste(String),
+    /// The wheel or a click, where the config lets the console have the mouse.
+    Mouse(MouseEvent),
     /// The acting person's draft note on an item, if one is kept.
     DraftLoaded {
         item: ItemId,

@@ -15,6 +15,7 @@ mod people;
 mod place;
 mod remediation;
 mod screens;
+mod terminal;
 
 use super::app::{App, Mode};
 use super::effects::Runner;

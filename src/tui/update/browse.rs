@@ -128,6 +128,10 @@ pub(super) fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             keep_or_show(app, kept)
         }
         Action::People => super::people::open(app),
+        Action::Suspend => {
+            app.suspend = true;
+            vec![]
+        }
         Action::Back => super::people::back(app),
         Action::Dashboard => {
             app.mode = Mode::Dashboard;

@@ -8,6 +8,7 @@
 mod browse;
 mod decide;
 mod lifecycle;
+mod mouse;
 mod panels;
 mod people;
 mod remediation;
@@ -49,6 +50,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             Mode::Remediation(_) => remediation::on_key(app, key),
             Mode::Help { .. } => panels::on_help_key(app, key),
         },
+        Msg::Mouse(mouse) => mouse::on_mouse(app, mouse),
         Msg::Paste(text) => match &mut app.mode {
             Mode::Editor(_) => decide::on_paste(app, &text),
             Mode::Search(_) => panels::on_paste(app, &text),

@@ -116,6 +116,7 @@ pub(super) fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         Action::Close => return leave(app),
         Action::Help => app.mode = Mode::Help { scroll: 0 },
         Action::Quit => return vec![quit(app)],
+        Action::Suspend => app.suspend = true,
         _ => {}
     }
     vec![]
