@@ -206,6 +206,39 @@ fn a_decision_someone_else_made_meanwhile_is_not_overwritten() {
     assert_eq!(row.decision, Some(DecisionKind::Attest));
 }
 
+/// Leaving the conflict dialog with Esc keeps their decision, and the
+/// progress counts it (it once stayed at what it was before theirs).
+#[test]
+fn after_a_conflict_esc_leaves_the_progress_counting_their_decision() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, mut store, campaign) = crate::testing::sample_file_store(dir.path());
+    let mut console = Console::open(&mut store, &campaign, (80, 24));
+    let item = console.current().id.0;
+    let mut other = Store::open(&path).unwrap();
+    crate::testing::decide(
+        &mut other,
+        &campaign,
+        "other@x",
+        item,
+        Some(crate::domain::Decision::Revoke),
+        "theirs",
+    );
+    assert!(console.draw().contains(" 0/30 decided"), "not seen yet");
+    console.send(ch('r'));
+    console.type_text("mine");
+    console.send(ctrl('s'));
+    assert!(console.draw().contains("other@x recorded revoke"));
+    console.send(key(KeyCode::Esc));
+    console.send(key(KeyCode::Esc));
+    assert!(
+        matches!(console.app.mode, Mode::Browse),
+        "{}",
+        console.draw()
+    );
+    let screen = console.draw();
+    assert!(screen.contains(" 1/30 decided"), "{screen}");
+}
+
 #[test]
 fn an_exception_needs_a_valid_end_date_within_policy() {
     let (mut store, campaign) = sample_store();

@@ -123,3 +123,19 @@ fn the_person_view_has_its_own_keys() {
     );
     assert_eq!(resolve(ModeKind::Browse, &k('h')), Some(Action::Back));
 }
+
+#[test]
+fn a_cancelled_decision_on_a_person_leaves_no_marks_behind() {
+    let (mut store, campaign) = sample_store();
+    let mut console = Console::open(&mut store, &campaign, (120, 40));
+    on_person(&mut console, LENA);
+    console.send(ch('r'));
+    assert!(console.editing(), "{}", console.draw());
+    console.send(key(KeyCode::Esc));
+    assert!(matches!(console.app.mode, Mode::Browse));
+    console.send(ch('j'));
+    assert!(console.app.marks.is_empty());
+    console.send(ch('p'));
+    assert!(console.app.people.is_none());
+    assert!(console.app.marks.is_empty(), "nothing marked in the queue");
+}

@@ -90,6 +90,11 @@ pub(super) fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         return vec![];
     };
     app.status = None;
+    // Marks a cancelled decision left on a person's grants go now: marks
+    // are not shown in the person view, so none should linger unseen.
+    if app.people.as_ref().is_some_and(|p| p.pending.is_none()) {
+        forget_person_marks(app);
+    }
     let page = page(app);
     let Some(people) = &mut app.people else {
         return vec![];
