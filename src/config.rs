@@ -21,6 +21,22 @@ pub struct Config {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reviewer: Option<String>,
     pub policy: Policy,
+    pub console: ConsoleSettings,
+}
+
+/// How the console behaves in the terminal.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConsoleSettings {
+    /// The wheel scrolls and a click selects; off leaves the mouse to the
+    /// terminal (selecting text to copy without holding Shift).
+    pub mouse: bool,
+}
+
+impl Default for ConsoleSettings {
+    fn default() -> Self {
+        ConsoleSettings { mouse: true }
+    }
 }
 
 /// Where the effective config came from.
@@ -160,6 +176,7 @@ mod tests {
         let config = parse(DEFAULT_TEXT, Path::new("assets/config.toml")).unwrap();
         assert_eq!(config.policy, Policy::default());
         assert_eq!(config.reviewer, None);
+        assert!(config.console.mouse, "the mouse is on unless turned off");
         let again = parse(&to_toml(&config), Path::new("x")).unwrap();
         assert_eq!(again, config, "what config show prints reads back");
     }
@@ -173,6 +190,9 @@ mod tests {
             Some("audit@northwind.example.com")
         );
         assert_eq!(config.policy.dormant_days, 30);
+        assert_eq!(config.console, ConsoleSettings::default());
+        let off = parse("[console]\nmouse = false\n", Path::new("c.toml")).unwrap();
+        assert!(!off.console.mouse);
         assert_eq!(config.policy.weights.shared, 5);
         assert_eq!(
             config.policy.never_used_days,

@@ -135,7 +135,8 @@ pub fn run(args: &DemoArgs, env: &Env) -> Result<()> {
     let name = seed(&mut store, &env, &reviewer)?;
     let campaign = store.campaign(&name)?;
     let via = env.actor()?.via.clone();
-    crate::tui::run(&mut store, &campaign, reviewer, via, env.today())?;
+    let settings = env.config.config.console.clone();
+    crate::tui::run(&mut store, &campaign, reviewer, via, env.today(), &settings)?;
     match &args.keep {
         Some(path) => outln!("the demo database is kept at {}", path.display())?,
         None => outln!("the demo database was discarded")?,

@@ -18,5 +18,13 @@ pub fn run(args: &ReviewArgs, env: &Env) -> Result<()> {
         Some(text) => day_arg("--as-of", text)?,
         None => env.today(),
     };
-    crate::tui::run(&mut store, &campaign, actor.email, actor.via, today)
+    let settings = env.config.config.console.clone();
+    crate::tui::run(
+        &mut store,
+        &campaign,
+        actor.email,
+        actor.via,
+        today,
+        &settings,
+    )
 }

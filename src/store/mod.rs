@@ -27,6 +27,7 @@ mod error_tests;
 mod events;
 mod exceptions;
 mod from_file;
+mod grouping;
 mod history;
 mod identities;
 mod imported;
@@ -73,6 +74,7 @@ pub use snapshots::ImportSession;
 pub use stalled::{DelegationEntry, StalledItem, Waiting};
 
 pub use exceptions::{ExceptionEntry, ExceptionFilter};
+pub use grouping::PersonRow;
 pub use history::IdentityHistoryEntry;
 pub use integrity::{Discrepancy, HeadCheck, Verification};
 pub use lifecycle::{Closure, SignOff};

@@ -45,6 +45,10 @@ actions!(
     ClearFilters,
     /// The reviewer's own items, or every item of the campaign.
     ToggleScope,
+    /// The person view: the items in view grouped by identity.
+    People,
+    /// From one person's grants back to the person view.
+    Back,
     Dashboard,
     /// Open the sign-off screen (the campaign's owner or a sponsor).
     SignOff,
@@ -55,6 +59,8 @@ actions!(
     Reload,
     Help,
     Quit,
+    /// Give the terminal back to the shell until `fg` (Ctrl+Z).
+    Suspend,
     /// Record the decision being edited.
     Save,
     Cancel,

@@ -33,6 +33,8 @@ pub struct Queue {
     pub selected: usize,
     /// Which rows of this page are marked.
     pub marked: BTreeSet<ItemId>,
+    /// The place of the first row in the view, counting from 0, once known.
+    pub offset: Option<u64>,
 }
 
 impl Queue {
@@ -84,6 +86,58 @@ impl Place {
     /// damaged memo is no reason to refuse to open).
     pub fn parse(text: &str) -> Option<Place> {
         serde_json::from_str(text).ok()
+    }
+}
+
+/// The person view: the items of a view grouped by identity, each person
+/// a row with their grants counted; Enter shows one person's grants in the
+/// queue. Grouping reads the whole view, so it is done once per view (and
+/// after decisions), on the background reader, never per frame.
+#[derive(Clone, Debug)]
+pub struct People {
+    /// The view that is grouped, which leaving the person view returns to.
+    pub base: View,
+    /// Its query, which `rows` answers.
+    pub query: ItemQuery,
+    /// `None` while being grouped.
+    pub rows: Option<Vec<crate::store::PersonRow>>,
+    pub selected: usize,
+    /// The person whose grants the queue shows, when one is open.
+    pub open: Option<crate::store::PersonRow>,
+    /// The marks are one person's grants, set by a decision key here, and
+    /// go when the person view is left.
+    pub marked_person: bool,
+    /// A decision on a person's grants waits for the log's head to mark
+    /// them against.
+    pub pending: Option<DecisionKind>,
+}
+
+impl People {
+    pub fn current(&self) -> Option<&crate::store::PersonRow> {
+        self.rows.as_ref()?.get(self.selected)
+    }
+
+    /// Whether the list of people (rather than one person's grants) is shown.
+    pub fn listing(&self) -> bool {
+        self.open.is_none()
+    }
+}
+
+/// The filters that narrow a view to one person's grants.
+pub fn person_filters(person: &crate::store::PersonRow) -> [Filter; 2] {
+    [
+        Filter::new(Field::Tenant, vec![person.tenant.clone()]),
+        Filter::new(Field::IdentityId, vec![person.identity_id.clone()]),
+    ]
+}
+
+/// The view of one person's grants within `base`.
+pub fn person_view(base: &View, person: &crate::store::PersonRow) -> View {
+    let mut filters = base.filters.clone();
+    filters.extend(person_filters(person));
+    View {
+        filters,
+        ..base.clone()
     }
 }
 
@@ -404,6 +458,12 @@ pub struct App {
     pub undoing: Option<String>,
     pub facets: Option<Vec<Facet>>,
     pub dashboard: Option<Dashboard>,
+    /// The first reviewer the dashboard lists.
+    pub dashboard_scroll: usize,
+    /// How many tenants the campaign spans, once counted.
+    pub tenants: Option<u64>,
+    /// The person view, when it is on.
+    pub people: Option<People>,
     pub mode: Mode,
     pub status: Option<Status>,
     /// Terminal size in cells, which decides how many rows a page holds.
@@ -415,6 +475,9 @@ pub struct App {
     /// The item to select once the view opens, from the kept place.
     pub resume: Option<ItemId>,
     pub quit: bool,
+    /// The event loop gives the terminal back to the shell (Ctrl+Z), then
+    /// clears this when the console is brought back.
+    pub suspend: bool,
 }
 
 impl App {
@@ -456,6 +519,9 @@ impl App {
             undoing: None,
             facets: None,
             dashboard: None,
+            dashboard_scroll: 0,
+            tenants: None,
+            people: None,
             mode: Mode::Browse,
             status: None,
             size,
@@ -463,6 +529,7 @@ impl App {
             opening: true,
             resume: None,
             quit: false,
+            suspend: false,
         };
         app.set_view(View {
             mine: true,
@@ -483,6 +550,9 @@ impl App {
             filters,
             search: (!search.is_empty()).then(|| search.to_string()),
         };
+        if view != self.view {
+            self.queue.offset = None;
+        }
         self.view = view;
     }
 
@@ -500,6 +570,17 @@ impl App {
     /// How many queue rows fit on screen now.
     pub fn page_size(&self) -> usize {
         super::layout::queue_capacity(self.size.0, self.size.1).max(1)
+    }
+
+    /// Whether the campaign's items belong to more than one tenant, which
+    /// the queue then shows as a column.
+    pub fn several_tenants(&self) -> bool {
+        self.tenants.is_some_and(|n| n > 1)
+    }
+
+    /// Whether the person view's list of people is on screen.
+    pub fn listing_people(&self) -> bool {
+        self.people.as_ref().is_some_and(People::listing)
     }
 
     pub fn is_marked(&self, item: ItemId) -> bool {

@@ -9,6 +9,8 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ModeKind {
     Browse,
+    /// The person view: one row per identity.
+    People,
     /// The note editor and the exception and reassign dialogs.
     Editor,
     Confirm,
@@ -24,8 +26,9 @@ pub enum ModeKind {
 }
 
 /// Every mode with the heading its keys have in the help, in help order.
-pub const MODES: [(ModeKind, &str); 10] = [
+pub const MODES: [(ModeKind, &str); 11] = [
     (ModeKind::Browse, "Queue"),
+    (ModeKind::People, "Person view (one row per identity)"),
     (
         ModeKind::Editor,
         "Note editor, exception and reassign dialogs",
@@ -120,6 +123,8 @@ pub const BINDINGS: &[Binding] = &[
     bind(M::Browse, &[ch('f')], A::Filters, "filter panel"),
     bind(M::Browse, &[ch('c')], A::ClearFilters, "clear the search and the filters"),
     bind(M::Browse, &[ch('v')], A::ToggleScope, "view my items / all items of the campaign"),
+    bind(M::Browse, &[ch('p')], A::People, "person view: the items in view grouped by identity"),
+    bind(M::Browse, &[plain(K::Left), ch('h')], A::Back, "back to the person view, from one person's grants"),
     bind(M::Browse, &[ch('d')], A::Dashboard, "campaign dashboard"),
     bind(M::Browse, &[ch('m')], A::Remediation, "remediation: each revocation pending, verified or STILL EFFECTIVE"),
     bind(M::Browse, &[ch('S')], A::SignOff, "sign off: a sponsor their part, the owner the whole campaign"),
@@ -127,6 +132,24 @@ pub const BINDINGS: &[Binding] = &[
     bind(M::Browse, &[ch('R')], A::Reload, "reload: show what others decided meanwhile"),
     bind(M::Browse, &[ch('?')], A::Help, "this help"),
     bind(M::Browse, &[ch('q'), ctrl('c')], A::Quit, "quit (every decision is already saved)"),
+    bind(M::Browse, &[ctrl('z')], A::Suspend, "suspend to the shell; fg brings the console back"),
+    bind(M::People, &[ch('j'), plain(K::Down)], A::Down, "next person"),
+    bind(M::People, &[ch('k'), plain(K::Up)], A::Up, "previous person"),
+    bind(M::People, &[plain(K::PageDown), ctrl('d')], A::PageDown, "next page"),
+    bind(M::People, &[plain(K::PageUp), ctrl('u')], A::PageUp, "previous page"),
+    bind(M::People, &[plain(K::Home), ch('g')], A::First, "first person"),
+    bind(M::People, &[plain(K::End), ch('G')], A::Last, "last person"),
+    bind(M::People, &[plain(K::Enter), plain(K::Right), ch('l')], A::Apply, "show this person's grants"),
+    bind(M::People, &[ch('a')], A::Attest, "attest all of this person's grants in view"),
+    bind(M::People, &[ch('r')], A::Revoke, "revoke all of this person's grants in view"),
+    bind(M::People, &[ch('e')], A::Exception, "exception on all of this person's grants in view"),
+    bind(M::People, &[ch('o')], A::Reassign, "reassign all of this person's grants in view"),
+    bind(M::People, &[ch('u')], A::Undo, "undo the latest decision on each of them"),
+    bind(M::People, &[ch('R')], A::Reload, "group again: show what others decided meanwhile"),
+    bind(M::People, &[ch('p'), plain(K::Esc)], A::Close, "back to the items"),
+    bind(M::People, &[ch('?')], A::Help, "help"),
+    bind(M::People, &[ch('q'), ctrl('c')], A::Quit, "quit"),
+    bind(M::People, &[ctrl('z')], A::Suspend, "suspend to the shell"),
     bind(M::Editor, &[ctrl('s')], A::Save, "save: record the decision"),
     bind(M::Editor, &[plain(K::Esc)], A::Cancel, "cancel: nothing is recorded (asks first when text was typed)"),
     bind(M::Editor, &[ctrl('d')], A::Discard, "throw away what was typed (asks first)"),
@@ -150,6 +173,8 @@ pub const BINDINGS: &[Binding] = &[
     bind(M::Filter, &[ch('c')], A::ClearFilters, "unchoose everything"),
     bind(M::Filter, &[plain(K::Enter)], A::Apply, "apply the filter"),
     bind(M::Filter, &[plain(K::Esc)], A::Cancel, "cancel: keep the filter as it was"),
+    bind(M::Dashboard, &[ch('j'), plain(K::Down)], A::Down, "scroll the reviewers down"),
+    bind(M::Dashboard, &[ch('k'), plain(K::Up)], A::Up, "scroll the reviewers up"),
     bind(M::Dashboard, &[ch('R')], A::Reload, "recount"),
     bind(M::Dashboard, &[ch('d'), plain(K::Esc), ch('q')], A::Close, "back to the queue"),
     bind(M::Lifecycle, &[ctrl('s')], A::Save, "sign off, or close: recorded in the audit log"),

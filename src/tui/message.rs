@@ -7,10 +7,10 @@ use crate::domain::{CampaignState, Decision, DecisionKind, RemediationStatus};
 use crate::rules::signoff::SignerRole;
 use crate::store::{
     BulkOutcome, Closure, Dashboard, DecisionOutcome, DecisionRequest, EventSeq, Facet, ItemDetail,
-    ItemId, ItemQuery, ItemRow, PageDirection, RemediationCounts, RemediationTask, Selection,
-    SelectionPreview, SignOff, SignoffSummary, Tally,
+    ItemId, ItemQuery, ItemRow, PageDirection, PersonRow, RemediationCounts, RemediationTask,
+    Selection, SelectionPreview, SignOff, SignoffSummary, Tally,
 };
-use ratatui::crossterm::event::KeyEvent;
+use ratatui::crossterm::event::{KeyEvent, MouseEvent};
 
 #[derive(Debug)]
 pub enum Msg {
@@ -26,6 +26,8 @@ pub enum Msg {
     PlaceLoaded(Option<String>),
     /// Text the terminal pasted in one piece (bracketed paste).
     Paste(String),
+    /// The wheel or a click, where the config lets the console have the mouse.
+    Mouse(MouseEvent),
     /// The acting person's draft note on an item, if one is kept.
     DraftLoaded {
         item: ItemId,
@@ -38,7 +40,21 @@ pub enum Msg {
         rows: Vec<ItemRow>,
         anchor: Option<i64>,
         direction: PageDirection,
+        inclusive: bool,
         select: Select,
+    },
+    /// How many tenants the campaign spans.
+    TenantsCounted(u64),
+    /// How many items of the view `query` come before the rank `rank`.
+    Located {
+        query: ItemQuery,
+        rank: i64,
+        before: u64,
+    },
+    /// The view `query` grouped by identity.
+    PeopleLoaded {
+        query: ItemQuery,
+        people: Vec<PersonRow>,
     },
     /// An item's detail, with its remediation task when it is revoked.
     DetailLoaded(Option<Box<ItemDetail>>, Option<Box<RemediationTask>>),
@@ -286,6 +302,13 @@ pub enum Effect {
     /// acting person may do it.
     LoadLifecycle,
     LoadRemediationCounts,
+    CountTenants,
+    /// Where the page starting at `rank` sits in the view `query`.
+    Locate {
+        query: ItemQuery,
+        rank: i64,
+    },
+    LoadPeople(ItemQuery),
 }
 
 impl Effect {
@@ -304,6 +327,9 @@ impl Effect {
                 | Effect::LoadLifecycle
                 | Effect::LoadRemediationCounts
                 | Effect::IdleMaintenance
+                | Effect::CountTenants
+                | Effect::Locate { .. }
+                | Effect::LoadPeople(_)
         )
     }
 
@@ -321,6 +347,9 @@ impl Effect {
                 | Effect::LoadDashboard
                 | Effect::LoadLifecycle
                 | Effect::LoadRemediationCounts
+                | Effect::CountTenants
+                | Effect::Locate { .. }
+                | Effect::LoadPeople(_)
         )
     }
 

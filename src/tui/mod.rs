@@ -12,9 +12,11 @@ pub mod effects;
 pub mod keymap;
 pub mod layout;
 pub mod message;
+pub mod palette;
 pub mod update;
 pub mod view;
 
+use crate::config::ConsoleSettings;
 use crate::store::{CampaignSummary, Store};
 use app::App;
 use chrono::NaiveDate;
@@ -36,15 +38,69 @@ impl Drop for TerminalGuard {
     fn drop(&mut self) {
         let _ = ratatui::crossterm::execute!(
             std::io::stdout(),
-            ratatui::crossterm::event::DisableBracketedPaste
+            ratatui::crossterm::event::DisableBracketedPaste,
+            ratatui::crossterm::event::DisableMouseCapture
         );
         ratatui::restore();
     }
 }
 
-/// Whether to use colours: `NO_COLOR` (any value) turns them off.
+/// What the console asks of the terminal beyond raw mode and the
+/// alternate screen: pastes in one piece (line breaks in a paste do not
+/// act as Enter), and the mouse when the config allows it.
+fn take_over_extras(settings: &ConsoleSettings) -> std::io::Result<()> {
+    use ratatui::crossterm::event::{EnableBracketedPaste, EnableMouseCapture};
+    ratatui::crossterm::execute!(std::io::stdout(), EnableBracketedPaste)?;
+    if settings.mouse {
+        ratatui::crossterm::execute!(std::io::stdout(), EnableMouseCapture)?;
+    }
+    Ok(())
+}
+
+/// Ctrl+Z: the terminal as the shell had it, the process stopped as the
+/// terminal's own Ctrl+Z would stop it (raw mode turned that off), and on
+/// `fg` the console's terminal again, redrawn whole.
+#[cfg(unix)]
+fn suspend(terminal: &mut ratatui::DefaultTerminal, settings: &ConsoleSettings) -> Result<()> {
+    use ratatui::crossterm::{cursor, event, terminal as term};
+    ratatui::crossterm::execute!(
+        std::io::stdout(),
+        event::DisableBracketedPaste,
+        event::DisableMouseCapture,
+        term::LeaveAlternateScreen,
+        cursor::Show
+    )?;
+    term::disable_raw_mode()?;
+    // The whole job stops, as with the terminal's Ctrl+Z (pid 0 is this
+    // process group). A group no shell controls ignores it and goes on.
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(0),
+        nix::sys::signal::Signal::SIGTSTP,
+    );
+    // Here again after SIGCONT (`fg`).
+    term::enable_raw_mode()?;
+    ratatui::crossterm::execute!(
+        std::io::stdout(),
+        term::EnterAlternateScreen,
+        term::Clear(term::ClearType::All),
+        cursor::Hide
+    )?;
+    take_over_extras(settings)?;
+    // A new terminal has nothing drawn, so the next frame is drawn whole.
+    // (`Terminal::clear` would ask the terminal where its cursor is, which
+    // a slow link may not answer in time.)
+    *terminal = ratatui::Terminal::new(ratatui::backend::CrosstermBackend::new(std::io::stdout()))?;
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn suspend(_: &mut ratatui::DefaultTerminal, _: &ConsoleSettings) -> Result<()> {
+    Ok(())
+}
+
+/// Whether to use colours, decided once (see `palette`).
 pub fn color_enabled() -> bool {
-    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    palette::use_color(&palette::detect())
 }
 
 /// The console draws on standard output and reads keys from the terminal:
@@ -67,17 +123,13 @@ pub fn run(
     reviewer: String,
     via: crate::domain::roster::Established,
     today: NaiveDate,
+    settings: &ConsoleSettings,
 ) -> Result<()> {
     needs_a_terminal()?;
     let mut terminal = ratatui::try_init()
         .wrap_err("the console needs a terminal, and recert could not take this one over")?;
     let _guard = TerminalGuard;
-    // A paste arrives as one piece: its line breaks do not act as Enter
-    // and its letters not as keys.
-    ratatui::crossterm::execute!(
-        std::io::stdout(),
-        ratatui::crossterm::event::EnableBracketedPaste
-    )?;
+    take_over_extras(settings)?;
     let size = terminal.size()?;
     let mut app = App::new(
         campaign,
@@ -99,6 +151,16 @@ pub fn run(
     let mut typed = Instant::now();
     let mut stale = false;
     while !app.quit {
+        if std::mem::take(&mut app.suspend) {
+            suspend(&mut terminal, settings)?;
+            // The terminal may have been resized while stopped.
+            let size = terminal.size()?;
+            if (size.width, size.height) != app.size {
+                let effects = update::update(&mut app, Msg::Resize(size.width, size.height));
+                dispatch(&mut app, &mut runner, effects, &mut later);
+            }
+            stale = true;
+        }
         if stale {
             terminal.draw(|frame| view::render(&app, frame))?;
             stale = false;
@@ -116,6 +178,7 @@ pub fn run(
             Event::Key(key) if key.kind != KeyEventKind::Release => Msg::Key(key),
             Event::Resize(width, height) => Msg::Resize(width, height),
             Event::Paste(text) => Msg::Paste(text),
+            Event::Mouse(mouse) => Msg::Mouse(mouse),
             _ => continue,
         };
         typed = Instant::now();

@@ -24,6 +24,7 @@ mod host;
 mod hostile;
 mod insights;
 mod lifecycle;
+mod manners;
 mod people;
 mod pipes;
 mod readme;

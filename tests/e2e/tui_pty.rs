@@ -92,7 +92,7 @@ fn filter_mark_all_bulk_attest_revoke_one_and_find_it_as_left() {
     tui.wait_for("relationship (1)");
     tui.send("\r");
     tui.wait_for("relationship=contractor");
-    tui.wait_for("6 in view");
+    tui.wait_for(" 1 of 6 ");
 
     // Mark all of them and attest them in one go.
     tui.send("*");

@@ -88,7 +88,10 @@ impl<'a> Runner<'a> {
             | Effect::LoadFacets
             | Effect::LoadDashboard
             | Effect::LoadLifecycle
-            | Effect::LoadRemediationCounts) => {
+            | Effect::LoadRemediationCounts
+            | Effect::CountTenants
+            | Effect::Locate { .. }
+            | Effect::LoadPeople(_)) => {
                 return read(store, self.campaign, &self.actor, reading, query, page_size);
             }
             Effect::CheckAssigned => store
@@ -277,8 +280,20 @@ pub fn read(
                 rows,
                 anchor,
                 direction,
+                inclusive,
                 select,
             }),
+        Effect::CountTenants => store.campaign_tenants(campaign).map(Msg::TenantsCounted),
+        Effect::Locate { query, rank } => {
+            store.count_before(&query, rank).map(|before| Msg::Located {
+                query,
+                rank,
+                before,
+            })
+        }
+        Effect::LoadPeople(query) => store
+            .people_in_view(&query)
+            .map(|people| Msg::PeopleLoaded { query, people }),
         Effect::FindUndecided {
             view,
             undecided,

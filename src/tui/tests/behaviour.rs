@@ -194,6 +194,8 @@ fn a_decision_someone_else_made_meanwhile_is_not_overwritten() {
     console.send(ctrl('s'));
     let screen = console.draw();
     assert!(screen.contains("other@x recorded revoke"), "{screen}");
+    // Their decision counts at once, and still after Esc keeps theirs.
+    assert!(screen.contains(" 1/30 decided"), "{screen}");
     assert!(console.editing(), "the note is kept");
     assert_eq!(console.row(item).note.as_deref(), Some("theirs"));
 
@@ -202,6 +204,39 @@ fn a_decision_someone_else_made_meanwhile_is_not_overwritten() {
     let row = console.row(item);
     assert_eq!(row.note.as_deref(), Some("mine"));
     assert_eq!(row.decision, Some(DecisionKind::Attest));
+}
+
+/// Leaving the conflict dialog with Esc keeps their decision, and the
+/// progress counts it (it once stayed at what it was before theirs).
+#[test]
+fn after_a_conflict_esc_leaves_the_progress_counting_their_decision() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, mut store, campaign) = crate::testing::sample_file_store(dir.path());
+    let mut console = Console::open(&mut store, &campaign, (80, 24));
+    let item = console.current().id.0;
+    let mut other = Store::open(&path).unwrap();
+    crate::testing::decide(
+        &mut other,
+        &campaign,
+        "other@x",
+        item,
+        Some(crate::domain::Decision::Revoke),
+        "theirs",
+    );
+    assert!(console.draw().contains(" 0/30 decided"), "not seen yet");
+    console.send(ch('r'));
+    console.type_text("mine");
+    console.send(ctrl('s'));
+    assert!(console.draw().contains("other@x recorded revoke"));
+    console.send(key(KeyCode::Esc));
+    console.send(key(KeyCode::Esc));
+    assert!(
+        matches!(console.app.mode, Mode::Browse),
+        "{}",
+        console.draw()
+    );
+    let screen = console.draw();
+    assert!(screen.contains(" 1/30 decided"), "{screen}");
 }
 
 #[test]
@@ -335,7 +370,7 @@ fn the_detail_scrolls_within_what_it_holds() {
 #[test]
 fn help_lists_every_key_of_the_map_and_scrolls() {
     let (mut store, campaign) = sample_store();
-    let mut console = Console::open(&mut store, &campaign, (120, 120));
+    let mut console = Console::open(&mut store, &campaign, (120, 200));
     console.send(ch('?'));
     let screen = console.draw();
     for binding in crate::tui::keymap::BINDINGS {

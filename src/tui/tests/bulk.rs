@@ -361,3 +361,18 @@ fn capital_u_undoes_my_last_action_a_bulk_one_included_naming_it() {
         .count();
     assert_eq!(undos, 1, "the undo is an event");
 }
+
+#[test]
+fn the_confirmation_counts_recommendations_in_plain_words() {
+    use crate::tui::update::against_words;
+    assert_eq!(against_words(1, 1), " It carries a revoke recommendation.");
+    assert_eq!(against_words(4, 4), " All 4 carry a revoke recommendation.");
+    assert_eq!(
+        against_words(1, 6),
+        " One of them carries a revoke recommendation."
+    );
+    assert_eq!(
+        against_words(4, 6),
+        " 4 of them carry a revoke recommendation."
+    );
+}

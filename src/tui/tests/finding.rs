@@ -252,3 +252,109 @@ fn the_panel_narrows_to_what_is_new_since_the_last_campaign() {
     assert_eq!(console.app.matching_count(), before);
     assert!(console.draw().contains("since=new"));
 }
+
+/// The footer's "12 of 67" is the selection's place in the view, wherever
+/// the keys took it (not its risk rank in the campaign).
+#[test]
+fn the_footer_counts_the_place_in_the_view() {
+    let (mut store, campaign) = sample_store();
+    let mut console = Console::open(&mut store, &campaign, (80, 24));
+    let in_view: Vec<ItemId> = console
+        .runner
+        .store
+        .page(
+            &console.app.query,
+            None,
+            crate::store::PageDirection::Forward,
+            true,
+            100,
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(in_view.len(), 21);
+    let keys = [
+        key(KeyCode::Down),
+        key(KeyCode::PageDown),
+        key(KeyCode::PageDown),
+        ch('k'),
+        ch('G'),
+        key(KeyCode::PageUp),
+        ch('k'),
+        ch('g'),
+        ch('n'),
+    ];
+    let place = |console: &Console<'_>| {
+        let at = in_view.iter().position(|id| *id == console.current().id);
+        format!(" {} of 21 ", at.unwrap() + 1)
+    };
+    assert!(console.draw().contains(" 1 of 21 "));
+    for k in keys {
+        console.send(k);
+        let screen = console.draw();
+        let want = place(&console);
+        assert!(screen.contains(&want), "{want:?} after a key:\n{screen}");
+        assert!(!screen.contains("risk #"), "{screen}");
+    }
+    // A jump lands on a page whose place takes a count.
+    console.send(ch(':'));
+    console.type_text(&format!("{}\n", in_view[15]));
+    assert_eq!(console.current().id, in_view[15]);
+    assert!(console.draw().contains(" 16 of 21 "), "{}", console.draw());
+}
+
+/// More reviewers than fit: the dashboard says how many are above and
+/// below, and `j`/`k` scroll them.
+#[test]
+fn the_dashboards_reviewers_scroll_and_its_columns_are_explained() {
+    // More reviewers than fit: the owner and several sponsors.
+    let mut sample = String::new();
+    let mut n = 0;
+    for line in crate::testing::SAMPLE.lines() {
+        if line.contains(SPONSOR) {
+            n += 1;
+            let sponsor = format!("sponsor{}@northwind.example.com", n % 10);
+            sample.push_str(&line.replace(SPONSOR, &sponsor));
+        } else {
+            sample.push_str(line);
+        }
+        sample.push('\n');
+    }
+    let mut store = crate::store::Store::open_in_memory().unwrap();
+    crate::testing::import(&mut store, &sample);
+    let campaign = crate::testing::campaign(&mut store, "Q4", "2026-11-01");
+    let mut console = Console::open(&mut store, &campaign, (80, 24));
+    console.send(ch('d'));
+    let screen = console.draw();
+    assert!(screen.contains("done: their own items decided"), "{screen}");
+    assert!(
+        screen.contains("recorded: their decisions in force"),
+        "{screen}"
+    );
+    // Reviewers' lines: a name cut to fit, then their bar.
+    let shown = |screen: &str| {
+        screen
+            .lines()
+            .filter(|l| l.contains("… ░") || l.contains("… █"))
+            .count()
+    };
+    let at_first = shown(&screen);
+    let all = console.app.dashboard.as_ref().unwrap().reviewers.len();
+    assert!(at_first < all, "{screen}");
+    let below = all - at_first;
+    assert!(
+        screen.contains(&format!("… {below} more below, 0 above")),
+        "{screen}"
+    );
+    console.send(ch('j'));
+    let screen = console.draw();
+    let text = format!("… {} more below, 1 above", below - 1);
+    assert!(screen.contains(&text), "{screen}");
+    console.send(ch('k'));
+    assert!(
+        console
+            .draw()
+            .contains(&format!("… {below} more below, 0 above"))
+    );
+}

@@ -11,9 +11,11 @@ mod finding;
 mod layers;
 mod lifecycle;
 mod notes;
+mod people;
 mod place;
 mod remediation;
 mod screens;
+mod terminal;
 
 use super::app::{App, Mode};
 use super::effects::Runner;

@@ -265,3 +265,40 @@ fn reassign_dialog_completes_known_people() {
         snapshot("reassign_completed", size, console.draw());
     }
 }
+
+/// The column layout at the common middle size, where identity and
+/// entitlement once got 11 cells.
+#[test]
+fn queue_at_a_middle_size() {
+    let (mut store, campaign) = sample_store();
+    let console = Console::open(&mut store, &campaign, (120, 40));
+    snapshot("queue", (120, 40), console.draw());
+}
+
+/// A campaign over two tenants shows which tenant each row is in.
+#[test]
+fn queue_over_several_tenants() {
+    let mut store = Store::open_in_memory().unwrap();
+    import(
+        &mut store,
+        &SAMPLE.replace("northwind,m365,", "bluefjord,m365,"),
+    );
+    let q4 = campaign(&mut store, "Q4", "2026-11-01");
+    for size in [(80, 24), (120, 40)] {
+        let console = Console::open(&mut store, &q4, size);
+        let screen = console.draw();
+        assert!(screen.contains("TENANT"), "{screen}");
+        snapshot("queue_tenants", size, screen);
+    }
+}
+
+#[test]
+fn person_view() {
+    for size in SIZES {
+        let (mut store, campaign) = sample_store();
+        let mut console = Console::open(&mut store, &campaign, size);
+        console.send(ch('p'));
+        console.send(ch('j'));
+        snapshot("people", size, console.draw());
+    }
+}

@@ -127,9 +127,16 @@ pub(super) fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             }));
             keep_or_show(app, kept)
         }
+        Action::People => super::people::open(app),
+        Action::Suspend => {
+            app.suspend = true;
+            vec![]
+        }
+        Action::Back => super::people::back(app),
         Action::Dashboard => {
             app.mode = Mode::Dashboard;
             app.dashboard = None;
+            app.dashboard_scroll = 0;
             vec![Effect::LoadDashboard]
         }
         // The campaign may have been signed off or closed in another

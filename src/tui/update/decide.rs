@@ -521,16 +521,15 @@ pub(super) fn on_preview(
         if preview.replacing > 0 {
             let n = preview.replacing;
             question.push_str(&format!(
-                " It replaces {n} existing {} and {} notes.",
+                " It replaces {n} existing {} and {}.",
                 plural(n, "decision", "decisions"),
-                plural(n, "its", "their")
+                plural(n, "its note", "their notes")
             ));
         }
         if against {
-            let n = preview.against_recommendation;
-            question.push_str(&format!(
-                " {n} of them {} a revoke recommendation.",
-                plural(n, "carries", "carry")
+            question.push_str(&against_words(
+                preview.against_recommendation,
+                preview.items,
             ));
         }
         app.mode = Mode::Confirm(Confirm {
@@ -551,6 +550,19 @@ pub(super) fn on_preview(
         preview.note_required,
     );
     vec![]
+}
+
+/// How many of `items` marked items carry a revoke recommendation, as
+/// the confirmation says it: "It carries" for one item, "All 4 carry"
+/// when every one does, "One of them carries", "4 of them carry".
+pub(crate) fn against_words(n: u64, items: u64) -> String {
+    let what = "a revoke recommendation.";
+    match (n, items) {
+        (_, 1) => format!(" It carries {what}"),
+        (n, items) if n == items => format!(" All {n} carry {what}"),
+        (1, _) => format!(" One of them carries {what}"),
+        (n, _) => format!(" {n} of them carry {what}"),
+    }
 }
 
 /// A decision kind as the first word of a question ("Revoke 3 items?").
@@ -728,7 +740,10 @@ pub(super) fn on_conflict(
         },
         _ => app.status = Some(Status::Error(message)),
     }
-    let mut effects = reload(app);
+    // Their decision changed the counts: the progress shown so far is
+    // stale, whether the dialog is kept or cancelled.
+    let mut effects = vec![Effect::LoadTally];
+    effects.extend(reload(app));
     effects.extend(detail_for_selection(app));
     effects
 }

@@ -8,8 +8,13 @@
 mod browse;
 mod decide;
 mod lifecycle;
+mod mouse;
 mod panels;
+mod people;
 mod remediation;
+
+#[cfg(test)]
+pub(crate) use decide::against_words;
 
 use super::action::Action;
 use super::app::{App, Mode, Place, Status, View};
@@ -26,12 +31,14 @@ pub fn start() -> Vec<Effect> {
         Effect::LoadPlace,
         Effect::CheckAssigned,
         Effect::LoadRemediationCounts,
+        Effect::CountTenants,
     ]
 }
 
 pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Key(key) => match app.mode {
+            Mode::Browse if app.listing_people() => people::on_key(app, key),
             Mode::Browse => browse::on_key(app, key),
             Mode::Editor(_) => decide::on_editor_key(app, key),
             Mode::Confirm(_) => decide::on_confirm_key(app, key),
@@ -43,6 +50,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             Mode::Remediation(_) => remediation::on_key(app, key),
             Mode::Help { .. } => panels::on_help_key(app, key),
         },
+        Msg::Mouse(mouse) => mouse::on_mouse(app, mouse),
         Msg::Paste(text) => match &mut app.mode {
             Mode::Editor(_) => decide::on_paste(app, &text),
             Mode::Search(_) => panels::on_paste(app, &text),
@@ -88,8 +96,24 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             rows,
             anchor,
             direction,
+            inclusive,
             select,
-        } => on_page(app, rows, anchor, direction, select),
+        } => on_page(app, rows, (anchor, direction, inclusive), select),
+        Msg::TenantsCounted(n) => {
+            app.tenants = Some(n);
+            vec![]
+        }
+        Msg::Located {
+            query,
+            rank,
+            before,
+        } => {
+            if query == app.query && app.queue.rows.first().is_some_and(|r| r.rank == rank) {
+                app.queue.offset = Some(before);
+            }
+            vec![]
+        }
+        Msg::PeopleLoaded { query, people } => people::on_loaded(app, query, people),
         Msg::DetailLoaded(detail, task) => {
             let same = app.detail.as_ref().map(|d| d.row.id) == detail.as_ref().map(|d| d.row.id);
             if !same {
@@ -108,7 +132,11 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             kind,
             outcomes,
             tally,
-        } => decide::on_decided(app, kind, outcomes, tally),
+        } => {
+            let mut effects = decide::on_decided(app, kind, outcomes, tally);
+            effects.extend(people::regroup(app));
+            effects
+        }
         Msg::Conflict { item, seq, message } => decide::on_conflict(app, item, seq, message),
         Msg::Maintained => vec![],
         Msg::Failed(message) => {
@@ -123,7 +151,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             if !app.marks.is_empty() {
                 app.marks.marked_at = seq;
             }
-            vec![]
+            people::on_chain_head(app)
         }
         Msg::MarkedRows { ids, marked } => {
             let shown: Vec<ItemId> = app.queue.rows.iter().map(|r| r.id).collect();
@@ -138,7 +166,14 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             kind,
             outcome,
             tally,
-        } => decide::on_bulk_decided(app, kind, outcome, tally),
+        } => {
+            let mut effects = decide::on_bulk_decided(app, kind, outcome, tally);
+            if let Some(people) = &mut app.people {
+                people.marked_person = false;
+            }
+            effects.extend(people::regroup(app));
+            effects
+        }
         Msg::Counted { query, count } => {
             if query == app.query {
                 app.matching = Some((query, count));
@@ -317,13 +352,37 @@ fn on_found(app: &mut App, query: ItemQuery, seek: Seek, rank: Option<i64>) -> V
     }]
 }
 
-fn on_page(
-    app: &mut App,
-    rows: Vec<ItemRow>,
-    anchor: Option<i64>,
-    direction: PageDirection,
-    select: Select,
-) -> Vec<Effect> {
+/// Where a page read from `from` (its anchor, direction and whether the
+/// anchor itself was wanted) starts in the view: reckoned from the page on
+/// screen when the anchor is on it, from the count when it is the end;
+/// `None` when it takes a count.
+fn page_offset(app: &App, rows: &[ItemRow], from: From) -> Option<u64> {
+    let first = rows.first()?;
+    if app.query.filters.is_empty() && app.query.search.is_none() {
+        return u64::try_from(first.rank).ok();
+    }
+    let len = rows.len() as u64;
+    match from {
+        (None, PageDirection::Forward, _) => Some(0),
+        (None, PageDirection::Backward, _) => app.matching_count().map(|n| n.saturating_sub(len)),
+        (Some(anchor), direction, inclusive) => {
+            let offset = app.queue.offset?;
+            let at = app.queue.rows.iter().position(|r| r.rank == anchor)? as u64;
+            Some(match (direction, inclusive) {
+                (PageDirection::Forward, true) => offset + at,
+                (PageDirection::Forward, false) => offset + at + 1,
+                (PageDirection::Backward, true) => (offset + at + 1).saturating_sub(len),
+                (PageDirection::Backward, false) => (offset + at).saturating_sub(len),
+            })
+        }
+    }
+}
+
+/// A page's anchor, direction and whether the anchor was included.
+type From = (Option<i64>, PageDirection, bool);
+
+fn on_page(app: &mut App, rows: Vec<ItemRow>, from: From, select: Select) -> Vec<Effect> {
+    let (anchor, direction, _) = from;
     // A page that ran into an end of the queue is refilled from that end,
     // so the window is always full when there is enough to fill it.
     if anchor.is_some() && rows.len() < app.page_size() {
@@ -359,11 +418,19 @@ fn on_page(
     {
         return show_everything(app);
     }
+    let offset = page_offset(app, &rows, from);
     app.queue.selected = select.resolve(&rows);
     app.queue.rows = rows;
+    app.queue.offset = offset;
     app.queue.marked.clear();
     let mut effects = detail_for_selection(app);
     effects.extend(marked_rows(app));
+    if let (None, Some(first)) = (offset, app.queue.rows.first()) {
+        effects.push(Effect::Locate {
+            query: app.query.clone(),
+            rank: first.rank,
+        });
+    }
     effects
 }
 

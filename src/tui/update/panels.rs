@@ -168,6 +168,15 @@ pub(super) fn on_dashboard_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             app.mode = Mode::Browse;
             vec![]
         }
+        Some(Action::Down) => {
+            let reviewers = app.dashboard.as_ref().map_or(0, |d| d.reviewers.len());
+            app.dashboard_scroll = (app.dashboard_scroll + 1).min(reviewers.saturating_sub(1));
+            vec![]
+        }
+        Some(Action::Up) => {
+            app.dashboard_scroll = app.dashboard_scroll.saturating_sub(1);
+            vec![]
+        }
         _ => vec![],
     }
 }

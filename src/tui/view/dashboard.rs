@@ -9,7 +9,9 @@ use super::{Theme, fit};
 use crate::domain::DecisionKind;
 use crate::domain::text::sanitize;
 use crate::store::Dashboard;
+use crate::tui::action::Action;
 use crate::tui::app::App;
+use crate::tui::keymap::{ModeKind, keys_for};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -40,9 +42,12 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
         return;
     };
     let width = inner.width as usize;
+    // The reviewers take up to half the height, so a tall terminal shows
+    // more of them before they scroll.
+    let middle_height = (d.reviewers.len() as u16 + 4).clamp(8, (inner.height / 2).max(8));
     let [top, middle, bottom] = Layout::vertical([
         Constraint::Length(3),
-        Constraint::Length(8),
+        Constraint::Length(middle_height),
         Constraint::Min(0),
     ])
     .areas(inner);
@@ -84,7 +89,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
     let [types, reviewers] =
         Layout::horizontal([Constraint::Percentage(40), Constraint::Percentage(60)]).areas(middle);
     render_types(d, theme, frame, types);
-    render_reviewers(d, theme, frame, reviewers);
+    render_reviewers(d, app.dashboard_scroll, theme, frame, reviewers);
     render_waiting(d, theme, frame, bottom);
 }
 
@@ -111,24 +116,35 @@ fn render_types(d: &Dashboard, theme: &Theme, frame: &mut Frame<'_>, area: Rect)
     frame.render_widget(Paragraph::new(lines), area);
 }
 
-fn render_reviewers(d: &Dashboard, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
+/// The reviewers from the `from`th on, as many as fit below the heading
+/// and the legend, and how many there are above and below.
+fn render_reviewers(d: &Dashboard, from: usize, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
     let width = area.width as usize;
     let name_width = width.saturating_sub(30).clamp(8, 40);
     let bar_width = width.saturating_sub(name_width + 24).min(20);
-    let mut lines = vec![Line::styled(
-        format!(
-            "{:<name_width$} {:<bar_width$} {:>9} {:>8}",
-            "By reviewer", "", "done", "recorded"
+    let mut lines = vec![
+        Line::styled(
+            format!(
+                "{:<name_width$} {:<bar_width$} {:>9} {:>8}",
+                "By reviewer", "", "done", "recorded"
+            ),
+            theme.heading(),
         ),
-        theme.heading(),
-    )];
-    let room = (area.height as usize).saturating_sub(1);
-    let shown = if d.reviewers.len() > room {
+        Line::styled(fit("done: their own items decided", width), theme.dim()),
+        Line::styled(
+            fit("recorded: their decisions in force, on any item", width),
+            theme.dim(),
+        ),
+    ];
+    let from = from.min(d.reviewers.len().saturating_sub(1));
+    let room = (area.height as usize).saturating_sub(lines.len());
+    let rest = d.reviewers.len() - from;
+    let shown = if rest > room {
         room.saturating_sub(1)
     } else {
         room
     };
-    for r in d.reviewers.iter().take(shown) {
+    for r in d.reviewers.iter().skip(from).take(shown) {
         lines.push(Line::from(format!(
             "{:<name_width$} {} {:>9} {:>8}",
             fit(&sanitize(&r.reviewer), name_width),
@@ -137,9 +153,18 @@ fn render_reviewers(d: &Dashboard, theme: &Theme, frame: &mut Frame<'_>, area: R
             r.recorded
         )));
     }
-    if d.reviewers.len() > shown {
+    let below = rest.saturating_sub(shown);
+    if below > 0 || from > 0 {
+        let first = |a| {
+            let keys = keys_for(ModeKind::Dashboard, a);
+            keys.split('/').next().unwrap_or_default().to_string()
+        };
+        let keys = format!("{}/{}", first(Action::Down), first(Action::Up));
         lines.push(Line::styled(
-            format!("… {} more reviewers", d.reviewers.len() - shown),
+            fit(
+                &format!("… {below} more below, {from} above ({keys} scroll)"),
+                width,
+            ),
             theme.dim(),
         ));
     }

@@ -2,12 +2,14 @@
 //! Every string that came from imported data (or was typed) is sanitised
 //! before it is drawn.
 
+mod columns;
 mod dashboard;
 mod detail;
 mod dialog;
 mod filter;
 mod help;
 mod lifecycle;
+mod people;
 mod queue;
 mod remediation;
 mod status;
@@ -56,10 +58,16 @@ pub fn render(app: &App, frame: &mut Frame<'_>) {
         Mode::Dashboard => dashboard::render(app, &theme, frame, areas.body),
         Mode::Lifecycle(screen) => lifecycle::render(screen, app, &theme, frame, areas.body),
         Mode::Remediation(list) => remediation::render(list, app, &theme, frame, areas.body),
-        _ => {
-            queue::render(app, &theme, frame, areas.queue);
-            detail::render(app, &theme, frame, areas.detail);
-        }
+        _ => match &app.people {
+            Some(people) if people.listing() => {
+                people::render(people, app, &theme, frame, areas.queue);
+                people::render_person(people, &theme, frame, areas.detail);
+            }
+            _ => {
+                queue::render(app, &theme, frame, areas.queue);
+                detail::render(app, &theme, frame, areas.detail);
+            }
+        },
     }
     status::render_status(app, &theme, frame, areas.status);
     match &app.mode {
@@ -112,9 +120,35 @@ pub fn fit(text: &str, width: usize) -> String {
 }
 
 /// Styles, with meaning never carried by colour alone: every coloured
-/// thing also has a symbol or a word, and `NO_COLOR` drops the colours.
+/// thing also has a symbol or a word, and without colour (see `palette`)
+/// only attributes remain. A few colours, each for one meaning: red for
+/// what should go (a revoke, a flag recommending it, overdue), yellow for
+/// what needs care, green for what is settled. Text people must read is
+/// never bright black, which vanishes on dark themes: less important text
+/// is the terminal's own colour, dimmed.
 pub struct Theme {
     pub color: bool,
+}
+
+/// How much a flag asks of the reviewer, which its colour says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Severity {
+    /// The flag recommends revoking (or rotating or reassigning, else revoking).
+    Revoke,
+    /// Review with care, or classify the identity.
+    Care,
+    Info,
+}
+
+impl Severity {
+    pub fn of(recommendation: crate::domain::Recommendation) -> Severity {
+        use crate::domain::Recommendation as R;
+        match recommendation {
+            R::Revoke | R::RotateOrRevoke | R::ReassignOrRevoke => Severity::Revoke,
+            R::ReviewWithCare | R::Classify => Severity::Care,
+            R::Keep => Severity::Info,
+        }
+    }
 }
 
 impl Theme {
@@ -127,27 +161,24 @@ impl Theme {
     }
 
     pub fn title(&self) -> Style {
-        self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
+        Style::default().add_modifier(Modifier::BOLD)
     }
 
     pub fn heading(&self) -> Style {
         Style::default().add_modifier(Modifier::BOLD)
     }
 
+    /// Less important text: the terminal's own colour, dimmed.
     pub fn dim(&self) -> Style {
         if self.color {
-            Style::default().fg(Color::DarkGray)
+            Style::default().add_modifier(Modifier::DIM)
         } else {
             Style::default()
         }
     }
 
     pub fn selected(&self) -> Style {
-        if self.color {
-            Style::default().bg(Color::Blue).fg(Color::White)
-        } else {
-            Style::default().add_modifier(Modifier::REVERSED)
-        }
+        Style::default().add_modifier(Modifier::REVERSED)
     }
 
     pub fn danger(&self) -> Style {
@@ -164,5 +195,64 @@ impl Theme {
 
     pub fn marked(&self) -> Style {
         self.fg(Color::Magenta).add_modifier(Modifier::BOLD)
+    }
+
+    /// A flag's code, coloured by what it recommends.
+    pub fn severity(&self, severity: Severity) -> Style {
+        match severity {
+            Severity::Revoke => self.fg(Color::Red),
+            Severity::Care => self.fg(Color::Yellow),
+            Severity::Info => Style::default(),
+        }
+    }
+
+    /// Flag codes, each in its severity's colour.
+    pub fn flag_spans(&self, codes: &str) -> Vec<ratatui::text::Span<'static>> {
+        let mut spans = Vec::new();
+        for (i, code) in codes.split(' ').enumerate() {
+            if i > 0 {
+                spans.push(ratatui::text::Span::raw(" "));
+            }
+            let style = crate::domain::Flag::ALL
+                .iter()
+                .find(|f| f.code() == code)
+                .map_or_else(Style::default, |f| {
+                    self.severity(Severity::of(f.recommendation()))
+                });
+            spans.push(ratatui::text::Span::styled(code.to_string(), style));
+        }
+        spans
+    }
+}
+
+#[cfg(test)]
+mod theme_tests {
+    use super::*;
+
+    #[test]
+    fn severities_have_distinct_colours_and_none_without_colour() {
+        use crate::domain::Flag;
+        let theme = Theme { color: true };
+        let style = |f: Flag| theme.severity(Severity::of(f.recommendation()));
+        assert_eq!(style(Flag::Expired).fg, Some(Color::Red));
+        assert_eq!(style(Flag::Privileged).fg, Some(Color::Yellow));
+        assert_ne!(style(Flag::Expired), style(Flag::Privileged));
+        // Nothing people must read is bright black (unreadable on dark themes).
+        for s in [
+            theme.dim(),
+            theme.title(),
+            theme.heading(),
+            theme.selected(),
+        ] {
+            assert_ne!(s.fg, Some(Color::DarkGray));
+        }
+        let plain = Theme { color: false };
+        for f in Flag::ALL {
+            assert_eq!(plain.severity(Severity::of(f.recommendation())).fg, None);
+        }
+        let spans = theme.flag_spans("EXP PRV");
+        assert_eq!(spans.len(), 3);
+        assert_eq!(spans[0].style.fg, Some(Color::Red));
+        assert_eq!(spans[2].style.fg, Some(Color::Yellow));
     }
 }

@@ -1,6 +1,7 @@
 //! The queue: one row per item of the visible page, risk order.
 
 use super::Theme;
+use super::columns::{Want, cut, share};
 use crate::domain::DecisionKind;
 use crate::domain::decision::state_label;
 use crate::domain::text::sanitize;
@@ -43,6 +44,10 @@ fn empty_view_hint(app: &App) -> String {
     format!("No items in this view. {}.", steps.join("; "))
 }
 
+/// What marks the selected row, and its width.
+const HIGHLIGHT: &str = "▶ ";
+const HIGHLIGHT_WIDTH: u16 = 2;
+
 /// The state of an item as a symbol and a word, never colour alone.
 pub fn state_cell(decision: Option<DecisionKind>) -> String {
     let symbol = match decision {
@@ -56,8 +61,6 @@ pub fn state_cell(decision: Option<DecisionKind>) -> String {
 }
 
 /// Room for four flag codes; more are counted ("+2").
-const FLAGS_WIDTH: u16 = 18;
-
 fn flag_codes(flags: crate::domain::FlagSet) -> String {
     let codes: Vec<&str> = flags.iter().map(crate::domain::Flag::code).collect();
     if codes.len() <= 4 {
@@ -67,20 +70,20 @@ fn flag_codes(flags: crate::domain::FlagSet) -> String {
     }
 }
 
-/// Where the selection is: "3 of 30" in the whole campaign; in a narrowed
-/// view the risk rank and how many the view holds (its position within the
-/// view would take a count per key press).
-fn position(app: &App) -> String {
-    let Some(row) = app.queue.current() else {
+/// Where the selection is in the view: "12 of 67" (the view's count once
+/// known, its place once counted).
+pub fn position(app: &App) -> String {
+    if app.queue.current().is_none() {
         return String::new();
-    };
-    if !app.view.mine && !app.view.is_narrowed() {
-        return format!(" {} of {} ", row.rank + 1, app.tally.total);
     }
-    let shown = app
+    let at = app.queue.offset.map_or_else(
+        || "…".to_string(),
+        |n| (n + app.queue.selected as u64 + 1).to_string(),
+    );
+    let of = app
         .matching_count()
-        .map_or_else(|| "counting…".to_string(), |n| format!("{n} in view"));
-    format!(" risk #{} of {} · {shown} ", row.rank + 1, app.tally.total)
+        .map_or_else(|| "…".to_string(), |n| n.to_string());
+    format!(" {at} of {of} ")
 }
 
 pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
@@ -98,46 +101,82 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
         );
         return;
     }
-    let header = Row::new(["", "STATE", "IDENTITY", "SYSTEM", "ENTITLEMENT", "FLAGS"])
-        .style(theme.heading());
-    let rows = app.queue.rows.iter().map(|row| {
+    let rows = &app.queue.rows;
+    let tenants = app.several_tenants();
+    let states: Vec<String> = rows.iter().map(|r| state_cell(r.decision)).collect();
+    let flags: Vec<String> = rows.iter().map(|r| flag_codes(r.flags)).collect();
+    let text = |f: fn(&crate::store::ItemRow) -> &String| -> Vec<String> {
+        rows.iter().map(|r| sanitize(f(r)).into_owned()).collect()
+    };
+    let identity = text(|r| &r.identity_name);
+    let system = text(|r| &r.system);
+    let entitlement = text(|r| &r.entitlement);
+    let tenant = if tenants {
+        text(|r| &r.tenant)
+    } else {
+        Vec::new()
+    };
+    let fixed = |heading: &str, cells: &[String]| {
+        Want::new(heading, cells.iter().map(String::as_str), 0).natural
+    };
+    let state_width = fixed("STATE", &states);
+    let flags_width = fixed("FLAGS", &flags);
+    let mut wants = vec![
+        Want::new("IDENTITY", identity.iter().map(String::as_str), 0),
+        Want::new("SYSTEM", system.iter().map(String::as_str), 1),
+        Want::new("ENTITLEMENT", entitlement.iter().map(String::as_str), 0),
+    ];
+    if tenants {
+        wants.insert(0, Want::new("TENANT", tenant.iter().map(String::as_str), 2));
+    }
+    // Borders, the selection's marker, the mark, the state, the flags and
+    // one space between columns.
+    let columns = wants.len() as u16 + 3;
+    let room = area
+        .width
+        .saturating_sub(2 + HIGHLIGHT_WIDTH + 1 + state_width + flags_width + columns - 1);
+    let widths = share(room, &wants);
+    let mut headings = vec!["", "STATE"];
+    if tenants {
+        headings.push("TENANT");
+    }
+    headings.extend(["IDENTITY", "SYSTEM", "ENTITLEMENT", "FLAGS"]);
+    let header = Row::new(headings).style(theme.heading());
+    let table_rows = rows.iter().enumerate().map(|(i, row)| {
         let state_style = match row.decision {
             Some(DecisionKind::Revoke) => theme.danger(),
             Some(DecisionKind::Attest) => theme.good(),
             Some(DecisionKind::Exception | DecisionKind::Reassign) => theme.warn(),
-            _ => theme.dim(),
-        };
-        let flags_style = if row.recommendation.suggests_revoke() {
-            theme.danger()
-        } else {
-            ratatui::style::Style::default()
+            _ => ratatui::style::Style::default(),
         };
         let mark = if app.is_marked(row.id) { "●" } else { " " };
-        Row::new([
+        let mut cells = vec![
             Cell::from(mark).style(theme.marked()),
-            Cell::from(state_cell(row.decision)).style(state_style),
-            Cell::from(sanitize(&row.identity_name).into_owned()),
-            Cell::from(sanitize(&row.system).into_owned()),
-            Cell::from(sanitize(&row.entitlement).into_owned()),
-            Cell::from(flag_codes(row.flags)).style(flags_style),
-        ])
+            Cell::from(states[i].clone()).style(state_style),
+        ];
+        let mut texts: Vec<&String> = Vec::new();
+        if tenants {
+            texts.push(&tenant[i]);
+        }
+        texts.extend([&identity[i], &system[i], &entitlement[i]]);
+        cells.extend(
+            texts
+                .into_iter()
+                .zip(&widths)
+                .map(|(t, w)| Cell::from(cut(t, *w))),
+        );
+        cells.push(Cell::from(Line::from(theme.flag_spans(&flags[i]))));
+        Row::new(cells)
     });
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Length(1),
-            Constraint::Length(12),
-            Constraint::Fill(3),
-            Constraint::Fill(2),
-            Constraint::Fill(3),
-            Constraint::Length(FLAGS_WIDTH),
-        ],
-    )
-    .header(header)
-    .block(block)
-    .column_spacing(1)
-    .row_highlight_style(theme.selected())
-    .highlight_symbol("▶ ");
+    let mut constraints = vec![Constraint::Length(1), Constraint::Length(state_width)];
+    constraints.extend(widths.iter().map(|w| Constraint::Length(*w)));
+    constraints.push(Constraint::Length(flags_width));
+    let table = Table::new(table_rows, constraints)
+        .header(header)
+        .block(block)
+        .column_spacing(1)
+        .row_highlight_style(theme.selected())
+        .highlight_symbol(HIGHLIGHT);
     let mut state = TableState::default();
     state.select(Some(app.queue.selected));
     frame.render_stateful_widget(table, area, &mut state);

@@ -189,6 +189,18 @@ fn hints(app: &App) -> Vec<String> {
     let browse = |a| keys_for(ModeKind::Browse, a);
     let open = app.campaign.state == CampaignState::Open;
     match &app.mode {
+        Mode::Browse if app.listing_people() => {
+            let keys = |a| keys_for(ModeKind::People, a);
+            let mut hints = vec![
+                format!("{} help", keys(Action::Help)),
+                format!("{} their grants", keys(Action::Apply)),
+            ];
+            if open {
+                hints.push(format!("{} decide all of theirs", decision_keys()));
+            }
+            hints.push(format!("{} back to the items", keys(Action::Close)));
+            hints
+        }
         Mode::Browse if open && !app.marks.is_empty() => vec![
             format!("{} decide all marked", decision_keys()),
             format!("{} unmark all", browse(Action::ClearMarks)),
