@@ -414,6 +414,14 @@ pub enum DecideAction {
         #[command(flatten)]
         note: NoteArg,
     },
+    /// Keep the access, and rotate its credential by a date
+    Rotate {
+        /// The last day the credential may be rotated on
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        by: String,
+        #[command(flatten)]
+        note: NoteArg,
+    },
     /// Undo the decision in force
     Undo(NoteArg),
 }

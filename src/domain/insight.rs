@@ -40,6 +40,8 @@ pub struct Context<'a> {
     pub other_tenants: &'a [String],
     /// End date of an exception an earlier campaign granted and that has passed.
     pub lapsed_exception: Option<NaiveDate>,
+    /// An earlier campaign's rotate decision that passed its date unrotated.
+    pub overdue_rotation: Option<&'a super::rotation::OverdueRotation>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -70,6 +72,7 @@ enum Reason {
     ContractEnded(NaiveDate),
     Inactive,
     Lapsed(NaiveDate),
+    RotationOverdue,
     Shared,
     Dormant(NaiveDate),
     NeverUsed(NaiveDate),
@@ -98,6 +101,9 @@ impl Reason {
                 "the source reports the account disabled, yet the grant is still listed".into()
             }
             Reason::Lapsed(day) => format!("an earlier campaign's exception ended on {}", on(day)),
+            Reason::RotationOverdue => ctx
+                .overdue_rotation
+                .map_or_else(|| "a rotation decided earlier is overdue".into(), |o| o.reason()),
             Reason::Shared => {
                 "one credential shared by several people: no individual accountability".into()
             }
@@ -156,6 +162,9 @@ fn evaluate(subject: &Subject<'_>, ctx: &Context<'_>, mut raise: impl FnMut(Flag
     }
     if let Some(until) = ctx.lapsed_exception {
         raise(Flag::ExceptionLapsed, Reason::Lapsed(until));
+    }
+    if ctx.overdue_rotation.is_some() {
+        raise(Flag::RotationOverdue, Reason::RotationOverdue);
     }
     if subject.shared {
         raise(Flag::SharedCredential, Reason::Shared);
@@ -289,6 +298,11 @@ pub fn describe_rule(flag: Flag, policy: &Policy) -> String {
             "the latest earlier decision on the grant was an exception that ended before today"
                 .into()
         }
+        Flag::RotationOverdue => {
+            "the latest earlier decision on the grant was a rotate whose date is before today, \
+             and no snapshot imported since shows a newer rotation date"
+                .into()
+        }
         Flag::SharedCredential => "the grant is marked shared".into(),
         Flag::Dormant => format!(
             "last used more than {} days ago (break-glass accounts excepted)",
@@ -358,6 +372,7 @@ mod tests {
             reviewer: "m.santos@northwind.example.com",
             other_tenants: &[],
             lapsed_exception: None,
+            overdue_rotation: None,
         };
         assess(subject, &ctx).flags
     }
@@ -371,6 +386,7 @@ mod tests {
             reviewer: "m.santos@northwind.example.com",
             other_tenants: &[],
             lapsed_exception: None,
+            overdue_rotation: None,
         };
         let a = assess(&subject(), &ctx);
         assert!(a.flags.is_empty(), "{:?}", a.findings);
@@ -564,6 +580,7 @@ mod tests {
             reviewer: "m.santos@northwind.example.com",
             other_tenants: &[],
             lapsed_exception: None,
+            overdue_rotation: None,
         };
         let s = Subject {
             last_used_at: days_ago(31),
@@ -600,6 +617,7 @@ mod tests {
             reviewer: "m.santos@northwind.example.com",
             other_tenants: &[],
             lapsed_exception: None,
+            overdue_rotation: None,
         };
         assert!(
             assess(&machine, &ctx)
@@ -635,6 +653,7 @@ mod tests {
             reviewer: "L.Brandt@Copperline.example.com",
             other_tenants: &[],
             lapsed_exception: None,
+            overdue_rotation: None,
         };
         assert!(assess(&subject(), &ctx).flags.contains(Flag::SelfReview));
         let id = "l.brandt@copperline.example.com";

@@ -42,6 +42,7 @@ mod refusals;
 mod register;
 mod remediation;
 mod report_rows;
+mod rotation;
 mod reporting;
 mod row;
 mod schema;
@@ -65,6 +66,7 @@ pub use items::{EarlierDecision, HistoryEntry, ItemDetail, ItemQuery, PageDirect
 pub use people::PeopleCounts;
 pub use register::{RegisterCounts, RegisterImport};
 pub use selection::{BulkOutcome, Selection, SelectionPreview};
+pub use rotation::{RotationCounts, RotationTask};
 pub use snapshots::ImportSession;
 pub use stalled::{DelegationEntry, StalledItem, Waiting};
 

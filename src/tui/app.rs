@@ -121,6 +121,8 @@ pub enum Input {
     Until,
     Ticket,
     To,
+    /// A rotate's last day.
+    By,
     /// The number of undecided items a sign-off acknowledges.
     Accept,
     /// The number of sponsors' parts nobody signed that the owner's final
@@ -135,6 +137,7 @@ impl Input {
             Input::Until => "Until",
             Input::Ticket => "Ticket",
             Input::To => "To",
+            Input::By => "By",
             Input::Accept => "Undecided",
             Input::Unsigned => "Unsigned",
             Input::Note => "Note",

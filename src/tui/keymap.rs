@@ -28,7 +28,7 @@ pub const MODES: [(ModeKind, &str); 10] = [
     (ModeKind::Browse, "Queue"),
     (
         ModeKind::Editor,
-        "Note editor, exception and reassign dialogs",
+        "Note editor, exception, reassign and rotate dialogs",
     ),
     (ModeKind::Confirm, "Confirmation"),
     (ModeKind::Search, "Search (typing edits the search)"),
@@ -111,6 +111,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(M::Browse, &[ch('r')], A::Revoke, "revoke the access, with a note"),
     bind(M::Browse, &[ch('e')], A::Exception, "exception: keep until a date, a note, an optional ticket"),
     bind(M::Browse, &[ch('o')], A::Reassign, "reassign to another reviewer, with a note"),
+    bind(M::Browse, &[ch('t')], A::Rotate, "rotate: keep a credential, rotated by a date, with a note"),
     bind(M::Browse, &[ch('u')], A::Undo, "undo the latest decision (recorded as a new event)"),
     bind(M::Browse, &[ch('U')], A::UndoLast, "undo my last action here, a bulk one too (as new events)"),
     bind(M::Browse, &[ch(' ')], A::ToggleMark, "mark or unmark the item for a bulk decision"),
@@ -246,6 +247,7 @@ pub fn decision_keys() -> String {
         Action::Revoke,
         Action::Exception,
         Action::Reassign,
+        Action::Rotate,
         Action::Undo,
     ]
     .iter()
@@ -400,6 +402,7 @@ mod tests {
                             | Action::Revoke
                             | Action::Exception
                             | Action::Reassign
+                            | Action::Rotate
                             | Action::Undo
                             | Action::UndoLast
                             | Action::SignOff

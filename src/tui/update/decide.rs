@@ -27,6 +27,13 @@ pub(super) fn begin(app: &mut App, kind: DecisionKind) -> Vec<Effect> {
         return vec![];
     }
     if !app.marks.is_empty() {
+        if kind == DecisionKind::Rotate {
+            // Each credential is checked and dated on its own.
+            app.status = Some(Status::Info(
+                "rotate decides one item at a time: unmark the items first".into(),
+            ));
+            return vec![];
+        }
         return vec![Effect::PreviewMarked {
             selection: app.marks.selection(app.query.campaign),
             kind,
@@ -266,6 +273,15 @@ fn open_editor(
             Input::To,
             one_line("the e-mail of the reviewer who should decide".into()),
         )],
+        DecisionKind::Rotate => {
+            let latest = crate::domain::rotation::close_action_by(app.today, &app.policy);
+            vec![(
+                Input::By,
+                one_line(format!(
+                    "the last day to rotate: YYYY-MM-DD, or +30 / +6w / +1m; {latest} at the latest"
+                )),
+            )]
+        }
         _ => vec![],
     };
     let mut note = text_field(app, Vec::new());
@@ -380,6 +396,21 @@ pub(super) fn on_editor_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
     }
 }
 
+/// The rotate dialog's date: as an exception's end is typed, after today
+/// and within the policy's rotation period.
+pub(crate) fn parse_by(
+    text: &str,
+    today: chrono::NaiveDate,
+    policy: &crate::domain::Policy,
+) -> Result<chrono::NaiveDate, String> {
+    if text.trim().is_empty() {
+        return Err("a rotate needs the last day to rotate by".into());
+    }
+    let by = parse_until(text, today)?;
+    crate::domain::rotation::check_by(by, today, policy)?;
+    Ok(by)
+}
+
 /// Checks the dialog and asks the store to record the decision.
 fn save(app: &mut App) -> Vec<Effect> {
     let (today, policy) = (app.today, app.policy.clone());
@@ -432,6 +463,13 @@ fn save(app: &mut App) -> Vec<Effect> {
                 );
             }
             Some(Decision::Reassign { to })
+        }
+        DecisionKind::Rotate => {
+            let text = editor.text(Input::By).unwrap_or_default();
+            match parse_by(&text, today, &policy) {
+                Ok(by) => Some(Decision::Rotate { by }),
+                Err(message) => return refuse(editor, Input::By, message),
+            }
         }
     };
     if let Some(reason) = editor.required
@@ -560,6 +598,7 @@ fn kind_verb(kind: DecisionKind) -> &'static str {
         DecisionKind::Revoke => "Revoke",
         DecisionKind::Exception => "Record an exception on",
         DecisionKind::Reassign => "Reassign",
+        DecisionKind::Rotate => "Rotate",
         DecisionKind::Undo => "Undo the latest decision on",
     }
 }
@@ -676,6 +715,7 @@ pub(super) fn on_bulk_decided(
         DecisionKind::Revoke => format!("revoked {n} marked {items} in one step"),
         DecisionKind::Exception => format!("recorded an exception on {n} marked {items}"),
         DecisionKind::Reassign => format!("reassigned {n} marked {items}"),
+        DecisionKind::Rotate => format!("rotate recorded on {n} marked {items}"),
         DecisionKind::Undo => format!("undid the latest decision on {n} marked {items}"),
     };
     let left = [

@@ -18,6 +18,7 @@ fn title(editor: &Editor) -> String {
         DecisionKind::Revoke => "Revoke",
         DecisionKind::Exception => "Exception",
         DecisionKind::Reassign => "Reassign",
+        DecisionKind::Rotate => "Rotate",
         DecisionKind::Undo => "Undo",
     };
     match &editor.subject {
@@ -58,6 +59,23 @@ fn until_hint(editor: &Editor, app: &App) -> Option<Line<'static>> {
             Ok(until) => Line::from(format!(
                 "        = {until} ({})",
                 crate::domain::date::describe_age(until, app.today)
+            )),
+            Err(message) => Line::from(format!("        ✗ {}", sanitize(&message))),
+        },
+    )
+}
+
+/// What the typed rotation date means, checked as it is typed.
+fn by_hint(editor: &Editor, app: &App) -> Option<Line<'static>> {
+    let text = editor.text(Input::By)?;
+    if text.trim().is_empty() {
+        return None;
+    }
+    Some(
+        match crate::tui::update::parse_by(&text, app.today, &app.policy) {
+            Ok(by) => Line::from(format!(
+                "        = {by} ({})",
+                crate::domain::date::describe_age(by, app.today)
             )),
             Err(message) => Line::from(format!("        ✗ {}", sanitize(&message))),
         },
@@ -138,6 +156,11 @@ pub fn render_editor(editor: &Editor, app: &App, theme: &Theme, frame: &mut Fram
         rows.push(Row::Field(*input, field));
         if *input == Input::Until
             && let Some(hint) = until_hint(editor, app)
+        {
+            rows.push(Row::Hint(hint));
+        }
+        if *input == Input::By
+            && let Some(hint) = by_hint(editor, app)
         {
             rows.push(Row::Hint(hint));
         }
