@@ -143,8 +143,12 @@ fn describe(s: &SignoffSummary, actor: &str, role: Option<SignerRole>) -> String
         ("revoked", t.revoked),
         ("exception", t.exception),
         ("reassigned", t.reassigned),
+        ("rotate", t.rotate),
         ("undecided", t.undecided),
     ] {
+        if label == "rotate" && n == 0 {
+            continue;
+        }
         let _ = writeln!(out, "  {label:<11}{n:>7}");
     }
     let mut body = sanitize_multiline(&out);

@@ -3,9 +3,9 @@
 
 use super::decision::{Decision, Recommendation};
 use super::flags::FlagSet;
-use chrono::NaiveDate;
 use super::model::vocabulary;
 use super::people::person_key;
+use chrono::NaiveDate;
 use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
@@ -175,7 +175,10 @@ mod tests {
         let follow = |r, flags: &[Flag]| {
             OnClose::Recommendation.decision_for(r, flags.iter().copied().collect(), by)
         };
-        assert_eq!(follow(Recommendation::Revoke, &[Flag::Dormant]), Decision::Revoke);
+        assert_eq!(
+            follow(Recommendation::Revoke, &[Flag::Dormant]),
+            Decision::Revoke
+        );
         assert_eq!(
             follow(Recommendation::RotateOrRevoke, &[Flag::UnrotatedCredential]),
             Decision::Rotate { by },

@@ -114,6 +114,7 @@ pub const STATES: &[&str] = &[
     "revoked",
     "exception",
     "reassigned",
+    "rotate",
 ];
 
 impl FromStr for Field {

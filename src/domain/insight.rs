@@ -101,9 +101,10 @@ impl Reason {
                 "the source reports the account disabled, yet the grant is still listed".into()
             }
             Reason::Lapsed(day) => format!("an earlier campaign's exception ended on {}", on(day)),
-            Reason::RotationOverdue => ctx
-                .overdue_rotation
-                .map_or_else(|| "a rotation decided earlier is overdue".into(), |o| o.reason()),
+            Reason::RotationOverdue => ctx.overdue_rotation.map_or_else(
+                || "a rotation decided earlier is overdue".into(),
+                |o| o.reason(),
+            ),
             Reason::Shared => {
                 "one credential shared by several people: no individual accountability".into()
             }
@@ -500,6 +501,7 @@ mod tests {
                 reviewer: "m.santos@northwind.example.com",
                 other_tenants: &[],
                 lapsed_exception: None,
+                overdue_rotation: None,
             };
             let a = assess(&s, &ctx);
             assert_eq!(
@@ -680,6 +682,7 @@ mod tests {
             reviewer: "x@y",
             other_tenants: &others,
             lapsed_exception: days_ago(5),
+            overdue_rotation: None,
         };
         let s = Subject {
             relationship: Relationship::Unknown,

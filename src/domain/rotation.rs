@@ -157,7 +157,10 @@ mod tests {
         let decided = day("2026-12-01");
         let seen = Some(day("2026-06-01"));
         assert!(!proves_rotation(day("2026-11-30"), decided, seen), "before");
-        assert!(proves_rotation(day("2026-12-01"), decided, seen), "that day");
+        assert!(
+            proves_rotation(day("2026-12-01"), decided, seen),
+            "that day"
+        );
         assert!(proves_rotation(day("2026-12-02"), decided, None));
         assert!(
             !proves_rotation(day("2026-12-05"), decided, Some(day("2026-12-05"))),
@@ -169,9 +172,16 @@ mod tests {
     fn the_date_is_after_today_within_the_rotation_period() {
         let policy = Policy::default();
         let today = day("2026-12-01");
-        assert!(check_by(today, today, &policy).unwrap_err().contains("after"));
+        assert!(
+            check_by(today, today, &policy)
+                .unwrap_err()
+                .contains("after")
+        );
         assert!(check_by(day("2026-12-02"), today, &policy).is_ok());
-        assert!(check_by(day("2027-03-01"), today, &policy).is_ok(), "day 90");
+        assert!(
+            check_by(day("2027-03-01"), today, &policy).is_ok(),
+            "day 90"
+        );
         assert!(
             check_by(day("2027-03-02"), today, &policy)
                 .unwrap_err()

@@ -574,14 +574,24 @@ mod tests {
         let decision = rotate("2026-12-15");
         let verdict = check(&open(&policy), &key, &proposal(Some(&decision), Some("n"))).unwrap();
         assert_eq!(verdict.kind, DecisionKind::Rotate);
-        assert!(!verdict.against_recommendation, "rotate follows rotate-or-revoke");
+        assert!(
+            !verdict.against_recommendation,
+            "rotate follows rotate-or-revoke"
+        );
         let dormant = ItemFacts {
             recommendation: Recommendation::Revoke,
             ..key
         };
-        let verdict =
-            check(&open(&policy), &dormant, &proposal(Some(&decision), Some("n"))).unwrap();
-        assert!(verdict.against_recommendation, "rotating keeps what should go");
+        let verdict = check(
+            &open(&policy),
+            &dormant,
+            &proposal(Some(&decision), Some("n")),
+        )
+        .unwrap();
+        assert!(
+            verdict.against_recommendation,
+            "rotating keeps what should go"
+        );
         assert_eq!(
             check(&open(&policy), &key, &proposal(Some(&decision), None)),
             Err(Refusal::invalid("note", "item 7: a rotate needs a note"))

@@ -98,10 +98,11 @@ fn apply_close_action(
     facts: &CampaignFacts,
     acting: &Acting<'_>,
 ) -> Result<(u64, u64, u64)> {
-    let policy: String =
-        conn.query_row("SELECT policy FROM campaign WHERE id = ?1", [campaign], |r| {
-            r.get(0)
-        })?;
+    let policy: String = conn.query_row(
+        "SELECT policy FROM campaign WHERE id = ?1",
+        [campaign],
+        |r| r.get(0),
+    )?;
     let policy: Policy = serde_json::from_str(&policy)
         .map_err(|e| StoreError::Corrupt(format!("campaign {:?} policy: {e}", facts.name)))?;
     let rotate_by = rotation::close_action_by(acting.today, &policy);
@@ -312,7 +313,7 @@ mod tests {
     }
 
     #[test]
-    fn the_recommendation_close_action_revokes_what_the_insights_say_should_go() {
+    fn the_recommendation_close_action_revokes_what_should_go_and_rotates_what_needs_rotating() {
         let (mut store, q4) = sample_store();
         let follow = store
             .create_campaign(&NewCampaign {
@@ -331,14 +332,26 @@ mod tests {
         drop(q4);
         let preview = store.signoff_summary(follow.id, 0).unwrap().close_preview;
         // Break-glass accounts are never dormant: the emergency admin's
-        // Snowflake grant is only privileged, so it is kept.
-        assert_eq!((preview.revoke, preview.keep), (22, 8));
+        // Snowflake grant is only privileged, so it is kept. Two service
+        // accounts' credentials only need rotating: kept, with a rotate.
+        assert_eq!(
+            (preview.revoke, preview.keep, preview.rotate),
+            (20, 10, 2)
+        );
         sign(&mut store, &follow, 30);
         let closed = store
             .close_campaign(follow.id, &acting(SPONSOR), None)
             .unwrap();
-        assert_eq!((closed.revoked, closed.kept), (22, 8), "as previewed");
-        assert_eq!(store.remediation_counts(follow.id).unwrap().pending, 22);
+        assert_eq!(
+            (closed.revoked, closed.kept, closed.rotated),
+            (20, 10, 2),
+            "as previewed"
+        );
+        assert_eq!(store.remediation_counts(follow.id).unwrap().pending, 20);
+        let rotations = store
+            .rotation_counts(follow.id, day("2026-11-01"))
+            .unwrap();
+        assert_eq!((rotations.pending, rotations.total()), (2, 2));
         let evidence = store
             .campaign_evidence(follow.id, crate::store::Detail::Full)
             .unwrap();

@@ -56,7 +56,9 @@ pub struct Closure {
     pub kept: u64,
     /// Items nobody decided that the close action revoked.
     pub revoked: u64,
-    /// Of the kept, those it gave a rotate.
+    /// Of the kept, those it gave a rotate; absent while none, as before
+    /// rotation existed.
+    #[serde(skip_serializing_if = "is_zero")]
     pub rotated: u64,
     pub hash: String,
 }

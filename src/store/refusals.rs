@@ -171,7 +171,8 @@ impl CampaignRules {
                 _ => event.body.by.unwrap_or_default(),
             };
             let expected = on_close.decision_for(event.recommendation, event.flags, rotate_by);
-            let by_differs = matches!(expected, Decision::Rotate { by } if event.body.by != Some(by));
+            let by_differs =
+                matches!(expected, Decision::Rotate { by } if event.body.by != Some(by));
             let expected = expected.kind();
             if event.kind != expected
                 || event.body.close_action.as_deref() != Some(on_close.as_str())
@@ -551,7 +552,10 @@ mod tests {
             ..rotated
         };
         assert!(
-            closing.refused(&revoked).unwrap().contains("gives this item rotate"),
+            closing
+                .refused(&revoked)
+                .unwrap()
+                .contains("gives this item rotate"),
             "the close action rotates what only needs rotating"
         );
         let other_date = DecisionBody {
@@ -562,6 +566,9 @@ mod tests {
             body: &other_date,
             ..rotated
         };
-        assert!(closing.refused(&forged).is_some(), "a date the close did not give");
+        assert!(
+            closing.refused(&forged).is_some(),
+            "a date the close did not give"
+        );
     }
 }

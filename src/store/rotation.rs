@@ -174,7 +174,11 @@ impl Store {
     }
 
     /// Rotation tasks per status as of `today`.
-    pub fn rotation_counts(&self, campaign: CampaignId, today: NaiveDate) -> Result<RotationCounts> {
+    pub fn rotation_counts(
+        &self,
+        campaign: CampaignId,
+        today: NaiveDate,
+    ) -> Result<RotationCounts> {
         let mut counts = RotationCounts::default();
         self.for_each_rotation_task(campaign, None, today, |task| {
             match task.status {

@@ -147,7 +147,7 @@ fn decisions_by(conn: &Connection, campaign: CampaignId) -> Result<Vec<Decisions
                 coalesce(sum(json_extract(d.body, '$.self_review')), 0),
                 coalesce(sum(json_extract(d.body, '$.against_recommendation')), 0)
          FROM item_state s JOIN event d ON d.seq = s.decided_event
-         WHERE s.campaign = ?1 AND s.decision IN ('attest', 'revoke', 'exception')
+         WHERE s.campaign = ?1 AND s.decision IN ('attest', 'revoke', 'exception', 'rotate')
            AND json_extract(d.body, '$.close_action') IS NULL
          GROUP BY d.actor ORDER BY d.actor",
     )?;

@@ -510,6 +510,21 @@ impl App {
     }
 }
 
+/// The rotate dialog's date: as an exception's end is typed, after today
+/// and within the policy's rotation period.
+pub fn parse_by(
+    text: &str,
+    today: chrono::NaiveDate,
+    policy: &crate::domain::Policy,
+) -> Result<chrono::NaiveDate, String> {
+    if text.trim().is_empty() {
+        return Err("a rotate needs the last day to rotate by".into());
+    }
+    let by = parse_until(text, today)?;
+    crate::domain::rotation::check_by(by, today, policy)?;
+    Ok(by)
+}
+
 /// An exception's end as a reviewer types it: a date, or a span from
 /// today (`+30` days, `+6w` weeks, `+3m` months).
 pub fn parse_until(text: &str, today: NaiveDate) -> Result<NaiveDate, String> {

@@ -13,7 +13,8 @@ use crate::store::{
 };
 use crate::tui::action::Action;
 use crate::tui::app::{
-    App, Confirm, Done, Editor, Input, Marks, Mode, Status, Subject, completions, parse_until,
+    App, Confirm, Done, Editor, Input, Marks, Mode, Status, Subject, completions, parse_by,
+    parse_until,
 };
 use crate::tui::keymap::{self, ModeKind};
 use crate::tui::message::Effect;
@@ -394,21 +395,6 @@ pub(super) fn on_editor_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             vec![]
         }
     }
-}
-
-/// The rotate dialog's date: as an exception's end is typed, after today
-/// and within the policy's rotation period.
-pub(crate) fn parse_by(
-    text: &str,
-    today: chrono::NaiveDate,
-    policy: &crate::domain::Policy,
-) -> Result<chrono::NaiveDate, String> {
-    if text.trim().is_empty() {
-        return Err("a rotate needs the last day to rotate by".into());
-    }
-    let by = parse_until(text, today)?;
-    crate::domain::rotation::check_by(by, today, policy)?;
-    Ok(by)
 }
 
 /// Checks the dialog and asks the store to record the decision.

@@ -11,8 +11,6 @@ mod lifecycle;
 mod panels;
 mod remediation;
 
-pub(crate) use decide::parse_by;
-
 use super::action::Action;
 use super::app::{App, Mode, Place, Status, View};
 use super::message::{Effect, Msg, Seek, Select};

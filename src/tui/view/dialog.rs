@@ -5,7 +5,7 @@ use super::{Theme, centered};
 use crate::domain::DecisionKind;
 use crate::domain::text::sanitize;
 use crate::tui::action::Action;
-use crate::tui::app::{App, Confirm, Editor, Input, Subject, completions, parse_until};
+use crate::tui::app::{App, Confirm, Editor, Input, Subject, completions, parse_by, parse_until};
 use crate::tui::keymap::{ModeKind, keys_for};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -71,15 +71,13 @@ fn by_hint(editor: &Editor, app: &App) -> Option<Line<'static>> {
     if text.trim().is_empty() {
         return None;
     }
-    Some(
-        match crate::tui::update::parse_by(&text, app.today, &app.policy) {
-            Ok(by) => Line::from(format!(
-                "        = {by} ({})",
-                crate::domain::date::describe_age(by, app.today)
-            )),
-            Err(message) => Line::from(format!("        ✗ {}", sanitize(&message))),
-        },
-    )
+    Some(match parse_by(&text, app.today, &app.policy) {
+        Ok(by) => Line::from(format!(
+            "        = {by} ({})",
+            crate::domain::date::describe_age(by, app.today)
+        )),
+        Err(message) => Line::from(format!("        ✗ {}", sanitize(&message))),
+    })
 }
 
 /// The known people the typed reassign target matches, the first of which
