@@ -490,12 +490,14 @@ pub enum RemediationState {
     Pending,
     Verified,
     StillEffective,
+    /// Rotations past their date with no newer rotation shown
+    Overdue,
 }
 
 #[derive(Debug, Args)]
 pub struct RemediationArgs {
     pub campaign: String,
-    /// Exit 1 when any revoked access is still effective
+    /// Exit 1 when any revoked access is still effective or any rotation is overdue
     #[arg(long)]
     pub check: bool,
     /// Only tasks in this state

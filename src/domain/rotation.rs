@@ -91,6 +91,16 @@ pub fn close_action_by(day: NaiveDate, policy: &Policy) -> NaiveDate {
     day + chrono::Duration::days(policy.rotation_days.max(1))
 }
 
+/// How many of the kept the close action gives a rotate, said after the
+/// kept count; nothing while none.
+pub fn kept_with_rotate(rotated: u64) -> String {
+    match rotated {
+        0 => String::new(),
+        1 => " (1 with its credential to rotate)".into(),
+        n => format!(" ({n} with their credentials to rotate)"),
+    }
+}
+
 /// Whether every finding of an item that calls for action calls for a
 /// rotation (findings that only ask for care call for none): such an item
 /// is rotated, not revoked, by the close action `recommendation`.

@@ -334,10 +334,7 @@ mod tests {
         // Break-glass accounts are never dormant: the emergency admin's
         // Snowflake grant is only privileged, so it is kept. Two service
         // accounts' credentials only need rotating: kept, with a rotate.
-        assert_eq!(
-            (preview.revoke, preview.keep, preview.rotate),
-            (20, 10, 2)
-        );
+        assert_eq!((preview.revoke, preview.keep, preview.rotate), (20, 10, 2));
         sign(&mut store, &follow, 30);
         let closed = store
             .close_campaign(follow.id, &acting(SPONSOR), None)
@@ -348,9 +345,7 @@ mod tests {
             "as previewed"
         );
         assert_eq!(store.remediation_counts(follow.id).unwrap().pending, 20);
-        let rotations = store
-            .rotation_counts(follow.id, day("2026-11-01"))
-            .unwrap();
+        let rotations = store.rotation_counts(follow.id, day("2026-11-01")).unwrap();
         assert_eq!((rotations.pending, rotations.total()), (2, 2));
         let evidence = store
             .campaign_evidence(follow.id, crate::store::Detail::Full)

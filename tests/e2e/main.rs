@@ -27,6 +27,7 @@ mod people;
 mod pipes;
 mod readme;
 mod remediation;
+mod rotate;
 mod signoff;
 mod sources;
 #[cfg(feature = "system-tests")]
