@@ -282,12 +282,12 @@ fn the_recommendation_close_action_rotates_credentials_that_only_need_rotating()
     );
     let items = sandbox.json(&["items", "Q4", "--json"]);
     for line in [BILLING_KEY, LOADER_GITHUB] {
-        let id = sandbox.sample_item("Q4", line);
+        let id: u64 = sandbox.sample_item("Q4", line).parse().unwrap();
         let item = items
             .as_array()
             .unwrap()
             .iter()
-            .find(|i| i["id"].to_string() == id)
+            .find(|i| i["id"] == id)
             .unwrap();
         assert_eq!(item["decision"], "rotate", "never revoked: {item}");
     }
