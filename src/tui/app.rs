@@ -7,7 +7,8 @@ use crate::domain::{CampaignState, DecisionKind, Field, Filter, Policy, Remediat
 use crate::rules::signoff::SignerRole;
 use crate::store::{
     CampaignSummary, Dashboard, EventSeq, Facet, ItemDetail, ItemId, ItemQuery, ItemRow,
-    RemediationCounts, RemediationTask, Selection, SignoffSummary, Tally,
+    RemediationCounts, RemediationTask, RotationCounts, RotationTask, Selection, SignoffSummary,
+    Tally,
 };
 use chrono::{Months, NaiveDate};
 use ratatui_textarea::TextArea;
@@ -314,6 +315,18 @@ pub struct RemediationList {
     pub earlier: Vec<Option<i64>>,
     /// Whether another page follows.
     pub more: bool,
+    /// Showing the rotation tasks (`App::rotations`) instead of the
+    /// revocations, with the selected one.
+    pub rotations: bool,
+    pub rotation_selected: usize,
+}
+
+/// The campaign's rotation tasks, once read: where each stands today.
+#[derive(Clone, Debug, Default)]
+pub struct Rotations {
+    pub counts: RotationCounts,
+    /// The first `ROTATIONS_LISTED` in risk order.
+    pub rows: Vec<RotationTask>,
 }
 
 impl RemediationList {
@@ -400,6 +413,8 @@ pub struct App {
     pub detail_scroll: u16,
     /// Revocations per remediation status, once counted.
     pub remediation: Option<RemediationCounts>,
+    /// Rotation tasks, once read (with the remediation view).
+    pub rotations: Option<Rotations>,
     pub marks: Marks,
     /// What the acting person decided in this console, latest last.
     pub done: Vec<Done>,
@@ -454,6 +469,7 @@ impl App {
             detail_task: None,
             detail_scroll: 0,
             remediation: None,
+            rotations: None,
             marks: Marks::default(),
             done: Vec::new(),
             undoing: None,

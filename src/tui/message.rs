@@ -7,8 +7,8 @@ use crate::domain::{CampaignState, Decision, DecisionKind, RemediationStatus};
 use crate::rules::signoff::SignerRole;
 use crate::store::{
     BulkOutcome, Closure, Dashboard, DecisionOutcome, DecisionRequest, EventSeq, Facet, ItemDetail,
-    ItemId, ItemQuery, ItemRow, PageDirection, RemediationCounts, RemediationTask, Selection,
-    SelectionPreview, SignOff, SignoffSummary, Tally,
+    ItemId, ItemQuery, ItemRow, PageDirection, RemediationCounts, RemediationTask, RotationCounts,
+    RotationTask, Selection, SelectionPreview, SignOff, SignoffSummary, Tally,
 };
 use ratatui::crossterm::event::KeyEvent;
 
@@ -116,6 +116,12 @@ pub enum Msg {
     /// The store refused a sign-off or a close, saying why.
     LifecycleRefused(String),
     RemediationCounted(RemediationCounts),
+    /// The campaign's rotation tasks as of a day: the counts and the first
+    /// `ROTATIONS_LISTED` in risk order.
+    RotationsLoaded {
+        counts: RotationCounts,
+        rows: Vec<RotationTask>,
+    },
     RemediationPage {
         status: Option<RemediationStatus>,
         after: Option<i64>,
@@ -286,7 +292,15 @@ pub enum Effect {
     /// acting person may do it.
     LoadLifecycle,
     LoadRemediationCounts,
+    /// The rotation tasks and where each stands on `today`.
+    LoadRotations {
+        today: chrono::NaiveDate,
+    },
 }
+
+/// How many rotation tasks the remediation view lists; rotations are
+/// decided one credential at a time, so a campaign has few.
+pub const ROTATIONS_LISTED: usize = 500;
 
 impl Effect {
     /// Effects that may take a while on a large campaign: the console draws
@@ -303,6 +317,7 @@ impl Effect {
                 | Effect::LoadDashboard
                 | Effect::LoadLifecycle
                 | Effect::LoadRemediationCounts
+                | Effect::LoadRotations { .. }
                 | Effect::IdleMaintenance
         )
     }
@@ -321,6 +336,7 @@ impl Effect {
                 | Effect::LoadDashboard
                 | Effect::LoadLifecycle
                 | Effect::LoadRemediationCounts
+                | Effect::LoadRotations { .. }
         )
     }
 
