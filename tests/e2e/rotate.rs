@@ -131,6 +131,25 @@ fn a_rotation_past_its_date_is_overdue_fails_the_check_and_flags_the_next_campai
         "without --check it only lists"
     );
 
+    // Every report says so, beside the revocations.
+    let md = on("2026-12-16", &["report", "Q4", "--format", "md"]);
+    let md = String::from_utf8_lossy(&md.stdout);
+    assert!(md.contains("## Rotations"), "{md}");
+    assert!(md.contains("1 to rotate, "), "{md}");
+    assert!(
+        md.contains("OVERDUE: 1 rotation past the date decided"),
+        "{md}"
+    );
+    let html = on("2026-12-16", &["report", "Q4", "--format", "html"]);
+    assert!(String::from_utf8_lossy(&html.stdout).contains("Rotations"));
+    let json = on("2026-12-16", &["report", "Q4", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(json["rotations"]["overdue"], 1, "{}", json["rotations"]);
+    assert_eq!(json["rotations"]["tasks"][0]["item"].to_string(), item);
+    assert_eq!(json["rotations"]["tasks"][0]["status"], "overdue");
+    let on_time = sandbox.json(&["report", "Q4", "--format", "json"]);
+    assert_eq!(on_time["rotations"]["pending"], 1, "as of the tests' day");
+
     // The next campaign, as of a day past the date, flags it first.
     sandbox.ok(&[
         "campaign",
