@@ -673,6 +673,38 @@ mod tests {
     }
 
     #[test]
+    fn an_overdue_rotation_is_flagged_with_its_campaign_date_and_event() {
+        let policy = Policy::default();
+        let overdue = crate::domain::rotation::OverdueRotation {
+            campaign: "Q4".into(),
+            event: 42,
+            by: today() - chrono::Duration::days(1),
+        };
+        let ctx = |overdue_rotation| Context {
+            today: today(),
+            policy: &policy,
+            reviewer: "m.santos@northwind.example.com",
+            other_tenants: &[],
+            lapsed_exception: None,
+            overdue_rotation,
+        };
+        assert!(
+            !assess(&subject(), &ctx(None))
+                .flags
+                .contains(Flag::RotationOverdue)
+        );
+        let a = assess(&subject(), &ctx(Some(&overdue)));
+        assert!(a.flags.contains(Flag::RotationOverdue));
+        assert_eq!(a.recommendation, Recommendation::RotateOrRevoke);
+        let reason = &a.findings[0].reason;
+        assert!(
+            reason.contains("\"Q4\"") && reason.contains("(event 42)"),
+            "{reason}"
+        );
+        assert!(reason.contains(&overdue.by.to_string()), "{reason}");
+    }
+
+    #[test]
     fn context_flags_and_the_strongest_recommendation_wins() {
         let policy = Policy::default();
         let others = vec!["contoso".to_string()];

@@ -279,3 +279,63 @@ pub(crate) fn overdue_rotations(
     }
     Ok(overdue)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Decision;
+    use crate::testing::{SAMPLE, day, decide, import_file, sample_item, sample_store};
+
+    #[test]
+    fn a_rotation_is_overdue_for_the_next_campaign_from_the_day_after_until_a_snapshot_shows_it() {
+        let (mut store, q4) = sample_store();
+        // The billing key's Mailbox grant, rotated 2025-10-15.
+        let item = sample_item(&store, &q4, 21);
+        let by = day("2026-12-15");
+        decide(
+            &mut store,
+            &q4,
+            "m.santos@northwind.example.com",
+            item,
+            Some(Decision::Rotate { by }),
+            "the vault rotates it",
+        );
+        let overdue =
+            |store: &Store, as_of: &str| overdue_rotations(&store.conn, day(as_of)).unwrap();
+        assert!(overdue(&store, "2026-12-14").is_empty(), "the day before");
+        assert!(overdue(&store, "2026-12-15").is_empty(), "the day itself");
+        let after = overdue(&store, "2026-12-16");
+        assert_eq!(after.len(), 1, "the day after");
+        let found = after.values().next().unwrap();
+        assert_eq!((found.campaign.as_str(), found.by), ("Q4", by));
+
+        // An export with the date the reviewer saw proves nothing; a newer
+        // one does, even when it comes after the date.
+        let with = |rotated: &str| -> String {
+            SAMPLE
+                .lines()
+                .map(
+                    |l| match l.starts_with("northwind,m365,key-billing-export,") {
+                        true => format!("{}\n", l.replace(",2025-10-15,", &format!(",{rotated},"))),
+                        false => format!("{l}\n"),
+                    },
+                )
+                .collect()
+        };
+        import_file(&mut store, "same.csv", &with("2025-10-15"), false);
+        assert_eq!(overdue(&store, "2026-12-16").len(), 1);
+        let task = store
+            .rotation_task(q4.id, crate::store::ItemId(item), day("2026-12-16"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(task.status, RotationStatus::Overdue);
+        import_file(&mut store, "rotated.csv", &with("2026-12-20"), false);
+        assert!(overdue(&store, "2026-12-21").is_empty());
+        let task = store
+            .rotation_task(q4.id, crate::store::ItemId(item), day("2026-12-21"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(task.status, RotationStatus::Verified);
+        assert_eq!(task.proof.unwrap().file_name, "rotated.csv");
+    }
+}
