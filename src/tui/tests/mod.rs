@@ -13,6 +13,7 @@ mod lifecycle;
 mod notes;
 mod place;
 mod remediation;
+mod rotate;
 mod screens;
 
 use super::app::{App, Mode};
