@@ -105,7 +105,12 @@ fn apply_close_action(
     )?;
     let policy: Policy = serde_json::from_str(&policy)
         .map_err(|e| StoreError::Corrupt(format!("campaign {:?} policy: {e}", facts.name)))?;
-    let rotate_by = rotation::close_action_by(acting.today, &policy);
+    // From the day of the close event's own time, as `verify` replays it:
+    // a console left open past midnight still closes with today's date.
+    let day = chrono::DateTime::parse_from_rfc3339(acting.at)
+        .map(|t| t.with_timezone(&chrono::Utc).date_naive())
+        .unwrap_or(acting.today);
+    let rotate_by = rotation::close_action_by(day, &policy);
     let note = format!(
         "nobody decided this item before the campaign closed: close action {}",
         facts.on_close
@@ -337,7 +342,16 @@ mod tests {
         assert_eq!((preview.revoke, preview.keep, preview.rotate), (20, 10, 2));
         sign(&mut store, &follow, 30);
         let closed = store
-            .close_campaign(follow.id, &acting(SPONSOR), None)
+            .close_campaign(
+                follow.id,
+                // A console opened the day before: the close's own time
+                // dates its rotates, as `verify` replays them.
+                &crate::store::Acting {
+                    today: day("2026-11-21"),
+                    ..acting(SPONSOR)
+                },
+                None,
+            )
             .unwrap();
         assert_eq!(
             (closed.revoked, closed.kept, closed.rotated),
@@ -347,6 +361,12 @@ mod tests {
         assert_eq!(store.remediation_counts(follow.id).unwrap().pending, 20);
         let rotations = store.rotation_counts(follow.id, day("2026-11-01")).unwrap();
         assert_eq!((rotations.pending, rotations.total()), (2, 2));
+        let page = store
+            .rotation_page(follow.id, None, day("2026-11-22"), None, 10)
+            .unwrap();
+        assert!(page.iter().all(|t| t.by == day("2027-02-20")), "{page:?}");
+        let verification = store.verify(&[], false).unwrap();
+        assert!(verification.ok(), "{verification:?}");
         let evidence = store
             .campaign_evidence(follow.id, crate::store::Detail::Full)
             .unwrap();
