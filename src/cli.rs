@@ -435,6 +435,14 @@ pub enum DecideAction {
         #[command(flatten)]
         note: NoteArg,
     },
+    /// Keep the access, and rotate its credential by a date
+    Rotate {
+        /// The last day the credential may be rotated on
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        by: String,
+        #[command(flatten)]
+        note: NoteArg,
+    },
     /// Undo the decision in force
     Undo(NoteArg),
 }
@@ -503,12 +511,14 @@ pub enum RemediationState {
     Pending,
     Verified,
     StillEffective,
+    /// Rotations past their date with no newer rotation shown
+    Overdue,
 }
 
 #[derive(Debug, Args)]
 pub struct RemediationArgs {
     pub campaign: String,
-    /// Exit 1 when any revoked access is still effective
+    /// Exit 1 when any revoked access is still effective or any rotation is overdue
     #[arg(long)]
     pub check: bool,
     /// Only tasks in this state

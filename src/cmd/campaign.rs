@@ -207,7 +207,7 @@ fn describe(c: &CampaignSummary) -> String {
         "campaign      {}\nstate         {}\nowner         {}\ncreated       {}\n\
          insights as of {}\ndue           {}\nscope         {}\nreviewers     by {}\n\
          on close      {}\nprevious      {}\nitems         {}\n  undecided   {}\n  \
-         attested    {}\n  revoked     {}\n  exception   {}\n  reassigned  {}\n",
+         attested    {}\n  revoked     {}\n  exception   {}\n  reassigned  {}\n{}",
         c.name,
         c.state,
         c.owner,
@@ -224,6 +224,11 @@ fn describe(c: &CampaignSummary) -> String {
         t.revoked,
         t.exception,
         t.reassigned,
+        // Only once there is one: most campaigns rotate nothing.
+        match t.rotate {
+            0 => String::new(),
+            n => format!("  rotate      {n}\n"),
+        },
     )
 }
 

@@ -19,10 +19,11 @@ pub fn run(args: &CloseArgs, env: &Env) -> Result<()> {
         "every item had a decision".to_string()
     } else {
         format!(
-            "{} nobody decided got the close action {}: {} kept, {} revoked",
+            "{} nobody decided got the close action {}: {} kept{}, {} revoked",
             count(nobody, "item"),
             closed.on_close,
             closed.kept,
+            crate::domain::rotation::kept_with_rotate(closed.rotated),
             closed.revoked
         )
     };

@@ -5,7 +5,7 @@
 //! check and the decision are one transaction, so a decision recorded in
 //! between is reported as a conflict rather than overwritten.
 
-use super::{CheckFailed, Env, UsageError, day_arg};
+use super::{CheckFailed, Env, UsageError};
 use crate::cli::{DecideAction, DecideArgs};
 use crate::domain::Decision;
 use crate::domain::text::sanitize;
@@ -30,29 +30,13 @@ pub fn run(args: DecideArgs, env: &Env) -> Result<()> {
         }
         (None, None) => {
             return Err(UsageError(
-                "name a decision: attest, revoke, exception, reassign or undo".into(),
+                "name a decision: attest, revoke, exception, reassign, rotate or undo".into(),
             )
             .into());
         }
         (Some(action), None) => action,
     };
-    let (decision, note) = match action {
-        DecideAction::Attest(n) => (Some(Decision::Attest), n.note),
-        DecideAction::Revoke(n) => (Some(Decision::Revoke), n.note),
-        DecideAction::Exception {
-            until,
-            ticket,
-            note,
-        } => (
-            Some(Decision::Exception {
-                until: day_arg("--until", &until)?,
-                ticket: ticket.filter(|t| !t.trim().is_empty()),
-            }),
-            note.note,
-        ),
-        DecideAction::Reassign { to, note } => (Some(Decision::Reassign { to }), note.note),
-        DecideAction::Undo(n) => (None, n.note),
-    };
+    let (decision, note) = decision_arg(action)?;
     let expected = args.expect_event.as_deref().map(expect_event).transpose()?;
     let mut store = env.open()?;
     let actor = env.actor()?;
@@ -209,6 +193,51 @@ fn bulk(
         }
     )?;
     Ok(())
+}
+
+/// The decision the subcommand names, built as a decisions file's rows
+/// are: through [`Decision::from_fields`].
+fn decision_arg(action: DecideAction) -> Result<(Option<Decision>, Option<String>)> {
+    use crate::domain::DecisionKind;
+    use crate::domain::decision::DecisionFields;
+    let none = DecisionFields::default();
+    let (kind, fields, note) = match &action {
+        DecideAction::Attest(n) => (DecisionKind::Attest, none, &n.note),
+        DecideAction::Revoke(n) => (DecisionKind::Revoke, none, &n.note),
+        DecideAction::Exception {
+            until,
+            ticket,
+            note,
+        } => (
+            DecisionKind::Exception,
+            DecisionFields {
+                until: Some(until),
+                ticket: ticket.as_deref(),
+                ..none
+            },
+            &note.note,
+        ),
+        DecideAction::Reassign { to, note } => (
+            DecisionKind::Reassign,
+            DecisionFields {
+                to: Some(to),
+                ..none
+            },
+            &note.note,
+        ),
+        DecideAction::Rotate { by, note } => (
+            DecisionKind::Rotate,
+            DecisionFields {
+                by: Some(by),
+                ..none
+            },
+            &note.note,
+        ),
+        DecideAction::Undo(n) => (DecisionKind::Undo, none, &n.note),
+    };
+    let decision = Decision::from_fields(kind, &fields)
+        .map_err(|problem| UsageError(format!("--{} {}", problem.field, problem.message)))?;
+    Ok((decision, note.clone()))
 }
 
 /// `--expect-event SEQ|none`.

@@ -1,71 +1,171 @@
 //! `recert remediation`: every revocation in force and whether a snapshot
 //! imported after it proved the access gone (verified), still there (STILL
-//! EFFECTIVE) or has not spoken yet (pending). `--check` exits 1 when any
-//! revoked access is still effective.
+//! EFFECTIVE) or has not spoken yet (pending); and beside them every
+//! rotation promised, verified by a later snapshot's newer rotation date or
+//! OVERDUE past its date. `--check` exits 1 when any revoked access is still
+//! effective or any rotation is overdue.
 
 use super::table::Table;
 use super::{CheckFailed, Env};
 use crate::cli::{RemediationArgs, RemediationState};
 use crate::domain::RemediationStatus;
+use crate::domain::rotation::RotationStatus;
 use crate::domain::text::{count, sanitize};
+use chrono::NaiveDate;
 use std::io::Write;
 
-use crate::store::{CampaignSummary, RemediationCounts, Store};
+use crate::store::{CampaignSummary, RemediationCounts, RotationCounts, Store};
 use color_eyre::Result;
+
+/// Which tasks `--status` keeps: the revocations and the rotations in that
+/// state (`None`: none of that kind).
+#[derive(Clone, Copy)]
+struct Wanted {
+    revocations: Option<Option<RemediationStatus>>,
+    rotations: Option<Option<RotationStatus>>,
+}
+
+impl Wanted {
+    fn from(state: Option<RemediationState>) -> Wanted {
+        let (revocations, rotations) = match state {
+            None => (Some(None), Some(None)),
+            Some(RemediationState::Pending) => (
+                Some(Some(RemediationStatus::Pending)),
+                Some(Some(RotationStatus::Pending)),
+            ),
+            Some(RemediationState::Verified) => (
+                Some(Some(RemediationStatus::Verified)),
+                Some(Some(RotationStatus::Verified)),
+            ),
+            Some(RemediationState::StillEffective) => {
+                (Some(Some(RemediationStatus::StillEffective)), None)
+            }
+            Some(RemediationState::Overdue) => (None, Some(Some(RotationStatus::Overdue))),
+        };
+        Wanted {
+            revocations,
+            rotations,
+        }
+    }
+}
+
+/// A task in the `--json` listing, named by what it asks for.
+#[derive(serde::Serialize)]
+struct Tagged<'a, T> {
+    task: &'static str,
+    #[serde(flatten)]
+    inner: &'a T,
+}
 
 pub fn run(args: &RemediationArgs, env: &Env) -> Result<()> {
     let store = env.open()?;
     let campaign = store.campaign(&args.campaign)?;
-    let status = args.status.map(|s| match s {
-        RemediationState::Pending => RemediationStatus::Pending,
-        RemediationState::Verified => RemediationStatus::Verified,
-        RemediationState::StillEffective => RemediationStatus::StillEffective,
-    });
+    let wanted = Wanted::from(args.status);
+    let today = env.today();
     let counts = store.remediation_counts(campaign.id)?;
+    let rotations = store.rotation_counts(campaign.id, today)?;
     // A reader that stops early (`| head`) ends the listing, not the
     // warning and the verdict of --check below.
-    match list(&store, &campaign, status, counts, args.json) {
+    let listing = Listing {
+        store: &store,
+        campaign: &campaign,
+        wanted,
+        today,
+        counts,
+        rotations,
+    };
+    match listing.print(args.json) {
         Err(e) if e.chain().any(crate::output::is_broken_pipe) => {}
         listed => listed?,
     }
+    let mut failures = Vec::new();
     if counts.still_effective > 0 {
         errln!(
             "warning: {} STILL EFFECTIVE: a snapshot imported after the revoke still holds \
              the grant",
             count(counts.still_effective, "revocation")
         );
-        if args.check {
-            return Err(CheckFailed(format!(
-                "{} still effective",
-                count(counts.still_effective, "revocation")
-            ))
-            .into());
-        }
+        failures.push(format!(
+            "{} still effective",
+            count(counts.still_effective, "revocation")
+        ));
+    }
+    if rotations.overdue > 0 {
+        errln!(
+            "warning: {} OVERDUE: past the date decided, and no snapshot imported since shows \
+             the credential rotated",
+            count(rotations.overdue, "rotation")
+        );
+        failures.push(format!("{} overdue", count(rotations.overdue, "rotation")));
+    }
+    if args.check && !failures.is_empty() {
+        return Err(CheckFailed(failures.join(", ")).into());
     }
     Ok(())
 }
 
-fn list(
-    store: &Store,
-    campaign: &CampaignSummary,
-    status: Option<RemediationStatus>,
+struct Listing<'a> {
+    store: &'a Store,
+    campaign: &'a CampaignSummary,
+    wanted: Wanted,
+    today: NaiveDate,
     counts: RemediationCounts,
-    json: bool,
-) -> Result<()> {
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    if json {
-        // Streamed, so that a large campaign never sits in memory.
+    rotations: RotationCounts,
+}
+
+impl Listing<'_> {
+    fn print(&self, json: bool) -> Result<()> {
+        let stdout = std::io::stdout();
+        let mut out = std::io::BufWriter::new(stdout.lock());
+        if json {
+            self.json(&mut out)?;
+        } else {
+            self.revocations(&mut out)?;
+            self.rotation_table(&mut out)?;
+        }
+        out.flush()?;
+        Ok(())
+    }
+
+    /// Revocations then rotations, each tagged `"task": "revoke"|"rotate"`;
+    /// streamed, so that a large campaign never sits in memory.
+    fn json(&self, out: &mut impl Write) -> Result<()> {
+        let (store, id) = (self.store, self.campaign.id);
         let mut first = true;
         write!(out, "[")?;
-        store.for_each_remediation_task(campaign.id, status, |task| {
-            write!(out, "{}", if first { "\n  " } else { ",\n  " })?;
-            first = false;
-            serde_json::to_writer(&mut out, task)?;
-            Ok(())
-        })?;
+        if let Some(status) = self.wanted.revocations {
+            store.for_each_remediation_task(id, status, |task| {
+                write!(out, "{}", if first { "\n  " } else { ",\n  " })?;
+                first = false;
+                let task = Tagged {
+                    task: "revoke",
+                    inner: task,
+                };
+                serde_json::to_writer(&mut *out, &task)?;
+                Ok(())
+            })?;
+        }
+        if let Some(status) = self.wanted.rotations {
+            store.for_each_rotation_task(id, status, self.today, |task| {
+                write!(out, "{}", if first { "\n  " } else { ",\n  " })?;
+                first = false;
+                let task = Tagged {
+                    task: "rotate",
+                    inner: task,
+                };
+                serde_json::to_writer(&mut *out, &task)?;
+                Ok(())
+            })?;
+        }
         writeln!(out, "{}]", if first { "" } else { "\n" })?;
-    } else {
+        Ok(())
+    }
+
+    fn revocations(&self, out: &mut impl Write) -> Result<()> {
+        let Some(status) = self.wanted.revocations else {
+            return Ok(());
+        };
+        let counts = self.counts;
         let mut table = Table::new(&[
             "ITEM",
             "STATUS",
@@ -76,33 +176,34 @@ fn list(
             "REVOKED AT",
             "EVIDENCE",
         ]);
-        store.for_each_remediation_task(campaign.id, status, |t| {
-            let evidence = match &t.proof {
-                Some(s) => format!("snapshot {} ({})", s.id, s.file_name),
-                None => "no later import of its scope yet".to_string(),
-            };
-            let by = if t.close_action {
-                format!("{} (close action)", t.revoked_by)
-            } else {
-                t.revoked_by.clone()
-            };
-            table.row(vec![
-                t.item.to_string(),
-                t.status.label().to_string(),
-                t.identity_name.clone(),
-                t.system.clone(),
-                t.entitlement.clone(),
-                by,
-                t.revoked_at.clone(),
-                evidence,
-            ]);
-            Ok(())
-        })?;
+        self.store
+            .for_each_remediation_task(self.campaign.id, status, |t| {
+                let evidence = match &t.proof {
+                    Some(s) => format!("snapshot {} ({})", s.id, s.file_name),
+                    None => "no later import of its scope yet".to_string(),
+                };
+                let by = if t.close_action {
+                    format!("{} (close action)", t.revoked_by)
+                } else {
+                    t.revoked_by.clone()
+                };
+                table.row(vec![
+                    t.item.to_string(),
+                    t.status.label().to_string(),
+                    t.identity_name.clone(),
+                    t.system.clone(),
+                    t.entitlement.clone(),
+                    by,
+                    t.revoked_at.clone(),
+                    evidence,
+                ]);
+                Ok(())
+            })?;
         if counts.total() == 0 {
             writeln!(
                 out,
                 "{}",
-                sanitize(&format!("{:?} has no revocations", campaign.name))
+                sanitize(&format!("{:?} has no revocations", self.campaign.name))
             )?;
         } else {
             write!(out, "{}", table.render())?;
@@ -115,7 +216,63 @@ fn list(
                 counts.still_effective
             )?;
         }
+        Ok(())
     }
-    out.flush()?;
-    Ok(())
+
+    /// The rotations, after the revocations; nothing at all for a campaign
+    /// that decided none (most have no credentials to rotate).
+    fn rotation_table(&self, out: &mut impl Write) -> Result<()> {
+        let (Some(status), counts) = (self.wanted.rotations, self.rotations) else {
+            return Ok(());
+        };
+        if counts.total() == 0 {
+            return Ok(());
+        }
+        let mut table = Table::new(&[
+            "ITEM",
+            "STATUS",
+            "IDENTITY",
+            "SYSTEM",
+            "ENTITLEMENT",
+            "ROTATE BY",
+            "ROTATED",
+            "DECIDED BY",
+            "EVIDENCE",
+        ]);
+        self.store
+            .for_each_rotation_task(self.campaign.id, status, self.today, |t| {
+                let evidence = match &t.proof {
+                    Some(s) => format!("snapshot {} ({})", s.id, s.file_name),
+                    None => "no later import shows a newer rotation".to_string(),
+                };
+                let by = if t.close_action {
+                    format!("{} (close action)", t.decided_by)
+                } else {
+                    t.decided_by.clone()
+                };
+                table.row(vec![
+                    t.item.to_string(),
+                    t.status.label().to_string(),
+                    t.identity_name.clone(),
+                    t.system.clone(),
+                    t.entitlement.clone(),
+                    t.by.to_string(),
+                    t.rotated_at.clone().unwrap_or_default(),
+                    by,
+                    evidence,
+                ]);
+                Ok(())
+            })?;
+        writeln!(out)?;
+        write!(out, "{}", table.render())?;
+        writeln!(
+            out,
+            "\n{}: {} verified, {} pending, {} OVERDUE",
+            count(counts.total(), "rotation"),
+            counts.verified,
+            counts.pending,
+            counts.overdue
+        )?;
+        Ok(())
+    }
 }

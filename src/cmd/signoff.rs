@@ -143,8 +143,12 @@ fn describe(s: &SignoffSummary, actor: &str, role: Option<SignerRole>) -> String
         ("revoked", t.revoked),
         ("exception", t.exception),
         ("reassigned", t.reassigned),
+        ("rotate", t.rotate),
         ("undecided", t.undecided),
     ] {
+        if label == "rotate" && n == 0 {
+            continue;
+        }
         let _ = writeln!(out, "  {label:<11}{n:>7}");
     }
     let mut body = sanitize_multiline(&out);
@@ -242,11 +246,12 @@ fn describe(s: &SignoffSummary, actor: &str, role: Option<SignerRole>) -> String
     if s.waiting() > 0 {
         let _ = writeln!(
             tail,
-            "\nAt close, the {} nobody decided get the close action {}: {} kept, {} \
+            "\nAt close, the {} nobody decided get the close action {}: {} kept{}, {} \
              revoked.",
             count(s.waiting(), "item"),
             s.on_close,
             s.close_preview.keep,
+            crate::domain::rotation::kept_with_rotate(s.close_preview.rotate),
             s.close_preview.revoke
         );
     }

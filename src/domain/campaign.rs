@@ -2,8 +2,10 @@
 //! items at close, and the lifecycle states.
 
 use super::decision::{Decision, Recommendation};
+use super::flags::FlagSet;
 use super::model::vocabulary;
 use super::people::person_key;
+use chrono::NaiveDate;
 use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
@@ -30,12 +32,22 @@ vocabulary!(
 
 impl OnClose {
     /// The decision an item nobody decided gets when the campaign closes.
-    /// Following the recommendation revokes whatever the insights say should
-    /// go (rotate-or-revoke included: nobody rotated it) and keeps the rest.
-    pub fn decision_for(self, recommendation: Recommendation) -> Decision {
+    /// Following the recommendation rotates an item whose findings call
+    /// only for a rotation (`rotation::calls_only_for_rotation`), by
+    /// `rotate_by`; revokes whatever else the insights say should go
+    /// (nobody decided to keep it); and keeps the rest.
+    pub fn decision_for(
+        self,
+        recommendation: Recommendation,
+        flags: FlagSet,
+        rotate_by: NaiveDate,
+    ) -> Decision {
         match self {
             OnClose::Keep => Decision::Attest,
             OnClose::Revoke => Decision::Revoke,
+            OnClose::Recommendation if super::rotation::calls_only_for_rotation(flags) => {
+                Decision::Rotate { by: rotate_by }
+            }
             OnClose::Recommendation if recommendation.suggests_revoke() => Decision::Revoke,
             OnClose::Recommendation => Decision::Attest,
         }
@@ -119,6 +131,7 @@ impl ReviewerRule {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Flag;
 
     #[test]
     fn reviewer_rules_parse_and_fall_back_to_the_owner() {
@@ -153,16 +166,41 @@ mod tests {
 
     #[test]
     fn close_actions_keep_revoke_or_follow_the_recommendation() {
+        let by = NaiveDate::from_ymd_opt(2027, 3, 1).unwrap();
+        let none = FlagSet::default();
         for r in Recommendation::ALL {
-            assert_eq!(OnClose::Keep.decision_for(*r), Decision::Attest);
-            assert_eq!(OnClose::Revoke.decision_for(*r), Decision::Revoke);
+            assert_eq!(OnClose::Keep.decision_for(*r, none, by), Decision::Attest);
+            assert_eq!(OnClose::Revoke.decision_for(*r, none, by), Decision::Revoke);
         }
-        let follow = |r| OnClose::Recommendation.decision_for(r);
-        assert_eq!(follow(Recommendation::Revoke), Decision::Revoke);
-        assert_eq!(follow(Recommendation::RotateOrRevoke), Decision::Revoke);
-        assert_eq!(follow(Recommendation::ReassignOrRevoke), Decision::Revoke);
-        assert_eq!(follow(Recommendation::ReviewWithCare), Decision::Attest);
-        assert_eq!(follow(Recommendation::Classify), Decision::Attest);
-        assert_eq!(follow(Recommendation::Keep), Decision::Attest);
+        let follow = |r, flags: &[Flag]| {
+            OnClose::Recommendation.decision_for(r, flags.iter().copied().collect(), by)
+        };
+        assert_eq!(
+            follow(Recommendation::Revoke, &[Flag::Dormant]),
+            Decision::Revoke
+        );
+        assert_eq!(
+            follow(Recommendation::RotateOrRevoke, &[Flag::UnrotatedCredential]),
+            Decision::Rotate { by },
+            "a credential that only needs rotating is rotated, not revoked"
+        );
+        assert_eq!(
+            follow(
+                Recommendation::RotateOrRevoke,
+                &[Flag::UnrotatedCredential, Flag::NoSponsor]
+            ),
+            Decision::Revoke,
+            "nobody answered for it: rotating leaves the rest"
+        );
+        assert_eq!(
+            follow(Recommendation::ReassignOrRevoke, &[Flag::NoSponsor]),
+            Decision::Revoke
+        );
+        assert_eq!(
+            follow(Recommendation::ReviewWithCare, &[Flag::Privileged]),
+            Decision::Attest
+        );
+        assert_eq!(follow(Recommendation::Classify, &[]), Decision::Attest);
+        assert_eq!(follow(Recommendation::Keep, &[]), Decision::Attest);
     }
 }

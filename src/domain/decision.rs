@@ -14,6 +14,7 @@ vocabulary!(
         Exception => "exception",
         Reassign => "reassign",
         Undo => "undo",
+        Rotate => "rotate",
     }
 );
 
@@ -31,6 +32,10 @@ pub enum Decision {
     Reassign {
         to: String,
     },
+    /// Keep the grant, and rotate its credential by a date (the last day).
+    Rotate {
+        by: NaiveDate,
+    },
 }
 
 impl Decision {
@@ -40,6 +45,7 @@ impl Decision {
             Decision::Revoke => DecisionKind::Revoke,
             Decision::Exception { .. } => DecisionKind::Exception,
             Decision::Reassign { .. } => DecisionKind::Reassign,
+            Decision::Rotate { .. } => DecisionKind::Rotate,
         }
     }
 
@@ -47,6 +53,70 @@ impl Decision {
     /// new reviewer.
     pub fn is_final(&self) -> bool {
         !matches!(self, Decision::Reassign { .. })
+    }
+}
+
+/// A decision's fields as text, beside its kind: the command line's
+/// options, or a decisions file's columns (`until,ticket,to,by`). Blank is
+/// absent.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DecisionFields<'a> {
+    pub until: Option<&'a str>,
+    pub ticket: Option<&'a str>,
+    pub to: Option<&'a str>,
+    pub by: Option<&'a str>,
+}
+
+/// Why a decision could not be built from its fields: the field, and what
+/// is wrong with it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldProblem {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl Decision {
+    /// The decision of `kind` with `fields`; `None` is an undo. The one
+    /// place a decision's kind and fields become a decision, whether they
+    /// come from the command line or a file.
+    pub fn from_fields(
+        kind: DecisionKind,
+        fields: &DecisionFields<'_>,
+    ) -> Result<Option<Decision>, FieldProblem> {
+        fn present(value: Option<&str>) -> Option<&str> {
+            value.map(str::trim).filter(|v| !v.is_empty())
+        }
+        let day = |field: &'static str, value: Option<&str>, what: &str| match present(value) {
+            None => Err(FieldProblem {
+                field,
+                message: format!("{} needs {what}", kind.as_str()),
+            }),
+            Some(text) => super::date::parse_input_day(text).map_err(|e| FieldProblem {
+                field,
+                message: match e {
+                    super::date::StampError::Malformed(_) => {
+                        format!("{text:?}: expected a date as YYYY-MM-DD")
+                    }
+                    e => e.to_string(),
+                },
+            }),
+        };
+        Ok(Some(match kind {
+            DecisionKind::Attest => Decision::Attest,
+            DecisionKind::Revoke => Decision::Revoke,
+            DecisionKind::Exception => Decision::Exception {
+                until: day("until", fields.until, "the last day access is kept (until)")?,
+                ticket: present(fields.ticket).map(str::to_string),
+            },
+            DecisionKind::Reassign => Decision::Reassign {
+                // Left as typed: the rules trim it and name what is wrong.
+                to: fields.to.unwrap_or_default().to_string(),
+            },
+            DecisionKind::Rotate => Decision::Rotate {
+                by: day("by", fields.by, "the day the credential is rotated by (by)")?,
+            },
+            DecisionKind::Undo => return Ok(None),
+        }))
     }
 }
 
@@ -131,6 +201,7 @@ pub fn state_label(kind: Option<DecisionKind>) -> &'static str {
         Some(DecisionKind::Revoke) => "revoked",
         Some(DecisionKind::Exception) => "exception",
         Some(DecisionKind::Reassign) => "reassigned",
+        Some(DecisionKind::Rotate) => "rotate",
     }
 }
 

@@ -128,6 +128,7 @@ pub const STATES: &[&str] = &[
     "revoked",
     "exception",
     "reassigned",
+    "rotate",
 ];
 
 /// How an item's grant compares with the previous campaign of its scope.

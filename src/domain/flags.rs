@@ -19,6 +19,8 @@ pub enum Flag {
     SelfReview,
     CrossTenant,
     Unclassified,
+    /// An earlier campaign's rotate decision whose date passed unrotated.
+    RotationOverdue,
 }
 
 impl Flag {
@@ -27,6 +29,7 @@ impl Flag {
         Flag::ContractEnded,
         Flag::Inactive,
         Flag::ExceptionLapsed,
+        Flag::RotationOverdue,
         Flag::SharedCredential,
         Flag::Dormant,
         Flag::NeverUsed,
@@ -53,6 +56,7 @@ impl Flag {
             Flag::ExceptionLapsed => 10,
             Flag::Inactive => 11,
             Flag::ContractEnded => 12,
+            Flag::RotationOverdue => 14,
         }
     }
 
@@ -72,6 +76,7 @@ impl Flag {
             Flag::ExceptionLapsed => "exception_lapsed",
             Flag::Inactive => "inactive",
             Flag::ContractEnded => "contract_ended",
+            Flag::RotationOverdue => "rotation_overdue",
         }
     }
 
@@ -91,6 +96,7 @@ impl Flag {
             Flag::ExceptionLapsed => "LAP",
             Flag::Inactive => "INA",
             Flag::ContractEnded => "CON",
+            Flag::RotationOverdue => "ROV",
         }
     }
 
@@ -109,6 +115,7 @@ impl Flag {
             Flag::ExceptionLapsed => "exception lapsed",
             Flag::Inactive => "inactive account",
             Flag::ContractEnded => "contract ended",
+            Flag::RotationOverdue => "rotation overdue",
         }
     }
 
@@ -121,7 +128,7 @@ impl Flag {
             | Flag::ExceptionLapsed
             | Flag::Inactive
             | Flag::ContractEnded => Recommendation::Revoke,
-            Flag::UnrotatedCredential => Recommendation::RotateOrRevoke,
+            Flag::UnrotatedCredential | Flag::RotationOverdue => Recommendation::RotateOrRevoke,
             Flag::NoSponsor => Recommendation::ReassignOrRevoke,
             Flag::Unclassified => Recommendation::Classify,
             Flag::Privileged | Flag::CrossTenant | Flag::SelfReview => {

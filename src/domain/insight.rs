@@ -40,6 +40,8 @@ pub struct Context<'a> {
     pub other_tenants: &'a [String],
     /// End date of an exception an earlier campaign granted and that has passed.
     pub lapsed_exception: Option<NaiveDate>,
+    /// An earlier campaign's rotate decision that passed its date unrotated.
+    pub overdue_rotation: Option<&'a super::rotation::OverdueRotation>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -70,6 +72,7 @@ enum Reason {
     ContractEnded(NaiveDate),
     Inactive,
     Lapsed(NaiveDate),
+    RotationOverdue,
     Shared,
     Dormant(NaiveDate),
     NeverUsed(NaiveDate),
@@ -98,6 +101,10 @@ impl Reason {
                 "the source reports the account disabled, yet the grant is still listed".into()
             }
             Reason::Lapsed(day) => format!("an earlier campaign's exception ended on {}", on(day)),
+            Reason::RotationOverdue => ctx.overdue_rotation.map_or_else(
+                || "a rotation decided earlier is overdue".into(),
+                |o| o.reason(),
+            ),
             Reason::Shared => {
                 "one credential shared by several people: no individual accountability".into()
             }
@@ -156,6 +163,9 @@ fn evaluate(subject: &Subject<'_>, ctx: &Context<'_>, mut raise: impl FnMut(Flag
     }
     if let Some(until) = ctx.lapsed_exception {
         raise(Flag::ExceptionLapsed, Reason::Lapsed(until));
+    }
+    if ctx.overdue_rotation.is_some() {
+        raise(Flag::RotationOverdue, Reason::RotationOverdue);
     }
     if subject.shared {
         raise(Flag::SharedCredential, Reason::Shared);
@@ -289,6 +299,11 @@ pub fn describe_rule(flag: Flag, policy: &Policy) -> String {
             "the latest earlier decision on the grant was an exception that ended before today"
                 .into()
         }
+        Flag::RotationOverdue => {
+            "the latest earlier decision on the grant was a rotate whose date is before today, \
+             and no snapshot imported since shows a newer rotation date"
+                .into()
+        }
         Flag::SharedCredential => "the grant is marked shared".into(),
         Flag::Dormant => format!(
             "last used more than {} days ago (break-glass accounts excepted)",
@@ -358,6 +373,7 @@ mod tests {
             reviewer: "m.santos@northwind.example.com",
             other_tenants: &[],
             lapsed_exception: None,
+            overdue_rotation: None,
         };
         assess(subject, &ctx).flags
     }
@@ -371,6 +387,7 @@ mod tests {
             reviewer: "m.santos@northwind.example.com",
             other_tenants: &[],
             lapsed_exception: None,
+            overdue_rotation: None,
         };
         let a = assess(&subject(), &ctx);
         assert!(a.flags.is_empty(), "{:?}", a.findings);
@@ -484,6 +501,7 @@ mod tests {
                 reviewer: "m.santos@northwind.example.com",
                 other_tenants: &[],
                 lapsed_exception: None,
+                overdue_rotation: None,
             };
             let a = assess(&s, &ctx);
             assert_eq!(
@@ -564,6 +582,7 @@ mod tests {
             reviewer: "m.santos@northwind.example.com",
             other_tenants: &[],
             lapsed_exception: None,
+            overdue_rotation: None,
         };
         let s = Subject {
             last_used_at: days_ago(31),
@@ -600,6 +619,7 @@ mod tests {
             reviewer: "m.santos@northwind.example.com",
             other_tenants: &[],
             lapsed_exception: None,
+            overdue_rotation: None,
         };
         assert!(
             assess(&machine, &ctx)
@@ -635,6 +655,7 @@ mod tests {
             reviewer: "L.Brandt@Copperline.example.com",
             other_tenants: &[],
             lapsed_exception: None,
+            overdue_rotation: None,
         };
         assert!(assess(&subject(), &ctx).flags.contains(Flag::SelfReview));
         let id = "l.brandt@copperline.example.com";
@@ -652,6 +673,38 @@ mod tests {
     }
 
     #[test]
+    fn an_overdue_rotation_is_flagged_with_its_campaign_date_and_event() {
+        let policy = Policy::default();
+        let overdue = crate::domain::rotation::OverdueRotation {
+            campaign: "Q4".into(),
+            event: 42,
+            by: today() - chrono::Duration::days(1),
+        };
+        let ctx = |overdue_rotation| Context {
+            today: today(),
+            policy: &policy,
+            reviewer: "m.santos@northwind.example.com",
+            other_tenants: &[],
+            lapsed_exception: None,
+            overdue_rotation,
+        };
+        assert!(
+            !assess(&subject(), &ctx(None))
+                .flags
+                .contains(Flag::RotationOverdue)
+        );
+        let a = assess(&subject(), &ctx(Some(&overdue)));
+        assert!(a.flags.contains(Flag::RotationOverdue));
+        assert_eq!(a.recommendation, Recommendation::RotateOrRevoke);
+        let reason = &a.findings[0].reason;
+        assert!(
+            reason.contains("\"Q4\"") && reason.contains("(event 42)"),
+            "{reason}"
+        );
+        assert!(reason.contains(&overdue.by.to_string()), "{reason}");
+    }
+
+    #[test]
     fn context_flags_and_the_strongest_recommendation_wins() {
         let policy = Policy::default();
         let others = vec!["contoso".to_string()];
@@ -661,6 +714,7 @@ mod tests {
             reviewer: "x@y",
             other_tenants: &others,
             lapsed_exception: days_ago(5),
+            overdue_rotation: None,
         };
         let s = Subject {
             relationship: Relationship::Unknown,

@@ -15,6 +15,7 @@ pub mod policy;
 pub mod register;
 pub mod remediation;
 pub mod roster;
+pub mod rotation;
 pub mod signals;
 pub mod ssh;
 pub mod text;

@@ -164,6 +164,8 @@ pub struct NoteRules {
     pub privileged: bool,
     pub self_review: bool,
     pub attest_against_revoke: bool,
+    /// A rotate keeps access on a promise: the note says who rotates it.
+    pub rotate: bool,
 }
 
 impl Default for NoteRules {
@@ -175,6 +177,7 @@ impl Default for NoteRules {
             privileged: true,
             self_review: true,
             attest_against_revoke: true,
+            rotate: true,
         }
     }
 }
@@ -235,6 +238,8 @@ pub struct Weights {
     pub cross_tenant: i64,
     #[serde(deserialize_with = "weight")]
     pub unclassified: i64,
+    #[serde(deserialize_with = "weight")]
+    pub rotation_overdue: i64,
 }
 
 impl Default for Weights {
@@ -253,6 +258,7 @@ impl Default for Weights {
             self_review: 15,
             cross_tenant: 10,
             unclassified: 10,
+            rotation_overdue: 40,
         }
     }
 }
@@ -273,6 +279,7 @@ impl Weights {
             Flag::SelfReview => self.self_review,
             Flag::CrossTenant => self.cross_tenant,
             Flag::Unclassified => self.unclassified,
+            Flag::RotationOverdue => self.rotation_overdue,
         }
     }
 }

@@ -53,6 +53,7 @@ pub fn write(store: &Store, ctx: &Context<'_>, r: &mut dyn Renderer) -> Result<u
     single_admin(store, ctx, r)?;
     reviewers(ctx, r)?;
     remediation(store, ctx, r)?;
+    rotations(store, ctx, r)?;
 
     r.heading("Decisions against the recommendation")?;
     let reviewers_against: u64 = ev.reviewers.iter().map(|s| s.against_recommendation).sum();
@@ -220,11 +221,16 @@ fn summary(ctx: &Context<'_>, r: &mut dyn Renderer) -> io::Result<()> {
         (
             "Decisions",
             format!(
-                "{} attested, {} revoked, {}, {} reassigned, {} undecided",
+                "{} attested, {} revoked, {}, {} reassigned, {}{} undecided",
                 t.attested,
                 t.revoked,
                 count(t.exception, "exception"),
                 t.reassigned,
+                // Only once there is one: most campaigns rotate nothing.
+                match t.rotate {
+                    0 => String::new(),
+                    n => format!("{n} to rotate, "),
+                },
                 t.undecided
             ),
         ),
@@ -569,6 +575,76 @@ fn remediation(store: &Store, ctx: &Context<'_>, r: &mut dyn Renderer) -> Result
                     .unwrap_or_default(),
             ],
             true,
+        )?;
+        Ok(())
+    })?;
+    r.table_end()?;
+    Ok(())
+}
+
+/// Rotations promised (`rotate --by`), beside the revocations: each
+/// pending, verified by a later snapshot's newer rotation date, or OVERDUE
+/// on the day of the report. Nothing while the campaign has none.
+fn rotations(store: &Store, ctx: &Context<'_>, r: &mut dyn Renderer) -> Result<(), Error> {
+    let today = ctx.today();
+    let m = store.rotation_counts(ctx.campaign.id, today)?;
+    if m.total() == 0 {
+        return Ok(());
+    }
+    r.heading("Rotations")?;
+    r.paragraph(
+        &format!(
+            "{} kept on a promise to rotate the credential by a date: {} verified by a later \
+             snapshot, {} pending, {} overdue on {today}.",
+            count(m.total(), "grant"),
+            m.verified,
+            m.pending,
+            m.overdue
+        ),
+        false,
+    )?;
+    if m.overdue > 0 {
+        r.paragraph(
+            &format!(
+                "OVERDUE: {} past the date decided, and no snapshot imported since shows the \
+                 credential rotated.",
+                count(m.overdue, "rotation")
+            ),
+            true,
+        )?;
+    }
+    r.table_start(&[
+        "#",
+        "Identity",
+        "System",
+        "Entitlement",
+        "Rotate by",
+        "Decided by",
+        "Status",
+        "Rotated (snapshot)",
+    ])?;
+    store.for_each_rotation_task(ctx.campaign.id, None, today, |t| {
+        let by = if t.close_action {
+            format!("{} (close action)", t.decided_by)
+        } else {
+            t.decided_by.clone()
+        };
+        let proof = match (&t.rotated_at, &t.proof) {
+            (Some(at), Some(s)) => format!("{at} (snapshot {}, {})", s.id, s.file_name),
+            _ => String::new(),
+        };
+        r.table_row(
+            &[
+                t.item.to_string(),
+                format!("{} ({})", t.identity_name, t.identity_id),
+                t.system.clone(),
+                t.entitlement.clone(),
+                t.by.to_string(),
+                by,
+                t.status.label().to_string(),
+                proof,
+            ],
+            t.status == crate::domain::rotation::RotationStatus::Overdue,
         )?;
         Ok(())
     })?;

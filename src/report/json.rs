@@ -10,7 +10,7 @@ use crate::domain::framework::control_ids;
 use crate::domain::signals::ReviewerSignals;
 use crate::store::{
     ActedFor, ActorVia, Assignment, CampaignSummary, Closure, EventSeq, ItemView, Override, Part,
-    RemediationCounts, ReportRows, SignOff, SnapshotId, Store,
+    RemediationCounts, ReportRows, RotationCounts, RotationTask, SignOff, SnapshotId, Store,
 };
 use serde::Serialize;
 use std::io::Write;
@@ -39,6 +39,17 @@ struct Header<'a> {
     against_recommendation: u64,
     close_actions: u64,
     remediation: RemediationCounts,
+    /// Rotations promised (`rotate --by`) and where each stands on the
+    /// day of the report; absent while the campaign has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rotations: Option<RotationsOut>,
+}
+
+#[derive(Serialize)]
+struct RotationsOut {
+    #[serde(flatten)]
+    counts: RotationCounts,
+    tasks: Vec<RotationTask>,
 }
 
 #[derive(Serialize)]
@@ -192,6 +203,19 @@ fn item<'a>(ctx: &Context<'_>, row: &ItemView<'a>) -> ItemOut<'a> {
     }
 }
 
+fn rotations(store: &Store, ctx: &Context<'_>) -> Result<Option<RotationsOut>, Error> {
+    let counts = store.rotation_counts(ctx.campaign.id, ctx.today())?;
+    if counts.total() == 0 {
+        return Ok(None);
+    }
+    let mut tasks = Vec::new();
+    store.for_each_rotation_task(ctx.campaign.id, None, ctx.today(), |task| {
+        tasks.push(task.clone());
+        Ok(())
+    })?;
+    Ok(Some(RotationsOut { counts, tasks }))
+}
+
 /// Writes the report; returns how many items it holds.
 pub fn write(store: &Store, ctx: &Context<'_>, out: &mut dyn Write) -> Result<u64, Error> {
     let ev = ctx.evidence;
@@ -230,6 +254,7 @@ pub fn write(store: &Store, ctx: &Context<'_>, out: &mut dyn Write) -> Result<u6
         against_recommendation: ev.against_recommendation,
         close_actions: ev.close_actions,
         remediation: ev.remediation,
+        rotations: rotations(store, ctx)?,
     };
     // The header is an object; the items go in as its last member, so the
     // closing brace is held back while they stream.

@@ -96,6 +96,18 @@ impl Context<'_> {
 }
 
 impl Context<'_> {
+    /// The day the report is generated on, which says whether a rotation
+    /// is overdue.
+    pub fn today(&self) -> chrono::NaiveDate {
+        crate::domain::Stamp::parse(&self.generated.at)
+            .map(|s| s.day())
+            .or_else(|_| {
+                let day = self.generated.at.get(..10).unwrap_or_default();
+                crate::domain::date::parse_day(day)
+            })
+            .unwrap_or_default()
+    }
+
     /// The part an item with `sponsor` is in.
     pub fn part_of(&self, sponsor: Option<&str>) -> Option<&crate::store::Part> {
         let owner = &self.campaign.owner;

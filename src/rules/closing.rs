@@ -8,7 +8,8 @@ use super::signoff::{SignerRole, role};
 use crate::domain::insight::is_self_review;
 use crate::domain::people::same_person;
 use crate::domain::roster::Mode;
-use crate::domain::{CampaignState, Decision, OnClose, Recommendation};
+use crate::domain::{CampaignState, Decision, FlagSet, OnClose, Recommendation};
+use chrono::NaiveDate;
 
 /// What a close is asked of.
 #[derive(Clone, Copy, Debug)]
@@ -79,16 +80,19 @@ pub struct CloseAction {
     pub self_review: bool,
 }
 
+/// The close action for an item with `recommendation` and `flags`; a
+/// rotate is due by `rotate_by` (`rotation::close_action_by`).
 pub fn close_action(
     on_close: OnClose,
-    recommendation: Recommendation,
+    (recommendation, flags): (Recommendation, FlagSet),
+    rotate_by: NaiveDate,
     identity_id: &str,
     identity_email: Option<&str>,
     closer: &str,
 ) -> CloseAction {
-    let decision = on_close.decision_for(recommendation);
+    let decision = on_close.decision_for(recommendation, flags, rotate_by);
     CloseAction {
-        against_recommendation: decision == Decision::Attest && recommendation.suggests_revoke(),
+        against_recommendation: super::decision::keeps_against(decision.kind(), recommendation),
         self_review: is_self_review(identity_id, identity_email, closer),
         decision,
     }
@@ -175,12 +179,22 @@ mod tests {
 
     #[test]
     fn the_close_action_follows_the_campaign_and_records_its_facts() {
-        let keep = close_action(OnClose::Keep, Recommendation::Revoke, "id", None, "o@x");
+        let by = NaiveDate::from_ymd_opt(2027, 3, 1).unwrap();
+        let none = FlagSet::default();
+        let keep = close_action(
+            OnClose::Keep,
+            (Recommendation::Revoke, none),
+            by,
+            "id",
+            None,
+            "o@x",
+        );
         assert_eq!(keep.decision, Decision::Attest);
         assert!(keep.against_recommendation);
         let follow = close_action(
             OnClose::Recommendation,
-            Recommendation::Revoke,
+            (Recommendation::Revoke, none),
+            by,
             "o@x",
             None,
             "O@X",
@@ -188,5 +202,18 @@ mod tests {
         assert_eq!(follow.decision, Decision::Revoke);
         assert!(!follow.against_recommendation);
         assert!(follow.self_review);
+        let unrotated = [crate::domain::Flag::UnrotatedCredential]
+            .into_iter()
+            .collect();
+        let rotate = close_action(
+            OnClose::Recommendation,
+            (Recommendation::RotateOrRevoke, unrotated),
+            by,
+            "svc",
+            None,
+            "o@x",
+        );
+        assert_eq!(rotate.decision, Decision::Rotate { by });
+        assert!(!rotate.against_recommendation, "a rotation follows it");
     }
 }

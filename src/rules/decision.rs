@@ -4,6 +4,7 @@
 use super::Refusal;
 use crate::domain::insight::is_self_review;
 use crate::domain::people::{person_key, same_person};
+use crate::domain::rotation;
 use crate::domain::{CampaignState, Decision, DecisionKind, Flag, FlagSet, Policy, Recommendation};
 use chrono::NaiveDate;
 
@@ -27,6 +28,9 @@ pub struct ItemFacts<'a> {
     pub assignee: &'a str,
     /// The event an undo would revert, if any decision is in force.
     pub undo_target: Option<i64>,
+    /// The grant holds a credential a rotate can promise to rotate
+    /// (`rotation::holds_credential`).
+    pub credential: bool,
 }
 
 /// What is asked: a decision (`None`: undo the one in force) with its note.
@@ -83,8 +87,7 @@ pub fn check(
     let mut verdict = Verdict {
         kind,
         self_review: is_self_review(item.identity_id, item.identity_email, proposal.actor),
-        against_recommendation: kind == DecisionKind::Attest
-            && item.recommendation.suggests_revoke(),
+        against_recommendation: keeps_against(kind, item.recommendation),
         undoes: None,
         reassign_to: None,
     };
@@ -102,9 +105,37 @@ pub fn check(
         Some(Decision::Reassign { to }) => {
             verdict.reassign_to = Some(reassign_target(item, to)?);
         }
+        Some(Decision::Rotate { by }) => {
+            if !item.credential {
+                return Err(Refusal::invalid(
+                    "decision",
+                    format!(
+                        "item {}: rotate is for credentials (an api_key or service_account, or a \
+                         grant with a credential rotation date), and this grant has none: \
+                         attest or revoke it",
+                        item.id
+                    ),
+                ));
+            }
+            rotation::check_by(*by, proposal.today, campaign.policy)
+                .map_err(|msg| Refusal::invalid("by", format!("item {}: {msg}", item.id)))?;
+        }
         Some(Decision::Attest | Decision::Revoke) => {}
     }
     Ok(verdict)
+}
+
+/// Whether a decision of `kind` keeps access the insights say should go: an
+/// attest against any revoke, a rotate against one that a rotation does not
+/// answer (dormant, expired, no sponsor…).
+pub fn keeps_against(kind: DecisionKind, recommendation: Recommendation) -> bool {
+    match kind {
+        DecisionKind::Attest => recommendation.suggests_revoke(),
+        DecisionKind::Rotate => {
+            recommendation.suggests_revoke() && recommendation != Recommendation::RotateOrRevoke
+        }
+        _ => false,
+    }
 }
 
 /// Only an open campaign takes decisions: what was signed stays what was
@@ -165,6 +196,7 @@ pub fn note_required(
         DecisionKind::Revoke if rules.revoke => return Some("a revoke needs a note"),
         DecisionKind::Exception if rules.exception => return Some("an exception needs a note"),
         DecisionKind::Reassign if rules.reassign => return Some("a reassign needs a note"),
+        DecisionKind::Rotate if rules.rotate => return Some("a rotate needs a note"),
         DecisionKind::Undo => return None,
         _ => {}
     }
@@ -174,10 +206,7 @@ pub fn note_required(
     if rules.privileged && flags.contains(Flag::Privileged) {
         return Some("privileged access needs a note");
     }
-    if rules.attest_against_revoke
-        && kind == DecisionKind::Attest
-        && recommendation.suggests_revoke()
-    {
+    if rules.attest_against_revoke && keeps_against(kind, recommendation) {
         return Some("keeping access against the recommendation needs a note");
     }
     None
@@ -277,6 +306,7 @@ mod tests {
             identity_email: Some("kwame@partner.example"),
             assignee: "sponsor@x",
             undo_target: None,
+            credential: false,
         }
     }
 
@@ -505,5 +535,97 @@ mod tests {
         assert!(!replaces_anothers(Some(Attest), Some(" ME@x "), "me@x"));
         assert!(!replaces_anothers(Some(Reassign), Some("dana@x"), "me@x"));
         assert!(!replaces_anothers(None, None, "me@x"));
+    }
+
+    #[test]
+    fn a_rotate_is_for_credentials_by_a_date_within_the_policy() {
+        let policy = Policy::default();
+        let rotate = |by: &str| Decision::Rotate { by: day(by) };
+        let person = check(
+            &open(&policy),
+            &item(),
+            &proposal(Some(&rotate("2026-12-15")), Some("n")),
+        );
+        assert!(
+            matches!(&person, Err(Refusal::Invalid { field: "decision", message }) if message.contains("rotate is for credentials")),
+            "{person:?}"
+        );
+        let key = ItemFacts {
+            credential: true,
+            recommendation: Recommendation::RotateOrRevoke,
+            ..item()
+        };
+        // Decided on 2026-11-22: the day before, the day of and the day
+        // after as the date, and the last day of the rotation period.
+        for (by, allowed) in [
+            ("2026-11-21", false),
+            ("2026-11-22", false),
+            ("2026-11-23", true),
+            ("2027-02-20", true),
+            ("2027-02-21", false),
+        ] {
+            let decision = rotate(by);
+            let result = check(&open(&policy), &key, &proposal(Some(&decision), Some("n")));
+            assert_eq!(result.is_ok(), allowed, "{by}: {result:?}");
+            if let Err(refusal) = result {
+                assert!(matches!(refusal, Refusal::Invalid { field: "by", .. }));
+            }
+        }
+        let decision = rotate("2026-12-15");
+        let verdict = check(&open(&policy), &key, &proposal(Some(&decision), Some("n"))).unwrap();
+        assert_eq!(verdict.kind, DecisionKind::Rotate);
+        assert!(
+            !verdict.against_recommendation,
+            "rotate follows rotate-or-revoke"
+        );
+        let dormant = ItemFacts {
+            recommendation: Recommendation::Revoke,
+            ..key
+        };
+        let verdict = check(
+            &open(&policy),
+            &dormant,
+            &proposal(Some(&decision), Some("n")),
+        )
+        .unwrap();
+        assert!(
+            verdict.against_recommendation,
+            "rotating keeps what should go"
+        );
+        assert_eq!(
+            check(&open(&policy), &key, &proposal(Some(&decision), None)),
+            Err(Refusal::invalid("note", "item 7: a rotate needs a note"))
+        );
+        let mut relaxed = Policy::default();
+        relaxed.notes.rotate = false;
+        assert!(check(&open(&relaxed), &key, &proposal(Some(&decision), None)).is_ok());
+        assert!(
+            check(&open(&relaxed), &dormant, &proposal(Some(&decision), None)).is_err(),
+            "keeping against the advice still needs a note"
+        );
+    }
+
+    #[test]
+    fn a_rotate_is_built_from_its_by_field_as_a_file_row_would_give_it() {
+        use crate::domain::decision::DecisionFields;
+        let fields = DecisionFields {
+            by: Some(" 2026-12-15 "),
+            ..DecisionFields::default()
+        };
+        let kind: DecisionKind = "rotate".parse().unwrap();
+        assert_eq!(
+            Decision::from_fields(kind, &fields).unwrap(),
+            Some(Decision::Rotate {
+                by: day("2026-12-15")
+            })
+        );
+        let missing = Decision::from_fields(kind, &DecisionFields::default()).unwrap_err();
+        assert_eq!(missing.field, "by");
+        let bad = DecisionFields {
+            by: Some("15/12/2026"),
+            ..DecisionFields::default()
+        };
+        let bad = Decision::from_fields(kind, &bad).unwrap_err();
+        assert!(bad.message.contains("YYYY-MM-DD"), "{bad:?}");
     }
 }

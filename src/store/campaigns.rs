@@ -39,12 +39,19 @@ pub struct Tally {
     pub revoked: u64,
     pub exception: u64,
     pub reassigned: u64,
+    /// Kept with their credential to rotate by a date; absent while none.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub rotate: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Tally {
     /// Items with a final decision (a reassigned item still waits).
     pub fn decided(&self) -> u64 {
-        self.attested + self.revoked + self.exception
+        self.attested + self.revoked + self.exception + self.rotate
     }
 }
 
@@ -107,6 +114,8 @@ pub(crate) struct ItemContext {
     pub other_tenants: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lapsed_exception: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overdue_rotation: Option<crate::domain::rotation::OverdueRotation>,
 }
 
 /// The campaign digest: SHA-256 over the items' own hashes in queue order.
@@ -316,6 +325,7 @@ pub(super) fn tally(conn: &Connection, campaign: CampaignId) -> Result<Tally> {
             "revoke" => tally.revoked = n,
             "exception" => tally.exception = n,
             "reassign" => tally.reassigned = n,
+            "rotate" => tally.rotate = n,
             _ => {}
         }
     }

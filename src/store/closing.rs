@@ -10,7 +10,8 @@ use super::lifecycle::{
 };
 use super::{CampaignId, Result, Store, StoreError};
 use crate::domain::people::same_person;
-use crate::domain::{Decision, Recommendation};
+use crate::domain::rotation;
+use crate::domain::{Decision, FlagSet, Policy, Recommendation};
 use crate::rules::closing;
 use rusqlite::{Connection, params};
 
@@ -46,11 +47,13 @@ impl Store {
             })?;
             let before = tally(tx, campaign)?;
             let mut chain = ChainWriter::start(tx)?;
-            let (kept, revoked) = apply_close_action(tx, &mut chain, campaign, &facts, acting)?;
+            let (kept, revoked, rotated) =
+                apply_close_action(tx, &mut chain, campaign, &facts, acting)?;
             let body = ClosedBody {
                 on_close: facts.on_close.as_str().to_string(),
                 kept,
                 revoked,
+                rotated,
                 tally_before: Some(before.into()),
             };
             let body = serde_json::to_string(&body)
@@ -81,24 +84,39 @@ struct Waiting {
     identity_id: String,
     email: Option<String>,
     recommendation: Recommendation,
+    flags: FlagSet,
     assignee: String,
 }
 
 /// Records the close action on every item without a final decision, in
-/// risk order and in batches; returns how many were kept and revoked.
+/// risk order and in batches; returns how many were kept, revoked, and of
+/// the kept given a rotate.
 fn apply_close_action(
     conn: &Connection,
     chain: &mut ChainWriter,
     campaign: CampaignId,
     facts: &CampaignFacts,
     acting: &Acting<'_>,
-) -> Result<(u64, u64)> {
+) -> Result<(u64, u64, u64)> {
+    let policy: String = conn.query_row(
+        "SELECT policy FROM campaign WHERE id = ?1",
+        [campaign],
+        |r| r.get(0),
+    )?;
+    let policy: Policy = serde_json::from_str(&policy)
+        .map_err(|e| StoreError::Corrupt(format!("campaign {:?} policy: {e}", facts.name)))?;
+    // From the day of the close event's own time, as `verify` replays it:
+    // a console left open past midnight still closes with today's date.
+    let day = chrono::DateTime::parse_from_rfc3339(acting.at)
+        .map(|t| t.with_timezone(&chrono::Utc).date_naive())
+        .unwrap_or(acting.today);
+    let rotate_by = rotation::close_action_by(day, &policy);
     let note = format!(
         "nobody decided this item before the campaign closed: close action {}",
         facts.on_close
     );
     let via = acting.via.to_string();
-    let (mut kept, mut revoked) = (0u64, 0u64);
+    let (mut kept, mut revoked, mut rotated) = (0u64, 0u64, 0u64);
     let (first, last) = item_range(conn, campaign)?;
     let mut after = first - 1;
     loop {
@@ -106,7 +124,7 @@ fn apply_close_action(
         let batch: Vec<Waiting> = conn
             .prepare_cached(
                 "SELECT i.id, NULL, idn.identity_id, coalesce(idn.email, r.email),
-                        i.recommendation, coalesce(s.assignee, i.reviewer)
+                        i.recommendation, coalesce(s.assignee, i.reviewer), i.flags
                  FROM item i
                  JOIN identity idn ON idn.id = i.identity
                  LEFT JOIN register_entry r ON r.id = i.register
@@ -125,6 +143,7 @@ fn apply_close_action(
                         .parse()
                         .unwrap_or(Recommendation::ReviewWithCare),
                     assignee: r.get(5)?,
+                    flags: FlagSet::from_bits(r.get::<_, i64>(6)? as u32),
                 })
             })?
             .collect::<rusqlite::Result<_>>()?;
@@ -135,7 +154,8 @@ fn apply_close_action(
         for item in &batch {
             let action = closing::close_action(
                 facts.on_close,
-                item.recommendation,
+                (item.recommendation, item.flags),
+                rotate_by,
                 &item.identity_id,
                 item.email.as_deref(),
                 acting.actor,
@@ -148,6 +168,10 @@ fn apply_close_action(
                 self_review: action.self_review,
                 bulk: true,
                 close_action: Some(facts.on_close.as_str().to_string()),
+                by: match decision {
+                    Decision::Rotate { by } => Some(by),
+                    _ => None,
+                },
                 ..DecisionBody::default()
             };
             let body = serde_json::to_string(&body)
@@ -183,11 +207,15 @@ fn apply_close_action(
             ])?;
             match decision {
                 Decision::Revoke => revoked += 1,
+                Decision::Rotate { .. } => {
+                    kept += 1;
+                    rotated += 1;
+                }
                 _ => kept += 1,
             }
         }
     }
-    Ok((kept, revoked))
+    Ok((kept, revoked, rotated))
 }
 
 #[cfg(test)]
@@ -290,7 +318,7 @@ mod tests {
     }
 
     #[test]
-    fn the_recommendation_close_action_revokes_what_the_insights_say_should_go() {
+    fn the_recommendation_close_action_revokes_what_should_go_and_rotates_what_needs_rotating() {
         let (mut store, q4) = sample_store();
         let follow = store
             .create_campaign(&NewCampaign {
@@ -309,14 +337,36 @@ mod tests {
         drop(q4);
         let preview = store.signoff_summary(follow.id, 0).unwrap().close_preview;
         // Break-glass accounts are never dormant: the emergency admin's
-        // Snowflake grant is only privileged, so it is kept.
-        assert_eq!((preview.revoke, preview.keep), (22, 8));
+        // Snowflake grant is only privileged, so it is kept. Two service
+        // accounts' credentials only need rotating: kept, with a rotate.
+        assert_eq!((preview.revoke, preview.keep, preview.rotate), (20, 10, 2));
         sign(&mut store, &follow, 30);
         let closed = store
-            .close_campaign(follow.id, &acting(SPONSOR), None)
+            .close_campaign(
+                follow.id,
+                // A console opened the day before: the close's own time
+                // dates its rotates, as `verify` replays them.
+                &crate::store::Acting {
+                    today: day("2026-11-21"),
+                    ..acting(SPONSOR)
+                },
+                None,
+            )
             .unwrap();
-        assert_eq!((closed.revoked, closed.kept), (22, 8), "as previewed");
-        assert_eq!(store.remediation_counts(follow.id).unwrap().pending, 22);
+        assert_eq!(
+            (closed.revoked, closed.kept, closed.rotated),
+            (20, 10, 2),
+            "as previewed"
+        );
+        assert_eq!(store.remediation_counts(follow.id).unwrap().pending, 20);
+        let rotations = store.rotation_counts(follow.id, day("2026-11-01")).unwrap();
+        assert_eq!((rotations.pending, rotations.total()), (2, 2));
+        let page = store
+            .rotation_page(follow.id, None, day("2026-11-22"), None, 10)
+            .unwrap();
+        assert!(page.iter().all(|t| t.by == day("2027-02-20")), "{page:?}");
+        let verification = store.verify(&[], false).unwrap();
+        assert!(verification.ok(), "{verification:?}");
         let evidence = store
             .campaign_evidence(follow.id, crate::store::Detail::Full)
             .unwrap();

@@ -107,7 +107,7 @@ impl Store {
         }
         let mut recorded = self.conn.prepare(
             "SELECT d.actor, count(*) FROM item_state s JOIN event d ON d.seq = s.decided_event
-             WHERE s.campaign = ?1 AND s.decision IN ('attest', 'revoke', 'exception')
+             WHERE s.campaign = ?1 AND s.decision IN ('attest', 'revoke', 'exception', 'rotate')
              GROUP BY d.actor",
         )?;
         let mut rows = recorded.query([campaign])?;

@@ -99,6 +99,9 @@ pub(crate) struct DecisionBody {
     pub ticket: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<String>,
+    /// A rotate's last day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<NaiveDate>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub undoes: Option<i64>,
     pub assigned_to: String,
@@ -168,6 +171,7 @@ impl DecisionBody {
                 ticket: self.ticket,
             },
             DecisionKind::Reassign => Decision::Reassign { to: self.to? },
+            DecisionKind::Rotate => Decision::Rotate { by: self.by? },
             DecisionKind::Undo => return Some(Recorded::undo(seq)),
         };
         Some(Recorded::decision(seq, decision))
@@ -215,6 +219,7 @@ struct ItemFacts {
     flags: FlagSet,
     recommendation: Recommendation,
     sponsor: Option<String>,
+    credential: bool,
 }
 
 impl Store {
@@ -368,8 +373,10 @@ pub(super) fn record_decision_from(
     let facts = conn
         .prepare_cached(
             "SELECT i.campaign, i.reviewer, idn.identity_id, coalesce(idn.email, r.email),
-                 i.flags, i.recommendation, coalesce(idn.sponsor, r.sponsor)
+                 i.flags, i.recommendation, coalesce(idn.sponsor, r.sponsor), idn.kind,
+                 e.credential_rotated_at IS NOT NULL
              FROM item i JOIN identity idn ON idn.id = i.identity
+             JOIN entitlement e ON e.id = i.entitlement
              LEFT JOIN register_entry r ON r.id = i.register
              WHERE i.id = ?1",
         )?
@@ -385,6 +392,12 @@ pub(super) fn record_decision_from(
                     .parse()
                     .unwrap_or(Recommendation::ReviewWithCare),
                 sponsor: row.get(6)?,
+                credential: crate::domain::rotation::holds_credential(
+                    row.get::<_, String>(7)?
+                        .parse()
+                        .unwrap_or(crate::domain::IdentityKind::Human),
+                    row.get(8)?,
+                ),
             })
         })
         .optional()?
@@ -443,6 +456,7 @@ pub(super) fn record_decision_from(
             identity_email: facts.email.as_deref(),
             assignee: &before.assignee,
             undo_target: undo_target(&history),
+            credential: facts.credential,
         },
         &proposal,
     )?;
@@ -480,6 +494,9 @@ pub(super) fn record_decision_from(
     if let Some(Decision::Exception { until, ticket }) = &request.decision {
         body.until = Some(*until);
         body.ticket = ticket.clone();
+    }
+    if let Some(Decision::Rotate { by }) = &request.decision {
+        body.by = Some(*by);
     }
     body.set_capacity(capacity);
     let body_json = serde_json::to_string(&body)

@@ -67,7 +67,7 @@ impl Store {
                AND NOT EXISTS (
                    SELECT 1 FROM item j JOIN item_state t ON t.item = j.id
                    WHERE j.grant_key = i.grant_key AND j.campaign > i.campaign
-                     AND t.decision IN ('attest', 'revoke', 'exception'))
+                     AND t.decision IN ('attest', 'revoke', 'exception', 'rotate'))
              ORDER BY s.exception_until, i.id"
         );
         let today_text = today.to_string();

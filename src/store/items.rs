@@ -124,6 +124,7 @@ fn explain_item(
         reviewer: &detail.reviewer,
         other_tenants: &context.other_tenants,
         lapsed_exception: context.lapsed_exception,
+        overdue_rotation: context.overdue_rotation.as_ref(),
     };
     insight::explain(r.flags, &subject, &ctx)
 }

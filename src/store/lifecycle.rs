@@ -56,6 +56,10 @@ pub struct Closure {
     pub kept: u64,
     /// Items nobody decided that the close action revoked.
     pub revoked: u64,
+    /// Of the kept, those it gave a rotate; absent while none, as before
+    /// rotation existed.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub rotated: u64,
     pub hash: String,
 }
 
@@ -89,6 +93,12 @@ pub(super) struct TallyBody {
     pub(super) revoked: u64,
     pub(super) exception: u64,
     pub(super) reassigned: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub(super) rotate: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl From<Tally> for TallyBody {
@@ -100,6 +110,7 @@ impl From<Tally> for TallyBody {
             revoked: t.revoked,
             exception: t.exception,
             reassigned: t.reassigned,
+            rotate: t.rotate,
         }
     }
 }
@@ -113,6 +124,7 @@ impl From<TallyBody> for Tally {
             revoked: t.revoked,
             exception: t.exception,
             reassigned: t.reassigned,
+            rotate: t.rotate,
         }
     }
 }
@@ -123,6 +135,9 @@ pub(super) struct ClosedBody {
     pub(super) on_close: String,
     pub(super) kept: u64,
     pub(super) revoked: u64,
+    /// Of the kept, those given a rotate (the close action `recommendation`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub(super) rotated: u64,
     #[serde(default)]
     pub(super) tally_before: Option<TallyBody>,
 }
@@ -242,6 +257,7 @@ pub(super) fn closure(conn: &Connection, campaign: CampaignId) -> Result<Option<
             on_close: body.on_close,
             kept: body.kept,
             revoked: body.revoked,
+            rotated: body.rotated,
             hash,
         })
     })

@@ -63,7 +63,7 @@ pub(super) fn counts(
     let (first, last) = item_range(conn, campaign)?;
     let mut stmt = conn.prepare_cached(
         "SELECT coalesce(idn.sponsor, r.sponsor), count(*),
-                coalesce(sum(s.decision IN ('attest', 'revoke', 'exception')), 0)
+                coalesce(sum(s.decision IN ('attest', 'revoke', 'exception', 'rotate')), 0)
          FROM item i
          JOIN identity idn ON idn.id = i.identity
          LEFT JOIN register_entry r ON r.id = i.register

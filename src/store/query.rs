@@ -118,11 +118,12 @@ fn is_person(field: Field) -> bool {
 fn state_condition(state: &str) -> &'static str {
     match state {
         "undecided" => "s.decision IS NULL",
-        "decided" => "s.decision IN ('attest', 'revoke', 'exception')",
+        "decided" => "s.decision IN ('attest', 'revoke', 'exception', 'rotate')",
         "attested" => "s.decision = 'attest'",
         "revoked" => "s.decision = 'revoke'",
         "exception" => "s.decision = 'exception'",
         "reassigned" => "s.decision = 'reassign'",
+        "rotate" => "s.decision = 'rotate'",
         _ => "0",
     }
 }

@@ -14,7 +14,8 @@
 
 use super::events::DecisionBody;
 use super::{Result, Store};
-use crate::domain::{DecisionKind, FlagSet, OnClose, Policy, Recommendation};
+use crate::domain::rotation;
+use crate::domain::{Decision, DecisionKind, FlagSet, OnClose, Policy, Recommendation};
 use crate::rules::{decision, signoff};
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::{BTreeMap, HashMap};
@@ -43,6 +44,7 @@ pub(super) struct CampaignRules {
 }
 
 /// A decision event, as the replay reads it with its item.
+#[derive(Clone, Copy)]
 pub(super) struct DecisionEvent<'a> {
     pub seq: i64,
     pub item: i64,
@@ -163,9 +165,18 @@ impl CampaignRules {
                 ));
             }
             let on_close = self.on_close?;
-            let expected = on_close.decision_for(event.recommendation).kind();
+            // A rotate's date is the policy's period from the close's day.
+            let rotate_by = match (&self.policy, day_of(event.at)) {
+                (Some(policy), Some(day)) => rotation::close_action_by(day, policy),
+                _ => event.body.by.unwrap_or_default(),
+            };
+            let expected = on_close.decision_for(event.recommendation, event.flags, rotate_by);
+            let by_differs =
+                matches!(expected, Decision::Rotate { by } if event.body.by != Some(by));
+            let expected = expected.kind();
             if event.kind != expected
                 || event.body.close_action.as_deref() != Some(on_close.as_str())
+                || by_differs
             {
                 return Some(format!(
                     "{what} marked as close action {:?}, but the campaign's recorded close \
@@ -218,6 +229,21 @@ impl CampaignRules {
                 "{what} until {until}, refused by the recorded policy on its date {day} ({why}): \
                  the rules refuse it"
             ));
+        }
+        if event.kind == DecisionKind::Rotate {
+            let Some(by) = event.body.by else {
+                return Some(format!(
+                    "{what} without the date it rotates by: the rules refuse it"
+                ));
+            };
+            if let Some(day) = day_of(event.at)
+                && let Err(why) = rotation::check_by(by, day, policy)
+            {
+                return Some(format!(
+                    "{what} by {by}, refused by the recorded policy on its date {day} ({why}): \
+                     the rules refuse it"
+                ));
+            }
         }
         None
     }
@@ -472,6 +498,77 @@ mod tests {
             unrecorded.refused(&silent),
             None,
             "no policy, nothing to replay"
+        );
+    }
+
+    #[test]
+    fn rotates_are_replayed_with_their_date_and_the_close_actions_date() {
+        let open = CampaignRules {
+            signed_off: None,
+            closed: None,
+            ..rules()
+        };
+        // Decided on 2026-12-01: by the next day up to 90 days later.
+        let by = |day: &str| DecisionBody {
+            by: Some(crate::domain::date::parse_day(day).unwrap()),
+            ..DecisionBody::default()
+        };
+        for (day, allowed) in [
+            ("2026-12-01", false),
+            ("2026-12-02", true),
+            ("2027-03-01", true),
+            ("2027-03-02", false),
+        ] {
+            let body = by(day);
+            let refused = open.refused(&event(5, DecisionKind::Rotate, &body));
+            assert_eq!(refused.is_none(), allowed, "{day}: {refused:?}");
+        }
+        let undated = DecisionBody::default();
+        assert!(
+            open.refused(&event(5, DecisionKind::Rotate, &undated))
+                .unwrap()
+                .contains("without the date")
+        );
+
+        let closing = CampaignRules {
+            on_close: Some(OnClose::Recommendation),
+            ..rules()
+        };
+        let unrotated: FlagSet = [crate::domain::Flag::UnrotatedCredential]
+            .into_iter()
+            .collect();
+        let as_the_close_gives = DecisionBody {
+            close_action: Some("recommendation".into()),
+            ..by("2027-03-01")
+        };
+        let rotated = DecisionEvent {
+            recommendation: Recommendation::RotateOrRevoke,
+            flags: unrotated,
+            ..event(15, DecisionKind::Rotate, &as_the_close_gives)
+        };
+        assert_eq!(closing.refused(&rotated), None);
+        let revoked = DecisionEvent {
+            kind: DecisionKind::Revoke,
+            ..rotated
+        };
+        assert!(
+            closing
+                .refused(&revoked)
+                .unwrap()
+                .contains("gives this item rotate"),
+            "the close action rotates what only needs rotating"
+        );
+        let other_date = DecisionBody {
+            close_action: Some("recommendation".into()),
+            ..by("2027-02-01")
+        };
+        let forged = DecisionEvent {
+            body: &other_date,
+            ..rotated
+        };
+        assert!(
+            closing.refused(&forged).is_some(),
+            "a date the close did not give"
         );
     }
 }

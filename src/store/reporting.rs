@@ -185,7 +185,7 @@ impl Store {
         let (mut close_actions, mut self_review, mut against) = (0u64, 0u64, 0u64);
         let mut stmt = self.conn.prepare(
             "SELECT d.actor, d.body FROM item_state s JOIN event d ON d.seq = s.decided_event
-             WHERE s.campaign = ?1 AND s.decision IN ('attest', 'revoke', 'exception')",
+             WHERE s.campaign = ?1 AND s.decision IN ('attest', 'revoke', 'exception', 'rotate')",
         )?;
         let mut rows = stmt.query([campaign])?;
         while let Some(row) = rows.next()? {
@@ -220,7 +220,7 @@ impl Store {
         let (first, last) = item_range(&self.conn, campaign)?;
         let mut stmt = self.conn.prepare(
             "SELECT coalesce(s.assignee, i.reviewer) AS who, count(*),
-                    count(CASE WHEN s.decision IN ('attest', 'revoke', 'exception') THEN 1 END)
+                    count(CASE WHEN s.decision IN ('attest', 'revoke', 'exception', 'rotate') THEN 1 END)
              FROM item i LEFT JOIN item_state s ON s.item = i.id
              WHERE i.id BETWEEN ?1 AND ?2
              GROUP BY who ORDER BY count(*) DESC, who",

@@ -38,6 +38,13 @@ pub struct DecisionsBy {
 pub struct ClosePreview {
     pub keep: u64,
     pub revoke: u64,
+    /// Of the kept, those the close action gives a rotate.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub rotate: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// What a sponsor is asked to sign: the campaign's outcome as it stands.
@@ -140,7 +147,7 @@ fn decisions_by(conn: &Connection, campaign: CampaignId) -> Result<Vec<Decisions
                 coalesce(sum(json_extract(d.body, '$.self_review')), 0),
                 coalesce(sum(json_extract(d.body, '$.against_recommendation')), 0)
          FROM item_state s JOIN event d ON d.seq = s.decided_event
-         WHERE s.campaign = ?1 AND s.decision IN ('attest', 'revoke', 'exception')
+         WHERE s.campaign = ?1 AND s.decision IN ('attest', 'revoke', 'exception', 'rotate')
            AND json_extract(d.body, '$.close_action') IS NULL
          GROUP BY d.actor ORDER BY d.actor",
     )?;
@@ -187,22 +194,32 @@ fn close_preview(
 ) -> Result<ClosePreview> {
     let (first, last) = item_range(conn, campaign)?;
     let mut stmt = conn.prepare_cached(
-        "SELECT i.recommendation, count(*) FROM item i
+        "SELECT i.recommendation, i.flags, count(*) FROM item i
          LEFT JOIN item_state s ON s.item = i.id
          WHERE i.id BETWEEN ?1 AND ?2 AND (s.decision IS NULL OR s.decision = 'reassign')
-         GROUP BY i.recommendation",
+         GROUP BY i.recommendation, i.flags",
     )?;
     let rows = stmt.query_map([first, last], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, i64>(2)?,
+        ))
     })?;
     let mut preview = ClosePreview::default();
     for row in rows {
-        let (recommendation, n) = row?;
+        let (recommendation, flags, n) = row?;
         let recommendation = recommendation
             .parse()
             .unwrap_or(Recommendation::ReviewWithCare);
-        match on_close.decision_for(recommendation) {
+        let flags = crate::domain::FlagSet::from_bits(flags as u32);
+        // Only the kind counts here: the date is the close's to set.
+        match on_close.decision_for(recommendation, flags, chrono::NaiveDate::default()) {
             Decision::Revoke => preview.revoke += n.max(0) as u64,
+            Decision::Rotate { .. } => {
+                preview.keep += n.max(0) as u64;
+                preview.rotate += n.max(0) as u64;
+            }
             _ => preview.keep += n.max(0) as u64,
         }
     }

@@ -34,6 +34,8 @@ actions!(
     Revoke,
     Exception,
     Reassign,
+    /// Keep the access, with its credential to rotate by a date.
+    Rotate,
     Undo,
     /// Undo the acting person's last action in this console.
     UndoLast,

@@ -7,7 +7,8 @@ use crate::domain::{CampaignState, DecisionKind, Field, Filter, Policy, Remediat
 use crate::rules::signoff::SignerRole;
 use crate::store::{
     CampaignSummary, Dashboard, EventSeq, Facet, ItemDetail, ItemId, ItemQuery, ItemRow,
-    RemediationCounts, RemediationTask, Selection, SignoffSummary, Tally,
+    RemediationCounts, RemediationTask, RotationCounts, RotationTask, Selection, SignoffSummary,
+    Tally,
 };
 use chrono::{Months, NaiveDate};
 use ratatui_textarea::TextArea;
@@ -175,6 +176,8 @@ pub enum Input {
     Until,
     Ticket,
     To,
+    /// A rotate's last day.
+    By,
     /// The number of undecided items a sign-off acknowledges.
     Accept,
     /// The number of sponsors' parts nobody signed that the owner's final
@@ -189,6 +192,7 @@ impl Input {
             Input::Until => "Until",
             Input::Ticket => "Ticket",
             Input::To => "To",
+            Input::By => "By",
             Input::Accept => "Undecided",
             Input::Unsigned => "Unsigned",
             Input::Note => "Note",
@@ -365,6 +369,18 @@ pub struct RemediationList {
     pub earlier: Vec<Option<i64>>,
     /// Whether another page follows.
     pub more: bool,
+    /// Showing the rotation tasks (`App::rotations`) instead of the
+    /// revocations, with the selected one.
+    pub rotations: bool,
+    pub rotation_selected: usize,
+}
+
+/// The campaign's rotation tasks, once read: where each stands today.
+#[derive(Clone, Debug, Default)]
+pub struct Rotations {
+    pub counts: RotationCounts,
+    /// The first `ROTATIONS_LISTED` in risk order.
+    pub rows: Vec<RotationTask>,
 }
 
 impl RemediationList {
@@ -451,6 +467,8 @@ pub struct App {
     pub detail_scroll: u16,
     /// Revocations per remediation status, once counted.
     pub remediation: Option<RemediationCounts>,
+    /// Rotation tasks, once read (with the remediation view).
+    pub rotations: Option<Rotations>,
     pub marks: Marks,
     /// What the acting person decided in this console, latest last.
     pub done: Vec<Done>,
@@ -514,6 +532,7 @@ impl App {
             detail_task: None,
             detail_scroll: 0,
             remediation: None,
+            rotations: None,
             marks: Marks::default(),
             done: Vec::new(),
             undoing: None,
@@ -586,6 +605,21 @@ impl App {
     pub fn is_marked(&self, item: ItemId) -> bool {
         self.queue.marked.contains(&item)
     }
+}
+
+/// The rotate dialog's date: as an exception's end is typed, after today
+/// and within the policy's rotation period.
+pub fn parse_by(
+    text: &str,
+    today: chrono::NaiveDate,
+    policy: &crate::domain::Policy,
+) -> Result<chrono::NaiveDate, String> {
+    if text.trim().is_empty() {
+        return Err("a rotate needs the last day to rotate by".into());
+    }
+    let by = parse_until(text, today)?;
+    crate::domain::rotation::check_by(by, today, policy)?;
+    Ok(by)
 }
 
 /// An exception's end as a reviewer types it: a date, or a span from

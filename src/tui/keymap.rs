@@ -31,7 +31,7 @@ pub const MODES: [(ModeKind, &str); 11] = [
     (ModeKind::People, "Person view (one row per identity)"),
     (
         ModeKind::Editor,
-        "Note editor, exception and reassign dialogs",
+        "Note editor, exception, reassign and rotate dialogs",
     ),
     (ModeKind::Confirm, "Confirmation"),
     (ModeKind::Search, "Search (typing edits the search)"),
@@ -114,6 +114,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(M::Browse, &[ch('r')], A::Revoke, "revoke the access, with a note"),
     bind(M::Browse, &[ch('e')], A::Exception, "exception: keep until a date, a note, an optional ticket"),
     bind(M::Browse, &[ch('o')], A::Reassign, "reassign to another reviewer, with a note"),
+    bind(M::Browse, &[ch('t')], A::Rotate, "rotate: keep a credential, rotated by a date, with a note"),
     bind(M::Browse, &[ch('u')], A::Undo, "undo the latest decision (recorded as a new event)"),
     bind(M::Browse, &[ch('U')], A::UndoLast, "undo my last action here, a bulk one too (as new events)"),
     bind(M::Browse, &[ch(' ')], A::ToggleMark, "mark or unmark the item for a bulk decision"),
@@ -126,7 +127,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(M::Browse, &[ch('p')], A::People, "person view: the items in view grouped by identity"),
     bind(M::Browse, &[plain(K::Left), ch('h')], A::Back, "back to the person view, from one person's grants"),
     bind(M::Browse, &[ch('d')], A::Dashboard, "campaign dashboard"),
-    bind(M::Browse, &[ch('m')], A::Remediation, "remediation: each revocation pending, verified or STILL EFFECTIVE"),
+    bind(M::Browse, &[ch('m')], A::Remediation, "remediation: each revocation pending, verified or STILL EFFECTIVE; rotations"),
     bind(M::Browse, &[ch('S')], A::SignOff, "sign off: a sponsor their part, the owner the whole campaign"),
     bind(M::Browse, &[ch('C')], A::CloseCampaign, "close the signed-off campaign: undecided items get the close action"),
     bind(M::Browse, &[ch('R')], A::Reload, "reload: show what others decided meanwhile"),
@@ -184,12 +185,12 @@ pub const BINDINGS: &[Binding] = &[
     bind(M::Lifecycle, &[plain(K::Enter)], A::Enter, "new line in the note; next field in the count"),
     bind(M::Lifecycle, &[plain(K::PageDown)], A::PageDown, "scroll what is being signed or closed down"),
     bind(M::Lifecycle, &[plain(K::PageUp)], A::PageUp, "scroll it up"),
-    bind(M::Remediation, &[ch('j'), plain(K::Down)], A::Down, "next revocation"),
-    bind(M::Remediation, &[ch('k'), plain(K::Up)], A::Up, "previous revocation"),
+    bind(M::Remediation, &[ch('j'), plain(K::Down)], A::Down, "next revocation (or rotation)"),
+    bind(M::Remediation, &[ch('k'), plain(K::Up)], A::Up, "previous revocation (or rotation)"),
     bind(M::Remediation, &[plain(K::PageDown), ctrl('d')], A::PageDown, "next page"),
     bind(M::Remediation, &[plain(K::PageUp), ctrl('u')], A::PageUp, "previous page"),
-    bind(M::Remediation, &[plain(K::Home)], A::First, "first revocation"),
-    bind(M::Remediation, &[plain(K::Tab), ch('f')], A::NextField, "show next status: all, STILL EFFECTIVE, pending, verified"),
+    bind(M::Remediation, &[plain(K::Home)], A::First, "first revocation (or rotation)"),
+    bind(M::Remediation, &[plain(K::Tab), ch('f')], A::NextField, "show next: all, STILL EFFECTIVE, pending, verified, rotations"),
     bind(M::Remediation, &[plain(K::BackTab)], A::PreviousField, "show previous status"),
     bind(M::Remediation, &[ch('R')], A::Reload, "reread and recount"),
     bind(M::Remediation, &[ch('m'), plain(K::Esc), ch('q')], A::Close, "back to the queue"),
@@ -264,19 +265,36 @@ pub fn keys_for(mode: ModeKind, action: Action) -> String {
         .unwrap_or_default()
 }
 
-/// The decision keys, as hints name them ("a/r/e/g/u").
+/// The decision keys, as hints name them ("a/r/e/o/t/u").
 pub fn decision_keys() -> String {
-    [
+    keys_of(&[
+        Action::Attest,
+        Action::Revoke,
+        Action::Exception,
+        Action::Reassign,
+        Action::Rotate,
+        Action::Undo,
+    ])
+}
+
+/// The keys that decide several items at once: rotate is one credential
+/// at a time, so a hint over marks or a person leaves it out.
+pub fn bulk_decision_keys() -> String {
+    keys_of(&[
         Action::Attest,
         Action::Revoke,
         Action::Exception,
         Action::Reassign,
         Action::Undo,
-    ]
-    .iter()
-    .map(|a| keys_for(ModeKind::Browse, *a))
-    .collect::<Vec<_>>()
-    .join("/")
+    ])
+}
+
+fn keys_of(actions: &[Action]) -> String {
+    actions
+        .iter()
+        .map(|a| keys_for(ModeKind::Browse, *a))
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// One line of the help: the keys and what they do.
@@ -425,6 +443,7 @@ mod tests {
                             | Action::Revoke
                             | Action::Exception
                             | Action::Reassign
+                            | Action::Rotate
                             | Action::Undo
                             | Action::UndoLast
                             | Action::SignOff

@@ -8,7 +8,7 @@ use crate::rules::signoff::SignerRole;
 use crate::store::{
     BulkOutcome, Closure, Dashboard, DecisionOutcome, DecisionRequest, EventSeq, Facet, ItemDetail,
     ItemId, ItemQuery, ItemRow, PageDirection, PersonRow, RemediationCounts, RemediationTask,
-    Selection, SelectionPreview, SignOff, SignoffSummary, Tally,
+    RotationCounts, RotationTask, Selection, SelectionPreview, SignOff, SignoffSummary, Tally,
 };
 use ratatui::crossterm::event::{KeyEvent, MouseEvent};
 
@@ -132,6 +132,12 @@ pub enum Msg {
     /// The store refused a sign-off or a close, saying why.
     LifecycleRefused(String),
     RemediationCounted(RemediationCounts),
+    /// The campaign's rotation tasks as of a day: the counts and the first
+    /// `ROTATIONS_LISTED` in risk order.
+    RotationsLoaded {
+        counts: RotationCounts,
+        rows: Vec<RotationTask>,
+    },
     RemediationPage {
         status: Option<RemediationStatus>,
         after: Option<i64>,
@@ -309,7 +315,15 @@ pub enum Effect {
         rank: i64,
     },
     LoadPeople(ItemQuery),
+    /// The rotation tasks and where each stands on `today`.
+    LoadRotations {
+        today: chrono::NaiveDate,
+    },
 }
+
+/// How many rotation tasks the remediation view lists; rotations are
+/// decided one credential at a time, so a campaign has few.
+pub const ROTATIONS_LISTED: usize = 500;
 
 impl Effect {
     /// Effects that may take a while on a large campaign: the console draws
@@ -326,6 +340,7 @@ impl Effect {
                 | Effect::LoadDashboard
                 | Effect::LoadLifecycle
                 | Effect::LoadRemediationCounts
+                | Effect::LoadRotations { .. }
                 | Effect::IdleMaintenance
                 | Effect::CountTenants
                 | Effect::Locate { .. }
@@ -350,6 +365,7 @@ impl Effect {
                 | Effect::CountTenants
                 | Effect::Locate { .. }
                 | Effect::LoadPeople(_)
+                | Effect::LoadRotations { .. }
         )
     }
 

@@ -30,6 +30,7 @@ mod pipes;
 mod readme;
 mod remediation;
 mod repeat;
+mod rotate;
 mod signoff;
 mod sources;
 #[cfg(feature = "system-tests")]

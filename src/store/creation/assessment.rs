@@ -148,6 +148,7 @@ impl<'a> Assessor<'a> {
             let context = ItemContext {
                 other_tenants: other_tenants.clone(),
                 lapsed_exception: None,
+                overdue_rotation: None,
             };
             Arc::from(serde_json::to_string(&context).unwrap_or_default())
         });
@@ -239,12 +240,14 @@ impl<'a> Assessor<'a> {
             active: evidence[at::ACTIVE].as_i64_or_null()?.map(|a| a != 0),
             contract_end: known.contract_end,
         };
+        let overdue_rotation = around.overdue_rotations.get(&grant);
         let ctx = Context {
             today: spec.as_of,
             policy: &spec.policy,
             reviewer,
             other_tenants: &known.other_tenants,
             lapsed_exception,
+            overdue_rotation,
         };
         let flags = insight::flags(&subject, &ctx);
         let versions = [Some(entitlement), Some(identity), register];
@@ -261,12 +264,13 @@ impl<'a> Assessor<'a> {
         // Interned only for the items kept: a reviewer of none is no reviewer.
         let reviewer_index = self.reviewer_index(reviewer);
         let (score, recommendation) = insight::score(flags, &spec.policy);
-        let context = match lapsed_exception {
-            None => known.context.clone(),
-            Some(_) => {
+        let context = match (lapsed_exception, overdue_rotation) {
+            (None, None) => known.context.clone(),
+            _ => {
                 let context = ItemContext {
                     other_tenants: known.other_tenants.clone(),
                     lapsed_exception,
+                    overdue_rotation: overdue_rotation.cloned(),
                 };
                 Some(Arc::from(
                     serde_json::to_string(&context).unwrap_or_default(),

@@ -6,6 +6,7 @@
 use super::Split;
 use super::evidence::{IDENTITY_EVIDENCE, cell};
 use crate::domain::people::person_key;
+use crate::domain::rotation::OverdueRotation;
 use crate::store::campaigns::item_range;
 use crate::store::effective::REGISTER_JOIN;
 use crate::store::readers::Readers;
@@ -186,12 +187,14 @@ enum Load {
     Identities((i64, i64)),
     Lapsed,
     Previous(i64),
+    OverdueRotations,
 }
 
 enum Loaded {
     Identities((i64, i64), IdentityPart, People),
     Lapsed(HashMap<i64, NaiveDate>),
     Previous(HashMap<i64, PreviousItem>),
+    OverdueRotations(HashMap<i64, OverdueRotation>),
 }
 
 /// Everything about the register that the insights need beyond one row.
@@ -208,6 +211,8 @@ pub(super) struct Surroundings {
     /// Grant key → (item, grant, identity and register versions) in the
     /// previous campaign of the same scope.
     pub(super) previous: HashMap<i64, PreviousItem>,
+    /// Grant key → an earlier campaign's rotate decision, overdue unrotated.
+    pub(super) overdue_rotations: HashMap<i64, OverdueRotation>,
 }
 
 impl Surroundings {
@@ -236,6 +241,7 @@ impl Surroundings {
             );
         }
         tasks.push(Load::Lapsed);
+        tasks.push(Load::OverdueRotations);
         let loaded = readers.run(&tasks, |conn, task| {
             Ok(match task {
                 Load::Identities(keys) => {
@@ -244,12 +250,16 @@ impl Surroundings {
                 }
                 Load::Lapsed => Loaded::Lapsed(lapsed_exceptions(conn, as_of)?),
                 Load::Previous(campaign) => Loaded::Previous(previous_items(conn, *campaign)?),
+                Load::OverdueRotations => Loaded::OverdueRotations(
+                    crate::store::rotation::overdue_rotations(conn, as_of)?,
+                ),
             })
         })?;
         let mut identities = Vec::new();
         let mut people = People::default();
         let mut lapsed = HashMap::new();
         let mut earlier = HashMap::new();
+        let mut overdue_rotations = HashMap::new();
         for part in loaded {
             match part {
                 Loaded::Identities(keys, part, found) => {
@@ -262,6 +272,7 @@ impl Surroundings {
                 }
                 Loaded::Lapsed(part) => lapsed = part,
                 Loaded::Previous(part) => earlier = part,
+                Loaded::OverdueRotations(part) => overdue_rotations = part,
             }
         }
         let tenants_by_person = people
@@ -278,6 +289,7 @@ impl Surroundings {
             tenants_by_person,
             lapsed,
             previous: earlier,
+            overdue_rotations,
         })
     }
 
@@ -331,7 +343,7 @@ fn lapsed_exceptions(conn: &Connection, as_of: NaiveDate) -> Result<HashMap<i64,
          WHERE s.decision = 'exception' AND s.exception_until < ?1
            AND i.id = (SELECT max(i2.id) FROM item i2 JOIN item_state s2 ON s2.item = i2.id
                        WHERE i2.grant_key = i.grant_key
-                         AND s2.decision IN ('attest', 'revoke', 'exception'))",
+                         AND s2.decision IN ('attest', 'revoke', 'exception', 'rotate'))",
     )?;
     let mut rows = stmt.query([as_of.to_string()])?;
     while let Some(row) = rows.next()? {

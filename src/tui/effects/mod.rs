@@ -91,7 +91,8 @@ impl<'a> Runner<'a> {
             | Effect::LoadRemediationCounts
             | Effect::CountTenants
             | Effect::Locate { .. }
-            | Effect::LoadPeople(_)) => {
+            | Effect::LoadPeople(_)
+            | Effect::LoadRotations { .. }) => {
                 return read(store, self.campaign, &self.actor, reading, query, page_size);
             }
             Effect::CheckAssigned => store
@@ -340,6 +341,20 @@ pub fn read(
         Effect::LoadRemediationCounts => store
             .remediation_counts(campaign)
             .map(Msg::RemediationCounted),
+        Effect::LoadRotations { today } => {
+            store.rotation_counts(campaign, today).and_then(|counts| {
+                Ok(Msg::RotationsLoaded {
+                    counts,
+                    rows: store.rotation_page(
+                        campaign,
+                        None,
+                        today,
+                        None,
+                        crate::tui::message::ROTATIONS_LISTED,
+                    )?,
+                })
+            })
+        }
         // Callers ask only for reads; anything else is refused, not run.
         other => Ok(Msg::Failed(format!("{other:?} is not a read"))),
     };

@@ -14,6 +14,7 @@ mod notes;
 mod people;
 mod place;
 mod remediation;
+mod rotate;
 mod screens;
 mod terminal;
 

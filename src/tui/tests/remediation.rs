@@ -3,6 +3,7 @@
 //! main screen, and the detail pane's remediation line.
 
 use super::{Console, OWNER, ch, key, remediation_store};
+use crate::domain::rotation::RotationStatus;
 use crate::domain::{Decision, RemediationStatus};
 use crate::store::{DecisionRequest, ItemId};
 use crate::testing::{acting, import_file, sample_store, sample_without};
@@ -205,5 +206,78 @@ fn an_empty_remediation_list_says_so() {
             .contains("No revocations in this campaign: nothing to carry out.")
     );
     console.send(key(KeyCode::Esc));
+    assert!(matches!(console.app.mode, Mode::Browse));
+}
+
+#[test]
+fn rotations_are_listed_beside_the_revocations_overdue_loud_and_verified_with_their_snapshot() {
+    use crate::testing::{SAMPLE, day, decide, sample_item};
+    let (mut store, q4) = sample_store();
+    // The billing key's Mailbox grant and the ETL loader's GitHub grant:
+    // credentials whose only finding is that they are unrotated.
+    let (billing, loader) = (sample_item(&store, &q4, 21), sample_item(&store, &q4, 17));
+    for (item, by) in [(billing, "2026-12-15"), (loader, "2026-11-30")] {
+        decide(
+            &mut store,
+            &q4,
+            OWNER,
+            item,
+            Some(Decision::Rotate { by: day(by) }),
+            "the vault rotates it",
+        );
+    }
+    // A later export shows the key rotated on the decision's day.
+    let later: String = SAMPLE
+        .lines()
+        .map(
+            |line| match line.strip_prefix("northwind,m365,key-billing-export,") {
+                Some(_) => format!("{}\n", line.replace(",2025-10-15,", ",2026-11-22,")),
+                None => format!("{line}\n"),
+            },
+        )
+        .collect();
+    import_file(&mut store, "december.csv", &later, false);
+
+    let mut console = Console::open_as(&mut store, &q4, (80, 24), OWNER);
+    console.app.today = day("2026-12-01");
+    console.send(ch('m'));
+    let drawn = console.draw();
+    assert!(
+        drawn.contains("✓ 0 verified │ ↻ 1 OVERDUE · 1 verified "),
+        "beside the revocations' counts: {drawn}"
+    );
+    assert!(
+        drawn.contains("No revocations in this campaign; its rotations: Tab/f"),
+        "{drawn}"
+    );
+    for _ in 0..4 {
+        console.send(key(KeyCode::Tab));
+    }
+    assert!(list(&console).rotations);
+    let drawn = console.draw();
+    assert!(drawn.contains("Remediation · rotations"), "{drawn}");
+    assert!(drawn.contains("⚠ OVERDUE"), "{drawn}");
+    let rows = &console.app.rotations.as_ref().unwrap().rows;
+    let verified = rows
+        .iter()
+        .position(|t| t.item == billing)
+        .expect("the key's rotation");
+    assert_eq!(rows[verified].status, RotationStatus::Verified);
+    assert_eq!(rows[1 - verified].status, RotationStatus::Overdue);
+    console.send(key(KeyCode::Home));
+    if verified == 1 {
+        console.send(ch('j'));
+    }
+    assert_eq!(list(&console).rotation_selected, verified);
+    let drawn = console.draw();
+    assert!(
+        drawn.contains("✓ verified: snapshot 2 december.csv"),
+        "{drawn}"
+    );
+    // Back to the revocations, then the queue.
+    console.send(key(KeyCode::Tab));
+    assert!(!list(&console).rotations);
+    assert_eq!(list(&console).status, None);
+    console.send(ch('q'));
     assert!(matches!(console.app.mode, Mode::Browse));
 }

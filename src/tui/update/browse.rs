@@ -46,6 +46,7 @@ pub(super) fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         Action::Revoke => decide::begin(app, DecisionKind::Revoke),
         Action::Exception => decide::begin(app, DecisionKind::Exception),
         Action::Reassign => decide::begin(app, DecisionKind::Reassign),
+        Action::Rotate => decide::begin(app, DecisionKind::Rotate),
         Action::Undo => decide::begin(app, DecisionKind::Undo),
         Action::UndoLast => decide::undo_last(app),
         Action::ToggleMark => toggle_mark(app),

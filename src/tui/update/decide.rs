@@ -13,7 +13,8 @@ use crate::store::{
 };
 use crate::tui::action::Action;
 use crate::tui::app::{
-    App, Confirm, Done, Editor, Input, Marks, Mode, Status, Subject, completions, parse_until,
+    App, Confirm, Done, Editor, Input, Marks, Mode, Status, Subject, completions, parse_by,
+    parse_until,
 };
 use crate::tui::keymap::{self, ModeKind};
 use crate::tui::message::Effect;
@@ -27,6 +28,13 @@ pub(super) fn begin(app: &mut App, kind: DecisionKind) -> Vec<Effect> {
         return vec![];
     }
     if !app.marks.is_empty() {
+        if kind == DecisionKind::Rotate {
+            // Each credential is checked and dated on its own.
+            app.status = Some(Status::Info(
+                "rotate decides one item at a time: unmark the items first".into(),
+            ));
+            return vec![];
+        }
         return vec![Effect::PreviewMarked {
             selection: app.marks.selection(app.query.campaign),
             kind,
@@ -266,6 +274,15 @@ fn open_editor(
             Input::To,
             one_line("the e-mail of the reviewer who should decide".into()),
         )],
+        DecisionKind::Rotate => {
+            let latest = crate::domain::rotation::close_action_by(app.today, &app.policy);
+            vec![(
+                Input::By,
+                one_line(format!(
+                    "the last day to rotate: YYYY-MM-DD, or +30 / +6w / +1m; {latest} at the latest"
+                )),
+            )]
+        }
         _ => vec![],
     };
     let mut note = text_field(app, Vec::new());
@@ -433,6 +450,13 @@ fn save(app: &mut App) -> Vec<Effect> {
             }
             Some(Decision::Reassign { to })
         }
+        DecisionKind::Rotate => {
+            let text = editor.text(Input::By).unwrap_or_default();
+            match parse_by(&text, today, &policy) {
+                Ok(by) => Some(Decision::Rotate { by }),
+                Err(message) => return refuse(editor, Input::By, message),
+            }
+        }
     };
     if let Some(reason) = editor.required
         && note.is_none()
@@ -572,6 +596,7 @@ fn kind_verb(kind: DecisionKind) -> &'static str {
         DecisionKind::Revoke => "Revoke",
         DecisionKind::Exception => "Record an exception on",
         DecisionKind::Reassign => "Reassign",
+        DecisionKind::Rotate => "Rotate",
         DecisionKind::Undo => "Undo the latest decision on",
     }
 }
@@ -688,6 +713,7 @@ pub(super) fn on_bulk_decided(
         DecisionKind::Revoke => format!("revoked {n} marked {items} in one step"),
         DecisionKind::Exception => format!("recorded an exception on {n} marked {items}"),
         DecisionKind::Reassign => format!("reassigned {n} marked {items}"),
+        DecisionKind::Rotate => format!("rotate recorded on {n} marked {items}"),
         DecisionKind::Undo => format!("undid the latest decision on {n} marked {items}"),
     };
     let left = [

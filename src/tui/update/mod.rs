@@ -216,6 +216,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.remediation = Some(counts);
             vec![]
         }
+        Msg::RotationsLoaded { counts, rows } => remediation::on_rotations(app, counts, rows),
         Msg::RemediationPage {
             status,
             after,

@@ -4,21 +4,22 @@
 //! so no key reads more than a page however many revocations there are.
 
 use crate::domain::RemediationStatus;
-use crate::store::RemediationTask;
+use crate::store::{RemediationTask, RotationCounts, RotationTask};
 use crate::tui::action::Action;
-use crate::tui::app::{App, Mode, RemediationList};
+use crate::tui::app::{App, Mode, RemediationList, Rotations};
 use crate::tui::keymap::{self, ModeKind};
 use crate::tui::message::{Effect, Pick};
 use crate::tui::view;
 use ratatui::crossterm::event::KeyEvent;
 
-/// The order the status filter steps through: everything, then the
-/// failures first.
-const STATUSES: [Option<RemediationStatus>; 4] = [
-    None,
-    Some(RemediationStatus::StillEffective),
-    Some(RemediationStatus::Pending),
-    Some(RemediationStatus::Verified),
+/// The order the status filter steps through: every revocation, then the
+/// failures first, then the rotations (`None` with `true`).
+const STATUSES: [(Option<RemediationStatus>, bool); 5] = [
+    (None, false),
+    (Some(RemediationStatus::StillEffective), false),
+    (Some(RemediationStatus::Pending), false),
+    (Some(RemediationStatus::Verified), false),
+    (None, true),
 ];
 
 fn load(app: &App, status: Option<RemediationStatus>, after: Option<i64>, pick: Pick) -> Effect {
@@ -35,7 +36,40 @@ pub(super) fn open(app: &mut App) -> Vec<Effect> {
     vec![
         load(app, None, None, Pick::First),
         Effect::LoadRemediationCounts,
+        Effect::LoadRotations { today: app.today },
     ]
+}
+
+pub(super) fn on_rotations(
+    app: &mut App,
+    counts: RotationCounts,
+    rows: Vec<RotationTask>,
+) -> Vec<Effect> {
+    if let Mode::Remediation(list) = &mut app.mode {
+        list.rotation_selected = list.rotation_selected.min(rows.len().saturating_sub(1));
+    }
+    app.rotations = Some(Rotations { counts, rows });
+    vec![]
+}
+
+/// Moves through the rotation tasks, all of which are in memory.
+fn on_rotation_key(app: &mut App, action: Option<Action>) -> Option<Vec<Effect>> {
+    let len = app.rotations.as_ref().map_or(0, |r| r.rows.len());
+    let page = view::remediation_capacity(app.size).max(1);
+    let Mode::Remediation(list) = &mut app.mode else {
+        return None;
+    };
+    let last = len.saturating_sub(1);
+    let at = list.rotation_selected;
+    list.rotation_selected = match action? {
+        Action::Down => (at + 1).min(last),
+        Action::Up => at.saturating_sub(1),
+        Action::PageDown => (at + page).min(last),
+        Action::PageUp => at.saturating_sub(page),
+        Action::First => 0,
+        _ => return None,
+    };
+    Some(vec![])
 }
 
 /// Reads the page on screen again where it is (after a resize or `R`).
@@ -53,6 +87,11 @@ pub(super) fn refresh(app: &App) -> Vec<Effect> {
 
 pub(super) fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
     let action = keymap::resolve(ModeKind::Remediation, &key);
+    if matches!(&app.mode, Mode::Remediation(list) if list.rotations)
+        && let Some(effects) = on_rotation_key(app, action)
+    {
+        return effects;
+    }
     let Mode::Remediation(list) = &mut app.mode else {
         return vec![];
     };
@@ -102,13 +141,14 @@ pub(super) fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             (list.status, Pick::First)
         }
         Some(action @ (Action::NextField | Action::PreviousField)) => {
-            let at = STATUSES.iter().position(|s| *s == list.status).unwrap_or(0);
+            let now = (list.status, list.rotations);
+            let at = STATUSES.iter().position(|s| *s == now).unwrap_or(0);
             let step = if action == Action::NextField {
                 1
             } else {
                 STATUSES.len() - 1
             };
-            list.status = STATUSES[(at + step) % STATUSES.len()];
+            (list.status, list.rotations) = STATUSES[(at + step) % STATUSES.len()];
             list.earlier.clear();
             list.after = None;
             (list.status, Pick::First)
@@ -116,6 +156,7 @@ pub(super) fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         Some(Action::Reload) => {
             let mut effects = refresh(app);
             effects.push(Effect::LoadRemediationCounts);
+            effects.push(Effect::LoadRotations { today: app.today });
             return effects;
         }
         Some(Action::Close) => {

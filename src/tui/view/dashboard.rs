@@ -100,8 +100,14 @@ fn render_types(d: &Dashboard, theme: &Theme, frame: &mut Frame<'_>, area: Rect)
         (Some(DecisionKind::Revoke), t.revoked),
         (Some(DecisionKind::Exception), t.exception),
         (Some(DecisionKind::Reassign), t.reassigned),
+        (Some(DecisionKind::Rotate), t.rotate),
         (None, t.undecided),
     ];
+    // A rotate shows once there is one: most campaigns have no credentials.
+    let rows: Vec<_> = rows
+        .into_iter()
+        .filter(|(kind, n)| *kind != Some(DecisionKind::Rotate) || *n > 0)
+        .collect();
     let largest = rows.iter().map(|(_, n)| *n).max().unwrap_or(0);
     let number_width = largest.to_string().len();
     let bar_width = (area.width as usize).saturating_sub(13 + number_width + 2);

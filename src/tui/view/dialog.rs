@@ -5,7 +5,7 @@ use super::{Theme, centered};
 use crate::domain::DecisionKind;
 use crate::domain::text::sanitize;
 use crate::tui::action::Action;
-use crate::tui::app::{App, Confirm, Editor, Input, Subject, completions, parse_until};
+use crate::tui::app::{App, Confirm, Editor, Input, Subject, completions, parse_by, parse_until};
 use crate::tui::keymap::{ModeKind, keys_for};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -18,6 +18,7 @@ fn title(editor: &Editor) -> String {
         DecisionKind::Revoke => "Revoke",
         DecisionKind::Exception => "Exception",
         DecisionKind::Reassign => "Reassign",
+        DecisionKind::Rotate => "Rotate",
         DecisionKind::Undo => "Undo",
     };
     match &editor.subject {
@@ -62,6 +63,21 @@ fn until_hint(editor: &Editor, app: &App) -> Option<Line<'static>> {
             Err(message) => Line::from(format!("        ✗ {}", sanitize(&message))),
         },
     )
+}
+
+/// What the typed rotation date means, checked as it is typed.
+fn by_hint(editor: &Editor, app: &App) -> Option<Line<'static>> {
+    let text = editor.text(Input::By)?;
+    if text.trim().is_empty() {
+        return None;
+    }
+    Some(match parse_by(&text, app.today, &app.policy) {
+        Ok(by) => Line::from(format!(
+            "        = {by} ({})",
+            crate::domain::date::describe_age(by, app.today)
+        )),
+        Err(message) => Line::from(format!("        ✗ {}", sanitize(&message))),
+    })
 }
 
 /// The known people the typed reassign target matches, the first of which
@@ -138,6 +154,11 @@ pub fn render_editor(editor: &Editor, app: &App, theme: &Theme, frame: &mut Fram
         rows.push(Row::Field(*input, field));
         if *input == Input::Until
             && let Some(hint) = until_hint(editor, app)
+        {
+            rows.push(Row::Hint(hint));
+        }
+        if *input == Input::By
+            && let Some(hint) = by_hint(editor, app)
         {
             rows.push(Row::Hint(hint));
         }

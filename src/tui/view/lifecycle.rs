@@ -195,11 +195,12 @@ fn close_action(s: &SignoffSummary) -> String {
         return "Every item has a decision: closing records nothing else.".into();
     }
     format!(
-        "At close the {} nobody decided get the close action {}: {} kept, {} revoked, each \
+        "At close the {} nobody decided get the close action {}: {} kept{}, {} revoked, each \
          recorded as a decision by whoever closes, marked as a close action.",
         plural(waiting, "item", "items"),
         s.on_close,
         s.close_preview.keep,
+        crate::domain::rotation::kept_with_rotate(s.close_preview.rotate),
         s.close_preview.revoke
     )
 }
@@ -308,8 +309,11 @@ pub fn summary_lines(
         ),
         Step::SignOff if waiting > 0 => Line::styled(
             format!(
-                "At close they get the close action {}: {} kept, {} revoked.",
-                s.on_close, s.close_preview.keep, s.close_preview.revoke
+                "At close they get the close action {}: {} kept{}, {} revoked.",
+                s.on_close,
+                s.close_preview.keep,
+                crate::domain::rotation::kept_with_rotate(s.close_preview.rotate),
+                s.close_preview.revoke
             ),
             theme.dim(),
         ),

@@ -56,6 +56,7 @@ pub fn state_cell(decision: Option<DecisionKind>) -> String {
         Some(DecisionKind::Revoke) => "✗",
         Some(DecisionKind::Exception) => "⧗",
         Some(DecisionKind::Reassign) => "→",
+        Some(DecisionKind::Rotate) => "↻",
     };
     format!("{symbol} {}", state_label(decision))
 }
@@ -146,7 +147,9 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
         let state_style = match row.decision {
             Some(DecisionKind::Revoke) => theme.danger(),
             Some(DecisionKind::Attest) => theme.good(),
-            Some(DecisionKind::Exception | DecisionKind::Reassign) => theme.warn(),
+            Some(DecisionKind::Exception | DecisionKind::Reassign | DecisionKind::Rotate) => {
+                theme.warn()
+            }
             _ => ratatui::style::Style::default(),
         };
         let mark = if app.is_marked(row.id) { "●" } else { " " };

@@ -1,14 +1,17 @@
 //! The remediation list: the campaign's revocations riskiest first, each
 //! pending, verified (with the snapshot that proved it) or STILL EFFECTIVE,
 //! which is loud: a symbol, the word in capitals and, with colours, red.
-//! Below the page, the selected revocation with its evidence.
+//! Below the page, the selected revocation with its evidence. `Tab` steps
+//! on to the rotations promised (`rotate --by`): pending, verified by a
+//! later snapshot's newer rotation date, or OVERDUE, loud the same way.
 
 use super::{Theme, areas_for, short_day, short_time};
 use crate::domain::RemediationStatus;
+use crate::domain::rotation::RotationStatus;
 use crate::domain::text::sanitize;
-use crate::store::{RemediationCounts, RemediationTask};
+use crate::store::{RemediationCounts, RemediationTask, RotationTask};
 use crate::tui::action::Action;
-use crate::tui::app::{App, RemediationList};
+use crate::tui::app::{App, RemediationList, Rotations};
 use crate::tui::keymap::{ModeKind, keys_for};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -63,7 +66,61 @@ pub fn remediation_capacity(size: (u16, u16)) -> usize {
     table.height.saturating_sub(1) as usize
 }
 
-fn counts_line(counts: Option<&RemediationCounts>, theme: &Theme) -> Line<'static> {
+/// A rotation's status as a symbol, never colour alone.
+fn rotation_symbol(status: RotationStatus) -> &'static str {
+    match status {
+        RotationStatus::Pending => "⋯",
+        RotationStatus::Verified => "✓",
+        RotationStatus::Overdue => "⚠",
+    }
+}
+
+fn rotation_cell(status: RotationStatus) -> String {
+    format!("{} {}", rotation_symbol(status), status.label())
+}
+
+fn rotation_style(theme: &Theme, status: RotationStatus) -> Style {
+    match status {
+        RotationStatus::Pending => theme.warn(),
+        RotationStatus::Verified => theme.good(),
+        RotationStatus::Overdue => theme.danger(),
+    }
+}
+
+/// The rotations beside the revocations' counts, once there is one: `↻`
+/// and the counts that are not zero, to fit 80 columns.
+fn rotation_spans(rotations: Option<&Rotations>, theme: &Theme) -> Vec<Span<'static>> {
+    let Some(c) = rotations.map(|r| r.counts).filter(|c| c.total() > 0) else {
+        return Vec::new();
+    };
+    let mut spans = vec![Span::raw(" │ ↻ ")];
+    let parts = [
+        (RotationStatus::Overdue, c.overdue),
+        (RotationStatus::Pending, c.pending),
+        (RotationStatus::Verified, c.verified),
+    ];
+    let mut first = true;
+    for (status, n) in parts {
+        if n == 0 {
+            continue;
+        }
+        if !first {
+            spans.push(Span::raw(" · "));
+        }
+        first = false;
+        spans.push(Span::styled(
+            format!("{n} {}", status.label()),
+            rotation_style(theme, status),
+        ));
+    }
+    spans
+}
+
+fn counts_line(
+    counts: Option<&RemediationCounts>,
+    rotations: Option<&Rotations>,
+    theme: &Theme,
+) -> Line<'static> {
     let mut spans = Vec::new();
     match counts {
         Some(c) => {
@@ -87,7 +144,132 @@ fn counts_line(counts: Option<&RemediationCounts>, theme: &Theme) -> Line<'stati
         }
         None => spans.push(Span::styled("counting…", theme.dim())),
     }
+    spans.extend(rotation_spans(rotations, theme));
     Line::from(spans)
+}
+
+/// What the selected rotation rests on: the rotate, then the snapshot that
+/// showed the credential rotated, or why none has.
+fn rotation_evidence(task: &RotationTask, theme: &Theme) -> Vec<Line<'static>> {
+    let mut decided = format!(
+        "rotate by {} decided {} by {} (event {})",
+        task.by,
+        short_time(&task.decided_at),
+        sanitize(&task.decided_by),
+        task.rotate_event
+    );
+    if task.close_action {
+        decided.push_str(", the close action");
+    }
+    if let Some(note) = &task.note {
+        decided.push_str(&format!(" “{}”", sanitize(&note.replace('\n', " "))));
+    }
+    let seen = task
+        .seen_rotated_at
+        .as_deref()
+        .map(|s| format!("last rotated {} when decided", short_day(s)))
+        .unwrap_or_else(|| "no rotation date when decided".into());
+    let proof = match (&task.proof, &task.rotated_at) {
+        (Some(snapshot), Some(at)) => format!(
+            "{}: snapshot {} {} imported {} shows it rotated {}",
+            rotation_cell(task.status),
+            snapshot.id,
+            sanitize(&snapshot.file_name),
+            short_time(&snapshot.imported_at),
+            short_day(at)
+        ),
+        _ => format!(
+            "{}: no snapshot imported since shows a newer rotation ({seen})",
+            rotation_cell(task.status)
+        ),
+    };
+    vec![
+        Line::styled(
+            format!(
+                "#{} {} · {} · {}",
+                task.rank + 1,
+                sanitize(&task.identity_name),
+                sanitize(&task.system),
+                sanitize(&task.entitlement)
+            ),
+            theme.heading(),
+        ),
+        Line::from(decided),
+        Line::styled(proof, rotation_style(theme, task.status)),
+    ]
+}
+
+/// The rotation tasks in place of the revocations, the selected one's
+/// evidence below.
+fn render_rotations(
+    list: &RemediationList,
+    app: &App,
+    theme: &Theme,
+    frame: &mut Frame<'_>,
+    (table_area, evidence_area, wide): (Rect, Rect, bool),
+) {
+    let rows = app.rotations.as_ref().map_or(&[][..], |r| &r.rows[..]);
+    if rows.is_empty() {
+        let text = match app.rotations {
+            None => "reading the rotations…",
+            Some(_) => "No rotations in this campaign: nothing promised to rotate.",
+        };
+        frame.render_widget(
+            Paragraph::new(Span::styled(text, theme.dim())).wrap(Wrap { trim: true }),
+            table_area,
+        );
+        return;
+    }
+    let mut heading = vec!["STATUS", "IDENTITY", "SYSTEM", "ENTITLEMENT", "BY"];
+    let mut widths = vec![
+        Constraint::Length(17),
+        Constraint::Fill(3),
+        Constraint::Fill(2),
+        Constraint::Fill(3),
+        Constraint::Length(10),
+    ];
+    if wide {
+        heading.extend(["DECIDED BY", "ROTATED"]);
+        widths.extend([Constraint::Fill(3), Constraint::Length(10)]);
+    }
+    let table_rows = rows.iter().map(|task| {
+        let mut cells = vec![
+            Cell::from(rotation_cell(task.status)).style(rotation_style(theme, task.status)),
+            Cell::from(sanitize(&task.identity_name).into_owned()),
+            Cell::from(sanitize(&task.system).into_owned()),
+            Cell::from(sanitize(&task.entitlement).into_owned()),
+            Cell::from(task.by.to_string()),
+        ];
+        if wide {
+            cells.push(Cell::from(sanitize(&task.decided_by).into_owned()));
+            cells.push(Cell::from(
+                task.rotated_at
+                    .as_deref()
+                    .map(short_day)
+                    .unwrap_or_else(|| "—".into()),
+            ));
+        }
+        Row::new(cells)
+    });
+    let table = Table::new(table_rows, widths)
+        .header(Row::new(heading).style(theme.heading()))
+        .column_spacing(1)
+        .row_highlight_style(theme.selected())
+        .highlight_symbol("▶ ");
+    let selected = list.rotation_selected.min(rows.len() - 1);
+    let mut state = TableState::default();
+    state.select(Some(selected));
+    frame.render_stateful_widget(table, table_area, &mut state);
+    let [rule, text] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(evidence_area);
+    frame.render_widget(
+        Paragraph::new(Span::styled("─".repeat(rule.width as usize), theme.dim())),
+        rule,
+    );
+    frame.render_widget(
+        Paragraph::new(rotation_evidence(&rows[selected], theme)).wrap(Wrap { trim: false }),
+        text,
+    );
 }
 
 /// What the selected revocation rests on: the revoke, then the snapshot
@@ -162,6 +344,7 @@ pub fn render(list: &RemediationList, app: &App, theme: &Theme, frame: &mut Fram
         .borders(Borders::ALL)
         .title(Line::styled(
             match list.status {
+                _ if list.rotations => " Remediation · rotations, riskiest first ".to_string(),
                 None => " Remediation · every revocation, riskiest first ".to_string(),
                 Some(status) => format!(" Remediation · {} only, riskiest first ", status.label()),
             },
@@ -172,11 +355,24 @@ pub fn render(list: &RemediationList, app: &App, theme: &Theme, frame: &mut Fram
     frame.render_widget(block, area);
     let [counts, table_area, evidence_area] = layout(inner);
     frame.render_widget(
-        Paragraph::new(counts_line(app.remediation.as_ref(), theme)),
+        Paragraph::new(counts_line(
+            app.remediation.as_ref(),
+            app.rotations.as_ref(),
+            theme,
+        )),
         counts,
     );
+    if list.rotations {
+        let wide = area.width >= WIDE;
+        render_rotations(list, app, theme, frame, (table_area, evidence_area, wide));
+        return;
+    }
     if list.rows.is_empty() {
         let text = match list.status {
+            None if app.rotations.as_ref().is_some_and(|r| r.counts.total() > 0) => format!(
+                "No revocations in this campaign; its rotations: {}.",
+                keys_for(ModeKind::Remediation, Action::NextField)
+            ),
             None => "No revocations in this campaign: nothing to carry out.".to_string(),
             Some(status) => format!("No revocation is {}.", status.label()),
         };

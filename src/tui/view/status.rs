@@ -8,7 +8,7 @@ use crate::domain::text::sanitize;
 use crate::domain::{CampaignState, RemediationStatus};
 use crate::tui::action::Action;
 use crate::tui::app::{App, Mode, Status};
-use crate::tui::keymap::{ModeKind, decision_keys, keys_for};
+use crate::tui::keymap::{ModeKind, bulk_decision_keys, decision_keys, keys_for};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -196,13 +196,13 @@ fn hints(app: &App) -> Vec<String> {
                 format!("{} their grants", keys(Action::Apply)),
             ];
             if open {
-                hints.push(format!("{} decide all of theirs", decision_keys()));
+                hints.push(format!("{} decide all of theirs", bulk_decision_keys()));
             }
             hints.push(format!("{} back to the items", keys(Action::Close)));
             hints
         }
         Mode::Browse if open && !app.marks.is_empty() => vec![
-            format!("{} decide all marked", decision_keys()),
+            format!("{} decide all marked", bulk_decision_keys()),
             format!("{} unmark all", browse(Action::ClearMarks)),
             format!("{} help", browse(Action::Help)),
         ],

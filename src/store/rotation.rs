@@ -1,0 +1,341 @@
+//! Rotation tasks: every rotate decision in force, and whether a snapshot
+//! imported after it shows the credential rotated. Nothing is recorded for
+//! them: the status follows from the decision's event and the imported
+//! grant versions, both of which `verify` checks, and from the day it is
+//! asked on (a rotation is overdue once its date has passed).
+
+use super::campaigns::item_range;
+use super::remediation::SnapshotRef;
+use super::{CampaignId, ItemId, Result, Store};
+use crate::domain::rotation::{OverdueRotation, RotationStatus, is_overdue, proves_rotation};
+use crate::domain::{Stamp, date::parse_day};
+use chrono::NaiveDate;
+use foldhash::{HashMap, HashMapExt};
+use rusqlite::{Connection, Row, params};
+use serde::Serialize;
+
+/// One rotate decision in force and what the snapshots since have shown.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RotationTask {
+    pub item: i64,
+    pub rank: i64,
+    pub tenant: String,
+    pub identity_id: String,
+    pub identity_name: String,
+    pub system: String,
+    pub entitlement: String,
+    pub rotate_event: i64,
+    pub decided_by: String,
+    pub decided_at: String,
+    /// The last day the credential may be rotated on.
+    pub by: NaiveDate,
+    pub note: Option<String>,
+    /// The rotate came from the campaign's close action, not a reviewer.
+    pub close_action: bool,
+    /// The rotation date the reviewer saw, if the source gave one.
+    pub seen_rotated_at: Option<String>,
+    pub status: RotationStatus,
+    /// The first snapshot imported after the decision that shows a newer
+    /// rotation, and the date it shows.
+    pub proof: Option<SnapshotRef>,
+    pub rotated_at: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct RotationCounts {
+    pub pending: u64,
+    pub verified: u64,
+    pub overdue: u64,
+}
+
+impl RotationCounts {
+    pub fn total(&self) -> u64 {
+        self.pending + self.verified + self.overdue
+    }
+}
+
+/// Rotate decisions in force among the items ?1..?2 of campaign ?3.
+const TASK_SELECT: &str = "SELECT i.id, i.risk_rank, idn.tenant, idn.identity_id, idn.name,
+        e.system, e.name, s.decided_event, d.actor, d.at, d.note,
+        json_extract(d.body, '$.close_action'), json_extract(d.body, '$.by'),
+        e.credential_rotated_at, i.grant_key
+    FROM item_state s
+    JOIN item i ON i.id = s.item
+    JOIN entitlement e ON e.id = i.entitlement
+    JOIN identity idn ON idn.id = i.identity
+    JOIN event d ON d.seq = s.decided_event
+    WHERE s.campaign = ?3 AND s.decision = 'rotate' AND s.item BETWEEN ?1 AND ?2";
+
+fn day_of(text: Option<&str>) -> Option<NaiveDate> {
+    text.and_then(|t| Stamp::parse(t).ok()).map(|s| s.day())
+}
+
+/// The first snapshot imported after event `decision` whose version of
+/// grant `grant_key` shows a rotation that proves it (`proves_rotation`),
+/// with the date it shows.
+fn proof(
+    conn: &Connection,
+    grant_key: i64,
+    decision: i64,
+    decided: NaiveDate,
+    seen: Option<NaiveDate>,
+) -> Result<Option<(SnapshotRef, String)>> {
+    // Snapshots are numbered in the order they are imported: those after
+    // the decision follow the last one an import event before it names.
+    let before: i64 = conn
+        .prepare_cached(
+            "SELECT coalesce((SELECT json_extract(body, '$.snapshot') FROM event
+                              WHERE campaign IS NULL AND kind = 'import' AND seq < ?1
+                              ORDER BY seq DESC LIMIT 1), 0)",
+        )?
+        .query_row([decision], |r| r.get(0))?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT sn.id, sn.file_name, sn.imported_at, sn.sha256, sn.partial,
+                v.credential_rotated_at
+         FROM entitlement v JOIN snapshot sn ON sn.id = v.snapshot
+         WHERE v.key = ?1 AND v.snapshot > ?2 AND v.credential_rotated_at IS NOT NULL
+         ORDER BY v.snapshot, v.id",
+    )?;
+    let mut rows = stmt.query(params![grant_key, before])?;
+    while let Some(row) = rows.next()? {
+        let rotated: String = row.get(5)?;
+        if day_of(Some(&rotated)).is_some_and(|day| proves_rotation(day, decided, seen)) {
+            let snapshot = SnapshotRef {
+                id: row.get(0)?,
+                file_name: row.get(1)?,
+                imported_at: row.get(2)?,
+                sha256: row.get(3)?,
+                partial: row.get(4)?,
+            };
+            return Ok(Some((snapshot, rotated)));
+        }
+    }
+    Ok(None)
+}
+
+fn read_task(conn: &Connection, r: &Row<'_>, today: NaiveDate) -> Result<RotationTask> {
+    let decided_at: String = r.get(9)?;
+    let event: i64 = r.get(7)?;
+    let by: Option<String> = r.get(12)?;
+    let by = by
+        .as_deref()
+        .and_then(|b| parse_day(b).ok())
+        .ok_or_else(|| {
+            super::StoreError::Corrupt(format!("rotate event {event} records no date"))
+        })?;
+    let seen: Option<String> = r.get(13)?;
+    let decided = day_of(Some(&decided_at)).unwrap_or(by);
+    let proven = proof(conn, r.get(14)?, event, decided, day_of(seen.as_deref()))?;
+    let status = RotationStatus::on(by, proven.is_some(), today);
+    let (proof, rotated_at) = proven.map_or((None, None), |(s, at)| (Some(s), Some(at)));
+    Ok(RotationTask {
+        item: r.get(0)?,
+        rank: r.get(1)?,
+        tenant: r.get(2)?,
+        identity_id: r.get(3)?,
+        identity_name: r.get(4)?,
+        system: r.get(5)?,
+        entitlement: r.get(6)?,
+        rotate_event: event,
+        decided_by: r.get(8)?,
+        decided_at,
+        by,
+        note: r.get(10)?,
+        close_action: r.get::<_, Option<String>>(11)?.is_some(),
+        seen_rotated_at: seen,
+        status,
+        proof,
+        rotated_at,
+    })
+}
+
+impl Store {
+    /// Walks every rotation task of a campaign (optionally of one status,
+    /// as of `today`) in risk order.
+    pub fn for_each_rotation_task(
+        &self,
+        campaign: CampaignId,
+        status: Option<RotationStatus>,
+        today: NaiveDate,
+        mut visit: impl FnMut(&RotationTask) -> std::result::Result<(), Box<dyn std::error::Error>>,
+    ) -> Result<()> {
+        let (first, last) = item_range(&self.conn, campaign)?;
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("{TASK_SELECT} ORDER BY s.item"))?;
+        let mut rows = stmt.query(params![first, last, campaign])?;
+        while let Some(row) = rows.next()? {
+            let task = read_task(&self.conn, row, today)?;
+            if status.is_none_or(|s| s == task.status) {
+                visit(&task).map_err(|e| super::StoreError::from_output(&*e))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Rotation tasks per status as of `today`.
+    pub fn rotation_counts(
+        &self,
+        campaign: CampaignId,
+        today: NaiveDate,
+    ) -> Result<RotationCounts> {
+        let mut counts = RotationCounts::default();
+        self.for_each_rotation_task(campaign, None, today, |task| {
+            match task.status {
+                RotationStatus::Pending => counts.pending += 1,
+                RotationStatus::Verified => counts.verified += 1,
+                RotationStatus::Overdue => counts.overdue += 1,
+            }
+            Ok(())
+        })?;
+        Ok(counts)
+    }
+
+    /// Up to `limit` rotation tasks as of `today`, in risk order after the
+    /// risk rank `after`, optionally of one status.
+    pub fn rotation_page(
+        &self,
+        campaign: CampaignId,
+        status: Option<RotationStatus>,
+        today: NaiveDate,
+        after: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<RotationTask>> {
+        let mut page = Vec::new();
+        self.for_each_rotation_task(campaign, status, today, |task| {
+            if page.len() < limit && after.is_none_or(|rank| task.rank > rank) {
+                page.push(task.clone());
+            }
+            Ok(())
+        })?;
+        Ok(page)
+    }
+
+    /// The rotation task of one item, if its decision in force is a rotate.
+    pub fn rotation_task(
+        &self,
+        campaign: CampaignId,
+        item: ItemId,
+        today: NaiveDate,
+    ) -> Result<Option<RotationTask>> {
+        let (first, last) = item_range(&self.conn, campaign)?;
+        let sql = format!("{TASK_SELECT} AND s.item = ?4");
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let mut rows = stmt.query(params![first, last, campaign, item])?;
+        match rows.next()? {
+            Some(row) => Ok(Some(read_task(&self.conn, row, today)?)),
+            None => Ok(None),
+        }
+    }
+}
+
+/// Grant key → the rotate decision an earlier campaign left in force and
+/// that is overdue on `as_of` with no snapshot since showing a newer
+/// rotation: what campaign creation flags `rotation_overdue`. Only the
+/// latest campaign that decided the grant counts, as for lapsed exceptions.
+pub(crate) fn overdue_rotations(
+    conn: &Connection,
+    as_of: NaiveDate,
+) -> Result<HashMap<i64, OverdueRotation>> {
+    let mut overdue = HashMap::new();
+    // Through the index of states by campaign: campaigns are few.
+    let mut stmt = conn.prepare(
+        "SELECT i.grant_key, c.name, s.decided_event, json_extract(d.body, '$.by'), d.at,
+                e.credential_rotated_at
+         FROM item_state s JOIN item i ON i.id = s.item
+         JOIN campaign c ON c.id = s.campaign
+         JOIN event d ON d.seq = s.decided_event
+         JOIN entitlement e ON e.id = i.entitlement
+         WHERE s.campaign IN (SELECT id FROM campaign) AND s.decision = 'rotate'
+           AND i.id = (SELECT max(i2.id) FROM item i2 JOIN item_state s2 ON s2.item = i2.id
+                       WHERE i2.grant_key = i.grant_key
+                         AND s2.decision IN ('attest', 'revoke', 'exception', 'rotate'))",
+    )?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        let by: Option<String> = row.get(3)?;
+        let Some(by) = by.as_deref().and_then(|b| parse_day(b).ok()) else {
+            continue;
+        };
+        if !is_overdue(by, as_of) {
+            continue;
+        }
+        let grant: i64 = row.get(0)?;
+        let event: i64 = row.get(2)?;
+        let at: String = row.get(4)?;
+        let seen: Option<String> = row.get(5)?;
+        let decided = day_of(Some(&at)).unwrap_or(by);
+        if proof(conn, grant, event, decided, day_of(seen.as_deref()))?.is_some() {
+            continue;
+        }
+        overdue.insert(
+            grant,
+            OverdueRotation {
+                campaign: row.get(1)?,
+                event,
+                by,
+            },
+        );
+    }
+    Ok(overdue)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Decision;
+    use crate::testing::{SAMPLE, day, decide, import_file, sample_item, sample_store};
+
+    #[test]
+    fn a_rotation_is_overdue_for_the_next_campaign_from_the_day_after_until_a_snapshot_shows_it() {
+        let (mut store, q4) = sample_store();
+        // The billing key's Mailbox grant, rotated 2025-10-15.
+        let item = sample_item(&store, &q4, 21);
+        let by = day("2026-12-15");
+        decide(
+            &mut store,
+            &q4,
+            "m.santos@northwind.example.com",
+            item,
+            Some(Decision::Rotate { by }),
+            "the vault rotates it",
+        );
+        let overdue =
+            |store: &Store, as_of: &str| overdue_rotations(&store.conn, day(as_of)).unwrap();
+        assert!(overdue(&store, "2026-12-14").is_empty(), "the day before");
+        assert!(overdue(&store, "2026-12-15").is_empty(), "the day itself");
+        let after = overdue(&store, "2026-12-16");
+        assert_eq!(after.len(), 1, "the day after");
+        let found = after.values().next().unwrap();
+        assert_eq!((found.campaign.as_str(), found.by), ("Q4", by));
+
+        // An export with the date the reviewer saw proves nothing; a newer
+        // one does, even when it comes after the date.
+        let with = |rotated: &str| -> String {
+            SAMPLE
+                .lines()
+                .map(
+                    |l| match l.starts_with("northwind,m365,key-billing-export,") {
+                        true => format!("{}\n", l.replace(",2025-10-15,", &format!(",{rotated},"))),
+                        false => format!("{l}\n"),
+                    },
+                )
+                .collect()
+        };
+        import_file(&mut store, "same.csv", &with("2025-10-15"), false);
+        assert_eq!(overdue(&store, "2026-12-16").len(), 1);
+        let task = store
+            .rotation_task(q4.id, crate::store::ItemId(item), day("2026-12-16"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(task.status, RotationStatus::Overdue);
+        import_file(&mut store, "rotated.csv", &with("2026-12-20"), false);
+        assert!(overdue(&store, "2026-12-21").is_empty());
+        let task = store
+            .rotation_task(q4.id, crate::store::ItemId(item), day("2026-12-21"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(task.status, RotationStatus::Verified);
+        assert_eq!(task.proof.unwrap().file_name, "rotated.csv");
+    }
+}
