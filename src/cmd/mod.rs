@@ -46,6 +46,7 @@ mod flags;
 mod history;
 mod identities;
 mod import;
+mod import_catalog;
 #[cfg(test)]
 mod import_props;
 mod init;

@@ -36,6 +36,11 @@ impl OnClose {
         match self {
             OnClose::Keep => Decision::Attest,
             OnClose::Revoke => Decision::Revoke,
+            // Which of a pair to revoke is a person's choice: closing
+            // cannot make it, and keeps both (against the recommendation).
+            OnClose::Recommendation if recommendation == Recommendation::RevokeOneOfPair => {
+                Decision::Attest
+            }
             OnClose::Recommendation if recommendation.suggests_revoke() => Decision::Revoke,
             OnClose::Recommendation => Decision::Attest,
         }
@@ -164,5 +169,7 @@ mod tests {
         assert_eq!(follow(Recommendation::ReviewWithCare), Decision::Attest);
         assert_eq!(follow(Recommendation::Classify), Decision::Attest);
         assert_eq!(follow(Recommendation::Keep), Decision::Attest);
+        assert_eq!(follow(Recommendation::RevokeOneOfPair), Decision::Attest);
+        assert_eq!(follow(Recommendation::SetEndDate), Decision::Attest);
     }
 }

@@ -139,9 +139,15 @@ pub fn state_label(kind: Option<DecisionKind>) -> &'static str {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Recommendation {
     Revoke,
+    /// Of two grants that policy keeps apart (segregation of duties).
+    RevokeOneOfPair,
     RotateOrRevoke,
     ReassignOrRevoke,
     Classify,
+    /// An external grant nobody justified.
+    AskSponsor,
+    /// An external grant that never ends.
+    SetEndDate,
     ReviewWithCare,
     #[default]
     Keep,
@@ -150,9 +156,12 @@ pub enum Recommendation {
 impl Recommendation {
     pub const ALL: &'static [Recommendation] = &[
         Recommendation::Revoke,
+        Recommendation::RevokeOneOfPair,
         Recommendation::RotateOrRevoke,
         Recommendation::ReassignOrRevoke,
         Recommendation::Classify,
+        Recommendation::AskSponsor,
+        Recommendation::SetEndDate,
         Recommendation::ReviewWithCare,
         Recommendation::Keep,
     ];
@@ -160,6 +169,9 @@ impl Recommendation {
     pub fn as_str(self) -> &'static str {
         match self {
             Recommendation::Revoke => "revoke",
+            Recommendation::RevokeOneOfPair => "revoke_one_of_pair",
+            Recommendation::AskSponsor => "ask_sponsor",
+            Recommendation::SetEndDate => "set_end_date",
             Recommendation::RotateOrRevoke => "rotate_or_revoke",
             Recommendation::ReassignOrRevoke => "reassign_or_revoke",
             Recommendation::Classify => "classify",
@@ -171,6 +183,9 @@ impl Recommendation {
     pub fn label(self) -> &'static str {
         match self {
             Recommendation::Revoke => "revoke",
+            Recommendation::RevokeOneOfPair => "revoke one of the pair",
+            Recommendation::AskSponsor => "ask the sponsor",
+            Recommendation::SetEndDate => "set an end date",
             Recommendation::RotateOrRevoke => "rotate or revoke",
             Recommendation::ReassignOrRevoke => "reassign or revoke",
             Recommendation::Classify => "classify the identity",
@@ -184,6 +199,7 @@ impl Recommendation {
         matches!(
             self,
             Recommendation::Revoke
+                | Recommendation::RevokeOneOfPair
                 | Recommendation::RotateOrRevoke
                 | Recommendation::ReassignOrRevoke
         )

@@ -26,6 +26,9 @@ pub enum Field {
     Sponsor,
     BusinessOwner,
     TechnicalOwner,
+    // Issue 24: the register's partner tier, the catalog's sensitivity.
+    Tier,
+    Sensitivity,
     // Only on campaign items:
     Flag,
     State,
@@ -49,6 +52,8 @@ impl Field {
         Field::Sponsor,
         Field::BusinessOwner,
         Field::TechnicalOwner,
+        Field::Tier,
+        Field::Sensitivity,
         Field::Flag,
         Field::State,
         Field::Reviewer,
@@ -71,6 +76,8 @@ impl Field {
             Field::Sponsor => "sponsor",
             Field::BusinessOwner => "business_owner",
             Field::TechnicalOwner => "technical_owner",
+            Field::Tier => "tier",
+            Field::Sensitivity => "sensitivity",
             Field::Flag => "flag",
             Field::State => "state",
             Field::Reviewer => "reviewer",
@@ -101,6 +108,7 @@ impl Field {
                 format!("{value:?} is not a state: use one of {}", STATES.join(", "))
             }),
             Field::Recommendation => value.parse::<Recommendation>().map(drop),
+            Field::Sensitivity => value.parse::<super::catalog::Sensitivity>().map(drop),
             _ => Ok(()),
         }
     }

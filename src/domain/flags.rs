@@ -19,6 +19,12 @@ pub enum Flag {
     SelfReview,
     CrossTenant,
     Unclassified,
+    // Issue 24: seed checks, segregation of duties, the entitlement catalog.
+    SodConflict,
+    NoEndDate,
+    NoJustification,
+    BreakGlassUsed,
+    SensitiveData,
 }
 
 impl Flag {
@@ -36,6 +42,12 @@ impl Flag {
         Flag::SelfReview,
         Flag::CrossTenant,
         Flag::Unclassified,
+        // Issue 24.
+        Flag::SodConflict,
+        Flag::NoEndDate,
+        Flag::NoJustification,
+        Flag::BreakGlassUsed,
+        Flag::SensitiveData,
     ];
 
     fn bit(self) -> u32 {
@@ -53,6 +65,12 @@ impl Flag {
             Flag::ExceptionLapsed => 10,
             Flag::Inactive => 11,
             Flag::ContractEnded => 12,
+            // Issue 24.
+            Flag::SodConflict => 20,
+            Flag::NoEndDate => 21,
+            Flag::NoJustification => 22,
+            Flag::BreakGlassUsed => 23,
+            Flag::SensitiveData => 24,
         }
     }
 
@@ -72,6 +90,12 @@ impl Flag {
             Flag::ExceptionLapsed => "exception_lapsed",
             Flag::Inactive => "inactive",
             Flag::ContractEnded => "contract_ended",
+            // Issue 24.
+            Flag::SodConflict => "sod_conflict",
+            Flag::NoEndDate => "no_end_date",
+            Flag::NoJustification => "no_justification",
+            Flag::BreakGlassUsed => "break_glass_used",
+            Flag::SensitiveData => "sensitive_data",
         }
     }
 
@@ -91,6 +115,12 @@ impl Flag {
             Flag::ExceptionLapsed => "LAP",
             Flag::Inactive => "INA",
             Flag::ContractEnded => "CON",
+            // Issue 24.
+            Flag::SodConflict => "SOD",
+            Flag::NoEndDate => "NED",
+            Flag::NoJustification => "NJU",
+            Flag::BreakGlassUsed => "BGU",
+            Flag::SensitiveData => "SEN",
         }
     }
 
@@ -109,6 +139,12 @@ impl Flag {
             Flag::ExceptionLapsed => "exception lapsed",
             Flag::Inactive => "inactive account",
             Flag::ContractEnded => "contract ended",
+            // Issue 24.
+            Flag::SodConflict => "SoD conflict",
+            Flag::NoEndDate => "no end date",
+            Flag::NoJustification => "no justification",
+            Flag::BreakGlassUsed => "break-glass used",
+            Flag::SensitiveData => "sensitive data",
         }
     }
 
@@ -127,6 +163,11 @@ impl Flag {
             Flag::Privileged | Flag::CrossTenant | Flag::SelfReview => {
                 Recommendation::ReviewWithCare
             }
+            // Issue 24.
+            Flag::SodConflict => Recommendation::RevokeOneOfPair,
+            Flag::NoEndDate => Recommendation::SetEndDate,
+            Flag::NoJustification => Recommendation::AskSponsor,
+            Flag::BreakGlassUsed | Flag::SensitiveData => Recommendation::ReviewWithCare,
         }
     }
 
@@ -226,6 +267,8 @@ mod tests {
             (Flag::ExceptionLapsed, 1 << 10),
             (Flag::Inactive, 1 << 11),
             (Flag::ContractEnded, 1 << 12),
+            (Flag::SodConflict, 1 << 20),
+            (Flag::SensitiveData, 1 << 24),
         ] {
             assert!(bits.contains(&(flag, bit)), "{flag:?}");
         }

@@ -42,6 +42,11 @@ pub struct Policy {
     pub self_review: Option<SelfReview>,
     pub notes: NoteRules,
     pub weights: Weights,
+    /// Segregation of duties: entitlements one identity must not hold
+    /// together (`[[policy.sod]]`). Left out of a campaign's recorded
+    /// policy when there are none, so that older policies read the same.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sod: Vec<super::sod::SodRule>,
 }
 
 impl Default for Policy {
@@ -54,6 +59,7 @@ impl Default for Policy {
             self_review: None,
             notes: NoteRules::default(),
             weights: Weights::default(),
+            sod: Vec::new(),
         }
     }
 }
@@ -147,6 +153,17 @@ pub struct Weights {
     pub cross_tenant: i64,
     #[serde(deserialize_with = "weight")]
     pub unclassified: i64,
+    // Issue 24.
+    #[serde(deserialize_with = "weight")]
+    pub sod_conflict: i64,
+    #[serde(deserialize_with = "weight")]
+    pub no_end_date: i64,
+    #[serde(deserialize_with = "weight")]
+    pub no_justification: i64,
+    #[serde(deserialize_with = "weight")]
+    pub break_glass_used: i64,
+    #[serde(deserialize_with = "weight")]
+    pub sensitive_data: i64,
 }
 
 impl Default for Weights {
@@ -165,6 +182,12 @@ impl Default for Weights {
             self_review: 15,
             cross_tenant: 10,
             unclassified: 10,
+            // Issue 24.
+            sod_conflict: 40,
+            no_end_date: 15,
+            no_justification: 15,
+            break_glass_used: 30,
+            sensitive_data: 15,
         }
     }
 }
@@ -185,6 +208,12 @@ impl Weights {
             Flag::SelfReview => self.self_review,
             Flag::CrossTenant => self.cross_tenant,
             Flag::Unclassified => self.unclassified,
+            // Issue 24.
+            Flag::SodConflict => self.sod_conflict,
+            Flag::NoEndDate => self.no_end_date,
+            Flag::NoJustification => self.no_justification,
+            Flag::BreakGlassUsed => self.break_glass_used,
+            Flag::SensitiveData => self.sensitive_data,
         }
     }
 }

@@ -9,6 +9,7 @@ mod backup;
 mod bodies;
 mod bulk;
 mod campaigns;
+mod catalog;
 mod chain;
 mod closing;
 mod columns;
@@ -58,6 +59,7 @@ mod versions;
 
 pub use acted::{ActedFor, Acting as ActingEvidence, ActorVia, Override};
 pub use campaigns::{CampaignSummary, NewCampaign, Tally};
+pub use catalog::{CatalogCounts, CatalogImport, CatalogView};
 pub use dashboard::{Dashboard, FACET_FIELDS, Facet, ReviewerProgress};
 pub use events::{Acting, ChainBreak, ChainReport, DecisionOutcome, DecisionRequest, Misdated};
 pub use imports::{ImportCounts, RowProblem, SnapshotMeta};

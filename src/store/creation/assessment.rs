@@ -10,7 +10,7 @@ use crate::domain::Stamp;
 use crate::domain::insight::{self, Context, Subject};
 use crate::rules::Refusal;
 use crate::store::Result;
-use crate::store::campaigns::{EVIDENCE, ItemContext, NewCampaign, item_hash};
+use crate::store::campaigns::{CatalogRef, EVIDENCE, ItemContext, NewCampaign, item_hash};
 use crate::store::effective::REGISTER_JOIN;
 use crate::store::query::{Target, push_filters};
 use crate::store::readers::Readers;
@@ -140,7 +140,7 @@ impl<'a> Assessor<'a> {
         let context = (!other_tenants.is_empty()).then(|| {
             let context = ItemContext {
                 other_tenants: other_tenants.clone(),
-                lapsed_exception: None,
+                ..ItemContext::default()
             };
             Arc::from(serde_json::to_string(&context).unwrap_or_default())
         });
@@ -217,6 +217,12 @@ impl<'a> Assessor<'a> {
         let reviewer = &*reviewer;
         let reviewer_index = self.reviewer_index(reviewer);
         let lapsed_exception = around.lapsed.get(&grant).copied();
+        // Issue 24: the catalog's entry and the SoD pairs, per grant.
+        let system = granted[0].as_str_or_null()?.unwrap_or_default();
+        let name = granted[2].as_str_or_null()?.unwrap_or_default();
+        let tenant = part.cell(identity_row, cell::TENANT).unwrap_or_default();
+        let catalog = around.catalog(tenant, system, name);
+        let sod = around.sod(&spec.policy.sod, known.key, system, name);
         let subject = Subject {
             identity_id: known.identity_id,
             email,
@@ -231,6 +237,7 @@ impl<'a> Assessor<'a> {
             credential_rotated_at: day(text(at::ROTATED)?),
             active: evidence[at::ACTIVE].as_i64_or_null()?.map(|a| a != 0),
             contract_end: known.contract_end,
+            justified: text(at::JUSTIFICATION)?.is_some_and(|j| !j.trim().is_empty()),
         };
         let ctx = Context {
             today: spec.as_of,
@@ -238,20 +245,38 @@ impl<'a> Assessor<'a> {
             reviewer,
             other_tenants: &known.other_tenants,
             lapsed_exception,
+            around: insight::Around {
+                previous_review: around.previous_review,
+                sod: &sod,
+                sensitivity: catalog.and_then(|c| c.sensitivity),
+            },
         };
         let flags = insight::flags(&subject, &ctx);
         let (score, recommendation) = insight::score(flags, &spec.policy);
-        let context = match lapsed_exception {
-            None => known.context.clone(),
-            Some(_) => {
-                let context = ItemContext {
-                    other_tenants: known.other_tenants.clone(),
-                    lapsed_exception,
-                };
-                Some(Arc::from(
-                    serde_json::to_string(&context).unwrap_or_default(),
-                ))
-            }
+        // The previous review is kept only where a reason names it.
+        let previous_review = around
+            .previous_review
+            .filter(|_| flags.contains(crate::domain::Flag::BreakGlassUsed));
+        let context = if lapsed_exception.is_none()
+            && sod.is_empty()
+            && catalog.is_none()
+            && previous_review.is_none()
+        {
+            known.context.clone()
+        } else {
+            let context = ItemContext {
+                other_tenants: known.other_tenants.clone(),
+                lapsed_exception,
+                sod,
+                previous_review,
+                catalog: catalog.map(|c| CatalogRef {
+                    entry: c.entry,
+                    sensitivity: c.sensitivity,
+                }),
+            };
+            Some(Arc::from(
+                serde_json::to_string(&context).unwrap_or_default(),
+            ))
         };
         let versions = [Some(entitlement), Some(identity), register];
         let (since, previous) = match around.previous.get(&grant) {
