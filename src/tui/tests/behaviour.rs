@@ -618,6 +618,35 @@ fn the_detail_shows_each_flags_controls_and_a_disabled_account() {
     );
 }
 
+#[test]
+fn the_detail_shows_what_the_catalog_says_and_the_tier() {
+    let (mut store, campaign) = sample_store();
+    let mut console = Console::open(&mut store, &campaign, (160, 48));
+    let before = console.draw();
+    assert!(
+        !before.contains("What ") && !before.contains("Tier "),
+        "{before}"
+    );
+    let detail = console.app.detail.as_mut().unwrap();
+    detail.catalog = Some(crate::store::CatalogView {
+        description: Some("Tenant-wide administration\x1b[2J".into()),
+        sensitivity: Some("restricted".into()),
+        data_classes: Some("mail; files".into()),
+        owner: Some("t.nguyen@northwind.example.com".into()),
+    });
+    detail.tier = Some("gold".into());
+    let drawn = console.draw();
+    assert!(
+        drawn.contains("What        Tenant-wide administration\\x1b[2J"),
+        "escaped: {drawn}"
+    );
+    assert!(
+        drawn.contains("Data        restricted · mail; files · owner"),
+        "{drawn}"
+    );
+    assert!(drawn.contains("Tier        gold"), "{drawn}");
+}
+
 /// Tab in the reassign field completes the first known person the text
 /// matches; once the field holds a known name, Tab moves on to the note,
 /// and the reassign is recorded to the completed name.
