@@ -162,6 +162,13 @@ fn a_catalog_with_any_problem_is_rejected_whole() {
     let sandbox = Sandbox::new();
     estate(&sandbox, ESTATE);
     let before = sandbox.dump();
+    sandbox.write("catalog.csv", CATALOG);
+    let out = sandbox.ok(&["import", "catalog.csv", "--dry-run"]);
+    assert!(
+        out.starts_with("catalog.csv: 3 rows (dry run, nothing written): 3 added"),
+        "{out}"
+    );
+    assert_eq!(sandbox.dump(), before, "a dry run writes nothing");
     let good = ",sap-erp,Z_PAYMENT_RUN_RELEASE,Releases,restricted,,";
     let cases: [(&str, String, &str); 6] = [
         (
