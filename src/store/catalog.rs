@@ -473,6 +473,51 @@ mod tests {
     }
 
     #[test]
+    fn each_kind_of_catalog_row_is_bound_to_its_import() {
+        // A catalog (snapshot 1), then again with one entry changed and
+        // the other gone (2).
+        let store_of_two = || {
+            let mut store = Store::open_in_memory().unwrap();
+            testing::catalog(
+                &mut store,
+                &[("org:owner", Some("restricted")), ("org:member", None)],
+            );
+            testing::catalog(&mut store, &[("org:owner", Some("confidential"))]);
+            store
+        };
+        for (sql, snapshot, what) in [
+            (
+                "UPDATE catalog_entry SET removed_snapshot = NULL WHERE removed_snapshot = 2",
+                2,
+                "catalog entries it marked removed",
+            ),
+            (
+                "UPDATE catalog_entry SET superseded = 1 WHERE superseded = 2",
+                2,
+                "catalog entries it superseded",
+            ),
+            ("DELETE FROM catalog_change", 2, "catalog changes it logged"),
+            (
+                "UPDATE catalog_entry SET description = 'x' WHERE snapshot = 1",
+                1,
+                "catalog entries it wrote",
+            ),
+        ] {
+            let store = store_of_two();
+            crate::store::integrity::tamper(&store, sql);
+            let v = store.verify(&[], false).unwrap();
+            let found: Vec<&str> = v.discrepancies.iter().map(|d| d.message.as_str()).collect();
+            assert!(
+                found.iter().any(
+                    |m| m.starts_with(&format!("import of snapshot {snapshot} "))
+                        && m.contains(&format!("the {what} do not match its digest"))
+                ),
+                "{sql}: {found:#?}"
+            );
+        }
+    }
+
+    #[test]
     fn a_rejected_catalog_leaves_nothing_behind() {
         let mut store = Store::open_in_memory().unwrap();
         let before = store.dump().unwrap();

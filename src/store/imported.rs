@@ -553,38 +553,15 @@ mod tests {
         store
     }
 
-    fn catalog(store: &mut Store, entries: &[(&str, Option<&str>)]) {
-        use crate::domain::catalog::CatalogEntry;
-        let meta = SnapshotMeta {
-            format: "catalog".into(),
-            imported_at: "2026-11-27T09:00:00.000Z".into(),
-            ..testing::register_meta()
-        };
-        let mut session = store.begin_catalog_import(meta).unwrap();
-        for (n, (name, sensitivity)) in entries.iter().enumerate() {
-            let entry = CatalogEntry {
-                tenant: String::new(),
-                system: "github".into(),
-                entitlement: (*name).into(),
-                description: None,
-                sensitivity: sensitivity.map(|s| s.parse().unwrap()),
-                data_classes: None,
-                owner: None,
-            };
-            assert!(session.add(n as u64 + 2, &entry).unwrap().is_none());
-        }
-        session.commit("0", false).unwrap();
-    }
-
     /// [`store`], then a catalog (5) and the catalog again, one entry
     /// changed and the other gone (6).
     fn store_with_catalog() -> Store {
         let mut store = store();
-        catalog(
+        testing::catalog(
             &mut store,
             &[("org:owner", Some("restricted")), ("org:member", None)],
         );
-        catalog(&mut store, &[("org:owner", Some("confidential"))]);
+        testing::catalog(&mut store, &[("org:owner", Some("confidential"))]);
         store
     }
 
@@ -716,35 +693,6 @@ mod tests {
                         .contains(&format!("the {what} do not match its digest"))
             });
             assert!(named, "{sql}: {found:#?}");
-        }
-    }
-
-    #[test]
-    fn each_kind_of_catalog_row_is_bound_to_its_import() {
-        for (sql, snapshot, what) in [
-            (
-                "UPDATE catalog_entry SET removed_snapshot = NULL WHERE removed_snapshot = 6",
-                6,
-                "catalog entries it marked removed",
-            ),
-            ("DELETE FROM catalog_change", 6, "catalog changes it logged"),
-            (
-                "UPDATE catalog_entry SET description = 'x' WHERE snapshot = 5",
-                5,
-                "catalog entries it wrote",
-            ),
-        ] {
-            let store = store_with_catalog();
-            tamper(&store, sql);
-            let v = store.verify(&[], false).unwrap();
-            let found: Vec<&str> = v.discrepancies.iter().map(|d| d.message.as_str()).collect();
-            assert!(
-                found.iter().any(
-                    |m| m.starts_with(&format!("import of snapshot {snapshot} "))
-                        && m.contains(&format!("the {what} do not match its digest"))
-                ),
-                "{sql}: {found:#?}"
-            );
         }
     }
 
