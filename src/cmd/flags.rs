@@ -89,7 +89,11 @@ pub fn run(json: bool, env: &Env) -> Result<()> {
     if policy.sod.is_empty() {
         outln!("Segregation of duties: no [[policy.sod]] rules in the config.")?;
     } else {
-        outln!("Segregation of duties ({} rules):", policy.sod.len())?;
+        let n = policy.sod.len();
+        outln!(
+            "Segregation of duties ({n} rule{}):",
+            if n == 1 { "" } else { "s" }
+        )?;
         for rule in &policy.sod {
             let system = rule.system.as_deref().map_or_else(
                 || "any system".to_string(),

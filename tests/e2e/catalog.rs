@@ -273,7 +273,7 @@ fn sod_rules_flag_both_grants_of_a_pair_each_naming_the_other() {
     let listed = run(&["flags"]);
     assert!(
         listed.contains(
-            "Segregation of duties (1 rules):\n  release payments and keep the books: \
+            "Segregation of duties (1 rule):\n  release payments and keep the books: \
              Z_PAYMENT_RUN_RELEASE with Z_AP_CLERK* (system sap-erp): one person could \
              enter and pay the same invoice\n"
         ),
