@@ -114,8 +114,10 @@ pub enum ImportFormat {
     AwsIam,
     /// SCIM 2.0 ListResponses of Users and Groups (JSON); all files one snapshot
     Scim,
-    /// The identity register (CSV): relationship, organization, sponsor, owners, contract end
+    /// The identity register (CSV): relationship, organization, sponsor, owners, tier, contract end
     Register,
+    /// The entitlement catalog (CSV): description, sensitivity, data classes, owner
+    Catalog,
 }
 
 #[derive(Debug, Subcommand)]

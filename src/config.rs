@@ -201,6 +201,31 @@ mod tests {
     }
 
     #[test]
+    fn sod_rules_read_from_the_config_and_the_example_is_one() {
+        // The shipped example, uncommented, is a rule that reads.
+        let example: String = DEFAULT_TEXT
+            .lines()
+            .skip_while(|l| !l.starts_with("# [[policy.sod]]"))
+            .take_while(|l| l.starts_with('#'))
+            .map(|l| format!("{}\n", l.trim_start_matches("# ")))
+            .collect();
+        let config = parse(&example, Path::new("c.toml")).unwrap();
+        assert_eq!(config.policy.sod.len(), 1);
+        assert_eq!(config.policy.sod[0].b, "Z_AP_CLERK*");
+        assert_eq!(config.policy.sod[0].system.as_deref(), Some("sap-erp"));
+        let again = parse(&to_toml(&config), Path::new("x")).unwrap();
+        assert_eq!(again, config, "what config show prints reads back");
+        let err = parse(
+            "[[policy.sod]]\nname = \"x\"\na = \"A\"\nb = \" \"\n",
+            Path::new("c.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.starts_with("config c.toml:"), "{err}");
+        assert!(err.contains("`b` names no entitlement"), "{err}");
+    }
+
+    #[test]
     fn errors_name_the_file_line_and_column() {
         let cases = [
             ("[policy]\ndormant_days = \"ninety\"\n", 2, "invalid type"),

@@ -46,6 +46,32 @@ pub fn grant_meta() -> SnapshotMeta {
     }
 }
 
+/// Imports a catalog of `github` entitlements (name, sensitivity), every
+/// tenant's, as one full catalog file imported on 2026-11-27.
+pub fn catalog(store: &mut Store, entries: &[(&str, Option<&str>)]) {
+    use crate::domain::catalog::CatalogEntry;
+    let meta = SnapshotMeta {
+        format: "catalog".into(),
+        imported_at: "2026-11-27T09:00:00.000Z".into(),
+        ..register_meta()
+    };
+    let mut session = store.begin_catalog_import(meta).expect("begin import");
+    for (n, (name, sensitivity)) in entries.iter().enumerate() {
+        let entry = CatalogEntry {
+            tenant: String::new(),
+            system: "github".into(),
+            entitlement: (*name).into(),
+            description: None,
+            sensitivity: sensitivity.map(|s| s.parse().expect("a sensitivity")),
+            data_classes: None,
+            owner: None,
+        };
+        let problem = session.add(n as u64 + 2, &entry).expect("add");
+        assert!(problem.is_none(), "duplicate");
+    }
+    session.commit("0", false).expect("commit");
+}
+
 /// Imports canonical CSV text that must be valid.
 pub fn import(store: &mut Store, text: &str) -> ImportCounts {
     import_as(store, grant_meta(), text)

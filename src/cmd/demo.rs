@@ -7,7 +7,7 @@ use super::{Env, UsageError};
 use crate::cli::DemoArgs;
 use crate::domain::{OnClose, ReviewerRule, Stamp};
 use crate::import::{Defaults, Format};
-use crate::store::{NewCampaign, Store};
+use crate::store::{NewCampaign, SnapshotMeta, Store};
 use chrono::{Datelike, NaiveDate};
 use color_eyre::Result;
 use color_eyre::eyre::WrapErr;
@@ -32,6 +32,23 @@ const SOURCES: [(&str, &str); 3] = [
         include_str!("../../assets/demo/tidewater.csv"),
     ),
 ];
+
+/// The identity register (partner tiers) and the entitlement catalog of
+/// the demo estate, imported after the grants.
+const REGISTER: &str = include_str!("../../assets/demo/register.csv");
+const CATALOG: &str = include_str!("../../assets/demo/catalog.csv");
+
+/// The demo's segregation-of-duties rule, in force when the config has
+/// none, so that a new user sees a pair flagged (Noor Haddad's).
+fn demo_sod() -> crate::domain::sod::SodRule {
+    crate::domain::sod::SodRule {
+        name: "release payments and keep the books".into(),
+        system: Some("sap-erp".into()),
+        a: "Z_PAYMENT_RUN_RELEASE".into(),
+        b: "Z_AP_CLERK*".into(),
+        reason: "one person could enter and pay the same invoice".into(),
+    }
+}
 
 const DATE_COLUMNS: [&str; 4] = [
     "granted_at",
@@ -81,6 +98,11 @@ pub fn seed(store: &mut Store, env: &Env, reviewer: &str) -> Result<String> {
         };
         import_source(store, &source, text.as_bytes(), env)?;
     }
+    seed_register_and_catalog(store, env)?;
+    let mut policy = env.policy().clone();
+    if policy.sod.is_empty() {
+        policy.sod.push(demo_sod());
+    }
     let name = format!(
         "{} Q{} partner access review",
         today.year(),
@@ -96,7 +118,7 @@ pub fn seed(store: &mut Store, env: &Env, reviewer: &str) -> Result<String> {
         owner: reviewer.to_string(),
         owner_via: "asserted".into(),
         created_at: env.now_stamp(),
-        policy: env.policy().clone(),
+        policy,
     })?;
     outln!(
         "created campaign {:?} with {} items",
@@ -104,6 +126,41 @@ pub fn seed(store: &mut Store, env: &Env, reviewer: &str) -> Result<String> {
         campaign.items
     )?;
     Ok(name)
+}
+
+/// Imports the demo's register and catalog, each as the snapshot a user's
+/// `recert import` would make.
+fn seed_register_and_catalog(store: &mut Store, env: &Env) -> Result<()> {
+    use crate::import::{catalog, register};
+    let meta = |file: &str, format: Format| -> Result<SnapshotMeta> {
+        Ok(SnapshotMeta {
+            file_name: file.into(),
+            format: format.as_str().into(),
+            imported_at: env.now_stamp(),
+            imported_by: env.actor()?.email.clone(),
+            imported_via: env.actor()?.via.to_string(),
+            partial: false,
+            source_bytes: None,
+        })
+    };
+    let broken = |what: &str| color_eyre::eyre::eyre!("the demo's {what} does not import");
+    let mut session = store.begin_register_import(meta("register.csv", Format::Register)?)?;
+    let rows = register::Reader::new(REGISTER.as_bytes(), Defaults::default())
+        .map_err(|_| broken("register"))?;
+    for row in rows {
+        let (line, entry) = row.map_err(|_| broken("register"))?;
+        session.add(line, &entry)?;
+    }
+    session.commit(&crate::audit::sha256_hex(REGISTER.as_bytes()), false)?;
+    let mut session = store.begin_catalog_import(meta("catalog.csv", Format::Catalog)?)?;
+    let rows = catalog::Reader::new(CATALOG.as_bytes(), Defaults::default())
+        .map_err(|_| broken("catalog"))?;
+    for row in rows {
+        let (line, entry) = row.map_err(|_| broken("catalog"))?;
+        session.add(line, &entry)?;
+    }
+    session.commit(&crate::audit::sha256_hex(CATALOG.as_bytes()), false)?;
+    Ok(())
 }
 
 pub fn run(args: &DemoArgs, env: &Env) -> Result<()> {

@@ -1,12 +1,13 @@
 //! `recert flags`: every risk flag with the rule behind it under the
 //! effective policy, its weight, its recommendation and the framework
-//! controls it evidences.
+//! controls it evidences; then the segregation-of-duties rules in force.
 
 use super::Env;
 use super::table::Table;
 use crate::domain::Flag;
 use crate::domain::framework::Mapping;
 use crate::domain::insight::describe_rule;
+use crate::domain::text::sanitize;
 use color_eyre::Result;
 use color_eyre::eyre::eyre;
 use serde::Serialize;
@@ -60,6 +61,7 @@ pub fn run(json: bool, env: &Env) -> Result<()> {
         let value = serde_json::json!({
             "flags": flags,
             "frameworks": mapping.frameworks(),
+            "sod": policy.sod,
         });
         super::print_json(&value)?;
         return Ok(());
@@ -82,6 +84,33 @@ pub fn run(json: bool, env: &Env) -> Result<()> {
     outln!()?;
     for f in &flags {
         outln!("{:<17} {}", f.name, f.rule)?;
+    }
+    outln!()?;
+    if policy.sod.is_empty() {
+        outln!("Segregation of duties: no [[policy.sod]] rules in the config.")?;
+    } else {
+        let n = policy.sod.len();
+        outln!(
+            "Segregation of duties ({n} rule{}):",
+            if n == 1 { "" } else { "s" }
+        )?;
+        for rule in &policy.sod {
+            let system = rule.system.as_deref().map_or_else(
+                || "any system".to_string(),
+                |s| format!("system {}", sanitize(s)),
+            );
+            outln!(
+                "  {}: {} with {} ({system}){}",
+                sanitize(&rule.name),
+                sanitize(&rule.a),
+                sanitize(&rule.b),
+                if rule.reason.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", sanitize(&rule.reason))
+                }
+            )?;
+        }
     }
     outln!()?;
     for framework in mapping.frameworks() {

@@ -27,14 +27,15 @@ impl From<ImportFormat> for Format {
             ImportFormat::AwsIam => Format::AwsIam,
             ImportFormat::Scim => Format::Scim,
             ImportFormat::Register => Format::Register,
+            ImportFormat::Catalog => Format::Catalog,
         }
     }
 }
 
 /// A file on the command line, with how messages name it.
-struct File {
-    path: PathBuf,
-    shown: String,
+pub(super) struct File {
+    pub(super) path: PathBuf,
+    pub(super) shown: String,
     format: Format,
 }
 
@@ -74,6 +75,7 @@ pub fn run(args: &ImportArgs, env: &Env) -> Result<()> {
             }
             Format::Scim => {}
             Format::Register => import_register(&mut store, file, args, env)?,
+            Format::Catalog => super::import_catalog::run(&mut store, file, args, env)?,
             Format::Canonical | Format::AwsIam => import_file(&mut store, file, args, bytes, env)?,
         }
     }
@@ -89,19 +91,19 @@ fn detect_file(path: &Path, shown: &str) -> Result<Format> {
     detect::detect(&head).map_err(|why| {
         UsageError(format!(
             "cannot tell the format of {shown}: {why}; pass --format \
-             canonical, aws-iam, scim or register"
+             canonical, aws-iam, scim, register or catalog"
         ))
         .into()
     })
 }
 
-fn file_name(path: &Path, shown: &str) -> String {
+pub(super) fn file_name(path: &Path, shown: &str) -> String {
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| shown.to_string())
 }
 
-fn defaults(args: &ImportArgs) -> Defaults {
+pub(super) fn defaults(args: &ImportArgs) -> Defaults {
     Defaults {
         tenant: args.tenant.clone(),
         system: args.system.clone(),
@@ -142,13 +144,13 @@ fn regular_file_size(path: &Path) -> Option<u64> {
 /// Problems found in one snapshot's files: the first few rendered in full
 /// (with their file), the rest counted.
 #[derive(Default)]
-struct Problems {
+pub(super) struct Problems {
     shown: Vec<String>,
-    total: usize,
+    pub(super) total: usize,
 }
 
 impl Problems {
-    fn push(&mut self, file: &str, problem: &Problem) {
+    pub(super) fn push(&mut self, file: &str, problem: &Problem) {
         self.total += 1;
         if self.shown.len() < SHOWN_PROBLEMS {
             self.shown.push(problem.render(file));
@@ -156,7 +158,7 @@ impl Problems {
     }
 
     /// Prints the problems and turns them into the rejection of `what`.
-    fn reject(self, what: &str) -> color_eyre::Report {
+    pub(super) fn reject(self, what: &str) -> color_eyre::Report {
         for problem in &self.shown {
             errln!("{}", sanitize(problem));
         }
@@ -174,7 +176,7 @@ impl Problems {
 
 /// Prints warnings (the first few in full) and records them all with the
 /// snapshot (through `record`), where an auditor can find them later.
-fn warn(mut record: impl FnMut(String), warnings: impl IntoIterator<Item = String>) {
+pub(super) fn warn(mut record: impl FnMut(String), warnings: impl IntoIterator<Item = String>) {
     let mut count = 0;
     for warning in warnings {
         if count < SHOWN_PROBLEMS {
@@ -307,7 +309,7 @@ pub(crate) fn import_source(
             }
         },
         // These read several files or write the register: their own paths.
-        Format::Scim | Format::Register => {
+        Format::Scim | Format::Register | Format::Catalog => {
             return Err(eyre!(
                 "{} sources are not imported one CSV file at a time",
                 source.format.as_str()
@@ -543,7 +545,7 @@ fn report_remediation(store: &Store, file: &str, snapshot: SnapshotId) -> Result
     Ok(())
 }
 
-fn summary(file: &str, snapshot: i64, c: &ImportCounts, dry_run: bool) -> String {
+pub(super) fn summary(file: &str, snapshot: i64, c: &ImportCounts, dry_run: bool) -> String {
     let mut parts = vec![
         format!("{} added", c.added),
         format!("{} changed", c.changed),

@@ -44,6 +44,14 @@ pub struct ItemJson<'a> {
     since_detail: Option<String>,
     /// The same grant's outcome in that previous campaign.
     previous: Option<EarlierDecision>,
+    /// Issue 24, present when known: the partner tier (identity register)
+    /// and what the entitlement catalog said when the item was made.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tier: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sensitivity: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<&'a str>,
 }
 
 impl<'a> ItemJson<'a> {
@@ -77,6 +85,9 @@ impl<'a> ItemJson<'a> {
             since: row.since,
             since_detail,
             previous,
+            tier: row.tier,
+            sensitivity: row.sensitivity,
+            description: row.description,
         }
     }
 }

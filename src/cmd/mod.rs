@@ -48,6 +48,7 @@ mod flags;
 mod history;
 mod identities;
 mod import;
+mod import_catalog;
 #[cfg(test)]
 mod import_props;
 mod init;

@@ -45,6 +45,11 @@ impl OnClose {
         match self {
             OnClose::Keep => Decision::Attest,
             OnClose::Revoke => Decision::Revoke,
+            // Which of a pair to revoke is a person's choice: closing
+            // cannot make it, and keeps both (against the recommendation).
+            OnClose::Recommendation if recommendation == Recommendation::RevokeOneOfPair => {
+                Decision::Attest
+            }
             OnClose::Recommendation if super::rotation::calls_only_for_rotation(flags) => {
                 Decision::Rotate { by: rotate_by }
             }
@@ -202,5 +207,22 @@ mod tests {
         );
         assert_eq!(follow(Recommendation::Classify, &[]), Decision::Attest);
         assert_eq!(follow(Recommendation::Keep, &[]), Decision::Attest);
+        assert_eq!(
+            follow(Recommendation::RevokeOneOfPair, &[Flag::SodConflict]),
+            Decision::Attest,
+            "which of a pair goes is a person's choice"
+        );
+        assert_eq!(
+            follow(Recommendation::SetEndDate, &[Flag::NoEndDate]),
+            Decision::Attest
+        );
+        assert_eq!(
+            follow(
+                Recommendation::RotateOrRevoke,
+                &[Flag::UnrotatedCredential, Flag::NoEndDate, Flag::NoJustification]
+            ),
+            Decision::Rotate { by },
+            "an end date or a justification to find is no reason to revoke"
+        );
     }
 }

@@ -210,9 +210,15 @@ pub fn state_label(kind: Option<DecisionKind>) -> &'static str {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Recommendation {
     Revoke,
+    /// Of two grants that policy keeps apart (segregation of duties).
+    RevokeOneOfPair,
     RotateOrRevoke,
     ReassignOrRevoke,
     Classify,
+    /// An external grant nobody justified.
+    AskSponsor,
+    /// An external grant that never ends.
+    SetEndDate,
     ReviewWithCare,
     #[default]
     Keep,
@@ -221,9 +227,12 @@ pub enum Recommendation {
 impl Recommendation {
     pub const ALL: &'static [Recommendation] = &[
         Recommendation::Revoke,
+        Recommendation::RevokeOneOfPair,
         Recommendation::RotateOrRevoke,
         Recommendation::ReassignOrRevoke,
         Recommendation::Classify,
+        Recommendation::AskSponsor,
+        Recommendation::SetEndDate,
         Recommendation::ReviewWithCare,
         Recommendation::Keep,
     ];
@@ -231,6 +240,9 @@ impl Recommendation {
     pub fn as_str(self) -> &'static str {
         match self {
             Recommendation::Revoke => "revoke",
+            Recommendation::RevokeOneOfPair => "revoke_one_of_pair",
+            Recommendation::AskSponsor => "ask_sponsor",
+            Recommendation::SetEndDate => "set_end_date",
             Recommendation::RotateOrRevoke => "rotate_or_revoke",
             Recommendation::ReassignOrRevoke => "reassign_or_revoke",
             Recommendation::Classify => "classify",
@@ -242,6 +254,9 @@ impl Recommendation {
     pub fn label(self) -> &'static str {
         match self {
             Recommendation::Revoke => "revoke",
+            Recommendation::RevokeOneOfPair => "revoke one of the pair",
+            Recommendation::AskSponsor => "ask the sponsor",
+            Recommendation::SetEndDate => "set an end date",
             Recommendation::RotateOrRevoke => "rotate or revoke",
             Recommendation::ReassignOrRevoke => "reassign or revoke",
             Recommendation::Classify => "classify the identity",
@@ -255,6 +270,7 @@ impl Recommendation {
         matches!(
             self,
             Recommendation::Revoke
+                | Recommendation::RevokeOneOfPair
                 | Recommendation::RotateOrRevoke
                 | Recommendation::ReassignOrRevoke
         )

@@ -26,6 +26,9 @@ pub enum Field {
     Sponsor,
     BusinessOwner,
     TechnicalOwner,
+    // Issue 24: the register's partner tier, the catalog's sensitivity.
+    Tier,
+    Sensitivity,
     // Only on campaign items:
     Flag,
     State,
@@ -51,6 +54,8 @@ impl Field {
         Field::Sponsor,
         Field::BusinessOwner,
         Field::TechnicalOwner,
+        Field::Tier,
+        Field::Sensitivity,
         Field::Flag,
         Field::State,
         Field::Reviewer,
@@ -74,6 +79,8 @@ impl Field {
             Field::Sponsor => "sponsor",
             Field::BusinessOwner => "business_owner",
             Field::TechnicalOwner => "technical_owner",
+            Field::Tier => "tier",
+            Field::Sensitivity => "sensitivity",
             Field::Flag => "flag",
             Field::State => "state",
             Field::Reviewer => "reviewer",
@@ -115,6 +122,7 @@ impl Field {
                 .contains(&value)
                 .then_some(())
                 .ok_or_else(|| format!("{value:?} is not new, changed or unchanged")),
+            Field::Sensitivity => value.parse::<super::catalog::Sensitivity>().map(drop),
             _ => Ok(()),
         }
     }

@@ -21,6 +21,12 @@ pub enum Flag {
     Unclassified,
     /// An earlier campaign's rotate decision whose date passed unrotated.
     RotationOverdue,
+    // Issue 24: seed checks, segregation of duties, the entitlement catalog.
+    SodConflict,
+    NoEndDate,
+    NoJustification,
+    BreakGlassUsed,
+    SensitiveData,
 }
 
 impl Flag {
@@ -39,6 +45,12 @@ impl Flag {
         Flag::SelfReview,
         Flag::CrossTenant,
         Flag::Unclassified,
+        // Issue 24.
+        Flag::SodConflict,
+        Flag::NoEndDate,
+        Flag::NoJustification,
+        Flag::BreakGlassUsed,
+        Flag::SensitiveData,
     ];
 
     fn bit(self) -> u32 {
@@ -57,6 +69,12 @@ impl Flag {
             Flag::Inactive => 11,
             Flag::ContractEnded => 12,
             Flag::RotationOverdue => 14,
+            // Issue 24.
+            Flag::SodConflict => 20,
+            Flag::NoEndDate => 21,
+            Flag::NoJustification => 22,
+            Flag::BreakGlassUsed => 23,
+            Flag::SensitiveData => 24,
         }
     }
 
@@ -77,6 +95,12 @@ impl Flag {
             Flag::Inactive => "inactive",
             Flag::ContractEnded => "contract_ended",
             Flag::RotationOverdue => "rotation_overdue",
+            // Issue 24.
+            Flag::SodConflict => "sod_conflict",
+            Flag::NoEndDate => "no_end_date",
+            Flag::NoJustification => "no_justification",
+            Flag::BreakGlassUsed => "break_glass_used",
+            Flag::SensitiveData => "sensitive_data",
         }
     }
 
@@ -97,6 +121,12 @@ impl Flag {
             Flag::Inactive => "INA",
             Flag::ContractEnded => "CON",
             Flag::RotationOverdue => "ROV",
+            // Issue 24.
+            Flag::SodConflict => "SOD",
+            Flag::NoEndDate => "NED",
+            Flag::NoJustification => "NJU",
+            Flag::BreakGlassUsed => "BGU",
+            Flag::SensitiveData => "SEN",
         }
     }
 
@@ -116,6 +146,12 @@ impl Flag {
             Flag::Inactive => "inactive account",
             Flag::ContractEnded => "contract ended",
             Flag::RotationOverdue => "rotation overdue",
+            // Issue 24.
+            Flag::SodConflict => "SoD conflict",
+            Flag::NoEndDate => "no end date",
+            Flag::NoJustification => "no justification",
+            Flag::BreakGlassUsed => "break-glass used",
+            Flag::SensitiveData => "sensitive data",
         }
     }
 
@@ -134,6 +170,11 @@ impl Flag {
             Flag::Privileged | Flag::CrossTenant | Flag::SelfReview => {
                 Recommendation::ReviewWithCare
             }
+            // Issue 24.
+            Flag::SodConflict => Recommendation::RevokeOneOfPair,
+            Flag::NoEndDate => Recommendation::SetEndDate,
+            Flag::NoJustification => Recommendation::AskSponsor,
+            Flag::BreakGlassUsed | Flag::SensitiveData => Recommendation::ReviewWithCare,
         }
     }
 
@@ -233,6 +274,8 @@ mod tests {
             (Flag::ExceptionLapsed, 1 << 10),
             (Flag::Inactive, 1 << 11),
             (Flag::ContractEnded, 1 << 12),
+            (Flag::SodConflict, 1 << 20),
+            (Flag::SensitiveData, 1 << 24),
         ] {
             assert!(bits.contains(&(flag, bit)), "{flag:?}");
         }

@@ -2,12 +2,14 @@
 //! policy, why (a sentence a reviewer can check), the resulting risk score
 //! and the recommendation.
 
+use super::catalog::Sensitivity;
 use super::date::{days_between, describe_age};
 use super::decision::Recommendation;
 use super::flags::{Flag, FlagSet};
 use super::model::{IdentityKind, Relationship};
 use super::people::same_person;
 use super::policy::Policy;
+use super::sod::SodConflict;
 use chrono::NaiveDate;
 
 /// The facts about one grant that the rules look at.
@@ -28,6 +30,8 @@ pub struct Subject<'a> {
     pub active: Option<bool>,
     /// When the identity's contract ends, from the identity register.
     pub contract_end: Option<NaiveDate>,
+    /// Whether the grant carries a justification (blank is none).
+    pub justified: bool,
 }
 
 /// What the rules need to know beyond the grant itself.
@@ -42,6 +46,21 @@ pub struct Context<'a> {
     pub lapsed_exception: Option<NaiveDate>,
     /// An earlier campaign's rotate decision that passed its date unrotated.
     pub overdue_rotation: Option<&'a super::rotation::OverdueRotation>,
+    pub around: Around<'a>,
+}
+
+/// What the checks of issue 24 see beyond the grant: the previous review
+/// of the scope, the grants policy pairs this one with, the catalog.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Around<'a> {
+    /// The as-of day of the previous campaign of the same scope; `None`
+    /// in a scope's first campaign.
+    pub previous_review: Option<NaiveDate>,
+    /// Grants of the same identity that a `[[policy.sod]]` rule pairs
+    /// with this one.
+    pub sod: &'a [SodConflict],
+    /// What the entitlement catalog says of the entitlement's data.
+    pub sensitivity: Option<Sensitivity>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -84,6 +103,12 @@ enum Reason {
     SelfReview,
     CrossTenant,
     Unclassified,
+    // Issue 24.
+    Sod,
+    NoEndDate(Relationship),
+    NoJustification(Relationship),
+    BreakGlassUsed(NaiveDate, Option<NaiveDate>),
+    SensitiveData(Sensitivity),
 }
 
 impl Reason {
@@ -139,6 +164,41 @@ impl Reason {
             }
             Reason::Unclassified => {
                 "the source does not say how this identity relates to us".into()
+            }
+            // Issue 24.
+            Reason::Sod => ctx
+                .around
+                .sod
+                .iter()
+                .map(|c| {
+                    let why = if c.reason.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {}", c.reason)
+                    };
+                    format!(
+                        "also holds {} {} (rule \"{}\"{why})",
+                        c.system, c.entitlement, c.rule
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+            Reason::NoEndDate(relationship) => {
+                format!("{relationship} identity's grant with no end date")
+            }
+            Reason::NoJustification(relationship) => {
+                format!("{relationship} identity's grant with no justification recorded")
+            }
+            Reason::BreakGlassUsed(used, Some(since)) => format!(
+                "break-glass account used on {}, after the previous review of this scope (as of {since})",
+                on(used)
+            ),
+            Reason::BreakGlassUsed(used, None) => format!(
+                "break-glass account used on {}; no earlier campaign of this scope reviewed it",
+                on(used)
+            ),
+            Reason::SensitiveData(sensitivity) => {
+                format!("the entitlement catalog marks its data {sensitivity}")
             }
         }
     }
@@ -224,6 +284,37 @@ fn evaluate(subject: &Subject<'_>, ctx: &Context<'_>, mut raise: impl FnMut(Flag
     }
     if subject.relationship == Relationship::Unknown {
         raise(Flag::Unclassified, Reason::Unclassified);
+    }
+    // Issue 24.
+    let around = &ctx.around;
+    if !around.sod.is_empty() {
+        raise(Flag::SodConflict, Reason::Sod);
+    }
+    if subject.relationship.is_external() {
+        if subject.expires_at.is_none() {
+            raise(Flag::NoEndDate, Reason::NoEndDate(subject.relationship));
+        }
+        if !subject.justified {
+            raise(
+                Flag::NoJustification,
+                Reason::NoJustification(subject.relationship),
+            );
+        }
+    }
+    // A use on the previous review's own day was there for it to see.
+    if break_glass
+        && let Some(used) = subject.last_used_at
+        && around.previous_review.is_none_or(|seen| used > seen)
+    {
+        raise(
+            Flag::BreakGlassUsed,
+            Reason::BreakGlassUsed(used, around.previous_review),
+        );
+    }
+    if let Some(sensitivity) = around.sensitivity
+        && sensitivity.is_sensitive()
+    {
+        raise(Flag::SensitiveData, Reason::SensitiveData(sensitivity));
     }
 }
 
@@ -332,22 +423,46 @@ pub fn describe_rule(flag: Flag, policy: &Policy) -> String {
             "relationship unknown: the source does not say (classify it in the identity register)"
                 .into()
         }
+        // Issue 24.
+        Flag::SodConflict => format!(
+            "the identity also holds an entitlement that a [[policy.sod]] rule pairs with this \
+             one ({} rule{} in force)",
+            policy.sod.len(),
+            if policy.sod.len() == 1 { "" } else { "s" }
+        ),
+        Flag::NoEndDate => "a partner, contractor, msp or vendor identity's grant with no \
+                            expires_at"
+            .into(),
+        Flag::NoJustification => "a partner, contractor, msp or vendor identity's grant with \
+                                  no justification"
+            .into(),
+        Flag::BreakGlassUsed => "a break_glass account with a recorded use after the as-of day \
+                                 of the previous campaign of the same scope; in a scope's \
+                                 first campaign, any recorded use"
+            .into(),
+        Flag::SensitiveData => {
+            "the entitlement catalog marks the entitlement confidential or restricted".into()
+        }
     }
 }
+
+#[cfg(test)]
+#[path = "insight_checks_tests.rs"]
+mod checks_tests;
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn today() -> NaiveDate {
+    pub(super) fn today() -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 11, 22).unwrap()
     }
 
-    fn days_ago(n: i64) -> Option<NaiveDate> {
+    pub(super) fn days_ago(n: i64) -> Option<NaiveDate> {
         Some(today() - chrono::Duration::days(n))
     }
 
-    fn subject() -> Subject<'static> {
+    pub(super) fn subject() -> Subject<'static> {
         Subject {
             identity_id: "l.brandt@copperline.example.com",
             email: None,
@@ -357,11 +472,12 @@ mod tests {
             privileged: false,
             shared: false,
             granted_at: days_ago(400),
-            expires_at: None,
+            expires_at: days_ago(-200),
             last_used_at: days_ago(3),
             credential_rotated_at: None,
             active: None,
             contract_end: None,
+            justified: true,
         }
     }
 
@@ -374,6 +490,7 @@ mod tests {
             other_tenants: &[],
             lapsed_exception: None,
             overdue_rotation: None,
+            around: Around::default(),
         };
         assess(subject, &ctx).flags
     }
@@ -388,6 +505,7 @@ mod tests {
             other_tenants: &[],
             lapsed_exception: None,
             overdue_rotation: None,
+            around: Around::default(),
         };
         let a = assess(&subject(), &ctx);
         assert!(a.flags.is_empty(), "{:?}", a.findings);
@@ -502,6 +620,7 @@ mod tests {
                 other_tenants: &[],
                 lapsed_exception: None,
                 overdue_rotation: None,
+                around: Around::default(),
             };
             let a = assess(&s, &ctx);
             assert_eq!(
@@ -583,6 +702,7 @@ mod tests {
             other_tenants: &[],
             lapsed_exception: None,
             overdue_rotation: None,
+            around: Around::default(),
         };
         let s = Subject {
             last_used_at: days_ago(31),
@@ -620,6 +740,7 @@ mod tests {
             other_tenants: &[],
             lapsed_exception: None,
             overdue_rotation: None,
+            around: Around::default(),
         };
         assert!(
             assess(&machine, &ctx)
@@ -656,6 +777,7 @@ mod tests {
             other_tenants: &[],
             lapsed_exception: None,
             overdue_rotation: None,
+            around: Around::default(),
         };
         assert!(assess(&subject(), &ctx).flags.contains(Flag::SelfReview));
         let id = "l.brandt@copperline.example.com";
@@ -687,6 +809,7 @@ mod tests {
             other_tenants: &[],
             lapsed_exception: None,
             overdue_rotation,
+            around: Around::default(),
         };
         assert!(
             !assess(&subject(), &ctx(None))
@@ -715,6 +838,7 @@ mod tests {
             other_tenants: &others,
             lapsed_exception: days_ago(5),
             overdue_rotation: None,
+            around: Around::default(),
         };
         let s = Subject {
             relationship: Relationship::Unknown,

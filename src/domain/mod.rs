@@ -3,6 +3,7 @@
 //! Nothing here touches a database, a terminal or the clock.
 
 pub mod campaign;
+pub mod catalog;
 pub mod date;
 pub mod decision;
 pub mod filter;
@@ -17,6 +18,7 @@ pub mod remediation;
 pub mod roster;
 pub mod rotation;
 pub mod signals;
+pub mod sod;
 pub mod ssh;
 pub mod text;
 

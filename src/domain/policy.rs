@@ -49,6 +49,11 @@ pub struct Policy {
     /// Cadences of their own for privileged grants and for relationships.
     #[serde(skip_serializing_if = "Cadence::is_empty")]
     pub cadence: Cadence,
+    /// Segregation of duties: entitlements one identity must not hold
+    /// together (`[[policy.sod]]`). Left out of a campaign's recorded
+    /// policy when there are none, so that older policies read the same.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sod: Vec<super::sod::SodRule>,
 }
 
 /// Cadences, in days, that replace `cadence_days` for a scope whose last
@@ -142,6 +147,7 @@ impl Default for Policy {
             weights: Weights::default(),
             cadence_days: 90,
             cadence: Cadence::default(),
+            sod: Vec::new(),
         }
     }
 }
@@ -240,6 +246,17 @@ pub struct Weights {
     pub unclassified: i64,
     #[serde(deserialize_with = "weight")]
     pub rotation_overdue: i64,
+    // Issue 24.
+    #[serde(deserialize_with = "weight")]
+    pub sod_conflict: i64,
+    #[serde(deserialize_with = "weight")]
+    pub no_end_date: i64,
+    #[serde(deserialize_with = "weight")]
+    pub no_justification: i64,
+    #[serde(deserialize_with = "weight")]
+    pub break_glass_used: i64,
+    #[serde(deserialize_with = "weight")]
+    pub sensitive_data: i64,
 }
 
 impl Default for Weights {
@@ -259,6 +276,12 @@ impl Default for Weights {
             cross_tenant: 10,
             unclassified: 10,
             rotation_overdue: 40,
+            // Issue 24.
+            sod_conflict: 40,
+            no_end_date: 15,
+            no_justification: 15,
+            break_glass_used: 30,
+            sensitive_data: 15,
         }
     }
 }
@@ -280,6 +303,12 @@ impl Weights {
             Flag::CrossTenant => self.cross_tenant,
             Flag::Unclassified => self.unclassified,
             Flag::RotationOverdue => self.rotation_overdue,
+            // Issue 24.
+            Flag::SodConflict => self.sod_conflict,
+            Flag::NoEndDate => self.no_end_date,
+            Flag::NoJustification => self.no_justification,
+            Flag::BreakGlassUsed => self.break_glass_used,
+            Flag::SensitiveData => self.sensitive_data,
         }
     }
 }

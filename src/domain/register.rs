@@ -21,6 +21,8 @@ pub struct RegisterEntry {
     pub business_owner: Option<String>,
     pub technical_owner: Option<String>,
     pub contract_end: Option<Stamp>,
+    /// The partner tier the programme gives the identity's organization.
+    pub tier: Option<String>,
 }
 
 impl RegisterEntry {
@@ -35,6 +37,7 @@ impl RegisterEntry {
             business_owner: None,
             technical_owner: None,
             contract_end: None,
+            tier: None,
         }
     }
 }

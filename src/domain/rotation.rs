@@ -101,16 +101,17 @@ pub fn kept_with_rotate(rotated: u64) -> String {
     }
 }
 
-/// Whether every finding of an item that calls for action calls for a
-/// rotation (findings that only ask for care call for none): such an item
-/// is rotated, not revoked, by the close action `recommendation`.
+/// Whether every finding of an item that would take its access away calls
+/// for a rotation (findings that ask for care, a class, an end date or a
+/// sponsor's word take nothing away): such an item is rotated, not
+/// revoked, by the close action `recommendation`.
 pub fn calls_only_for_rotation(flags: FlagSet) -> bool {
     let mut rotation = false;
     for flag in flags.iter() {
         match flag.recommendation() {
             Recommendation::RotateOrRevoke => rotation = true,
-            Recommendation::ReviewWithCare | Recommendation::Keep => {}
-            _ => return false,
+            r if r.suggests_revoke() => return false,
+            _ => {}
         }
     }
     rotation

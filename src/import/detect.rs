@@ -2,7 +2,7 @@
 //! given: JSON that speaks SCIM is SCIM; a CSV header names its format by
 //! its columns. When the content does not say, the caller is told why.
 
-use super::{Format, aws_iam, canonical, register};
+use super::{Format, aws_iam, canonical, catalog, register};
 
 /// How much of a file detection looks at.
 pub const HEAD_BYTES: usize = 64 * 1024;
@@ -32,6 +32,8 @@ pub fn detect(head: &[u8]) -> Result<Format, String> {
     };
     if aws_iam::matches_header(&header) {
         Ok(Format::AwsIam)
+    } else if catalog::matches_header(&header) {
+        Ok(Format::Catalog)
     } else if canonical::matches_header(&header) || canonical::looks_like(&header) {
         // A canonical file missing a required column is still canonical:
         // its own reader names what is missing.
@@ -70,6 +72,13 @@ mod tests {
         assert_eq!(
             detect(b"\xef\xbb\xbfidentity_id,relationship,contract_end\nx,partner,\n"),
             Ok(Format::Register)
+        );
+        assert_eq!(
+            detect(
+                b"tenant,system,entitlement,description,sensitivity
+"
+            ),
+            Ok(Format::Catalog)
         );
         assert_eq!(
             detect(b"tenant,system,identity_id,relationship,entitlement\n"),

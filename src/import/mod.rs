@@ -4,6 +4,7 @@
 
 pub mod aws_iam;
 pub mod canonical;
+pub mod catalog;
 mod columns;
 pub mod detect;
 pub mod people;
@@ -21,6 +22,7 @@ pub enum Format {
     AwsIam,
     Scim,
     Register,
+    Catalog,
 }
 
 impl Format {
@@ -31,6 +33,7 @@ impl Format {
             Format::AwsIam => "aws-iam",
             Format::Scim => "scim",
             Format::Register => "register",
+            Format::Catalog => "catalog",
         }
     }
 }

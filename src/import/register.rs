@@ -2,7 +2,7 @@
 //! programme records it. A header row names the columns in any order:
 //!
 //! ```text
-//! tenant,identity_id,email,relationship,organization,sponsor,business_owner,technical_owner,contract_end
+//! tenant,identity_id,email,relationship,organization,sponsor,business_owner,technical_owner,contract_end,tier
 //! ```
 //!
 //! Only `identity_id` is required. An empty `tenant` means every tenant;
@@ -18,7 +18,7 @@ use crate::domain::Stamp;
 use crate::domain::register::RegisterEntry;
 use std::io::Read;
 
-pub const COLUMNS: [&str; 9] = [
+pub const COLUMNS: [&str; 10] = [
     "tenant",
     "identity_id",
     "email",
@@ -28,6 +28,7 @@ pub const COLUMNS: [&str; 9] = [
     "business_owner",
     "technical_owner",
     "contract_end",
+    "tier",
 ];
 
 /// Whether a header row is a register's: an identity id and something
@@ -43,7 +44,7 @@ pub type Row = Result<(u64, RegisterEntry), Vec<Problem>>;
 /// Streams validated register entries.
 pub struct Reader<R: Read> {
     csv: CsvReader<R>,
-    positions: [Option<usize>; 9],
+    positions: [Option<usize>; 10],
     width: usize,
     tenant: Option<String>,
     record: csv::ByteRecord,
@@ -148,6 +149,7 @@ impl<R: Read> Reader<R> {
                 .map_err(|e| problems.push(Problem::at_line(line, "contract_end", e.to_string())))
                 .ok()
         });
+        entry.tier = take(9);
         if problems.is_empty() {
             Ok(entry)
         } else {
@@ -196,6 +198,7 @@ mod tests {
         assert_eq!(lena.tenant, "111122223333");
         assert_eq!(lena.relationship, Some(Relationship::Contractor));
         assert_eq!(lena.contract_end.unwrap().to_string(), "2026-12-31");
+        assert_eq!(lena.tier, None);
         let (_, svc) = rows[1].clone().unwrap();
         assert_eq!(svc.tenant, "", "every tenant");
         assert_eq!(svc.contract_end, None);

@@ -116,6 +116,38 @@ pub(crate) struct ItemContext {
     pub lapsed_exception: Option<NaiveDate>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overdue_rotation: Option<crate::domain::rotation::OverdueRotation>,
+    // Issue 24.
+    /// Grants of the same identity that a `[[policy.sod]]` rule pairs with
+    /// this one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sod: Vec<crate::domain::sod::SodConflict>,
+    /// The previous review of the scope, kept when a break-glass use after
+    /// it was flagged (its reason names it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_review: Option<NaiveDate>,
+    /// The catalog entry version that described the entitlement.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catalog: Option<CatalogRef>,
+}
+
+/// The catalog entry an item saw: its version, and the sensitivity the
+/// insights read (kept so that filters and reasons need no join).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub(crate) struct CatalogRef {
+    pub entry: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sensitivity: Option<crate::domain::catalog::Sensitivity>,
+}
+
+impl ItemContext {
+    /// What the insights of issue 24 read from it.
+    pub(crate) fn around(&self) -> crate::domain::insight::Around<'_> {
+        crate::domain::insight::Around {
+            previous_review: self.previous_review,
+            sod: &self.sod,
+            sensitivity: self.catalog.and_then(|c| c.sensitivity),
+        }
+    }
 }
 
 /// The campaign digest: SHA-256 over the items' own hashes in queue order.

@@ -200,31 +200,35 @@ fn table_digest(store: &Store) -> String {
 /// each campaign's creation event, and a digest of the item and reviewer
 /// tables as `Store::dump` shows them. F1's (and so the tables') are what
 /// it created for `fixed:u0000007@ledgerly.example.com`: reviewers are
-/// since kept as `people::person_key` keeps people, lower-cased.
+/// since kept as `people::person_key` keeps people, lower-cased. Issue 24's
+/// seed checks (no end date, no justification, break-glass used) flag
+/// generated grants the first release did not, so the digests are since
+/// those of the release that added them; the next test still holds every
+/// way of reading the estate to them.
 const FIRST_RELEASE: [(&str, i64, &str); 4] = [
     (
         "Q3",
         3000,
-        "e016d3b864ea4fb152190ae5b9f8b2fac35d3fda81ff1a02c561a3beef011a69",
+        "17cc903c06465e79424d3a6fb6e9173657cf53f9d0adf53dc2aeb0fde896e67c",
     ),
     (
         "Q4",
         3002,
-        "709d501498e30861edaba5b8fc09bf6afaeafbe432efceeca66880ad25450de7",
+        "3153a9b0f1d7eb1b2e9c008166377247c575a2f23d3109e9fa3cfd518625af0e",
     ),
     (
         "T1",
         1987,
-        "a00b15d6f86885df42f47f3c610e0e567cd89df3e1c28365413a51ad408686e3",
+        "7a3e2f43f9b63074a0073d7f92198edd977c4311ce0e819adf666c327e1f8fbc",
     ),
     (
         "F1",
         3002,
-        "30a627d53e4087620fd58ec91e8ec1337aa3ce1bfedf9e7a1174ab18a7df55ac",
+        "a0b895e31767d61f80e3c43bbd9a183043739a652492587c82a7ed59a607d568",
     ),
 ];
 const FIRST_RELEASE_TABLES: &str =
-    "20d867b0ff4767dd884b3ad04a9c3985803f211f43e52c3e07e7792bf9ed9d59";
+    "46d638f45c64953e7739f1b07c39cbbd8c04dadbcef8c2b72177107cfd4bc331";
 
 fn summary(created: &[Created]) -> Vec<(&str, i64, &str)> {
     created

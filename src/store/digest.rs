@@ -48,9 +48,13 @@ pub(super) enum Stream {
     RegisterSuperseded,
     RegisterRemoved,
     RegisterChange,
+    Catalog,
+    CatalogSuperseded,
+    CatalogRemoved,
+    CatalogChange,
 }
 
-const STREAMS: usize = 11;
+const STREAMS: usize = 15;
 
 impl Stream {
     pub(super) const ALL: [Stream; STREAMS] = [
@@ -65,6 +69,10 @@ impl Stream {
         Stream::RegisterSuperseded,
         Stream::RegisterRemoved,
         Stream::RegisterChange,
+        Stream::Catalog,
+        Stream::CatalogSuperseded,
+        Stream::CatalogRemoved,
+        Stream::CatalogChange,
     ];
 
     /// Its key in the import event's body.
@@ -81,6 +89,10 @@ impl Stream {
             Stream::RegisterSuperseded => "register_superseded",
             Stream::RegisterRemoved => "register_removed",
             Stream::RegisterChange => "register_change",
+            Stream::Catalog => "catalog_entry",
+            Stream::CatalogSuperseded => "catalog_superseded",
+            Stream::CatalogRemoved => "catalog_removed",
+            Stream::CatalogChange => "catalog_change",
         }
     }
 
@@ -98,6 +110,10 @@ impl Stream {
             Stream::RegisterSuperseded => ("register entries it superseded", "register_entry"),
             Stream::RegisterRemoved => ("register entries it marked removed", "register_entry"),
             Stream::RegisterChange => ("register changes it logged", "register_change"),
+            Stream::Catalog => ("catalog entries it wrote", "catalog_entry"),
+            Stream::CatalogSuperseded => ("catalog entries it superseded", "catalog_entry"),
+            Stream::CatalogRemoved => ("catalog entries it marked removed", "catalog_entry"),
+            Stream::CatalogChange => ("catalog changes it logged", "catalog_change"),
         }
     }
 
@@ -110,6 +126,8 @@ impl Stream {
                 | Stream::GrantRemoved
                 | Stream::RegisterSuperseded
                 | Stream::RegisterRemoved
+                | Stream::CatalogSuperseded
+                | Stream::CatalogRemoved
         )
     }
 }

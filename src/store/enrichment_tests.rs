@@ -185,7 +185,11 @@ fn a_disabled_account_is_evidence_and_disabling_it_is_a_change() {
     let campaign = testing::campaign(&mut store, "c", "2026-11-22");
     let ruth = detail(&store, &campaign, &[]);
     assert_eq!(ruth.active, Some(false));
-    assert_eq!(ruth.row.flags.names(), ["inactive"]);
+    // A SCIM membership has no end date and no justification to carry.
+    assert_eq!(
+        ruth.row.flags.names(),
+        ["inactive", "no_end_date", "no_justification"]
+    );
     assert_eq!(ruth.row.recommendation.as_str(), "revoke");
 }
 

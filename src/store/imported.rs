@@ -62,10 +62,13 @@ struct Scan {
     content: Stream,
     /// Marker columns (after the content) and the stream each feeds.
     markers: &'static [Stream],
+    /// A column after the markers that the content covers only when it is
+    /// not NULL: one added later, so earlier digests still hold.
+    optional_at: Option<usize>,
     order: &'static str,
 }
 
-const SCANS: [Scan; 6] = [
+const SCANS: [Scan; 8] = [
     Scan {
         table: "identity",
         columns: "id, key, tenant, identity_id, name, kind, relationship, organization, region,
@@ -74,6 +77,7 @@ const SCANS: [Scan; 6] = [
         snapshot_at: 11,
         content: Stream::Identity,
         markers: &[Stream::IdentitySuperseded],
+        optional_at: None,
         order: "id",
     },
     Scan {
@@ -86,6 +90,7 @@ const SCANS: [Scan; 6] = [
         snapshot_at: 16,
         content: Stream::Grant,
         markers: &[Stream::GrantSuperseded, Stream::GrantRemoved],
+        optional_at: None,
         order: "id",
     },
     Scan {
@@ -95,6 +100,7 @@ const SCANS: [Scan; 6] = [
         snapshot_at: 1,
         content: Stream::GrantChange,
         markers: &[],
+        optional_at: None,
         order: "id",
     },
     Scan {
@@ -104,17 +110,19 @@ const SCANS: [Scan; 6] = [
         snapshot_at: 0,
         content: Stream::Scope,
         markers: &[],
+        optional_at: None,
         order: "snapshot, tenant, system",
     },
     Scan {
         table: "register_entry",
         columns: "id, tenant, identity_id, match_id, email, relationship, organization, sponsor,
                   business_owner, technical_owner, contract_end, snapshot, source_line,
-                  superseded, removed_snapshot",
+                  superseded, removed_snapshot, tier",
         width: 13,
         snapshot_at: 11,
         content: Stream::Register,
         markers: &[Stream::RegisterSuperseded, Stream::RegisterRemoved],
+        optional_at: Some(15),
         order: "id",
     },
     Scan {
@@ -124,6 +132,28 @@ const SCANS: [Scan; 6] = [
         snapshot_at: 1,
         content: Stream::RegisterChange,
         markers: &[],
+        optional_at: None,
+        order: "id",
+    },
+    Scan {
+        table: "catalog_entry",
+        columns: "id, tenant, system, entitlement, description, sensitivity, data_classes, owner,
+                  snapshot, source_line, superseded, removed_snapshot",
+        width: 10,
+        snapshot_at: 8,
+        content: Stream::Catalog,
+        markers: &[Stream::CatalogSuperseded, Stream::CatalogRemoved],
+        optional_at: None,
+        order: "id",
+    },
+    Scan {
+        table: "catalog_change",
+        columns: "id, snapshot, entry, kind, detail",
+        width: 5,
+        snapshot_at: 1,
+        content: Stream::CatalogChange,
+        markers: &[],
+        optional_at: None,
         order: "id",
     },
 ];
@@ -324,11 +354,18 @@ impl Store {
                 for (at, value) in values.iter_mut().enumerate().take(scan.width) {
                     *value = row.get_ref(at)?;
                 }
+                let mut width = scan.width;
+                if let Some(at) = scan.optional_at
+                    && row.get_ref(at)? != ValueRef::Null
+                {
+                    values[width] = row.get_ref(at)?;
+                    width += 1;
+                }
                 let snapshot = row.get::<_, i64>(scan.snapshot_at)?;
                 by_snapshot
                     .entry(snapshot)
                     .or_default()
-                    .row_read(scan.content, &values[..scan.width]);
+                    .row_read(scan.content, &values[..width]);
                 for (n, stream) in scan.markers.iter().enumerate() {
                     if let Some(marker) = row.get::<_, Option<i64>>(scan.width + n)? {
                         let id: i64 = row.get(0)?;
@@ -415,22 +452,29 @@ fn check_counts(
     c: Counts,
     findings: &mut Findings,
 ) {
-    let register = import.body.format.as_deref() == Some("register");
-    let (versions, superseded, removed, changes) = if register {
-        (
-            Stream::Register,
-            Stream::RegisterSuperseded,
-            Stream::RegisterRemoved,
-            Stream::RegisterChange,
-        )
-    } else {
-        (
-            Stream::Grant,
-            Stream::GrantSuperseded,
-            Stream::GrantRemoved,
-            Stream::GrantChange,
-        )
-    };
+    let (versions, superseded, removed, changes) =
+        if import.body.format.as_deref() == Some("register") {
+            (
+                Stream::Register,
+                Stream::RegisterSuperseded,
+                Stream::RegisterRemoved,
+                Stream::RegisterChange,
+            )
+        } else if import.body.format.as_deref() == Some("catalog") {
+            (
+                Stream::Catalog,
+                Stream::CatalogSuperseded,
+                Stream::CatalogRemoved,
+                Stream::CatalogChange,
+            )
+        } else {
+            (
+                Stream::Grant,
+                Stream::GrantSuperseded,
+                Stream::GrantRemoved,
+                Stream::GrantChange,
+            )
+        };
     let replaced = c.changed + c.restored;
     let expected = [
         (versions, c.added + replaced),
@@ -509,14 +553,26 @@ mod tests {
         store
     }
 
+    /// [`store`], then a catalog (5) and the catalog again, one entry
+    /// changed and the other gone (6).
+    fn store_with_catalog() -> Store {
+        let mut store = store();
+        testing::catalog(
+            &mut store,
+            &[("org:owner", Some("restricted")), ("org:member", None)],
+        );
+        testing::catalog(&mut store, &[("org:owner", Some("confidential"))]);
+        store
+    }
+
     #[test]
     fn every_import_verifies_against_its_digest() {
-        let store = store();
+        let store = store_with_catalog();
         let v = store.verify(&[], false).unwrap();
         assert!(v.ok(), "{:?}", v.discrepancies);
         assert_eq!(
             (v.snapshots, v.imports_digested, v.imports_undigested),
-            (4, 4, 0)
+            (6, 6, 0)
         );
         let bodies: Vec<String> = store
             .conn

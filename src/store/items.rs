@@ -117,6 +117,10 @@ fn explain_item(
         credential_rotated_at: day(&detail.credential_rotated_at),
         active: detail.active,
         contract_end: day(&detail.contract_end),
+        justified: detail
+            .justification
+            .as_deref()
+            .is_some_and(|j| !j.trim().is_empty()),
     };
     let ctx = Context {
         today: as_of,
@@ -125,6 +129,7 @@ fn explain_item(
         other_tenants: &context.other_tenants,
         lapsed_exception: context.lapsed_exception,
         overdue_rotation: context.overdue_rotation.as_ref(),
+        around: context.around(),
     };
     insight::explain(r.flags, &subject, &ctx)
 }
@@ -214,6 +219,10 @@ pub struct ItemDetail {
     pub previous: Option<EarlierDecision>,
     /// Outcomes in earlier campaigns of any scope, latest first.
     pub earlier: Vec<EarlierDecision>,
+    /// The entitlement catalog's entry, as the item saw it.
+    pub catalog: Option<super::CatalogView>,
+    /// The partner tier, from the identity register.
+    pub tier: Option<String>,
 }
 
 impl Store {
@@ -312,7 +321,7 @@ impl Store {
                         e.justification, e.granted_at, e.expires_at, e.last_used_at,
                         e.credential_rotated_at, e.ticket, e.active, r.contract_end,
                         i.grant_key, i.context, c.as_of, c.policy,
-                        {REGISTER_SUPPLIED}
+                        {REGISTER_SUPPLIED}, r.tier
                      FROM item i
                      JOIN entitlement e ON e.id = i.entitlement
                      JOIN identity idn ON idn.id = i.identity
@@ -346,6 +355,8 @@ impl Store {
                     history: Vec::new(),
                     previous: None,
                     earlier: Vec::new(),
+                    catalog: None,
+                    tier: r.get(20)?,
                 })
                 .map(|d| {
                     (
@@ -368,6 +379,9 @@ impl Store {
         let policy: Policy = serde_json::from_str(&policy?).map_err(|e| corrupt("policy", &e))?;
         let as_of = crate::domain::date::parse_day(&as_of?).map_err(|e| corrupt("as_of", &e))?;
         detail.findings = explain_item(&detail, &context, &policy, as_of);
+        if let Some(catalog) = context.catalog {
+            detail.catalog = self.catalog_entry(catalog.entry)?;
+        }
         detail.since_detail = self.since_detail(item)?;
         detail.previous = match detail.row.previous_item {
             Some(previous) => self.earlier_outcome(previous)?,

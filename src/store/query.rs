@@ -48,12 +48,25 @@ fn column(field: Field, target: Target) -> Option<&'static str> {
         Sponsor => EFFECTIVE_SPONSOR,
         BusinessOwner => EFFECTIVE_BUSINESS_OWNER,
         TechnicalOwner => EFFECTIVE_TECHNICAL_OWNER,
+        Tier => "r.tier",
+        // An item reads the sensitivity it froze; a scope, the live catalog.
+        Sensitivity => match target {
+            Target::Items { .. } => "json_extract(i.context, '$.catalog.sensitivity')",
+            Target::Register => LIVE_SENSITIVITY,
+        },
         Reviewer if matches!(target, Target::Items { .. }) => "coalesce(s.assignee, i.reviewer)",
         Recommendation if matches!(target, Target::Items { .. }) => "i.recommendation",
         Since if matches!(target, Target::Items { .. }) => "i.since",
         Flag | State | Reviewer | Recommendation | Since => return None,
     })
 }
+
+/// The sensitivity the live catalog gives a grant: the entry of its
+/// tenant before one for every tenant.
+const LIVE_SENSITIVITY: &str = "(SELECT c.sensitivity FROM catalog_entry c
+    WHERE c.superseded IS NULL AND c.removed_snapshot IS NULL AND c.system = e.system
+      AND c.entitlement = e.name AND c.tenant IN (idn.tenant, '')
+    ORDER BY c.tenant DESC LIMIT 1)";
 
 /// Appends ` AND (…)` for each filter to `sql`, binding values into `params`.
 /// Returns the name of a field that does not apply to `target`.

@@ -68,7 +68,7 @@ impl Store {
     }
 }
 
-const FIELDS: [&str; 8] = [
+const FIELDS: [&str; 9] = [
     "identity_id",
     "email",
     "relationship",
@@ -77,9 +77,10 @@ const FIELDS: [&str; 8] = [
     "business_owner",
     "technical_owner",
     "contract_end",
+    "tier",
 ];
 
-fn values(entry: &RegisterEntry) -> [Option<String>; 8] {
+fn values(entry: &RegisterEntry) -> [Option<String>; 9] {
     [
         Some(entry.identity_id.clone()),
         entry.email.as_deref().map(match_key),
@@ -89,6 +90,7 @@ fn values(entry: &RegisterEntry) -> [Option<String>; 8] {
         entry.business_owner.clone(),
         entry.technical_owner.clone(),
         entry.contract_end.map(|d| d.to_string()),
+        entry.tier.clone(),
     ]
 }
 
@@ -105,8 +107,8 @@ impl RegisterImport<'_> {
             .prepare_cached(
                 "INSERT INTO register_entry (tenant, identity_id, match_id, email,
                      relationship, organization, sponsor, business_owner, technical_owner,
-                     contract_end, snapshot, source_line)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                     contract_end, snapshot, source_line, tier)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             )?
             .execute(params![
                 entry.tenant,
@@ -120,27 +122,36 @@ impl RegisterImport<'_> {
                 new[6],
                 new[7],
                 self.snapshot,
-                line as i64
+                line as i64,
+                new[8]
             ])?;
         let id = self.conn.last_insert_rowid();
-        self.digest.row(
-            Stream::Register,
-            &[
-                id.into(),
-                entry.tenant.as_str().into(),
-                Value::from(&new[0]),
-                key.into(),
-                Value::from(&new[1]),
-                Value::from(&new[2]),
-                Value::from(&new[3]),
-                Value::from(&new[4]),
-                Value::from(&new[5]),
-                Value::from(&new[6]),
-                Value::from(&new[7]),
-                self.snapshot.0.into(),
-                (line as i64).into(),
-            ],
-        );
+        // The tier came later: covered only when there is one, so that
+        // the digests of registers imported before it still hold.
+        let tier = new[8].as_deref().map(Value::from);
+        let values = [
+            id.into(),
+            entry.tenant.as_str().into(),
+            Value::from(&new[0]),
+            key.into(),
+            Value::from(&new[1]),
+            Value::from(&new[2]),
+            Value::from(&new[3]),
+            Value::from(&new[4]),
+            Value::from(&new[5]),
+            Value::from(&new[6]),
+            Value::from(&new[7]),
+            self.snapshot.0.into(),
+            (line as i64).into(),
+        ];
+        match tier {
+            None => self.digest.row(Stream::Register, &values),
+            Some(tier) => {
+                let mut with_tier = values.to_vec();
+                with_tier.push(tier);
+                self.digest.row(Stream::Register, &with_tier);
+            }
+        }
         self.seen.insert(id, line);
         Ok(id)
     }
@@ -185,16 +196,16 @@ impl RegisterImport<'_> {
             .conn
             .prepare_cached(
                 "SELECT id, identity_id, email, relationship, organization, sponsor,
-                        business_owner, technical_owner, contract_end, removed_snapshot
+                        business_owner, technical_owner, contract_end, tier, removed_snapshot
                  FROM register_entry
                  WHERE tenant = ?1 AND match_id = ?2 AND superseded IS NULL",
             )?
             .query_row(params![entry.tenant, key], |row| {
-                let mut old: Vec<Option<String>> = Vec::with_capacity(8);
-                for i in 1..=8 {
+                let mut old: Vec<Option<String>> = Vec::with_capacity(9);
+                for i in 1..=9 {
                     old.push(row.get(i)?);
                 }
-                Ok((row.get::<_, i64>(0)?, old, row.get::<_, Option<i64>>(9)?))
+                Ok((row.get::<_, i64>(0)?, old, row.get::<_, Option<i64>>(10)?))
             })
             .optional()?;
         let Some((id, old, removed)) = existing else {

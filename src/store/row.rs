@@ -74,6 +74,11 @@ pub struct Item<S> {
     /// The identity's sponsor, whose part the item is in (the owner's when
     /// none).
     pub sponsor: Option<S>,
+    /// Issue 24: the partner tier (identity register) and what the
+    /// entitlement catalog said of the entitlement when the item was made.
+    pub tier: Option<S>,
+    pub sensitivity: Option<S>,
+    pub description: Option<S>,
 }
 
 /// An item row that owns its text: pages, lists and details that outlive
@@ -125,6 +130,9 @@ impl<S> Item<S> {
             decided_via: self.decided_via.as_ref().map(&mut f),
             acting_for: self.acting_for.as_ref().map(|(c, of)| (*c, f(of))),
             sponsor: self.sponsor.as_ref().map(&mut f),
+            tier: self.tier.as_ref().map(&mut f),
+            sensitivity: self.sensitivity.as_ref().map(&mut f),
+            description: self.description.as_ref().map(&mut f),
         }
     }
 }
@@ -162,6 +170,11 @@ const VERSIONS: usize = 20;
 const DECISION_JOINS: &str = "
     LEFT JOIN event d ON d.seq = s.decided_event
     LEFT JOIN remediation rem ON rem.decision_event = s.decided_event";
+/// The catalog entry the item saw (issue 24), and the columns read from it
+/// and the register, last in both forms of [`select`].
+const CATALOG_JOIN: &str = "
+    LEFT JOIN catalog_entry cat ON cat.id = json_extract(i.context, '$.catalog.entry')";
+const CONTEXT_COLUMNS: &str = "r.tier, cat.sensitivity, cat.description";
 
 /// How a walk reads each item's identity and grant versions.
 #[derive(Clone, Copy)]
@@ -186,16 +199,16 @@ pub(super) fn select(lookup: VersionLookup<'_>) -> String {
         VersionLookup::Joined => format!(
             "SELECT {COLUMNS}, idn.tenant, idn.identity_id, idn.name, idn.kind,
                 {EFFECTIVE_RELATIONSHIP}, {EFFECTIVE_ORGANIZATION}, e.system, e.environment,
-                e.name, e.privileged, coalesce(idn.sponsor, r.sponsor)
-            FROM item i{ITEM_JOINS}{DECISION_JOINS}
+                e.name, e.privileged, coalesce(idn.sponsor, r.sponsor), {CONTEXT_COLUMNS}
+            FROM item i{ITEM_JOINS}{DECISION_JOINS}{CATALOG_JOIN}
             WHERE i.id BETWEEN ? AND ?"
         ),
         VersionLookup::Loaded(_) => format!(
             "SELECT {COLUMNS}, i.identity, i.entitlement, r.relationship, r.organization,
-                r.sponsor
+                r.sponsor, {CONTEXT_COLUMNS}
             FROM item i
             LEFT JOIN register_entry r ON r.id = i.register
-            LEFT JOIN item_state s ON s.item = i.id{DECISION_JOINS}
+            LEFT JOIN item_state s ON s.item = i.id{DECISION_JOINS}{CATALOG_JOIN}
             WHERE i.id BETWEEN ? AND ?"
         ),
     }
@@ -281,6 +294,13 @@ fn read_view<'r>(
         ..ItemView::default()
     };
     let v = VERSIONS;
+    let context_at = match loaded {
+        None => v + 11,
+        Some(_) => v + 5,
+    };
+    view.tier = opt_text(r, context_at)?;
+    view.sensitivity = opt_text(r, context_at + 1)?;
+    view.description = opt_text(r, context_at + 2)?;
     match loaded {
         None => {
             view.tenant = text(r, v)?;

@@ -418,6 +418,64 @@ CREATE TRIGGER console_memo_no_delete BEFORE DELETE ON console_memo
 BEGIN SELECT RAISE(ABORT, 'console memos are append-only'); END;
 "#;
 
+/// The entitlement catalog, versioned like the identity register (issue
+/// 24), and the register's partner tier.
+const V9_CATALOG_AND_TIER: &str = r#"
+-- One entry per (tenant, system, entitlement); tenant '' applies in every
+-- tenant. A change writes a new version and supersedes the old, so that
+-- items can point at what they saw; a full catalog import that lacks an
+-- entry marks its current version removed.
+CREATE TABLE catalog_entry (
+    id               INTEGER PRIMARY KEY,
+    tenant           TEXT NOT NULL,
+    system           TEXT NOT NULL,
+    entitlement      TEXT NOT NULL,
+    description      TEXT,
+    sensitivity      TEXT,
+    data_classes     TEXT,
+    owner            TEXT,
+    snapshot         INTEGER NOT NULL REFERENCES snapshot(id),
+    superseded       INTEGER REFERENCES snapshot(id),
+    removed_snapshot INTEGER REFERENCES snapshot(id),
+    source_line      INTEGER NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX catalog_entry_current ON catalog_entry(tenant, system, entitlement)
+    WHERE superseded IS NULL;
+
+CREATE TABLE catalog_change (
+    id       INTEGER PRIMARY KEY,
+    snapshot INTEGER NOT NULL REFERENCES snapshot(id),
+    entry    INTEGER NOT NULL REFERENCES catalog_entry(id),
+    kind     TEXT NOT NULL CHECK (kind = 'changed' OR kind = 'removed' OR kind = 'restored'),
+    detail   TEXT NOT NULL
+) STRICT;
+CREATE INDEX catalog_change_by_entry ON catalog_change(entry);
+
+CREATE TRIGGER catalog_entry_no_delete BEFORE DELETE ON catalog_entry
+BEGIN SELECT RAISE(ABORT, 'catalog entries are imported evidence: they cannot be deleted'); END;
+CREATE TRIGGER catalog_entry_no_update BEFORE UPDATE OF id, tenant, system, entitlement,
+    description, sensitivity, data_classes, owner, snapshot, source_line ON catalog_entry
+BEGIN SELECT RAISE(ABORT, 'catalog entries are imported evidence: they cannot be changed'); END;
+CREATE TRIGGER catalog_entry_superseded_once BEFORE UPDATE OF superseded ON catalog_entry
+WHEN OLD.superseded IS NOT NULL OR NEW.superseded IS NULL
+BEGIN SELECT RAISE(ABORT, 'a catalog entry is superseded once, by the import that replaced it'); END;
+CREATE TRIGGER catalog_entry_removed_once BEFORE UPDATE OF removed_snapshot ON catalog_entry
+WHEN OLD.removed_snapshot IS NOT NULL OR NEW.removed_snapshot IS NULL
+BEGIN SELECT RAISE(ABORT, 'a catalog entry is marked removed once, by the import that lacked it'); END;
+CREATE TRIGGER catalog_change_no_update BEFORE UPDATE ON catalog_change
+BEGIN SELECT RAISE(ABORT, 'logged changes are imported evidence: they cannot be changed'); END;
+CREATE TRIGGER catalog_change_no_delete BEFORE DELETE ON catalog_change
+BEGIN SELECT RAISE(ABORT, 'logged changes are imported evidence: they cannot be deleted'); END;
+
+-- The partner tier the register gives an identity (NULL: it does not say).
+ALTER TABLE register_entry ADD COLUMN tier TEXT;
+DROP TRIGGER register_entry_no_update;
+CREATE TRIGGER register_entry_no_update BEFORE UPDATE OF id, tenant, identity_id, match_id, email,
+    relationship, organization, sponsor, business_owner, technical_owner, contract_end, snapshot,
+    source_line, tier ON register_entry
+BEGIN SELECT RAISE(ABORT, 'register entries are imported evidence: they cannot be changed'); END;
+"#;
+
 pub fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(V1),
@@ -428,12 +486,13 @@ pub fn migrations() -> Migrations<'static> {
         M::up(V6_IMPORTED_EVIDENCE),
         M::up(V7_PEOPLE),
         M::up(V8_CONSOLE_MEMO),
+        M::up(V9_CATALOG_AND_TIER),
     ])
 }
 
 /// The schema version this build writes.
 pub fn latest_version() -> usize {
-    8
+    9
 }
 
 /// Each table's columns (name and declared type), in order: what a

@@ -420,10 +420,13 @@ mod tests {
             marked_at: EventSeq(0),
         };
         assert_eq!(store.count_selected(&selection).unwrap(), n - 1 + 1);
-        let among = store
+        let mut among = store
             .selected_among(&selection, &[first_two[0], first_two[1], partner])
             .unwrap();
-        assert_eq!(among, vec![first_two[1], partner]);
+        among.sort();
+        let mut expected = vec![first_two[1], partner];
+        expected.sort();
+        assert_eq!(among, expected);
         assert_eq!(
             store
                 .matching_among(&contractors, &[first_two[0], partner])

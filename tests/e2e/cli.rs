@@ -282,7 +282,10 @@ fn items_json_has_the_documented_fields_in_risk_order() {
         .iter()
         .map(|f| f.as_str().unwrap())
         .collect();
-    assert_eq!(flags, ["dormant", "no_sponsor", "privileged"]);
+    assert_eq!(
+        flags,
+        ["dormant", "no_sponsor", "privileged", "no_end_date"]
+    );
     let filtered = sandbox.json(&["items", "Q4", "--json", "--where", "flag=no_sponsor"]);
     assert!(filtered.as_array().unwrap().iter().all(|i| {
         i["flags"]

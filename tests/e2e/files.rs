@@ -253,7 +253,7 @@ fn anything_but_a_usable_recert_database_is_refused_and_left_untouched() {
     refused_untouched(
         &sandbox,
         &newer,
-        "has schema version 99, newer than this recert understands (8); use a newer recert",
+        "has schema version 99, newer than this recert understands (9); use a newer recert",
     );
 
     let directory = sandbox.path("a-directory");
@@ -413,6 +413,7 @@ fn schema_1_database(sandbox: &Sandbox) -> String {
          DROP TRIGGER campaign_no_update; DROP TRIGGER campaign_no_delete;
          DROP TABLE remediation; DROP INDEX item_state_revoked; DROP INDEX item_state_exception;
          DROP TABLE identity_register; DROP TABLE register_change; DROP TABLE register_entry;
+         DROP TABLE catalog_change; DROP TABLE catalog_entry;
          ALTER TABLE entitlement DROP COLUMN active; ALTER TABLE item DROP COLUMN register;
          ALTER TABLE item DROP COLUMN relationship;
          PRAGMA user_version = 1; VACUUM;",
@@ -496,7 +497,7 @@ fn a_schema_1_database_with_decisions_upgrades_and_still_verifies_and_reads() {
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 8, "upgraded to the latest version");
+    assert_eq!(version, 9, "upgraded to the latest version");
     // The same, but for the hashes, which the format-1 chain has anew.
     fn unhashed(report: &str) -> Vec<&str> {
         report

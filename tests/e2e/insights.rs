@@ -122,9 +122,12 @@ fn policy_overrides_from_the_config_file_change_flags_and_recommendations() {
         .clone()
     };
     let before = kenji(&items(&sandbox, "Q"));
-    assert_eq!(flags(&before), ["dormant", "no_sponsor", "privileged"]);
+    assert_eq!(
+        flags(&before),
+        ["dormant", "no_sponsor", "privileged", "no_end_date"]
+    );
     assert_eq!(before["recommendation"], "revoke");
-    assert_eq!(before["risk_score"], 35 + 25 + 20);
+    assert_eq!(before["risk_score"], 35 + 25 + 20 + 15);
 
     let path = write_config(
         &sandbox,
@@ -153,11 +156,11 @@ fn policy_overrides_from_the_config_file_change_flags_and_recommendations() {
     let after = kenji(&items(&sandbox, "Q-tuned"));
     assert_eq!(
         flags(&after),
-        ["no_sponsor", "privileged"],
+        ["no_sponsor", "privileged", "no_end_date"],
         "171 days is within 200"
     );
     assert_eq!(after["recommendation"], "reassign_or_revoke");
-    assert_eq!(after["risk_score"], 90 + 20);
+    assert_eq!(after["risk_score"], 90 + 20 + 15);
     // The tuned campaign lets a revoke go without a note; the first keeps
     // the policy it was created with.
     let mailbox = |campaign: &str| {

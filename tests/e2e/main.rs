@@ -13,6 +13,7 @@ compile_error!(
 mod arguments;
 mod audit;
 mod authority;
+mod catalog;
 mod cli;
 mod concurrency;
 mod crash;

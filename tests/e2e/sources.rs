@@ -218,7 +218,12 @@ fn scim_users_and_groups_are_one_snapshot() {
         "r.achebe@copperline.example.com",
         "group:Billing Admins",
     );
-    assert_eq!(flags(ruth), ["inactive"], "active: false");
+    // SCIM carries no end dates or justifications.
+    assert_eq!(
+        flags(ruth),
+        ["inactive", "no_end_date", "no_justification"],
+        "active: false"
+    );
     assert_eq!(ruth["recommendation"], "revoke");
     assert_eq!(ruth["relationship"], "contractor");
     assert_eq!(
@@ -347,7 +352,10 @@ fn the_register_classifies_identities_and_contract_ends_matter() {
     assert_eq!(lena["relationship"], "contractor");
     assert_eq!(lena["reviewer"], "a.kowalski@northwind.example.com");
     // Contract ended yesterday: flagged; ends today or tomorrow: not yet.
-    assert_eq!(flags(lena), ["contract_ended"]);
+    assert_eq!(
+        flags(lena),
+        ["contract_ended", "no_end_date", "no_justification"]
+    );
     assert_eq!(lena["recommendation"], "revoke");
     let etl = find(&listed, "svc-saltmarsh-etl", "access_key_1");
     assert!(!flags(etl).contains(&"contract_ended"), "{etl}");

@@ -11,7 +11,7 @@ use crate::domain::insight::{self, Context, Subject};
 use crate::domain::{Filter, Flag, FlagSet, Stamp};
 use crate::rules::Refusal;
 use crate::store::Result;
-use crate::store::campaigns::{EVIDENCE, ItemContext, NewCampaign, item_hash};
+use crate::store::campaigns::{CatalogRef, EVIDENCE, ItemContext, NewCampaign, item_hash};
 use crate::store::effective::REGISTER_JOIN;
 use crate::store::query::{Target, push_filters};
 use crate::store::readers::Readers;
@@ -147,8 +147,7 @@ impl<'a> Assessor<'a> {
         let context = (!other_tenants.is_empty()).then(|| {
             let context = ItemContext {
                 other_tenants: other_tenants.clone(),
-                lapsed_exception: None,
-                overdue_rotation: None,
+                ..ItemContext::default()
             };
             Arc::from(serde_json::to_string(&context).unwrap_or_default())
         });
@@ -225,6 +224,12 @@ impl<'a> Assessor<'a> {
         );
         let reviewer = &*reviewer;
         let lapsed_exception = around.lapsed.get(&grant).copied();
+        // Issue 24: the catalog's entry and the SoD pairs, per grant.
+        let system = granted[0].as_str_or_null()?.unwrap_or_default();
+        let name = granted[2].as_str_or_null()?.unwrap_or_default();
+        let tenant = part.cell(identity_row, cell::TENANT).unwrap_or_default();
+        let catalog = around.catalog(tenant, system, name);
+        let sod = around.sod(&spec.policy.sod, known.key, system, name);
         let subject = Subject {
             identity_id: known.identity_id,
             email,
@@ -239,6 +244,7 @@ impl<'a> Assessor<'a> {
             credential_rotated_at: day(text(at::ROTATED)?),
             active: evidence[at::ACTIVE].as_i64_or_null()?.map(|a| a != 0),
             contract_end: known.contract_end,
+            justified: text(at::JUSTIFICATION)?.is_some_and(|j| !j.trim().is_empty()),
         };
         let overdue_rotation = around.overdue_rotations.get(&grant);
         let ctx = Context {
@@ -248,6 +254,11 @@ impl<'a> Assessor<'a> {
             other_tenants: &known.other_tenants,
             lapsed_exception,
             overdue_rotation,
+            around: insight::Around {
+                previous_review: around.previous_review,
+                sod: &sod,
+                sensitivity: catalog.and_then(|c| c.sensitivity),
+            },
         };
         let flags = insight::flags(&subject, &ctx);
         let versions = [Some(entitlement), Some(identity), register];
@@ -264,18 +275,32 @@ impl<'a> Assessor<'a> {
         // Interned only for the items kept: a reviewer of none is no reviewer.
         let reviewer_index = self.reviewer_index(reviewer);
         let (score, recommendation) = insight::score(flags, &spec.policy);
-        let context = match (lapsed_exception, overdue_rotation) {
-            (None, None) => known.context.clone(),
-            _ => {
-                let context = ItemContext {
-                    other_tenants: known.other_tenants.clone(),
-                    lapsed_exception,
-                    overdue_rotation: overdue_rotation.cloned(),
-                };
-                Some(Arc::from(
-                    serde_json::to_string(&context).unwrap_or_default(),
-                ))
-            }
+        // The previous review is kept only where a reason names it.
+        let previous_review = around
+            .previous_review
+            .filter(|_| flags.contains(crate::domain::Flag::BreakGlassUsed));
+        let context = if lapsed_exception.is_none()
+            && overdue_rotation.is_none()
+            && sod.is_empty()
+            && catalog.is_none()
+            && previous_review.is_none()
+        {
+            known.context.clone()
+        } else {
+            let context = ItemContext {
+                other_tenants: known.other_tenants.clone(),
+                lapsed_exception,
+                overdue_rotation: overdue_rotation.cloned(),
+                sod,
+                previous_review,
+                catalog: catalog.map(|c| CatalogRef {
+                    entry: c.entry,
+                    sensitivity: c.sensitivity,
+                }),
+            };
+            Some(Arc::from(
+                serde_json::to_string(&context).unwrap_or_default(),
+            ))
         };
         let mut pending = Pending {
             hash: [0; 32],

@@ -18,6 +18,7 @@ pub(super) mod at {
     pub const SHARED: usize = 13;
     pub const BUSINESS_OWNER: usize = 14;
     pub const TECHNICAL_OWNER: usize = 15;
+    pub const JUSTIFICATION: usize = 16;
     pub const GRANTED: usize = 17;
     pub const EXPIRES: usize = 18;
     pub const LAST_USED: usize = 19;

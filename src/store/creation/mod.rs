@@ -185,8 +185,13 @@ impl Store {
             // Everything is read before anything is written, so helpers on
             // other connections see what this transaction sees.
             let readers = Readers::new(tx, split.helpers);
-            let around =
-                Surroundings::load(&readers, split, spec.as_of, previous.as_ref().map(|p| p.0))?;
+            let around = Surroundings::load(
+                &readers,
+                split,
+                spec.as_of,
+                previous.as_ref().map(|p| p.0),
+                &spec.policy.sod,
+            )?;
             let assessed = compute_items(&readers, split, spec, &around)?;
             drop(around);
             let items = assessed.in_grant_order();

@@ -1,13 +1,16 @@
 //! What creation reads before it assesses a grant: the identities holding
 //! current grants (their part of the evidence, kept once each), who holds
 //! access in which tenants, exceptions an earlier campaign left lapsing,
-//! and the previous campaign's items, read in pieces side by side.
+//! the previous campaign's items, the entitlement catalog and the grants
+//! that segregation-of-duties rules name, read in pieces side by side.
 
 use super::Split;
 use super::evidence::{IDENTITY_EVIDENCE, cell};
 use crate::domain::people::person_key;
 use crate::domain::rotation::OverdueRotation;
+use crate::domain::sod::{Held, SodConflict, SodRule};
 use crate::store::campaigns::item_range;
+use crate::store::catalog::{CatalogHit, LiveCatalog};
 use crate::store::effective::REGISTER_JOIN;
 use crate::store::readers::Readers;
 use crate::store::{CampaignId, Result, StoreError};
@@ -188,6 +191,8 @@ enum Load {
     Lapsed,
     Previous(i64),
     OverdueRotations,
+    Catalog,
+    Duties,
 }
 
 enum Loaded {
@@ -195,6 +200,8 @@ enum Loaded {
     Lapsed(HashMap<i64, NaiveDate>),
     Previous(HashMap<i64, PreviousItem>),
     OverdueRotations(HashMap<i64, OverdueRotation>),
+    Catalog(LiveCatalog),
+    Duties(HashMap<i64, Vec<Held>>),
 }
 
 /// Everything about the register that the insights need beyond one row.
@@ -213,6 +220,13 @@ pub(super) struct Surroundings {
     pub(super) previous: HashMap<i64, PreviousItem>,
     /// Grant key → an earlier campaign's rotate decision, overdue unrotated.
     pub(super) overdue_rotations: HashMap<i64, OverdueRotation>,
+    /// The as-of day of the previous campaign of the same scope.
+    pub(super) previous_review: Option<NaiveDate>,
+    /// The live entitlement catalog.
+    catalog: LiveCatalog,
+    /// Identity key → its current grants that a SoD rule names: a few per
+    /// identity at most, so pairing them is never quadratic in the grants.
+    holdings: HashMap<i64, Vec<Held>>,
 }
 
 impl Surroundings {
@@ -221,6 +235,7 @@ impl Surroundings {
         split: Split,
         as_of: NaiveDate,
         previous: Option<i64>,
+        rules: &[SodRule],
     ) -> Result<Surroundings> {
         let (lo, hi): (Option<i64>, Option<i64>) = readers.main().query_row(
             // Two subqueries: SQLite finds a lone min() or max() in the
@@ -242,6 +257,21 @@ impl Surroundings {
         }
         tasks.push(Load::Lapsed);
         tasks.push(Load::OverdueRotations);
+        tasks.push(Load::Catalog);
+        if !rules.is_empty() {
+            tasks.push(Load::Duties);
+        }
+        let previous_review = match previous {
+            Some(campaign) => {
+                let day: String = readers.main().query_row(
+                    "SELECT as_of FROM campaign WHERE id = ?1",
+                    [campaign],
+                    |r| r.get(0),
+                )?;
+                crate::domain::date::parse_day(&day).ok()
+            }
+            None => None,
+        };
         let loaded = readers.run(&tasks, |conn, task| {
             Ok(match task {
                 Load::Identities(keys) => {
@@ -253,6 +283,8 @@ impl Surroundings {
                 Load::OverdueRotations => Loaded::OverdueRotations(
                     crate::store::rotation::overdue_rotations(conn, as_of)?,
                 ),
+                Load::Catalog => Loaded::Catalog(LiveCatalog::load(conn)?),
+                Load::Duties => Loaded::Duties(holdings(conn, rules)?),
             })
         })?;
         let mut identities = Vec::new();
@@ -260,6 +292,8 @@ impl Surroundings {
         let mut lapsed = HashMap::new();
         let mut earlier = HashMap::new();
         let mut overdue_rotations = HashMap::new();
+        let mut catalog = LiveCatalog::default();
+        let mut duties = HashMap::new();
         for part in loaded {
             match part {
                 Loaded::Identities(keys, part, found) => {
@@ -273,6 +307,8 @@ impl Surroundings {
                 Loaded::Lapsed(part) => lapsed = part,
                 Loaded::Previous(part) => earlier = part,
                 Loaded::OverdueRotations(part) => overdue_rotations = part,
+                Loaded::Catalog(part) => catalog = part,
+                Loaded::Duties(part) => duties = part,
             }
         }
         let tenants_by_person = people
@@ -290,7 +326,36 @@ impl Surroundings {
             lapsed,
             previous: earlier,
             overdue_rotations,
+            previous_review,
+            catalog,
+            holdings: duties,
         })
+    }
+
+    /// The catalog entry describing a grant, if the catalog has one.
+    pub(super) fn catalog(&self, tenant: &str, system: &str, name: &str) -> Option<CatalogHit> {
+        if self.catalog.is_empty() {
+            return None;
+        }
+        self.catalog.describe(tenant, system, name)
+    }
+
+    /// The grants that `rules` pair with the grant `system`/`name` of the
+    /// identity with key `identity`.
+    pub(super) fn sod(
+        &self,
+        rules: &[SodRule],
+        identity: i64,
+        system: &str,
+        name: &str,
+    ) -> Vec<SodConflict> {
+        let Some(held) = self.holdings.get(&identity).filter(|h| h.len() > 1) else {
+            return Vec::new();
+        };
+        match Held::of(rules, system, name) {
+            Some(grant) => crate::domain::sod::conflicts(rules, &grant, held),
+            None => Vec::new(),
+        }
     }
 
     /// The current version of the identity with key `key`, if it holds a
@@ -327,6 +392,23 @@ impl Surroundings {
         }
         others.into_iter().map(str::to_string).collect()
     }
+}
+
+/// Identity key → its current grants that a rule of `rules` names.
+fn holdings(conn: &Connection, rules: &[SodRule]) -> Result<HashMap<i64, Vec<Held>>> {
+    let mut held: HashMap<i64, Vec<Held>> = HashMap::new();
+    let mut stmt = conn.prepare(
+        "SELECT identity, system, name FROM entitlement
+         WHERE superseded IS NULL AND removed_snapshot IS NULL",
+    )?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        let (system, name) = (row.get_ref(1)?.as_str()?, row.get_ref(2)?.as_str()?);
+        if let Some(grant) = Held::of(rules, system, name) {
+            held.entry(row.get(0)?).or_default().push(grant);
+        }
+    }
+    Ok(held)
 }
 
 /// Grant key → end of the exception it was left in, for grants whose

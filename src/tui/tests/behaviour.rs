@@ -106,10 +106,19 @@ fn attest_without_a_required_note_is_immediate_and_advances() {
     let (mut store, campaign) = sample_store();
     let mut console = Console::open_as(&mut store, &campaign, (80, 24), OWNER);
     console.send(ch('v'));
-    // Find an item that needs no note to attest: no flags at all.
-    while !console.current().flags.is_empty() {
+    // Find an item that needs no note to attest: nothing privileged, and
+    // nothing recommending a revoke (the sample's last, "set an end date").
+    let needs_no_note = |row: &crate::store::ItemRow| {
+        !row.flags.contains(crate::domain::Flag::Privileged)
+            && !row.recommendation.suggests_revoke()
+    };
+    for _ in 0..30 {
+        if needs_no_note(console.current()) {
+            break;
+        }
         console.send(ch('j'));
     }
+    assert!(needs_no_note(console.current()), "the sample has one");
     let item = console.current().id;
     console.send(ch('a'));
     assert!(matches!(console.app.mode, Mode::Browse));
@@ -642,6 +651,35 @@ fn the_detail_shows_each_flags_controls_and_a_disabled_account() {
             .draw()
             .contains("Account     ✗ disabled at the source")
     );
+}
+
+#[test]
+fn the_detail_shows_what_the_catalog_says_and_the_tier() {
+    let (mut store, campaign) = sample_store();
+    let mut console = Console::open(&mut store, &campaign, (160, 48));
+    let before = console.draw();
+    assert!(
+        !before.contains("What ") && !before.contains("Tier "),
+        "{before}"
+    );
+    let detail = console.app.detail.as_mut().unwrap();
+    detail.catalog = Some(crate::store::CatalogView {
+        description: Some("Tenant-wide administration\x1b[2J".into()),
+        sensitivity: Some("restricted".into()),
+        data_classes: Some("mail; files".into()),
+        owner: Some("t.nguyen@northwind.example.com".into()),
+    });
+    detail.tier = Some("gold".into());
+    let drawn = console.draw();
+    assert!(
+        drawn.contains("What        Tenant-wide administration\\x1b[2J"),
+        "escaped: {drawn}"
+    );
+    assert!(
+        drawn.contains("Data        restricted · mail; files · owner"),
+        "{drawn}"
+    );
+    assert!(drawn.contains("Tier        gold"), "{drawn}");
 }
 
 /// Tab in the reassign field completes the first known person the text

@@ -134,6 +134,39 @@ fn remediation_line(task: &RemediationTask, theme: &Theme) -> Line<'static> {
     ])
 }
 
+/// What the entitlement catalog says of the entitlement, when it does:
+/// its description, then sensitivity, data classes and owner on one line.
+fn catalog_lines<'a>(d: &ItemDetail, theme: &Theme) -> Vec<Line<'a>> {
+    let Some(c) = &d.catalog else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    if c.description.is_some() {
+        out.push(field(theme, "What", or_dash(&c.description)));
+    }
+    let sensitive = c
+        .sensitivity
+        .as_deref()
+        .and_then(|s| s.parse::<crate::domain::catalog::Sensitivity>().ok())
+        .is_some_and(|s| s.is_sensitive());
+    let mut data = vec![Span::styled(format!("{:<12}", "Data"), theme.dim())];
+    data.push(Span::styled(
+        or_dash(&c.sensitivity),
+        if sensitive {
+            theme.danger()
+        } else {
+            Style::default()
+        },
+    ));
+    data.push(Span::raw(format!(
+        " · {} · owner {}",
+        or_dash(&c.data_classes),
+        or_dash(&c.owner)
+    )));
+    out.push(Line::from(data));
+    out
+}
+
 pub(super) fn lines<'a>(app: &'a App, d: &'a ItemDetail, theme: &Theme) -> Vec<Line<'a>> {
     // The flags' reasons were written counting from the campaign's as-of
     // date; the fields count from it too, so that one date never reads as
@@ -222,6 +255,7 @@ pub(super) fn lines<'a>(app: &'a App, d: &'a ItemDetail, theme: &Theme) -> Vec<L
             ),
         ),
     ]);
+    out.extend(catalog_lines(d, theme));
     if d.active == Some(false) {
         out.push(Line::from(vec![
             Span::styled(format!("{:<12}", "Account"), theme.dim()),
@@ -243,6 +277,9 @@ pub(super) fn lines<'a>(app: &'a App, d: &'a ItemDetail, theme: &Theme) -> Vec<L
         field(theme, "Expires", dated(&d.expires_at, today, "no end date")),
         field(theme, "Last used", dated(&d.last_used_at, today, "never")),
     ]);
+    if d.tier.is_some() {
+        out.push(field(theme, "Tier", or_dash(&d.tier)));
+    }
     if d.contract_end.is_some() {
         out.push(field(
             theme,

@@ -135,7 +135,8 @@ pub struct Theme {
 pub enum Severity {
     /// The flag recommends revoking (or rotating or reassigning, else revoking).
     Revoke,
-    /// Review with care, or classify the identity.
+    /// Review with care, classify the identity, set an end date or ask
+    /// the sponsor.
     Care,
     Info,
 }
@@ -144,8 +145,10 @@ impl Severity {
     pub fn of(recommendation: crate::domain::Recommendation) -> Severity {
         use crate::domain::Recommendation as R;
         match recommendation {
-            R::Revoke | R::RotateOrRevoke | R::ReassignOrRevoke => Severity::Revoke,
-            R::ReviewWithCare | R::Classify => Severity::Care,
+            R::Revoke | R::RevokeOneOfPair | R::RotateOrRevoke | R::ReassignOrRevoke => {
+                Severity::Revoke
+            }
+            R::ReviewWithCare | R::Classify | R::AskSponsor | R::SetEndDate => Severity::Care,
             R::Keep => Severity::Info,
         }
     }
