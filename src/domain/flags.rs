@@ -19,6 +19,9 @@ pub enum Flag {
     SelfReview,
     CrossTenant,
     Unclassified,
+    // The next quarter (issue 22): kept together so merges stay easy.
+    RevocationNotDone,
+    ContextChanged,
 }
 
 impl Flag {
@@ -36,6 +39,8 @@ impl Flag {
         Flag::SelfReview,
         Flag::CrossTenant,
         Flag::Unclassified,
+        Flag::RevocationNotDone,
+        Flag::ContextChanged,
     ];
 
     fn bit(self) -> u32 {
@@ -53,6 +58,8 @@ impl Flag {
             Flag::ExceptionLapsed => 10,
             Flag::Inactive => 11,
             Flag::ContractEnded => 12,
+            Flag::RevocationNotDone => 13,
+            Flag::ContextChanged => 14,
         }
     }
 
@@ -72,6 +79,8 @@ impl Flag {
             Flag::ExceptionLapsed => "exception_lapsed",
             Flag::Inactive => "inactive",
             Flag::ContractEnded => "contract_ended",
+            Flag::RevocationNotDone => "revocation_not_done",
+            Flag::ContextChanged => "context_changed",
         }
     }
 
@@ -91,6 +100,8 @@ impl Flag {
             Flag::ExceptionLapsed => "LAP",
             Flag::Inactive => "INA",
             Flag::ContractEnded => "CON",
+            Flag::RevocationNotDone => "RND",
+            Flag::ContextChanged => "CTX",
         }
     }
 
@@ -109,6 +120,8 @@ impl Flag {
             Flag::ExceptionLapsed => "exception lapsed",
             Flag::Inactive => "inactive account",
             Flag::ContractEnded => "contract ended",
+            Flag::RevocationNotDone => "revocation not done",
+            Flag::ContextChanged => "context changed",
         }
     }
 
@@ -120,11 +133,12 @@ impl Flag {
             | Flag::SharedCredential
             | Flag::ExceptionLapsed
             | Flag::Inactive
-            | Flag::ContractEnded => Recommendation::Revoke,
+            | Flag::ContractEnded
+            | Flag::RevocationNotDone => Recommendation::Revoke,
             Flag::UnrotatedCredential => Recommendation::RotateOrRevoke,
             Flag::NoSponsor => Recommendation::ReassignOrRevoke,
             Flag::Unclassified => Recommendation::Classify,
-            Flag::Privileged | Flag::CrossTenant | Flag::SelfReview => {
+            Flag::Privileged | Flag::CrossTenant | Flag::SelfReview | Flag::ContextChanged => {
                 Recommendation::ReviewWithCare
             }
         }
@@ -147,6 +161,13 @@ impl fmt::Display for Flag {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.label())
     }
+}
+
+/// Where an item with stored `flags` and `score` goes in the queue, as a
+/// key sorted descending: revocations not done first, whatever the
+/// weights, then the riskiest.
+pub fn queue_key(flags: u32, score: i64) -> (bool, i64) {
+    (flags & Flag::RevocationNotDone.bit() != 0, score)
 }
 
 /// A set of flags, stored as one integer so that filtering on a flag is a

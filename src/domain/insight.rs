@@ -40,6 +40,56 @@ pub struct Context<'a> {
     pub other_tenants: &'a [String],
     /// End date of an exception an earlier campaign granted and that has passed.
     pub lapsed_exception: Option<NaiveDate>,
+    /// An earlier campaign's revoke of the grant that a later snapshot still holds.
+    pub revocation_not_done: Option<&'a NotDone>,
+    /// What changed about the identity since the previous campaign of the scope.
+    pub context_changes: &'a [ContextChange],
+}
+
+/// An earlier campaign's revoke that a snapshot imported after it still
+/// shows in force: the facts the `revocation_not_done` reason names.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct NotDone {
+    /// The campaign that revoked the grant, by name.
+    pub campaign: String,
+    /// The revoke's event in the audit log.
+    pub revoke_event: i64,
+    /// When it was decided (the event's time) and by whom.
+    pub revoked_at: String,
+    pub revoked_by: String,
+    /// The latest snapshot that still held the grant.
+    pub snapshot: i64,
+    pub file: String,
+    pub imported_at: String,
+}
+
+/// One attribute of an identity that changed since the previous campaign
+/// of the scope: its field name, what it was and what it is (empty: none).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ContextChange {
+    pub field: String,
+    pub before: String,
+    pub after: String,
+}
+
+/// The identity attributes whose change since the previous campaign is
+/// `context_changed`: who the identity is to us and who answers for it.
+pub const CONTEXT_FIELDS: [&str; 4] = ["relationship", "organization", "region", "sponsor"];
+
+/// The changes between `before` and `after`, values of `CONTEXT_FIELDS`
+/// in order (`None`: no value).
+pub fn context_changes(before: &[Option<&str>; 4], after: &[Option<&str>; 4]) -> Vec<ContextChange> {
+    let text = |v: Option<&str>| v.map(str::trim).unwrap_or_default().to_string();
+    CONTEXT_FIELDS
+        .iter()
+        .zip(before.iter().zip(after))
+        .filter(|(_, (b, a))| text(**b) != text(**a))
+        .map(|(field, (b, a))| ContextChange {
+            field: (*field).to_string(),
+            before: text(*b),
+            after: text(*a),
+        })
+        .collect()
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -81,6 +131,8 @@ enum Reason {
     SelfReview,
     CrossTenant,
     Unclassified,
+    NotDone,
+    ContextChanged,
 }
 
 impl Reason {
@@ -133,6 +185,33 @@ impl Reason {
             Reason::Unclassified => {
                 "the source does not say how this identity relates to us".into()
             }
+            Reason::NotDone => match ctx.revocation_not_done {
+                Some(n) => format!(
+                    "revoked in campaign {:?} on {} by {} (event {}), yet snapshot {} ({}, \
+                     imported {}) still holds the grant",
+                    n.campaign,
+                    n.revoked_at.get(..10).unwrap_or(&n.revoked_at),
+                    n.revoked_by,
+                    n.revoke_event,
+                    n.snapshot,
+                    n.file,
+                    n.imported_at.get(..10).unwrap_or(&n.imported_at),
+                ),
+                None => "revoked in an earlier campaign, yet still held".into(),
+            },
+            Reason::ContextChanged => {
+                let changes: Vec<String> = ctx
+                    .context_changes
+                    .iter()
+                    .map(|c| {
+                        let shown = |v: &str| {
+                            if v.is_empty() { "(none)".to_string() } else { v.to_string() }
+                        };
+                        format!("{} {} → {}", c.field, shown(&c.before), shown(&c.after))
+                    })
+                    .collect();
+                format!("since the previous campaign: {}", changes.join("; "))
+            }
         }
     }
 }
@@ -156,6 +235,12 @@ fn evaluate(subject: &Subject<'_>, ctx: &Context<'_>, mut raise: impl FnMut(Flag
     }
     if let Some(until) = ctx.lapsed_exception {
         raise(Flag::ExceptionLapsed, Reason::Lapsed(until));
+    }
+    if ctx.revocation_not_done.is_some() {
+        raise(Flag::RevocationNotDone, Reason::NotDone);
+    }
+    if !ctx.context_changes.is_empty() {
+        raise(Flag::ContextChanged, Reason::ContextChanged);
     }
     if subject.shared {
         raise(Flag::SharedCredential, Reason::Shared);
@@ -317,6 +402,16 @@ pub fn describe_rule(flag: Flag, policy: &Policy) -> String {
             "relationship unknown: the source does not say (classify it in the identity register)"
                 .into()
         }
+        Flag::RevocationNotDone => {
+            "an earlier campaign revoked the grant and a snapshot imported after the revoke \
+             still holds it (first in the queue until a snapshot shows it gone)"
+                .into()
+        }
+        Flag::ContextChanged => {
+            "the identity's relationship, organization, region or sponsor changed since the \
+             previous campaign of the same scope"
+                .into()
+        }
     }
 }
 
@@ -358,6 +453,8 @@ mod tests {
             reviewer: "m.santos@northwind.example.com",
             other_tenants: &[],
             lapsed_exception: None,
+            revocation_not_done: None,
+            context_changes: &[],
         };
         assess(subject, &ctx).flags
     }
@@ -371,6 +468,8 @@ mod tests {
             reviewer: "m.santos@northwind.example.com",
             other_tenants: &[],
             lapsed_exception: None,
+            revocation_not_done: None,
+            context_changes: &[],
         };
         let a = assess(&subject(), &ctx);
         assert!(a.flags.is_empty(), "{:?}", a.findings);
@@ -484,6 +583,8 @@ mod tests {
                 reviewer: "m.santos@northwind.example.com",
                 other_tenants: &[],
                 lapsed_exception: None,
+                revocation_not_done: None,
+                context_changes: &[],
             };
             let a = assess(&s, &ctx);
             assert_eq!(
@@ -564,6 +665,8 @@ mod tests {
             reviewer: "m.santos@northwind.example.com",
             other_tenants: &[],
             lapsed_exception: None,
+            revocation_not_done: None,
+            context_changes: &[],
         };
         let s = Subject {
             last_used_at: days_ago(31),
@@ -600,6 +703,8 @@ mod tests {
             reviewer: "m.santos@northwind.example.com",
             other_tenants: &[],
             lapsed_exception: None,
+            revocation_not_done: None,
+            context_changes: &[],
         };
         assert!(
             assess(&machine, &ctx)
@@ -635,6 +740,8 @@ mod tests {
             reviewer: "L.Brandt@Copperline.example.com",
             other_tenants: &[],
             lapsed_exception: None,
+            revocation_not_done: None,
+            context_changes: &[],
         };
         assert!(assess(&subject(), &ctx).flags.contains(Flag::SelfReview));
         let id = "l.brandt@copperline.example.com";
@@ -661,6 +768,8 @@ mod tests {
             reviewer: "x@y",
             other_tenants: &others,
             lapsed_exception: days_ago(5),
+            revocation_not_done: None,
+            context_changes: &[],
         };
         let s = Subject {
             relationship: Relationship::Unknown,
@@ -676,6 +785,76 @@ mod tests {
             a.findings[0].reason.contains("5 days ago"),
             "{:?}",
             a.findings
+        );
+    }
+
+    fn not_done() -> NotDone {
+        NotDone {
+            campaign: "Q4".into(),
+            revoke_event: 41,
+            revoked_at: "2026-12-10T09:30:00Z".into(),
+            revoked_by: "m.santos@northwind.example.com".into(),
+            snapshot: 3,
+            file: "january.csv".into(),
+            imported_at: "2027-01-05T08:00:00Z".into(),
+        }
+    }
+
+    #[test]
+    fn a_revocation_not_done_names_campaign_date_decider_and_snapshot_and_says_revoke() {
+        let policy = Policy::default();
+        let facts = not_done();
+        let ctx = Context {
+            today: today(),
+            policy: &policy,
+            reviewer: "x@y",
+            other_tenants: &[],
+            lapsed_exception: None,
+            revocation_not_done: Some(&facts),
+            context_changes: &[],
+        };
+        let a = assess(&subject(), &ctx);
+        assert_eq!(a.flags.names(), ["revocation_not_done"]);
+        assert_eq!(a.recommendation, Recommendation::Revoke);
+        assert_eq!(
+            a.findings[0].reason,
+            "revoked in campaign \"Q4\" on 2026-12-10 by m.santos@northwind.example.com \
+             (event 41), yet snapshot 3 (january.csv, imported 2027-01-05) still holds the grant"
+        );
+        let none = Context {
+            revocation_not_done: None,
+            ..ctx
+        };
+        assert!(!assess(&subject(), &none).flags.contains(Flag::RevocationNotDone));
+    }
+
+    #[test]
+    fn context_changes_compare_trimmed_values_and_say_old_and_new() {
+        let before = [Some("contractor"), Some("Copperline"), Some("eu-west"), None];
+        let same = [Some("contractor"), Some(" Copperline "), Some("eu-west"), Some("")];
+        assert!(context_changes(&before, &same).is_empty(), "no value and empty are one");
+        let after = [Some("partner"), Some("Copperline"), Some("eu-west"), Some("a@x")];
+        let changes = context_changes(&before, &after);
+        assert_eq!(
+            changes.iter().map(|c| c.field.as_str()).collect::<Vec<_>>(),
+            ["relationship", "sponsor"]
+        );
+        let policy = Policy::default();
+        let ctx = Context {
+            today: today(),
+            policy: &policy,
+            reviewer: "x@y",
+            other_tenants: &[],
+            lapsed_exception: None,
+            revocation_not_done: None,
+            context_changes: &changes,
+        };
+        let a = assess(&subject(), &ctx);
+        assert_eq!(a.flags.names(), ["context_changed"]);
+        assert_eq!(a.recommendation, Recommendation::ReviewWithCare);
+        assert_eq!(
+            a.findings[0].reason,
+            "since the previous campaign: relationship contractor → partner; sponsor (none) → a@x"
         );
     }
 }

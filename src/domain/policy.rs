@@ -147,6 +147,10 @@ pub struct Weights {
     pub cross_tenant: i64,
     #[serde(deserialize_with = "weight")]
     pub unclassified: i64,
+    #[serde(deserialize_with = "weight")]
+    pub revocation_not_done: i64,
+    #[serde(deserialize_with = "weight")]
+    pub context_changed: i64,
 }
 
 impl Default for Weights {
@@ -165,6 +169,8 @@ impl Default for Weights {
             self_review: 15,
             cross_tenant: 10,
             unclassified: 10,
+            revocation_not_done: 60,
+            context_changed: 15,
         }
     }
 }
@@ -185,6 +191,8 @@ impl Weights {
             Flag::SelfReview => self.self_review,
             Flag::CrossTenant => self.cross_tenant,
             Flag::Unclassified => self.unclassified,
+            Flag::RevocationNotDone => self.revocation_not_done,
+            Flag::ContextChanged => self.context_changed,
         }
     }
 }

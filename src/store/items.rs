@@ -124,6 +124,8 @@ fn explain_item(
         reviewer: &detail.reviewer,
         other_tenants: &context.other_tenants,
         lapsed_exception: context.lapsed_exception,
+        revocation_not_done: context.revocation_not_done.as_ref(),
+        context_changes: &context.context_changes,
     };
     insight::explain(r.flags, &subject, &ctx)
 }

@@ -140,7 +140,7 @@ impl<'a> Assessor<'a> {
         let context = (!other_tenants.is_empty()).then(|| {
             let context = ItemContext {
                 other_tenants: other_tenants.clone(),
-                lapsed_exception: None,
+                ..ItemContext::default()
             };
             Arc::from(serde_json::to_string(&context).unwrap_or_default())
         });
@@ -217,6 +217,31 @@ impl<'a> Assessor<'a> {
         let reviewer = &*reviewer;
         let reviewer_index = self.reviewer_index(reviewer);
         let lapsed_exception = around.lapsed.get(&grant).copied();
+        let not_done = around.not_done.get(&grant);
+        let versions = [Some(entitlement), Some(identity), register];
+        let earlier = around.previous.get(&grant);
+        // Only an identity or register version the previous item did not
+        // point at can have changed its context.
+        let context_changes = match earlier {
+            Some((_, [_, Some(then), then_register]))
+                if (*then, *then_register) != (identity, register) =>
+            {
+                match around.previous_context.get(&(*then, *then_register)) {
+                    Some(before) => {
+                        let now = |at: usize| part.cell(identity_row, identity_cell(at));
+                        let after = [
+                            now(at::RELATIONSHIP),
+                            now(at::ORGANIZATION),
+                            now(at::REGION),
+                            now(at::SPONSOR),
+                        ];
+                        insight::context_changes(&before.each_ref().map(|v| v.as_deref()), &after)
+                    }
+                    None => Vec::new(),
+                }
+            }
+            _ => Vec::new(),
+        };
         let subject = Subject {
             identity_id: known.identity_id,
             email,
@@ -238,23 +263,26 @@ impl<'a> Assessor<'a> {
             reviewer,
             other_tenants: &known.other_tenants,
             lapsed_exception,
+            revocation_not_done: not_done,
+            context_changes: &context_changes,
         };
         let flags = insight::flags(&subject, &ctx);
         let (score, recommendation) = insight::score(flags, &spec.policy);
-        let context = match lapsed_exception {
-            None => known.context.clone(),
-            Some(_) => {
-                let context = ItemContext {
-                    other_tenants: known.other_tenants.clone(),
-                    lapsed_exception,
-                };
-                Some(Arc::from(
-                    serde_json::to_string(&context).unwrap_or_default(),
-                ))
-            }
+        let context = if lapsed_exception.is_none() && not_done.is_none() && context_changes.is_empty()
+        {
+            known.context.clone()
+        } else {
+            let context = ItemContext {
+                other_tenants: known.other_tenants.clone(),
+                lapsed_exception,
+                revocation_not_done: not_done.cloned(),
+                context_changes,
+            };
+            Some(Arc::from(
+                serde_json::to_string(&context).unwrap_or_default(),
+            ))
         };
-        let versions = [Some(entitlement), Some(identity), register];
-        let (since, previous) = match around.previous.get(&grant) {
+        let (since, previous) = match earlier {
             None => (Since::New, None),
             Some((item, seen)) if *seen == versions => (Since::Unchanged, Some(*item)),
             Some((item, _)) => (Since::Changed, Some(*item)),
