@@ -66,16 +66,14 @@ fn list(
         })?;
         writeln!(out, "{}]", if first { "" } else { "\n" })?;
     } else {
-        let mut table = Table::new(&[
-            "ITEM",
-            "STATUS",
-            "IDENTITY",
-            "SYSTEM",
-            "ENTITLEMENT",
-            "REVOKED BY",
-            "REVOKED AT",
-            "EVIDENCE",
-        ]);
+        // Revokes carried over from earlier campaigns say which one.
+        let carried = counts.carried_over > 0;
+        let mut heading = vec!["ITEM", "STATUS", "IDENTITY", "SYSTEM", "ENTITLEMENT"];
+        if carried {
+            heading.push("REVOKED IN");
+        }
+        heading.extend(["REVOKED BY", "REVOKED AT", "EVIDENCE"]);
+        let mut table = Table::new(&heading);
         store.for_each_remediation_task(campaign.id, status, |t| {
             let evidence = match &t.proof {
                 Some(s) => format!("snapshot {} ({})", s.id, s.file_name),
@@ -86,16 +84,21 @@ fn list(
             } else {
                 t.revoked_by.clone()
             };
-            table.row(vec![
+            let mut row = vec![
                 t.item.to_string(),
                 t.status.label().to_string(),
                 t.identity_name.clone(),
                 t.system.clone(),
                 t.entitlement.clone(),
-                by,
-                t.revoked_at.clone(),
-                evidence,
-            ]);
+            ];
+            if carried {
+                row.push(match &t.carried_from {
+                    Some(earlier) => format!("{earlier:?} (not done)"),
+                    None => "this campaign".to_string(),
+                });
+            }
+            row.extend([by, t.revoked_at.clone(), evidence]);
+            table.row(row);
             Ok(())
         })?;
         if counts.total() == 0 {
@@ -114,6 +117,14 @@ fn list(
                 counts.pending,
                 counts.still_effective
             )?;
+            if counts.carried_over > 0 {
+                writeln!(
+                    out,
+                    "{} carried over: revoked in an earlier campaign, still held when this \
+                     one was created",
+                    count(counts.carried_over, "revocation")
+                )?;
+            }
         }
     }
     out.flush()?;

@@ -170,6 +170,10 @@ pub fn queue_key(flags: u32, score: i64) -> (bool, i64) {
     (flags & Flag::RevocationNotDone.bit() != 0, score)
 }
 
+/// `revocation_not_done`'s stored bit, as the SQL that finds such items
+/// spells it (a partial index needs the literal).
+pub const NOT_DONE_BIT: u32 = 8192;
+
 /// A set of flags, stored as one integer so that filtering on a flag is a
 /// bit test in SQL.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -247,6 +251,7 @@ mod tests {
             (Flag::ExceptionLapsed, 1 << 10),
             (Flag::Inactive, 1 << 11),
             (Flag::ContractEnded, 1 << 12),
+            (Flag::RevocationNotDone, NOT_DONE_BIT),
         ] {
             assert!(bits.contains(&(flag, bit)), "{flag:?}");
         }

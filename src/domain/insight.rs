@@ -63,6 +63,24 @@ pub struct NotDone {
     pub imported_at: String,
 }
 
+impl NotDone {
+    /// The `revocation_not_done` reason: which campaign revoked the grant,
+    /// when, who, and the snapshot that still held it.
+    pub fn reason(&self) -> String {
+        format!(
+            "revoked in campaign {:?} on {} by {} (event {}), yet snapshot {} ({}, imported {}) \
+             still holds the grant",
+            self.campaign,
+            self.revoked_at.get(..10).unwrap_or(&self.revoked_at),
+            self.revoked_by,
+            self.revoke_event,
+            self.snapshot,
+            self.file,
+            self.imported_at.get(..10).unwrap_or(&self.imported_at),
+        )
+    }
+}
+
 /// One attribute of an identity that changed since the previous campaign
 /// of the scope: its field name, what it was and what it is (empty: none).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -78,7 +96,10 @@ pub const CONTEXT_FIELDS: [&str; 4] = ["relationship", "organization", "region",
 
 /// The changes between `before` and `after`, values of `CONTEXT_FIELDS`
 /// in order (`None`: no value).
-pub fn context_changes(before: &[Option<&str>; 4], after: &[Option<&str>; 4]) -> Vec<ContextChange> {
+pub fn context_changes(
+    before: &[Option<&str>; 4],
+    after: &[Option<&str>; 4],
+) -> Vec<ContextChange> {
     let text = |v: Option<&str>| v.map(str::trim).unwrap_or_default().to_string();
     CONTEXT_FIELDS
         .iter()
@@ -186,17 +207,7 @@ impl Reason {
                 "the source does not say how this identity relates to us".into()
             }
             Reason::NotDone => match ctx.revocation_not_done {
-                Some(n) => format!(
-                    "revoked in campaign {:?} on {} by {} (event {}), yet snapshot {} ({}, \
-                     imported {}) still holds the grant",
-                    n.campaign,
-                    n.revoked_at.get(..10).unwrap_or(&n.revoked_at),
-                    n.revoked_by,
-                    n.revoke_event,
-                    n.snapshot,
-                    n.file,
-                    n.imported_at.get(..10).unwrap_or(&n.imported_at),
-                ),
+                Some(n) => n.reason(),
                 None => "revoked in an earlier campaign, yet still held".into(),
             },
             Reason::ContextChanged => {
@@ -205,7 +216,11 @@ impl Reason {
                     .iter()
                     .map(|c| {
                         let shown = |v: &str| {
-                            if v.is_empty() { "(none)".to_string() } else { v.to_string() }
+                            if v.is_empty() {
+                                "(none)".to_string()
+                            } else {
+                                v.to_string()
+                            }
                         };
                         format!("{} {} → {}", c.field, shown(&c.before), shown(&c.after))
                     })
@@ -825,15 +840,37 @@ mod tests {
             revocation_not_done: None,
             ..ctx
         };
-        assert!(!assess(&subject(), &none).flags.contains(Flag::RevocationNotDone));
+        assert!(
+            !assess(&subject(), &none)
+                .flags
+                .contains(Flag::RevocationNotDone)
+        );
     }
 
     #[test]
     fn context_changes_compare_trimmed_values_and_say_old_and_new() {
-        let before = [Some("contractor"), Some("Copperline"), Some("eu-west"), None];
-        let same = [Some("contractor"), Some(" Copperline "), Some("eu-west"), Some("")];
-        assert!(context_changes(&before, &same).is_empty(), "no value and empty are one");
-        let after = [Some("partner"), Some("Copperline"), Some("eu-west"), Some("a@x")];
+        let before = [
+            Some("contractor"),
+            Some("Copperline"),
+            Some("eu-west"),
+            None,
+        ];
+        let same = [
+            Some("contractor"),
+            Some(" Copperline "),
+            Some("eu-west"),
+            Some(""),
+        ];
+        assert!(
+            context_changes(&before, &same).is_empty(),
+            "no value and empty are one"
+        );
+        let after = [
+            Some("partner"),
+            Some("Copperline"),
+            Some("eu-west"),
+            Some("a@x"),
+        ];
         let changes = context_changes(&before, &after);
         assert_eq!(
             changes.iter().map(|c| c.field.as_str()).collect::<Vec<_>>(),

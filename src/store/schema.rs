@@ -418,6 +418,13 @@ CREATE TRIGGER console_memo_no_delete BEFORE DELETE ON console_memo
 BEGIN SELECT RAISE(ABORT, 'console memos are append-only'); END;
 "#;
 
+/// Items flagged `revocation_not_done` (bit 13, `flags::NOT_DONE_BIT`):
+/// the remediation of the campaign that carries them lists them beside its
+/// own revokes, page by page, without scanning every item for the flag.
+const V9_REVOCATIONS_NOT_DONE: &str = r#"
+CREATE INDEX item_revocation_not_done ON item(id) WHERE flags & 8192 != 0;
+"#;
+
 pub fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(V1),
@@ -428,12 +435,13 @@ pub fn migrations() -> Migrations<'static> {
         M::up(V6_IMPORTED_EVIDENCE),
         M::up(V7_PEOPLE),
         M::up(V8_CONSOLE_MEMO),
+        M::up(V9_REVOCATIONS_NOT_DONE),
     ])
 }
 
 /// The schema version this build writes.
 pub fn latest_version() -> usize {
-    8
+    9
 }
 
 /// Each table's columns (name and declared type), in order: what a

@@ -253,7 +253,7 @@ fn anything_but_a_usable_recert_database_is_refused_and_left_untouched() {
     refused_untouched(
         &sandbox,
         &newer,
-        "has schema version 99, newer than this recert understands (8); use a newer recert",
+        "has schema version 99, newer than this recert understands (9); use a newer recert",
     );
 
     let directory = sandbox.path("a-directory");

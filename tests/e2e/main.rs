@@ -23,6 +23,7 @@ mod host;
 mod hostile;
 mod insights;
 mod lifecycle;
+mod next_quarter;
 mod people;
 mod pipes;
 mod readme;

@@ -268,20 +268,20 @@ impl<'a> Assessor<'a> {
         };
         let flags = insight::flags(&subject, &ctx);
         let (score, recommendation) = insight::score(flags, &spec.policy);
-        let context = if lapsed_exception.is_none() && not_done.is_none() && context_changes.is_empty()
-        {
-            known.context.clone()
-        } else {
-            let context = ItemContext {
-                other_tenants: known.other_tenants.clone(),
-                lapsed_exception,
-                revocation_not_done: not_done.cloned(),
-                context_changes,
+        let context =
+            if lapsed_exception.is_none() && not_done.is_none() && context_changes.is_empty() {
+                known.context.clone()
+            } else {
+                let context = ItemContext {
+                    other_tenants: known.other_tenants.clone(),
+                    lapsed_exception,
+                    revocation_not_done: not_done.cloned(),
+                    context_changes,
+                };
+                Some(Arc::from(
+                    serde_json::to_string(&context).unwrap_or_default(),
+                ))
             };
-            Some(Arc::from(
-                serde_json::to_string(&context).unwrap_or_default(),
-            ))
-        };
         let (since, previous) = match earlier {
             None => (Since::New, None),
             Some((item, seen)) if *seen == versions => (Since::Unchanged, Some(*item)),
