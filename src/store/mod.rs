@@ -34,6 +34,8 @@ mod items;
 mod journal;
 mod lifecycle;
 mod memo;
+#[cfg(test)]
+mod next_quarter_tests;
 mod not_done;
 mod parts;
 mod people;

@@ -63,6 +63,8 @@ pub struct RemediationCounts {
     /// Of all these, the revokes of earlier campaigns that this campaign's
     /// grants still held when it was created (`revocation_not_done`).
     pub carried_over: u64,
+    /// Of those carried over, the ones still effective: revocations not done.
+    pub not_done: u64,
 }
 
 impl RemediationCounts {
@@ -202,12 +204,16 @@ impl Store {
         let rows = carried.query_map([first, last], |r| {
             Ok((r.get::<_, Option<String>>(0)?, r.get::<_, i64>(1)?))
         })?;
-        let mut carried_over = 0;
+        let (mut carried_over, mut not_done) = (0, 0);
         for row in rows {
             let (status, n) = row?;
-            carried_over += add(status, n);
+            let still = status.as_deref() == Some("still_effective");
+            let n = add(status, n);
+            carried_over += n;
+            not_done += if still { n } else { 0 };
         }
         counts.carried_over = carried_over;
+        counts.not_done = not_done;
         Ok(counts)
     }
 
@@ -488,6 +494,7 @@ mod tests {
             verified,
             still_effective,
             carried_over: 0,
+            not_done: 0,
         }
     }
 

@@ -391,6 +391,7 @@ fn schema_1_database(sandbox: &Sandbox) -> String {
         .unwrap();
     conn.execute_batch(
         "DROP TABLE console_memo; DROP TABLE person; DROP TABLE delegation;
+         DROP INDEX item_revocation_not_done;
          DROP TRIGGER event_no_update;
          ALTER TABLE event DROP COLUMN actor_via;",
     )
