@@ -39,6 +39,15 @@ struct Counts {
     changed: u64,
     unchanged: u64,
     removed: u64,
+    /// Identities written anew; absent from imports that changed none and
+    /// from those made before recert counted them.
+    #[serde(default)]
+    identities: Option<IdentityCount>,
+}
+
+#[derive(Clone, Copy, Deserialize)]
+struct IdentityCount {
+    changed: u64,
 }
 
 /// An import event, as verify needs it.
@@ -431,6 +440,26 @@ fn check_counts(
             Stream::GrantChange,
         )
     };
+    if let Some(ids) = c.identities
+        && !register
+        && written.rows(Stream::IdentitySuperseded) != ids.changed
+    {
+        findings.add(
+            Some(import.seq),
+            format!(
+                "{name}: it counts {} changed, but its digest covers {} {}: the event \
+                 was not written by recert",
+                if ids.changed == 1 {
+                    "1 identity".to_string()
+                } else {
+                    format!("{} identities", ids.changed)
+                },
+                written.rows(Stream::IdentitySuperseded),
+                Stream::IdentitySuperseded.describe().0
+            ),
+        );
+        return;
+    }
     let replaced = c.changed + c.restored;
     let expected = [
         (versions, c.added + replaced),
@@ -717,6 +746,42 @@ mod tests {
         assert!(
             found.iter().any(|f| f.contains("(29 now, 30 recorded)")),
             "{found:#?}"
+        );
+    }
+
+    #[test]
+    fn an_import_event_whose_identity_count_does_not_add_up_was_not_written_by_recert() {
+        let store = store();
+        let (seq, actor, at, body): (i64, String, String, String) = store
+            .conn
+            .query_row(
+                "SELECT seq, actor, at, body FROM event WHERE kind = 'import' ORDER BY seq
+                 LIMIT 1 OFFSET 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .unwrap();
+        let mut body: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(body["counts"]["identities"]["changed"], 1, "Kenji's name");
+        let written = |body: &serde_json::Value| {
+            let import = super::Recorded {
+                seq,
+                actor: actor.clone(),
+                at: at.clone(),
+                body: serde_json::from_value(body.clone()).unwrap(),
+            };
+            let digest = import.body.written.clone().unwrap();
+            let mut findings = crate::store::integrity::Findings::default();
+            super::compare(2, &import, &digest, &digest, &mut findings);
+            findings.messages().into_iter().map(|m| m.to_string()).collect::<Vec<String>>()
+        };
+        assert!(written(&body).is_empty());
+        body["counts"]["identities"]["changed"] = 2.into();
+        let found = written(&body);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].contains("it counts 2 identities changed, but its digest covers 1"),
+            "{found:?}"
         );
     }
 

@@ -497,7 +497,7 @@ fn a_schema_1_database_with_decisions_upgrades_and_still_verifies_and_reads() {
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 8, "upgraded to the latest version");
+    assert_eq!(version, 9, "upgraded to the latest version");
     // The same, but for the hashes, which the format-1 chain has anew.
     fn unhashed(report: &str) -> Vec<&str> {
         report

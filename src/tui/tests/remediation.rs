@@ -231,6 +231,12 @@ fn a_revocation_not_done_since_an_earlier_campaign_is_on_the_status_line_dashboa
         console.current().identity_id,
         "l.brandt@copperline.example.com"
     );
+    let drawn = console.draw();
+    assert!(
+        drawn.contains("Remediation ⚠ STILL EFFECTIVE: december.csv (snapshot 2,"),
+        "the detail pane shows the earlier revoke's outcome: {drawn}"
+    );
+    assert!(drawn.contains("(revoked in “Q4”)"), "{drawn}");
 
     console.send(ch('d'));
     let drawn = console.draw();
