@@ -773,7 +773,11 @@ mod tests {
             let digest = import.body.written.clone().unwrap();
             let mut findings = crate::store::integrity::Findings::default();
             super::compare(2, &import, &digest, &digest, &mut findings);
-            findings.messages().into_iter().map(|m| m.to_string()).collect::<Vec<String>>()
+            findings
+                .messages()
+                .into_iter()
+                .map(|m| m.to_string())
+                .collect::<Vec<String>>()
         };
         assert!(written(&body).is_empty());
         body["counts"]["identities"]["changed"] = 2.into();

@@ -217,3 +217,33 @@ fn a_name_change_or_no_previous_campaign_is_no_context_change() {
         "since the previous campaign: relationship contractor → partner"
     );
 }
+
+#[test]
+fn verify_finds_a_revocation_not_done_the_log_does_not_ground() {
+    let (mut store, _) = revoked();
+    import_file(&mut store, "december.csv", SAMPLE, false);
+    // Created after the import, as the log's times must say.
+    let mut spec = crate::testing::new_campaign("Q1", "2026-11-01");
+    spec.created_at = "2026-11-26T09:00:00.000Z".into();
+    let q1 = store.create_campaign(&spec).unwrap();
+    let v = store.verify(&[], false).unwrap();
+    assert!(v.ok(), "{:?}", v.discrepancies);
+    let lena = item_of(&store, &q1, "salesforce", LENA);
+    // Point the flag at the import's event instead of the revoke.
+    crate::store::integrity::tamper(
+        &store,
+        &format!(
+            "UPDATE item SET context = json_set(context, '$.revocation_not_done.revoke_event', 4)
+             WHERE id = {lena}"
+        ),
+    );
+    let v = store.verify(&[], false).unwrap();
+    let found: Vec<String> = v.discrepancies.into_iter().map(|d| d.message).collect();
+    assert!(
+        found.iter().any(|f| f.contains(&format!(
+            "item {lena} is flagged revocation_not_done, but the log holds no revoke of its \
+             grant in event 4 of campaign \"Q4\""
+        ))),
+        "{found:#?}"
+    );
+}

@@ -11,6 +11,7 @@ use crate::domain::RemediationStatus;
 use crate::domain::decision::state_label;
 use crate::domain::flags::NOT_DONE_BIT;
 use crate::domain::insight::NotDone;
+use rusqlite::OptionalExtension;
 use serde::Serialize;
 
 /// One item flagged `revocation_not_done`.
@@ -88,5 +89,84 @@ impl Store {
             });
         }
         Ok(out)
+    }
+}
+
+impl Store {
+    /// An item flagged `revocation_not_done` whose grounds the log does not
+    /// hold: the revoke it names (the same grant, in the campaign it names,
+    /// by that decider at that time) and the still-effective outcome that
+    /// snapshot recorded, both before the campaign's creation (event
+    /// `created`). The flag is evidence; verify re-reads what it rests on.
+    pub(super) fn not_done_problem(
+        &self,
+        campaign: CampaignId,
+        created: i64,
+    ) -> Result<Option<String>> {
+        let (first, last) = item_range(&self.conn, campaign)?;
+        let mut items = self.conn.prepare(&format!(
+            "SELECT id, grant_key, context FROM item INDEXED BY item_revocation_not_done
+             WHERE id BETWEEN ?1 AND ?2 AND flags & {NOT_DONE_BIT} != 0 ORDER BY id"
+        ))?;
+        let mut revoke = self.conn.prepare(
+            "SELECT d.kind, d.actor, d.at, c.name, ri.grant_key, d.item FROM event d
+             LEFT JOIN campaign c ON c.id = d.campaign LEFT JOIN item ri ON ri.id = d.item
+             WHERE d.seq = ?1 AND d.seq < ?2",
+        )?;
+        let mut outcome = self.conn.prepare(
+            "SELECT EXISTS (SELECT 1 FROM event WHERE item = ?1 AND seq < ?2
+                 AND kind = 'remediation_still_effective'
+                 AND json_extract(body, '$.revoke_event') = ?3
+                 AND json_extract(body, '$.snapshot') = ?4)",
+        )?;
+        let mut rows = items.query([first, last])?;
+        while let Some(row) = rows.next()? {
+            let (item, grant): (i64, i64) = (row.get(0)?, row.get(1)?);
+            let context: Option<String> = row.get(2)?;
+            let Some(n) = context
+                .as_deref()
+                .and_then(|json| serde_json::from_str::<ItemContext>(json).ok())
+                .and_then(|c| c.revocation_not_done)
+            else {
+                return Ok(Some(format!(
+                    "item {item} is flagged revocation_not_done without the revoke it names"
+                )));
+            };
+            let found = revoke
+                .query_row(rusqlite::params![n.revoke_event, created], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, Option<String>>(3)?,
+                        r.get::<_, Option<i64>>(4)?,
+                        r.get::<_, Option<i64>>(5)?,
+                    ))
+                })
+                .optional()?;
+            let grounded = match found {
+                Some((kind, actor, at, name, key, Some(revoked_item))) => {
+                    kind == "revoke"
+                        && actor == n.revoked_by
+                        && at == n.revoked_at
+                        && name.as_deref() == Some(n.campaign.as_str())
+                        && key == Some(grant)
+                        && outcome.query_row(
+                            rusqlite::params![revoked_item, created, n.revoke_event, n.snapshot],
+                            |r| r.get::<_, bool>(0),
+                        )?
+                }
+                _ => false,
+            };
+            if !grounded {
+                return Ok(Some(format!(
+                    "item {item} is flagged revocation_not_done, but the log holds no revoke \
+                     of its grant in event {} of campaign {:?} by {} that snapshot {} found \
+                     still effective before the campaign was created",
+                    n.revoke_event, n.campaign, n.revoked_by, n.snapshot
+                )));
+            }
+        }
+        Ok(None)
     }
 }
