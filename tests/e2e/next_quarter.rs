@@ -260,6 +260,10 @@ fn a_q4_revocation_still_in_effect_leads_q1_until_a_snapshot_shows_it_gone() {
     for format in ["md", "html"] {
         let text = sandbox.ok(&["report", "Q1", "--format", format]);
         assert!(text.contains("Revocations not done"), "{format}");
+        assert!(
+            text.contains("REVOCATION NOT DONE"),
+            "{format}: the item's remark"
+        );
         let escaped = reason.replace('"', if format == "html" { "&quot;" } else { "\"" });
         assert!(text.contains(&escaped), "{format}: {text}");
     }
