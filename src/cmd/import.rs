@@ -560,5 +560,30 @@ pub(super) fn summary(file: &str, snapshot: i64, c: &ImportCounts, dry_run: bool
     } else {
         format!("snapshot {snapshot}")
     };
-    format!("{file}: {} rows ({what}): {}", c.rows, parts.join(", "))
+    let mut line = format!("{file}: {} rows ({what}): {}", c.rows, parts.join(", "));
+    let ids = &c.identities;
+    if !ids.is_empty() {
+        let fields: Vec<String> = [
+            ("relationship", ids.relationship),
+            ("organization", ids.organization),
+            ("region", ids.region),
+            ("sponsor", ids.sponsor),
+            ("name, kind or e-mail", ids.other),
+        ]
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(field, n)| format!("{field} {n}"))
+        .collect();
+        let identities = if ids.changed == 1 {
+            "identity"
+        } else {
+            "identities"
+        };
+        line.push_str(&format!(
+            "; {} {identities} changed ({})",
+            ids.changed,
+            fields.join(", ")
+        ));
+    }
+    line
 }

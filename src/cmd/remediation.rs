@@ -166,16 +166,14 @@ impl Listing<'_> {
             return Ok(());
         };
         let counts = self.counts;
-        let mut table = Table::new(&[
-            "ITEM",
-            "STATUS",
-            "IDENTITY",
-            "SYSTEM",
-            "ENTITLEMENT",
-            "REVOKED BY",
-            "REVOKED AT",
-            "EVIDENCE",
-        ]);
+        // Revokes carried over from earlier campaigns say which one.
+        let carried = counts.carried_over > 0;
+        let mut heading = vec!["ITEM", "STATUS", "IDENTITY", "SYSTEM", "ENTITLEMENT"];
+        if carried {
+            heading.push("REVOKED IN");
+        }
+        heading.extend(["REVOKED BY", "REVOKED AT", "EVIDENCE"]);
+        let mut table = Table::new(&heading);
         self.store
             .for_each_remediation_task(self.campaign.id, status, |t| {
                 let evidence = match &t.proof {
@@ -187,16 +185,21 @@ impl Listing<'_> {
                 } else {
                     t.revoked_by.clone()
                 };
-                table.row(vec![
+                let mut row = vec![
                     t.item.to_string(),
                     t.status.label().to_string(),
                     t.identity_name.clone(),
                     t.system.clone(),
                     t.entitlement.clone(),
-                    by,
-                    t.revoked_at.clone(),
-                    evidence,
-                ]);
+                ];
+                if carried {
+                    row.push(match &t.carried_from {
+                        Some(earlier) => format!("{earlier:?} (not done)"),
+                        None => "this campaign".to_string(),
+                    });
+                }
+                row.extend([by, t.revoked_at.clone(), evidence]);
+                table.row(row);
                 Ok(())
             })?;
         if counts.total() == 0 {
@@ -215,6 +218,14 @@ impl Listing<'_> {
                 counts.pending,
                 counts.still_effective
             )?;
+            if counts.carried_over > 0 {
+                writeln!(
+                    out,
+                    "{} carried over: revoked in an earlier campaign, still held when this \
+                     one was created",
+                    count(counts.carried_over, "revocation")
+                )?;
+            }
         }
         Ok(())
     }

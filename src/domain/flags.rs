@@ -27,6 +27,9 @@ pub enum Flag {
     NoJustification,
     BreakGlassUsed,
     SensitiveData,
+    // The next quarter (issue 22): kept together so merges stay easy.
+    RevocationNotDone,
+    ContextChanged,
 }
 
 impl Flag {
@@ -51,6 +54,8 @@ impl Flag {
         Flag::NoJustification,
         Flag::BreakGlassUsed,
         Flag::SensitiveData,
+        Flag::RevocationNotDone,
+        Flag::ContextChanged,
     ];
 
     fn bit(self) -> u32 {
@@ -68,13 +73,15 @@ impl Flag {
             Flag::ExceptionLapsed => 10,
             Flag::Inactive => 11,
             Flag::ContractEnded => 12,
-            Flag::RotationOverdue => 14,
+            Flag::RotationOverdue => 15,
             // Issue 24.
             Flag::SodConflict => 20,
             Flag::NoEndDate => 21,
             Flag::NoJustification => 22,
             Flag::BreakGlassUsed => 23,
             Flag::SensitiveData => 24,
+            Flag::RevocationNotDone => 13,
+            Flag::ContextChanged => 14,
         }
     }
 
@@ -101,6 +108,8 @@ impl Flag {
             Flag::NoJustification => "no_justification",
             Flag::BreakGlassUsed => "break_glass_used",
             Flag::SensitiveData => "sensitive_data",
+            Flag::RevocationNotDone => "revocation_not_done",
+            Flag::ContextChanged => "context_changed",
         }
     }
 
@@ -127,6 +136,8 @@ impl Flag {
             Flag::NoJustification => "NJU",
             Flag::BreakGlassUsed => "BGU",
             Flag::SensitiveData => "SEN",
+            Flag::RevocationNotDone => "RND",
+            Flag::ContextChanged => "CTX",
         }
     }
 
@@ -152,6 +163,8 @@ impl Flag {
             Flag::NoJustification => "no justification",
             Flag::BreakGlassUsed => "break-glass used",
             Flag::SensitiveData => "sensitive data",
+            Flag::RevocationNotDone => "revocation not done",
+            Flag::ContextChanged => "context changed",
         }
     }
 
@@ -163,11 +176,12 @@ impl Flag {
             | Flag::SharedCredential
             | Flag::ExceptionLapsed
             | Flag::Inactive
-            | Flag::ContractEnded => Recommendation::Revoke,
+            | Flag::ContractEnded
+            | Flag::RevocationNotDone => Recommendation::Revoke,
             Flag::UnrotatedCredential | Flag::RotationOverdue => Recommendation::RotateOrRevoke,
             Flag::NoSponsor => Recommendation::ReassignOrRevoke,
             Flag::Unclassified => Recommendation::Classify,
-            Flag::Privileged | Flag::CrossTenant | Flag::SelfReview => {
+            Flag::Privileged | Flag::CrossTenant | Flag::SelfReview | Flag::ContextChanged => {
                 Recommendation::ReviewWithCare
             }
             // Issue 24.
@@ -196,6 +210,17 @@ impl fmt::Display for Flag {
         f.write_str(self.label())
     }
 }
+
+/// Where an item with stored `flags` and `score` goes in the queue, as a
+/// key sorted descending: revocations not done first, whatever the
+/// weights, then the riskiest.
+pub fn queue_key(flags: u32, score: i64) -> (bool, i64) {
+    (flags & Flag::RevocationNotDone.bit() != 0, score)
+}
+
+/// `revocation_not_done`'s stored bit, as the SQL that finds such items
+/// spells it (a partial index needs the literal).
+pub const NOT_DONE_BIT: u32 = 8192;
 
 /// A set of flags, stored as one integer so that filtering on a flag is a
 /// bit test in SQL.
@@ -276,6 +301,8 @@ mod tests {
             (Flag::ContractEnded, 1 << 12),
             (Flag::SodConflict, 1 << 20),
             (Flag::SensitiveData, 1 << 24),
+            (Flag::RevocationNotDone, NOT_DONE_BIT),
+            (Flag::RotationOverdue, 1 << 15),
         ] {
             assert!(bits.contains(&(flag, bit)), "{flag:?}");
         }

@@ -47,6 +47,10 @@ pub struct Context<'a> {
     /// An earlier campaign's rotate decision that passed its date unrotated.
     pub overdue_rotation: Option<&'a super::rotation::OverdueRotation>,
     pub around: Around<'a>,
+    /// An earlier campaign's revoke of the grant that a later snapshot still holds.
+    pub revocation_not_done: Option<&'a NotDone>,
+    /// What changed about the identity since the previous campaign of the scope.
+    pub context_changes: &'a [ContextChange],
 }
 
 /// What the checks of issue 24 see beyond the grant: the previous review
@@ -62,6 +66,8 @@ pub struct Around<'a> {
     /// What the entitlement catalog says of the entitlement's data.
     pub sensitivity: Option<Sensitivity>,
 }
+
+pub use super::carried::{CONTEXT_FIELDS, ContextChange, NotDone, context_changes};
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Finding {
@@ -109,6 +115,8 @@ enum Reason {
     NoJustification(Relationship),
     BreakGlassUsed(NaiveDate, Option<NaiveDate>),
     SensitiveData(Sensitivity),
+    NotDone,
+    ContextChanged,
 }
 
 impl Reason {
@@ -200,6 +208,27 @@ impl Reason {
             Reason::SensitiveData(sensitivity) => {
                 format!("the entitlement catalog marks its data {sensitivity}")
             }
+            Reason::NotDone => match ctx.revocation_not_done {
+                Some(n) => n.reason(),
+                None => "revoked in an earlier campaign, yet still held".into(),
+            },
+            Reason::ContextChanged => {
+                let changes: Vec<String> = ctx
+                    .context_changes
+                    .iter()
+                    .map(|c| {
+                        let shown = |v: &str| {
+                            if v.is_empty() {
+                                "(none)".to_string()
+                            } else {
+                                v.to_string()
+                            }
+                        };
+                        format!("{} {} → {}", c.field, shown(&c.before), shown(&c.after))
+                    })
+                    .collect();
+                format!("since the previous campaign: {}", changes.join("; "))
+            }
         }
     }
 }
@@ -226,6 +255,12 @@ fn evaluate(subject: &Subject<'_>, ctx: &Context<'_>, mut raise: impl FnMut(Flag
     }
     if ctx.overdue_rotation.is_some() {
         raise(Flag::RotationOverdue, Reason::RotationOverdue);
+    }
+    if ctx.revocation_not_done.is_some() {
+        raise(Flag::RevocationNotDone, Reason::NotDone);
+    }
+    if !ctx.context_changes.is_empty() {
+        raise(Flag::ContextChanged, Reason::ContextChanged);
     }
     if subject.shared {
         raise(Flag::SharedCredential, Reason::Shared);
@@ -443,6 +478,16 @@ pub fn describe_rule(flag: Flag, policy: &Policy) -> String {
         Flag::SensitiveData => {
             "the entitlement catalog marks the entitlement confidential or restricted".into()
         }
+        Flag::RevocationNotDone => {
+            "an earlier campaign revoked the grant and a snapshot imported after the revoke \
+             still holds it (first in the queue until a snapshot shows it gone)"
+                .into()
+        }
+        Flag::ContextChanged => {
+            "the identity's relationship, organization, region or sponsor changed since the \
+             previous campaign of the same scope"
+                .into()
+        }
     }
 }
 
@@ -491,6 +536,8 @@ mod tests {
             lapsed_exception: None,
             overdue_rotation: None,
             around: Around::default(),
+            revocation_not_done: None,
+            context_changes: &[],
         };
         assess(subject, &ctx).flags
     }
@@ -506,6 +553,8 @@ mod tests {
             lapsed_exception: None,
             overdue_rotation: None,
             around: Around::default(),
+            revocation_not_done: None,
+            context_changes: &[],
         };
         let a = assess(&subject(), &ctx);
         assert!(a.flags.is_empty(), "{:?}", a.findings);
@@ -621,6 +670,8 @@ mod tests {
                 lapsed_exception: None,
                 overdue_rotation: None,
                 around: Around::default(),
+                revocation_not_done: None,
+                context_changes: &[],
             };
             let a = assess(&s, &ctx);
             assert_eq!(
@@ -703,6 +754,8 @@ mod tests {
             lapsed_exception: None,
             overdue_rotation: None,
             around: Around::default(),
+            revocation_not_done: None,
+            context_changes: &[],
         };
         let s = Subject {
             last_used_at: days_ago(31),
@@ -741,6 +794,8 @@ mod tests {
             lapsed_exception: None,
             overdue_rotation: None,
             around: Around::default(),
+            revocation_not_done: None,
+            context_changes: &[],
         };
         assert!(
             assess(&machine, &ctx)
@@ -778,6 +833,8 @@ mod tests {
             lapsed_exception: None,
             overdue_rotation: None,
             around: Around::default(),
+            revocation_not_done: None,
+            context_changes: &[],
         };
         assert!(assess(&subject(), &ctx).flags.contains(Flag::SelfReview));
         let id = "l.brandt@copperline.example.com";
@@ -810,6 +867,8 @@ mod tests {
             lapsed_exception: None,
             overdue_rotation,
             around: Around::default(),
+            revocation_not_done: None,
+            context_changes: &[],
         };
         assert!(
             !assess(&subject(), &ctx(None))
@@ -839,6 +898,8 @@ mod tests {
             lapsed_exception: days_ago(5),
             overdue_rotation: None,
             around: Around::default(),
+            revocation_not_done: None,
+            context_changes: &[],
         };
         let s = Subject {
             relationship: Relationship::Unknown,

@@ -14,6 +14,8 @@ fn assess_around(s: &Subject<'_>, around: Around<'_>) -> Assessment {
         lapsed_exception: None,
         overdue_rotation: None,
         around,
+        revocation_not_done: None,
+        context_changes: &[],
     };
     assess(s, &ctx)
 }

@@ -3,6 +3,7 @@
 //! Nothing here touches a database, a terminal or the clock.
 
 pub mod campaign;
+pub mod carried;
 pub mod catalog;
 pub mod date;
 pub mod decision;

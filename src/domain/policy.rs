@@ -257,6 +257,10 @@ pub struct Weights {
     pub break_glass_used: i64,
     #[serde(deserialize_with = "weight")]
     pub sensitive_data: i64,
+    #[serde(deserialize_with = "weight")]
+    pub revocation_not_done: i64,
+    #[serde(deserialize_with = "weight")]
+    pub context_changed: i64,
 }
 
 impl Default for Weights {
@@ -282,6 +286,8 @@ impl Default for Weights {
             no_justification: 15,
             break_glass_used: 30,
             sensitive_data: 15,
+            revocation_not_done: 60,
+            context_changed: 15,
         }
     }
 }
@@ -309,6 +315,8 @@ impl Weights {
             Flag::NoJustification => self.no_justification,
             Flag::BreakGlassUsed => self.break_glass_used,
             Flag::SensitiveData => self.sensitive_data,
+            Flag::RevocationNotDone => self.revocation_not_done,
+            Flag::ContextChanged => self.context_changed,
         }
     }
 }

@@ -5,10 +5,10 @@
 
 use super::chunks::{self, ChunkRenderer, RenderError};
 use super::{Context, Error, push_decision_text};
-use crate::domain::FlagSet;
 use crate::domain::decision::state_label;
 use crate::domain::framework::control_ids;
 use crate::domain::text::sanitize_multiline;
+use crate::domain::{Flag, FlagSet, RemediationStatus};
 use crate::store::{ItemView, ReportRows, Store};
 use foldhash::HashMap;
 use std::borrow::Cow;
@@ -59,6 +59,12 @@ pub const HEADER: [&str; 34] = [
 /// `on behalf of`, `delegate of`), and the item's part: its sponsor, and
 /// who signed the part.
 pub const WHO_ACTED: [&str; 4] = ["decided_via", "acting_for", "part", "part_signed_by"];
+
+/// Last, after [`WHO_ACTED`]: for an item flagged `revocation_not_done`,
+/// the earlier revoke and the snapshot that still held the grant, and
+/// where that revoke stands now. Those items lead the file, so they read
+/// as a section of their own at its top.
+pub const NOT_DONE: &str = "revocation_not_done";
 
 /// Prefixes a `'` to cells a spreadsheet would treat as a formula (those
 /// starting with `=`, `+`, `-`, `@`, tab or carriage return).
@@ -137,6 +143,7 @@ pub fn write(store: &Store, ctx: &Context<'_>, out: &mut dyn Write) -> Result<u6
     header.push("chain_head");
     // After the chain head, so that every column before keeps its place.
     header.extend(WHO_ACTED);
+    header.push(NOT_DONE);
     writer.write_record(&header)?;
     writer.flush()?;
     drop(writer);
@@ -455,6 +462,21 @@ fn write_row(
     let part = ctx.part_of(row.sponsor);
     record.field(part.map_or("", |p| p.sponsor.as_str()));
     record.field(part.and_then(|p| p.signer.as_deref()).unwrap_or_default());
+    text.clear();
+    if row.flags.contains(Flag::RevocationNotDone) {
+        let not_done = &ctx.evidence.revocations_not_done;
+        // In item order, as the evidence read them.
+        if let Ok(at) = not_done.binary_search_by_key(&row.id.0, |n| n.item) {
+            let n = &not_done[at];
+            let _ = match (n.status, n.status_snapshot) {
+                (RemediationStatus::Verified, Some(s)) => {
+                    write!(text, "{}; verified since by snapshot {s}", n.reason)
+                }
+                (status, _) => write!(text, "{}; now {}", n.reason, status.label()),
+            };
+        }
+    }
+    record.field(text);
 }
 
 #[cfg(test)]

@@ -52,6 +52,7 @@ pub fn write(store: &Store, ctx: &Context<'_>, r: &mut dyn Renderer) -> Result<u
     who_acted(ctx, r)?;
     single_admin(store, ctx, r)?;
     reviewers(ctx, r)?;
+    revocations_not_done(ctx, r)?;
     remediation(store, ctx, r)?;
     rotations(store, ctx, r)?;
 
@@ -528,6 +529,69 @@ fn reviewers(ctx: &Context<'_>, r: &mut dyn Renderer) -> io::Result<()> {
     Ok(())
 }
 
+/// Grants an earlier campaign revoked that a snapshot imported after the
+/// revoke still held when this campaign was created: the failure auditors
+/// care about most, carried until a snapshot shows the grant gone.
+fn revocations_not_done(ctx: &Context<'_>, r: &mut dyn Renderer) -> io::Result<()> {
+    let not_done = &ctx.evidence.revocations_not_done;
+    r.heading("Revocations not done")?;
+    if not_done.is_empty() {
+        return r.paragraph(
+            "None: no grant that an earlier campaign revoked was still held when this \
+             campaign was created.",
+            false,
+        );
+    }
+    let still = not_done
+        .iter()
+        .filter(|n| n.status == RemediationStatus::StillEffective)
+        .count() as u64;
+    r.paragraph(
+        &format!(
+            "{} revoked in an earlier campaign and still held by a snapshot imported after \
+             the revoke when this campaign was created; {still} still effective now. The \
+             access was not removed.",
+            count(not_done.len() as u64, "grant"),
+        ),
+        true,
+    )?;
+    r.table_start(&[
+        "#",
+        "Identity",
+        "System",
+        "Entitlement",
+        "Revoked in",
+        "Why flagged",
+        "Now",
+        "Decision here",
+    ])?;
+    for n in not_done {
+        let who = if n.identity_name == n.identity_id {
+            n.identity_id.clone()
+        } else {
+            format!("{} ({})", n.identity_name, n.identity_id)
+        };
+        let now = match (n.status, n.status_snapshot) {
+            (RemediationStatus::Verified, Some(s)) => format!("verified by snapshot {s}"),
+            (status, _) => status.label().to_string(),
+        };
+        r.table_row(
+            &[
+                n.item.to_string(),
+                who,
+                n.system.clone(),
+                n.entitlement.clone(),
+                n.revoked_in.campaign.clone(),
+                n.reason.clone(),
+                now,
+                n.state.to_string(),
+            ],
+            n.status == RemediationStatus::StillEffective,
+        )?;
+    }
+    r.table_end()
+}
+
 fn remediation(store: &Store, ctx: &Context<'_>, r: &mut dyn Renderer) -> Result<(), Error> {
     let m = ctx.evidence.remediation;
     r.heading("Remediation")?;
@@ -541,14 +605,32 @@ fn remediation(store: &Store, ctx: &Context<'_>, r: &mut dyn Renderer) -> Result
         ),
         false,
     )?;
-    if m.still_effective == 0 {
+    if m.carried_over > 0 {
+        r.paragraph(
+            &format!(
+                "These include {} carried over from earlier campaigns (see Revocations not \
+                 done).",
+                count(m.carried_over, "revocation")
+            ),
+            false,
+        )?;
+    }
+    // This campaign's own revokes; those carried over are listed above.
+    let carried_still = ctx
+        .evidence
+        .revocations_not_done
+        .iter()
+        .filter(|n| n.status == RemediationStatus::StillEffective && n.state != "revoked")
+        .count() as u64;
+    let own_still = m.still_effective.saturating_sub(carried_still);
+    if own_still == 0 {
         return Ok(());
     }
     r.paragraph(
         &format!(
             "STILL EFFECTIVE: {} still present in a snapshot imported after the revoke. The \
              access was not removed.",
-            count(m.still_effective, "revoked grant")
+            count(own_still, "revoked grant")
         ),
         true,
     )?;

@@ -9,8 +9,9 @@ use crate::domain::decision::state_label;
 use crate::domain::framework::control_ids;
 use crate::domain::signals::ReviewerSignals;
 use crate::store::{
-    ActedFor, ActorVia, Assignment, CampaignSummary, Closure, EventSeq, ItemView, Override, Part,
-    RemediationCounts, ReportRows, RotationCounts, RotationTask, SignOff, SnapshotId, Store,
+    ActedFor, ActorVia, Assignment, CampaignSummary, Closure, EventSeq, ItemView, NotDoneItem,
+    Override, Part, RemediationCounts, ReportRows, RotationCounts, RotationTask, SignOff,
+    SnapshotId, Store,
 };
 use serde::Serialize;
 use std::io::Write;
@@ -39,6 +40,11 @@ struct Header<'a> {
     against_recommendation: u64,
     close_actions: u64,
     remediation: RemediationCounts,
+    /// Items an earlier campaign revoked that a later snapshot still held
+    /// when this one was created (`revocation_not_done`), with the revoke,
+    /// the snapshot, the reason and the outcome now; added within
+    /// recert-report/1, which only gained a field.
+    revocations_not_done: &'a [NotDoneItem],
     /// Rotations promised (`rotate --by`) and where each stands on the
     /// day of the report; absent while the campaign has none.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -255,6 +261,7 @@ pub fn write(store: &Store, ctx: &Context<'_>, out: &mut dyn Write) -> Result<u6
         close_actions: ev.close_actions,
         remediation: ev.remediation,
         rotations: rotations(store, ctx)?,
+        revocations_not_done: &ev.revocations_not_done,
     };
     // The header is an object; the items go in as its last member, so the
     // closing brace is held back while they stream.

@@ -84,6 +84,9 @@ impl Context<'_> {
         if row.bulk && row.close_action.is_none() {
             out.push("bulk");
         }
+        if row.flags.contains(crate::domain::Flag::RevocationNotDone) {
+            out.push("REVOCATION NOT DONE");
+        }
         if let Some(status) = row.remediation {
             out.push(match status {
                 crate::domain::RemediationStatus::Pending => "remediation pending",

@@ -304,6 +304,7 @@ fn reference_csv(store: &Store, name: &str, to_terminal: bool) -> String {
     let mut header: Vec<&str> = HEADER.to_vec();
     header.push("chain_head");
     header.extend(super::csv::WHO_ACTED);
+    header.push(super::csv::NOT_DONE);
     writer.write_record(&header).unwrap();
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
     let yes = |flag: bool| if flag { "yes" } else { "" }.to_string();
@@ -363,6 +364,17 @@ fn reference_csv(store: &Store, name: &str, to_terminal: bool) -> String {
                     &ctx.part_of(row.sponsor.as_deref())
                         .and_then(|p| p.signer.clone()),
                 ),
+                evidence
+                    .revocations_not_done
+                    .iter()
+                    .find(|n| n.item == row.id.0)
+                    .map(|n| match n.status_snapshot {
+                        Some(s) if n.status == crate::domain::RemediationStatus::Verified => {
+                            format!("{}; verified since by snapshot {s}", n.reason)
+                        }
+                        _ => format!("{}; now {}", n.reason, n.status.label()),
+                    })
+                    .unwrap_or_default(),
             ];
             for cell in cells {
                 let cell = if to_terminal {

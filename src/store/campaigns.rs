@@ -116,6 +116,10 @@ pub(crate) struct ItemContext {
     pub lapsed_exception: Option<NaiveDate>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overdue_rotation: Option<crate::domain::rotation::OverdueRotation>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocation_not_done: Option<crate::domain::insight::NotDone>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub context_changes: Vec<crate::domain::insight::ContextChange>,
     // Issue 24.
     /// Grants of the same identity that a `[[policy.sod]]` rule pairs with
     /// this one.
@@ -206,27 +210,34 @@ pub(crate) fn item_range(conn: &Connection, campaign: CampaignId) -> Result<(i64
 }
 
 impl Store {
-    /// The queue is riskiest first, ties in the order items were written,
-    /// ranks 0, 1, 2…; anything else means the ranks were edited.
+    /// The queue is revocations not done first, then riskiest first, ties
+    /// in the order items were written, ranks 0, 1, 2…; anything else
+    /// means the ranks were edited.
     pub(super) fn queue_order_problem(&self, campaign: CampaignId) -> Result<Option<String>> {
         let (first, last) = item_range(&self.conn, campaign)?;
         let mut stmt = self.conn.prepare(
-            "SELECT id, risk_rank, risk_score, grant_key, campaign FROM item
+            "SELECT id, risk_rank, risk_score, grant_key, campaign, flags FROM item
              WHERE id BETWEEN ?1 AND ?2 ORDER BY id",
         )?;
         let mut rows = stmt.query(params![first, last])?;
-        let mut previous: Option<i64> = None;
+        let mut previous: Option<(bool, i64)> = None;
         let mut expected = first;
         while let Some(row) = rows.next()? {
-            let (id, rank, score, of): (i64, i64, i64, CampaignId) =
-                (row.get(0)?, row.get(1)?, row.get(2)?, row.get(4)?);
-            let out_of_order = previous.is_some_and(|p| p < score);
+            let (id, rank, score, of, flags): (i64, i64, i64, CampaignId, i64) = (
+                row.get(0)?,
+                row.get(1)?,
+                row.get(2)?,
+                row.get(4)?,
+                row.get(5)?,
+            );
+            let key = crate::domain::flags::queue_key(flags as u32, score);
+            let out_of_order = previous.is_some_and(|p| p < key);
             if id != expected || rank != id - first || of != campaign || out_of_order {
                 return Ok(Some(format!(
                     "item {id} is at rank {rank}, out of risk order: the queue was edited"
                 )));
             }
-            previous = Some(score);
+            previous = Some(key);
             expected += 1;
         }
         if expected != last + 1 {

@@ -34,6 +34,9 @@ pub struct Dashboard {
     pub waiting_by_flag: Vec<(Flag, u64)>,
     /// Items without a final decision whose recommendation is to revoke.
     pub waiting_revoke_recommended: u64,
+    /// Items flagged `revocation_not_done`, decided or not: an earlier
+    /// campaign's revoke a snapshot showed not done. They lead the queue.
+    pub revocations_not_done: u64,
     /// The riskiest items without a final decision.
     pub riskiest_waiting: Vec<ItemRow>,
     /// The campaign's parts by sponsor and whether each is signed.
@@ -77,6 +80,7 @@ impl Store {
         let mut reviewers: HashMap<String, ReviewerProgress> = HashMap::new();
         let mut waiting_flags: BTreeMap<Flag, u64> = BTreeMap::new();
         let mut waiting_revoke = 0u64;
+        let mut not_done = 0u64;
         let (first, last) = item_range(&self.conn, campaign)?;
         let mut stmt = self.conn.prepare(
             "SELECT coalesce(s.assignee, i.reviewer), s.decision, i.flags, i.recommendation
@@ -96,8 +100,9 @@ impl Store {
                 });
             entry.assigned += 1;
             entry.decided += u64::from(decided);
+            let flags = FlagSet::from_bits(row.get::<_, i64>(2)? as u32);
+            not_done += u64::from(flags.contains(Flag::RevocationNotDone));
             if !decided {
-                let flags = FlagSet::from_bits(row.get::<_, i64>(2)? as u32);
                 for flag in flags.iter() {
                     *waiting_flags.entry(flag).or_default() += 1;
                 }
@@ -142,6 +147,7 @@ impl Store {
             reviewers,
             waiting_by_flag: waiting_flags.into_iter().collect(),
             waiting_revoke_recommended: waiting_revoke,
+            revocations_not_done: not_done,
             riskiest_waiting: self.page(&waiting, None, PageDirection::Forward, true, riskiest)?,
             parts: self.parts(campaign)?,
         })

@@ -39,6 +39,15 @@ struct Counts {
     changed: u64,
     unchanged: u64,
     removed: u64,
+    /// Identities written anew; absent from imports that changed none and
+    /// from those made before recert counted them.
+    #[serde(default)]
+    identities: Option<IdentityCount>,
+}
+
+#[derive(Clone, Copy, Deserialize)]
+struct IdentityCount {
+    changed: u64,
 }
 
 /// An import event, as verify needs it.
@@ -452,29 +461,47 @@ fn check_counts(
     c: Counts,
     findings: &mut Findings,
 ) {
-    let (versions, superseded, removed, changes) =
-        if import.body.format.as_deref() == Some("register") {
-            (
-                Stream::Register,
-                Stream::RegisterSuperseded,
-                Stream::RegisterRemoved,
-                Stream::RegisterChange,
-            )
-        } else if import.body.format.as_deref() == Some("catalog") {
-            (
-                Stream::Catalog,
-                Stream::CatalogSuperseded,
-                Stream::CatalogRemoved,
-                Stream::CatalogChange,
-            )
-        } else {
-            (
-                Stream::Grant,
-                Stream::GrantSuperseded,
-                Stream::GrantRemoved,
-                Stream::GrantChange,
-            )
-        };
+    let format = import.body.format.as_deref();
+    let (versions, superseded, removed, changes) = match format {
+        Some("register") => (
+            Stream::Register,
+            Stream::RegisterSuperseded,
+            Stream::RegisterRemoved,
+            Stream::RegisterChange,
+        ),
+        Some("catalog") => (
+            Stream::Catalog,
+            Stream::CatalogSuperseded,
+            Stream::CatalogRemoved,
+            Stream::CatalogChange,
+        ),
+        _ => (
+            Stream::Grant,
+            Stream::GrantSuperseded,
+            Stream::GrantRemoved,
+            Stream::GrantChange,
+        ),
+    };
+    if let Some(ids) = c.identities
+        && !matches!(format, Some("register" | "catalog"))
+        && written.rows(Stream::IdentitySuperseded) != ids.changed
+    {
+        findings.add(
+            Some(import.seq),
+            format!(
+                "{name}: it counts {} changed, but its digest covers {} {}: the event \
+                 was not written by recert",
+                if ids.changed == 1 {
+                    "1 identity".to_string()
+                } else {
+                    format!("{} identities", ids.changed)
+                },
+                written.rows(Stream::IdentitySuperseded),
+                Stream::IdentitySuperseded.describe().0
+            ),
+        );
+        return;
+    }
     let replaced = c.changed + c.restored;
     let expected = [
         (versions, c.added + replaced),
@@ -776,8 +803,9 @@ mod tests {
         );
     }
 
-    #[test]
-    fn an_import_event_whose_counts_do_not_add_up_was_not_written_by_recert() {
+    /// What verify finds in the second import's event (next.csv: two
+    /// grants gone, one changed, Kenji renamed) once `edit` changed its body.
+    fn findings_after(edit: impl FnOnce(&mut serde_json::Value)) -> Vec<String> {
         let store = store();
         let (seq, actor, at, body): (i64, String, String, String) = store
             .conn
@@ -789,7 +817,7 @@ mod tests {
             )
             .unwrap();
         let mut body: serde_json::Value = serde_json::from_str(&body).unwrap();
-        body["counts"]["removed"] = 1.into();
+        edit(&mut body);
         let import = super::Recorded {
             seq,
             actor,
@@ -799,7 +827,26 @@ mod tests {
         let written = import.body.written.clone().unwrap();
         let mut findings = crate::store::integrity::Findings::default();
         super::compare(2, &import, &written, &written, &mut findings);
-        let found = findings.messages();
+        findings.messages().iter().map(|m| m.to_string()).collect()
+    }
+
+    #[test]
+    fn an_import_event_whose_identity_count_does_not_add_up_was_not_written_by_recert() {
+        let found = findings_after(|body| {
+            assert_eq!(body["counts"]["identities"]["changed"], 1, "Kenji's name");
+        });
+        assert!(found.is_empty(), "{found:?}");
+        let found = findings_after(|body| body["counts"]["identities"]["changed"] = 2.into());
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].contains("it counts 2 identities changed, but its digest covers 1"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn an_import_event_whose_counts_do_not_add_up_was_not_written_by_recert() {
+        let found = findings_after(|body| body["counts"]["removed"] = 1.into());
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(
             found[0].contains("do not add up to the 2 grant versions it marked removed"),

@@ -31,6 +31,45 @@ pub struct ImportCounts {
     pub changed: u64,
     pub unchanged: u64,
     pub removed: u64,
+    /// Identities the file describes differently from their current
+    /// version (grants that did not change are still `unchanged`).
+    #[serde(skip_serializing_if = "IdentityChanges::is_empty")]
+    pub identities: IdentityChanges,
+}
+
+/// How many identities an import wrote anew because their attributes
+/// changed, and how many of them changed each context attribute (what
+/// `context_changed` looks at); `other` counts name, kind or e-mail.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct IdentityChanges {
+    pub changed: u64,
+    pub relationship: u64,
+    pub organization: u64,
+    pub region: u64,
+    pub sponsor: u64,
+    pub other: u64,
+}
+
+impl IdentityChanges {
+    pub fn is_empty(&self) -> bool {
+        self.changed == 0
+    }
+
+    /// Counts one identity whose attributes `fields` changed.
+    pub fn count(&mut self, fields: impl IntoIterator<Item = &'static str>) {
+        self.changed += 1;
+        let mut other = false;
+        for field in fields {
+            match field {
+                "relationship" => self.relationship += 1,
+                "organization" => self.organization += 1,
+                "region" => self.region += 1,
+                "sponsor" => self.sponsor += 1,
+                _ => other = true,
+            }
+        }
+        self.other += u64::from(other);
+    }
 }
 
 /// Something wrong with one row that only the database can see.

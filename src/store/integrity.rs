@@ -449,6 +449,9 @@ impl Store {
         if let Some(problem) = self.frozen_relationship_problem(campaign)? {
             findings.add(Some(seq), format!("campaign {name:?}: {problem}"));
         }
+        if let Some(problem) = self.not_done_problem(campaign, seq)? {
+            findings.add(Some(seq), format!("campaign {name:?}: {problem}"));
+        }
         let (n, digest) = self.items_digest(campaign)?;
         if digest != body.items_sha256 || n != body.items {
             findings.add(

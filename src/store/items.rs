@@ -130,6 +130,8 @@ fn explain_item(
         lapsed_exception: context.lapsed_exception,
         overdue_rotation: context.overdue_rotation.as_ref(),
         around: context.around(),
+        revocation_not_done: context.revocation_not_done.as_ref(),
+        context_changes: &context.context_changes,
     };
     insight::explain(r.flags, &subject, &ctx)
 }

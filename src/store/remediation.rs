@@ -8,6 +8,7 @@ use super::campaigns::item_range;
 use super::events::{ChainWriter, NewEvent};
 use super::{CampaignId, EventSeq, ItemId, Result, SnapshotId, SnapshotMeta, Store, StoreError};
 use crate::domain::RemediationStatus;
+use crate::domain::flags::NOT_DONE_BIT;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -47,6 +48,11 @@ pub struct RemediationTask {
     pub proof: Option<SnapshotRef>,
     /// The chained event that recorded the status.
     pub outcome_event: Option<i64>,
+    /// The earlier campaign (by name) whose revoke this is, when the item
+    /// was flagged `revocation_not_done`: the campaign carries the task
+    /// until a snapshot shows the grant gone. Absent for its own revokes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub carried_from: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -54,6 +60,11 @@ pub struct RemediationCounts {
     pub pending: u64,
     pub verified: u64,
     pub still_effective: u64,
+    /// Of all these, the revokes of earlier campaigns that this campaign's
+    /// grants still held when it was created (`revocation_not_done`).
+    pub carried_over: u64,
+    /// Of those carried over, the ones still effective: revocations not done.
+    pub not_done: u64,
 }
 
 impl RemediationCounts {
@@ -71,13 +82,20 @@ fn status_condition(status: Option<RemediationStatus>) -> &'static str {
     }
 }
 
-/// Revoked items of an id range (a campaign, or what follows a keyset
-/// anchor), read through the partial index of revokes so that a page of
-/// tasks costs its own rows however many items were attested.
-const TASK_SELECT: &str = "SELECT i.id, i.risk_rank, idn.tenant, idn.identity_id, idn.name,
+/// The tasks of an id range (a campaign, or what follows a keyset anchor):
+/// its revoked items, read through the partial index of revokes, and the
+/// items it carries from an earlier campaign's revoke that a snapshot
+/// showed not done (`revocation_not_done`, through their own partial
+/// index), each with that earlier revoke and its outcome. A page costs its
+/// own rows however many items were attested. `{status}` narrows both
+/// parts; `{item}` picks one item.
+fn tasks_sql(status: Option<RemediationStatus>, item: &str) -> String {
+    let status = status_condition(status);
+    format!(
+        "SELECT s.item, i.risk_rank, idn.tenant, idn.identity_id, idn.name,
         e.system, e.name, s.decided_event, d.actor, d.at, d.note,
         json_extract(d.body, '$.close_action'), r.status, r.event,
-        sn.id, sn.file_name, sn.imported_at, sn.sha256, sn.partial
+        sn.id, sn.file_name, sn.imported_at, sn.sha256, sn.partial, NULL
     FROM item_state s INDEXED BY item_state_revoked
     JOIN item i ON i.id = s.item
     JOIN entitlement e ON e.id = i.entitlement
@@ -85,15 +103,29 @@ const TASK_SELECT: &str = "SELECT i.id, i.risk_rank, idn.tenant, idn.identity_id
     JOIN event d ON d.seq = s.decided_event
     LEFT JOIN remediation r ON r.decision_event = s.decided_event
     LEFT JOIN snapshot sn ON sn.id = r.snapshot
-    WHERE s.item BETWEEN ? AND ? AND s.decision = 'revoke'";
+    WHERE s.item BETWEEN ?1 AND ?2 AND s.decision = 'revoke'{status}{item}
+    UNION ALL
+    SELECT i.id, i.risk_rank, idn.tenant, idn.identity_id, idn.name,
+        e.system, e.name, d.seq, d.actor, d.at, d.note,
+        json_extract(d.body, '$.close_action'), r.status, r.event,
+        sn.id, sn.file_name, sn.imported_at, sn.sha256, sn.partial, c.name
+    FROM item i INDEXED BY item_revocation_not_done
+    JOIN entitlement e ON e.id = i.entitlement
+    JOIN identity idn ON idn.id = i.identity
+    JOIN event d ON d.seq = json_extract(i.context, '$.revocation_not_done.revoke_event')
+    JOIN campaign c ON c.id = d.campaign
+    LEFT JOIN item_state s ON s.item = i.id
+    LEFT JOIN remediation r ON r.decision_event = d.seq
+    LEFT JOIN snapshot sn ON sn.id = r.snapshot
+    WHERE i.id BETWEEN ?1 AND ?2 AND i.flags & {NOT_DONE_BIT} != 0
+      AND (s.decision IS NULL OR s.decision <> 'revoke'){status}{item}"
+    )
+}
 
 /// A page of tasks from the id range ?1..?2; the limit is in the SQL, since
 /// SQLite re-prepares a statement with a bound LIMIT on every run.
 fn page_sql(status: Option<RemediationStatus>, limit: usize) -> String {
-    format!(
-        "{TASK_SELECT}{} ORDER BY s.item LIMIT {limit}",
-        status_condition(status)
-    )
+    format!("{} ORDER BY 1 LIMIT {limit}", tasks_sql(status, ""))
 }
 
 fn read_task(r: &Row<'_>) -> rusqlite::Result<RemediationTask> {
@@ -129,6 +161,7 @@ fn read_task(r: &Row<'_>) -> rusqlite::Result<RemediationTask> {
         status,
         outcome_event: r.get(13)?,
         proof,
+        carried_from: r.get(19)?,
     })
 }
 
@@ -145,15 +178,42 @@ impl Store {
             Ok((r.get::<_, Option<String>>(0)?, r.get::<_, i64>(1)?))
         })?;
         let mut counts = RemediationCounts::default();
-        for row in rows {
-            let (status, n) = row?;
+        let mut add = |status: Option<String>, n: i64| {
             let n = n.max(0) as u64;
             match status.as_deref() {
                 Some("verified") => counts.verified += n,
                 Some("still_effective") => counts.still_effective += n,
                 _ => counts.pending += n,
             }
+            n
+        };
+        for row in rows {
+            let (status, n) = row?;
+            add(status, n);
         }
+        let (first, last) = item_range(&self.conn, campaign)?;
+        let mut carried = self.conn.prepare_cached(&format!(
+            "SELECT r.status, count(*) FROM item i INDEXED BY item_revocation_not_done
+             LEFT JOIN item_state s ON s.item = i.id
+             LEFT JOIN remediation r ON r.decision_event =
+                 json_extract(i.context, '$.revocation_not_done.revoke_event')
+             WHERE i.id BETWEEN ?1 AND ?2 AND i.flags & {NOT_DONE_BIT} != 0
+               AND (s.decision IS NULL OR s.decision <> 'revoke')
+             GROUP BY r.status"
+        ))?;
+        let rows = carried.query_map([first, last], |r| {
+            Ok((r.get::<_, Option<String>>(0)?, r.get::<_, i64>(1)?))
+        })?;
+        let (mut carried_over, mut not_done) = (0, 0);
+        for row in rows {
+            let (status, n) = row?;
+            let still = status.as_deref() == Some("still_effective");
+            let n = add(status, n);
+            carried_over += n;
+            not_done += if still { n } else { 0 };
+        }
+        counts.carried_over = carried_over;
+        counts.not_done = not_done;
         Ok(counts)
     }
 
@@ -184,7 +244,7 @@ impl Store {
         status: Option<RemediationStatus>,
         mut visit: impl FnMut(&RemediationTask) -> std::result::Result<(), Box<dyn std::error::Error>>,
     ) -> Result<()> {
-        let sql = format!("{TASK_SELECT}{} ORDER BY s.item", status_condition(status));
+        let sql = format!("{} ORDER BY 1", tasks_sql(status, ""));
         let (first, last) = item_range(&self.conn, campaign)?;
         let mut stmt = self.conn.prepare(&sql)?;
         let mut rows = stmt.query(params![first, last])?;
@@ -201,7 +261,7 @@ impl Store {
         campaign: CampaignId,
         item: ItemId,
     ) -> Result<Option<RemediationTask>> {
-        let sql = format!("{TASK_SELECT} AND s.item = ?3");
+        let sql = tasks_sql(None, " AND i.id = ?3");
         let (first, last) = item_range(&self.conn, campaign)?;
         Ok(self
             .conn
@@ -433,6 +493,8 @@ mod tests {
             pending,
             verified,
             still_effective,
+            carried_over: 0,
+            not_done: 0,
         }
     }
 

@@ -95,6 +95,9 @@ pub struct CampaignEvidence {
     /// Decisions in force that kept what the insights said to revoke.
     pub against_recommendation: u64,
     pub remediation: RemediationCounts,
+    /// Items flagged `revocation_not_done`, with the earlier revoke each
+    /// carries and its outcome now.
+    pub revocations_not_done: Vec<super::NotDoneItem>,
     /// The audit chain's head when the report was read: (events, hash).
     pub head_events: u64,
     pub head_hash: String,
@@ -167,6 +170,7 @@ impl Store {
             self_review_decisions: 0,
             against_recommendation: 0,
             remediation: self.remediation_counts(campaign)?,
+            revocations_not_done: self.revocations_not_done(campaign)?,
             head_events,
             head_hash,
         };

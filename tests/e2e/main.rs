@@ -26,6 +26,7 @@ mod hostile;
 mod insights;
 mod lifecycle;
 mod manners;
+mod next_quarter;
 mod people;
 mod pipes;
 mod readme;

@@ -230,6 +230,31 @@ impl<'a> Assessor<'a> {
         let tenant = part.cell(identity_row, cell::TENANT).unwrap_or_default();
         let catalog = around.catalog(tenant, system, name);
         let sod = around.sod(&spec.policy.sod, known.key, system, name);
+        let not_done = around.not_done.get(&grant);
+        let versions = [Some(entitlement), Some(identity), register];
+        let earlier = around.previous.get(&grant);
+        // Only an identity or register version the previous item did not
+        // point at can have changed its context.
+        let context_changes = match earlier {
+            Some((_, [_, Some(then), then_register]))
+                if (*then, *then_register) != (identity, register) =>
+            {
+                match around.previous_context.get(&(*then, *then_register)) {
+                    Some(before) => {
+                        let now = |at: usize| part.cell(identity_row, identity_cell(at));
+                        let after = [
+                            now(at::RELATIONSHIP),
+                            now(at::ORGANIZATION),
+                            now(at::REGION),
+                            now(at::SPONSOR),
+                        ];
+                        insight::context_changes(&before.each_ref().map(|v| v.as_deref()), &after)
+                    }
+                    None => Vec::new(),
+                }
+            }
+            _ => Vec::new(),
+        };
         let subject = Subject {
             identity_id: known.identity_id,
             email,
@@ -259,10 +284,11 @@ impl<'a> Assessor<'a> {
                 sod: &sod,
                 sensitivity: catalog.and_then(|c| c.sensitivity),
             },
+            revocation_not_done: not_done,
+            context_changes: &context_changes,
         };
         let flags = insight::flags(&subject, &ctx);
-        let versions = [Some(entitlement), Some(identity), register];
-        let (since, previous) = match around.previous.get(&grant) {
+        let (since, previous) = match earlier {
             None => (Since::New, None),
             Some((item, seen)) if *seen == versions => (Since::Unchanged, Some(*item)),
             Some((item, _)) => (Since::Changed, Some(*item)),
@@ -281,6 +307,8 @@ impl<'a> Assessor<'a> {
             .filter(|_| flags.contains(crate::domain::Flag::BreakGlassUsed));
         let context = if lapsed_exception.is_none()
             && overdue_rotation.is_none()
+            && not_done.is_none()
+            && context_changes.is_empty()
             && sod.is_empty()
             && catalog.is_none()
             && previous_review.is_none()
@@ -291,6 +319,8 @@ impl<'a> Assessor<'a> {
                 other_tenants: known.other_tenants.clone(),
                 lapsed_exception,
                 overdue_rotation: overdue_rotation.cloned(),
+                revocation_not_done: not_done.cloned(),
+                context_changes,
                 sod,
                 previous_review,
                 catalog: catalog.map(|c| CatalogRef {

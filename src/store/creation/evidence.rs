@@ -12,6 +12,8 @@ pub(super) mod at {
     pub const IDENTITY_ID: usize = 1;
     pub const KIND: usize = 3;
     pub const RELATIONSHIP: usize = 4;
+    pub const ORGANIZATION: usize = 5;
+    pub const REGION: usize = 6;
     pub const SPONSOR: usize = 7;
     pub const EMAIL: usize = 8;
     pub const PRIVILEGED: usize = 12;

@@ -1,21 +1,25 @@
 //! What creation reads before it assesses a grant: the identities holding
 //! current grants (their part of the evidence, kept once each), who holds
 //! access in which tenants, exceptions an earlier campaign left lapsing,
-//! the previous campaign's items, the entitlement catalog and the grants
-//! that segregation-of-duties rules name, read in pieces side by side.
+//! revokes a later snapshot showed not done, and the previous campaign's
+//! items (with what their identities were then), the entitlement catalog and
+//! the grants that segregation-of-duties rules name, read in pieces side by side.
 
 use super::Split;
 use super::evidence::{IDENTITY_EVIDENCE, cell};
+use crate::domain::insight::NotDone;
 use crate::domain::people::person_key;
 use crate::domain::rotation::OverdueRotation;
 use crate::domain::sod::{Held, SodConflict, SodRule};
 use crate::store::campaigns::item_range;
 use crate::store::catalog::{CatalogHit, LiveCatalog};
-use crate::store::effective::REGISTER_JOIN;
+use crate::store::effective::{
+    EFFECTIVE_ORGANIZATION, EFFECTIVE_RELATIONSHIP, EFFECTIVE_SPONSOR, REGISTER_JOIN,
+};
 use crate::store::readers::Readers;
 use crate::store::{CampaignId, Result, StoreError};
 use chrono::NaiveDate;
-use foldhash::{HashMap, HashMapExt};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, params};
 use std::collections::BTreeSet;
@@ -189,6 +193,7 @@ fn text_offset(text: &str) -> Result<u32> {
 enum Load {
     Identities((i64, i64)),
     Lapsed,
+    NotDone,
     Previous(i64),
     OverdueRotations,
     Catalog,
@@ -198,11 +203,16 @@ enum Load {
 enum Loaded {
     Identities((i64, i64), IdentityPart, People),
     Lapsed(HashMap<i64, NaiveDate>),
+    NotDone(HashMap<i64, NotDone>),
     Previous(HashMap<i64, PreviousItem>),
     OverdueRotations(HashMap<i64, OverdueRotation>),
     Catalog(LiveCatalog),
     Duties(HashMap<i64, Vec<Held>>),
 }
+
+/// An identity's context as an item froze it: effective relationship,
+/// organization, region and sponsor (`insight::CONTEXT_FIELDS`).
+pub(super) type ContextValues = [Option<String>; 4];
 
 /// Everything about the register that the insights need beyond one row.
 pub(super) struct Surroundings {
@@ -215,6 +225,9 @@ pub(super) struct Surroundings {
     tenants_by_person: HashMap<Box<str>, Vec<u32>>,
     /// Grant key → end of the exception an earlier campaign left in force.
     pub(super) lapsed: HashMap<i64, NaiveDate>,
+    /// Grant key → the latest earlier revoke of it that a snapshot imported
+    /// after it still showed in force.
+    pub(super) not_done: HashMap<i64, NotDone>,
     /// Grant key → (item, grant, identity and register versions) in the
     /// previous campaign of the same scope.
     pub(super) previous: HashMap<i64, PreviousItem>,
@@ -227,6 +240,9 @@ pub(super) struct Surroundings {
     /// Identity key → its current grants that a SoD rule names: a few per
     /// identity at most, so pairing them is never quadratic in the grants.
     holdings: HashMap<i64, Vec<Held>>,
+    /// (identity version, register version) of a previous item that is no
+    /// longer current → the context it froze.
+    pub(super) previous_context: HashMap<(i64, Option<i64>), ContextValues>,
 }
 
 impl Surroundings {
@@ -272,6 +288,7 @@ impl Surroundings {
             }
             None => None,
         };
+        tasks.push(Load::NotDone);
         let loaded = readers.run(&tasks, |conn, task| {
             Ok(match task {
                 Load::Identities(keys) => {
@@ -279,6 +296,7 @@ impl Surroundings {
                     Loaded::Identities(*keys, part, people)
                 }
                 Load::Lapsed => Loaded::Lapsed(lapsed_exceptions(conn, as_of)?),
+                Load::NotDone => Loaded::NotDone(revocations_not_done(conn)?),
                 Load::Previous(campaign) => Loaded::Previous(previous_items(conn, *campaign)?),
                 Load::OverdueRotations => Loaded::OverdueRotations(
                     crate::store::rotation::overdue_rotations(conn, as_of)?,
@@ -290,6 +308,7 @@ impl Surroundings {
         let mut identities = Vec::new();
         let mut people = People::default();
         let mut lapsed = HashMap::new();
+        let mut not_done = HashMap::new();
         let mut earlier = HashMap::new();
         let mut overdue_rotations = HashMap::new();
         let mut catalog = LiveCatalog::default();
@@ -305,6 +324,7 @@ impl Surroundings {
                     }
                 }
                 Loaded::Lapsed(part) => lapsed = part,
+                Loaded::NotDone(part) => not_done = part,
                 Loaded::Previous(part) => earlier = part,
                 Loaded::OverdueRotations(part) => overdue_rotations = part,
                 Loaded::Catalog(part) => catalog = part,
@@ -319,16 +339,19 @@ impl Surroundings {
                 TenantSet::One(_) => None,
             })
             .collect();
+        let previous_context = previous_context(readers.main(), &identities, &earlier)?;
         Ok(Surroundings {
             identities,
             tenant_names: people.tenants,
             tenants_by_person,
             lapsed,
+            not_done,
             previous: earlier,
             overdue_rotations,
             previous_review,
             catalog,
             holdings: duties,
+            previous_context,
         })
     }
 
@@ -435,6 +458,85 @@ fn lapsed_exceptions(conn: &Connection, as_of: NaiveDate) -> Result<HashMap<i64,
         }
     }
     Ok(lapsed)
+}
+
+/// Grant key → the latest revoke in force (its campaign not cancelled)
+/// whose remediation a snapshot imported after it found still effective.
+/// Read in one query: creation looks each grant up in the map. Later
+/// decisions on the grant do not hide it; only a snapshot without the
+/// grant (which verifies the revoke) does.
+fn revocations_not_done(conn: &Connection) -> Result<HashMap<i64, NotDone>> {
+    let mut not_done = HashMap::new();
+    let mut stmt = conn.prepare(
+        "SELECT i.grant_key, c.name, d.seq, d.at, d.actor, sn.id, sn.file_name, sn.imported_at
+         FROM remediation r
+         JOIN item_state s ON s.item = r.item AND s.decided_event = r.decision_event
+         JOIN item i ON i.id = r.item
+         JOIN event d ON d.seq = r.decision_event
+         JOIN campaign c ON c.id = r.campaign
+         JOIN snapshot sn ON sn.id = r.snapshot
+         WHERE r.status = 'still_effective' AND s.decision = 'revoke'
+           AND NOT EXISTS (SELECT 1 FROM event x WHERE x.campaign = c.id
+                           AND x.kind = 'campaign_cancelled' AND x.item IS NULL)
+         ORDER BY r.decision_event",
+    )?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        // In event order: a later revoke of the same grant replaces an earlier.
+        not_done.insert(
+            row.get(0)?,
+            NotDone {
+                campaign: row.get(1)?,
+                revoke_event: row.get(2)?,
+                revoked_at: row.get(3)?,
+                revoked_by: row.get(4)?,
+                snapshot: row.get(5)?,
+                file: row.get(6)?,
+                imported_at: row.get(7)?,
+            },
+        );
+    }
+    Ok(not_done)
+}
+
+/// The context the previous campaign's items froze, for the identity and
+/// register versions among them that are no longer an identity's current
+/// pair: only those can have changed. One lookup per such pair (there are
+/// far fewer identities than grants, and fewer still changed).
+fn previous_context(
+    conn: &Connection,
+    identities: &[((i64, i64), IdentityPart)],
+    previous: &HashMap<i64, PreviousItem>,
+) -> Result<HashMap<(i64, Option<i64>), ContextValues>> {
+    let mut found = HashMap::new();
+    if previous.is_empty() {
+        return Ok(found);
+    }
+    let current: HashSet<(i64, Option<i64>)> = identities
+        .iter()
+        .flat_map(|(_, part)| part.rows.iter().map(|row| (row.version, row.register)))
+        .collect();
+    let mut stale: HashSet<(i64, Option<i64>)> = HashSet::new();
+    for (_, [_, identity, register]) in previous.values() {
+        if let Some(identity) = identity {
+            let pair = (*identity, *register);
+            if !current.contains(&pair) {
+                stale.insert(pair);
+            }
+        }
+    }
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {EFFECTIVE_RELATIONSHIP}, {EFFECTIVE_ORGANIZATION}, idn.region, {EFFECTIVE_SPONSOR}
+         FROM identity idn LEFT JOIN register_entry r ON r.id = ?2
+         WHERE idn.id = ?1"
+    ))?;
+    for pair in stale {
+        let mut rows = stmt.query(params![pair.0, pair.1])?;
+        if let Some(row) = rows.next()? {
+            found.insert(pair, [row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?]);
+        }
+    }
+    Ok(found)
 }
 
 /// An item of the previous campaign: its id and the versions of grant,

@@ -1,5 +1,5 @@
-//! Writing a campaign's items: in queue order (riskiest first, then in
-//! grant order) so that every insert appends, many rows to a statement,
+//! Writing a campaign's items: in queue order (revocations not done,
+//! then riskiest first, then in grant order) so that every insert appends, many rows to a statement,
 //! while another core folds the items' hashes into the campaign digest.
 
 use super::Pending;
@@ -11,22 +11,25 @@ use rusqlite::{Connection, OptionalExtension, params};
 use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
-/// Queue order: indexes into `items` riskiest first, ties in grant order.
-/// Scores take few distinct values, so this counts rather than sorts.
+/// Queue order: indexes into `items`, revocations not done first (the
+/// failure auditors care about most, whatever the weights), then riskiest
+/// first, ties in grant order. Scores take few distinct values, so this
+/// counts rather than sorts.
 fn queue_order(items: &[&Pending]) -> Vec<u32> {
-    let mut counts: BTreeMap<Reverse<i64>, usize> = BTreeMap::new();
+    let key = |item: &Pending| crate::domain::flags::queue_key(item.flags, item.score);
+    let mut counts: BTreeMap<Reverse<(bool, i64)>, usize> = BTreeMap::new();
     for item in items {
-        *counts.entry(Reverse(item.score)).or_default() += 1;
+        *counts.entry(Reverse(key(item))).or_default() += 1;
     }
-    let mut next: HashMap<i64, usize> = HashMap::with_capacity(counts.len());
+    let mut next: HashMap<(bool, i64), usize> = HashMap::with_capacity(counts.len());
     let mut start = 0;
-    for (Reverse(score), n) in counts {
-        next.insert(score, start);
+    for (Reverse(key), n) in counts {
+        next.insert(key, start);
         start += n;
     }
     let mut order = vec![0u32; items.len()];
     for (index, item) in items.iter().enumerate() {
-        if let Some(slot) = next.get_mut(&item.score) {
+        if let Some(slot) = next.get_mut(&key(item)) {
             order[*slot] = index as u32;
             *slot += 1;
         }

@@ -106,7 +106,9 @@ impl ImportSession<'_> {
                 (key, first_line, stored)
             }
             (Some((_, key, stored)), None) if stored == attributes => (key, line, attributes),
-            (Some((version, key, _)), None) => {
+            (Some((version, key, stored)), None) => {
+                let changed = stored.differences(record).into_iter().map(|(f, _, _)| f);
+                self.counts.identities.count(changed);
                 self.stmts
                     .supersede_identity
                     .execute(params![version, self.snapshot])?;

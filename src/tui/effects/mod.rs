@@ -102,8 +102,12 @@ impl<'a> Runner<'a> {
                 if self.shown.is_none_or(|(shown, _)| shown != item) {
                     self.shown = Some((item, Instant::now()));
                 }
-                let revoked =
-                    |d: &crate::store::ItemDetail| d.row.decision == Some(DecisionKind::Revoke);
+                // An item flagged revocation_not_done carries an earlier
+                // campaign's revoke: its remediation is shown too.
+                let revoked = |d: &crate::store::ItemDetail| {
+                    d.row.decision == Some(DecisionKind::Revoke)
+                        || d.row.flags.contains(crate::domain::Flag::RevocationNotDone)
+                };
                 store.item_detail(self.campaign, item).and_then(|detail| {
                     let task = match &detail {
                         Some(d) if revoked(d) => store.remediation_task(self.campaign, item)?,

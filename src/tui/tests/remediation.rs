@@ -281,3 +281,53 @@ fn rotations_are_listed_beside_the_revocations_overdue_loud_and_verified_with_th
     console.send(ch('q'));
     assert!(matches!(console.app.mode, Mode::Browse));
 }
+
+#[test]
+fn a_revocation_not_done_since_an_earlier_campaign_is_on_the_status_line_dashboard_and_list() {
+    use crate::testing::{SAMPLE, campaign, decide, item_of};
+    let (mut store, q4) = sample_store();
+    let lena = item_of(&store, &q4, "salesforce", "l.brandt@copperline.example.com");
+    decide(&mut store, &q4, OWNER, lena, Some(Decision::Revoke), "gone");
+    import_file(&mut store, "december.csv", SAMPLE, false);
+    let q1 = campaign(&mut store, "Q1", "2026-11-01");
+    let mut console = Console::open_as(&mut store, &q1, (160, 40), OWNER);
+    let drawn = console.draw();
+    let status_line = drawn.lines().last().unwrap();
+    assert!(
+        status_line.contains("⚠ 1 STILL EFFECTIVE (1 NOT DONE since an earlier campaign) (m)"),
+        "{status_line}"
+    );
+    // First in the queue of every item (it is the sponsor's to review).
+    console.send(ch('v'));
+    console.send(key(KeyCode::Home));
+    assert_eq!(console.current().rank, 0);
+    assert_eq!(
+        console.current().identity_id,
+        "l.brandt@copperline.example.com"
+    );
+    let drawn = console.draw();
+    assert!(
+        drawn.contains("Remediation ⚠ STILL EFFECTIVE: december.csv (snapshot 2,"),
+        "the detail pane shows the earlier revoke's outcome: {drawn}"
+    );
+    assert!(drawn.contains("(revoked in “Q4”)"), "{drawn}");
+
+    console.send(ch('d'));
+    let drawn = console.draw();
+    assert!(
+        drawn.contains("⚠ 1 REVOCATION NOT DONE: revoked in an earlier campaign, still held"),
+        "{drawn}"
+    );
+    console.send(key(KeyCode::Esc));
+
+    console.send(ch('m'));
+    let drawn = console.draw();
+    assert!(!drawn.contains("No revocations"), "{drawn}");
+    assert_eq!(list(&console).rows.len(), 1);
+    assert_eq!(list(&console).rows[0].carried_from.as_deref(), Some("Q4"));
+    assert!(drawn.contains("⚠ STILL EFFECTIVE"), "{drawn}");
+    assert!(
+        drawn.contains("in campaign “Q4”: not done when this campaign began"),
+        "{drawn}"
+    );
+}

@@ -74,17 +74,32 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
     };
     let figures = format!(" {}/{} decided ({percent}%)", t.decided(), t.total);
     let gauge_width = width.saturating_sub(figures.chars().count() + 11).min(60);
-    frame.render_widget(
-        Paragraph::new(vec![
-            due_line,
-            Line::from(vec![
-                Span::styled("Progress  ", theme.heading()),
-                Span::styled(bar(t.decided(), t.total, gauge_width), theme.good()),
-                Span::raw(figures),
-            ]),
+    let mut lines = vec![
+        due_line,
+        Line::from(vec![
+            Span::styled("Progress  ", theme.heading()),
+            Span::styled(bar(t.decided(), t.total, gauge_width), theme.good()),
+            Span::raw(figures),
         ]),
-        top,
-    );
+    ];
+    if d.revocations_not_done > 0 {
+        lines.push(Line::styled(
+            fit(
+                &format!(
+                    "⚠ {} NOT DONE: revoked in an earlier campaign, still held; first in the \
+                     queue",
+                    if d.revocations_not_done == 1 {
+                        "1 REVOCATION".to_string()
+                    } else {
+                        format!("{} REVOCATIONS", d.revocations_not_done)
+                    }
+                ),
+                width,
+            ),
+            theme.danger(),
+        ));
+    }
+    frame.render_widget(Paragraph::new(lines), top);
 
     let [types, reviewers] =
         Layout::horizontal([Constraint::Percentage(40), Constraint::Percentage(60)]).areas(middle);

@@ -128,6 +128,10 @@ fn remediation_line(task: &RemediationTask, theme: &Theme) -> Line<'static> {
         ),
         (None, _) => format!("{status}: no snapshot of its scope imported since"),
     };
+    let text = match &task.carried_from {
+        Some(earlier) => format!("{text} (revoked in “{}”)", sanitize(earlier)),
+        None => text,
+    };
     Line::from(vec![
         Span::styled(format!("{:<12}", "Remediation"), theme.dim()),
         Span::styled(text, super::remediation::status_style(theme, task.status)),

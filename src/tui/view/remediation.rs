@@ -284,6 +284,12 @@ pub fn evidence(task: &RemediationTask, theme: &Theme) -> Vec<Line<'static>> {
     if task.close_action {
         revoked.push_str(", the close action");
     }
+    if let Some(earlier) = &task.carried_from {
+        revoked.push_str(&format!(
+            " in campaign “{}”: not done when this campaign began",
+            sanitize(earlier)
+        ));
+    }
     if let Some(note) = &task.note {
         revoked.push_str(&format!(" “{}”", sanitize(&note.replace('\n', " "))));
     }

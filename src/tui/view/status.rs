@@ -287,9 +287,17 @@ pub fn render_status(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect
             }
             _ => String::new(),
         };
+        // Of them, revokes an earlier campaign made that were not done:
+        // said apart, since no one in this campaign revoked them.
+        let not_done = app.remediation.map_or(0, |c| c.not_done).min(still);
+        let earlier = if not_done > 0 {
+            format!("({not_done} NOT DONE since an earlier campaign) ")
+        } else {
+            String::new()
+        };
         spans.push(Span::styled(
             format!(
-                "{} {still} {} {key}",
+                "{} {still} {} {earlier}{key}",
                 super::remediation_symbol(RemediationStatus::StillEffective),
                 RemediationStatus::StillEffective.label(),
             ),
