@@ -60,6 +60,25 @@ pub const HEADER: [&str; 34] = [
 /// who signed the part.
 pub const WHO_ACTED: [&str; 4] = ["decided_via", "acting_for", "part", "part_signed_by"];
 
+/// The evidence beside the flags, after [`WHO_ACTED`] so that every column
+/// before keeps its place: each flag with its reason (`flag: reason`,
+/// separated by ` | `), the identity's sponsor, the grant's owners and its
+/// dates, as the detail pane shows them.
+pub const EVIDENCE: [&str; 8] = [
+    "reasons",
+    "sponsor",
+    "business_owner",
+    "technical_owner",
+    "granted_at",
+    "expires_at",
+    "last_used_at",
+    "credential_rotated_at",
+];
+
+/// Separates the `flag: reason` pairs of the `reasons` cell; no reason
+/// recert writes holds it.
+pub const REASON_SEPARATOR: &str = " | ";
+
 /// Prefixes a `'` to cells a spreadsheet would treat as a formula (those
 /// starting with `=`, `+`, `-`, `@`, tab or carriage return).
 pub fn neutralize(cell: &str) -> Cow<'_, str> {
@@ -137,6 +156,7 @@ pub fn write(store: &Store, ctx: &Context<'_>, out: &mut dyn Write) -> Result<u6
     header.push("chain_head");
     // After the chain head, so that every column before keeps its place.
     header.extend(WHO_ACTED);
+    header.extend(EVIDENCE);
     writer.write_record(&header)?;
     writer.flush()?;
     drop(writer);
@@ -455,6 +475,26 @@ fn write_row(
     let part = ctx.part_of(row.sponsor);
     record.field(part.map_or("", |p| p.sponsor.as_str()));
     record.field(part.and_then(|p| p.signer.as_deref()).unwrap_or_default());
+    text.clear();
+    for (n, finding) in ctx.findings(row).iter().enumerate() {
+        if n > 0 {
+            text.push_str(REASON_SEPARATOR);
+        }
+        let _ = write!(text, "{}: {}", finding.flag, finding.reason);
+    }
+    record.field(text);
+    let ev = &row.evidence;
+    record.field(row.sponsor.unwrap_or_default());
+    for cell in [
+        ev.business_owner,
+        ev.technical_owner,
+        ev.granted_at,
+        ev.expires_at,
+        ev.last_used_at,
+        ev.credential_rotated_at,
+    ] {
+        record.field(cell.unwrap_or_default());
+    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 //! HTML for the human-readable report: one self-contained file (styles
 //! inline, no scripts, nothing fetched) that prints well. Every piece of
 //! text is escaped, and control characters are shown as visible escapes.
+//! A Content-Security-Policy forbids scripts and fetches besides, so a
+//! browser would refuse any that escaping ever let through.
 
 use super::document::Renderer;
 use crate::domain::text::sanitize_multiline;
@@ -22,6 +24,10 @@ p.alert { border-left: 4px solid #b00000; padding: 0.4em 0.6em; }
 code { word-break: break-all; }
 @media print { body { margin: 0; max-width: none; font-size: 10px; } a { color: inherit; } }
 ";
+
+/// Nothing but the inline style sheet: no script, no fetch, no form.
+pub const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; \
+                       form-action 'none'";
 
 pub struct Html<'a> {
     out: &'a mut dyn Write,
@@ -58,6 +64,7 @@ impl Renderer for Html<'_> {
         writeln!(
             self.out,
             "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+             <meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">\n\
              <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
              <title>{title}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n\
              <h1>{title}</h1>\n<p class=\"meta\">{}</p>",

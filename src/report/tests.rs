@@ -304,6 +304,7 @@ fn reference_csv(store: &Store, name: &str, to_terminal: bool) -> String {
     let mut header: Vec<&str> = HEADER.to_vec();
     header.push("chain_head");
     header.extend(super::csv::WHO_ACTED);
+    header.extend(super::csv::EVIDENCE);
     writer.write_record(&header).unwrap();
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
     let yes = |flag: bool| if flag { "yes" } else { "" }.to_string();
@@ -363,6 +364,18 @@ fn reference_csv(store: &Store, name: &str, to_terminal: bool) -> String {
                     &ctx.part_of(row.sponsor.as_deref())
                         .and_then(|p| p.signer.clone()),
                 ),
+                ctx.findings(&row.view())
+                    .iter()
+                    .map(|f| format!("{}: {}", f.flag, f.reason))
+                    .collect::<Vec<_>>()
+                    .join(super::csv::REASON_SEPARATOR),
+                text(&row.sponsor),
+                text(&row.evidence.business_owner),
+                text(&row.evidence.technical_owner),
+                text(&row.evidence.granted_at),
+                text(&row.evidence.expires_at),
+                text(&row.evidence.last_used_at),
+                text(&row.evidence.credential_rotated_at),
             ];
             for cell in cells {
                 let cell = if to_terminal {

@@ -95,6 +95,9 @@ pub struct CampaignEvidence {
     /// Decisions in force that kept what the insights said to revoke.
     pub against_recommendation: u64,
     pub remediation: RemediationCounts,
+    /// The items per (tenant, organization), for the MSP-level summaries
+    /// ([`Detail::Full`] only).
+    pub groups: Vec<super::GroupTally>,
     /// The audit chain's head when the report was read: (events, hash).
     pub head_events: u64,
     pub head_hash: String,
@@ -167,11 +170,13 @@ impl Store {
             self_review_decisions: 0,
             against_recommendation: 0,
             remediation: self.remediation_counts(campaign)?,
+            groups: Vec::new(),
             head_events,
             head_hash,
         };
         if detail == Detail::Full {
             self.add_review_signals(campaign, &mut evidence)?;
+            evidence.groups = self.group_tallies(campaign)?;
         }
         Ok(evidence)
     }

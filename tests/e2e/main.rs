@@ -13,6 +13,8 @@ compile_error!(
 mod arguments;
 mod audit;
 mod authority;
+#[cfg(feature = "system-tests")]
+mod browser;
 mod cli;
 mod concurrency;
 mod crash;
@@ -27,6 +29,7 @@ mod people;
 mod pipes;
 mod readme;
 mod remediation;
+mod report_tenants;
 mod signoff;
 mod sources;
 #[cfg(feature = "system-tests")]
