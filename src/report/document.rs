@@ -324,12 +324,12 @@ fn tenants(ctx: &Context<'_>, r: &mut dyn Renderer) -> io::Result<()> {
             "Decided: a decision in force (attest, revoke, exception). Still effective: a \
              revocation a later snapshot still holds. Overdue: an item still waiting for a \
              decision (none yet, or reassigned) on the day of this report, after the due date \
-             {}{}.",
+             {}, in a part nobody has signed{}.",
             c.due,
             if groups::overdue(ctx) {
                 ""
             } else {
-                " (none is: the due date has not passed, or the campaign takes no more decisions)"
+                " (none is: the due date has not passed, or the campaign is no longer open)"
             }
         ),
         false,

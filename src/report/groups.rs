@@ -4,8 +4,10 @@
 //!
 //! *Overdue* is an item still waiting for a decision (none in force, or
 //! reassigned) on a day after the campaign's due date, the day being the
-//! report's own; a closed or cancelled campaign has nothing overdue, as
-//! nothing can be decided in it any more.
+//! report's own. Only an open campaign's unsigned parts have anything
+//! overdue: a signed part, a signed-off, closed or cancelled campaign take
+//! no more decisions, and their undecided items were acknowledged by the
+//! signer or met the close action.
 
 use super::Context;
 use crate::domain::{CampaignState, Stamp};
@@ -30,22 +32,26 @@ pub struct Summary {
 }
 
 impl Summary {
-    fn add(&mut self, g: &GroupTally, overdue: bool) {
+    fn add(&mut self, g: &GroupTally, late: bool, ctx: &Context<'_>) {
         self.items += g.items;
         self.decided += g.decided();
         self.revoked += g.revoked;
         self.exceptions += g.exceptions;
         self.still_effective += g.still_effective;
-        if overdue {
+        let signed = ctx
+            .part_of(g.sponsor.as_deref())
+            .is_some_and(|part| part.signer.is_some());
+        if late && !signed {
             self.overdue += g.waiting;
         }
     }
 }
 
-/// Whether items still waiting are overdue in the report's context.
+/// Whether items still waiting in unsigned parts are overdue in the
+/// report's context: the campaign is open and its due date has passed.
 pub fn overdue(ctx: &Context<'_>) -> bool {
     let c = ctx.campaign;
-    let open = matches!(c.state, CampaignState::Open | CampaignState::SignedOff);
+    let open = c.state == CampaignState::Open;
     let day = Stamp::parse(&ctx.generated.at).ok().map(|s| s.day());
     open && day.is_some_and(|day| day > c.due)
 }
@@ -60,7 +66,7 @@ pub fn by_tenant(ctx: &Context<'_>) -> Vec<Summary> {
                 name: Some(g.tenant.clone()),
                 ..Summary::default()
             })
-            .add(g, late);
+            .add(g, late, ctx);
     }
     out.into_values().collect()
 }
@@ -79,7 +85,7 @@ pub fn by_organization(ctx: &Context<'_>) -> Vec<Summary> {
                 name: g.organization.clone(),
                 ..Summary::default()
             });
-        line.add(g, late);
+        line.add(g, late, ctx);
         if !line.tenants.contains(&g.tenant) {
             line.tenants.push(g.tenant.clone());
         }

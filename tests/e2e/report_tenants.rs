@@ -137,6 +137,53 @@ fn per_tenant_and_per_organization_summaries_count_exactly() {
     assert_eq!(early["organizations"][2]["overdue"], 0);
 }
 
+/// A signed part takes no more decisions, nor does a signed-off campaign:
+/// what waits in them is acknowledged, not overdue.
+#[test]
+fn nothing_in_a_signed_part_or_a_signed_off_campaign_is_overdue() {
+    let sandbox = two_tenants();
+    // Kai Berg's item waits in j.ode's part (contoso).
+    sandbox.ok(&[
+        "signoff",
+        "Q4",
+        "--as",
+        "j.ode@contoso.example",
+        "--note",
+        "Kai's role waits for his new contract: 1 undecided",
+        "--accept-undecided",
+        "1",
+    ]);
+    let report = sandbox.json(&["report", "Q4", "--format", "json"]);
+    assert_eq!(
+        report["tenants"],
+        json!([
+            summary(json!("contoso"), [3, 2, 1, 1, 1, 0]),
+            summary(json!("fabrikam"), [2, 1, 0, 0, 0, 1]),
+        ])
+    );
+    assert_eq!(report["organizations"][0]["name"], "Acme Consulting");
+    assert_eq!(report["organizations"][0]["overdue"], 0);
+
+    sandbox.ok(&[
+        "signoff",
+        "Q4",
+        "--final",
+        "--note",
+        "svc-deploy waits for its new owner: 1 undecided",
+        "--accept-unsigned",
+        "1",
+        "--accept-undecided",
+        "2",
+    ]);
+    let report = sandbox.json(&["report", "Q4", "--format", "json"]);
+    assert_eq!(
+        report["tenants"][1],
+        summary(json!("fabrikam"), [2, 1, 0, 0, 0, 0])
+    );
+    let md = sandbox.ok(&["report", "Q4", "--format", "md"]);
+    assert!(md.contains("the campaign is no longer open"), "{md}");
+}
+
 /// The two ingest keys read alike but for their tenant: every item table
 /// (the remediation list of still-effective revocations included) says which.
 #[test]
