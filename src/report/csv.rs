@@ -75,8 +75,9 @@ pub const EVIDENCE: [&str; 8] = [
     "credential_rotated_at",
 ];
 
-/// Separates the `flag: reason` pairs of the `reasons` cell; no reason
-/// recert writes holds it.
+/// Separates the `flag: reason` pairs of the `reasons` cell, which is for
+/// reading: a reason may quote imported text (a tenant's name), so a
+/// program wanting each reason reads the JSON report's `findings`.
 pub const REASON_SEPARATOR: &str = " | ";
 
 /// Prefixes a `'` to cells a spreadsheet would treat as a formula (those

@@ -22,6 +22,8 @@ table.kv th { width: 12em; }
 .alert { background: #fde2e1; color: #7a0000; font-weight: bold; }
 p.alert { border-left: 4px solid #b00000; padding: 0.4em 0.6em; }
 code { word-break: break-all; }
+td.date { white-space: nowrap; }
+td.reasons { min-width: 18em; }
 @media print { body { margin: 0; max-width: none; font-size: 10px; } a { color: inherit; } }
 ";
 
@@ -29,13 +31,29 @@ code { word-break: break-all; }
 pub const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; \
                        form-action 'none'";
 
+/// The class of a column's cells, by its header, for the crowded item
+/// tables: dates and times keep each line whole (a browser would break
+/// `2026-01-05` at its hyphens), and the reasons get room to be read.
+fn column_class(header: &str) -> &'static str {
+    match header {
+        "Evidence dates" | "Time" | "When" | "Revoked at" => " class=\"date\"",
+        "Flags and reasons" => " class=\"reasons\"",
+        _ => "",
+    }
+}
+
 pub struct Html<'a> {
     out: &'a mut dyn Write,
+    /// Per column of the open table: its cells' class attribute.
+    classes: Vec<&'static str>,
 }
 
 impl<'a> Html<'a> {
     pub fn new(out: &'a mut dyn Write) -> Self {
-        Html { out }
+        Html {
+            out,
+            classes: Vec::new(),
+        }
     }
 }
 
@@ -103,6 +121,7 @@ impl Renderer for Html<'_> {
     }
 
     fn table_start(&mut self, headers: &[&str]) -> io::Result<()> {
+        self.classes = headers.iter().map(|h| column_class(h)).collect();
         write!(self.out, "<table>\n<thead><tr>")?;
         for h in headers {
             write!(self.out, "<th>{}</th>", escape(h))?;
@@ -116,8 +135,9 @@ impl Renderer for Html<'_> {
             "<tr{}>",
             if alert { " class=\"alert\"" } else { "" }
         )?;
-        for cell in cells {
-            write!(self.out, "<td>{}</td>", escape(cell))?;
+        for (n, cell) in cells.iter().enumerate() {
+            let class = self.classes.get(n).copied().unwrap_or_default();
+            write!(self.out, "<td{class}>{}</td>", escape(cell))?;
         }
         writeln!(self.out, "</tr>")
     }
