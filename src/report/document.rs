@@ -527,11 +527,14 @@ fn who_acted(ctx: &Context<'_>, r: &mut dyn Renderer) -> io::Result<()> {
     }
     r.table_end()?;
     if !acting.overrides.is_empty() {
-        r.table_start(&["Item", "Decision", "By", "Over", "When", "Note", "Event"])?;
+        r.table_start(&[
+            "Item", "Tenant", "Decision", "By", "Over", "When", "Note", "Event",
+        ])?;
         for o in &acting.overrides {
             r.table_row(
                 &[
                     o.item.to_string(),
+                    o.tenant.clone(),
                     o.kind.clone(),
                     o.actor.clone(),
                     o.of.clone(),

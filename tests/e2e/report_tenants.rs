@@ -189,15 +189,52 @@ fn nothing_in_a_signed_part_or_a_signed_off_campaign_is_overdue() {
 #[test]
 fn every_item_table_has_a_tenant_column() {
     let sandbox = two_tenants();
+    let items = sandbox.json(&["items", "Q4", "--json"]);
+    let id = |tenant: &str, identity: &str| {
+        items
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["tenant"] == tenant && i["identity_id"] == identity)
+            .unwrap()["id"]
+            .to_string()
+    };
+    let key = id("contoso", "ingest@lumen.example");
+    // The owner overrides j.ode on Kai Berg's item: the overrides table.
+    let kai = id("contoso", "k.berg@acme.example");
+    sandbox.ok(&[
+        "decide",
+        "Q4",
+        &kai,
+        "attest",
+        "--note",
+        "the owner checked",
+        "--override",
+    ]);
     let md = sandbox.ok(&["report", "Q4", "--format", "md"]);
-    let key = sandbox.json(&["items", "Q4", "--json"]);
-    let key = key
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["tenant"] == "contoso" && i["identity_id"] == "ingest@lumen.example")
-        .unwrap()["id"]
-        .to_string();
+    assert!(
+        md.contains("| Item | Tenant | Decision | By | Over | When | Note | Event |"),
+        "{md}"
+    );
+    assert!(
+        md.contains(&format!(
+            "| ⚠ {kai} | contoso | attest | m.santos@northwind.example.com | \
+             j.ode@contoso.example |"
+        )),
+        "{md}"
+    );
+    let against = md
+        .split("## Decisions against the recommendation")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .expect("the section");
+    assert!(
+        against.contains(&format!(
+            "| {} | fabrikam | Lumen Metrics ingest key",
+            id("fabrikam", "ingest@lumen.example")
+        )),
+        "{against}"
+    );
     let still = md
         .split("## Remediation")
         .nth(1)
