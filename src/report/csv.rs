@@ -60,11 +60,31 @@ pub const HEADER: [&str; 34] = [
 /// who signed the part.
 pub const WHO_ACTED: [&str; 4] = ["decided_via", "acting_for", "part", "part_signed_by"];
 
-/// Last, after [`WHO_ACTED`]: for an item flagged `revocation_not_done`,
+/// After [`WHO_ACTED`]: for an item flagged `revocation_not_done`,
 /// the earlier revoke and the snapshot that still held the grant, and
 /// where that revoke stands now. Those items lead the file, so they read
 /// as a section of their own at its top.
 pub const NOT_DONE: &str = "revocation_not_done";
+
+/// The evidence beside the flags, last (after [`NOT_DONE`]) so that every
+/// column before keeps its place: each flag with its reason (`flag: reason`,
+/// separated by ` | `), the identity's sponsor, the grant's owners and its
+/// dates, as the detail pane shows them.
+pub const EVIDENCE: [&str; 8] = [
+    "reasons",
+    "sponsor",
+    "business_owner",
+    "technical_owner",
+    "granted_at",
+    "expires_at",
+    "last_used_at",
+    "credential_rotated_at",
+];
+
+/// Separates the `flag: reason` pairs of the `reasons` cell, which is for
+/// reading: a reason may quote imported text (a tenant's name), so a
+/// program wanting each reason reads the JSON report's `findings`.
+pub const REASON_SEPARATOR: &str = " | ";
 
 /// Prefixes a `'` to cells a spreadsheet would treat as a formula (those
 /// starting with `=`, `+`, `-`, `@`, tab or carriage return).
@@ -144,6 +164,7 @@ pub fn write(store: &Store, ctx: &Context<'_>, out: &mut dyn Write) -> Result<u6
     // After the chain head, so that every column before keeps its place.
     header.extend(WHO_ACTED);
     header.push(NOT_DONE);
+    header.extend(EVIDENCE);
     writer.write_record(&header)?;
     writer.flush()?;
     drop(writer);
@@ -477,6 +498,26 @@ fn write_row(
         }
     }
     record.field(text);
+    text.clear();
+    for (n, finding) in ctx.findings(row).iter().enumerate() {
+        if n > 0 {
+            text.push_str(REASON_SEPARATOR);
+        }
+        let _ = write!(text, "{}: {}", finding.flag, finding.reason);
+    }
+    record.field(text);
+    let ev = &row.evidence;
+    record.field(row.sponsor.unwrap_or_default());
+    for cell in [
+        ev.business_owner,
+        ev.technical_owner,
+        ev.granted_at,
+        ev.expires_at,
+        ev.last_used_at,
+        ev.credential_rotated_at,
+    ] {
+        record.field(cell.unwrap_or_default());
+    }
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! which order. A `Renderer` turns it into Markdown or HTML; every piece of
 //! text it receives is plain and the renderer escapes all of it.
 
+use super::groups::{self, Summary};
 use super::{Context, Error, decision_text};
 use crate::domain::RemediationStatus;
 use crate::domain::framework::{Mapping, control_ids};
@@ -47,6 +48,7 @@ pub fn write(store: &Store, ctx: &Context<'_>, r: &mut dyn Renderer) -> Result<u
         ),
     )?;
     summary(ctx, r)?;
+    tenants(ctx, r)?;
     signoff(ctx, r)?;
     parts(ctx, r)?;
     who_acted(ctx, r)?;
@@ -80,8 +82,8 @@ pub fn write(store: &Store, ctx: &Context<'_>, r: &mut dyn Renderer) -> Result<u
     r.heading("Items")?;
     r.paragraph(
         &format!(
-            "All {} items in risk order, riskiest first. Controls are those the flags \
-             evidence: {}.",
+            "All {} items in risk order, riskiest first, each flag with its reason. Controls \
+             are those the flags evidence: {}.",
             c.items,
             frameworks_cited()
         ),
@@ -89,11 +91,14 @@ pub fn write(store: &Store, ctx: &Context<'_>, r: &mut dyn Renderer) -> Result<u
     )?;
     r.table_start(&[
         "#",
+        "Tenant",
         "Identity",
         "System",
         "Entitlement",
-        "Flags",
+        "Flags and reasons",
         "Controls",
+        "Evidence dates",
+        "Sponsor and owners",
         "Recommendation",
         "Decision",
         "Reviewer",
@@ -111,14 +116,17 @@ pub fn write(store: &Store, ctx: &Context<'_>, r: &mut dyn Renderer) -> Result<u
         r.table_row(
             &[
                 row.id.to_string(),
+                row.tenant.to_string(),
                 identity(row),
                 row.system.to_string(),
                 row.entitlement.to_string(),
-                row.flags.names().join(", "),
+                reasons(ctx, row),
                 controls
                     .entry(row.flags.bits())
                     .or_insert_with(|| control_ids(row.flags).join(", "))
                     .clone(),
+                evidence_dates(row),
+                people(row),
                 row.recommendation.label().to_string(),
                 decision_text(row),
                 row.assignee.to_string(),
@@ -163,6 +171,44 @@ fn frameworks_cited() -> String {
             .join(" and "),
         Err(e) => format!("the framework mapping is unreadable ({e})"),
     }
+}
+
+/// Each flag with its reason, one a line.
+fn reasons(ctx: &Context<'_>, row: &ItemView<'_>) -> String {
+    ctx.findings(row)
+        .iter()
+        .map(|f| format!("{}: {}", f.flag, f.reason))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The grant's dates the source gave, one a line.
+fn evidence_dates(row: &ItemView<'_>) -> String {
+    let ev = &row.evidence;
+    [
+        ("granted", ev.granted_at),
+        ("expires", ev.expires_at),
+        ("last used", ev.last_used_at),
+        ("credential rotated", ev.credential_rotated_at),
+    ]
+    .into_iter()
+    .filter_map(|(what, day)| Some(format!("{what} {}", day?)))
+    .collect::<Vec<_>>()
+    .join("\n")
+}
+
+/// Who answers for the access: the identity's sponsor, the grant's owners.
+fn people(row: &ItemView<'_>) -> String {
+    let ev = &row.evidence;
+    [
+        ("sponsor", row.sponsor),
+        ("business owner", ev.business_owner),
+        ("technical owner", ev.technical_owner),
+    ]
+    .into_iter()
+    .filter_map(|(what, who)| Some(format!("{what}: {}", who?)))
+    .collect::<Vec<_>>()
+    .join("\n")
 }
 
 fn identity(row: &ItemView<'_>) -> String {
@@ -254,6 +300,66 @@ fn summary(ctx: &Context<'_>, r: &mut dyn Renderer) -> io::Result<()> {
             format!("{} ({} events)", ev.head_hash, ev.head_events),
         ),
     ])
+}
+
+/// The MSP-level view: the items per tenant and per organization.
+fn tenants(ctx: &Context<'_>, r: &mut dyn Renderer) -> io::Result<()> {
+    const COUNTS: [&str; 6] = [
+        "Items",
+        "Decided",
+        "Revoked",
+        "Exceptions",
+        "Still effective",
+        "Overdue",
+    ];
+    let counts = |s: &Summary| {
+        [
+            s.items,
+            s.decided,
+            s.revoked,
+            s.exceptions,
+            s.still_effective,
+            s.overdue,
+        ]
+        .map(|n| n.to_string())
+    };
+    let alert = |s: &Summary| s.still_effective > 0 || s.overdue > 0;
+    r.heading("Tenants and organizations")?;
+    let c = ctx.campaign;
+    r.paragraph(
+        &format!(
+            "Decided: a decision in force (attest, revoke, exception). Still effective: a \
+             revocation a later snapshot still holds. Overdue: an item still waiting for a \
+             decision (none yet, or reassigned) on the day of this report, after the due date \
+             {}, in a part nobody has signed{}.",
+            c.due,
+            if groups::overdue(ctx) {
+                ""
+            } else {
+                " (none is: the due date has not passed, or the campaign is no longer open)"
+            }
+        ),
+        false,
+    )?;
+    let mut headers = vec!["Tenant"];
+    headers.extend(COUNTS);
+    r.table_start(&headers)?;
+    for s in groups::by_tenant(ctx) {
+        let mut cells = vec![opt(s.name.as_deref())];
+        cells.extend(counts(&s));
+        r.table_row(&cells, alert(&s))?;
+    }
+    r.table_end()?;
+    let mut headers = vec!["Organization", "Tenants"];
+    headers.extend(COUNTS);
+    r.table_start(&headers)?;
+    for s in groups::by_organization(ctx) {
+        let name = s.name.clone().unwrap_or_else(|| "(none)".into());
+        let mut cells = vec![name, s.tenants.join(", ")];
+        cells.extend(counts(&s));
+        r.table_row(&cells, alert(&s))?;
+    }
+    r.table_end()
 }
 
 fn single_admin_flags(ctx: &Context<'_>) -> String {
@@ -428,11 +534,14 @@ fn who_acted(ctx: &Context<'_>, r: &mut dyn Renderer) -> io::Result<()> {
     }
     r.table_end()?;
     if !acting.overrides.is_empty() {
-        r.table_start(&["Item", "Decision", "By", "Over", "When", "Note", "Event"])?;
+        r.table_start(&[
+            "Item", "Tenant", "Decision", "By", "Over", "When", "Note", "Event",
+        ])?;
         for o in &acting.overrides {
             r.table_row(
                 &[
                     o.item.to_string(),
+                    o.tenant.clone(),
                     o.kind.clone(),
                     o.actor.clone(),
                     o.of.clone(),
@@ -636,6 +745,7 @@ fn remediation(store: &Store, ctx: &Context<'_>, r: &mut dyn Renderer) -> Result
     )?;
     r.table_start(&[
         "#",
+        "Tenant",
         "Identity",
         "System",
         "Entitlement",
@@ -647,6 +757,7 @@ fn remediation(store: &Store, ctx: &Context<'_>, r: &mut dyn Renderer) -> Result
         r.table_row(
             &[
                 row.id.to_string(),
+                row.tenant.to_string(),
                 identity(row),
                 row.system.to_string(),
                 row.entitlement.to_string(),
@@ -743,6 +854,7 @@ fn decision_list(
 ) -> Result<(), Error> {
     r.table_start(&[
         "#",
+        "Tenant",
         "Identity",
         "System",
         "Entitlement",
@@ -760,6 +872,7 @@ fn decision_list(
         r.table_row(
             &[
                 row.id.to_string(),
+                row.tenant.to_string(),
                 identity(row),
                 row.system.to_string(),
                 row.entitlement.to_string(),

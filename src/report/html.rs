@@ -1,6 +1,8 @@
 //! HTML for the human-readable report: one self-contained file (styles
 //! inline, no scripts, nothing fetched) that prints well. Every piece of
 //! text is escaped, and control characters are shown as visible escapes.
+//! A Content-Security-Policy forbids scripts and fetches besides, so a
+//! browser would refuse any that escaping ever let through.
 
 use super::document::Renderer;
 use crate::domain::text::sanitize_multiline;
@@ -20,16 +22,38 @@ table.kv th { width: 12em; }
 .alert { background: #fde2e1; color: #7a0000; font-weight: bold; }
 p.alert { border-left: 4px solid #b00000; padding: 0.4em 0.6em; }
 code { word-break: break-all; }
+td.date { white-space: nowrap; }
+td.reasons { min-width: 18em; }
 @media print { body { margin: 0; max-width: none; font-size: 10px; } a { color: inherit; } }
 ";
 
+/// Nothing but the inline style sheet: no script, no fetch, no form.
+pub const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; \
+                       form-action 'none'";
+
+/// The class of a column's cells, by its header, for the crowded item
+/// tables: dates and times keep each line whole (a browser would break
+/// `2026-01-05` at its hyphens), and the reasons get room to be read.
+fn column_class(header: &str) -> &'static str {
+    match header {
+        "Evidence dates" | "Time" | "When" | "Revoked at" => " class=\"date\"",
+        "Flags and reasons" => " class=\"reasons\"",
+        _ => "",
+    }
+}
+
 pub struct Html<'a> {
     out: &'a mut dyn Write,
+    /// Per column of the open table: its cells' class attribute.
+    classes: Vec<&'static str>,
 }
 
 impl<'a> Html<'a> {
     pub fn new(out: &'a mut dyn Write) -> Self {
-        Html { out }
+        Html {
+            out,
+            classes: Vec::new(),
+        }
     }
 }
 
@@ -58,6 +82,7 @@ impl Renderer for Html<'_> {
         writeln!(
             self.out,
             "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+             <meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">\n\
              <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
              <title>{title}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n\
              <h1>{title}</h1>\n<p class=\"meta\">{}</p>",
@@ -96,6 +121,7 @@ impl Renderer for Html<'_> {
     }
 
     fn table_start(&mut self, headers: &[&str]) -> io::Result<()> {
+        self.classes = headers.iter().map(|h| column_class(h)).collect();
         write!(self.out, "<table>\n<thead><tr>")?;
         for h in headers {
             write!(self.out, "<th>{}</th>", escape(h))?;
@@ -109,8 +135,9 @@ impl Renderer for Html<'_> {
             "<tr{}>",
             if alert { " class=\"alert\"" } else { "" }
         )?;
-        for cell in cells {
-            write!(self.out, "<td>{}</td>", escape(cell))?;
+        for (n, cell) in cells.iter().enumerate() {
+            let class = self.classes.get(n).copied().unwrap_or_default();
+            write!(self.out, "<td{class}>{}</td>", escape(cell))?;
         }
         writeln!(self.out, "</tr>")
     }

@@ -4,7 +4,9 @@
 //! head first, then the items, streamed one per line. Valid JSON for any
 //! input: every string goes through serde_json.
 
+use super::groups::{self, Summary};
 use super::{Context, Error, decision_text};
+use crate::domain::Flag;
 use crate::domain::decision::state_label;
 use crate::domain::framework::control_ids;
 use crate::domain::signals::ReviewerSignals;
@@ -49,6 +51,10 @@ struct Header<'a> {
     /// day of the report; absent while the campaign has none.
     #[serde(skip_serializing_if = "Option::is_none")]
     rotations: Option<RotationsOut>,
+    /// The items per tenant and per organization (see `report::groups`
+    /// for what overdue means); added within recert-report/1.
+    tenants: Vec<Summary>,
+    organizations: Vec<Summary>,
 }
 
 #[derive(Serialize)]
@@ -162,6 +168,41 @@ struct ItemOut<'a> {
     remediation_snapshot: Option<SnapshotId>,
     event: Option<EventSeq>,
     event_hash: Option<&'a str>,
+    // Added within recert-report/1, which only gained fields: the evidence
+    // the detail pane shows beside the flags.
+    /// Each flag with its reason and the controls it evidences, in the
+    /// order of `flags`.
+    findings: Vec<FindingOut>,
+    sponsor: Option<&'a str>,
+    business_owner: Option<&'a str>,
+    technical_owner: Option<&'a str>,
+    granted_at: Option<&'a str>,
+    expires_at: Option<&'a str>,
+    last_used_at: Option<&'a str>,
+    credential_rotated_at: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct FindingOut {
+    flag: String,
+    reason: String,
+    controls: Vec<&'static str>,
+}
+
+fn findings(ctx: &Context<'_>, row: &ItemView<'_>) -> Vec<FindingOut> {
+    ctx.findings(row)
+        .into_iter()
+        .map(|f| {
+            let controls = Flag::from_name(&f.flag)
+                .map(|flag| control_ids(std::iter::once(flag).collect()))
+                .unwrap_or_default();
+            FindingOut {
+                flag: f.flag,
+                reason: f.reason,
+                controls,
+            }
+        })
+        .collect()
 }
 
 fn item<'a>(ctx: &Context<'_>, row: &ItemView<'a>) -> ItemOut<'a> {
@@ -206,6 +247,14 @@ fn item<'a>(ctx: &Context<'_>, row: &ItemView<'a>) -> ItemOut<'a> {
         remediation_snapshot: row.remediation_snapshot,
         event: row.decided_event,
         event_hash: row.decided_hash,
+        findings: findings(ctx, row),
+        sponsor: row.sponsor,
+        business_owner: row.evidence.business_owner,
+        technical_owner: row.evidence.technical_owner,
+        granted_at: row.evidence.granted_at,
+        expires_at: row.evidence.expires_at,
+        last_used_at: row.evidence.last_used_at,
+        credential_rotated_at: row.evidence.credential_rotated_at,
     }
 }
 
@@ -262,6 +311,8 @@ pub fn write(store: &Store, ctx: &Context<'_>, out: &mut dyn Write) -> Result<u6
         remediation: ev.remediation,
         rotations: rotations(store, ctx)?,
         revocations_not_done: &ev.revocations_not_done,
+        tenants: groups::by_tenant(ctx),
+        organizations: groups::by_organization(ctx),
     };
     // The header is an object; the items go in as its last member, so the
     // closing brace is held back while they stream.

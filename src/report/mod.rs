@@ -9,6 +9,7 @@
 mod chunks;
 pub mod csv;
 mod document;
+pub mod groups;
 pub mod html;
 pub mod json;
 pub mod markdown;
@@ -17,6 +18,7 @@ mod tests;
 
 use crate::domain::DecisionKind;
 use crate::domain::decision::state_label;
+use crate::domain::insight::Finding;
 use crate::domain::people::same_person;
 use crate::domain::roster::Established;
 use crate::store::{CampaignEvidence, CampaignSummary, Detail, ItemView, Store};
@@ -109,6 +111,12 @@ impl Context<'_> {
                 crate::domain::date::parse_day(day)
             })
             .unwrap_or_default()
+    }
+
+    /// The reasons for the row's flags, as the detail pane gives them:
+    /// explained under the campaign's policy, as of its insights date.
+    pub fn findings(&self, row: &ItemView<'_>) -> Vec<Finding> {
+        row.findings(&self.campaign.policy, self.campaign.as_of)
     }
 
     /// The part an item with `sponsor` is in.

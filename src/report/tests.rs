@@ -305,6 +305,7 @@ fn reference_csv(store: &Store, name: &str, to_terminal: bool) -> String {
     header.push("chain_head");
     header.extend(super::csv::WHO_ACTED);
     header.push(super::csv::NOT_DONE);
+    header.extend(super::csv::EVIDENCE);
     writer.write_record(&header).unwrap();
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
     let yes = |flag: bool| if flag { "yes" } else { "" }.to_string();
@@ -375,6 +376,18 @@ fn reference_csv(store: &Store, name: &str, to_terminal: bool) -> String {
                         _ => format!("{}; now {}", n.reason, n.status.label()),
                     })
                     .unwrap_or_default(),
+                ctx.findings(&row.view())
+                    .iter()
+                    .map(|f| format!("{}: {}", f.flag, f.reason))
+                    .collect::<Vec<_>>()
+                    .join(super::csv::REASON_SEPARATOR),
+                text(&row.sponsor),
+                text(&row.evidence.business_owner),
+                text(&row.evidence.technical_owner),
+                text(&row.evidence.granted_at),
+                text(&row.evidence.expires_at),
+                text(&row.evidence.last_used_at),
+                text(&row.evidence.credential_rotated_at),
             ];
             for cell in cells {
                 let cell = if to_terminal {

@@ -36,6 +36,8 @@ pub struct ActedFor {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Override {
     pub item: i64,
+    /// The item's tenant: the same grant can read alike in two.
+    pub tenant: String,
     pub kind: String,
     pub actor: String,
     pub of: String,
@@ -130,15 +132,20 @@ impl Store {
             }
         }
         let mut stmt = self.conn.prepare(
-            "SELECT item, kind, actor, json_extract(body, '$.override_of'), at, note, seq
-             FROM event WHERE campaign = ?1 AND item IS NOT NULL
-               AND instr(body, '\"override_of\"') > 0
-               AND json_extract(body, '$.override_of') IS NOT NULL
-             ORDER BY seq LIMIT ?2",
+            "SELECT ev.item, ev.kind, ev.actor, json_extract(ev.body, '$.override_of'), ev.at,
+                    ev.note, ev.seq, idn.tenant
+             FROM event ev
+             JOIN item i ON i.id = ev.item
+             JOIN identity idn ON idn.id = i.identity
+             WHERE ev.campaign = ?1 AND ev.item IS NOT NULL
+               AND instr(ev.body, '\"override_of\"') > 0
+               AND json_extract(ev.body, '$.override_of') IS NOT NULL
+             ORDER BY ev.seq LIMIT ?2",
         )?;
         let rows = stmt.query_map(rusqlite::params![campaign, OVERRIDES_LISTED], |r| {
             Ok(Override {
                 item: r.get(0)?,
+                tenant: r.get(7)?,
                 kind: r.get(1)?,
                 actor: r.get(2)?,
                 of: r.get(3)?,

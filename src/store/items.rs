@@ -27,7 +27,7 @@ use super::events::DecisionBody;
 use super::query::{Target, like_pattern, push_filters};
 use super::row::{ITEM_JOINS, ItemRow, ItemView, VersionLookup, collect_rows, select, walk};
 use super::{CampaignId, EventSeq, ItemId, Result, Store, StoreError};
-use crate::domain::insight::{self, Context, Finding, Subject};
+use crate::domain::insight::Finding;
 use crate::domain::{DecisionKind, Filter, Policy};
 use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, Row, params, params_from_iter};
@@ -84,56 +84,6 @@ pub(super) fn conditions(
         values.extend(std::iter::repeat_n(pattern, 6));
     }
     Ok((sql, values))
-}
-
-/// The reasons for an item's frozen flags, from its frozen evidence and
-/// the campaign's policy and day.
-fn explain_item(
-    detail: &ItemDetail,
-    context: &ItemContext,
-    policy: &Policy,
-    as_of: chrono::NaiveDate,
-) -> Vec<Finding> {
-    let day = |v: &Option<String>| {
-        v.as_deref()
-            .and_then(|s| crate::domain::Stamp::parse(s).ok())
-            .map(|s| s.day())
-    };
-    let r = &detail.row;
-    let subject = Subject {
-        identity_id: &r.identity_id,
-        email: detail.email.as_deref(),
-        kind: r.kind.parse().unwrap_or(crate::domain::IdentityKind::Human),
-        relationship: r
-            .relationship
-            .parse()
-            .unwrap_or(crate::domain::Relationship::Unknown),
-        sponsor: detail.sponsor.as_deref(),
-        privileged: r.privileged,
-        shared: detail.shared,
-        granted_at: day(&detail.granted_at),
-        expires_at: day(&detail.expires_at),
-        last_used_at: day(&detail.last_used_at),
-        credential_rotated_at: day(&detail.credential_rotated_at),
-        active: detail.active,
-        contract_end: day(&detail.contract_end),
-        justified: detail
-            .justification
-            .as_deref()
-            .is_some_and(|j| !j.trim().is_empty()),
-    };
-    let ctx = Context {
-        today: as_of,
-        policy,
-        reviewer: &detail.reviewer,
-        other_tenants: &context.other_tenants,
-        lapsed_exception: context.lapsed_exception,
-        overdue_rotation: context.overdue_rotation.as_ref(),
-        around: context.around(),
-        revocation_not_done: context.revocation_not_done.as_ref(),
-        context_changes: &context.context_changes,
-    };
-    insight::explain(r.flags, &subject, &ctx)
 }
 
 /// One entry of an item's decision history.
@@ -380,7 +330,7 @@ impl Store {
         };
         let policy: Policy = serde_json::from_str(&policy?).map_err(|e| corrupt("policy", &e))?;
         let as_of = crate::domain::date::parse_day(&as_of?).map_err(|e| corrupt("as_of", &e))?;
-        detail.findings = explain_item(&detail, &context, &policy, as_of);
+        detail.findings = detail.row.explain(&context, &policy, as_of);
         if let Some(catalog) = context.catalog {
             detail.catalog = self.catalog_entry(catalog.entry)?;
         }

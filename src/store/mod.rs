@@ -27,8 +27,10 @@ mod enrichment_tests;
 mod error_tests;
 mod events;
 mod exceptions;
+mod explain;
 mod from_file;
 mod grouping;
+mod groups;
 mod history;
 mod identities;
 mod imported;
@@ -82,6 +84,7 @@ pub use stalled::{DelegationEntry, StalledItem, Waiting};
 
 pub use exceptions::{ExceptionEntry, ExceptionFilter};
 pub use grouping::PersonRow;
+pub use groups::GroupTally;
 pub use history::IdentityHistoryEntry;
 pub use integrity::{Discrepancy, HeadCheck, Verification};
 pub use lifecycle::{Closure, SignOff};
@@ -91,7 +94,7 @@ pub use readers::Interrupter;
 pub use remediation::{RemediationCounts, RemediationTask, SnapshotRef};
 pub use report_rows::{ReportSource, RowReader};
 pub use reporting::{Assignment, CampaignEvidence, Capacity, Detail, ReportRows};
-pub use row::{Item, ItemRow, ItemView};
+pub use row::{Item, ItemEvidence, ItemRow, ItemView};
 pub use signoff::{ClosePreview, DecisionsBy, ItemList, SignoffSummary};
 
 use rusqlite::types::{FromSql, FromSqlResult, ToSql, ToSqlOutput, ValueRef};

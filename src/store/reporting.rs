@@ -98,6 +98,9 @@ pub struct CampaignEvidence {
     /// Items flagged `revocation_not_done`, with the earlier revoke each
     /// carries and its outcome now.
     pub revocations_not_done: Vec<super::NotDoneItem>,
+    /// The items per (tenant, organization), for the MSP-level summaries
+    /// ([`Detail::Full`] only).
+    pub groups: Vec<super::GroupTally>,
     /// The audit chain's head when the report was read: (events, hash).
     pub head_events: u64,
     pub head_hash: String,
@@ -171,11 +174,13 @@ impl Store {
             against_recommendation: 0,
             remediation: self.remediation_counts(campaign)?,
             revocations_not_done: self.revocations_not_done(campaign)?,
+            groups: Vec::new(),
             head_events,
             head_hash,
         };
         if detail == Detail::Full {
             self.add_review_signals(campaign, &mut evidence)?;
+            evidence.groups = self.group_tallies(campaign)?;
         }
         Ok(evidence)
     }

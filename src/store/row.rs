@@ -8,7 +8,10 @@
 
 use super::bodies::{BodyFacts, BodyMemo};
 use super::columns::{opt_text, text};
-use super::effective::{EFFECTIVE_ORGANIZATION, EFFECTIVE_RELATIONSHIP};
+use super::effective::{
+    EFFECTIVE_BUSINESS_OWNER, EFFECTIVE_EMAIL, EFFECTIVE_ORGANIZATION, EFFECTIVE_RELATIONSHIP,
+    EFFECTIVE_TECHNICAL_OWNER,
+};
 use super::reporting::Capacity;
 use super::versions::Versions;
 use super::{EventSeq, ItemId, Result, SnapshotId, StoreError};
@@ -79,6 +82,56 @@ pub struct Item<S> {
     pub tier: Option<S>,
     pub sensitivity: Option<S>,
     pub description: Option<S>,
+    /// The evidence the flags' reasons are explained from and reports
+    /// print beside them, as frozen on the item: see [`ItemEvidence`].
+    pub evidence: ItemEvidence<S>,
+}
+
+/// The grant's dates and accountable people, and the rest of what the
+/// insights looked at, as the item's frozen versions hold them (the
+/// identity register filling what the source left empty).
+/// `crate::store::explain` turns them back into the flags' reasons.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ItemEvidence<S> {
+    pub business_owner: Option<S>,
+    pub technical_owner: Option<S>,
+    pub granted_at: Option<S>,
+    pub expires_at: Option<S>,
+    pub last_used_at: Option<S>,
+    pub credential_rotated_at: Option<S>,
+    pub email: Option<S>,
+    pub shared: bool,
+    /// `Some(false)` when the source reported the account disabled.
+    pub active: Option<bool>,
+    /// Whether the grant carries a justification (its text is not needed
+    /// to explain `no_justification`, and would only cost memory).
+    pub justified: bool,
+    /// From the identity register.
+    pub contract_end: Option<S>,
+    /// The reviewer the campaign assigned (before any reassign).
+    pub reviewer: S,
+    /// What the insights saw beyond the grant (`campaigns::ItemContext`, as JSON).
+    pub context: Option<S>,
+}
+
+impl<S> ItemEvidence<S> {
+    fn map<'a, T>(&'a self, mut f: impl FnMut(&'a S) -> T) -> ItemEvidence<T> {
+        ItemEvidence {
+            business_owner: self.business_owner.as_ref().map(&mut f),
+            technical_owner: self.technical_owner.as_ref().map(&mut f),
+            granted_at: self.granted_at.as_ref().map(&mut f),
+            expires_at: self.expires_at.as_ref().map(&mut f),
+            last_used_at: self.last_used_at.as_ref().map(&mut f),
+            credential_rotated_at: self.credential_rotated_at.as_ref().map(&mut f),
+            email: self.email.as_ref().map(&mut f),
+            shared: self.shared,
+            active: self.active,
+            justified: self.justified,
+            contract_end: self.contract_end.as_ref().map(&mut f),
+            reviewer: f(&self.reviewer),
+            context: self.context.as_ref().map(&mut f),
+        }
+    }
 }
 
 /// An item row that owns its text: pages, lists and details that outlive
@@ -133,6 +186,7 @@ impl<S> Item<S> {
             tier: self.tier.as_ref().map(&mut f),
             sensitivity: self.sensitivity.as_ref().map(&mut f),
             description: self.description.as_ref().map(&mut f),
+            evidence: self.evidence.map(f),
         }
     }
 }
@@ -163,9 +217,9 @@ pub(super) const ITEM_JOINS: &str = " JOIN identity idn ON idn.id = i.identity
 const COLUMNS: &str = "i.id, i.risk_rank, i.risk_score, coalesce(s.assignee, i.reviewer),
     i.flags, i.recommendation, s.decision, s.last_event, d.actor, d.at, d.note,
     s.exception_until, d.body, d.seq, d.hash, rem.status, rem.snapshot, i.since,
-    i.previous_item, d.actor_via";
+    i.previous_item, d.actor_via, i.reviewer, i.context";
 /// The first of the versions' columns.
-const VERSIONS: usize = 20;
+const VERSIONS: usize = 22;
 /// The decision in force and its remediation.
 const DECISION_JOINS: &str = "
     LEFT JOIN event d ON d.seq = s.decided_event
@@ -175,6 +229,8 @@ const DECISION_JOINS: &str = "
 const CATALOG_JOIN: &str = "
     LEFT JOIN catalog_entry cat ON cat.id = json_extract(i.context, '$.catalog.entry')";
 const CONTEXT_COLUMNS: &str = "r.tier, cat.sensitivity, cat.description";
+/// Whether the grant carries a justification, as the insights read it.
+const JUSTIFIED: &str = "coalesce(trim(e.justification) != '', 0)";
 
 /// How a walk reads each item's identity and grant versions.
 #[derive(Clone, Copy)]
@@ -199,13 +255,17 @@ pub(super) fn select(lookup: VersionLookup<'_>) -> String {
         VersionLookup::Joined => format!(
             "SELECT {COLUMNS}, idn.tenant, idn.identity_id, idn.name, idn.kind,
                 {EFFECTIVE_RELATIONSHIP}, {EFFECTIVE_ORGANIZATION}, e.system, e.environment,
-                e.name, e.privileged, coalesce(idn.sponsor, r.sponsor), {CONTEXT_COLUMNS}
+                e.name, e.privileged, coalesce(idn.sponsor, r.sponsor),
+                {EFFECTIVE_BUSINESS_OWNER}, {EFFECTIVE_TECHNICAL_OWNER}, e.granted_at,
+                e.expires_at, e.last_used_at, e.credential_rotated_at, {EFFECTIVE_EMAIL},
+                e.shared, e.active, r.contract_end, {JUSTIFIED}, {CONTEXT_COLUMNS}
             FROM item i{ITEM_JOINS}{DECISION_JOINS}{CATALOG_JOIN}
             WHERE i.id BETWEEN ? AND ?"
         ),
         VersionLookup::Loaded(_) => format!(
             "SELECT {COLUMNS}, i.identity, i.entitlement, r.relationship, r.organization,
-                r.sponsor, {CONTEXT_COLUMNS}
+                r.sponsor, r.business_owner, r.technical_owner, r.email, r.contract_end,
+                {CONTEXT_COLUMNS}
             FROM item i
             LEFT JOIN register_entry r ON r.id = i.register
             LEFT JOIN item_state s ON s.item = i.id{DECISION_JOINS}{CATALOG_JOIN}
@@ -291,12 +351,17 @@ fn read_view<'r>(
             (_, _, Some(of)) => Some((Capacity::Delegate, of)),
             _ => None,
         },
+        evidence: ItemEvidence {
+            reviewer: text(r, 20)?,
+            context: opt_text(r, 21)?,
+            ..ItemEvidence::default()
+        },
         ..ItemView::default()
     };
     let v = VERSIONS;
     let context_at = match loaded {
-        None => v + 11,
-        Some(_) => v + 5,
+        None => v + 22,
+        Some(_) => v + 9,
     };
     view.tier = opt_text(r, context_at)?;
     view.sensitivity = opt_text(r, context_at + 1)?;
@@ -314,6 +379,18 @@ fn read_view<'r>(
             view.entitlement = text(r, v + 8)?;
             view.privileged = r.get(v + 9)?;
             view.sponsor = opt_text(r, v + 10)?;
+            let evidence = &mut view.evidence;
+            evidence.business_owner = opt_text(r, v + 11)?;
+            evidence.technical_owner = opt_text(r, v + 12)?;
+            evidence.granted_at = opt_text(r, v + 13)?;
+            evidence.expires_at = opt_text(r, v + 14)?;
+            evidence.last_used_at = opt_text(r, v + 15)?;
+            evidence.credential_rotated_at = opt_text(r, v + 16)?;
+            evidence.email = opt_text(r, v + 17)?;
+            evidence.shared = r.get(v + 18)?;
+            evidence.active = r.get(v + 19)?;
+            evidence.contract_end = opt_text(r, v + 20)?;
+            evidence.justified = r.get(v + 21)?;
         }
         Some((identity, grant)) => {
             view.tenant = identity.tenant;
@@ -335,6 +412,19 @@ fn read_view<'r>(
             view.entitlement = grant.name;
             view.privileged = grant.privileged;
             view.sponsor = identity.sponsor.or(opt_text(r, v + 4)?);
+            // As the EFFECTIVE_* columns say: the register fills gaps.
+            let evidence = &mut view.evidence;
+            evidence.business_owner = grant.business_owner.or(opt_text(r, v + 5)?);
+            evidence.technical_owner = grant.technical_owner.or(opt_text(r, v + 6)?);
+            evidence.granted_at = grant.granted_at;
+            evidence.expires_at = grant.expires_at;
+            evidence.last_used_at = grant.last_used_at;
+            evidence.credential_rotated_at = grant.credential_rotated_at;
+            evidence.email = identity.email.or(opt_text(r, v + 7)?);
+            evidence.shared = grant.shared;
+            evidence.active = grant.active;
+            evidence.justified = grant.justified;
+            evidence.contract_end = opt_text(r, v + 8)?;
         }
     }
     Ok(Some(view))

@@ -6,7 +6,7 @@
 //! looking versions up there costs a fraction of that.
 
 use super::Result;
-use super::columns::{bytes, opt_bytes, text};
+use super::columns::{bytes, opt_bytes, opt_text, text};
 use super::readers::{Readers, available_helpers};
 use foldhash::{HashMap, HashMapExt};
 use rusqlite::Connection;
@@ -36,6 +36,7 @@ struct IdentityFields {
     sponsor: Sym,
     identity_id: Span,
     name: Span,
+    email: Option<Span>,
 }
 
 #[derive(Clone, Copy)]
@@ -44,6 +45,17 @@ struct GrantFields {
     name: Sym,
     environment: Sym,
     privileged: bool,
+    shared: bool,
+    active: Option<bool>,
+    business_owner: Sym,
+    technical_owner: Sym,
+    // Dates recur across grants (an import's day, a policy's end date):
+    // interned like the names.
+    granted_at: Sym,
+    expires_at: Sym,
+    last_used_at: Sym,
+    credential_rotated_at: Sym,
+    justified: bool,
 }
 
 /// One identity version's report fields.
@@ -55,6 +67,7 @@ pub(super) struct IdentityView<'v> {
     pub relationship: &'v str,
     pub organization: Option<&'v str>,
     pub sponsor: Option<&'v str>,
+    pub email: Option<&'v str>,
 }
 
 /// One grant version's report fields.
@@ -63,6 +76,15 @@ pub(super) struct GrantView<'v> {
     pub environment: Option<&'v str>,
     pub name: &'v str,
     pub privileged: bool,
+    pub shared: bool,
+    pub active: Option<bool>,
+    pub business_owner: Option<&'v str>,
+    pub technical_owner: Option<&'v str>,
+    pub granted_at: Option<&'v str>,
+    pub expires_at: Option<&'v str>,
+    pub last_used_at: Option<&'v str>,
+    pub credential_rotated_at: Option<&'v str>,
+    pub justified: bool,
 }
 
 /// Rows by id, from the table's first id. Ids are dense, as rows are never
@@ -267,7 +289,8 @@ impl Part {
     /// False when a row cannot be held (see [`Versions::load`]).
     fn load_identities(&mut self, conn: &Connection, (from, to): (i64, i64)) -> Result<bool> {
         let mut stmt = conn.prepare(
-            "SELECT id, tenant, identity_id, name, kind, relationship, organization, sponsor
+            "SELECT id, tenant, identity_id, name, kind, relationship, organization, sponsor,
+                email
              FROM identity WHERE id BETWEEN ?1 AND ?2 ORDER BY id",
         )?;
         let mut rows = stmt.query([from, to])?;
@@ -281,6 +304,10 @@ impl Part {
                     relationship: self.intern(bytes(r, 5).ok()?)?,
                     organization: self.intern_opt(opt_bytes(r, 6).ok()?)?,
                     sponsor: self.intern_opt(opt_bytes(r, 7).ok()?)?,
+                    email: match opt_text(r, 8).ok()? {
+                        Some(email) => Some(self.push(email)?),
+                        None => None,
+                    },
                 })
             })();
             match fields {
@@ -293,7 +320,10 @@ impl Part {
 
     fn load_grants(&mut self, conn: &Connection, (from, to): (i64, i64)) -> Result<bool> {
         let mut stmt = conn.prepare(
-            "SELECT id, system, name, environment, privileged FROM entitlement
+            "SELECT id, system, name, environment, privileged, shared, active,
+                business_owner, technical_owner, granted_at, expires_at, last_used_at,
+                credential_rotated_at, coalesce(trim(justification) != '', 0)
+             FROM entitlement
              WHERE id BETWEEN ?1 AND ?2 ORDER BY id",
         )?;
         let mut rows = stmt.query([from, to])?;
@@ -304,6 +334,15 @@ impl Part {
                     name: self.intern(bytes(r, 2).ok()?)?,
                     environment: self.intern_opt(opt_bytes(r, 3).ok()?)?,
                     privileged: r.get(4).ok()?,
+                    shared: r.get(5).ok()?,
+                    active: r.get(6).ok()?,
+                    business_owner: self.intern_opt(opt_bytes(r, 7).ok()?)?,
+                    technical_owner: self.intern_opt(opt_bytes(r, 8).ok()?)?,
+                    granted_at: self.intern_opt(opt_bytes(r, 9).ok()?)?,
+                    expires_at: self.intern_opt(opt_bytes(r, 10).ok()?)?,
+                    last_used_at: self.intern_opt(opt_bytes(r, 11).ok()?)?,
+                    credential_rotated_at: self.intern_opt(opt_bytes(r, 12).ok()?)?,
+                    justified: r.get(13).ok()?,
                 })
             })();
             match fields {
@@ -361,6 +400,7 @@ impl Part {
             relationship: self.sym(fields.relationship)?,
             organization: self.sym(fields.organization),
             sponsor: self.sym(fields.sponsor),
+            email: fields.email.map(|span| self.span(span)),
         })
     }
 
@@ -371,6 +411,15 @@ impl Part {
             environment: self.sym(fields.environment),
             name: self.sym(fields.name)?,
             privileged: fields.privileged,
+            shared: fields.shared,
+            active: fields.active,
+            business_owner: self.sym(fields.business_owner),
+            technical_owner: self.sym(fields.technical_owner),
+            granted_at: self.sym(fields.granted_at),
+            expires_at: self.sym(fields.expires_at),
+            last_used_at: self.sym(fields.last_used_at),
+            credential_rotated_at: self.sym(fields.credential_rotated_at),
+            justified: fields.justified,
         })
     }
 }

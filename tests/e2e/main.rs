@@ -13,6 +13,8 @@ compile_error!(
 mod arguments;
 mod audit;
 mod authority;
+#[cfg(feature = "system-tests")]
+mod browser;
 mod catalog;
 mod cli;
 mod concurrency;
@@ -33,6 +35,7 @@ mod readme;
 mod remediation;
 mod repeat;
 mod rotate;
+mod report_tenants;
 mod signoff;
 mod sources;
 #[cfg(feature = "system-tests")]
