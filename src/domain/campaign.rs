@@ -219,7 +219,11 @@ mod tests {
         assert_eq!(
             follow(
                 Recommendation::RotateOrRevoke,
-                &[Flag::UnrotatedCredential, Flag::NoEndDate, Flag::NoJustification]
+                &[
+                    Flag::UnrotatedCredential,
+                    Flag::NoEndDate,
+                    Flag::NoJustification
+                ]
             ),
             Decision::Rotate { by },
             "an end date or a justification to find is no reason to revoke"

@@ -81,6 +81,10 @@ pub const EVIDENCE: [&str; 8] = [
     "credential_rotated_at",
 ];
 
+/// Last of all: the partner tier (identity register) and what the
+/// entitlement catalog said of the entitlement when the item was made.
+pub const CATALOG: [&str; 3] = ["tier", "catalog_sensitivity", "catalog_description"];
+
 /// Separates the `flag: reason` pairs of the `reasons` cell, which is for
 /// reading: a reason may quote imported text (a tenant's name), so a
 /// program wanting each reason reads the JSON report's `findings`.
@@ -165,6 +169,7 @@ pub fn write(store: &Store, ctx: &Context<'_>, out: &mut dyn Write) -> Result<u6
     header.extend(WHO_ACTED);
     header.push(NOT_DONE);
     header.extend(EVIDENCE);
+    header.extend(CATALOG);
     writer.write_record(&header)?;
     writer.flush()?;
     drop(writer);
@@ -515,6 +520,9 @@ fn write_row(
         ev.expires_at,
         ev.last_used_at,
         ev.credential_rotated_at,
+        row.tier,
+        row.sensitivity,
+        row.description,
     ] {
         record.field(cell.unwrap_or_default());
     }

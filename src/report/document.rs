@@ -119,7 +119,7 @@ pub fn write(store: &Store, ctx: &Context<'_>, r: &mut dyn Renderer) -> Result<u
                 row.tenant.to_string(),
                 identity(row),
                 row.system.to_string(),
-                row.entitlement.to_string(),
+                catalogued(row),
                 reasons(ctx, row),
                 controls
                     .entry(row.flags.bits())
@@ -212,11 +212,31 @@ fn people(row: &ItemView<'_>) -> String {
 }
 
 fn identity(row: &ItemView<'_>) -> String {
-    if row.identity_name == row.identity_id {
+    let who = if row.identity_name == row.identity_id {
         row.identity_id.to_string()
     } else {
         format!("{} ({})", row.identity_name, row.identity_id)
+    };
+    match row.tier {
+        Some(tier) => format!("{who}, tier {tier}"),
+        None => who,
     }
+}
+
+/// The entitlement with what the catalog says of it, when it does:
+/// "Z_PAYMENT_RUN_RELEASE: releases payment runs (restricted)".
+fn catalogued(row: &ItemView<'_>) -> String {
+    let mut text = row.entitlement.to_string();
+    if let Some(description) = row.description {
+        text.push_str(": ");
+        text.push_str(description);
+    }
+    if let Some(sensitivity) = row.sensitivity {
+        text.push_str(" (");
+        text.push_str(sensitivity);
+        text.push(')');
+    }
+    text
 }
 
 fn summary(ctx: &Context<'_>, r: &mut dyn Renderer) -> io::Result<()> {

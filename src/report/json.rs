@@ -180,6 +180,14 @@ struct ItemOut<'a> {
     expires_at: Option<&'a str>,
     last_used_at: Option<&'a str>,
     credential_rotated_at: Option<&'a str>,
+    /// The partner tier (identity register) and what the entitlement
+    /// catalog said of the entitlement when the item was made, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tier: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    catalog_sensitivity: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    catalog_description: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -255,6 +263,9 @@ fn item<'a>(ctx: &Context<'_>, row: &ItemView<'a>) -> ItemOut<'a> {
         expires_at: row.evidence.expires_at,
         last_used_at: row.evidence.last_used_at,
         credential_rotated_at: row.evidence.credential_rotated_at,
+        tier: row.tier,
+        catalog_sensitivity: row.sensitivity,
+        catalog_description: row.description,
     }
 }
 

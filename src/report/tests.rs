@@ -306,6 +306,7 @@ fn reference_csv(store: &Store, name: &str, to_terminal: bool) -> String {
     header.extend(super::csv::WHO_ACTED);
     header.push(super::csv::NOT_DONE);
     header.extend(super::csv::EVIDENCE);
+    header.extend(super::csv::CATALOG);
     writer.write_record(&header).unwrap();
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
     let yes = |flag: bool| if flag { "yes" } else { "" }.to_string();
@@ -388,6 +389,9 @@ fn reference_csv(store: &Store, name: &str, to_terminal: bool) -> String {
                 text(&row.evidence.expires_at),
                 text(&row.evidence.last_used_at),
                 text(&row.evidence.credential_rotated_at),
+                text(&row.tier),
+                text(&row.sensitivity),
+                text(&row.description),
             ];
             for cell in cells {
                 let cell = if to_terminal {

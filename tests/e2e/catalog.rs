@@ -488,3 +488,67 @@ fn the_demo_shows_the_catalog_a_sod_pair_and_tiers() {
     let why = reason_in(&store, campaign, release, Flag::SodConflict);
     assert!(why.contains("Z_AP_CLERK_NW"), "{why}");
 }
+
+/// What the catalog and the register say reaches every report format: an
+/// auditor reads what the entitlement lets someone do and how sensitive
+/// its data is beside the decision, and the partner's tier beside the name.
+#[test]
+fn reports_carry_the_catalogs_description_and_sensitivity_and_the_tier() {
+    let sandbox = Sandbox::new();
+    estate(&sandbox, ESTATE);
+    sandbox.write("catalog.csv", CATALOG);
+    sandbox.ok(&["import", "catalog.csv"]);
+    sandbox.write(
+        "register.csv",
+        "identity_id,organization,tier\nn.haddad,Ledgerpoint Finance,gold\n",
+    );
+    sandbox.ok(&["import", "register.csv"]);
+    sandbox.ok(&["campaign", "new", "Q1", "--due", "2026-12-15"]);
+
+    let csv = sandbox.ok(&["report", "Q1", "--format", "csv"]);
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let header = reader.headers().unwrap().clone();
+    let at = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let (tier, sensitivity, description) = (
+        at("tier"),
+        at("catalog_sensitivity"),
+        at("catalog_description"),
+    );
+    assert_eq!(
+        description,
+        header.len() - 1,
+        "the catalog's columns come last"
+    );
+    let release = reader
+        .records()
+        .map(Result::unwrap)
+        .find(|r| {
+            r[at("identity_id")] == *"n.haddad" && r[at("entitlement")] == *"Z_PAYMENT_RUN_RELEASE"
+        })
+        .unwrap();
+    assert_eq!(&release[tier], "gold");
+    assert_eq!(&release[sensitivity], "restricted");
+    assert_eq!(&release[description], "Releases payment runs to the bank");
+
+    let json = sandbox.json(&["report", "Q1", "--format", "json"]);
+    let items = json["items"].as_array().unwrap();
+    let release = find(items, "n.haddad", "Z_PAYMENT_RUN_RELEASE");
+    assert_eq!(release["tier"], "gold");
+    assert_eq!(release["catalog_sensitivity"], "restricted");
+    assert_eq!(
+        release["catalog_description"],
+        "Releases payment runs to the bank"
+    );
+    let clerk = find(items, "o.ruiz", "Z_AP_CLERK");
+    assert_eq!(clerk.get("catalog_description"), None, "no entry: no field");
+
+    for format in ["md", "html"] {
+        let text = sandbox.ok(&["report", "Q1", "--format", format]);
+        assert!(
+            // Markdown escapes the underscores of the name before it.
+            text.contains("RELEASE: Releases payment runs to the bank (restricted)"),
+            "{format}: {text}"
+        );
+        assert!(text.contains("(n.haddad), tier gold"), "{format}");
+    }
+}

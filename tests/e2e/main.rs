@@ -34,8 +34,8 @@ mod pipes;
 mod readme;
 mod remediation;
 mod repeat;
-mod rotate;
 mod report_tenants;
+mod rotate;
 mod signoff;
 mod sources;
 #[cfg(feature = "system-tests")]
