@@ -289,16 +289,29 @@ fn every_format_carries_reasons_dates_owners_and_controls() {
                 "reason": "also holds access in fabrikam",
                 "controls": ["NHI8:2025", "NHI9:2025", "GV.SC-07"],
             },
+            {
+                "flag": "no_end_date",
+                "reason": "vendor identity's grant with no end date",
+                "controls": ["NHI1:2025", "GV.SC-10", "PR.AA-05"],
+            },
+            {
+                "flag": "no_justification",
+                "reason": "vendor identity's grant with no justification recorded",
+                "controls": ["GV.SC-07", "PR.AA-05"],
+            },
         ])
     );
     assert_eq!(
         key["controls"],
         json!([
+            "NHI1:2025",
             "NHI7:2025",
             "NHI8:2025",
             "NHI9:2025",
             "GV.SC-07",
-            "PR.AA-01"
+            "GV.SC-10",
+            "PR.AA-01",
+            "PR.AA-05"
         ])
     );
     let ana = items
@@ -318,7 +331,7 @@ fn every_format_carries_reasons_dates_owners_and_controls() {
     // the new ones come after every earlier column.
     assert_eq!(names[..3], ["item", "rank", "tenant"]);
     assert_eq!(
-        names[names.len() - 8..],
+        names[names.len() - 11..names.len() - 3],
         [
             "reasons",
             "sponsor",
@@ -341,11 +354,13 @@ fn every_format_carries_reasons_dates_owners_and_controls() {
     assert_eq!(
         &row[column("reasons")],
         "unrotated: credential last rotated 2025-01-10 (660 days ago); policy is 90 days | \
-         cross_tenant: also holds access in fabrikam"
+         cross_tenant: also holds access in fabrikam | \
+         no_end_date: vendor identity's grant with no end date | \
+         no_justification: vendor identity's grant with no justification recorded"
     );
     assert_eq!(
         &row[column("controls")],
-        "NHI7:2025 NHI8:2025 NHI9:2025 GV.SC-07 PR.AA-01"
+        "NHI1:2025 NHI7:2025 NHI8:2025 NHI9:2025 GV.SC-07 GV.SC-10 PR.AA-01 PR.AA-05"
     );
     assert_eq!(&row[column("sponsor")], "j.ode@contoso.example");
     assert_eq!(&row[column("technical_owner")], "cloudops@contoso.example");
@@ -384,7 +399,7 @@ fn every_format_carries_reasons_dates_owners_and_controls() {
             "sponsor: j.ode@contoso.example",
             "business owner: finance@contoso.example",
             "technical owner: cloudops@contoso.example",
-            "NHI7:2025, NHI8:2025, NHI9:2025, GV.SC-07, PR.AA-01",
+            "NHI1:2025, NHI7:2025, NHI8:2025, NHI9:2025, GV.SC-07, GV.SC-10, PR.AA-01, PR.AA-05",
         ] {
             // Markdown escapes the flags' underscores.
             let text = match format {
