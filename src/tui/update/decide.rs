@@ -53,6 +53,16 @@ pub(super) fn begin(app: &mut App, kind: DecisionKind) -> Vec<Effect> {
         }
         return vec![Effect::Decide(request(row, None))];
     }
+    if kind == DecisionKind::Rotate && !rotatable(row) {
+        // The store refuses it too; saying so before a date and a note are
+        // typed spares the reviewer the dialog.
+        app.status = Some(Status::Info(format!(
+            "item {}: rotate is for credentials (an api_key or service_account, or a grant \
+             with a credential rotation date): attest or revoke it",
+            row.id
+        )));
+        return vec![];
+    }
     let required = note_required(&app.policy, kind, row.flags, row.recommendation);
     if kind == DecisionKind::Attest && required.is_none() {
         return vec![Effect::Decide(request(row, Some(Decision::Attest)))];
@@ -772,4 +782,14 @@ pub(super) fn on_conflict(
     effects.extend(reload(app));
     effects.extend(detail_for_selection(app));
     effects
+}
+
+/// Whether the row's grant holds a credential a rotate can promise to
+/// rotate, by the rule the store applies.
+fn rotatable(row: &crate::store::ItemRow) -> bool {
+    let kind = row
+        .kind
+        .parse()
+        .unwrap_or(crate::domain::IdentityKind::Human);
+    crate::domain::rotation::holds_credential(kind, row.evidence.credential_rotated_at.is_some())
 }
