@@ -3,33 +3,15 @@
 //! text it receives is plain and the renderer escapes all of it.
 
 use super::groups::{self, Summary};
-use super::{Context, Error, decision_text};
+use super::render::{Renderer, catalogued, evidence_dates, identity, opt, people, reasons};
+use super::{Context, Error, decision_text, remediation};
 use crate::domain::RemediationStatus;
 use crate::domain::framework::{Mapping, control_ids};
 use crate::domain::signals::percent;
 use crate::domain::text::count;
-use crate::store::{ItemView, ReportRows, Store};
+use crate::store::{ReportRows, Store};
 use foldhash::HashMap;
 use std::io;
-
-/// One markup's syntax for the parts of the report.
-pub trait Renderer {
-    fn begin(&mut self, title: &str, subtitle: &str) -> io::Result<()>;
-    fn heading(&mut self, text: &str) -> io::Result<()>;
-    /// A paragraph; `alert` marks what must not be overlooked.
-    fn paragraph(&mut self, text: &str, alert: bool) -> io::Result<()>;
-    fn key_values(&mut self, pairs: &[(&str, String)]) -> io::Result<()>;
-    fn bullets(&mut self, items: &[String]) -> io::Result<()>;
-    fn table_start(&mut self, headers: &[&str]) -> io::Result<()>;
-    /// One row; cells may hold line breaks (notes).
-    fn table_row(&mut self, cells: &[String], alert: bool) -> io::Result<()>;
-    fn table_end(&mut self) -> io::Result<()>;
-    fn end(&mut self) -> io::Result<()>;
-}
-
-fn opt(v: Option<&str>) -> String {
-    v.unwrap_or_default().to_string()
-}
 
 /// Writes the whole document; returns how many items it lists.
 pub fn write(store: &Store, ctx: &Context<'_>, r: &mut dyn Renderer) -> Result<u64, Error> {
@@ -54,9 +36,9 @@ pub fn write(store: &Store, ctx: &Context<'_>, r: &mut dyn Renderer) -> Result<u
     who_acted(ctx, r)?;
     single_admin(store, ctx, r)?;
     reviewers(ctx, r)?;
-    revocations_not_done(ctx, r)?;
-    remediation(store, ctx, r)?;
-    rotations(store, ctx, r)?;
+    remediation::revocations_not_done(ctx, r)?;
+    remediation::remediation(store, ctx, r)?;
+    remediation::rotations(store, ctx, r)?;
 
     r.heading("Decisions against the recommendation")?;
     let reviewers_against: u64 = ev.reviewers.iter().map(|s| s.against_recommendation).sum();
@@ -171,72 +153,6 @@ fn frameworks_cited() -> String {
             .join(" and "),
         Err(e) => format!("the framework mapping is unreadable ({e})"),
     }
-}
-
-/// Each flag with its reason, one a line.
-fn reasons(ctx: &Context<'_>, row: &ItemView<'_>) -> String {
-    ctx.findings(row)
-        .iter()
-        .map(|f| format!("{}: {}", f.flag, f.reason))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-/// The grant's dates the source gave, one a line.
-fn evidence_dates(row: &ItemView<'_>) -> String {
-    let ev = &row.evidence;
-    [
-        ("granted", ev.granted_at),
-        ("expires", ev.expires_at),
-        ("last used", ev.last_used_at),
-        ("credential rotated", ev.credential_rotated_at),
-    ]
-    .into_iter()
-    .filter_map(|(what, day)| Some(format!("{what} {}", day?)))
-    .collect::<Vec<_>>()
-    .join("\n")
-}
-
-/// Who answers for the access: the identity's sponsor, the grant's owners.
-fn people(row: &ItemView<'_>) -> String {
-    let ev = &row.evidence;
-    [
-        ("sponsor", row.sponsor),
-        ("business owner", ev.business_owner),
-        ("technical owner", ev.technical_owner),
-    ]
-    .into_iter()
-    .filter_map(|(what, who)| Some(format!("{what}: {}", who?)))
-    .collect::<Vec<_>>()
-    .join("\n")
-}
-
-fn identity(row: &ItemView<'_>) -> String {
-    let who = if row.identity_name == row.identity_id {
-        row.identity_id.to_string()
-    } else {
-        format!("{} ({})", row.identity_name, row.identity_id)
-    };
-    match row.tier {
-        Some(tier) => format!("{who}, tier {tier}"),
-        None => who,
-    }
-}
-
-/// The entitlement with what the catalog says of it, when it does:
-/// "Z_PAYMENT_RUN_RELEASE: releases payment runs (restricted)".
-fn catalogued(row: &ItemView<'_>) -> String {
-    let mut text = row.entitlement.to_string();
-    if let Some(description) = row.description {
-        text.push_str(": ");
-        text.push_str(description);
-    }
-    if let Some(sensitivity) = row.sensitivity {
-        text.push_str(" (");
-        text.push_str(sensitivity);
-        text.push(')');
-    }
-    text
 }
 
 fn summary(ctx: &Context<'_>, r: &mut dyn Renderer) -> io::Result<()> {
@@ -655,213 +571,6 @@ fn reviewers(ctx: &Context<'_>, r: &mut dyn Renderer) -> io::Result<()> {
             false,
         )?;
     }
-    Ok(())
-}
-
-/// Grants an earlier campaign revoked that a snapshot imported after the
-/// revoke still held when this campaign was created: the failure auditors
-/// care about most, carried until a snapshot shows the grant gone.
-fn revocations_not_done(ctx: &Context<'_>, r: &mut dyn Renderer) -> io::Result<()> {
-    let not_done = &ctx.evidence.revocations_not_done;
-    r.heading("Revocations not done")?;
-    if not_done.is_empty() {
-        return r.paragraph(
-            "None: no grant that an earlier campaign revoked was still held when this \
-             campaign was created.",
-            false,
-        );
-    }
-    let still = not_done
-        .iter()
-        .filter(|n| n.status == RemediationStatus::StillEffective)
-        .count() as u64;
-    r.paragraph(
-        &format!(
-            "{} revoked in an earlier campaign and still held by a snapshot imported after \
-             the revoke when this campaign was created; {still} still effective now. The \
-             access was not removed.",
-            count(not_done.len() as u64, "grant"),
-        ),
-        true,
-    )?;
-    r.table_start(&[
-        "#",
-        "Identity",
-        "System",
-        "Entitlement",
-        "Revoked in",
-        "Why flagged",
-        "Now",
-        "Decision here",
-    ])?;
-    for n in not_done {
-        let who = if n.identity_name == n.identity_id {
-            n.identity_id.clone()
-        } else {
-            format!("{} ({})", n.identity_name, n.identity_id)
-        };
-        let now = match (n.status, n.status_snapshot) {
-            (RemediationStatus::Verified, Some(s)) => format!("verified by snapshot {s}"),
-            (status, _) => status.label().to_string(),
-        };
-        r.table_row(
-            &[
-                n.item.to_string(),
-                who,
-                n.system.clone(),
-                n.entitlement.clone(),
-                n.revoked_in.campaign.clone(),
-                n.reason.clone(),
-                now,
-                n.state.to_string(),
-            ],
-            n.status == RemediationStatus::StillEffective,
-        )?;
-    }
-    r.table_end()
-}
-
-fn remediation(store: &Store, ctx: &Context<'_>, r: &mut dyn Renderer) -> Result<(), Error> {
-    let m = ctx.evidence.remediation;
-    r.heading("Remediation")?;
-    r.paragraph(
-        &format!(
-            "{}: {} verified by a later snapshot, {} pending, {} still effective.",
-            count(m.total(), "revocation"),
-            m.verified,
-            m.pending,
-            m.still_effective
-        ),
-        false,
-    )?;
-    if m.carried_over > 0 {
-        r.paragraph(
-            &format!(
-                "These include {} carried over from earlier campaigns (see Revocations not \
-                 done).",
-                count(m.carried_over, "revocation")
-            ),
-            false,
-        )?;
-    }
-    // This campaign's own revokes; those carried over are listed above.
-    let carried_still = ctx
-        .evidence
-        .revocations_not_done
-        .iter()
-        .filter(|n| n.status == RemediationStatus::StillEffective && n.state != "revoked")
-        .count() as u64;
-    let own_still = m.still_effective.saturating_sub(carried_still);
-    if own_still == 0 {
-        return Ok(());
-    }
-    r.paragraph(
-        &format!(
-            "STILL EFFECTIVE: {} still present in a snapshot imported after the revoke. The \
-             access was not removed.",
-            count(own_still, "revoked grant")
-        ),
-        true,
-    )?;
-    r.table_start(&[
-        "#",
-        "Tenant",
-        "Identity",
-        "System",
-        "Entitlement",
-        "Revoked by",
-        "Revoked at",
-        "Seen again in snapshot",
-    ])?;
-    store.for_each_report_row(ctx.campaign.id, ReportRows::StillEffective, |row| {
-        r.table_row(
-            &[
-                row.id.to_string(),
-                row.tenant.to_string(),
-                identity(row),
-                row.system.to_string(),
-                row.entitlement.to_string(),
-                opt(row.decided_by),
-                opt(row.decided_at),
-                row.remediation_snapshot
-                    .map(|s| s.to_string())
-                    .unwrap_or_default(),
-            ],
-            true,
-        )?;
-        Ok(())
-    })?;
-    r.table_end()?;
-    Ok(())
-}
-
-/// Rotations promised (`rotate --by`), beside the revocations: each
-/// pending, verified by a later snapshot's newer rotation date, or OVERDUE
-/// on the day of the report. Nothing while the campaign has none.
-fn rotations(store: &Store, ctx: &Context<'_>, r: &mut dyn Renderer) -> Result<(), Error> {
-    let today = ctx.today();
-    let m = store.rotation_counts(ctx.campaign.id, today)?;
-    if m.total() == 0 {
-        return Ok(());
-    }
-    r.heading("Rotations")?;
-    r.paragraph(
-        &format!(
-            "{} kept on a promise to rotate the credential by a date: {} verified by a later \
-             snapshot, {} pending, {} overdue on {today}.",
-            count(m.total(), "grant"),
-            m.verified,
-            m.pending,
-            m.overdue
-        ),
-        false,
-    )?;
-    if m.overdue > 0 {
-        r.paragraph(
-            &format!(
-                "OVERDUE: {} past the date decided, and no snapshot imported since shows the \
-                 credential rotated.",
-                count(m.overdue, "rotation")
-            ),
-            true,
-        )?;
-    }
-    r.table_start(&[
-        "#",
-        "Identity",
-        "System",
-        "Entitlement",
-        "Rotate by",
-        "Decided by",
-        "Status",
-        "Rotated (snapshot)",
-    ])?;
-    store.for_each_rotation_task(ctx.campaign.id, None, today, |t| {
-        let by = if t.close_action {
-            format!("{} (close action)", t.decided_by)
-        } else {
-            t.decided_by.clone()
-        };
-        let proof = match (&t.rotated_at, &t.proof) {
-            (Some(at), Some(s)) => format!("{at} (snapshot {}, {})", s.id, s.file_name),
-            _ => String::new(),
-        };
-        r.table_row(
-            &[
-                t.item.to_string(),
-                format!("{} ({})", t.identity_name, t.identity_id),
-                t.system.clone(),
-                t.entitlement.clone(),
-                t.by.to_string(),
-                by,
-                t.status.label().to_string(),
-                proof,
-            ],
-            t.status == crate::domain::rotation::RotationStatus::Overdue,
-        )?;
-        Ok(())
-    })?;
-    r.table_end()?;
     Ok(())
 }
 

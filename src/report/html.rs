@@ -4,7 +4,7 @@
 //! A Content-Security-Policy forbids scripts and fetches besides, so a
 //! browser would refuse any that escaping ever let through.
 
-use super::document::Renderer;
+use super::render::Renderer;
 use crate::domain::text::sanitize_multiline;
 use std::io::{self, Write};
 

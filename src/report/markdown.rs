@@ -4,7 +4,7 @@
 //! would read as emphasis, code, links or table cells are backslash-escaped,
 //! so data can neither format the document nor smuggle in a link.
 
-use super::document::Renderer;
+use super::render::Renderer;
 use crate::domain::text::sanitize_multiline;
 use std::io::{self, Write};
 

@@ -13,6 +13,8 @@ pub mod groups;
 pub mod html;
 pub mod json;
 pub mod markdown;
+mod remediation;
+mod render;
 #[cfg(test)]
 mod tests;
 
