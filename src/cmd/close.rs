@@ -35,12 +35,21 @@ pub fn run(args: &CloseArgs, env: &Env) -> Result<()> {
         ))
     )?;
     let counts = store.remediation_counts(campaign.id)?;
-    if counts.total() > 0 {
+    let rotations = store.rotation_counts(campaign.id, env.today())?;
+    let tasks: Vec<String> = [
+        (counts.total(), "revocation"),
+        (rotations.total(), "rotation"),
+    ]
+    .into_iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, what)| count(n, what))
+    .collect();
+    if !tasks.is_empty() {
         outln!(
             "{}",
             sanitize(&format!(
                 "{} to carry out: recert remediation {:?}",
-                count(counts.total(), "revocation"),
+                tasks.join(" and "),
                 campaign.name
             ))
         )?;

@@ -168,7 +168,14 @@ impl Listing<'_> {
         let counts = self.counts;
         // Revokes carried over from earlier campaigns say which one.
         let carried = counts.carried_over > 0;
-        let mut heading = vec!["ITEM", "STATUS", "IDENTITY", "SYSTEM", "ENTITLEMENT"];
+        let mut heading = vec![
+            "ITEM",
+            "STATUS",
+            "TENANT",
+            "IDENTITY",
+            "SYSTEM",
+            "ENTITLEMENT",
+        ];
         if carried {
             heading.push("REVOKED IN");
         }
@@ -188,6 +195,7 @@ impl Listing<'_> {
                 let mut row = vec![
                     t.item.to_string(),
                     t.status.label().to_string(),
+                    t.tenant.clone(),
                     t.identity_name.clone(),
                     t.system.clone(),
                     t.entitlement.clone(),
@@ -242,6 +250,7 @@ impl Listing<'_> {
         let mut table = Table::new(&[
             "ITEM",
             "STATUS",
+            "TENANT",
             "IDENTITY",
             "SYSTEM",
             "ENTITLEMENT",
@@ -264,6 +273,7 @@ impl Listing<'_> {
                 table.row(vec![
                     t.item.to_string(),
                     t.status.label().to_string(),
+                    t.tenant.clone(),
                     t.identity_name.clone(),
                     t.system.clone(),
                     t.entitlement.clone(),

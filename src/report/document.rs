@@ -264,7 +264,7 @@ fn tenants(ctx: &Context<'_>, r: &mut dyn Renderer) -> io::Result<()> {
     let c = ctx.campaign;
     r.paragraph(
         &format!(
-            "Decided: a decision in force (attest, revoke, exception). Still effective: a \
+            "Decided: a decision in force (attest, revoke, rotate, exception). Still effective: a \
              revocation a later snapshot still holds. Overdue: an item still waiting for a \
              decision (none yet, or reassigned) on the day of this report, after the due date \
              {}, in a part nobody has signed{}.",

@@ -37,6 +37,7 @@ pub(super) fn revocations_not_done(ctx: &Context<'_>, r: &mut dyn Renderer) -> i
     )?;
     r.table_start(&[
         "#",
+        "Tenant",
         "Identity",
         "System",
         "Entitlement",
@@ -58,6 +59,7 @@ pub(super) fn revocations_not_done(ctx: &Context<'_>, r: &mut dyn Renderer) -> i
         r.table_row(
             &[
                 n.item.to_string(),
+                n.tenant.clone(),
                 who,
                 n.system.clone(),
                 n.entitlement.clone(),
@@ -187,6 +189,7 @@ pub(super) fn rotations(
     }
     r.table_start(&[
         "#",
+        "Tenant",
         "Identity",
         "System",
         "Entitlement",
@@ -208,6 +211,7 @@ pub(super) fn rotations(
         r.table_row(
             &[
                 t.item.to_string(),
+                t.tenant.clone(),
                 format!("{} ({})", t.identity_name, t.identity_id),
                 t.system.clone(),
                 t.entitlement.clone(),

@@ -247,9 +247,14 @@ pub(crate) fn overdue_rotations(
          JOIN event d ON d.seq = s.decided_event
          JOIN entitlement e ON e.id = i.entitlement
          WHERE s.campaign IN (SELECT id FROM campaign) AND s.decision = 'rotate'
+           AND NOT EXISTS (SELECT 1 FROM event x WHERE x.campaign = s.campaign
+                           AND x.kind = 'campaign_cancelled' AND x.item IS NULL)
            AND i.id = (SELECT max(i2.id) FROM item i2 JOIN item_state s2 ON s2.item = i2.id
                        WHERE i2.grant_key = i.grant_key
-                         AND s2.decision IN ('attest', 'revoke', 'exception', 'rotate'))",
+                         AND s2.decision IN ('attest', 'revoke', 'exception', 'rotate')
+                         AND NOT EXISTS (SELECT 1 FROM event x2 WHERE x2.campaign = s2.campaign
+                                         AND x2.kind = 'campaign_cancelled'
+                                         AND x2.item IS NULL))",
     )?;
     let mut rows = stmt.query([])?;
     while let Some(row) = rows.next()? {
@@ -285,6 +290,38 @@ mod tests {
     use super::*;
     use crate::domain::Decision;
     use crate::testing::{SAMPLE, day, decide, import_file, sample_item, sample_store};
+
+    /// A cancelled campaign decided nothing (it is never a new campaign's
+    /// previous one): its rotate promises nothing to flag.
+    #[test]
+    fn a_cancelled_campaigns_rotate_is_never_overdue() {
+        use crate::domain::roster::Established;
+        use crate::rules::authority::Actor;
+        use crate::testing::{OWNER, acting};
+        let (mut store, q4) = sample_store();
+        let item = sample_item(&store, &q4, 21);
+        decide(
+            &mut store,
+            &q4,
+            "m.santos@northwind.example.com",
+            item,
+            Some(Decision::Rotate {
+                by: day("2026-12-15"),
+            }),
+            "the vault rotates it",
+        );
+        let overdue = |store: &Store| overdue_rotations(&store.conn, day("2026-12-16")).unwrap();
+        assert_eq!(overdue(&store).len(), 1, "in force, past its date");
+        let owner = Actor {
+            email: OWNER.into(),
+            via: Established::Asserted,
+            roles: Default::default(),
+        };
+        store
+            .cancel_campaign(q4.id, &acting(OWNER), &owner, "made with the wrong scope")
+            .unwrap();
+        assert!(overdue(&store).is_empty());
+    }
 
     #[test]
     fn a_rotation_is_overdue_for_the_next_campaign_from_the_day_after_until_a_snapshot_shows_it() {

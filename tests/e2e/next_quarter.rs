@@ -268,6 +268,17 @@ fn a_q4_revocation_still_in_effect_leads_q1_until_a_snapshot_shows_it_gone() {
             text.contains("REVOCATION NOT DONE"),
             "{format}: the item's remark"
         );
+        let section = text.split("Revocations not done").nth(1).unwrap();
+        let (id, tenant) = (first["id"].to_string(), first["tenant"].as_str().unwrap());
+        let row = match format {
+            "html" => format!("<td>{id}</td><td>{tenant}</td>"),
+            // Markdown marks the alerting row's number.
+            _ => format!("| ⚠ {id} | {tenant} |"),
+        };
+        assert!(
+            section.contains(&row),
+            "{format}: the table names the tenant: {row} in {section}"
+        );
         let escaped = reason.replace('"', if format == "html" { "&quot;" } else { "\"" });
         assert!(text.contains(&escaped), "{format}: {text}");
     }

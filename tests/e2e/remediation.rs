@@ -70,7 +70,7 @@ fn a_reimport_still_holding_the_grant_is_still_effective_and_loud() {
     let listing = String::from_utf8_lossy(&out.stdout);
     assert!(
         listing.contains(&format!(
-            "{:<6}STILL EFFECTIVE  Lena Brandt",
+            "{:<6}STILL EFFECTIVE  northwind  Lena Brandt",
             sandbox.sample_item("Q4", 1)
         )),
         "{listing}"

@@ -56,7 +56,9 @@ fn a_rotation_is_verified_by_a_later_snapshot_with_a_newer_rotation_date() {
     let out = sandbox.ok(&["remediation", "Q4", "--check"]);
     assert!(out.contains("\"Q4\" has no revocations"), "{out}");
     assert!(
-        out.contains(&format!("{item:<6}pending  Billing export API key")),
+        out.contains(&format!(
+            "{item:<6}pending  northwind  Billing export API key"
+        )),
         "{out}"
     );
     assert!(
@@ -122,7 +124,9 @@ fn a_rotation_past_its_date_is_overdue_fails_the_check_and_flags_the_next_campai
     assert!(err.contains("recert: 1 rotation overdue"), "{err}");
     let listing = String::from_utf8_lossy(&overdue.stdout);
     assert!(
-        listing.contains(&format!("{item:<6}OVERDUE  Billing export API key")),
+        listing.contains(&format!(
+            "{item:<6}OVERDUE  northwind  Billing export API key"
+        )),
         "{listing}"
     );
     let without_check = on("2026-12-16", &["remediation", "Q4", "--status", "overdue"]);
@@ -139,6 +143,11 @@ fn a_rotation_past_its_date_is_overdue_fails_the_check_and_flags_the_next_campai
     assert!(
         md.contains("OVERDUE: 1 rotation past the date decided"),
         "{md}"
+    );
+    let rotations = md.split("## Rotations").nth(1).unwrap();
+    assert!(
+        rotations.contains(&format!("| {item} | northwind | Billing export API key")),
+        "the rotations' table names the tenant: {rotations}"
     );
     let html = on("2026-12-16", &["report", "Q4", "--format", "html"]);
     assert!(String::from_utf8_lossy(&html.stdout).contains("Rotations"));
@@ -298,6 +307,10 @@ fn the_recommendation_close_action_rotates_credentials_that_only_need_rotating()
              credentials to rotate), 20 revoked"
         ),
         "{out}"
+    );
+    assert!(
+        out.contains("20 revocations and 2 rotations to carry out: recert remediation \"Q4\""),
+        "the close names both kinds of task: {out}"
     );
     let items = sandbox.json(&["items", "Q4", "--json"]);
     for line in [BILLING_KEY, LOADER_GITHUB] {

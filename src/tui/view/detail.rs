@@ -82,6 +82,7 @@ fn outcome(e: &EarlierDecision) -> String {
         // Nobody reviewed it: the close gave it the campaign's close action.
         let what = match e.decision {
             Some(crate::domain::DecisionKind::Revoke) => "✗ revoked",
+            Some(crate::domain::DecisionKind::Rotate) => "↻ kept to rotate",
             _ => "✓ kept",
         };
         return match &e.at {

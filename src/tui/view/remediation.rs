@@ -228,6 +228,12 @@ fn render_rotations(
         Constraint::Fill(3),
         Constraint::Length(10),
     ];
+    // Two grants that read alike in two tenants are told apart.
+    let tenants = app.several_tenants();
+    if tenants {
+        heading.insert(1, "TENANT");
+        widths.insert(1, Constraint::Fill(2));
+    }
     if wide {
         heading.extend(["DECIDED BY", "ROTATED"]);
         widths.extend([Constraint::Fill(3), Constraint::Length(10)]);
@@ -240,6 +246,9 @@ fn render_rotations(
             Cell::from(sanitize(&task.entitlement).into_owned()),
             Cell::from(task.by.to_string()),
         ];
+        if tenants {
+            cells.insert(1, Cell::from(sanitize(&task.tenant).into_owned()));
+        }
         if wide {
             cells.push(Cell::from(sanitize(&task.decided_by).into_owned()));
             cells.push(Cell::from(
@@ -397,6 +406,12 @@ pub fn render(list: &RemediationList, app: &App, theme: &Theme, frame: &mut Fram
         Constraint::Fill(3),
         Constraint::Length(10),
     ];
+    // Two grants that read alike in two tenants are told apart.
+    let tenants = app.several_tenants();
+    if tenants {
+        heading.insert(1, "TENANT");
+        widths.insert(1, Constraint::Fill(2));
+    }
     if wide {
         heading.extend(["BY", "SNAPSHOT"]);
         widths.extend([Constraint::Fill(3), Constraint::Fill(2)]);
@@ -409,6 +424,9 @@ pub fn render(list: &RemediationList, app: &App, theme: &Theme, frame: &mut Fram
             Cell::from(sanitize(&task.entitlement).into_owned()),
             Cell::from(short_day(&task.revoked_at)),
         ];
+        if tenants {
+            cells.insert(1, Cell::from(sanitize(&task.tenant).into_owned()));
+        }
         if wide {
             cells.push(Cell::from(sanitize(&task.revoked_by).into_owned()));
             cells.push(Cell::from(
