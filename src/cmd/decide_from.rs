@@ -1,11 +1,11 @@
 //! `recert decide CAMPAIGN --from FILE.csv [--dry-run]`: decisions from a
 //! file, for sponsors and owners who decide in a spreadsheet. The CSV
 //! report's own columns are read (by name, so columns added to the report
-//! later change nothing): its `decision` and `note` edited, the file sent
-//! back is recorded. All or nothing; every problem as FILE:LINE: field.
+//! later change nothing): its `decision` and `note` edited (and a rotate's
+//! `rotate_by`), the file sent back is recorded. All or nothing; every problem as FILE:LINE: field.
 
 use super::{CheckFailed, Env};
-use crate::domain::date::{StampError, parse_input_day};
+use crate::domain::decision::DecisionFields;
 use crate::domain::text::{count, sanitize};
 use crate::domain::{Decision, DecisionKind};
 use crate::store::{
@@ -25,6 +25,7 @@ const NOTE: &[&str] = &["note"];
 const UNTIL: &[&str] = &["until", "exception_until"];
 const TICKET: &[&str] = &["ticket"];
 const TO: &[&str] = &["to"];
+const BY: &[&str] = &["by", "rotate_by"];
 
 /// Where each column is in the header.
 struct Columns {
@@ -34,6 +35,7 @@ struct Columns {
     until: Option<usize>,
     ticket: Option<usize>,
     to: Option<usize>,
+    by: Option<usize>,
 }
 
 impl Columns {
@@ -76,6 +78,7 @@ impl Columns {
                 until: find(UNTIL),
                 ticket: find(TICKET),
                 to: find(TO),
+                by: find(BY),
             }),
             (id, decision) => Err(id
                 .is_none()
@@ -148,74 +151,101 @@ enum Asked {
     Decision(Decision),
 }
 
-fn day(
-    field: &'static str,
-    text: &str,
-) -> std::result::Result<chrono::NaiveDate, (&'static str, String)> {
-    parse_input_day(text).map_err(|e| {
-        (
-            field,
-            match e {
-                StampError::Malformed(_) => format!("{text:?} is not a date: expected YYYY-MM-DD"),
-                StampError::OutOfRange(_) => e.to_string(),
-            },
-        )
-    })
+/// A row's cells a decision is built from, each as the row has it.
+#[derive(Clone, Copy, Default)]
+struct Cells<'a> {
+    decision: &'a str,
+    until: &'a str,
+    ticket: &'a str,
+    to: &'a str,
+    by: &'a str,
 }
 
 /// The row's decision: the design's words (`attest`), or the report's
-/// (`attested`, `exception until 2027-03-31`).
-fn asked(
-    decision: &str,
-    until: &str,
-    ticket: &str,
-    to: &str,
-) -> std::result::Result<Asked, (&'static str, String)> {
-    let lower = decision.trim().to_ascii_lowercase();
-    let (word, until_in_text) = match lower.split_once(" until ") {
+/// (`attested`, `exception until 2027-03-31`, `rotate` beside its
+/// `rotate_by`), built by [`Decision::from_fields`] as `decide` builds
+/// one from its options. Whether the item may take it (a rotate only on a
+/// credential, by a date the policy allows) is the rules' to say when the
+/// row is recorded.
+fn asked(cells: Cells<'_>) -> std::result::Result<Asked, (&'static str, String)> {
+    let lower = cells.decision.trim().to_ascii_lowercase();
+    // The report writes an exception's end into its decision (`exception
+    // until DATE`); a sender may write a rotate's the same way.
+    let (word, date_in_text) = match lower
+        .split_once(" until ")
+        .or_else(|| lower.split_once(" by "))
+    {
         Some((word, date)) => (word.trim(), Some(date.trim())),
         None => (lower.as_str(), None),
     };
-    Ok(Asked::Decision(match word {
+    let kind = match word {
         "" | "undecided" => return Ok(Asked::Nothing),
-        "attest" | "attested" => Decision::Attest,
-        "revoke" | "revoked" => Decision::Revoke,
-        "exception" => {
-            let until = match (until.trim(), until_in_text) {
-                ("", None) => {
-                    return Err((
-                        "until",
-                        "an exception needs its last day (until, or exception_until as the \
-                         report names it)"
-                            .into(),
-                    ));
-                }
-                ("", Some(text)) => day("decision", text)?,
-                (text, _) => day("until", text)?,
-            };
-            let ticket = Some(ticket.trim().to_string()).filter(|t| !t.is_empty());
-            Decision::Exception { until, ticket }
-        }
-        "reassign" | "reassigned" => match to.trim() {
-            "" => {
-                return Err((
-                    "to",
-                    "a reassign needs the reviewer to hand the item to".into(),
-                ));
-            }
-            to => Decision::Reassign { to: to.to_string() },
-        },
+        "attest" | "attested" => DecisionKind::Attest,
+        "revoke" | "revoked" => DecisionKind::Revoke,
+        "exception" => DecisionKind::Exception,
+        "reassign" | "reassigned" => DecisionKind::Reassign,
+        "rotate" => DecisionKind::Rotate,
         _ => {
             return Err((
                 "decision",
                 format!(
-                    "{:?} is not a decision a file may record: use attest, revoke, exception \
-                     or reassign (or leave it empty)",
-                    decision.trim()
+                    "{:?} is not a decision a file may record: use attest, revoke, exception, \
+                     reassign or rotate (or leave it empty)",
+                    cells.decision.trim()
                 ),
             ));
         }
-    }))
+    };
+    let mut fields = DecisionFields {
+        ticket: Some(cells.ticket),
+        to: Some(cells.to.trim()),
+        ..DecisionFields::default()
+    };
+    // The date's column wins over a date in the decision's text; a bad
+    // date from the text is the decision cell's problem.
+    let mut date_from = None;
+    let dated = match kind {
+        DecisionKind::Exception => Some((
+            "until",
+            cells.until,
+            "an exception needs its last day (until, or exception_until as the report names it)",
+        )),
+        DecisionKind::Rotate => Some((
+            "by",
+            cells.by,
+            "a rotate needs the day its credential is rotated by (by, or rotate_by as the \
+             report names it)",
+        )),
+        _ => None,
+    };
+    if let Some((column, cell, missing)) = dated {
+        let (field, date) = match (cell.trim(), date_in_text) {
+            ("", None) => return Err((column, missing.into())),
+            ("", Some(text)) => ("decision", text),
+            (cell, _) => (column, cell),
+        };
+        date_from = Some(field);
+        match kind {
+            DecisionKind::Exception => fields.until = Some(date),
+            _ => fields.by = Some(date),
+        }
+    }
+    if kind == DecisionKind::Reassign && cells.to.trim().is_empty() {
+        return Err((
+            "to",
+            "a reassign needs the reviewer to hand the item to".into(),
+        ));
+    }
+    match Decision::from_fields(kind, &fields) {
+        Ok(decision) => Ok(decision.map_or(Asked::Nothing, Asked::Decision)),
+        Err(problem) => Err((
+            match problem.field {
+                "until" | "by" => date_from.unwrap_or(problem.field),
+                field => field,
+            },
+            problem.message,
+        )),
+    }
 }
 
 /// The rows read: decisions to record, and how many rows asked for none
@@ -238,6 +268,9 @@ fn already_in_force(current: &crate::store::ItemRow, decision: &Decision, note: 
         (Decision::Exception { until, ticket }, Some(DecisionKind::Exception)) => {
             current.exception_until.as_deref() == Some(until.to_string().as_str())
                 && current.ticket.as_deref().unwrap_or("") == ticket.as_deref().unwrap_or("")
+        }
+        (Decision::Rotate { by }, Some(DecisionKind::Rotate)) => {
+            current.rotate_by.as_deref() == Some(by.to_string().as_str())
         }
         (Decision::Reassign { to }, Some(DecisionKind::Reassign)) => {
             crate::domain::people::same_person(&current.assignee, to)
@@ -286,12 +319,13 @@ fn read(text: &str, store: &Store, campaign: &CampaignSummary, actor: &str) -> R
                 message,
             })
         };
-        let asked = match asked(
-            cell(Some(columns.decision)),
-            cell(columns.until),
-            cell(columns.ticket),
-            cell(columns.to),
-        ) {
+        let asked = match asked(Cells {
+            decision: cell(Some(columns.decision)),
+            until: cell(columns.until),
+            ticket: cell(columns.ticket),
+            to: cell(columns.to),
+            by: cell(columns.by),
+        }) {
             Ok(Asked::Nothing) => {
                 read.empty += 1;
                 continue;
@@ -483,36 +517,96 @@ mod tests {
         }
     }
 
-    #[test]
-    fn the_reports_words_are_decisions_too() {
-        let decided = |text: &str, until: &str| match asked(text, until, "", "") {
+    fn row<'a>(decision: &'a str, until: &'a str, to: &'a str, by: &'a str) -> Cells<'a> {
+        Cells {
+            decision,
+            until,
+            to,
+            by,
+            ticket: "",
+        }
+    }
+
+    fn decided(cells: Cells<'_>) -> Option<Decision> {
+        match asked(cells) {
             Ok(Asked::Decision(d)) => Some(d),
             Ok(Asked::Nothing) => None,
-            Err((field, message)) => panic!("{text}: {field}: {message}"),
-        };
-        assert_eq!(decided("Attested", ""), Some(Decision::Attest));
-        assert_eq!(decided(" revoke ", ""), Some(Decision::Revoke));
-        assert_eq!(decided("undecided", ""), None);
-        assert_eq!(decided("", ""), None);
+            Err((field, message)) => panic!("{}: {field}: {message}", cells.decision),
+        }
+    }
+
+    fn refused(cells: Cells<'_>) -> Option<&'static str> {
+        asked(cells).err().map(|(field, _)| field)
+    }
+
+    #[test]
+    fn the_reports_words_are_decisions_too() {
+        let plain = |text| row(text, "", "", "");
+        assert_eq!(decided(plain("Attested")), Some(Decision::Attest));
+        assert_eq!(decided(plain(" revoke ")), Some(Decision::Revoke));
+        assert_eq!(decided(plain("undecided")), None);
+        assert_eq!(decided(plain("")), None);
         let until = chrono::NaiveDate::from_ymd_opt(2027, 3, 31).unwrap();
         let exception = Some(Decision::Exception {
             until,
             ticket: None,
         });
-        assert_eq!(decided("exception until 2027-03-31", ""), exception);
+        assert_eq!(decided(plain("exception until 2027-03-31")), exception);
         assert_eq!(
-            decided("exception until 2026-01-01", "2027-03-31"),
+            decided(row("exception until 2026-01-01", "2027-03-31", "", "")),
             exception
         );
-        let refused = |text: &str, until: &str, to: &str| {
-            asked(text, until, "", to).err().map(|(field, _)| field)
-        };
-        assert_eq!(refused("exception", "", ""), Some("until"));
-        assert_eq!(refused("exception until soon", "", ""), Some("decision"));
-        assert_eq!(refused("exception", "2027-02-30", ""), Some("until"));
-        assert_eq!(refused("reassign", "", ""), Some("to"));
-        assert_eq!(refused("rotate", "", ""), Some("decision"));
-        assert_eq!(refused("reassign", "", "d@x"), None);
+        assert_eq!(refused(plain("exception")), Some("until"));
+        assert_eq!(refused(plain("exception until soon")), Some("decision"));
+        assert_eq!(
+            refused(row("exception", "2027-02-30", "", "")),
+            Some("until")
+        );
+        assert_eq!(refused(plain("reassign")), Some("to"));
+        assert_eq!(refused(row("reassign", "", "d@x", "")), None);
+        assert_eq!(refused(plain("undo")), Some("decision"));
+    }
+
+    #[test]
+    fn a_rotate_reads_its_date_from_by_or_the_reports_rotate_by() {
+        let by = chrono::NaiveDate::from_ymd_opt(2027, 1, 15).unwrap();
+        let rotate = Some(Decision::Rotate { by });
+        assert_eq!(decided(row("rotate", "", "", "2027-01-15")), rotate);
+        assert_eq!(decided(row(" Rotate ", "", "", " 2027-01-15 ")), rotate);
+        assert_eq!(decided(row("rotate by 2027-01-15", "", "", "")), rotate);
+        assert_eq!(
+            decided(row("rotate by 2026-01-01", "", "", "2027-01-15")),
+            rotate,
+            "the column wins"
+        );
+        // The date a rotate is missing is named as the file's column.
+        let (field, message) = asked(row("rotate", "2027-01-15", "", "")).err().unwrap();
+        assert_eq!(field, "by");
+        assert!(message.contains("rotate_by"), "{message}");
+        assert_eq!(refused(row("rotate", "", "", "15/01/2027")), Some("by"));
+        assert_eq!(refused(row("rotate", "", "", "2027-02-30")), Some("by"));
+        assert_eq!(refused(row("rotate by soon", "", "", "")), Some("decision"));
+        // Whether the date is within policy, and the grant a credential, is
+        // the rules' to say when the row is recorded.
+        assert_eq!(
+            decided(row("rotate", "", "", "2099-01-01")),
+            Some(Decision::Rotate {
+                by: chrono::NaiveDate::from_ymd_opt(2099, 1, 1).unwrap()
+            })
+        );
+    }
+
+    #[test]
+    fn the_by_column_goes_by_the_reports_name_too() {
+        for header in [
+            "id,decision,by",
+            "item,decision,rotate_by",
+            "ID,Decision,Rotate_By",
+        ] {
+            let header = csv::StringRecord::from(header.split(',').collect::<Vec<_>>());
+            let columns = Columns::of(&header).ok().unwrap();
+            assert_eq!(columns.by, Some(2), "{header:?}");
+        }
     }
 
     #[test]

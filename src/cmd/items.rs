@@ -36,6 +36,8 @@ pub struct ItemJson<'a> {
     decided_at: Option<&'a str>,
     note: Option<&'a str>,
     exception_until: Option<&'a str>,
+    /// A rotate's last day: the credential is to be rotated by then.
+    rotate_by: Option<&'a str>,
     /// The framework controls the item's flags evidence.
     controls: Vec<&'static str>,
     /// `new`, `changed` or `unchanged` against the previous campaign of the
@@ -81,6 +83,7 @@ impl<'a> ItemJson<'a> {
             decided_at: row.decided_at,
             note: row.note,
             exception_until: row.exception_until,
+            rotate_by: row.rotate_by,
             controls: control_ids(row.flags),
             since: row.since,
             since_detail,

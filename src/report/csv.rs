@@ -85,6 +85,11 @@ pub const EVIDENCE: [&str; 8] = [
 /// entitlement catalog said of the entitlement when the item was made.
 pub const CATALOG: [&str; 3] = ["tier", "catalog_sensitivity", "catalog_description"];
 
+/// After [`CATALOG`], the very last: a rotate's date, which `decision`
+/// (`rotate`) does not carry, so that a report sent back to
+/// `decide --from` keeps it.
+pub const ROTATE_BY: &str = "rotate_by";
+
 /// Separates the `flag: reason` pairs of the `reasons` cell, which is for
 /// reading: a reason may quote imported text (a tenant's name), so a
 /// program wanting each reason reads the JSON report's `findings`.
@@ -170,6 +175,7 @@ pub fn write(store: &Store, ctx: &Context<'_>, out: &mut dyn Write) -> Result<u6
     header.push(NOT_DONE);
     header.extend(EVIDENCE);
     header.extend(CATALOG);
+    header.push(ROTATE_BY);
     writer.write_record(&header)?;
     writer.flush()?;
     drop(writer);
@@ -523,6 +529,7 @@ fn write_row(
         row.tier,
         row.sensitivity,
         row.description,
+        row.rotate_by,
     ] {
         record.field(cell.unwrap_or_default());
     }

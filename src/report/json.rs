@@ -157,6 +157,8 @@ struct ItemOut<'a> {
     decided_at: Option<&'a str>,
     note: Option<&'a str>,
     exception_until: Option<&'a str>,
+    /// A rotate's last day; added within recert-report/1.
+    rotate_by: Option<&'a str>,
     ticket: Option<&'a str>,
     self_review: bool,
     reviewed_by_signer: bool,
@@ -244,6 +246,7 @@ fn item<'a>(ctx: &Context<'_>, row: &ItemView<'a>) -> ItemOut<'a> {
         decided_at: row.decided_at,
         note: row.note,
         exception_until: row.exception_until,
+        rotate_by: row.rotate_by,
         ticket: row.ticket,
         self_review: row.self_review,
         reviewed_by_signer: ctx.reviewed_by_signer(row),

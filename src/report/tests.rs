@@ -307,6 +307,7 @@ fn reference_csv(store: &Store, name: &str, to_terminal: bool) -> String {
     header.push(super::csv::NOT_DONE);
     header.extend(super::csv::EVIDENCE);
     header.extend(super::csv::CATALOG);
+    header.push(super::csv::ROTATE_BY);
     writer.write_record(&header).unwrap();
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
     let yes = |flag: bool| if flag { "yes" } else { "" }.to_string();
@@ -392,6 +393,7 @@ fn reference_csv(store: &Store, name: &str, to_terminal: bool) -> String {
                 text(&row.tier),
                 text(&row.sensitivity),
                 text(&row.description),
+                text(&row.rotate_by),
             ];
             for cell in cells {
                 let cell = if to_terminal {
@@ -446,9 +448,13 @@ fn csv_from_several_workers_matches_csv_writer_on_the_owned_rows() {
     import(&mut store, std::str::from_utf8(&estate).unwrap());
     let q4 = campaign(&mut store, "Q4", "2026-11-01");
     let mut items = Vec::new();
+    let mut credentials = Vec::new();
     store
         .for_each_report_row(q4.id, crate::store::ReportRows::All, |row| {
             items.push(row.id.0);
+            if matches!(row.kind, "api_key" | "service_account") {
+                credentials.push(row.id.0);
+            }
             Ok(())
         })
         .unwrap();
@@ -479,7 +485,29 @@ fn csv_from_several_workers_matches_csv_writer_on_the_owned_rows() {
         };
         decide(&mut store, &q4, OWNER, item, Some(decision), note);
     }
+    // Rotates, whose date is the last column.
+    let rotate = Decision::Rotate {
+        by: day("2027-01-15"),
+    };
+    let decided: Vec<i64> = (0..notes.len()).map(|n| items[n * 701]).collect();
+    for &item in credentials.iter().filter(|i| !decided.contains(i)).take(3) {
+        decide(
+            &mut store,
+            &q4,
+            OWNER,
+            item,
+            Some(rotate.clone()),
+            "rotate it",
+        );
+    }
     let csv = csv_of(&store, "Q4", false);
+    assert_eq!(
+        csv.lines()
+            .filter(|l| l.contains(",rotate,") && l.ends_with(",2027-01-15"))
+            .count(),
+        3,
+        "each rotate with its date, last"
+    );
     assert_eq!(
         csv.lines().count(),
         items.len() + 1 + 1,

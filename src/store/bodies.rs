@@ -1,5 +1,5 @@
 //! The facts an item row reads from its decision's JSON body (ticket,
-//! self-review, bulk, time on screen, close action), remembered by body
+//! self-review, bulk, time on screen, close action, a rotate's date), remembered by body
 //! for one pass over many rows. A campaign decided in bulk repeats a few thousand bodies (one per
 //! reviewer, recommendation and flag) across a million items, and parsing
 //! them was a tenth of a report's work. A body is looked up by its whole
@@ -37,6 +37,9 @@ pub(super) struct BodyFacts<S = String> {
     pub override_of: Option<S>,
     #[serde(default)]
     pub delegate_for: Option<S>,
+    /// A rotate's last day, as the body wrote it (`YYYY-MM-DD`).
+    #[serde(default)]
+    pub by: Option<S>,
 }
 
 impl BodyFacts {
@@ -57,6 +60,7 @@ impl BodyFacts {
             on_behalf_of: self.on_behalf_of.as_deref(),
             override_of: self.override_of.as_deref(),
             delegate_for: self.delegate_for.as_deref(),
+            by: self.by.as_deref(),
         }
     }
 }
@@ -108,12 +112,13 @@ mod tests {
 
     const DECIDED: &str = r#"{"assigned_to":"a@x","recommendation":"revoke","against_recommendation":true,"self_review":false,"bulk":true,"seconds_on_screen":2.5}"#;
     const EXCEPTION: &str = r#"{"until":"2027-01-31","ticket":"CHG-\"7\"","assigned_to":"a@x","recommendation":"keep","against_recommendation":false,"self_review":true,"bulk":false}"#;
+    const ROTATE: &str = r#"{"by":"2027-01-15","assigned_to":"a@x","recommendation":"rotate_or_revoke","against_recommendation":false,"self_review":false,"bulk":false}"#;
     const CLOSED: &str = r#"{"assigned_to":"b@x","recommendation":"keep","against_recommendation":false,"self_review":false,"bulk":false,"close_action":"keep"}"#;
 
     #[test]
     fn remembered_facts_are_the_parsed_ones() {
         let mut memo = BodyMemo::default();
-        for body in [DECIDED, EXCEPTION, CLOSED, "not json", "{}"] {
+        for body in [DECIDED, EXCEPTION, ROTATE, CLOSED, "not json", "{}"] {
             let parsed = BodyFacts::parse(body);
             assert_eq!(
                 memo.facts(body.as_bytes()).unwrap(),
@@ -134,6 +139,11 @@ mod tests {
         let decided = memo.facts(DECIDED.as_bytes()).unwrap();
         assert!(decided.against_recommendation && decided.bulk);
         assert_eq!(decided.seconds_on_screen, Some(2.5));
+        assert_eq!(decided.by, None);
+        assert_eq!(
+            memo.facts(ROTATE.as_bytes()).unwrap().by,
+            Some("2027-01-15")
+        );
     }
 
     #[test]

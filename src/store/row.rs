@@ -50,6 +50,8 @@ pub struct Item<S> {
     pub decided_at: Option<S>,
     pub note: Option<S>,
     pub exception_until: Option<S>,
+    /// A rotate's last day: the date its credential is to be rotated by.
+    pub rotate_by: Option<S>,
     pub ticket: Option<S>,
     /// The decider decided on their own access.
     pub self_review: bool,
@@ -168,6 +170,7 @@ impl<S> Item<S> {
             decided_at: self.decided_at.as_ref().map(&mut f),
             note: self.note.as_ref().map(&mut f),
             exception_until: self.exception_until.as_ref().map(&mut f),
+            rotate_by: self.rotate_by.as_ref().map(&mut f),
             ticket: self.ticket.as_ref().map(&mut f),
             self_review: self.self_review,
             bulk: self.bulk,
@@ -332,6 +335,9 @@ fn read_view<'r>(
         decided_at: opt_text(r, 9)?,
         note: opt_text(r, 10)?,
         exception_until: opt_text(r, 11)?,
+        // Only a rotate's body has one; checked all the same, as the
+        // state is what says which decision is in force.
+        rotate_by: body.by.filter(|_| decision == Some(DecisionKind::Rotate)),
         ticket: body.ticket,
         self_review: body.self_review,
         bulk: body.bulk,

@@ -328,10 +328,12 @@ fn every_format_carries_reasons_dates_owners_and_controls() {
     let header = reader.headers().unwrap().clone();
     let names: Vec<&str> = header.iter().collect();
     // The columns q-repeat's `decide --from` reads back keep their names;
-    // the new ones come after every earlier column.
+    // the new ones come after every earlier column: the evidence, the
+    // catalog's three and, last, a rotate's date.
     assert_eq!(names[..3], ["item", "rank", "tenant"]);
+    assert_eq!(names.last(), Some(&"rotate_by"));
     assert_eq!(
-        names[names.len() - 11..names.len() - 3],
+        names[names.len() - 12..names.len() - 4],
         [
             "reasons",
             "sponsor",
