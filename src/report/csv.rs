@@ -462,7 +462,7 @@ fn write_row(
     record.word(yes(row.privileged));
     record.number(Some(row.score));
     text.clear();
-    push_decision_text(text, row.decision, row.exception_until);
+    push_decision_text(text, row.decision, row.exception_until, row.rotate_by);
     record.field(text);
     record.word(yes(row.self_review));
     record.word(yes(

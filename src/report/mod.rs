@@ -148,20 +148,27 @@ pub fn established_method(via: Option<&str>, decided: bool) -> &'static str {
 /// The decision in force, as every format words it.
 pub fn decision_text(row: &ItemView<'_>) -> String {
     let mut text = String::new();
-    push_decision_text(&mut text, row.decision, row.exception_until);
+    push_decision_text(&mut text, row.decision, row.exception_until, row.rotate_by);
     text
 }
 
-/// Appends [`decision_text`] of a row's decision and exception end to `out`.
+/// Appends [`decision_text`] of a row's decision, exception end and rotate
+/// date to `out`.
 pub fn push_decision_text(
     out: &mut String,
     decision: Option<DecisionKind>,
     exception_until: Option<&str>,
+    rotate_by: Option<&str>,
 ) {
     out.push_str(state_label(decision));
     if let Some(until) = exception_until {
         out.push_str(" until ");
         out.push_str(until);
+    }
+    // As `decide --from` reads it back: "rotate by 2027-01-15".
+    if let Some(by) = rotate_by {
+        out.push_str(" by ");
+        out.push_str(by);
     }
 }
 
