@@ -515,6 +515,8 @@ pub enum RemediationState {
     StillEffective,
     /// Rotations past their date with no newer rotation shown
     Overdue,
+    /// Rotations whose grant a complete later snapshot no longer holds
+    Removed,
 }
 
 #[derive(Debug, Args)]

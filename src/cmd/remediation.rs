@@ -1,9 +1,11 @@
 //! `recert remediation`: every revocation in force and whether a snapshot
 //! imported after it proved the access gone (verified), still there (STILL
 //! EFFECTIVE) or has not spoken yet (pending); and beside them every
-//! rotation promised, verified by a later snapshot's newer rotation date or
-//! OVERDUE past its date. `--check` exits 1 when any revoked access is still
-//! effective or any rotation is overdue.
+//! rotation promised, verified by a later snapshot's newer rotation date,
+//! OVERDUE past its date, or removed when a complete later snapshot no
+//! longer holds the grant (nothing left to rotate; never called verified).
+//! `--check` exits 1 when any revoked access is still effective or any
+//! rotation is overdue.
 
 use super::table::Table;
 use super::{CheckFailed, Env};
@@ -41,6 +43,7 @@ impl Wanted {
                 (Some(Some(RemediationStatus::StillEffective)), None)
             }
             Some(RemediationState::Overdue) => (None, Some(Some(RotationStatus::Overdue))),
+            Some(RemediationState::Removed) => (None, Some(Some(RotationStatus::Removed))),
         };
         Wanted {
             revocations,
@@ -261,9 +264,12 @@ impl Listing<'_> {
         ]);
         self.store
             .for_each_rotation_task(self.campaign.id, status, self.today, |t| {
-                let evidence = match &t.proof {
-                    Some(s) => format!("snapshot {} ({})", s.id, s.file_name),
-                    None => "no later import shows a newer rotation".to_string(),
+                let evidence = match (&t.proof, t.status) {
+                    (Some(s), RotationStatus::Removed) => {
+                        format!("grant gone in snapshot {} ({})", s.id, s.file_name)
+                    }
+                    (Some(s), _) => format!("snapshot {} ({})", s.id, s.file_name),
+                    (None, _) => "no later import shows a newer rotation".to_string(),
                 };
                 let by = if t.close_action {
                     format!("{} (close action)", t.decided_by)
@@ -286,9 +292,14 @@ impl Listing<'_> {
             })?;
         writeln!(out)?;
         write!(out, "{}", table.render())?;
+        // Removed only once there is one: most campaigns never see it.
+        let removed = match counts.removed {
+            0 => String::new(),
+            n => format!(", {n} removed (grant gone)"),
+        };
         writeln!(
             out,
-            "\n{}: {} verified, {} pending, {} OVERDUE",
+            "\n{}: {} verified, {} pending, {} OVERDUE{removed}",
             count(counts.total(), "rotation"),
             counts.verified,
             counts.pending,

@@ -1,7 +1,9 @@
 //! Rotation: a `rotate` decision keeps a grant on a promise that its
 //! credential is rotated by a date. Each one is a task until a snapshot
-//! imported after it shows a newer rotation date; past its date without
-//! one it is overdue, and the next campaign of its grant flags it.
+//! imported after it shows a newer rotation date, or a complete one shows
+//! the grant gone (nothing left to rotate: removed, never "verified");
+//! past its date without either it is overdue, and the next campaign of
+//! its grant flags it.
 
 use super::flags::FlagSet;
 use super::model::vocabulary;
@@ -17,20 +19,30 @@ vocabulary!(
         Pending => "pending",
         Verified => "verified",
         Overdue => "overdue",
+        Removed => "removed",
     }
 );
 
+/// What the first telling snapshot imported after a rotate decision showed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Settlement {
+    /// A newer rotation date (`proves_rotation`).
+    Rotated,
+    /// A complete snapshot of the grant's scope without the grant: the
+    /// credential is gone, which is not the same as rotated.
+    Removed,
+}
+
 impl RotationStatus {
-    /// Where a rotation due `by` stands on `today`, given whether a later
-    /// snapshot showed the credential rotated. `by` is the last day the
+    /// Where a rotation due `by` stands on `today`, given what a later
+    /// snapshot showed, if one settled it. `by` is the last day the
     /// promise holds: overdue from the day after.
-    pub fn on(by: NaiveDate, rotated: bool, today: NaiveDate) -> RotationStatus {
-        if rotated {
-            RotationStatus::Verified
-        } else if is_overdue(by, today) {
-            RotationStatus::Overdue
-        } else {
-            RotationStatus::Pending
+    pub fn on(by: NaiveDate, settled: Option<Settlement>, today: NaiveDate) -> RotationStatus {
+        match settled {
+            Some(Settlement::Rotated) => RotationStatus::Verified,
+            Some(Settlement::Removed) => RotationStatus::Removed,
+            None if is_overdue(by, today) => RotationStatus::Overdue,
+            None => RotationStatus::Pending,
         }
     }
 
@@ -40,6 +52,7 @@ impl RotationStatus {
             RotationStatus::Pending => "pending",
             RotationStatus::Verified => "verified",
             RotationStatus::Overdue => "OVERDUE",
+            RotationStatus::Removed => "removed",
         }
     }
 }
@@ -154,11 +167,16 @@ mod tests {
             ("2027-01-15", RotationStatus::Pending),
             ("2027-01-16", RotationStatus::Overdue),
         ] {
-            assert_eq!(RotationStatus::on(by, false, day(today)), status, "{today}");
+            assert_eq!(RotationStatus::on(by, None, day(today)), status, "{today}");
             assert_eq!(
-                RotationStatus::on(by, true, day(today)),
+                RotationStatus::on(by, Some(Settlement::Rotated), day(today)),
                 RotationStatus::Verified,
                 "a rotation shown is verified on {today}"
+            );
+            assert_eq!(
+                RotationStatus::on(by, Some(Settlement::Removed), day(today)),
+                RotationStatus::Removed,
+                "a grant gone is removed, never verified, on {today}"
             );
         }
     }

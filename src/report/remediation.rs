@@ -153,8 +153,9 @@ pub(super) fn remediation(
 }
 
 /// Rotations promised (`rotate --by`), beside the revocations: each
-/// pending, verified by a later snapshot's newer rotation date, or OVERDUE
-/// on the day of the report. Nothing while the campaign has none.
+/// pending, verified by a later snapshot's newer rotation date, OVERDUE on
+/// the day of the report, or removed when a complete later snapshot no
+/// longer holds the grant. Nothing while the campaign has none.
 pub(super) fn rotations(
     store: &Store,
     ctx: &Context<'_>,
@@ -166,10 +167,19 @@ pub(super) fn rotations(
         return Ok(());
     }
     r.heading("Rotations")?;
+    // Said only once there is one, so that an auditor reads it apart from
+    // the verified: the grant went, the credential was never rotated.
+    let removed = match m.removed {
+        0 => String::new(),
+        n => format!(
+            ", {n} removed (a complete later snapshot no longer holds the grant: nothing \
+             was rotated)"
+        ),
+    };
     r.paragraph(
         &format!(
             "{} kept on a promise to rotate the credential by a date: {} verified by a later \
-             snapshot, {} pending, {} overdue on {today}.",
+             snapshot, {} pending, {} overdue on {today}{removed}.",
             count(m.total(), "grant"),
             m.verified,
             m.pending,
@@ -206,6 +216,7 @@ pub(super) fn rotations(
         };
         let proof = match (&t.rotated_at, &t.proof) {
             (Some(at), Some(s)) => format!("{at} (snapshot {}, {})", s.id, s.file_name),
+            (None, Some(s)) => format!("grant gone (snapshot {}, {})", s.id, s.file_name),
             _ => String::new(),
         };
         r.table_row(

@@ -7,11 +7,13 @@
 use super::campaigns::item_range;
 use super::remediation::SnapshotRef;
 use super::{CampaignId, ItemId, Result, Store};
-use crate::domain::rotation::{OverdueRotation, RotationStatus, is_overdue, proves_rotation};
+use crate::domain::rotation::{
+    OverdueRotation, RotationStatus, Settlement, is_overdue, proves_rotation,
+};
 use crate::domain::{Stamp, date::parse_day};
 use chrono::NaiveDate;
 use foldhash::{HashMap, HashMapExt};
-use rusqlite::{Connection, Row, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
 
 /// One rotate decision in force and what the snapshots since have shown.
@@ -35,8 +37,9 @@ pub struct RotationTask {
     /// The rotation date the reviewer saw, if the source gave one.
     pub seen_rotated_at: Option<String>,
     pub status: RotationStatus,
-    /// The first snapshot imported after the decision that shows a newer
-    /// rotation, and the date it shows.
+    /// The first snapshot imported after the decision that settled it: one
+    /// that shows a newer rotation (and `rotated_at`, the date it shows), or
+    /// a complete one that no longer holds the grant (status `removed`).
     pub proof: Option<SnapshotRef>,
     pub rotated_at: Option<String>,
 }
@@ -46,11 +49,13 @@ pub struct RotationCounts {
     pub pending: u64,
     pub verified: u64,
     pub overdue: u64,
+    /// Settled by a complete snapshot without the grant: nothing to rotate.
+    pub removed: u64,
 }
 
 impl RotationCounts {
     pub fn total(&self) -> u64 {
-        self.pending + self.verified + self.overdue
+        self.pending + self.verified + self.overdue + self.removed
     }
 }
 
@@ -70,16 +75,35 @@ fn day_of(text: Option<&str>) -> Option<NaiveDate> {
     text.and_then(|t| Stamp::parse(t).ok()).map(|s| s.day())
 }
 
-/// The first snapshot imported after event `decision` whose version of
-/// grant `grant_key` shows a rotation that proves it (`proves_rotation`),
-/// with the date it shows.
+/// What settled a rotation task: the snapshot, and what it showed.
+struct Shown {
+    snapshot: SnapshotRef,
+    settlement: Settlement,
+    /// The rotation date it shows; none when it shows the grant gone.
+    rotated_at: Option<String>,
+}
+
+fn snapshot_ref(row: &Row<'_>) -> rusqlite::Result<SnapshotRef> {
+    Ok(SnapshotRef {
+        id: row.get(0)?,
+        file_name: row.get(1)?,
+        imported_at: row.get(2)?,
+        sha256: row.get(3)?,
+        partial: row.get(4)?,
+    })
+}
+
+/// The first snapshot imported after event `decision` that settles the
+/// rotation of grant `grant_key`: one whose version shows a rotation that
+/// proves it (`proves_rotation`), or a complete one that no longer holds
+/// the grant, whichever came first.
 fn proof(
     conn: &Connection,
     grant_key: i64,
     decision: i64,
     decided: NaiveDate,
     seen: Option<NaiveDate>,
-) -> Result<Option<(SnapshotRef, String)>> {
+) -> Result<Option<Shown>> {
     // Snapshots are numbered in the order they are imported: those after
     // the decision follow the last one an import event before it names.
     let before: i64 = conn
@@ -89,28 +113,42 @@ fn proof(
                               ORDER BY seq DESC LIMIT 1), 0)",
         )?
         .query_row([decision], |r| r.get(0))?;
+    // Only a complete import marks a version removed; the partial test
+    // keeps it so should that ever change, as a revoke's check does.
+    let removed = conn
+        .prepare_cached(
+            "SELECT sn.id, sn.file_name, sn.imported_at, sn.sha256, sn.partial
+             FROM entitlement v JOIN snapshot sn ON sn.id = v.removed_snapshot
+             WHERE v.key = ?1 AND v.removed_snapshot > ?2 AND sn.partial = 0
+             ORDER BY v.removed_snapshot LIMIT 1",
+        )?
+        .query_row(params![grant_key, before], snapshot_ref)
+        .optional()?;
+    let gone = removed.as_ref().map_or(i64::MAX, |s| s.id);
     let mut stmt = conn.prepare_cached(
         "SELECT sn.id, sn.file_name, sn.imported_at, sn.sha256, sn.partial,
                 v.credential_rotated_at
          FROM entitlement v JOIN snapshot sn ON sn.id = v.snapshot
-         WHERE v.key = ?1 AND v.snapshot > ?2 AND v.credential_rotated_at IS NOT NULL
+         WHERE v.key = ?1 AND v.snapshot > ?2 AND v.snapshot < ?3
+           AND v.credential_rotated_at IS NOT NULL
          ORDER BY v.snapshot, v.id",
     )?;
-    let mut rows = stmt.query(params![grant_key, before])?;
+    let mut rows = stmt.query(params![grant_key, before, gone])?;
     while let Some(row) = rows.next()? {
         let rotated: String = row.get(5)?;
         if day_of(Some(&rotated)).is_some_and(|day| proves_rotation(day, decided, seen)) {
-            let snapshot = SnapshotRef {
-                id: row.get(0)?,
-                file_name: row.get(1)?,
-                imported_at: row.get(2)?,
-                sha256: row.get(3)?,
-                partial: row.get(4)?,
-            };
-            return Ok(Some((snapshot, rotated)));
+            return Ok(Some(Shown {
+                snapshot: snapshot_ref(row)?,
+                settlement: Settlement::Rotated,
+                rotated_at: Some(rotated),
+            }));
         }
     }
-    Ok(None)
+    Ok(removed.map(|snapshot| Shown {
+        snapshot,
+        settlement: Settlement::Removed,
+        rotated_at: None,
+    }))
 }
 
 fn read_task(conn: &Connection, r: &Row<'_>, today: NaiveDate) -> Result<RotationTask> {
@@ -125,9 +163,9 @@ fn read_task(conn: &Connection, r: &Row<'_>, today: NaiveDate) -> Result<Rotatio
         })?;
     let seen: Option<String> = r.get(13)?;
     let decided = day_of(Some(&decided_at)).unwrap_or(by);
-    let proven = proof(conn, r.get(14)?, event, decided, day_of(seen.as_deref()))?;
-    let status = RotationStatus::on(by, proven.is_some(), today);
-    let (proof, rotated_at) = proven.map_or((None, None), |(s, at)| (Some(s), Some(at)));
+    let shown = proof(conn, r.get(14)?, event, decided, day_of(seen.as_deref()))?;
+    let status = RotationStatus::on(by, shown.as_ref().map(|s| s.settlement), today);
+    let (proof, rotated_at) = shown.map_or((None, None), |s| (Some(s.snapshot), s.rotated_at));
     Ok(RotationTask {
         item: r.get(0)?,
         rank: r.get(1)?,
@@ -185,6 +223,7 @@ impl Store {
                 RotationStatus::Pending => counts.pending += 1,
                 RotationStatus::Verified => counts.verified += 1,
                 RotationStatus::Overdue => counts.overdue += 1,
+                RotationStatus::Removed => counts.removed += 1,
             }
             Ok(())
         })?;
@@ -231,7 +270,9 @@ impl Store {
 
 /// Grant key → the rotate decision an earlier campaign left in force and
 /// that is overdue on `as_of` with no snapshot since showing a newer
-/// rotation: what campaign creation flags `rotation_overdue`. Only the
+/// rotation or the grant gone: what campaign creation flags
+/// `rotation_overdue`. (A grant gone is in no new campaign; one that comes
+/// back is a new grant to review, not a rotation still owed.) Only the
 /// latest campaign that decided the grant counts, as for lapsed exceptions.
 pub(crate) fn overdue_rotations(
     conn: &Connection,
@@ -289,7 +330,9 @@ pub(crate) fn overdue_rotations(
 mod tests {
     use super::*;
     use crate::domain::Decision;
-    use crate::testing::{SAMPLE, day, decide, import_file, sample_item, sample_store};
+    use crate::testing::{
+        SAMPLE, day, decide, import_file, sample_item, sample_store, sample_without,
+    };
 
     /// A cancelled campaign decided nothing (it is never a new campaign's
     /// previous one): its rotate promises nothing to flag.
@@ -374,5 +417,71 @@ mod tests {
             .unwrap();
         assert_eq!(task.status, RotationStatus::Verified);
         assert_eq!(task.proof.unwrap().file_name, "rotated.csv");
+    }
+
+    #[test]
+    fn a_complete_snapshot_without_the_grant_settles_its_rotation_as_removed_not_verified() {
+        let (mut store, q4) = sample_store();
+        let item = sample_item(&store, &q4, 21);
+        decide(
+            &mut store,
+            &q4,
+            "m.santos@northwind.example.com",
+            item,
+            Some(Decision::Rotate {
+                by: day("2026-12-15"),
+            }),
+            "the vault rotates it",
+        );
+        let task = |store: &Store| {
+            store
+                .rotation_task(q4.id, crate::store::ItemId(item), day("2026-12-16"))
+                .unwrap()
+                .unwrap()
+        };
+        let gone = sample_without(&["northwind,m365,key-billing-export,"]);
+
+        // A partial export says nothing of what it leaves out.
+        import_file(&mut store, "partial.csv", &gone, true);
+        let partial = task(&store);
+        assert_eq!(
+            (partial.status, partial.proof),
+            (RotationStatus::Overdue, None)
+        );
+        assert_eq!(
+            overdue_rotations(&store.conn, day("2026-12-16"))
+                .unwrap()
+                .len(),
+            1
+        );
+        let counts = store.rotation_counts(q4.id, day("2026-12-16")).unwrap();
+        assert_eq!((counts.overdue, counts.removed), (1, 0));
+
+        import_file(&mut store, "complete.csv", &gone, false);
+        let removed = task(&store);
+        assert_eq!(removed.status, RotationStatus::Removed);
+        assert_eq!(removed.rotated_at, None, "nothing was rotated");
+        let proof = removed.proof.unwrap();
+        assert_eq!(
+            (proof.file_name.as_str(), proof.partial),
+            ("complete.csv", false)
+        );
+        let counts = store.rotation_counts(q4.id, day("2026-12-16")).unwrap();
+        assert_eq!(
+            (
+                counts.overdue,
+                counts.pending,
+                counts.verified,
+                counts.removed
+            ),
+            (0, 0, 0, 1)
+        );
+        assert_eq!(counts.total(), 1);
+        assert!(
+            overdue_rotations(&store.conn, day("2026-12-16"))
+                .unwrap()
+                .is_empty(),
+            "no rotation is owed on a grant gone"
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! Rotation through the real binary: a credential kept on a promise to
 //! rotate it by a date, proved by a later export's newer rotation date,
-//! loud (and failing `remediation --check`) once the date has passed, and
+//! loud (and failing `remediation --check`) once the date has passed,
+//! settled as removed when a complete export no longer holds the grant, and
 //! what the close action `recommendation` does with credentials that only
 //! need rotating.
 
@@ -208,6 +209,111 @@ fn a_rotation_past_its_date_is_overdue_fails_the_check_and_flags_the_next_campai
         "flag=rotation_overdue",
     ]);
     assert_eq!(early.as_array().unwrap().len(), 0, "{early}");
+}
+
+/// The sample as a later export would give it without the billing key's
+/// Mailbox grant.
+fn sample_without_billing_key() -> String {
+    std::fs::read_to_string(fixture("canonical/sample.csv"))
+        .unwrap()
+        .lines()
+        .filter(|line| !line.starts_with(BILLING_KEY_LINE))
+        .map(|line| format!("{line}\n"))
+        .collect()
+}
+
+#[test]
+fn an_overdue_rotation_whose_grant_a_complete_export_no_longer_holds_is_removed_not_verified() {
+    let (sandbox, item) = rotating();
+    let on = |day: &str, args: &[&str]| {
+        sandbox
+            .cmd()
+            .env("RECERT_NOW", format!("{day}T09:00:00Z"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let check = || {
+        let out = on("2026-12-16", &["remediation", "Q4", "--check"]);
+        let listing = String::from_utf8_lossy(&out.stdout).to_string();
+        (out.status.code(), listing)
+    };
+    assert_eq!(check().0, Some(1), "overdue first");
+
+    // A partial export says nothing of the grants it leaves out.
+    let gone = sandbox.write("gone.csv", &sample_without_billing_key());
+    sandbox.ok(&["import", "--partial", gone.to_str().unwrap()]);
+    let (code, listing) = check();
+    assert_eq!(code, Some(1), "{listing}");
+    assert!(listing.contains(&format!("{item:<6}OVERDUE")), "{listing}");
+
+    sandbox.ok(&["import", gone.to_str().unwrap()]);
+    let (code, listing) = check();
+    assert_eq!(code, Some(0), "the credential is gone: {listing}");
+    // Whatever columns come between (a tenant's, in a campaign of several).
+    let row = listing
+        .lines()
+        .find(|l| l.starts_with(&format!("{item:<6}removed  ")))
+        .unwrap_or_else(|| panic!("{listing}"));
+    assert!(row.contains("Billing export API key"), "{row}");
+    assert!(
+        listing.contains("grant gone in snapshot 3 (gone.csv)"),
+        "{listing}"
+    );
+    assert!(
+        listing.contains("1 rotation: 0 verified, 0 pending, 0 OVERDUE, 1 removed (grant gone)"),
+        "{listing}"
+    );
+    let removed = on(
+        "2026-12-16",
+        &["remediation", "Q4", "--json", "--status", "removed"],
+    );
+    let removed: serde_json::Value = serde_json::from_slice(&removed.stdout).unwrap();
+    assert_eq!(removed.as_array().unwrap().len(), 1, "{removed}");
+    assert_eq!(removed[0]["status"], "removed");
+    assert_eq!(removed[0]["proof"]["file_name"], "gone.csv");
+    assert_eq!(
+        removed[0]["rotated_at"],
+        serde_json::Value::Null,
+        "never rotated"
+    );
+    let verified = sandbox.json(&["remediation", "Q4", "--json", "--status", "verified"]);
+    assert_eq!(
+        verified.as_array().unwrap().len(),
+        0,
+        "removed is not verified"
+    );
+
+    let md = on("2026-12-16", &["report", "Q4", "--format", "md"]);
+    let md = String::from_utf8_lossy(&md.stdout);
+    assert!(md.contains("0 overdue on 2026-12-16, 1 removed"), "{md}");
+    assert!(md.contains("grant gone (snapshot 3, gone.csv)"), "{md}");
+    let json = on("2026-12-16", &["report", "Q4", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(
+        (&json["rotations"]["removed"], &json["rotations"]["overdue"]),
+        (&serde_json::json!(1), &serde_json::json!(0)),
+        "{}",
+        json["rotations"]
+    );
+
+    // The next campaign has no such grant to flag, and nothing overdue.
+    let created = on(
+        "2026-12-16",
+        &[
+            "campaign",
+            "new",
+            "Q1",
+            "--due",
+            "2027-01-31",
+            "--as-of",
+            "2026-12-16",
+        ],
+    );
+    assert!(created.status.success(), "{created:?}");
+    let flagged = sandbox.json(&["items", "Q1", "--json", "--where", "flag=rotation_overdue"]);
+    assert_eq!(flagged.as_array().unwrap().len(), 0, "{flagged}");
+    assert!(sandbox.ok(&["verify"]).contains("audit chain intact"));
 }
 
 #[test]

@@ -283,6 +283,47 @@ fn rotations_are_listed_beside_the_revocations_overdue_loud_and_verified_with_th
 }
 
 #[test]
+fn a_rotation_whose_grant_a_complete_export_dropped_is_listed_removed_with_that_snapshot() {
+    use crate::testing::{day, decide, sample_item};
+    let (mut store, q4) = sample_store();
+    let billing = sample_item(&store, &q4, 21);
+    decide(
+        &mut store,
+        &q4,
+        OWNER,
+        billing,
+        Some(Decision::Rotate {
+            by: day("2026-11-30"),
+        }),
+        "the vault rotates it",
+    );
+    let gone = sample_without(&["northwind,m365,key-billing-export,"]);
+    import_file(&mut store, "december.csv", &gone, false);
+
+    let mut console = Console::open_as(&mut store, &q4, (100, 24), OWNER);
+    console.app.today = day("2026-12-01");
+    console.send(ch('m'));
+    let drawn = console.draw();
+    assert!(drawn.contains("│ ↻ 1 removed "), "not overdue: {drawn}");
+    for _ in 0..4 {
+        console.send(key(KeyCode::Tab));
+    }
+    assert!(list(&console).rotations);
+    let rows = &console.app.rotations.as_ref().unwrap().rows;
+    assert_eq!(rows[0].status, RotationStatus::Removed);
+    let drawn = console.draw();
+    assert!(drawn.contains("∅ removed"), "{drawn}");
+    assert!(
+        drawn.contains("grant gone in snapshot 2 december.csv"),
+        "{drawn}"
+    );
+    assert!(
+        !drawn.contains("verified:"),
+        "never said to be rotated: {drawn}"
+    );
+}
+
+#[test]
 fn a_revocation_not_done_since_an_earlier_campaign_is_on_the_status_line_dashboard_and_list() {
     use crate::testing::{SAMPLE, campaign, decide, item_of};
     let (mut store, q4) = sample_store();

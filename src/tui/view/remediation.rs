@@ -3,7 +3,8 @@
 //! which is loud: a symbol, the word in capitals and, with colours, red.
 //! Below the page, the selected revocation with its evidence. `Tab` steps
 //! on to the rotations promised (`rotate --by`): pending, verified by a
-//! later snapshot's newer rotation date, or OVERDUE, loud the same way.
+//! later snapshot's newer rotation date, OVERDUE, loud the same way, or
+//! removed (dim) when a complete snapshot shows the grant gone.
 
 use super::{Theme, areas_for, short_day, short_time};
 use crate::domain::RemediationStatus;
@@ -72,6 +73,7 @@ fn rotation_symbol(status: RotationStatus) -> &'static str {
         RotationStatus::Pending => "⋯",
         RotationStatus::Verified => "✓",
         RotationStatus::Overdue => "⚠",
+        RotationStatus::Removed => "∅",
     }
 }
 
@@ -84,6 +86,8 @@ fn rotation_style(theme: &Theme, status: RotationStatus) -> Style {
         RotationStatus::Pending => theme.warn(),
         RotationStatus::Verified => theme.good(),
         RotationStatus::Overdue => theme.danger(),
+        // Settled, but not a rotation: never shown as a success.
+        RotationStatus::Removed => theme.dim(),
     }
 }
 
@@ -98,6 +102,7 @@ fn rotation_spans(rotations: Option<&Rotations>, theme: &Theme) -> Vec<Span<'sta
         (RotationStatus::Overdue, c.overdue),
         (RotationStatus::Pending, c.pending),
         (RotationStatus::Verified, c.verified),
+        (RotationStatus::Removed, c.removed),
     ];
     let mut first = true;
     for (status, n) in parts {
@@ -170,6 +175,13 @@ fn rotation_evidence(task: &RotationTask, theme: &Theme) -> Vec<Line<'static>> {
         .map(|s| format!("last rotated {} when decided", short_day(s)))
         .unwrap_or_else(|| "no rotation date when decided".into());
     let proof = match (&task.proof, &task.rotated_at) {
+        (Some(snapshot), None) => format!(
+            "{}: grant gone in snapshot {} {} imported {}; nothing left to rotate",
+            rotation_cell(task.status),
+            snapshot.id,
+            sanitize(&snapshot.file_name),
+            short_time(&snapshot.imported_at)
+        ),
         (Some(snapshot), Some(at)) => format!(
             "{}: snapshot {} {} imported {} shows it rotated {}",
             rotation_cell(task.status),
