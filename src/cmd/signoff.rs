@@ -196,6 +196,27 @@ fn describe(s: &SignoffSummary, actor: &str, role: Option<SignerRole>) -> String
         "IDENTITY",
         "SYSTEM",
         "ENTITLEMENT",
+        "ROTATE BY",
+        "DECIDED BY",
+    ];
+    // Most campaigns promise no rotation: no heading for none.
+    if s.rotations.total > 0 {
+        list(&mut body, "Rotations", &s.rotations, &headers, |i| {
+            vec![
+                i.id.to_string(),
+                i.identity_name.clone(),
+                i.system.clone(),
+                i.entitlement.clone(),
+                i.rotate_by.clone().unwrap_or_default(),
+                i.decided_by.clone().unwrap_or_default(),
+            ]
+        });
+    }
+    let headers = [
+        "ITEM",
+        "IDENTITY",
+        "SYSTEM",
+        "ENTITLEMENT",
         "WAITING ON",
         "RECOMMENDED",
     ];

@@ -58,6 +58,8 @@ pub struct SignoffSummary {
     pub tally: Tally,
     pub exceptions: ItemList,
     pub revocations: ItemList,
+    /// Kept on a promise that the credential is rotated by a date.
+    pub rotations: ItemList,
     /// Undecided and reassigned items: nobody has made a final decision.
     pub undecided: ItemList,
     pub close_preview: ClosePreview,
@@ -107,6 +109,7 @@ impl SignoffSummary {
 enum Listing {
     Exceptions,
     Revocations,
+    Rotations,
     Undecided,
 }
 
@@ -115,6 +118,7 @@ impl Listing {
         match self {
             Listing::Exceptions => "s.decision = 'exception'",
             Listing::Revocations => "s.decision = 'revoke'",
+            Listing::Rotations => "s.decision = 'rotate'",
             Listing::Undecided => "(s.decision IS NULL OR s.decision = 'reassign')",
         }
     }
@@ -253,6 +257,10 @@ fn summary(conn: &Connection, campaign: CampaignId, limit: usize) -> Result<Sign
         revocations: ItemList {
             total: tally.revoked,
             first: list_items(conn, campaign, Listing::Revocations, limit)?,
+        },
+        rotations: ItemList {
+            total: tally.rotate,
+            first: list_items(conn, campaign, Listing::Rotations, limit)?,
         },
         undecided: ItemList {
             total: tally.undecided + tally.reassigned,

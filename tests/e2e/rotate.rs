@@ -62,6 +62,18 @@ fn a_rotation_is_verified_by_a_later_snapshot_with_a_newer_rotation_date() {
         )),
         "{out}"
     );
+    // What a sponsor signs lists the promise with its date.
+    let preview = sandbox.ok(&["signoff", "Q4", "--preview"]);
+    let rotations = preview
+        .split("\nRotations (1)\n")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{preview}"));
+    assert!(
+        rotations
+            .lines()
+            .any(|l| l.contains(&item) && l.contains("2026-12-15")),
+        "{rotations}"
+    );
     assert!(
         out.contains("1 rotation: 0 verified, 1 pending, 0 OVERDUE"),
         "{out}"

@@ -176,6 +176,22 @@ fn revocations(out: &mut Vec<Line<'static>>, theme: &Theme, s: &SignoffSummary) 
     });
 }
 
+fn rotations(out: &mut Vec<Line<'static>>, theme: &Theme, s: &SignoffSummary) {
+    // Most campaigns promise no rotation: no heading for none.
+    if s.rotations.total == 0 {
+        return;
+    }
+    list(out, theme, "Rotations", &s.rotations, |i| {
+        format!(
+            "{} {} · by {} · decided by {}",
+            symbol(Some(DecisionKind::Rotate)),
+            item_text(i),
+            i.rotate_by.as_deref().map_or("—".into(), sanitize),
+            sanitize(i.decided_by.as_deref().unwrap_or("—"))
+        )
+    });
+}
+
 fn undecided(out: &mut Vec<Line<'static>>, theme: &Theme, s: &SignoffSummary) {
     list(out, theme, "Undecided", &s.undecided, |i| {
         format!(
@@ -336,9 +352,11 @@ pub fn summary_lines(
         undecided(&mut out, theme, s);
         exceptions(&mut out, theme, s);
         revocations(&mut out, theme, s);
+        rotations(&mut out, theme, s);
     } else {
         exceptions(&mut out, theme, s);
         revocations(&mut out, theme, s);
+        rotations(&mut out, theme, s);
         undecided(&mut out, theme, s);
     }
     out.push(Line::default());
