@@ -452,6 +452,10 @@ impl Store {
         if let Some(problem) = self.not_done_problem(campaign, seq)? {
             findings.add(Some(seq), format!("campaign {name:?}: {problem}"));
         }
+        let recorded_as_of = crate::domain::date::parse_day(&body.as_of).ok();
+        if let Some(problem) = self.rotation_overdue_problem(campaign, seq, recorded_as_of)? {
+            findings.add(Some(seq), format!("campaign {name:?}: {problem}"));
+        }
         let (n, digest) = self.items_digest(campaign)?;
         if digest != body.items_sha256 || n != body.items {
             findings.add(

@@ -247,3 +247,98 @@ fn verify_finds_a_revocation_not_done_the_log_does_not_ground() {
         "{found:#?}"
     );
 }
+
+#[test]
+fn verify_finds_a_rotation_overdue_the_log_does_not_ground() {
+    let (mut store, q4) = sample_store();
+    // The billing key's Mailbox grant, rotated 2025-10-15.
+    let key = crate::testing::sample_item(&store, &q4, 21);
+    let by = crate::testing::day("2026-12-15");
+    decide(
+        &mut store,
+        &q4,
+        OWNER,
+        key,
+        Some(Decision::Rotate { by }),
+        "the vault",
+    );
+    let mut spec = crate::testing::new_campaign("Q1", "2026-12-16");
+    spec.created_at = "2026-12-16T09:00:00.000Z".into();
+    let q1 = store.create_campaign(&spec).unwrap();
+    let item = crate::testing::sample_item(&store, &q1, 21);
+    assert_eq!(
+        flagged(&store, q1.id, Flag::RotationOverdue)
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect::<Vec<_>>(),
+        [item]
+    );
+    // A rotation shown after Q1 was created takes nothing from its flag.
+    let rotated: String = SAMPLE
+        .lines()
+        .map(
+            |l| match l.starts_with("northwind,m365,key-billing-export,") {
+                true => format!("{}\n", l.replace(",2025-10-15,", ",2026-12-20,")),
+                false => format!("{l}\n"),
+            },
+        )
+        .collect();
+    let meta = crate::store::SnapshotMeta {
+        file_name: "rotated.csv".into(),
+        imported_at: "2026-12-20T09:00:00.000Z".into(),
+        partial: false,
+        ..crate::testing::grant_meta()
+    };
+    crate::testing::import_as(&mut store, meta, &rotated);
+    let v = store.verify(&[], false).unwrap();
+    assert!(v.ok(), "{:?}", v.discrepancies);
+
+    let context: String = store
+        .conn
+        .query_row("SELECT context FROM item WHERE id = ?1", [item], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    let found_after = |store: &Store, edit: &str| -> Vec<String> {
+        crate::store::integrity::tamper(
+            store,
+            &format!("UPDATE item SET context = json_set(context, {edit}) WHERE id = {item}"),
+        );
+        let v = store.verify(&[], false).unwrap();
+        crate::store::integrity::tamper(
+            store,
+            &format!(
+                "UPDATE item SET context = '{}' WHERE id = {item}",
+                context.replace('\'', "''")
+            ),
+        );
+        v.discrepancies.into_iter().map(|d| d.message).collect()
+    };
+    // An event that is no rotate (the import's), then a date not yet
+    // passed on Q1's as-of day.
+    let event: i64 =
+        serde_json::from_str::<serde_json::Value>(&context).unwrap()["overdue_rotation"]["event"]
+            .as_i64()
+            .unwrap();
+    for (edit, names) in [
+        (
+            "'$.overdue_rotation.event', 1".to_string(),
+            format!("in event 1 of campaign \"Q4\" by {by}"),
+        ),
+        (
+            "'$.overdue_rotation.by', '2026-12-16'".to_string(),
+            format!("in event {event} of campaign \"Q4\" by 2026-12-16"),
+        ),
+    ] {
+        let found = found_after(&store, &edit);
+        assert!(
+            found.iter().any(|f| f.contains(&format!(
+                "item {item} is flagged rotation_overdue, but the log holds no rotate of its \
+                 grant {names} that was past its date on 2026-12-16"
+            ))),
+            "{edit}: {found:#?}"
+        );
+    }
+    let v = store.verify(&[], false).unwrap();
+    assert!(v.ok(), "restored: {:?}", v.discrepancies);
+}

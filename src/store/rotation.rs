@@ -4,9 +4,10 @@
 //! grant versions, both of which `verify` checks, and from the day it is
 //! asked on (a rotation is overdue once its date has passed).
 
-use super::campaigns::item_range;
+use super::campaigns::{ItemContext, item_range};
 use super::remediation::SnapshotRef;
 use super::{CampaignId, ItemId, Result, Store};
+use crate::domain::flags::{Flag, FlagSet};
 use crate::domain::rotation::{
     OverdueRotation, RotationStatus, Settlement, is_overdue, proves_rotation,
 };
@@ -93,47 +94,54 @@ fn snapshot_ref(row: &Row<'_>) -> rusqlite::Result<SnapshotRef> {
     })
 }
 
-/// The first snapshot imported after event `decision` that settles the
-/// rotation of grant `grant_key`: one whose version shows a rotation that
-/// proves it (`proves_rotation`), or a complete one that no longer holds
-/// the grant, whichever came first.
+/// The last snapshot imported before event `seq` (0 when none was).
+/// Snapshots are numbered in the order they are imported, so those after
+/// an event follow the last one an import event before it names.
+fn last_snapshot_before(conn: &Connection, seq: i64) -> Result<i64> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT coalesce((SELECT json_extract(body, '$.snapshot') FROM event
+                              WHERE campaign IS NULL AND kind = 'import' AND seq < ?1
+                              ORDER BY seq DESC LIMIT 1), 0)",
+        )?
+        .query_row([seq], |r| r.get(0))?)
+}
+
+/// The first snapshot imported after event `decision`, and no later than
+/// snapshot `upto`, that settles the rotation of grant `grant_key`: one
+/// whose version shows a rotation that proves it (`proves_rotation`), or
+/// a complete one that no longer holds the grant, whichever came first.
 fn proof(
     conn: &Connection,
     grant_key: i64,
     decision: i64,
     decided: NaiveDate,
     seen: Option<NaiveDate>,
+    upto: i64,
 ) -> Result<Option<Shown>> {
-    // Snapshots are numbered in the order they are imported: those after
-    // the decision follow the last one an import event before it names.
-    let before: i64 = conn
-        .prepare_cached(
-            "SELECT coalesce((SELECT json_extract(body, '$.snapshot') FROM event
-                              WHERE campaign IS NULL AND kind = 'import' AND seq < ?1
-                              ORDER BY seq DESC LIMIT 1), 0)",
-        )?
-        .query_row([decision], |r| r.get(0))?;
+    let before = last_snapshot_before(conn, decision)?;
     // Only a complete import marks a version removed; the partial test
     // keeps it so should that ever change, as a revoke's check does.
     let removed = conn
         .prepare_cached(
             "SELECT sn.id, sn.file_name, sn.imported_at, sn.sha256, sn.partial
              FROM entitlement v JOIN snapshot sn ON sn.id = v.removed_snapshot
-             WHERE v.key = ?1 AND v.removed_snapshot > ?2 AND sn.partial = 0
+             WHERE v.key = ?1 AND v.removed_snapshot > ?2 AND v.removed_snapshot <= ?3
+               AND sn.partial = 0
              ORDER BY v.removed_snapshot LIMIT 1",
         )?
-        .query_row(params![grant_key, before], snapshot_ref)
+        .query_row(params![grant_key, before, upto], snapshot_ref)
         .optional()?;
     let gone = removed.as_ref().map_or(i64::MAX, |s| s.id);
     let mut stmt = conn.prepare_cached(
         "SELECT sn.id, sn.file_name, sn.imported_at, sn.sha256, sn.partial,
                 v.credential_rotated_at
          FROM entitlement v JOIN snapshot sn ON sn.id = v.snapshot
-         WHERE v.key = ?1 AND v.snapshot > ?2 AND v.snapshot < ?3
+         WHERE v.key = ?1 AND v.snapshot > ?2 AND v.snapshot < ?3 AND v.snapshot <= ?4
            AND v.credential_rotated_at IS NOT NULL
          ORDER BY v.snapshot, v.id",
     )?;
-    let mut rows = stmt.query(params![grant_key, before, gone])?;
+    let mut rows = stmt.query(params![grant_key, before, gone, upto])?;
     while let Some(row) = rows.next()? {
         let rotated: String = row.get(5)?;
         if day_of(Some(&rotated)).is_some_and(|day| proves_rotation(day, decided, seen)) {
@@ -163,7 +171,14 @@ fn read_task(conn: &Connection, r: &Row<'_>, today: NaiveDate) -> Result<Rotatio
         })?;
     let seen: Option<String> = r.get(13)?;
     let decided = day_of(Some(&decided_at)).unwrap_or(by);
-    let shown = proof(conn, r.get(14)?, event, decided, day_of(seen.as_deref()))?;
+    let shown = proof(
+        conn,
+        r.get(14)?,
+        event,
+        decided,
+        day_of(seen.as_deref()),
+        i64::MAX,
+    )?;
     let status = RotationStatus::on(by, shown.as_ref().map(|s| s.settlement), today);
     let (proof, rotated_at) = shown.map_or((None, None), |s| (Some(s.snapshot), s.rotated_at));
     Ok(RotationTask {
@@ -268,6 +283,38 @@ impl Store {
     }
 }
 
+/// A rotate decision as the log holds it.
+struct Rotate<'a> {
+    grant: i64,
+    event: i64,
+    /// When it was decided.
+    at: &'a str,
+    by: NaiveDate,
+    /// The rotation date the reviewer saw, if the source gave one.
+    seen: Option<&'a str>,
+}
+
+impl Rotate<'_> {
+    /// Whether the rotation is still owed on `as_of`: its date passed, and
+    /// no snapshot up to `upto` settled it. What flags `rotation_overdue`
+    /// at creation, and what verify asks again of every such flag.
+    fn owed_on(&self, conn: &Connection, as_of: NaiveDate, upto: i64) -> Result<bool> {
+        if !is_overdue(self.by, as_of) {
+            return Ok(false);
+        }
+        let decided = day_of(Some(self.at)).unwrap_or(self.by);
+        let shown = proof(
+            conn,
+            self.grant,
+            self.event,
+            decided,
+            day_of(self.seen),
+            upto,
+        )?;
+        Ok(shown.is_none())
+    }
+}
+
 /// Grant key → the rotate decision an earlier campaign left in force and
 /// that is overdue on `as_of` with no snapshot since showing a newer
 /// rotation or the grant gone: what campaign creation flags
@@ -303,15 +350,18 @@ pub(crate) fn overdue_rotations(
         let Some(by) = by.as_deref().and_then(|b| parse_day(b).ok()) else {
             continue;
         };
-        if !is_overdue(by, as_of) {
-            continue;
-        }
         let grant: i64 = row.get(0)?;
         let event: i64 = row.get(2)?;
         let at: String = row.get(4)?;
         let seen: Option<String> = row.get(5)?;
-        let decided = day_of(Some(&at)).unwrap_or(by);
-        if proof(conn, grant, event, decided, day_of(seen.as_deref()))?.is_some() {
+        let rotate = Rotate {
+            grant,
+            event,
+            at: &at,
+            by,
+            seen: seen.as_deref(),
+        };
+        if !rotate.owed_on(conn, as_of, i64::MAX)? {
             continue;
         }
         overdue.insert(
@@ -324,6 +374,106 @@ pub(crate) fn overdue_rotations(
         );
     }
     Ok(overdue)
+}
+
+impl Store {
+    /// An item flagged `rotation_overdue` whose grounds the log does not
+    /// hold: the rotate it names (of the same grant, in the campaign it
+    /// names, not cancelled before this one was created, due by that date)
+    /// still owed on the campaign's `as_of` by what the snapshots imported
+    /// before its creation (event `created`) showed. The flag is evidence;
+    /// verify re-reads what it rests on.
+    pub(super) fn rotation_overdue_problem(
+        &self,
+        campaign: CampaignId,
+        created: i64,
+        as_of: Option<NaiveDate>,
+    ) -> Result<Option<String>> {
+        let (first, last) = item_range(&self.conn, campaign)?;
+        // No index of these flags: verify reads every item anyway.
+        let mut items = self.conn.prepare(
+            "SELECT id, grant_key, context FROM item
+             WHERE id BETWEEN ?1 AND ?2 AND flags & ?3 != 0 ORDER BY id",
+        )?;
+        let mut rotate = self.conn.prepare(
+            "SELECT d.kind, c.name, ri.grant_key, json_extract(d.body, '$.by'), d.at,
+                    e.credential_rotated_at,
+                    EXISTS (SELECT 1 FROM event x WHERE x.campaign = d.campaign
+                            AND x.kind = 'campaign_cancelled' AND x.item IS NULL
+                            AND x.seq < ?2)
+             FROM event d
+             LEFT JOIN campaign c ON c.id = d.campaign
+             LEFT JOIN item ri ON ri.id = d.item
+             LEFT JOIN entitlement e ON e.id = ri.entitlement
+             WHERE d.seq = ?1 AND d.seq < ?2",
+        )?;
+        let upto = last_snapshot_before(&self.conn, created)?;
+        let flag = FlagSet::mask(Flag::RotationOverdue);
+        let mut rows = items.query(params![first, last, flag])?;
+        while let Some(row) = rows.next()? {
+            let (item, grant): (i64, i64) = (row.get(0)?, row.get(1)?);
+            let context: Option<String> = row.get(2)?;
+            let Some(o) = context
+                .as_deref()
+                .and_then(|json| serde_json::from_str::<ItemContext>(json).ok())
+                .and_then(|c| c.overdue_rotation)
+            else {
+                return Ok(Some(format!(
+                    "item {item} is flagged rotation_overdue without the rotate it names"
+                )));
+            };
+            type Found = (
+                String,
+                Option<String>,
+                Option<i64>,
+                Option<String>,
+                String,
+                Option<String>,
+                bool,
+            );
+            let found: Option<Found> = rotate
+                .query_row(params![o.event, created], |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                        r.get(6)?,
+                    ))
+                })
+                .optional()?;
+            let grounded = match (found, as_of) {
+                (Some((kind, name, key, by, at, seen, cancelled)), Some(as_of)) => {
+                    kind == "rotate"
+                        && !cancelled
+                        && name.as_deref() == Some(o.campaign.as_str())
+                        && key == Some(grant)
+                        && by.as_deref().and_then(|b| parse_day(b).ok()) == Some(o.by)
+                        && Rotate {
+                            grant,
+                            event: o.event,
+                            at: &at,
+                            by: o.by,
+                            seen: seen.as_deref(),
+                        }
+                        .owed_on(&self.conn, as_of, upto)?
+                }
+                _ => false,
+            };
+            if !grounded {
+                let on = as_of.map_or_else(|| "(unreadable)".into(), |d| d.to_string());
+                return Ok(Some(format!(
+                    "item {item} is flagged rotation_overdue, but the log holds no rotate of \
+                     its grant in event {} of campaign {:?} by {} that was past its date on \
+                     {on} with no snapshot showing it rotated before the campaign was created",
+                    o.event, o.campaign, o.by
+                )));
+            }
+        }
+        Ok(None)
+    }
 }
 
 #[cfg(test)]
