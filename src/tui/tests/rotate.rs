@@ -85,7 +85,10 @@ fn t_keeps_a_credential_to_rotate_by_a_day_within_the_policy() {
     let summary = summary.expect("the sign-off summary was read");
     assert_eq!(summary.rotations.total, 1);
     assert_eq!(summary.rotations.first[0].id.0, billing);
-    assert_eq!(summary.rotations.first[0].rotate_by.as_deref(), Some("2026-12-01"));
+    assert_eq!(
+        summary.rotations.first[0].rotate_by.as_deref(),
+        Some("2026-12-01")
+    );
     console.send(key(KeyCode::Esc));
 
     // Marked items are not rotated in bulk: each credential on its own.
