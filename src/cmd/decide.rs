@@ -91,14 +91,18 @@ pub fn run(args: DecideArgs, env: &Env) -> Result<()> {
     let outcome = store
         .decide(campaign.id, &acting, std::slice::from_ref(&request))?
         .remove(0);
+    // Only an item without a final decision waits for someone.
+    let waiting = match &outcome.state.decision {
+        Some(decision) if decision.is_final() => String::new(),
+        _ => format!(", waiting on {}", outcome.state.assignee),
+    };
     outln!(
         "{}",
         sanitize(&format!(
-            "item {}: {} (event {}), waiting on {}",
+            "item {}: {} (event {}){waiting}",
             outcome.item,
             outcome.state.label(),
             outcome.seq,
-            outcome.state.assignee
         ))
     )?;
     Ok(())

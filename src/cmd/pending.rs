@@ -104,7 +104,7 @@ fn commands(w: &Waiting) -> Vec<String> {
             let mut out = vec![format!("recert review {campaign}")];
             if let Some(first) = w.riskiest.first() {
                 out.push(format!(
-                    "recert decide {campaign} {} attest|revoke|exception|reassign … --note TEXT",
+                    "recert decide {campaign} {} attest|revoke|exception|reassign|rotate … --note TEXT",
                     first.id.0
                 ));
             }

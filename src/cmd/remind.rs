@@ -176,7 +176,7 @@ fn worklist(campaign: &CampaignSummary, list: &Worklist, today: chrono::NaiveDat
         escape(&campaign.name),
         sanitize(&format!("recert review {name}")),
         sanitize(&format!(
-            "recert decide {name} ID attest|revoke|exception|reassign … --note TEXT"
+            "recert decide {name} ID attest|revoke|exception|reassign|rotate … --note TEXT"
         )),
     );
     out.push_str("Riskiest first:\n\n| id | risk | identity | system | entitlement | flags | recommendation |\n|---|---|---|---|---|---|---|\n");

@@ -71,8 +71,14 @@ pub const FACET_FIELDS: [Field; 10] = [
 /// `--where` still reaches the rest.
 const MAX_VALUES: usize = 500;
 
+/// A decision in force that ends the wait: anything but a reassign.
 fn is_final(decision: Option<&str>) -> bool {
-    matches!(decision, Some("attest" | "revoke" | "exception"))
+    decision
+        .and_then(|d| d.parse::<crate::domain::DecisionKind>().ok())
+        .is_some_and(|kind| {
+            kind != crate::domain::DecisionKind::Reassign
+                && kind != crate::domain::DecisionKind::Undo
+        })
 }
 
 impl Store {
@@ -245,6 +251,26 @@ mod tests {
     use crate::domain::Decision;
     use crate::store::{Acting, DecisionRequest};
     use crate::testing::{day, sample_store};
+
+    /// A rotate is a final decision: the reviewer's item is done.
+    #[test]
+    fn a_rotate_counts_as_done() {
+        let (mut store, q4) = sample_store();
+        let item = crate::testing::sample_item(&store, &q4, 21);
+        crate::testing::decide(
+            &mut store,
+            &q4,
+            "m.santos@northwind.example.com",
+            item,
+            Some(Decision::Rotate {
+                by: day("2026-12-15"),
+            }),
+            "the vault rotates it",
+        );
+        let d = store.dashboard(q4.id, 5).unwrap();
+        let decided: u64 = d.reviewers.iter().map(|r| r.decided).sum();
+        assert_eq!(decided, 1);
+    }
 
     #[test]
     fn the_dashboard_counts_progress_by_reviewer_and_waiting_risk() {

@@ -115,7 +115,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(M::Browse, &[ch('e')], A::Exception, "exception: keep until a date, a note, an optional ticket"),
     bind(M::Browse, &[ch('o')], A::Reassign, "reassign to another reviewer, with a note"),
     bind(M::Browse, &[ch('t')], A::Rotate, "rotate: keep a credential, rotated by a date, with a note"),
-    bind(M::Browse, &[ch('u')], A::Undo, "undo the latest decision (recorded as a new event)"),
+    bind(M::Browse, &[ch('u')], A::Undo, "undo the selected item's latest decision (a new event)"),
     bind(M::Browse, &[ch('U')], A::UndoLast, "undo my last action here, a bulk one too (as new events)"),
     bind(M::Browse, &[ch(' ')], A::ToggleMark, "mark or unmark the item for a bulk decision"),
     bind(M::Browse, &[ch('*')], A::MarkAll, "mark the undecided in view; again: the decided too"),

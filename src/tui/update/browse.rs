@@ -254,7 +254,7 @@ pub(super) fn on_marked_all(
     app.marks.count = None;
     let decide = format!(
         "{} decide them, {} unmarks",
-        keymap::decision_keys(),
+        keymap::bulk_decision_keys(),
         keymap::keys_for(ModeKind::Browse, Action::ClearMarks)
     );
     let again = keymap::keys_for(ModeKind::Browse, Action::MarkAll);
