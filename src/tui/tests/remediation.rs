@@ -338,6 +338,14 @@ fn a_revocation_not_done_since_an_earlier_campaign_is_on_the_status_line_dashboa
         status_line.contains("⚠ 1 STILL EFFECTIVE (1 NOT DONE since an earlier campaign) (m)"),
         "{status_line}"
     );
+    // A message gets the room: the count stays, shorter.
+    console.send(ch('u'));
+    let drawn = console.draw();
+    let status_line = drawn.lines().last().unwrap();
+    assert!(
+        status_line.contains("⚠ 1 STILL EFFECTIVE (1 NOT DONE) · item "),
+        "{status_line}"
+    );
     // First in the queue of every item (it is the sponsor's to review).
     console.send(ch('v'));
     console.send(key(KeyCode::Home));

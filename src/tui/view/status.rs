@@ -290,10 +290,12 @@ pub fn render_status(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect
         // Of them, revokes an earlier campaign made that were not done:
         // said apart, since no one in this campaign revoked them.
         let not_done = app.remediation.map_or(0, |c| c.not_done).min(still);
-        let earlier = if not_done > 0 {
-            format!("({not_done} NOT DONE since an earlier campaign) ")
-        } else {
-            String::new()
+        // Short while a message needs the room (at 80 columns the long
+        // form would leave none).
+        let earlier = match (not_done, &app.status) {
+            (0, _) => String::new(),
+            (_, Some(_)) => format!("({not_done} NOT DONE) "),
+            _ => format!("({not_done} NOT DONE since an earlier campaign) "),
         };
         spans.push(Span::styled(
             format!(
