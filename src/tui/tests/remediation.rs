@@ -380,3 +380,30 @@ fn a_revocation_not_done_since_an_earlier_campaign_is_on_the_status_line_dashboa
         "{drawn}"
     );
 }
+
+/// Over several tenants the task list says which tenant each grant is in:
+/// two grants that read alike in two tenants are told apart.
+#[test]
+fn the_remediation_list_names_the_tenant_when_the_campaign_spans_several() {
+    use crate::testing::{SAMPLE, campaign, decide, import, item_of};
+    let mut store = crate::store::Store::open_in_memory().unwrap();
+    import(
+        &mut store,
+        &SAMPLE.replace("northwind,m365,", "bluefjord,m365,"),
+    );
+    let q4 = campaign(&mut store, "Q4", "2026-11-01");
+    let mailbox = item_of(&store, &q4, "m365", "key-billing-export");
+    decide(
+        &mut store,
+        &q4,
+        OWNER,
+        mailbox,
+        Some(Decision::Revoke),
+        "gone",
+    );
+    let mut console = Console::open_as(&mut store, &q4, (120, 40), OWNER);
+    console.send(ch('m'));
+    let drawn = console.draw();
+    assert!(drawn.contains("TENANT"), "{drawn}");
+    assert!(drawn.contains("bluefjord"), "{drawn}");
+}

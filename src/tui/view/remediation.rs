@@ -232,35 +232,19 @@ fn render_rotations(
         );
         return;
     }
-    let mut heading = vec!["STATUS", "IDENTITY", "SYSTEM", "ENTITLEMENT", "BY"];
-    let mut widths = vec![
-        Constraint::Length(17),
-        Constraint::Fill(3),
-        Constraint::Fill(2),
-        Constraint::Fill(3),
-        Constraint::Length(10),
-    ];
-    // Two grants that read alike in two tenants are told apart.
     let tenants = app.several_tenants();
-    if tenants {
-        heading.insert(1, "TENANT");
-        widths.insert(1, Constraint::Fill(2));
-    }
+    let (mut heading, mut widths) = grant_columns(tenants, "BY");
     if wide {
         heading.extend(["DECIDED BY", "ROTATED"]);
         widths.extend([Constraint::Fill(3), Constraint::Length(10)]);
     }
     let table_rows = rows.iter().map(|task| {
-        let mut cells = vec![
+        let mut cells = grant_cells(
             Cell::from(rotation_cell(task.status)).style(rotation_style(theme, task.status)),
-            Cell::from(sanitize(&task.identity_name).into_owned()),
-            Cell::from(sanitize(&task.system).into_owned()),
-            Cell::from(sanitize(&task.entitlement).into_owned()),
-            Cell::from(task.by.to_string()),
-        ];
-        if tenants {
-            cells.insert(1, Cell::from(sanitize(&task.tenant).into_owned()));
-        }
+            tenants.then_some(task.tenant.as_str()),
+            [&task.identity_name, &task.system, &task.entitlement],
+        );
+        cells.push(Cell::from(task.by.to_string()));
         if wide {
             cells.push(Cell::from(sanitize(&task.decided_by).into_owned()));
             cells.push(Cell::from(
@@ -410,35 +394,19 @@ pub fn render(list: &RemediationList, app: &App, theme: &Theme, frame: &mut Fram
         return;
     }
     let wide = area.width >= WIDE;
-    let mut heading = vec!["STATUS", "IDENTITY", "SYSTEM", "ENTITLEMENT", "REVOKED"];
-    let mut widths = vec![
-        Constraint::Length(17),
-        Constraint::Fill(3),
-        Constraint::Fill(2),
-        Constraint::Fill(3),
-        Constraint::Length(10),
-    ];
-    // Two grants that read alike in two tenants are told apart.
     let tenants = app.several_tenants();
-    if tenants {
-        heading.insert(1, "TENANT");
-        widths.insert(1, Constraint::Fill(2));
-    }
+    let (mut heading, mut widths) = grant_columns(tenants, "REVOKED");
     if wide {
         heading.extend(["BY", "SNAPSHOT"]);
         widths.extend([Constraint::Fill(3), Constraint::Fill(2)]);
     }
     let rows = list.rows.iter().map(|task| {
-        let mut cells = vec![
+        let mut cells = grant_cells(
             Cell::from(status_cell(task.status)).style(status_style(theme, task.status)),
-            Cell::from(sanitize(&task.identity_name).into_owned()),
-            Cell::from(sanitize(&task.system).into_owned()),
-            Cell::from(sanitize(&task.entitlement).into_owned()),
-            Cell::from(short_day(&task.revoked_at)),
-        ];
-        if tenants {
-            cells.insert(1, Cell::from(sanitize(&task.tenant).into_owned()));
-        }
+            tenants.then_some(task.tenant.as_str()),
+            [&task.identity_name, &task.system, &task.entitlement],
+        );
+        cells.push(Cell::from(short_day(&task.revoked_at)));
         if wide {
             cells.push(Cell::from(sanitize(&task.revoked_by).into_owned()));
             cells.push(Cell::from(
@@ -471,4 +439,32 @@ pub fn render(list: &RemediationList, app: &App, theme: &Theme, frame: &mut Fram
             text,
         );
     }
+}
+
+/// The columns both task tables start with: the status, the tenant when
+/// the campaign spans several (two grants that read alike in two tenants
+/// are told apart), the grant, and the task's date headed `date`.
+fn grant_columns(tenants: bool, date: &'static str) -> (Vec<&'static str>, Vec<Constraint>) {
+    let mut heading = vec!["STATUS"];
+    let mut widths = vec![Constraint::Length(17)];
+    if tenants {
+        heading.push("TENANT");
+        widths.push(Constraint::Fill(2));
+    }
+    heading.extend(["IDENTITY", "SYSTEM", "ENTITLEMENT", date]);
+    widths.extend([
+        Constraint::Fill(3),
+        Constraint::Fill(2),
+        Constraint::Fill(3),
+        Constraint::Length(10),
+    ]);
+    (heading, widths)
+}
+
+/// The cells under [`grant_columns`] but the date: imported text escaped.
+fn grant_cells<'a>(status: Cell<'a>, tenant: Option<&str>, grant: [&str; 3]) -> Vec<Cell<'a>> {
+    let mut cells = vec![status];
+    cells.extend(tenant.map(|t| Cell::from(sanitize(t).into_owned())));
+    cells.extend(grant.map(|g| Cell::from(sanitize(g).into_owned())));
+    cells
 }
