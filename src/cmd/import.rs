@@ -456,17 +456,7 @@ fn import_scim(
 /// Imports an identity register file as one snapshot.
 fn import_register(store: &mut Store, file: &File, args: &ImportArgs, env: &Env) -> Result<()> {
     let shown = &file.shown;
-    let input = std::fs::File::open(&file.path).wrap_err_with(|| format!("cannot open {shown}"))?;
-    let mut input = HashingReader::new(BufReader::with_capacity(1 << 16, input));
-    let meta = SnapshotMeta {
-        file_name: file_name(&file.path, shown),
-        format: Format::Register.as_str().into(),
-        imported_at: env.now_stamp(),
-        imported_by: env.actor()?.email.clone(),
-        imported_via: env.actor()?.via.to_string(),
-        partial: args.partial,
-        source_bytes: None,
-    };
+    let (mut input, meta) = open_reference(file, Format::Register, args, env)?;
     let mut problems = Problems::default();
     let mut warnings = Vec::new();
     let mut session = store.begin_register_import(meta)?;
@@ -474,26 +464,13 @@ fn import_register(store: &mut Store, file: &File, args: &ImportArgs, env: &Env)
         Err(header) => header.iter().for_each(|p| problems.push(shown, p)),
         Ok(rows) => {
             warnings.extend(rows.warnings().iter().map(|w| w.render(shown)));
-            for row in rows {
-                match row {
-                    Ok((line, entry)) => {
-                        if let Some(RowProblem::Duplicate { first_line }) =
-                            session.add(line, &entry)?
-                        {
-                            let problem = Problem::at_line(
-                                line,
-                                "identity_id",
-                                format!(
-                                    "duplicate of line {first_line}: the same tenant and \
-                                     identity_id (ignoring case)"
-                                ),
-                            );
-                            problems.push(shown, &problem);
-                        }
-                    }
-                    Err(found) => found.iter().for_each(|p| problems.push(shown, p)),
-                }
-            }
+            let duplicate = (
+                "identity_id",
+                "the same tenant and identity_id (ignoring case)",
+            );
+            check_rows(&mut problems, shown, rows, duplicate, |line, entry| {
+                session.add(line, entry)
+            })?;
         }
     }
     if problems.total > 0 {
@@ -520,6 +497,59 @@ fn import_register(store: &mut Store, file: &File, args: &ImportArgs, env: &Env)
             "ies match"
         },
     ))?;
+    Ok(())
+}
+
+/// Opens a reference file (a register or a catalog), hashing what is
+/// read, with the meta of the snapshot it becomes.
+pub(super) fn open_reference(
+    file: &File,
+    format: Format,
+    args: &ImportArgs,
+    env: &Env,
+) -> Result<(HashingReader<BufReader<std::fs::File>>, SnapshotMeta)> {
+    let shown = &file.shown;
+    let input = std::fs::File::open(&file.path).wrap_err_with(|| format!("cannot open {shown}"))?;
+    let meta = SnapshotMeta {
+        file_name: file_name(&file.path, shown),
+        format: format.as_str().into(),
+        imported_at: env.now_stamp(),
+        imported_by: env.actor()?.email.clone(),
+        imported_via: env.actor()?.via.to_string(),
+        partial: args.partial,
+        source_bytes: None,
+    };
+    Ok((
+        HashingReader::new(BufReader::with_capacity(1 << 16, input)),
+        meta,
+    ))
+}
+
+/// Hands each entry a reader validated to `add` and gathers every problem:
+/// the reader's, and a repeated key `add` finds (`duplicate`: the field it
+/// names, and what is the same).
+pub(super) fn check_rows<T>(
+    problems: &mut Problems,
+    shown: &str,
+    rows: impl Iterator<Item = std::result::Result<(u64, T), Vec<Problem>>>,
+    (field, same): (&'static str, &str),
+    mut add: impl FnMut(u64, &T) -> crate::store::Result<Option<RowProblem>>,
+) -> Result<()> {
+    for row in rows {
+        match row {
+            Ok((line, entry)) => {
+                if let Some(RowProblem::Duplicate { first_line }) = add(line, &entry)? {
+                    let problem = Problem::at_line(
+                        line,
+                        field,
+                        format!("duplicate of line {first_line}: {same}"),
+                    );
+                    problems.push(shown, &problem);
+                }
+            }
+            Err(found) => found.iter().for_each(|p| problems.push(shown, p)),
+        }
+    }
     Ok(())
 }
 

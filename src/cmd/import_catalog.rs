@@ -3,28 +3,16 @@
 //! how well the catalog and the grants cover each other.
 
 use super::Env;
-use super::import::{File, Problems, defaults, file_name, summary, warn};
+use super::import::{File, Problems, check_rows, defaults, open_reference, summary, warn};
 use crate::cli::ImportArgs;
-use crate::import::{Format, HashingReader, Problem, catalog};
+use crate::import::{Format, catalog};
 use crate::output::unless_reader_gone;
-use crate::store::{RowProblem, SnapshotMeta, Store};
+use crate::store::Store;
 use color_eyre::Result;
-use color_eyre::eyre::WrapErr;
-use std::io::BufReader;
 
 pub(super) fn run(store: &mut Store, file: &File, args: &ImportArgs, env: &Env) -> Result<()> {
     let shown = &file.shown;
-    let input = std::fs::File::open(&file.path).wrap_err_with(|| format!("cannot open {shown}"))?;
-    let mut input = HashingReader::new(BufReader::with_capacity(1 << 16, input));
-    let meta = SnapshotMeta {
-        file_name: file_name(&file.path, shown),
-        format: Format::Catalog.as_str().into(),
-        imported_at: env.now_stamp(),
-        imported_by: env.actor()?.email.clone(),
-        imported_via: env.actor()?.via.to_string(),
-        partial: args.partial,
-        source_bytes: None,
-    };
+    let (mut input, meta) = open_reference(file, Format::Catalog, args, env)?;
     let mut problems = Problems::default();
     let mut warnings = Vec::new();
     let mut session = store.begin_catalog_import(meta)?;
@@ -32,26 +20,10 @@ pub(super) fn run(store: &mut Store, file: &File, args: &ImportArgs, env: &Env) 
         Err(header) => header.iter().for_each(|p| problems.push(shown, p)),
         Ok(rows) => {
             warnings.extend(rows.warnings().iter().map(|w| w.render(shown)));
-            for row in rows {
-                match row {
-                    Ok((line, entry)) => {
-                        if let Some(RowProblem::Duplicate { first_line }) =
-                            session.add(line, &entry)?
-                        {
-                            let problem = Problem::at_line(
-                                line,
-                                "entitlement",
-                                format!(
-                                    "duplicate of line {first_line}: the same tenant, system \
-                                     and entitlement"
-                                ),
-                            );
-                            problems.push(shown, &problem);
-                        }
-                    }
-                    Err(found) => found.iter().for_each(|p| problems.push(shown, p)),
-                }
-            }
+            let duplicate = ("entitlement", "the same tenant, system and entitlement");
+            check_rows(&mut problems, shown, rows, duplicate, |line, entry| {
+                session.add(line, entry)
+            })?;
         }
     }
     if problems.total > 0 {
